@@ -1,0 +1,359 @@
+#!/usr/bin/env bash
+# GET through sluice vs. GET direct from the S3 backend (S3Proxy), side by side
+# in one run, on one machine:
+#   (a) throughput of one large object (default 256 MiB of random bytes), curl,
+#       one warm-up each, then RUNS alternating runs each; median MB/s and the
+#       ratio sluice/direct (target >= 0.9);
+#   (b) latency of a 1 KiB object under bounded concurrent load, wrk
+#       -t2 -c8 -d15s --latency, WRK_ROUNDS alternating rounds each; p50/p99
+#       and the added p99, sluice - direct (target <= 1 ms).
+# The report (Markdown) goes to stdout and to bench/results/get-vs-direct-<date>.md;
+# progress goes to stderr.
+#
+#   bench/get-vs-direct.sh
+#   RUNS=5 BIG_MIB=256 WRK_DURATION=15s WRK_ROUNDS=2 bench/get-vs-direct.sh   # the defaults
+#
+# Needs target/sluice.jar (built by the lead; this script never builds), a JDK
+# >= 21, the S3Proxy fat jar, curl, python3; wrk is installed with apt-get if
+# missing and possible, else a small bounded Python load client is used.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+CMDLINE="$(printf '%q ' "bench/$(basename "$0")" "$@")"
+for v in RUNS BIG_MIB WRK_DURATION WRK_THREADS WRK_CONNECTIONS WRK_ROUNDS SLUICE_JAVA_OPTS; do
+  if [[ -n "${!v:-}" ]]; then CMDLINE="$v=$(printf '%q' "${!v}") $CMDLINE"; fi
+done
+
+RUNS="${RUNS:-5}"
+BIG_MIB="${BIG_MIB:-256}"
+WRK_DURATION="${WRK_DURATION:-15s}"
+WRK_THREADS="${WRK_THREADS:-2}"
+WRK_CONNECTIONS="${WRK_CONNECTIONS:-8}"
+WRK_ROUNDS="${WRK_ROUNDS:-2}"
+SLUICE_JAVA_OPTS="${SLUICE_JAVA_OPTS:-}"
+READY_TIMEOUT_S=60
+CURL_MAX_TIME=300
+BUCKET=sluice-bench
+PY=/usr/bin/python3
+[[ -x "$PY" ]] || PY=python3
+
+# Bound the loop counts whatever the environment says.
+[[ "$RUNS" =~ ^[0-9]+$ ]] && ((RUNS >= 1 && RUNS <= 50)) || { echo "RUNS must be 1..50" >&2; exit 2; }
+[[ "$WRK_ROUNDS" =~ ^[0-9]+$ ]] && ((WRK_ROUNDS >= 1 && WRK_ROUNDS <= 10)) || { echo "WRK_ROUNDS must be 1..10" >&2; exit 2; }
+[[ "$BIG_MIB" =~ ^[0-9]+$ ]] && ((BIG_MIB >= 1 && BIG_MIB <= 4096)) || { echo "BIG_MIB must be 1..4096" >&2; exit 2; }
+[[ "$WRK_DURATION" =~ ^([0-9]+)s$ ]] && ((${BASH_REMATCH[1]} >= 1 && ${BASH_REMATCH[1]} <= 600)) \
+  || { echo "WRK_DURATION must be like 15s (1..600s)" >&2; exit 2; }
+WRK_SECONDS="${WRK_DURATION%s}"
+
+log() { printf '[bench] %s\n' "$*" >&2; }
+die() { printf '[bench] ERROR: %s\n' "$*" >&2; exit 1; }
+
+export NO_PROXY="127.0.0.1,localhost${NO_PROXY:+,$NO_PROXY}" no_proxy="127.0.0.1,localhost${no_proxy:+,$no_proxy}"
+
+# ---------------------------------------------------------------- tools -----
+JAVA=/usr/lib/jvm/temurin-25-jdk-amd64/bin/java
+if [[ ! -x "$JAVA" ]]; then
+  JAVA="$(command -v java || true)"
+  [[ -n "$JAVA" ]] || die "no java found"
+fi
+JAVA_VERSION_LINE="$("$JAVA" -version 2>&1 | head -n 1)"
+JAVA_MAJOR="$("$JAVA" -XshowSettings:properties -version 2>&1 | sed -n 's/^ *java.specification.version = //p' | head -n 1)"
+[[ "${JAVA_MAJOR:-0}" =~ ^[0-9]+$ ]] && ((JAVA_MAJOR >= 21)) || die "need a JDK >= 21, $JAVA is $JAVA_VERSION_LINE"
+
+SLUICE_JAR="$ROOT/target/sluice.jar"
+[[ -f "$SLUICE_JAR" ]] || die "$SLUICE_JAR is missing (build it first; this script does not build)"
+S3PROXY_JAR="$ROOT/target/s3proxy/s3proxy.jar"
+[[ -f "$S3PROXY_JAR" ]] || S3PROXY_JAR="$HOME/.m2/repository/org/gaul/s3proxy/3.0.0/s3proxy-3.0.0-jar-with-dependencies.jar"
+[[ -f "$S3PROXY_JAR" ]] || die "S3Proxy jar not found (target/s3proxy/s3proxy.jar or ~/.m2)"
+command -v curl >/dev/null || die "curl is required"
+
+WRK="$(command -v wrk || true)"
+if [[ -z "$WRK" && "$(id -u)" == 0 ]] && command -v apt-get >/dev/null; then
+  log "wrk missing: apt-get install -y wrk"
+  timeout 300 apt-get install -y wrk >/dev/null 2>&1 || log "apt-get install wrk failed"
+  WRK="$(command -v wrk || true)"
+fi
+if [[ -n "$WRK" ]]; then
+  LOAD_TOOL="wrk -t$WRK_THREADS -c$WRK_CONNECTIONS -d$WRK_DURATION --latency"
+else
+  log "wrk not available: using bench/latency_client.py (Python, bounded)"
+  LOAD_TOOL="bench/latency_client.py --connections $WRK_CONNECTIONS --duration $WRK_SECONDS"
+fi
+
+# ------------------------------------------------------ processes/cleanup ----
+WORK="$(mktemp -d "${TMPDIR:-/tmp}/sluice-bench.XXXXXX")"
+PIDS=()
+stop_all() {
+  local pid i
+  for pid in "${PIDS[@]}"; do
+    kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null || true
+  done
+  for pid in "${PIDS[@]}"; do
+    for i in $(seq 1 50); do kill -0 -- "-$pid" 2>/dev/null || break; sleep 0.2; done
+    kill -KILL -- "-$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
+  done
+  PIDS=()
+}
+on_exit() {
+  local rc=$?
+  stop_all
+  if [[ $rc -ne 0 ]]; then
+    for f in "$WORK"/s3proxy.log "$WORK"/sluice.log; do
+      [[ -f "$f" ]] && { echo "----- $(basename "$f") (last 60 lines) -----" >&2; tail -n 60 "$f" >&2; }
+    done
+  fi
+  rm -rf "$WORK"
+  exit "$rc"
+}
+trap on_exit EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# start NAME LOGFILE CMD...: run in its own process group so the trap can stop it and its children.
+start() {
+  local name="$1" logf="$2"; shift 2
+  setsid "$@" >"$logf" 2>&1 </dev/null &
+  PIDS+=("$!")
+  log "started $name (pid $!): $*"
+}
+
+free_port() {
+  "$PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
+}
+
+wait_http() { # URL NAME PID: wait until URL answers 200
+  local url="$1" name="$2" pid="$3" deadline=$((SECONDS + READY_TIMEOUT_S)) code
+  while ((SECONDS < deadline)); do
+    kill -0 "$pid" 2>/dev/null || die "$name exited before it was ready"
+    code="$(curl -s -o /dev/null -w '%{http_code}' --max-time 2 "$url" || true)"
+    [[ "$code" == 200 ]] && return 0
+    sleep 0.5
+  done
+  die "$name not ready within ${READY_TIMEOUT_S}s ($url)"
+}
+
+S3_PORT="$(free_port)"
+SLUICE_PORT="$(free_port)"
+ADMIN_PORT="$(free_port)"
+
+# --------------------------------------------------------------- S3Proxy ----
+mkdir -p "$WORK/s3data"
+cat >"$WORK/logback.xml" <<'EOF'
+<configuration>
+  <appender name="STDERR" class="ch.qos.logback.core.ConsoleAppender">
+    <target>System.err</target>
+    <encoder><pattern>%d{HH:mm:ss.SSS} %-5level %logger{36} - %msg%n</pattern></encoder>
+  </appender>
+  <root level="WARN"><appender-ref ref="STDERR"/></root>
+</configuration>
+EOF
+cat >"$WORK/s3proxy.properties" <<EOF
+s3proxy.endpoint=http://127.0.0.1:$S3_PORT
+s3proxy.authorization=none
+jclouds.provider=filesystem
+jclouds.filesystem.basedir=$WORK/s3data
+s3proxy.ignore-unknown-headers=true
+EOF
+start s3proxy "$WORK/s3proxy.log" "$JAVA" "-Dlogback.configurationFile=$WORK/logback.xml" \
+  -cp "$S3PROXY_JAR" org.gaul.s3proxy.Main --properties "$WORK/s3proxy.properties"
+S3PROXY_PID="${PIDS[-1]}"
+wait_http "http://127.0.0.1:$S3_PORT/" s3proxy "$S3PROXY_PID"
+
+DIRECT="http://127.0.0.1:$S3_PORT/$BUCKET"
+code="$(curl -s -o "$WORK/mb.out" -w '%{http_code}' --max-time 30 -X PUT "$DIRECT")"
+[[ "$code" == 200 ]] || die "create bucket: PUT $DIRECT gave HTTP $code: $(head -c 500 "$WORK/mb.out")"
+
+BIG_BYTES=$((BIG_MIB * 1024 * 1024))
+log "writing a ${BIG_MIB} MiB random object and a 1 KiB object"
+head -c "$BIG_BYTES" /dev/urandom >"$WORK/big.bin"
+head -c 1024 /dev/urandom >"$WORK/small.bin"
+BIG_SHA="$(sha256sum "$WORK/big.bin" | cut -d' ' -f1)"
+for obj in big.bin small.bin; do
+  code="$(curl -s -o "$WORK/put.out" -w '%{http_code}' --max-time "$CURL_MAX_TIME" -T "$WORK/$obj" "$DIRECT/$obj")"
+  [[ "$code" == 200 ]] || die "PUT $DIRECT/$obj gave HTTP $code: $(head -c 500 "$WORK/put.out")"
+done
+rm -f "$WORK/big.bin" # the copy in the S3Proxy basedir is enough
+
+# ---------------------------------------------------------------- sluice ----
+cat >"$WORK/sluice.yaml" <<EOF
+server: { listen: "127.0.0.1:$SLUICE_PORT", admin_listen: "127.0.0.1:$ADMIN_PORT" }
+registry:
+  type: static
+  products:
+    - account: bench
+      product: data
+      visibility: public
+      backend: { type: s3, endpoint: "http://127.0.0.1:$S3_PORT", region: us-east-1, bucket: $BUCKET, auth: { type: anonymous } }
+EOF
+# shellcheck disable=SC2086
+start sluice "$WORK/sluice.log" "$JAVA" $SLUICE_JAVA_OPTS -jar "$SLUICE_JAR" serve --config "$WORK/sluice.yaml"
+SLUICE_PID="${PIDS[-1]}"
+wait_http "http://127.0.0.1:$ADMIN_PORT/readyz" sluice "$SLUICE_PID"
+VIA="http://127.0.0.1:$SLUICE_PORT/bench/data"
+
+# ------------------------------------------- correctness before timing ------
+for side in direct sluice; do
+  base="$DIRECT"; [[ $side == sluice ]] && base="$VIA"
+  code="$(curl -s -o "$WORK/small.$side" -w '%{http_code}' --max-time 30 "$base/small.bin")"
+  [[ "$code" == 200 ]] || die "GET $base/small.bin gave HTTP $code: $(head -c 500 "$WORK/small.$side")"
+  cmp -s "$WORK/small.bin" "$WORK/small.$side" || die "GET $base/small.bin: body differs from the object"
+done
+
+# ------------------------------------------------------- (a) throughput -----
+# One warm-up each (a full download, checked by sha256), then RUNS alternating.
+for side in direct sluice; do
+  base="$DIRECT"; [[ $side == sluice ]] && base="$VIA"
+  log "warm-up + sha256 check: $side"
+  sha="$(curl -sf --max-time "$CURL_MAX_TIME" "$base/big.bin" | sha256sum | cut -d' ' -f1)" || die "warm-up GET $base/big.bin failed"
+  [[ "$sha" == "$BIG_SHA" ]] || die "GET $base/big.bin: sha256 $sha, expected $BIG_SHA"
+done
+
+: >"$WORK/tput.tsv"
+for i in $(seq 1 "$RUNS"); do
+  for side in direct sluice; do
+    base="$DIRECT"; [[ $side == sluice ]] && base="$VIA"
+    out="$(curl -s -o /dev/null --max-time "$CURL_MAX_TIME" \
+      -w '%{http_code} %{size_download} %{speed_download} %{time_total}' "$base/big.bin")" || die "GET $base/big.bin failed (run $i)"
+    read -r code size speed ttotal <<<"$out"
+    [[ "$code" == 200 && "$size" == "$BIG_BYTES" ]] || die "GET $base/big.bin run $i: HTTP $code, $size bytes (expected 200, $BIG_BYTES)"
+    printf '%s\t%s\t%s\t%s\n' "$side" "$i" "$speed" "$ttotal" >>"$WORK/tput.tsv"
+    log "throughput run $i $side: $(awk -v s="$speed" 'BEGIN{printf "%.1f MB/s", s/1e6}') in ${ttotal}s"
+  done
+done
+
+# --------------------------------------------------------- (b) latency ------
+run_load() { # URL OUTFILE
+  local url="$1" outf="$2"
+  if [[ -n "$WRK" ]]; then
+    timeout $((WRK_SECONDS + 60)) "$WRK" -t"$WRK_THREADS" -c"$WRK_CONNECTIONS" -d"$WRK_DURATION" --latency "$url" >"$outf" 2>&1
+  else
+    timeout $((WRK_SECONDS + 60)) "$PY" "$ROOT/bench/latency_client.py" --connections "$WRK_CONNECTIONS" \
+      --duration "$WRK_SECONDS" "$url" >"$outf" 2>&1
+  fi
+}
+# Parse wrk (or latency_client.py, which prints the same lines) into "rps p50ms p99ms non2xx errors".
+parse_load() {
+  "$PY" - "$1" <<'EOF'
+import re, sys
+text = open(sys.argv[1]).read()
+def ms(v, unit):
+    return float(v) * {"us": 1e-3, "ms": 1.0, "s": 1e3, "m": 6e4}[unit]
+pct = {}
+in_dist = False
+for line in text.splitlines():
+    if "Latency Distribution" in line:
+        in_dist = True
+        continue
+    m = re.match(r"\s+(\d+(?:\.\d+)?)%\s+([\d.]+)(us|ms|s|m)\s*$", line)
+    if in_dist and m:
+        pct[m.group(1)] = ms(m.group(2), m.group(3))
+rps = re.search(r"Requests/sec:\s+([\d.]+)", text)
+non2xx = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", text)
+errs = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", text)
+if "50" not in pct or "99" not in pct or not rps:
+    sys.exit("cannot parse load output:\n" + text)
+print(rps.group(1), pct["50"], pct["99"], non2xx.group(1) if non2xx else 0,
+      sum(int(x) for x in errs.groups()) if errs else 0)
+EOF
+}
+
+log "latency warm-up (${WRK_SECONDS}s each, not reported)"
+run_load "$DIRECT/small.bin" "$WORK/warm-direct.txt" || die "load warm-up (direct) failed: $(tail -5 "$WORK/warm-direct.txt")"
+run_load "$VIA/small.bin" "$WORK/warm-sluice.txt" || die "load warm-up (sluice) failed: $(tail -5 "$WORK/warm-sluice.txt")"
+
+: >"$WORK/lat.tsv"
+for r in $(seq 1 "$WRK_ROUNDS"); do
+  for side in direct sluice; do
+    base="$DIRECT"; [[ $side == sluice ]] && base="$VIA"
+    log "latency round $r $side: $LOAD_TOOL $base/small.bin"
+    run_load "$base/small.bin" "$WORK/load-$side-$r.txt" || die "load run failed: $(tail -5 "$WORK/load-$side-$r.txt")"
+    parsed="$(parse_load "$WORK/load-$side-$r.txt")" || die "cannot parse load output for $side round $r"
+    printf '%s\t%s\t%s\n' "$side" "$r" "${parsed// /$'\t'}" >>"$WORK/lat.tsv"
+    log "  -> req/s p50ms p99ms non2xx errors: $parsed"
+  done
+done
+
+# ---------------------------------------------------------------- report ----
+DATE_HUMAN="$(date -u '+%Y-%m-%d %H:%M:%S UTC')"
+DATE_FILE="$(date -u '+%Y%m%d-%H%M%S')"
+CPU_MODEL="$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)"
+MEM_TOTAL="$(awk '/^MemTotal:/ {printf "%.1f GiB", $2/1048576}' /proc/meminfo)"
+GIT_REV="$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo 'no commit')"
+if [[ -n "$(git -C "$ROOT" status --porcelain 2>/dev/null | head -n 1)" ]]; then GIT_REV="$GIT_REV (dirty tree)"; fi
+CURL_VERSION="$({ curl --version || true; } | head -n 1 | cut -d' ' -f1-2)"
+WRK_VERSION="none (Python client)"
+[[ -n "$WRK" ]] && WRK_VERSION="$({ "$WRK" -v 2>&1 || true; } | head -n 1 | cut -d' ' -f1-2)"
+mkdir -p "$ROOT/bench/results"
+RESULT_FILE="$ROOT/bench/results/get-vs-direct-$DATE_FILE.md"
+
+HOST_LINE="nproc $(nproc), memory $MEM_TOTAL, CPU $CPU_MODEL, $(uname -sr)"
+JDK_LINE="$JAVA_VERSION_LINE (\`$JAVA\`)${SLUICE_JAVA_OPTS:+, sluice JVM options \`$SLUICE_JAVA_OPTS\`}"
+S3PROXY_JAR_NAME="$(basename "$S3PROXY_JAR")"
+NPROC="$(nproc)"
+export CMDLINE DATE_HUMAN HOST_LINE JDK_LINE GIT_REV CURL_VERSION WRK_VERSION LOAD_TOOL DIRECT VIA RUNS BIG_MIB \
+  WRK_SECONDS WRK_ROUNDS S3PROXY_JAR_NAME NPROC
+"$PY" - "$WORK/tput.tsv" "$WORK/lat.tsv" >"$WORK/report.md" <<'EOF'
+import os, statistics, sys
+E = os.environ
+tput = [l.split("\t") for l in open(sys.argv[1]).read().split("\n") if l]
+lat = [l.split("\t") for l in open(sys.argv[2]).read().split("\n") if l]
+med = statistics.median
+runs = int(E["RUNS"])
+print("# GET through sluice vs direct from S3Proxy")
+print()
+print(f"- command: `{E['CMDLINE'].strip()}`")
+print(f"- date: {E['DATE_HUMAN']}")
+print(f"- host: {E['HOST_LINE']}")
+print(f"- JDK: {E['JDK_LINE']}")
+print(f"- sluice: target/sluice.jar, git {E['GIT_REV']}")
+print(f"- backend: S3Proxy 3.0.0 (`{E['S3PROXY_JAR_NAME']}`), jclouds filesystem provider, authorization none, same host")
+print(f"- clients: {E['CURL_VERSION']}; {E['WRK_VERSION']}")
+print(f"- direct: `{E['DIRECT']}/<key>`; sluice: `{E['VIA']}/<key>` (account bench, product data, anonymous s3 backend)")
+print(f"- the client, sluice and S3Proxy share the same {E['NPROC']} cores, so sluice's own CPU use competes with the backend and the client")
+print()
+print(f"## (a) Throughput: one {E['BIG_MIB']} MiB GET (random bytes)")
+print()
+print(f"`curl -s -o /dev/null -w '%{{speed_download}} %{{time_total}}' <url>`; 1 warm-up each (sha256 checked), "
+      f"then {runs} alternating runs each. MB/s = 10^6 bytes/s.")
+print()
+print("| path | " + " | ".join(f"run {i}" for i in range(1, runs + 1)) + " | median MB/s | median time (s) |")
+print("|---|" + "---:|" * runs + "---:|---:|")
+m = {}
+for side in ("direct", "sluice"):
+    rows = [r for r in tput if r[0] == side]
+    speeds = [float(r[2]) / 1e6 for r in rows]
+    times = [float(r[3]) for r in rows]
+    m[side] = med(speeds)
+    print(f"| {side} | " + " | ".join(f"{s:.0f}" for s in speeds) + f" | **{med(speeds):.0f}** | {med(times):.3f} |")
+ratio = m["sluice"] / m["direct"]
+print()
+print(f"**Throughput ratio sluice/direct (medians): {ratio:.3f}** (target >= 0.9: {'met' if ratio >= 0.9 else 'NOT met'})")
+print()
+print("## (b) Latency: 1 KiB GET under bounded concurrent load")
+print()
+print(f"`{E['LOAD_TOOL']} <url>`; one {E['WRK_SECONDS']}s warm-up each (not reported), then {E['WRK_ROUNDS']} alternating rounds each.")
+print()
+print("| path | round | req/s | p50 (ms) | p99 (ms) | non-2xx | socket errors |")
+print("|---|---:|---:|---:|---:|---:|---:|")
+for r in lat:
+    print(f"| {r[0]} | {r[1]} | {float(r[2]):.0f} | {float(r[3]):.3f} | {float(r[4]):.3f} | {r[5]} | {r[6]} |")
+agg = {}
+for side in ("direct", "sluice"):
+    rows = [r for r in lat if r[0] == side]
+    agg[side] = (med([float(r[2]) for r in rows]), med([float(r[3]) for r in rows]), med([float(r[4]) for r in rows]))
+    print(f"| **{side}, median of rounds** | | **{agg[side][0]:.0f}** | **{agg[side][1]:.3f}** | **{agg[side][2]:.3f}** | | |")
+added_p50 = agg["sluice"][1] - agg["direct"][1]
+added_p99 = agg["sluice"][2] - agg["direct"][2]
+print()
+print(f"**Added latency (sluice - direct, medians of rounds): p50 {added_p50:+.3f} ms, p99 {added_p99:+.3f} ms** "
+      f"(target added p99 <= 1 ms: {'met' if added_p99 <= 1.0 else 'NOT met'})")
+bad = sum(int(r[5]) + int(r[6]) for r in lat)
+if bad:
+    print()
+    print(f"WARNING: {bad} non-2xx responses or socket errors during the latency runs; the latency figures are suspect.")
+EOF
+cp "$WORK/report.md" "$RESULT_FILE"
+cat "$WORK/report.md"
+log "written: ${RESULT_FILE#"$ROOT"/}"

@@ -1,0 +1,357 @@
+#!/usr/bin/env bash
+# End-to-end test of the quickstart: start `./sluice serve` exactly as a README
+# user would (on free loopback ports), then read the demo products with three
+# unmodified S3 clients -- aws-cli v2, boto3 and rclone -- and compare every
+# byte and listing with examples/data.
+#
+#   e2e/quickstart.sh                    # all tools must be present
+#   E2E_ALLOW_MISSING=1 e2e/quickstart.sh  # skip (loudly) a missing tool; ignored when CI=true
+#
+# Prints one line per check and ends with "N passed, M failed"; exits 1 if any
+# check failed. Work files and the server log go to e2e/.work/ (gitignored).
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+WORK="$ROOT/e2e/.work"
+DATA="$ROOT/examples/data"
+AWS=/usr/bin/aws
+PY=/usr/bin/python3
+RCLONE=/usr/bin/rclone
+READY_TIMEOUT_S="${E2E_READY_TIMEOUT_S:-60}"
+T=60        # per tool call timeout (seconds)
+T_BIG=180   # for full downloads of the ~3 MiB file (generous on a loaded CI box)
+
+rm -rf "$WORK"
+mkdir -p "$WORK"
+# Everything here is loopback: never route it through a proxy from the environment.
+export NO_PROXY="127.0.0.1,localhost${NO_PROXY:+,$NO_PROXY}" no_proxy="127.0.0.1,localhost${no_proxy:+,$no_proxy}"
+SERVER_LOG="$WORK/server.log"
+SERVER_PID=""
+
+PASSED=0
+FAILED=0
+FAILED_NAMES=()
+
+ok()   { PASSED=$((PASSED + 1)); printf 'ok  %s\n' "$1"; }
+bad()  { FAILED=$((FAILED + 1)); FAILED_NAMES+=("$1"); printf 'FAIL %s\n' "$1"; }
+
+# check "NAME" FUNCTION [ARGS...]: run one check; everything it prints goes to
+# $WORK/check.log and is shown under the FAIL line if it fails.
+check() {
+  local name="$1"; shift
+  if "$@" >"$WORK/check.log" 2>&1; then
+    ok "$name"
+  else
+    bad "$name"
+    sed -e 's/^/     | /' "$WORK/check.log" | head -40
+  fi
+}
+
+LOG_PRINTED=0
+print_server_log() {
+  if [[ $LOG_PRINTED -eq 0 && -f "$SERVER_LOG" ]]; then
+    LOG_PRINTED=1
+    echo "----- server log ($SERVER_LOG, last 200 lines) -----"
+    tail -n 200 "$SERVER_LOG" || true
+    echo "----- end of server log -----"
+  fi
+}
+
+stop_server() {
+  [[ -n "$SERVER_PID" ]] || return 0
+  # The server runs in its own session/process group (setsid): signal the whole
+  # group so the launcher and the JVM it started both go.
+  kill -TERM -- "-$SERVER_PID" 2>/dev/null || kill -TERM "$SERVER_PID" 2>/dev/null || true
+  local i
+  for i in $(seq 1 50); do
+    kill -0 -- "-$SERVER_PID" 2>/dev/null || break
+    sleep 0.2
+  done
+  kill -KILL -- "-$SERVER_PID" 2>/dev/null || true
+  wait "$SERVER_PID" 2>/dev/null || true
+  SERVER_PID=""
+}
+
+on_exit() {
+  local rc=$?
+  stop_server
+  if [[ $rc -ne 0 ]]; then print_server_log; fi
+  exit "$rc"
+}
+trap on_exit EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+free_port() {
+  "$PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
+}
+
+summary_and_exit() {
+  echo
+  if [[ $FAILED -gt 0 ]]; then
+    echo "failed checks:"
+    printf '  - %s\n' "${FAILED_NAMES[@]}"
+    print_server_log
+  fi
+  echo "$PASSED passed, $FAILED failed"
+  if [[ $FAILED -gt 0 ]]; then exit 1; fi
+  exit 0
+}
+
+# ---------------------------------------------------------------- tools ------
+# A missing tool fails the run, unless E2E_ALLOW_MISSING=1 outside CI, in which
+# case its checks are skipped with a loud warning.
+missing_tool() {
+  local tool="$1" why="$2"
+  if [[ "${CI:-}" != "true" && "${E2E_ALLOW_MISSING:-}" == "1" ]]; then
+    echo "SKIP $tool: $why -- SKIPPING ALL $tool CHECKS (E2E_ALLOW_MISSING=1)"
+  else
+    bad "tool available: $tool ($why)"
+  fi
+}
+
+HAVE_AWS=0 HAVE_BOTO3=0 HAVE_RCLONE=0
+if [[ -x "$AWS" ]] && ver="$(timeout 30 "$AWS" --version 2>&1)" && [[ "$ver" == aws-cli/2* ]]; then
+  HAVE_AWS=1
+else
+  missing_tool aws-cli "$AWS is missing or is not aws-cli v2 (got: ${ver:-nothing})"
+fi
+if [[ -x "$PY" ]] && timeout 30 "$PY" -c 'import boto3, botocore' >/dev/null 2>&1; then
+  HAVE_BOTO3=1
+else
+  missing_tool boto3 "$PY cannot import boto3 (Debian package python3-boto3)"
+fi
+if [[ -x "$RCLONE" ]] && timeout 30 "$RCLONE" version >/dev/null 2>&1; then
+  HAVE_RCLONE=1
+else
+  missing_tool rclone "$RCLONE is missing"
+fi
+for t in curl cmp diff sha256sum timeout setsid; do
+  command -v "$t" >/dev/null || { bad "tool available: $t"; }
+done
+[[ -x "$PY" ]] || { bad "tool available: $PY (needed to pick free ports)"; summary_and_exit; }
+
+# --------------------------------------------------------------- server ------
+PORT="$(free_port)"
+ADMIN_PORT="$(free_port)"
+while [[ "$ADMIN_PORT" == "$PORT" ]]; do ADMIN_PORT="$(free_port)"; done
+ENDPOINT="http://127.0.0.1:$PORT"
+ADMIN="http://127.0.0.1:$ADMIN_PORT"
+
+echo "starting: SLUICE_LISTEN=127.0.0.1:$PORT SLUICE_ADMIN_LISTEN=127.0.0.1:$ADMIN_PORT ./sluice serve  (log: $SERVER_LOG)"
+SLUICE_LISTEN="127.0.0.1:$PORT" SLUICE_ADMIN_LISTEN="127.0.0.1:$ADMIN_PORT" \
+  setsid ./sluice serve >"$SERVER_LOG" 2>&1 </dev/null &
+SERVER_PID=$!
+
+ready=0
+deadline=$((SECONDS + READY_TIMEOUT_S))
+while ((SECONDS < deadline)); do
+  if ! kill -0 "$SERVER_PID" 2>/dev/null; then
+    echo "server exited before becoming ready"
+    break
+  fi
+  code="$(curl -s -o /dev/null -w '%{http_code}' --max-time 2 "$ADMIN/readyz" || true)"
+  if [[ "$code" == "200" ]]; then ready=1; break; fi
+  sleep 0.5
+done
+if [[ $ready -eq 1 ]]; then
+  ok "server: GET /readyz is 200 within ${READY_TIMEOUT_S}s"
+else
+  bad "server: GET /readyz is 200 within ${READY_TIMEOUT_S}s"
+  summary_and_exit
+fi
+
+check_banner() {
+  # The startup output names the endpoint and shows an `aws s3 ls` line.
+  grep -q "127.0.0.1:$PORT" "$SERVER_LOG" || { echo "endpoint 127.0.0.1:$PORT not in startup output"; return 1; }
+  grep -q "aws s3 ls" "$SERVER_LOG" || { echo "no 'aws s3 ls' line in startup output"; return 1; }
+}
+check "server: startup output shows endpoint and an aws s3 ls line" check_banner
+
+check_admin() {
+  local c
+  c="$(curl -s -o /dev/null -w '%{http_code}' --max-time 10 "$ADMIN/healthz")"
+  [[ "$c" == 200 ]] || { echo "GET /healthz: expected 200, got $c"; return 1; }
+  c="$(curl -s -o "$WORK/metrics.txt" -w '%{http_code}' --max-time 10 "$ADMIN/metrics")"
+  [[ "$c" == 200 ]] || { echo "GET /metrics: expected 200, got $c"; return 1; }
+}
+check "server: admin /healthz and /metrics are 200" check_admin
+
+# Expected listings, from the directory walk.
+expected_sizes() { # $1 = product -> "SIZE product/relpath" sorted
+  (cd "$DATA/$1" && find . -type f -printf "%s $1/%P\n") | LC_ALL=C sort
+}
+
+# -------------------------------------------------------------- aws-cli ------
+if [[ $HAVE_AWS -eq 1 ]]; then
+  # Isolate from any user config/credentials on the machine.
+  export AWS_CONFIG_FILE=/dev/null AWS_SHARED_CREDENTIALS_FILE=/dev/null
+  export AWS_EC2_METADATA_DISABLED=true AWS_PAGER=""
+  unset AWS_PROFILE AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY AWS_SESSION_TOKEN AWS_DEFAULT_PROFILE || true
+  awsa() { timeout "$T" "$AWS" --endpoint-url "$ENDPOINT" --no-sign-request --region us-east-1 "$@"; }
+  awsd() { # signed, with credentials the server does not know
+    AWS_ACCESS_KEY_ID=dummy AWS_SECRET_ACCESS_KEY=dummy \
+      timeout "$T" "$AWS" --endpoint-url "$ENDPOINT" --region us-east-1 "$@"
+  }
+
+  aws_ls_account() {
+    local runner="$1" out
+    out="$("$runner" s3 ls s3://demo/)" || { echo "aws s3 ls s3://demo/ failed"; return 1; }
+    echo "$out" >&2
+    grep -Eq '^ *PRE hello/$' <<<"$out" || { echo "missing 'PRE hello/'"; return 1; }
+    grep -Eq '^ *PRE census/$' <<<"$out" || { echo "missing 'PRE census/'"; return 1; }
+  }
+  check "aws-cli: ls account shows PRE hello/ and PRE census/" aws_ls_account awsa
+  check "aws-cli: ls account with unknown (dummy) credentials" aws_ls_account awsd
+
+  aws_ls_recursive() {
+    local out got want
+    out="$(awsa s3 ls s3://demo/hello/ --recursive)" || { echo "aws s3 ls --recursive failed"; return 1; }
+    # "2025-01-01 12:00:00         78 hello/greeting.txt" -> "78 hello/greeting.txt"
+    got="$(sed -E 's/^[0-9-]+ [0-9:]+ +([0-9]+) (.*)$/\1 \2/' <<<"$out" | LC_ALL=C sort)"
+    want="$(expected_sizes hello)"
+    [[ "$got" == "$want" ]] || { echo "listing mismatch"; diff <(echo "$want") <(echo "$got"); echo "raw:"; echo "$out"; return 1; }
+  }
+  check "aws-cli: ls hello/ --recursive lists every file with its size" aws_ls_recursive
+
+  aws_cp_stdout() {
+    awsa s3 cp s3://demo/hello/greeting.txt - >"$WORK/aws-greeting.txt" || { echo "aws s3 cp failed"; return 1; }
+    cmp "$DATA/hello/greeting.txt" "$WORK/aws-greeting.txt"
+  }
+  check "aws-cli: cp greeting.txt to stdout equals the file" aws_cp_stdout
+
+  aws_cp_dummy() {
+    awsd s3 cp s3://demo/hello/greeting.txt - >"$WORK/aws-greeting-dummy.txt" || { echo "aws s3 cp (dummy creds) failed"; return 1; }
+    cmp "$DATA/hello/greeting.txt" "$WORK/aws-greeting-dummy.txt"
+  }
+  check "aws-cli: cp greeting.txt with unknown (dummy) credentials" aws_cp_dummy
+
+  aws_cp_big() {
+    timeout "$T_BIG" "$AWS" --endpoint-url "$ENDPOINT" --no-sign-request --region us-east-1 \
+      s3 cp --only-show-errors s3://demo/census/households.csv "$WORK/aws-households.csv" || { echo "aws s3 cp failed"; return 1; }
+    cmp "$DATA/census/households.csv" "$WORK/aws-households.csv"
+  }
+  check "aws-cli: cp census/households.csv to a file is byte-equal" aws_cp_big
+
+  aws_cp_space() {
+    awsa s3 cp "s3://demo/hello/a b.txt" - >"$WORK/aws-space.txt" || { echo "aws s3 cp 'a b.txt' failed"; return 1; }
+    cmp "$DATA/hello/a b.txt" "$WORK/aws-space.txt"
+  }
+  check "aws-cli: cp a key with a space ('hello/a b.txt')" aws_cp_space
+
+  aws_head() {
+    local out len etag want
+    out="$(awsa s3api head-object --bucket demo --key hello/greeting.txt --output json)" || { echo "head-object failed"; return 1; }
+    echo "$out" >&2
+    len="$("$PY" -c 'import json,sys; print(json.load(sys.stdin)["ContentLength"])' <<<"$out")" || return 1
+    etag="$("$PY" -c 'import json,sys; print(json.load(sys.stdin).get("ETag",""))' <<<"$out")" || return 1
+    want="$(stat -c %s "$DATA/hello/greeting.txt")"
+    [[ "$len" == "$want" ]] || { echo "ContentLength: expected $want, got $len"; return 1; }
+    [[ -n "$etag" ]] || { echo "no ETag"; return 1; }
+  }
+  check "aws-cli: s3api head-object has ContentLength and ETag" aws_head
+
+  aws_range() {
+    local out cr total
+    out="$(awsa s3api get-object --bucket demo --key census/households.csv --range bytes=5-20 "$WORK/aws-range.bin" --output json)" \
+      || { echo "get-object --range failed"; return 1; }
+    dd if="$DATA/census/households.csv" of="$WORK/aws-range.want" bs=1 skip=5 count=16 status=none
+    cmp "$WORK/aws-range.want" "$WORK/aws-range.bin" || { echo "range body differs"; return 1; }
+    cr="$("$PY" -c 'import json,sys; print(json.load(sys.stdin).get("ContentRange",""))' <<<"$out")"
+    total="$(stat -c %s "$DATA/census/households.csv")"
+    [[ "$cr" == "bytes 5-20/$total" ]] || { echo "ContentRange: expected 'bytes 5-20/$total', got '$cr'"; return 1; }
+  }
+  check "aws-cli: s3api get-object --range bytes=5-20 equals the slice" aws_range
+
+  aws_missing_api() {
+    local rc=0
+    awsa s3api get-object --bucket demo --key hello/no-such-file.txt "$WORK/aws-missing.out" >/dev/null 2>"$WORK/aws-missing.err" || rc=$?
+    cat "$WORK/aws-missing.err" >&2
+    [[ $rc -ne 0 ]] || { echo "expected a non-zero exit for a missing key, got 0"; return 1; }
+    grep -q 'NoSuchKey' "$WORK/aws-missing.err" || { echo "expected NoSuchKey in the error"; return 1; }
+  }
+  check "aws-cli: s3api get-object of a missing key fails with NoSuchKey" aws_missing_api
+
+  aws_missing_cp() {
+    local rc=0
+    awsa s3 cp s3://demo/hello/no-such-file.txt - >/dev/null 2>"$WORK/aws-missing-cp.err" || rc=$?
+    cat "$WORK/aws-missing-cp.err" >&2
+    [[ $rc -ne 0 ]] || { echo "expected a non-zero exit for a missing key, got 0"; return 1; }
+    grep -Eq '404|Not Found|NoSuchKey' "$WORK/aws-missing-cp.err" || { echo "expected a 404 in the error"; return 1; }
+  }
+  check "aws-cli: s3 cp of a missing key fails with 404" aws_missing_cp
+fi
+
+# ---------------------------------------------------------------- boto3 ------
+if [[ $HAVE_BOTO3 -eq 1 ]]; then
+  rc=0
+  AWS_CONFIG_FILE=/dev/null AWS_SHARED_CREDENTIALS_FILE=/dev/null AWS_EC2_METADATA_DISABLED=true \
+    timeout "$T_BIG" "$PY" "$ROOT/e2e/boto3_check.py" "$ENDPOINT" "$DATA" >"$WORK/boto3.out" 2>"$WORK/boto3.err" || rc=$?
+  nfail=0
+  while IFS= read -r line; do
+    case "$line" in
+      "ok  "*) ok "${line#ok  }" ;;
+      "FAIL "*) bad "${line#FAIL }"; nfail=$((nfail + 1)) ;;
+      *) printf '     | %s\n' "$line" ;;
+    esac
+  done <"$WORK/boto3.out"
+  # Exit 1 with FAIL lines is an ordinary failure; anything else (a crash, a
+  # timeout) is reported as its own failed check.
+  if [[ $rc -ne 0 ]] && { [[ $rc -ne 1 ]] || [[ $nfail -eq 0 ]]; }; then
+    bad "boto3: e2e/boto3_check.py ran to completion (exit $rc)"
+  fi
+  if [[ -s "$WORK/boto3.err" && $rc -ne 0 ]]; then sed -e 's/^/     | /' "$WORK/boto3.err" | tail -40; fi
+fi
+
+# --------------------------------------------------------------- rclone ------
+if [[ $HAVE_RCLONE -eq 1 ]]; then
+  # The remote is configured by environment variables only; no keys -> anonymous.
+  : >"$WORK/rclone.conf"
+  export RCLONE_CONFIG="$WORK/rclone.conf"
+  export RCLONE_CONFIG_SLUICE_TYPE=s3
+  export RCLONE_CONFIG_SLUICE_PROVIDER=Other
+  export RCLONE_CONFIG_SLUICE_ENDPOINT="$ENDPOINT"
+  export RCLONE_CONFIG_SLUICE_ENV_AUTH=false
+  export RCLONE_CONFIG_SLUICE_REGION=us-east-1
+  export RCLONE_CONFIG_SLUICE_FORCE_PATH_STYLE=true
+  export RCLONE_CONFIG_SLUICE_LIST_VERSION=2
+  # A CA bundle from the environment breaks rclone's HTTP transport (and TLS is not used here).
+  unset AWS_CA_BUNDLE || true
+  rcl() { timeout "$T" "$RCLONE" --retries 1 --low-level-retries 1 --s3-force-path-style=true --s3-list-version 2 "$@"; }
+
+  rclone_ls() {
+    local out got want
+    out="$(rcl ls sluice:demo/hello)" || { echo "rclone ls failed"; return 1; }
+    # "       78 greeting.txt" -> "78 hello/greeting.txt"
+    got="$(sed -E 's/^ *([0-9]+) (.*)$/\1 hello\/\2/' <<<"$out" | LC_ALL=C sort)"
+    want="$(expected_sizes hello)"
+    [[ "$got" == "$want" ]] || { echo "listing mismatch"; diff <(echo "$want") <(echo "$got"); echo "raw:"; echo "$out"; return 1; }
+  }
+  check "rclone: ls demo/hello lists every file with its size" rclone_ls
+
+  rclone_cat() {
+    rcl cat sluice:demo/hello/greeting.txt >"$WORK/rclone-greeting.txt" || { echo "rclone cat failed"; return 1; }
+    cmp "$DATA/hello/greeting.txt" "$WORK/rclone-greeting.txt"
+  }
+  check "rclone: cat greeting.txt equals the file" rclone_cat
+
+  rclone_copy() {
+    rm -rf "$WORK/rclone-census"
+    timeout "$T_BIG" "$RCLONE" --retries 1 --low-level-retries 1 --s3-force-path-style=true --s3-list-version 2 \
+      copy sluice:demo/census "$WORK/rclone-census" || { echo "rclone copy failed"; return 1; }
+    diff -r "$DATA/census" "$WORK/rclone-census"
+  }
+  check "rclone: copy demo/census to a dir, diff -r is clean" rclone_copy
+
+  rclone_lsf() {
+    local out
+    out="$(rcl lsf sluice:demo)" || { echo "rclone lsf failed"; return 1; }
+    echo "$out" >&2
+    grep -qx 'hello/' <<<"$out" || { echo "missing hello/"; return 1; }
+    grep -qx 'census/' <<<"$out" || { echo "missing census/"; return 1; }
+  }
+  check "rclone: lsf demo shows the product directories" rclone_lsf
+fi
+
+summary_and_exit

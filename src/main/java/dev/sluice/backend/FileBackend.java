@@ -1,0 +1,293 @@
+package dev.sluice.backend;
+
+import dev.sluice.s3.ByteRange;
+import dev.sluice.s3.ObjectSummary;
+import dev.sluice.s3.Preconditions;
+import dev.sluice.s3.S3Error;
+import dev.sluice.s3.S3Exception;
+import org.eclipse.jetty.http.MimeTypes;
+
+import java.io.IOException;
+import java.io.OutputStream;
+import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.FileVisitResult;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.SimpleFileVisitor;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * A product served from a local directory.
+ *
+ * <p>The directory is a hard boundary: a key is resolved under the root's real path and the
+ * file's real path (after symlinks) must still be under it, so neither {@code ../} (already
+ * refused by {@link dev.sluice.s3.ObjectKeys}) nor a symlink pointing outside can read other
+ * files. Symlinked directories are not descended into when listing.
+ *
+ * <p>ETags are derived from size and modification time, so they are stable across restarts
+ * for an unchanged file without reading it. Ranged reads position the channel; nothing is
+ * read from the start of the file. Listing walks the subtree under the prefix's directory and
+ * sorts keys in S3 order, which costs O(n log n) per page for n files under it: fine for the
+ * local datasets this backend is for, not for millions of files.
+ */
+public final class FileBackend implements Backend {
+    private static final DateTimeFormatter HTTP_DATE = DateTimeFormatter.RFC_1123_DATE_TIME.withZone(ZoneOffset.UTC);
+    private static final int COPY_BUFFER = 64 * 1024;
+
+    private final Path root;
+
+    public FileBackend(Path directory) {
+        try {
+            this.root = directory.toRealPath();
+        } catch (IOException e) {
+            throw new UncheckedIOException("product directory " + directory + " is not readable", e);
+        }
+        if (!Files.isDirectory(root)) {
+            throw new IllegalArgumentException(directory + " is not a directory");
+        }
+    }
+
+    @Override
+    public String describe() {
+        return "file:" + root;
+    }
+
+    @Override
+    public ObjectResponse read(ObjectRead request) {
+        Path file = resolve(request.key()).orElseThrow(() -> new S3Exception(S3Error.NO_SUCH_KEY));
+        BasicFileAttributes attrs;
+        try {
+            attrs = Files.readAttributes(file, BasicFileAttributes.class);
+        } catch (NoSuchFileException e) {
+            throw new S3Exception(S3Error.NO_SUCH_KEY);
+        } catch (IOException e) {
+            throw S3Exception.unavailable("reading attributes of " + file, e);
+        }
+        if (!attrs.isRegularFile()) {
+            throw new S3Exception(S3Error.NO_SUCH_KEY);
+        }
+        long size = attrs.size();
+        Instant modified = attrs.lastModifiedTime().toInstant();
+        String etag = etag(size, modified);
+
+        List<Map.Entry<String, String>> headers = new ArrayList<>();
+        headers.add(Map.entry("ETag", etag));
+        headers.add(Map.entry("Last-Modified", HTTP_DATE.format(modified)));
+
+        Preconditions.Outcome outcome = request.preconditions().evaluate(etag, modified);
+        Preconditions.throwIfFailed(outcome);
+        if (outcome == Preconditions.Outcome.NOT_MODIFIED) {
+            return new ObjectResponse(304, headers, Optional.empty());
+        }
+        headers.add(Map.entry("Accept-Ranges", "bytes"));
+        headers.add(Map.entry("Content-Type", contentType(file)));
+        Optional<ByteRange> range = request.range().map(spec -> spec.resolve(size));
+        long first = range.map(ByteRange::first).orElse(0L);
+        long length = range.map(ByteRange::length).orElse(size);
+        headers.add(Map.entry("Content-Length", Long.toString(length)));
+        range.ifPresent(r -> headers.add(Map.entry("Content-Range", r.contentRange(size))));
+        int status = range.isPresent() ? 206 : 200;
+        if (request.headOnly()) {
+            return new ObjectResponse(status, headers, Optional.empty());
+        }
+        FileChannel channel;
+        try {
+            channel = FileChannel.open(file, StandardOpenOption.READ);
+        } catch (NoSuchFileException e) {
+            throw new S3Exception(S3Error.NO_SUCH_KEY);
+        } catch (IOException e) {
+            throw S3Exception.unavailable("opening " + file, e);
+        }
+        return new ObjectResponse(status, headers, Optional.of(new FileBody(channel, first, length)));
+    }
+
+    @Override
+    public ListPage list(ListQuery query) {
+        String prefix = query.prefix();
+        int lastSlash = prefix.lastIndexOf('/');
+        String dirPart = lastSlash < 0 ? "" : prefix.substring(0, lastSlash);
+        List<ObjectSummary> all = new ArrayList<>();
+        Optional<Path> start = dirPart.isEmpty() ? Optional.of(root) : resolveDirectory(dirPart);
+        start.ifPresent(dir -> walk(dir, prefix, all));
+        all.sort((a, b) -> KeyOrder.compare(a.key(), b.key()));
+        return Listings.page(all, query);
+    }
+
+    private void walk(Path dir, String prefix, List<ObjectSummary> out) {
+        try {
+            Files.walkFileTree(dir, new SimpleFileVisitor<>() {
+                @Override
+                public FileVisitResult preVisitDirectory(Path d, BasicFileAttributes attrs) {
+                    if (d.equals(dir)) {
+                        return FileVisitResult.CONTINUE;
+                    }
+                    String key = keyOf(d) + "/";
+                    boolean relevant = key.startsWith(prefix) || prefix.startsWith(key);
+                    return relevant ? FileVisitResult.CONTINUE : FileVisitResult.SKIP_SUBTREE;
+                }
+
+                @Override
+                public FileVisitResult visitFile(Path f, BasicFileAttributes attrs) {
+                    String key = keyOf(f);
+                    if (!key.startsWith(prefix) || !isListableKey(key)) {
+                        return FileVisitResult.CONTINUE;
+                    }
+                    BasicFileAttributes a = attrs;
+                    if (attrs.isSymbolicLink()) {
+                        Optional<BasicFileAttributes> target = insideTargetAttributes(f);
+                        if (target.isEmpty()) {
+                            return FileVisitResult.CONTINUE;
+                        }
+                        a = target.get();
+                    }
+                    if (a.isRegularFile()) {
+                        Instant modified = a.lastModifiedTime().toInstant();
+                        out.add(new ObjectSummary(key, a.size(), modified, etag(a.size(), modified)));
+                    }
+                    return FileVisitResult.CONTINUE;
+                }
+
+                @Override
+                public FileVisitResult visitFileFailed(Path f, IOException e) {
+                    return FileVisitResult.CONTINUE;
+                }
+            });
+        } catch (IOException e) {
+            throw S3Exception.unavailable("listing " + dir, e);
+        }
+    }
+
+    /** A symlink is listed only when its target is a regular file inside the root. */
+    private Optional<BasicFileAttributes> insideTargetAttributes(Path link) {
+        try {
+            Path real = link.toRealPath();
+            if (!real.startsWith(root)) {
+                return Optional.empty();
+            }
+            BasicFileAttributes a = Files.readAttributes(real, BasicFileAttributes.class);
+            return a.isRegularFile() ? Optional.of(a) : Optional.empty();
+        } catch (IOException e) {
+            return Optional.empty();
+        }
+    }
+
+    private String keyOf(Path p) {
+        String rel = root.relativize(p).toString();
+        return p.getFileSystem().getSeparator().equals("/") ? rel : rel.replace(p.getFileSystem().getSeparator(), "/");
+    }
+
+    private static boolean isListableKey(String key) {
+        for (int i = 0; i < key.length(); i++) {
+            char c = key.charAt(i);
+            if (c < 0x20 || c == 0x7f) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** The real path of an existing file for {@code key}, if it is inside the root. */
+    private Optional<Path> resolve(String key) {
+        if (key.isEmpty() || key.endsWith("/") || key.startsWith("/")) {
+            return Optional.empty();
+        }
+        Path candidate = root.resolve(key).normalize();
+        if (!candidate.startsWith(root) || candidate.equals(root)) {
+            return Optional.empty();
+        }
+        try {
+            Path real = candidate.toRealPath();
+            return real.startsWith(root) ? Optional.of(real) : Optional.empty();
+        } catch (IOException e) {
+            return Optional.empty();
+        }
+    }
+
+    private Optional<Path> resolveDirectory(String relative) {
+        if (relative.startsWith("/")) {
+            return Optional.empty();
+        }
+        for (String segment : relative.split("/", -1)) {
+            if (segment.isEmpty() || segment.equals(".") || segment.equals("..")) {
+                return Optional.empty();
+            }
+        }
+        Path candidate = root.resolve(relative).normalize();
+        if (!candidate.startsWith(root) || !Files.isDirectory(candidate, LinkOption.NOFOLLOW_LINKS)) {
+            return Optional.empty();
+        }
+        return Optional.of(candidate);
+    }
+
+    static String etag(long size, Instant modified) {
+        try {
+            MessageDigest sha = MessageDigest.getInstance("SHA-256");
+            byte[] digest = sha.digest((size + ":" + modified.getEpochSecond() + "." + modified.getNano())
+                    .getBytes(StandardCharsets.US_ASCII));
+            return "\"" + HexFormat.of().formatHex(digest, 0, 16) + "\"";
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("SHA-256 is required of every JVM", e);
+        }
+    }
+
+    private static String contentType(Path file) {
+        String type = MimeTypes.DEFAULTS.getMimeByExtension(file.getFileName().toString());
+        return type == null ? "application/octet-stream" : type;
+    }
+
+    /** Reads [first, first + length) of an open file, positioned, never from the start. */
+    private static final class FileBody implements ObjectBody {
+        private final FileChannel channel;
+        private final long first;
+        private final long length;
+
+        FileBody(FileChannel channel, long first, long length) {
+            this.channel = channel;
+            this.first = first;
+            this.length = length;
+        }
+
+        @Override
+        public long transferTo(OutputStream out) throws IOException {
+            ByteBuffer buffer = ByteBuffer.allocate(COPY_BUFFER);
+            long position = first;
+            long remaining = length;
+            while (remaining > 0) {
+                buffer.clear().limit((int) Math.min(buffer.capacity(), remaining));
+                int n = channel.read(buffer, position);
+                if (n < 0) {
+                    throw new IOException("file shrank while being read");
+                }
+                out.write(buffer.array(), 0, n);
+                position += n;
+                remaining -= n;
+            }
+            return length;
+        }
+
+        @Override
+        public void close() {
+            try {
+                channel.close();
+            } catch (IOException ignored) {
+                // closing a read-only channel cannot lose data
+            }
+        }
+    }
+}

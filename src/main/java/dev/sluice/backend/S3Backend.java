@@ -1,0 +1,383 @@
+package dev.sluice.backend;
+
+import dev.sluice.s3.ByteRange;
+import dev.sluice.s3.ObjectSummary;
+import dev.sluice.s3.Preconditions;
+import dev.sluice.s3.S3Error;
+import dev.sluice.s3.S3Exception;
+import dev.sluice.sigv4.AwsCredentials;
+import dev.sluice.sigv4.RequestSigner;
+import dev.sluice.sigv4.SigV4;
+import dev.sluice.sigv4.UriEncoding;
+import org.eclipse.jetty.client.ContentResponse;
+import org.eclipse.jetty.client.HttpClient;
+import org.eclipse.jetty.client.InputStreamResponseListener;
+import org.eclipse.jetty.client.Request;
+import org.eclipse.jetty.client.Response;
+import org.eclipse.jetty.http.HttpField;
+import org.eclipse.jetty.http.HttpMethod;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.w3c.dom.Document;
+import org.w3c.dom.Element;
+import org.w3c.dom.Node;
+import org.w3c.dom.NodeList;
+
+import javax.xml.XMLConstants;
+import javax.xml.parsers.DocumentBuilder;
+import javax.xml.parsers.DocumentBuilderFactory;
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.URI;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.InstantSource;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+
+/**
+ * A product stored in a bucket (plus optional key prefix) of any S3-compatible endpoint,
+ * addressed path-style.
+ *
+ * <p>Requests are signed with SigV4 over the path exactly as sent: the key is percent-encoded
+ * once with S3's rules and that same string is both the wire path and the canonical URI.
+ * Bodies stream through without being held whole. Every request has a deadline for the
+ * response head ({@code timeout}) and an idle timeout while the body streams.
+ *
+ * <p>Only headers that describe the object are passed back to the client; the backend's
+ * request ids and host details stay in sluice's log.
+ */
+public final class S3Backend implements Backend {
+    private static final Logger LOG = LoggerFactory.getLogger(S3Backend.class);
+    private static final DateTimeFormatter HTTP_DATE = DateTimeFormatter.RFC_1123_DATE_TIME.withZone(ZoneOffset.UTC);
+    private static final int COPY_BUFFER = 64 * 1024;
+    private static final int MAX_LIST_BYTES = 16 * 1024 * 1024;
+    private static final Set<String> PASSTHROUGH = Set.of(
+            "etag", "last-modified", "content-length", "content-type", "content-range", "content-encoding",
+            "content-disposition", "content-language", "cache-control", "expires", "accept-ranges");
+
+    private final HttpClient http;
+    private final URI endpoint;
+    private final String bucket;
+    private final String prefix;
+    private final BackendCredentials credentials;
+    private final RequestSigner signer;
+    private final InstantSource clock;
+    private final Duration timeout;
+    private final String host;
+
+    public S3Backend(HttpClient http, URI endpoint, String region, String bucket, String prefix,
+                     BackendCredentials credentials, InstantSource clock, Duration timeout) {
+        this.http = http;
+        this.endpoint = endpoint;
+        this.bucket = bucket;
+        this.prefix = prefix;
+        this.credentials = credentials;
+        this.signer = new RequestSigner(region, "s3");
+        this.clock = clock;
+        this.timeout = timeout;
+        this.host = hostHeader(endpoint);
+    }
+
+    @Override
+    public String describe() {
+        return "s3:" + endpoint + "/" + bucket + "/" + prefix;
+    }
+
+    @Override
+    public ObjectResponse read(ObjectRead read) {
+        String path = basePath() + "/" + UriEncoding.encodePath(prefix + read.key());
+        List<Map.Entry<String, String>> conditional = new ArrayList<>();
+        read.range().ifPresent(spec -> conditional.add(Map.entry("range", rangeHeader(spec))));
+        Preconditions p = read.preconditions();
+        p.ifMatch().ifPresent(v -> conditional.add(Map.entry("if-match", v)));
+        p.ifNoneMatch().ifPresent(v -> conditional.add(Map.entry("if-none-match", v)));
+        p.ifModifiedSince().ifPresent(v -> conditional.add(Map.entry("if-modified-since", HTTP_DATE.format(v))));
+        p.ifUnmodifiedSince().ifPresent(v -> conditional.add(Map.entry("if-unmodified-since", HTTP_DATE.format(v))));
+        String method = read.headOnly() ? "HEAD" : "GET";
+        Request request = newRequest(method, path, "", conditional);
+
+        InputStreamResponseListener listener = new InputStreamResponseListener();
+        request.send(listener);
+        Response response;
+        try {
+            response = listener.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (TimeoutException e) {
+            request.abort(e);
+            throw S3Exception.unavailable(describe() + ": no response within " + timeout + " for " + method + " " + path, e);
+        } catch (ExecutionException e) {
+            throw S3Exception.unavailable(describe() + ": " + method + " " + path + " failed", e.getCause());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            request.abort(e);
+            throw S3Exception.unavailable("interrupted waiting for " + describe(), e);
+        }
+        int status = response.getStatus();
+        if (status == 200 || status == 206 || status == 304) {
+            List<Map.Entry<String, String>> headers = passthroughHeaders(response);
+            if (status == 304 || read.headOnly()) {
+                closeQuietly(listener.getInputStream());
+                return new ObjectResponse(status, headers, Optional.empty());
+            }
+            return new ObjectResponse(status, headers, Optional.of(new StreamBody(listener.getInputStream())));
+        }
+        byte[] body = read.headOnly() ? new byte[0] : readSmall(listener.getInputStream());
+        throw failure(status, body, response, method + " " + path);
+    }
+
+    @Override
+    public ListPage list(ListQuery query) {
+        StringBuilder q = new StringBuilder();
+        // Parameters in canonical (sorted) order so the wire query is its own canonical form.
+        switch (query.position()) {
+            case ListPosition.Resume r -> q.append("continuation-token=").append(UriEncoding.encode(r.backendToken())).append('&');
+            default -> { }
+        }
+        query.delimiter().ifPresent(d -> q.append("delimiter=").append(UriEncoding.encode(d)).append('&'));
+        q.append("list-type=2&max-keys=").append(Math.max(1, query.maxKeys()));
+        q.append("&prefix=").append(UriEncoding.encode(prefix + query.prefix()));
+        if (query.position() instanceof ListPosition.After a) {
+            q.append("&start-after=").append(UriEncoding.encode(prefix + a.key()));
+        }
+        Request request = newRequest("GET", basePath(), q.toString(), List.of()).timeout(timeout.toMillis(), TimeUnit.MILLISECONDS);
+        ContentResponse response;
+        try {
+            response = request.send();
+        } catch (TimeoutException e) {
+            throw S3Exception.unavailable(describe() + ": listing got no response within " + timeout, e);
+        } catch (ExecutionException e) {
+            throw S3Exception.unavailable(describe() + ": listing failed", e.getCause());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw S3Exception.unavailable("interrupted listing " + describe(), e);
+        }
+        if (response.getStatus() != 200) {
+            throw failure(response.getStatus(), response.getContent(), response, "list " + q);
+        }
+        ListPage page = parseListing(response.getContent());
+        if (query.maxKeys() == 0) {
+            Optional<ListPosition> next = page.objects().isEmpty() && page.commonPrefixes().isEmpty()
+                    ? Optional.empty() : Optional.of(query.position());
+            return new ListPage(List.of(), List.of(), next);
+        }
+        return page;
+    }
+
+    private Request newRequest(String method, String path, String rawQuery, List<Map.Entry<String, String>> signedExtra) {
+        String uri = endpoint.getScheme() + "://" + endpoint.getRawAuthority() + path + (rawQuery.isEmpty() ? "" : "?" + rawQuery);
+        Request request = http.newRequest(URI.create(uri))
+                .method(HttpMethod.fromString(method))
+                .idleTimeout(timeout.toMillis(), TimeUnit.MILLISECONDS)
+                .followRedirects(false);
+        Optional<AwsCredentials> creds = credentials.current();
+        List<Map.Entry<String, String>> headers = new ArrayList<>(signedExtra);
+        if (creds.isPresent()) {
+            headers.addAll(signer.sign(method, host, path, rawQuery, signedExtra, SigV4.UNSIGNED_PAYLOAD, creds.get(), clock.instant()));
+        }
+        request.headers(h -> {
+            h.remove("Accept-Encoding");
+            for (var e : headers) {
+                h.put(e.getKey(), e.getValue());
+            }
+        });
+        return request;
+    }
+
+    private String basePath() {
+        String base = endpoint.getRawPath() == null ? "" : endpoint.getRawPath();
+        if (base.endsWith("/")) {
+            base = base.substring(0, base.length() - 1);
+        }
+        return base + "/" + UriEncoding.encode(bucket);
+    }
+
+    private static List<Map.Entry<String, String>> passthroughHeaders(Response response) {
+        List<Map.Entry<String, String>> out = new ArrayList<>();
+        for (HttpField f : response.getHeaders()) {
+            String name = f.getName().toLowerCase(Locale.ROOT);
+            if (PASSTHROUGH.contains(name) || name.startsWith("x-amz-meta-")) {
+                out.add(Map.entry(f.getName(), f.getValue()));
+            }
+        }
+        return out;
+    }
+
+    /** Maps a backend error status to the client's S3 error. */
+    private S3Exception failure(int status, byte[] body, Response response, String what) {
+        String code = errorCode(body).orElse("");
+        String backendRequestId = Optional.ofNullable(response.getHeaders().get("x-amz-request-id")).orElse("-");
+        String detail = describe() + ": " + what + " answered " + status + " " + code + " (backend request id " + backendRequestId + ")";
+        return switch (status) {
+            case 404 -> {
+                LOG.debug("{}", detail);
+                yield new S3Exception(S3Error.NO_SUCH_KEY);
+            }
+            case 412 -> new S3Exception(S3Error.PRECONDITION_FAILED);
+            case 416 -> {
+                String contentRange = response.getHeaders().get("Content-Range");
+                yield new S3Exception(S3Error.INVALID_RANGE, S3Error.INVALID_RANGE.defaultMessage(), null,
+                        contentRange == null ? List.of() : List.of(Map.entry("Content-Range", contentRange)));
+            }
+            case 403 -> {
+                LOG.warn("{}", detail);
+                yield new S3Exception(S3Error.ACCESS_DENIED);
+            }
+            case 503 -> {
+                LOG.warn("{}", detail);
+                yield code.equals("SlowDown") ? new S3Exception(S3Error.SLOW_DOWN) : S3Exception.unavailable(detail, null);
+            }
+            default -> {
+                LOG.warn("{}", detail);
+                yield S3Exception.unavailable(detail, null);
+            }
+        };
+    }
+
+    private static String rangeHeader(ByteRange.Spec spec) {
+        return switch (spec) {
+            case ByteRange.FromTo f -> "bytes=" + f.first() + "-" + f.last().map(String::valueOf).orElse("");
+            case ByteRange.Suffix s -> "bytes=-" + s.length();
+        };
+    }
+
+    static String hostHeader(URI endpoint) {
+        int port = endpoint.getPort();
+        boolean defaultPort = port == -1
+                || (port == 80 && "http".equalsIgnoreCase(endpoint.getScheme()))
+                || (port == 443 && "https".equalsIgnoreCase(endpoint.getScheme()));
+        return defaultPort ? endpoint.getHost() : endpoint.getHost() + ":" + port;
+    }
+
+    private static byte[] readSmall(InputStream in) {
+        try (in) {
+            return in.readNBytes(64 * 1024);
+        } catch (IOException e) {
+            return new byte[0];
+        }
+    }
+
+    private static void closeQuietly(InputStream in) {
+        try {
+            in.close();
+        } catch (IOException ignored) {
+            // the response had no body worth keeping
+        }
+    }
+
+    private static Optional<String> errorCode(byte[] body) {
+        if (body.length == 0) {
+            return Optional.empty();
+        }
+        try {
+            Document doc = parseXml(body);
+            NodeList codes = doc.getElementsByTagNameNS("*", "Code");
+            return codes.getLength() == 0 ? Optional.empty() : Optional.of(codes.item(0).getTextContent().trim());
+        } catch (Exception e) {
+            return Optional.empty();
+        }
+    }
+
+    private ListPage parseListing(byte[] body) {
+        if (body.length > MAX_LIST_BYTES) {
+            throw S3Exception.unavailable(describe() + ": listing response too large", null);
+        }
+        Document doc;
+        try {
+            doc = parseXml(body);
+        } catch (Exception e) {
+            throw S3Exception.unavailable(describe() + ": listing response is not XML", e);
+        }
+        Element root = doc.getDocumentElement();
+        List<ObjectSummary> objects = new ArrayList<>();
+        List<String> prefixes = new ArrayList<>();
+        Optional<String> nextToken = Optional.empty();
+        boolean truncated = false;
+        for (Node n = root.getFirstChild(); n != null; n = n.getNextSibling()) {
+            if (!(n instanceof Element e)) {
+                continue;
+            }
+            switch (e.getLocalName()) {
+                case "Contents" -> {
+                    String key = child(e, "Key").orElse("");
+                    if (!key.startsWith(prefix)) {
+                        continue;
+                    }
+                    long size = Long.parseLong(child(e, "Size").orElse("0"));
+                    String rel = key.substring(prefix.length());
+                    if (rel.isEmpty() || (rel.endsWith("/") && size == 0)) {
+                        continue; // directory markers appear only as common prefixes
+                    }
+                    Instant modified = child(e, "LastModified").map(Instant::parse).orElse(Instant.EPOCH);
+                    objects.add(new ObjectSummary(rel, size, modified, child(e, "ETag").orElse("\"\"")));
+                }
+                case "CommonPrefixes" -> child(e, "Prefix")
+                        .filter(p -> p.startsWith(prefix) && p.length() > prefix.length())
+                        .ifPresent(p -> prefixes.add(p.substring(prefix.length())));
+                case "IsTruncated" -> truncated = Boolean.parseBoolean(e.getTextContent().trim());
+                case "NextContinuationToken" -> nextToken = Optional.of(e.getTextContent());
+                default -> { }
+            }
+        }
+        Optional<ListPosition> next = truncated ? nextToken.map(ListPosition.Resume::new) : Optional.empty();
+        if (truncated && next.isEmpty()) {
+            throw S3Exception.unavailable(describe() + ": truncated listing without a continuation token", null);
+        }
+        return new ListPage(objects, prefixes, next.map(p -> (ListPosition) p));
+    }
+
+    private static Optional<String> child(Element parent, String name) {
+        for (Node n = parent.getFirstChild(); n != null; n = n.getNextSibling()) {
+            if (n instanceof Element e && name.equals(e.getLocalName())) {
+                return Optional.of(e.getTextContent());
+            }
+        }
+        return Optional.empty();
+    }
+
+    private static Document parseXml(byte[] body) throws Exception {
+        DocumentBuilderFactory f = DocumentBuilderFactory.newInstance();
+        f.setNamespaceAware(true);
+        f.setFeature(XMLConstants.FEATURE_SECURE_PROCESSING, true);
+        f.setFeature("http://apache.org/xml/features/disallow-doctype-decl", true);
+        f.setExpandEntityReferences(false);
+        DocumentBuilder b = f.newDocumentBuilder();
+        return b.parse(new ByteArrayInputStream(body));
+    }
+
+    /** The backend's response body; closing it early aborts the backend exchange. */
+    private static final class StreamBody implements ObjectBody {
+        private final InputStream in;
+
+        StreamBody(InputStream in) {
+            this.in = in;
+        }
+
+        @Override
+        public long transferTo(OutputStream out) throws IOException {
+            byte[] buffer = new byte[COPY_BUFFER];
+            long total = 0;
+            int n;
+            while ((n = in.read(buffer)) >= 0) {
+                out.write(buffer, 0, n);
+                total += n;
+            }
+            return total;
+        }
+
+        @Override
+        public void close() {
+            closeQuietly(in);
+        }
+    }
+}

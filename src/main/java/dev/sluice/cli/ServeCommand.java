@@ -1,0 +1,72 @@
+package dev.sluice.cli;
+
+import dev.sluice.Sluice;
+import dev.sluice.Version;
+import dev.sluice.config.ConfigException;
+import dev.sluice.config.ConfigLoader;
+import dev.sluice.config.SluiceConfig;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+import java.nio.file.Path;
+import java.time.InstantSource;
+import java.util.Optional;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+
+/** {@code sluice serve}: start the proxy and run until SIGTERM or SIGINT, then drain. */
+@Command(name = "serve", description = "Start the proxy (default config: examples/quickstart.yaml).")
+final class ServeCommand implements Callable<Integer> {
+    private static final Logger LOG = LoggerFactory.getLogger(ServeCommand.class);
+
+    @Option(names = "--config", description = "Config file (default: $SLUICE_CONFIG, else the quickstart).")
+    Path config;
+
+    @Override
+    public Integer call() throws Exception {
+        Path path = SluiceCommand.configPath(Optional.ofNullable(config));
+        SluiceConfig cfg;
+        Sluice sluice;
+        try {
+            cfg = ConfigLoader.fromSystemEnvironment().load(path);
+            sluice = new Sluice(cfg, InstantSource.system());
+        } catch (ConfigException e) {
+            System.err.println("sluice: config error in " + path + ": " + e.getMessage());
+            return SluiceCommand.CONFIG_ERROR;
+        } catch (RuntimeException e) {
+            System.err.println("sluice: cannot start with " + path + ": " + e.getMessage());
+            return SluiceCommand.CONFIG_ERROR;
+        }
+        try {
+            sluice.start();
+        } catch (Exception e) {
+            System.err.println("sluice: cannot start: " + e.getMessage());
+            sluice.close();
+            return 1;
+        }
+        CountDownLatch stopped = new CountDownLatch(1);
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            LOG.info("shutting down: refusing new requests, draining in-flight ones (up to {})", cfg.server().shutdownTimeout());
+            try {
+                sluice.close();
+            } catch (Exception e) {
+                LOG.warn("shutdown did not complete cleanly: {}", e.toString());
+            }
+            stopped.countDown();
+        }, "sluice-shutdown"));
+
+        String endpoint = sluice.server().s3Endpoint().toString();
+        String account = cfg.registry().products().isEmpty() ? "ACCOUNT" : cfg.registry().products().get(0).account();
+        System.out.println("sluice " + Version.current() + " serving " + cfg.registry().products().size()
+                + " product(s) from " + path);
+        System.out.println("  S3 endpoint: " + endpoint);
+        System.out.println("  admin:       " + sluice.server().adminEndpoint() + "  (/healthz /readyz /metrics)");
+        System.out.println("  try:         aws s3 ls s3://" + account + "/ --endpoint-url " + endpoint + " --no-sign-request");
+        System.out.flush();
+        sluice.server().join();
+        stopped.await();
+        return 0;
+    }
+}

@@ -1,0 +1,385 @@
+package dev.sluice.config;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.fasterxml.jackson.databind.node.TextNode;
+import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.function.Function;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * Reads the YAML configuration: {@code ${VAR}} and {@code ${VAR:-default}} interpolation in
+ * every string, secrets from {@code *_env} or {@code *_file} keys, then typed mapping and
+ * validation. Every problem is reported with the dotted path of the key it concerns, and
+ * unknown keys are errors (a misspelt key silently ignored is a misconfiguration found in
+ * production). Relative paths resolve against the config file's directory.
+ */
+public final class ConfigLoader {
+    private static final Pattern VARIABLE = Pattern.compile("\\$\\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?}");
+    private static final Pattern DURATION = Pattern.compile("(\\d+)(ms|s|m|h|d)?");
+    private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory());
+
+    private final Function<String, Optional<String>> environment;
+
+    public ConfigLoader(Function<String, Optional<String>> environment) {
+        this.environment = environment;
+    }
+
+    /** A loader reading the process environment. */
+    public static ConfigLoader fromSystemEnvironment() {
+        return new ConfigLoader(name -> Optional.ofNullable(System.getenv(name)));
+    }
+
+    public SluiceConfig load(Path file) {
+        String text;
+        try {
+            text = Files.readString(file, StandardCharsets.UTF_8);
+        } catch (NoSuchFileException e) {
+            throw new ConfigException("config file " + file + " does not exist");
+        } catch (IOException e) {
+            throw new ConfigException("config file " + file + " cannot be read: " + e.getMessage());
+        }
+        Path base = file.toAbsolutePath().getParent();
+        return parse(text, base);
+    }
+
+    /** The interpolated document, for {@code check-config} to print (after redaction). */
+    public JsonNode resolvedTree(Path file) {
+        try {
+            return interpolate(readTree(Files.readString(file, StandardCharsets.UTF_8)), "");
+        } catch (IOException e) {
+            throw new ConfigException("config file " + file + " cannot be read: " + e.getMessage());
+        }
+    }
+
+    public SluiceConfig parse(String yaml, Path baseDirectory) {
+        JsonNode root = interpolate(readTree(yaml), "");
+        if (!root.isObject()) {
+            throw new ConfigException("the configuration must be a YAML mapping");
+        }
+        Node r = new Node(root, "");
+        r.allowOnly("server", "registry", "oidc", "sts", "cache", "inbound");
+        SluiceConfig.Server server = server(r.child("server"));
+        SluiceConfig.Registry registry = registry(r.required("registry"), baseDirectory);
+        return new SluiceConfig(server, registry, r.optionalTree("oidc"), r.optionalTree("sts"),
+                r.optionalTree("cache"), r.optionalTree("inbound"), baseDirectory);
+    }
+
+    private static JsonNode readTree(String yaml) {
+        try {
+            JsonNode node = YAML.readTree(yaml);
+            return node == null ? YAML.createObjectNode() : node;
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            throw new ConfigException("the configuration is not valid YAML: " + e.getOriginalMessage()
+                    + (e.getLocation() == null ? "" : " (line " + e.getLocation().getLineNr() + ")"));
+        }
+    }
+
+    private SluiceConfig.Server server(Node n) {
+        n.allowOnly("listen", "admin_listen", "public_url", "shutdown_timeout");
+        SluiceConfig.HostPort listen = hostPort(n, "listen", "127.0.0.1:8080");
+        SluiceConfig.HostPort admin = hostPort(n, "admin_listen", "127.0.0.1:9090");
+        if (listen.equals(admin) && listen.port() != 0) {
+            throw new ConfigException("server.admin_listen: must differ from server.listen (" + listen + ")");
+        }
+        Optional<String> publicUrl = n.optionalText("public_url");
+        publicUrl.ifPresent(u -> requireHttpUrl(u, n.path("public_url")));
+        return new SluiceConfig.Server(listen, admin, publicUrl.map(u -> u.replaceAll("/+$", "")),
+                n.duration("shutdown_timeout", Duration.ofSeconds(20)));
+    }
+
+    private SluiceConfig.Registry registry(Node n, Path base) {
+        n.allowOnly("type", "products", "control_plane");
+        String type = n.text("type", "static");
+        if (!type.equals("static")) {
+            throw new ConfigException(n.path("type") + ": '" + type + "' is not supported by this build (supported: static)");
+        }
+        List<SluiceConfig.Product> products = new ArrayList<>();
+        Set<String> seen = new HashSet<>();
+        for (Node p : n.list("products")) {
+            SluiceConfig.Product product = product(p, base);
+            if (!seen.add(product.account() + "/" + product.product())) {
+                throw new ConfigException(p.path() + ": product " + product.account() + "/" + product.product() + " is listed twice");
+            }
+            products.add(product);
+        }
+        return new SluiceConfig.Registry(type, List.copyOf(products));
+    }
+
+    private static final Pattern NAME = Pattern.compile("[a-z0-9][a-z0-9._-]{0,62}");
+
+    private SluiceConfig.Product product(Node n, Path base) {
+        n.allowOnly("account", "product", "visibility", "backend");
+        String account = n.requiredText("account");
+        String product = n.requiredText("product");
+        if (!NAME.matcher(account).matches()) {
+            throw new ConfigException(n.path("account") + ": '" + account + "' is not a valid account name (lowercase letters, digits, '.', '_', '-'; 1-63 characters)");
+        }
+        if (!NAME.matcher(product).matches()) {
+            throw new ConfigException(n.path("product") + ": '" + product + "' is not a valid product name (lowercase letters, digits, '.', '_', '-'; 1-63 characters)");
+        }
+        String visibility = n.text("visibility", "public");
+        if (!visibility.equals("public") && !visibility.equals("restricted")) {
+            throw new ConfigException(n.path("visibility") + ": must be 'public' or 'restricted', not '" + visibility + "'");
+        }
+        return new SluiceConfig.Product(account, product, visibility, backend(n.required("backend"), base));
+    }
+
+    private SluiceConfig.Backend backend(Node n, Path base) {
+        String type = n.requiredText("type");
+        Duration timeout = n.duration("timeout", Duration.ofSeconds(30));
+        switch (type) {
+            case "file" -> {
+                n.allowOnly("type", "path");
+                Path path = base.resolve(n.requiredText("path")).normalize();
+                if (!Files.isDirectory(path)) {
+                    throw new ConfigException(n.path("path") + ": directory " + path + " does not exist");
+                }
+                return new SluiceConfig.Backend(type, Optional.of(path), Optional.empty(), Optional.empty(),
+                        Optional.empty(), "", SluiceConfig.Auth.ANONYMOUS, timeout);
+            }
+            case "s3" -> {
+                n.allowOnly("type", "endpoint", "region", "bucket", "prefix", "auth", "timeout");
+                String region = n.text("region", "us-east-1");
+                String endpoint = n.optionalText("endpoint").orElse("https://s3." + region + ".amazonaws.com");
+                requireHttpUrl(endpoint, n.path("endpoint"));
+                String bucket = n.requiredText("bucket");
+                String prefix = n.text("prefix", "");
+                if (prefix.startsWith("/")) {
+                    throw new ConfigException(n.path("prefix") + ": must not start with '/'");
+                }
+                SluiceConfig.Auth auth = n.has("auth") ? auth(n.child("auth")) : SluiceConfig.Auth.ANONYMOUS;
+                return new SluiceConfig.Backend(type, Optional.empty(), Optional.of(endpoint.replaceAll("/+$", "")),
+                        Optional.of(region), Optional.of(bucket), prefix, auth, timeout);
+            }
+            default -> throw new ConfigException(n.path("type") + ": unknown backend type '" + type + "' (supported: file, s3)");
+        }
+    }
+
+    private SluiceConfig.Auth auth(Node n) {
+        String type = n.requiredText("type");
+        return switch (type) {
+            case "anonymous" -> {
+                n.allowOnly("type");
+                yield SluiceConfig.Auth.ANONYMOUS;
+            }
+            case "static" -> {
+                n.allowOnly("type", "access_key_id", "secret_access_key_env", "secret_access_key_file");
+                String id = n.requiredText("access_key_id");
+                SluiceConfig.Secret secret = secret(n, "secret_access_key");
+                yield new SluiceConfig.Auth(type, Optional.of(id), Optional.of(secret), Optional.empty(), Optional.empty());
+            }
+            case "web_identity_role" -> throw new ConfigException(n.path("type")
+                    + ": 'web_identity_role' is not supported by this build yet (supported: anonymous, static)");
+            default -> throw new ConfigException(n.path("type") + ": unknown auth type '" + type + "' (supported: anonymous, static)");
+        };
+    }
+
+    /** A secret from {@code NAME_env} (an environment variable) or {@code NAME_file} (a file's trimmed content). */
+    private SluiceConfig.Secret secret(Node n, String name) {
+        Optional<String> env = n.optionalText(name + "_env");
+        Optional<String> file = n.optionalText(name + "_file");
+        if (env.isPresent() == file.isPresent()) {
+            throw new ConfigException(n.path() + ": set exactly one of " + name + "_env or " + name + "_file");
+        }
+        if (env.isPresent()) {
+            String value = environment.apply(env.get()).filter(v -> !v.isEmpty()).orElseThrow(() ->
+                    new ConfigException(n.path(name + "_env") + ": environment variable " + env.get() + " is not set"));
+            return new SluiceConfig.Secret(value);
+        }
+        try {
+            String value = Files.readString(Path.of(file.get()), StandardCharsets.UTF_8).trim();
+            if (value.isEmpty()) {
+                throw new ConfigException(n.path(name + "_file") + ": file " + file.get() + " is empty");
+            }
+            return new SluiceConfig.Secret(value);
+        } catch (IOException e) {
+            throw new ConfigException(n.path(name + "_file") + ": file " + file.get() + " cannot be read");
+        }
+    }
+
+    private static SluiceConfig.HostPort hostPort(Node n, String key, String fallback) {
+        String value = n.text(key, fallback);
+        int colon = value.lastIndexOf(':');
+        if (colon <= 0) {
+            throw new ConfigException(n.path(key) + ": expected host:port, got '" + value + "'");
+        }
+        String host = value.substring(0, colon);
+        if (host.startsWith("[") && host.endsWith("]")) {
+            host = host.substring(1, host.length() - 1);
+        }
+        try {
+            int port = Integer.parseInt(value.substring(colon + 1));
+            if (port < 0 || port > 65535) {
+                throw new NumberFormatException();
+            }
+            return new SluiceConfig.HostPort(host, port);
+        } catch (NumberFormatException e) {
+            throw new ConfigException(n.path(key) + ": '" + value.substring(colon + 1) + "' is not a port number");
+        }
+    }
+
+    private static void requireHttpUrl(String url, String path) {
+        if (!url.matches("https?://[^/\\s]+(/\\S*)?")) {
+            throw new ConfigException(path + ": '" + url + "' is not an http(s) URL");
+        }
+    }
+
+    static Duration parseDuration(String text, String path) {
+        Matcher m = DURATION.matcher(text.trim());
+        if (!m.matches()) {
+            throw new ConfigException(path + ": '" + text + "' is not a duration (examples: 100ms, 5s, 2m, 1h)");
+        }
+        long v = Long.parseLong(m.group(1));
+        String unit = m.group(2) == null ? "s" : m.group(2);
+        return switch (unit) {
+            case "ms" -> Duration.ofMillis(v);
+            case "s" -> Duration.ofSeconds(v);
+            case "m" -> Duration.ofMinutes(v);
+            case "h" -> Duration.ofHours(v);
+            default -> Duration.ofDays(v);
+        };
+    }
+
+    private JsonNode interpolate(JsonNode node, String path) {
+        if (node.isTextual()) {
+            return new TextNode(interpolateText(node.asText(), path));
+        }
+        if (node.isObject()) {
+            ObjectNode copy = YAML.createObjectNode();
+            for (Iterator<Map.Entry<String, JsonNode>> it = node.fields(); it.hasNext(); ) {
+                var e = it.next();
+                copy.set(e.getKey(), interpolate(e.getValue(), path.isEmpty() ? e.getKey() : path + "." + e.getKey()));
+            }
+            return copy;
+        }
+        if (node.isArray()) {
+            ArrayNode copy = YAML.createArrayNode();
+            for (int i = 0; i < node.size(); i++) {
+                copy.add(interpolate(node.get(i), path + "[" + i + "]"));
+            }
+            return copy;
+        }
+        return node;
+    }
+
+    private String interpolateText(String text, String path) {
+        Matcher m = VARIABLE.matcher(text);
+        StringBuilder out = new StringBuilder();
+        while (m.find()) {
+            String name = m.group(1);
+            Optional<String> value = environment.apply(name).filter(v -> !v.isEmpty());
+            String replacement = value.orElseGet(() -> {
+                if (m.group(2) == null) {
+                    throw new ConfigException(path + ": environment variable " + name + " is not set");
+                }
+                return m.group(2);
+            });
+            m.appendReplacement(out, Matcher.quoteReplacement(replacement));
+        }
+        m.appendTail(out);
+        return out.toString();
+    }
+
+    /** A node of the document with its dotted path, for precise messages. */
+    private record Node(JsonNode node, String path) {
+        String path(String key) {
+            return path.isEmpty() ? key : path + "." + key;
+        }
+
+        boolean has(String key) {
+            return node.has(key) && !node.get(key).isNull();
+        }
+
+        Node child(String key) {
+            JsonNode c = node.get(key);
+            if (c == null || c.isNull()) {
+                return new Node(YAML.createObjectNode(), path(key));
+            }
+            if (!c.isObject()) {
+                throw new ConfigException(path(key) + ": expected a mapping");
+            }
+            return new Node(c, path(key));
+        }
+
+        Node required(String key) {
+            if (!has(key)) {
+                throw new ConfigException(path(key) + ": is required");
+            }
+            return child(key);
+        }
+
+        Optional<JsonNode> optionalTree(String key) {
+            return has(key) ? Optional.of(node.get(key)) : Optional.empty();
+        }
+
+        List<Node> list(String key) {
+            JsonNode c = node.get(key);
+            if (c == null || c.isNull()) {
+                return List.of();
+            }
+            if (!c.isArray()) {
+                throw new ConfigException(path(key) + ": expected a list");
+            }
+            List<Node> out = new ArrayList<>();
+            for (int i = 0; i < c.size(); i++) {
+                if (!c.get(i).isObject()) {
+                    throw new ConfigException(path(key) + "[" + i + "]: expected a mapping");
+                }
+                out.add(new Node(c.get(i), path(key) + "[" + i + "]"));
+            }
+            return out;
+        }
+
+        Optional<String> optionalText(String key) {
+            JsonNode c = node.get(key);
+            if (c == null || c.isNull()) {
+                return Optional.empty();
+            }
+            if (!c.isValueNode()) {
+                throw new ConfigException(path(key) + ": expected a single value");
+            }
+            return Optional.of(c.asText());
+        }
+
+        String text(String key, String fallback) {
+            return optionalText(key).orElse(fallback);
+        }
+
+        String requiredText(String key) {
+            return optionalText(key).filter(s -> !s.isBlank())
+                    .orElseThrow(() -> new ConfigException(path(key) + ": is required"));
+        }
+
+        Duration duration(String key, Duration fallback) {
+            return optionalText(key).map(t -> parseDuration(t, path(key))).orElse(fallback);
+        }
+
+        void allowOnly(String... keys) {
+            Set<String> allowed = Set.of(keys);
+            for (Iterator<String> it = node.fieldNames(); it.hasNext(); ) {
+                String k = it.next();
+                if (!allowed.contains(k)) {
+                    throw new ConfigException(path(k) + ": unknown key (allowed here: " + String.join(", ", keys) + ")");
+                }
+            }
+        }
+    }
+}

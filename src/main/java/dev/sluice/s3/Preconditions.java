@@ -1,0 +1,99 @@
+package dev.sluice.s3;
+
+import java.time.Instant;
+import java.time.ZonedDateTime;
+import java.time.format.DateTimeFormatter;
+import java.time.format.DateTimeParseException;
+import java.util.Optional;
+
+/**
+ * The conditional request headers of a GET or HEAD, evaluated the way S3 evaluates them:
+ * <ol>
+ *   <li>{@code If-Match} fails → 412; when it is present and holds, {@code If-Unmodified-Since} is ignored;</li>
+ *   <li>otherwise {@code If-Unmodified-Since} fails (modified after) → 412;</li>
+ *   <li>{@code If-None-Match} matches → 304; when it is present and does not match,
+ *       {@code If-Modified-Since} is ignored;</li>
+ *   <li>otherwise {@code If-Modified-Since} not modified since → 304.</li>
+ * </ol>
+ * Dates that do not parse are ignored, as S3 and RFC 9110 do. Times compare at whole seconds,
+ * the resolution of HTTP dates.
+ */
+public record Preconditions(Optional<String> ifMatch, Optional<String> ifNoneMatch,
+                            Optional<Instant> ifModifiedSince, Optional<Instant> ifUnmodifiedSince) {
+
+    public static final Preconditions NONE = new Preconditions(Optional.empty(), Optional.empty(), Optional.empty(), Optional.empty());
+
+    /** What the preconditions say about an object with this ETag and modification time. */
+    public enum Outcome { PROCEED, NOT_MODIFIED, PRECONDITION_FAILED }
+
+    public static Preconditions of(String ifMatch, String ifNoneMatch, String ifModifiedSince, String ifUnmodifiedSince) {
+        return new Preconditions(Optional.ofNullable(ifMatch), Optional.ofNullable(ifNoneMatch),
+                parseHttpDate(ifModifiedSince), parseHttpDate(ifUnmodifiedSince));
+    }
+
+    public boolean isEmpty() {
+        return ifMatch.isEmpty() && ifNoneMatch.isEmpty() && ifModifiedSince.isEmpty() && ifUnmodifiedSince.isEmpty();
+    }
+
+    public Outcome evaluate(String etag, Instant lastModified) {
+        long modified = lastModified.getEpochSecond();
+        if (ifMatch.isPresent()) {
+            if (!etagListMatches(ifMatch.get(), etag)) {
+                return Outcome.PRECONDITION_FAILED;
+            }
+        } else if (ifUnmodifiedSince.isPresent() && modified > ifUnmodifiedSince.get().getEpochSecond()) {
+            return Outcome.PRECONDITION_FAILED;
+        }
+        if (ifNoneMatch.isPresent()) {
+            if (etagListMatches(ifNoneMatch.get(), etag)) {
+                return Outcome.NOT_MODIFIED;
+            }
+        } else if (ifModifiedSince.isPresent() && modified <= ifModifiedSince.get().getEpochSecond()) {
+            return Outcome.NOT_MODIFIED;
+        }
+        return Outcome.PROCEED;
+    }
+
+    /** Throws the S3 answer for a failed precondition; {@code NOT_MODIFIED} is the caller's to answer (304 has no body). */
+    public static void throwIfFailed(Outcome outcome) {
+        if (outcome == Outcome.PRECONDITION_FAILED) {
+            throw new S3Exception(S3Error.PRECONDITION_FAILED);
+        }
+    }
+
+    static boolean etagListMatches(String header, String etag) {
+        String bare = unquote(etag);
+        for (String candidate : header.split(",")) {
+            String c = candidate.trim();
+            if (c.equals("*")) {
+                return true;
+            }
+            if (c.startsWith("W/")) {
+                c = c.substring(2);
+            }
+            if (unquote(c).equals(bare)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private static String unquote(String s) {
+        String t = s.trim();
+        if (t.length() >= 2 && t.startsWith("\"") && t.endsWith("\"")) {
+            return t.substring(1, t.length() - 1);
+        }
+        return t;
+    }
+
+    static Optional<Instant> parseHttpDate(String value) {
+        if (value == null || value.isBlank()) {
+            return Optional.empty();
+        }
+        try {
+            return Optional.of(ZonedDateTime.parse(value.trim(), DateTimeFormatter.RFC_1123_DATE_TIME).toInstant());
+        } catch (DateTimeParseException e) {
+            return Optional.empty();
+        }
+    }
+}

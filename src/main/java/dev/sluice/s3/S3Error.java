@@ -1,0 +1,54 @@
+package dev.sluice.s3;
+
+/**
+ * The S3 error codes sluice answers with, each with its HTTP status and the generic message
+ * a client sees. 5xx messages are deliberately generic: the detail goes to the log, never to
+ * the client (DESIGN §5).
+ */
+public enum S3Error {
+    NO_SUCH_KEY("NoSuchKey", 404, "The specified key does not exist."),
+    NO_SUCH_BUCKET("NoSuchBucket", 404, "The specified bucket does not exist."),
+    ACCESS_DENIED("AccessDenied", 403, "Access Denied"),
+    SIGNATURE_DOES_NOT_MATCH("SignatureDoesNotMatch", 403,
+            "The request signature we calculated does not match the signature you provided."),
+    EXPIRED_TOKEN("ExpiredToken", 403, "The provided token has expired."),
+    INVALID_REQUEST("InvalidRequest", 400, "Invalid Request"),
+    INVALID_ARGUMENT("InvalidArgument", 400, "Invalid Argument"),
+    KEY_TOO_LONG("KeyTooLongError", 400, "Your key is too long."),
+    INVALID_RANGE("InvalidRange", 416, "The requested range is not satisfiable"),
+    PRECONDITION_FAILED("PreconditionFailed", 412, "At least one of the pre-conditions you specified did not hold"),
+    METHOD_NOT_ALLOWED("MethodNotAllowed", 405, "The specified method is not allowed against this resource."),
+    NOT_IMPLEMENTED("NotImplemented", 501, "A header or operation you provided implies functionality that is not implemented."),
+    BACKEND_AUTHENTICATION_FAILED("BackendAuthenticationFailed", 502,
+            "The proxy could not obtain credentials for the backend storage."),
+    SERVICE_UNAVAILABLE("ServiceUnavailable", 503, "Service is unable to handle request, please retry."),
+    SLOW_DOWN("SlowDown", 503, "Please reduce your request rate."),
+    INTERNAL_ERROR("InternalError", 500, "We encountered an internal error. Please try again.");
+
+    private final String code;
+    private final int status;
+    private final String defaultMessage;
+
+    S3Error(String code, int status, String defaultMessage) {
+        this.code = code;
+        this.status = status;
+        this.defaultMessage = defaultMessage;
+    }
+
+    public String code() {
+        return code;
+    }
+
+    public int status() {
+        return status;
+    }
+
+    public String defaultMessage() {
+        return defaultMessage;
+    }
+
+    /** Server-side failures whose client message must stay generic and which carry Retry-After. */
+    public boolean isRetryable() {
+        return status == 503;
+    }
+}

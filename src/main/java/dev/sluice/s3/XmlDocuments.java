@@ -1,0 +1,135 @@
+package dev.sluice.s3;
+
+import dev.sluice.sigv4.UriEncoding;
+
+import javax.xml.stream.XMLOutputFactory;
+import javax.xml.stream.XMLStreamException;
+import javax.xml.stream.XMLStreamWriter;
+import java.io.StringWriter;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
+
+/** The S3 XML documents sluice writes: errors, list results, bucket location. */
+public final class XmlDocuments {
+    private static final String S3_NS = "http://s3.amazonaws.com/doc/2006-03-01/";
+    private static final XMLOutputFactory FACTORY = XMLOutputFactory.newFactory();
+    private static final DateTimeFormatter ISO_MILLIS =
+            DateTimeFormatter.ofPattern("yyyy-MM-dd'T'HH:mm:ss.SSS'Z'").withZone(ZoneOffset.UTC);
+
+    private XmlDocuments() {
+    }
+
+    /** {@code <Error><Code/><Message/><Resource/><RequestId/></Error>}. */
+    public static String error(S3Error error, String message, String resource, String requestId) {
+        return write(w -> {
+            w.writeStartElement("Error");
+            element(w, "Code", error.code());
+            element(w, "Message", message);
+            element(w, "Resource", resource);
+            element(w, "RequestId", requestId);
+            w.writeEndElement();
+        });
+    }
+
+    public static String location(String region) {
+        return write(w -> {
+            w.writeStartElement("LocationConstraint");
+            w.writeDefaultNamespace(S3_NS);
+            if (!region.equals("us-east-1")) {
+                w.writeCharacters(region);
+            }
+            w.writeEndElement();
+        });
+    }
+
+    /** {@code ListBucketResult}, V1 or V2 shape according to the request. */
+    public static String listResult(String bucket, ListRequest req, ListResult result, String ownerId) {
+        boolean url = req.urlEncoding();
+        return write(w -> {
+            w.writeStartElement("ListBucketResult");
+            w.writeDefaultNamespace(S3_NS);
+            element(w, "Name", bucket);
+            element(w, "Prefix", enc(req.prefix(), url));
+            if (req.version() == 1) {
+                element(w, "Marker", enc(req.marker().orElse(""), url));
+            }
+            element(w, "MaxKeys", Integer.toString(req.maxKeys()));
+            if (req.delimiter().isPresent()) {
+                element(w, "Delimiter", enc(req.delimiter().get(), url));
+            }
+            if (url) {
+                element(w, "EncodingType", "url");
+            }
+            element(w, "IsTruncated", Boolean.toString(result.truncated()));
+            if (req.version() == 2) {
+                element(w, "KeyCount", Integer.toString(result.contents().size() + result.commonPrefixes().size()));
+                if (req.continuationToken().isPresent()) {
+                    element(w, "ContinuationToken", req.continuationToken().get());
+                }
+                if (result.nextToken().isPresent()) {
+                    element(w, "NextContinuationToken", result.nextToken().get());
+                }
+                if (req.startAfter().isPresent()) {
+                    element(w, "StartAfter", enc(req.startAfter().get(), url));
+                }
+            } else if (result.truncated() && result.nextMarker().isPresent()) {
+                element(w, "NextMarker", enc(result.nextMarker().get(), url));
+            }
+            for (ObjectSummary o : result.contents()) {
+                w.writeStartElement("Contents");
+                element(w, "Key", enc(o.key(), url));
+                element(w, "LastModified", ISO_MILLIS.format(o.lastModified()));
+                element(w, "ETag", o.etag());
+                element(w, "Size", Long.toString(o.size()));
+                if (req.fetchOwner()) {
+                    w.writeStartElement("Owner");
+                    element(w, "ID", ownerId);
+                    element(w, "DisplayName", ownerId);
+                    w.writeEndElement();
+                }
+                element(w, "StorageClass", "STANDARD");
+                w.writeEndElement();
+            }
+            for (String p : result.commonPrefixes()) {
+                w.writeStartElement("CommonPrefixes");
+                element(w, "Prefix", enc(p, url));
+                w.writeEndElement();
+            }
+            w.writeEndElement();
+        });
+    }
+
+    public static String isoMillis(Instant t) {
+        return ISO_MILLIS.format(t);
+    }
+
+    private static String enc(String s, boolean url) {
+        return url ? UriEncoding.encodePath(s) : s;
+    }
+
+    private static void element(XMLStreamWriter w, String name, String text) throws XMLStreamException {
+        w.writeStartElement(name);
+        w.writeCharacters(text);
+        w.writeEndElement();
+    }
+
+    private interface Body {
+        void write(XMLStreamWriter w) throws XMLStreamException;
+    }
+
+    private static String write(Body body) {
+        StringWriter out = new StringWriter(256);
+        try {
+            XMLStreamWriter w = FACTORY.createXMLStreamWriter(out);
+            w.writeStartDocument("UTF-8", "1.0");
+            body.write(w);
+            w.writeEndDocument();
+            w.close();
+        } catch (XMLStreamException e) {
+            throw new IllegalStateException("writing an XML document to a string failed", e);
+        }
+        return out.toString();
+    }
+
+}

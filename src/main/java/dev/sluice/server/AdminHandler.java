@@ -1,0 +1,46 @@
+package dev.sluice.server;
+
+import dev.sluice.observe.RequestMetrics;
+import org.eclipse.jetty.io.Content;
+import org.eclipse.jetty.server.Handler;
+import org.eclipse.jetty.server.Request;
+import org.eclipse.jetty.server.Response;
+import org.eclipse.jetty.util.Callback;
+
+import java.util.function.BooleanSupplier;
+
+/**
+ * The admin listener: {@code /healthz} (the process is alive), {@code /readyz} (it accepts
+ * traffic; 503 once shutdown has begun, so a load balancer drains it) and {@code /metrics}
+ * (Prometheus text). Kept off the S3 port so it can be firewalled separately.
+ */
+final class AdminHandler extends Handler.Abstract.NonBlocking {
+    private final RequestMetrics metrics;
+    private final BooleanSupplier ready;
+
+    AdminHandler(RequestMetrics metrics, BooleanSupplier ready) {
+        this.metrics = metrics;
+        this.ready = ready;
+    }
+
+    @Override
+    public boolean handle(Request request, Response response, Callback callback) {
+        String path = Request.getPathInContext(request);
+        switch (path) {
+            case "/healthz" -> text(response, callback, 200, "ok\n", "text/plain");
+            case "/readyz" -> {
+                boolean r = ready.getAsBoolean();
+                text(response, callback, r ? 200 : 503, r ? "ready\n" : "not ready\n", "text/plain");
+            }
+            case "/metrics" -> text(response, callback, 200, metrics.scrape(), "text/plain; version=0.0.4; charset=utf-8");
+            default -> text(response, callback, 404, "not found\n", "text/plain");
+        }
+        return true;
+    }
+
+    private static void text(Response response, Callback callback, int status, String body, String type) {
+        response.setStatus(status);
+        response.getHeaders().put("Content-Type", type);
+        Content.Sink.write(response, true, body, callback);
+    }
+}

@@ -1,0 +1,205 @@
+package dev.sluice.server;
+
+import dev.sluice.backend.KeyOrder;
+import dev.sluice.backend.ListPage;
+import dev.sluice.backend.ListPosition;
+import dev.sluice.backend.ListQuery;
+import dev.sluice.backend.ObjectRead;
+import dev.sluice.backend.ObjectResponse;
+import dev.sluice.registry.Product;
+import dev.sluice.registry.ProductRef;
+import dev.sluice.registry.Registry;
+import dev.sluice.registry.Visibility;
+import dev.sluice.s3.ListRequest;
+import dev.sluice.s3.ListResult;
+import dev.sluice.s3.ObjectSummary;
+import dev.sluice.s3.Operation;
+import dev.sluice.s3.S3Error;
+import dev.sluice.s3.S3Exception;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * The read path between the wire and the backends: resolve the product, decide whether the
+ * caller may know it exists, and run the read or the listing.
+ *
+ * <p>An account listing presents products as the first key segment. With delimiter
+ * {@code /} and a prefix inside no product, products are common prefixes; with a prefix
+ * naming a product ({@code hello/sub/}) the listing is that product's, keys prefixed with
+ * {@code hello/}; without a delimiter the products' listings are walked one after another
+ * in name order, and the continuation token records which product the next page resumes in.
+ *
+ * <p>Until inbound identity exists every caller is anonymous, so restricted products answer
+ * {@code NoSuchBucket} and are never listed: their existence is not revealed.
+ */
+public final class Reads {
+    private final Registry registry;
+
+    public Reads(Registry registry) {
+        this.registry = registry;
+    }
+
+    public ObjectResponse read(Operation.ReadObject op, String requestId) {
+        Product product = visible(new ProductRef(op.account(), op.product()))
+                .orElseThrow(() -> new S3Exception(S3Error.NO_SUCH_BUCKET));
+        if (op.key().isEmpty()) {
+            throw new S3Exception(S3Error.NO_SUCH_KEY);
+        }
+        return product.backend().read(new ObjectRead(op.key(), op.range(), op.preconditions(), op.headOnly(), requestId));
+    }
+
+    public boolean accountExists(String account) {
+        return !visibleProducts(account).isEmpty();
+    }
+
+    public ListResult list(Operation.ListAccount op) {
+        String account = op.account();
+        List<Product> products = visibleProducts(account);
+        if (products.isEmpty()) {
+            throw new S3Exception(S3Error.NO_SUCH_BUCKET);
+        }
+        ListRequest req = op.list();
+        Optional<ListTokens.Token> token = req.continuationToken().map(ListTokens::decode);
+        String prefix = req.prefix();
+        int slash = prefix.indexOf('/');
+        if (slash >= 0) {
+            return listInside(products, prefix.substring(0, slash), prefix.substring(slash + 1), req, token);
+        }
+        if (req.delimiter().equals(Optional.of("/"))) {
+            return listProductsAsPrefixes(products, prefix, req, token);
+        }
+        return listAcross(products, prefix, req, token);
+    }
+
+    /** {@code prefix = product/inner}: one product's keys. */
+    private ListResult listInside(List<Product> products, String productName, String inner, ListRequest req,
+                                  Optional<ListTokens.Token> token) {
+        Optional<Product> product = products.stream().filter(p -> p.ref().product().equals(productName)).findFirst();
+        if (product.isEmpty()) {
+            return empty();
+        }
+        String base = productName + "/";
+        ListPosition position;
+        if (token.isPresent()) {
+            if (!token.get().product().equals(productName)) {
+                throw new S3Exception(S3Error.INVALID_ARGUMENT, "The continuation token provided is incorrect");
+            }
+            position = token.get().position();
+        } else {
+            Optional<String> after = req.startAfter();
+            if (after.isEmpty() || KeyOrder.compare(after.get(), base) < 0) {
+                position = new ListPosition.Start();
+            } else if (after.get().startsWith(base)) {
+                position = new ListPosition.After(after.get().substring(base.length()));
+            } else {
+                return empty();
+            }
+        }
+        ListPage page = product.get().backend().list(new ListQuery(inner, req.delimiter(), req.maxKeys(), position));
+        return present(productName, page, page.next());
+    }
+
+    /** Delimiter {@code /} above the products: each product is one common prefix. */
+    private ListResult listProductsAsPrefixes(List<Product> products, String prefix, ListRequest req,
+                                              Optional<ListTokens.Token> token) {
+        Optional<String> after = token.map(t -> t.product() + "/")
+                .or(() -> req.startAfter());
+        List<String> prefixes = new ArrayList<>();
+        for (Product p : products) {
+            String name = p.ref().product() + "/";
+            if (!name.startsWith(prefix)) {
+                continue;
+            }
+            if (after.isPresent() && KeyOrder.compare(name, after.get()) <= 0) {
+                continue;
+            }
+            if (prefixes.size() == req.maxKeys()) {
+                String last = prefixes.isEmpty() ? "" : prefixes.get(prefixes.size() - 1);
+                String lastProduct = last.isEmpty() ? "" : last.substring(0, last.length() - 1);
+                return new ListResult(List.of(), prefixes, true,
+                        Optional.of(ListTokens.encode(lastProduct, new ListPosition.Start())), Optional.of(last));
+            }
+            prefixes.add(name);
+        }
+        return new ListResult(List.of(), prefixes, false, Optional.empty(), Optional.empty());
+    }
+
+    /** No delimiter (or another one) above the products: walk each product's keys in name order. */
+    private ListResult listAcross(List<Product> products, String prefix, ListRequest req,
+                                  Optional<ListTokens.Token> token) {
+        List<ObjectSummary> contents = new ArrayList<>();
+        List<String> prefixes = new ArrayList<>();
+        int remaining = req.maxKeys();
+        for (Product p : products) {
+            String name = p.ref().product();
+            String base = name + "/";
+            if (!base.startsWith(prefix)) {
+                continue;
+            }
+            ListPosition position = new ListPosition.Start();
+            if (token.isPresent()) {
+                int c = KeyOrder.compare(name, token.get().product());
+                if (c < 0) {
+                    continue;
+                }
+                if (c == 0) {
+                    position = token.get().position();
+                }
+            } else if (req.startAfter().isPresent()) {
+                String after = req.startAfter().get();
+                if (KeyOrder.compare(base, after) <= 0 && !after.startsWith(base)) {
+                    continue;
+                }
+                if (after.startsWith(base)) {
+                    position = new ListPosition.After(after.substring(base.length()));
+                }
+            }
+            if (remaining == 0) {
+                return new ListResult(contents, prefixes, true,
+                        Optional.of(ListTokens.encode(name, position)), lastOf(contents, prefixes));
+            }
+            ListPage page = p.backend().list(new ListQuery("", req.delimiter(), remaining, position));
+            page.objects().forEach(o -> contents.add(new ObjectSummary(base + o.key(), o.size(), o.lastModified(), o.etag())));
+            page.commonPrefixes().forEach(cp -> prefixes.add(base + cp));
+            remaining -= page.objects().size() + page.commonPrefixes().size();
+            if (page.next().isPresent()) {
+                return new ListResult(contents, prefixes, true,
+                        Optional.of(ListTokens.encode(name, page.next().get())), lastOf(contents, prefixes));
+            }
+        }
+        return new ListResult(contents, prefixes, false, Optional.empty(), Optional.empty());
+    }
+
+    private static ListResult present(String productName, ListPage page, Optional<ListPosition> next) {
+        String base = productName + "/";
+        List<ObjectSummary> contents = page.objects().stream()
+                .map(o -> new ObjectSummary(base + o.key(), o.size(), o.lastModified(), o.etag())).toList();
+        List<String> prefixes = page.commonPrefixes().stream().map(cp -> base + cp).toList();
+        return new ListResult(contents, prefixes, next.isPresent(),
+                next.map(n -> ListTokens.encode(productName, n)), lastOf(contents, prefixes));
+    }
+
+    private static Optional<String> lastOf(List<ObjectSummary> contents, List<String> prefixes) {
+        Optional<String> lastKey = contents.isEmpty() ? Optional.empty() : Optional.of(contents.get(contents.size() - 1).key());
+        Optional<String> lastPrefix = prefixes.isEmpty() ? Optional.empty() : Optional.of(prefixes.get(prefixes.size() - 1));
+        if (lastKey.isPresent() && lastPrefix.isPresent()) {
+            return KeyOrder.compare(lastKey.get(), lastPrefix.get()) > 0 ? lastKey : lastPrefix;
+        }
+        return lastKey.or(() -> lastPrefix);
+    }
+
+    private static ListResult empty() {
+        return new ListResult(List.of(), List.of(), false, Optional.empty(), Optional.empty());
+    }
+
+    private Optional<Product> visible(ProductRef ref) {
+        return registry.find(ref).filter(p -> p.visibility() == Visibility.PUBLIC);
+    }
+
+    private List<Product> visibleProducts(String account) {
+        return registry.list(account).stream().filter(p -> p.visibility() == Visibility.PUBLIC).toList();
+    }
+
+}

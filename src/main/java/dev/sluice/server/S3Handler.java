@@ -1,0 +1,258 @@
+package dev.sluice.server;
+
+import dev.sluice.backend.ObjectResponse;
+import dev.sluice.observe.AccessLog;
+import dev.sluice.observe.RequestMetrics;
+import dev.sluice.s3.ListResult;
+import dev.sluice.s3.Operation;
+import dev.sluice.s3.S3Error;
+import dev.sluice.s3.S3Exception;
+import dev.sluice.s3.S3RequestParser;
+import dev.sluice.s3.XmlDocuments;
+import org.eclipse.jetty.http.HttpFields;
+import org.eclipse.jetty.io.Content;
+import org.eclipse.jetty.server.Handler;
+import org.eclipse.jetty.server.Request;
+import org.eclipse.jetty.server.Response;
+import org.eclipse.jetty.util.Blocker;
+import org.eclipse.jetty.util.Callback;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.FilterOutputStream;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * The S3 front end: one request per virtual thread, blocking code, every outcome an S3
+ * response. Parsing lives in {@code s3}, the read path in {@link Reads}, bytes in the
+ * backends; this class only moves them between Jetty and those, and records what happened.
+ * Any exception that is not an {@link S3Exception} is a bug: the client gets a generic
+ * {@code 500 InternalError} and the stack trace goes to the log, never the response.
+ */
+public final class S3Handler extends Handler.Abstract {
+    private static final Logger LOG = LoggerFactory.getLogger(S3Handler.class);
+
+    private final Reads reads;
+    private final RequestIds requestIds;
+    private final RequestMetrics metrics;
+    private final AccessLog accessLog;
+    private final String version;
+
+    public S3Handler(Reads reads, RequestIds requestIds, RequestMetrics metrics, AccessLog accessLog, String version) {
+        super(InvocationType.BLOCKING);
+        this.reads = reads;
+        this.requestIds = requestIds;
+        this.metrics = metrics;
+        this.accessLog = accessLog;
+        this.version = version;
+    }
+
+    @Override
+    public boolean handle(Request request, Response response, Callback callback) {
+        long started = System.nanoTime();
+        String requestId = requestIds.next();
+        HttpFields.Mutable headers = response.getHeaders();
+        headers.put("x-amz-request-id", requestId);
+        Cors.addTo(headers);
+        String method = request.getMethod();
+        String rawPath = request.getHttpURI().getPath();
+        Outcome outcome = new Outcome();
+        try {
+            if (method.equals("OPTIONS")) {
+                outcome.operation = "Preflight";
+                Cors.addPreflight(headers, request.getHeaders().get("Access-Control-Request-Headers"));
+                outcome.status = 204;
+                response.setStatus(204);
+                finish(response, null);
+            } else {
+                Operation op = S3RequestParser.parse(method, rawPath, request.getHttpURI().getQuery(),
+                        name -> Optional.ofNullable(request.getHeaders().get(name)));
+                outcome.operation = op.name();
+                serve(op, request, response, requestId, outcome);
+            }
+            callback.succeeded();
+        } catch (S3Exception e) {
+            sendError(response, callback, e, rawPath, requestId, outcome);
+        } catch (IOException e) {
+            LOG.debug("request {}: client connection failed: {}", requestId, e.toString());
+            outcome.status = outcome.status == 0 ? 499 : outcome.status;
+            callback.failed(e);
+        } catch (RuntimeException e) {
+            LOG.error("request {}: {} {} failed with a bug", requestId, method, rawPath, e);
+            sendError(response, callback, new S3Exception(S3Error.INTERNAL_ERROR), rawPath, requestId, outcome);
+        } finally {
+            Duration took = Duration.ofNanos(System.nanoTime() - started);
+            metrics.record(outcome.operation, outcome.status, took, outcome.bytes);
+            accessLog.write(new AccessLog.Entry(requestId, method, outcome.operation, outcome.account, outcome.product,
+                    outcome.key, outcome.status, outcome.bytes, took.toNanos() / 1000,
+                    Request.getRemoteAddr(request), outcome.errorCode));
+        }
+        return true;
+    }
+
+    private void serve(Operation op, Request request, Response response, String requestId, Outcome outcome) throws IOException {
+        switch (op) {
+            case Operation.ServiceInfo s -> {
+                outcome.status = 200;
+                response.getHeaders().put("Content-Type", "application/json");
+                finish(response, "{\"name\":\"sluice\",\"version\":\"" + version + "\"}\n");
+            }
+            case Operation.HeadAccount h -> {
+                outcome.account = h.account();
+                if (!reads.accountExists(h.account())) {
+                    throw new S3Exception(S3Error.NO_SUCH_BUCKET);
+                }
+                outcome.status = 200;
+                finish(response, null);
+            }
+            case Operation.GetAccountLocation g -> {
+                outcome.account = g.account();
+                if (!reads.accountExists(g.account())) {
+                    throw new S3Exception(S3Error.NO_SUCH_BUCKET);
+                }
+                outcome.status = 200;
+                response.getHeaders().put("Content-Type", "application/xml");
+                finish(response, XmlDocuments.location("us-east-1"));
+            }
+            case Operation.ListAccount l -> {
+                outcome.account = l.account();
+                ListResult result = reads.list(l);
+                outcome.status = 200;
+                response.getHeaders().put("Content-Type", "application/xml");
+                outcome.bytes = finish(response, XmlDocuments.listResult(l.account(), l.list(), result, l.account()));
+            }
+            case Operation.ReadObject r -> {
+                outcome.account = r.account();
+                outcome.product = r.product();
+                outcome.key = r.key();
+                ObjectResponse object = reads.read(r, requestId);
+                streamObject(object, r, response, outcome);
+            }
+            case Operation.Unsupported u -> {
+                u.account().ifPresent(a -> outcome.account = a);
+                throw new S3Exception(S3Error.NOT_IMPLEMENTED);
+            }
+        }
+    }
+
+    private static void streamObject(ObjectResponse object, Operation.ReadObject op, Response response, Outcome outcome) throws IOException {
+        HttpFields.Mutable headers = response.getHeaders();
+        for (Map.Entry<String, String> h : object.headers()) {
+            headers.put(h.getKey(), h.getValue());
+        }
+        if (object.status() != 304) {
+            for (Map.Entry<String, String> h : op.overrides().headers()) {
+                headers.put(h.getKey(), h.getValue());
+            }
+        }
+        response.setStatus(object.status());
+        outcome.status = object.status();
+        if (object.body().isEmpty()) {
+            finish(response, null);
+            return;
+        }
+        try (var body = object.body().get()) {
+            CountingOutputStream out = new CountingOutputStream(Content.Sink.asOutputStream(response));
+            try {
+                body.transferTo(out);
+            } finally {
+                outcome.bytes = out.count;
+            }
+            out.close();
+        }
+    }
+
+    /** Writes a complete small body (or none) and waits for it to be written. */
+    private static long finish(Response response, String text) throws IOException {
+        ByteBuffer buffer = text == null ? null : ByteBuffer.wrap(text.getBytes(StandardCharsets.UTF_8));
+        int length = buffer == null ? 0 : buffer.remaining();
+        if (buffer != null) {
+            response.getHeaders().put("Content-Length", length);
+        }
+        try (Blocker.Callback done = Blocker.callback()) {
+            response.write(true, buffer, done);
+            done.block();
+        }
+        return length;
+    }
+
+    private static void sendError(Response response, Callback callback, S3Exception e, String resource, String requestId,
+                                  Outcome outcome) {
+        outcome.status = e.error().status();
+        outcome.errorCode = e.error().code();
+        e.logCause().ifPresent(cause -> LOG.warn("request {}: {} {}: {}", requestId, e.error().code(), resource, describe(cause)));
+        if (response.isCommitted()) {
+            callback.failed(e);
+            return;
+        }
+        try {
+            response.reset();
+            HttpFields.Mutable headers = response.getHeaders();
+            headers.put("x-amz-request-id", requestId);
+            Cors.addTo(headers);
+            for (Map.Entry<String, String> h : e.extraHeaders()) {
+                headers.put(h.getKey(), h.getValue());
+            }
+            if (e.error().isRetryable()) {
+                headers.put("Retry-After", "1");
+            }
+            response.setStatus(e.error().status());
+            headers.put("Content-Type", "application/xml");
+            boolean head = response.getRequest().getMethod().equals("HEAD");
+            String xml = XmlDocuments.error(e.error(), e.clientMessage(), resource, requestId);
+            if (head) {
+                finish(response, null);
+            } else {
+                outcome.bytes = finish(response, xml);
+            }
+            callback.succeeded();
+        } catch (IOException | RuntimeException io) {
+            callback.failed(io);
+        }
+    }
+
+    private static String describe(Throwable t) {
+        StringBuilder sb = new StringBuilder(t.toString());
+        for (Throwable c = t.getCause(); c != null && c != t; c = c.getCause()) {
+            sb.append(" <- ").append(c);
+        }
+        return sb.toString();
+    }
+
+    /** What happened to one request, filled in as it goes, for the access log and metrics. */
+    private static final class Outcome {
+        String operation = "Unknown";
+        int status;
+        long bytes;
+        String account;
+        String product;
+        String key;
+        String errorCode;
+    }
+
+    private static final class CountingOutputStream extends FilterOutputStream {
+        long count;
+
+        CountingOutputStream(OutputStream out) {
+            super(out);
+        }
+
+        @Override
+        public void write(byte[] b, int off, int len) throws IOException {
+            out.write(b, off, len);
+            count += len;
+        }
+
+        @Override
+        public void write(int b) throws IOException {
+            out.write(b);
+            count++;
+        }
+    }
+}

@@ -1,0 +1,108 @@
+package dev.sluice.server;
+
+import dev.sluice.config.SluiceConfig;
+import dev.sluice.observe.RequestMetrics;
+import org.eclipse.jetty.http.UriCompliance;
+import org.eclipse.jetty.server.Handler;
+import org.eclipse.jetty.server.HttpConfiguration;
+import org.eclipse.jetty.server.HttpConnectionFactory;
+import org.eclipse.jetty.server.Request;
+import org.eclipse.jetty.server.Response;
+import org.eclipse.jetty.server.Server;
+import org.eclipse.jetty.server.ServerConnector;
+import org.eclipse.jetty.server.handler.GracefulHandler;
+import org.eclipse.jetty.util.Callback;
+import org.eclipse.jetty.util.thread.QueuedThreadPool;
+
+import java.net.URI;
+import java.time.Duration;
+import java.util.concurrent.Executors;
+
+/**
+ * Jetty wired for sluice: the S3 listener and the admin listener on one server, requests on
+ * virtual threads, and a graceful stop that refuses new work and lets in-flight requests
+ * finish within {@code server.shutdown_timeout}.
+ *
+ * <p>URI compliance is relaxed to accept any path: Jetty would otherwise reject encoded
+ * slashes, dot segments and the like with its own HTML 400, and sluice must answer every
+ * request with an S3 error document, judging keys itself (see {@code ObjectKeys}).
+ */
+public final class SluiceServer implements AutoCloseable {
+    private final Server server;
+    private final ServerConnector s3Connector;
+    private final ServerConnector adminConnector;
+    private volatile boolean stopping;
+
+    public SluiceServer(SluiceConfig.Server config, S3Handler s3, RequestMetrics metrics) {
+        QueuedThreadPool threads = new QueuedThreadPool(64, 4);
+        threads.setName("sluice");
+        threads.setVirtualThreadsExecutor(Executors.newVirtualThreadPerTaskExecutor());
+        this.server = new Server(threads);
+
+        HttpConfiguration http = new HttpConfiguration();
+        http.setUriCompliance(UriCompliance.UNSAFE);
+        http.setSendServerVersion(false);
+        http.setSendXPoweredBy(false);
+        http.setRequestHeaderSize(16 * 1024);
+
+        this.s3Connector = connector(http, config.listen(), "s3");
+        this.adminConnector = connector(http, config.adminListen(), "admin");
+        server.addConnector(s3Connector);
+        server.addConnector(adminConnector);
+
+        AdminHandler admin = new AdminHandler(metrics, () -> server.isStarted() && !stopping);
+        Handler.Abstract byListener = new Handler.Abstract() {
+            @Override
+            public boolean handle(Request request, Response response, Callback callback) throws Exception {
+                if (request.getConnectionMetaData().getConnector() == adminConnector) {
+                    return admin.handle(request, response, callback);
+                }
+                return s3.handle(request, response, callback);
+            }
+        };
+        server.setHandler(new GracefulHandler(byListener));
+        server.setStopTimeout(config.shutdownTimeout().toMillis());
+        server.setStopAtShutdown(false);
+    }
+
+    private ServerConnector connector(HttpConfiguration http, SluiceConfig.HostPort at, String name) {
+        ServerConnector c = new ServerConnector(server, 1, 1, new HttpConnectionFactory(http));
+        c.setHost(at.host());
+        c.setPort(at.port());
+        c.setName(name);
+        c.setIdleTimeout(Duration.ofSeconds(60).toMillis());
+        return c;
+    }
+
+    public void start() throws Exception {
+        server.start();
+    }
+
+    /** Refuses new requests, waits for in-flight ones up to the shutdown timeout, then stops. */
+    public void stop() throws Exception {
+        stopping = true;
+        server.stop();
+    }
+
+    public void join() throws InterruptedException {
+        server.join();
+    }
+
+    public URI s3Endpoint() {
+        return URI.create("http://" + hostForUrl(s3Connector) + ":" + s3Connector.getLocalPort());
+    }
+
+    public URI adminEndpoint() {
+        return URI.create("http://" + hostForUrl(adminConnector) + ":" + adminConnector.getLocalPort());
+    }
+
+    private static String hostForUrl(ServerConnector c) {
+        String host = c.getHost() == null || c.getHost().equals("0.0.0.0") ? "127.0.0.1" : c.getHost();
+        return host.contains(":") ? "[" + host + "]" : host;
+    }
+
+    @Override
+    public void close() throws Exception {
+        stop();
+    }
+}
