@@ -9,11 +9,13 @@ import dev.sluice.s3.S3Error;
 import dev.sluice.s3.S3Exception;
 import dev.sluice.s3.S3RequestParser;
 import dev.sluice.s3.XmlDocuments;
+import org.eclipse.jetty.http.HttpException;
 import org.eclipse.jetty.http.HttpFields;
 import org.eclipse.jetty.io.Content;
 import org.eclipse.jetty.server.Handler;
 import org.eclipse.jetty.server.Request;
 import org.eclipse.jetty.server.Response;
+import org.eclipse.jetty.server.handler.ErrorHandler;
 import org.eclipse.jetty.util.Blocker;
 import org.eclipse.jetty.util.Callback;
 import org.slf4j.Logger;
@@ -92,6 +94,39 @@ public final class S3Handler extends Handler.Abstract {
             accessLog.write(new AccessLog.Entry(requestId, method, outcome.operation, outcome.account, outcome.product,
                     outcome.key, outcome.status, outcome.bytes, took.toNanos() / 1000,
                     Request.getRemoteAddr(request), outcome.errorCode));
+        }
+        return true;
+    }
+
+    /**
+     * Answers a request Jetty refused before any handler saw it (a path it cannot parse: a
+     * malformed percent-escape, {@code %00}, dot segments above the root) with an S3 error
+     * document, as every other failure is answered. Jetty's own answer would be an HTML page
+     * without a request id or CORS headers, which S3 clients cannot parse. By then the request
+     * line is gone, so the document names no resource.
+     */
+    public boolean handleRejected(Request request, Response response, Callback callback) {
+        long started = System.nanoTime();
+        String requestId = requestIds.next();
+        Outcome outcome = new Outcome();
+        outcome.operation = "Rejected";
+        int status = response.getStatus();
+        Object failure = request.getAttribute(ErrorHandler.ERROR_EXCEPTION);
+        if (failure instanceof HttpException http) {
+            status = http.getCode();
+        }
+        LOG.debug("request {}: refused by Jetty with {}: {}", requestId, status,
+                failure != null ? failure : request.getAttribute(ErrorHandler.ERROR_MESSAGE));
+        S3Exception error = status >= 500
+                ? new S3Exception(S3Error.INTERNAL_ERROR)
+                : new S3Exception(S3Error.INVALID_REQUEST, "The request could not be parsed; check the percent-encoding of its path.");
+        try {
+            sendError(response, callback, error, "", requestId, outcome);
+        } finally {
+            Duration took = Duration.ofNanos(System.nanoTime() - started);
+            metrics.record(outcome.operation, outcome.status, took, outcome.bytes);
+            accessLog.write(new AccessLog.Entry(requestId, request.getMethod(), outcome.operation, null, null, null,
+                    outcome.status, outcome.bytes, took.toNanos() / 1000, Request.getRemoteAddr(request), outcome.errorCode));
         }
         return true;
     }

@@ -10,6 +10,7 @@ import org.eclipse.jetty.server.Request;
 import org.eclipse.jetty.server.Response;
 import org.eclipse.jetty.server.Server;
 import org.eclipse.jetty.server.ServerConnector;
+import org.eclipse.jetty.server.handler.ErrorHandler;
 import org.eclipse.jetty.server.handler.GracefulHandler;
 import org.eclipse.jetty.util.Callback;
 import org.eclipse.jetty.util.thread.QueuedThreadPool;
@@ -25,7 +26,9 @@ import java.util.concurrent.Executors;
  *
  * <p>URI compliance is relaxed to accept any path: Jetty would otherwise reject encoded
  * slashes, dot segments and the like with its own HTML 400, and sluice must answer every
- * request with an S3 error document, judging keys itself (see {@code ObjectKeys}).
+ * request with an S3 error document, judging keys itself (see {@code ObjectKeys}). The few
+ * paths Jetty cannot parse at all, whatever the compliance mode, reach the server's error
+ * handler, which on the S3 listener also answers with an S3 error document.
  */
 public final class SluiceServer implements AutoCloseable {
     private final Server server;
@@ -61,6 +64,11 @@ public final class SluiceServer implements AutoCloseable {
             }
         };
         server.setHandler(new GracefulHandler(byListener));
+        ErrorHandler plainErrors = new ErrorHandler();
+        server.setErrorHandler((Request.Handler) (request, response, callback) ->
+                request.getConnectionMetaData().getConnector() == adminConnector
+                        ? plainErrors.handle(request, response, callback)
+                        : s3.handleRejected(request, response, callback));
         server.setStopTimeout(config.shutdownTimeout().toMillis());
         server.setStopAtShutdown(false);
     }
