@@ -315,8 +315,12 @@ public final class S3Backend implements Backend {
                     }
                     long size = Long.parseLong(child(e, "Size").orElse("0"));
                     String rel = key.substring(prefix.length());
-                    if (rel.isEmpty() || (rel.endsWith("/") && size == 0)) {
-                        continue; // directory markers appear only as common prefixes
+                    // A key ending in '/' names a directory, never an object: a marker object, or a
+                    // directory that a filesystem-backed server (S3Proxy's filesystem store) lists
+                    // with the directory's own size. It is left out; with a delimiter the server
+                    // reports it as a common prefix, which is how clients see directories.
+                    if (rel.isEmpty() || rel.endsWith("/")) {
+                        continue;
                     }
                     Instant modified = child(e, "LastModified").map(Instant::parse).orElse(Instant.EPOCH);
                     objects.add(new ObjectSummary(rel, size, modified, child(e, "ETag").orElse("\"\"")));

@@ -1,0 +1,98 @@
+package dev.sluice.backend;
+
+import dev.sluice.s3.ByteRange;
+import dev.sluice.s3.ObjectSummary;
+import dev.sluice.s3.Preconditions;
+import dev.sluice.s3.S3Error;
+import dev.sluice.s3.S3Exception;
+import dev.sluice.sigv4.AwsCredentials;
+import dev.sluice.testing.S3ProxyExtension;
+import dev.sluice.testing.S3ProxyProcess;
+import org.eclipse.jetty.client.HttpClient;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import software.amazon.awssdk.core.sync.RequestBody;
+import software.amazon.awssdk.services.s3.S3Client;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.InstantSource;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+/**
+ * {@link S3Backend} against a real, signature-checking S3 server (S3Proxy), for the places where
+ * S3-compatible servers differ from S3 and sluice must still answer as S3 does.
+ */
+class S3BackendTest {
+    @RegisterExtension
+    static final S3ProxyExtension S3PROXY = new S3ProxyExtension();
+
+    private static final String BUCKET = "backend-test";
+    private static final DateTimeFormatter HTTP_DATE = DateTimeFormatter.RFC_1123_DATE_TIME.withZone(ZoneOffset.UTC);
+
+    static HttpClient http;
+    static S3Backend backend;
+
+    @BeforeAll
+    static void start() throws Exception {
+        S3ProxyProcess s3proxy = S3PROXY.get();
+        S3Client admin = s3proxy.client();
+        admin.createBucket(b -> b.bucket(BUCKET));
+        admin.putObject(b -> b.bucket(BUCKET).key("p/top.txt"), RequestBody.fromString("0123456789abcdefghij"));
+        admin.putObject(b -> b.bucket(BUCKET).key("p/sub/x.txt"), RequestBody.fromString("x"));
+        admin.putObject(b -> b.bucket(BUCKET).key("p/dir/"), RequestBody.empty());
+        http = new HttpClient();
+        http.start();
+        backend = new S3Backend(http, s3proxy.endpoint(), "us-east-1", BUCKET, "p/",
+                BackendCredentials.fixed(AwsCredentials.of(S3ProxyProcess.IDENTITY, S3ProxyProcess.CREDENTIAL)),
+                InstantSource.system(), Duration.ofSeconds(10));
+    }
+
+    @AfterAll
+    static void stop() throws Exception {
+        if (http != null) {
+            http.stop();
+        }
+    }
+
+    @Test
+    void directoriesAreNeverListedAsObjects() {
+        // S3Proxy's filesystem store lists every directory, marker or not, as a 4096-byte "dir/" object.
+        ListPage flat = backend.list(new ListQuery("", Optional.empty(), 1000, new ListPosition.Start()));
+        ListPage delimited = backend.list(new ListQuery("", Optional.of("/"), 1000, new ListPosition.Start()));
+
+        assertThat(flat.objects()).extracting(ObjectSummary::key).containsExactly("sub/x.txt", "top.txt");
+        assertThat(flat.commonPrefixes()).isEmpty();
+        assertThat(delimited.objects()).extracting(ObjectSummary::key).containsExactly("top.txt");
+        assertThat(delimited.commonPrefixes()).containsExactly("dir/", "sub/");
+    }
+
+    private static ObjectResponse read(Optional<ByteRange.Spec> range, Preconditions p, boolean headOnly) {
+        return backend.read(new ObjectRead("top.txt", range, p, headOnly, "TEST"));
+    }
+
+    private static Optional<String> header(ObjectResponse r, String name) {
+        List<String> values = r.headers().stream().filter(h -> h.getKey().equalsIgnoreCase(name)).map(Map.Entry::getValue).toList();
+        assertThat(values).as("%s headers", name).hasSizeLessThanOrEqualTo(1);
+        return values.stream().findFirst();
+    }
+
+    private static String body(ObjectResponse r) throws IOException {
+        try (ObjectBody body = r.body().orElseThrow()) {
+            ByteArrayOutputStream out = new ByteArrayOutputStream();
+            body.transferTo(out);
+            return out.toString(java.nio.charset.StandardCharsets.UTF_8);
+        }
+    }
+}
