@@ -126,6 +126,9 @@ public final class S3Backend implements Backend {
         int status = response.getStatus();
         if (status == 200 || status == 206 || status == 304) {
             List<Map.Entry<String, String>> headers = passthroughHeaders(response);
+            if (status != 304) {
+                advertiseByteRanges(headers);
+            }
             if (status == 304 || read.headOnly()) {
                 closeQuietly(listener.getInputStream());
                 return new ObjectResponse(status, headers, Optional.empty());
@@ -211,6 +214,15 @@ public final class S3Backend implements Backend {
             }
         }
         return out;
+    }
+
+    /**
+     * Every S3 object can be read in ranges through sluice, and S3 says so on each read; some
+     * S3-compatible servers (S3Proxy) never send the header, and range-reading clients check it.
+     */
+    private static void advertiseByteRanges(List<Map.Entry<String, String>> headers) {
+        headers.removeIf(h -> h.getKey().equalsIgnoreCase("Accept-Ranges"));
+        headers.add(Map.entry("Accept-Ranges", "bytes"));
     }
 
     /** Maps a backend error status to the client's S3 error. */

@@ -78,6 +78,16 @@ class S3BackendTest {
         assertThat(delimited.commonPrefixes()).containsExactly("dir/", "sub/");
     }
 
+    @Test
+    void readsAdvertiseByteRangesEvenWhenTheServerDoesNot() {
+        ObjectResponse get = read(Optional.empty(), Preconditions.NONE, false);
+        ObjectResponse head = read(Optional.empty(), Preconditions.NONE, true);
+
+        assertThat(header(get, "Accept-Ranges")).hasValue("bytes");
+        assertThat(header(head, "Accept-Ranges")).hasValue("bytes");
+        get.body().orElseThrow().close();
+    }
+
     private static ObjectResponse read(Optional<ByteRange.Spec> range, Preconditions p, boolean headOnly) {
         return backend.read(new ObjectRead("top.txt", range, p, headOnly, "TEST"));
     }
