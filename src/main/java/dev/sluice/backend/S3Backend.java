@@ -99,7 +99,12 @@ public final class S3Backend implements Backend {
     public ObjectResponse read(ObjectRead read) {
         String path = basePath() + "/" + UriEncoding.encodePath(prefix + read.key());
         List<Map.Entry<String, String>> conditional = new ArrayList<>();
-        read.range().ifPresent(spec -> conditional.add(Map.entry("range", rangeHeader(spec))));
+        // S3 honours Range on HEAD, but S3-compatible servers may not (S3Proxy answers 200 with
+        // the whole length), so a HEAD's range is answered here from the object's length.
+        Optional<ByteRange.Spec> headRange = read.headOnly() ? read.range() : Optional.empty();
+        if (!read.headOnly()) {
+            read.range().ifPresent(spec -> conditional.add(Map.entry("range", rangeHeader(spec))));
+        }
         Preconditions p = read.preconditions();
         p.ifMatch().ifPresent(v -> conditional.add(Map.entry("if-match", v)));
         p.ifNoneMatch().ifPresent(v -> conditional.add(Map.entry("if-none-match", v)));
@@ -131,6 +136,9 @@ public final class S3Backend implements Backend {
             }
             if (status == 304 || read.headOnly()) {
                 closeQuietly(listener.getInputStream());
+                if (status == 200 && headRange.isPresent()) {
+                    return headOfRange(headRange.get(), headers);
+                }
                 return new ObjectResponse(status, headers, Optional.empty());
             }
             return new ObjectResponse(status, headers, Optional.of(new StreamBody(listener.getInputStream())));
@@ -214,6 +222,34 @@ public final class S3Backend implements Backend {
             }
         }
         return out;
+    }
+
+    /**
+     * The answer to a HEAD with a Range, from the whole object's headers: 206 with the range's
+     * length and Content-Range, or 416 when the range cannot be satisfied. Without a usable
+     * Content-Length the range is ignored, as S3 ignores one it cannot apply.
+     */
+    private static ObjectResponse headOfRange(ByteRange.Spec spec, List<Map.Entry<String, String>> headers) {
+        Optional<Long> size = headers.stream().filter(h -> h.getKey().equalsIgnoreCase("Content-Length"))
+                .findFirst().flatMap(h -> parseLength(h.getValue()));
+        if (size.isEmpty()) {
+            return new ObjectResponse(200, headers, Optional.empty());
+        }
+        ByteRange range = spec.resolve(size.get());
+        List<Map.Entry<String, String>> out = new ArrayList<>(headers);
+        out.removeIf(h -> h.getKey().equalsIgnoreCase("Content-Length") || h.getKey().equalsIgnoreCase("Content-Range"));
+        out.add(Map.entry("Content-Length", Long.toString(range.length())));
+        out.add(Map.entry("Content-Range", range.contentRange(size.get())));
+        return new ObjectResponse(206, out, Optional.empty());
+    }
+
+    private static Optional<Long> parseLength(String value) {
+        try {
+            long n = Long.parseLong(value.trim());
+            return n >= 0 ? Optional.of(n) : Optional.empty();
+        } catch (NumberFormatException e) {
+            return Optional.empty();
+        }
     }
 
     /**

@@ -88,6 +88,34 @@ class S3BackendTest {
         get.body().orElseThrow().close();
     }
 
+    @Test
+    void headWithARangeAnswersForTheRangeEvenWhenTheServerIgnoresIt() {
+        ObjectResponse head = read(ByteRange.parse("bytes=5-9"), Preconditions.NONE, true);
+
+        assertThat(head.status()).isEqualTo(206);
+        assertThat(header(head, "Content-Length")).hasValue("5");
+        assertThat(header(head, "Content-Range")).hasValue("bytes 5-9/20");
+        assertThat(head.body()).isEmpty();
+
+        ObjectResponse suffix = read(ByteRange.parse("bytes=-3"), Preconditions.NONE, true);
+        assertThat(header(suffix, "Content-Range")).hasValue("bytes 17-19/20");
+
+        assertThatThrownBy(() -> read(ByteRange.parse("bytes=20-"), Preconditions.NONE, true))
+                .isInstanceOfSatisfying(S3Exception.class, e -> {
+                    assertThat(e.error()).isEqualTo(S3Error.INVALID_RANGE);
+                    assertThat(e.extraHeaders()).contains(Map.entry("Content-Range", "bytes */20"));
+                });
+    }
+
+    @Test
+    void getWithARangeStillServesTheRange() throws IOException {
+        ObjectResponse get = read(ByteRange.parse("bytes=5-9"), Preconditions.NONE, false);
+
+        assertThat(get.status()).isEqualTo(206);
+        assertThat(header(get, "Content-Range")).hasValue("bytes 5-9/20");
+        assertThat(body(get)).isEqualTo("56789");
+    }
+
     private static ObjectResponse read(Optional<ByteRange.Spec> range, Preconditions p, boolean headOnly) {
         return backend.read(new ObjectRead("top.txt", range, p, headOnly, "TEST"));
     }
