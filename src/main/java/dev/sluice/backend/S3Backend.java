@@ -34,8 +34,9 @@ import java.net.URI;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.InstantSource;
-import java.time.ZoneOffset;
+import java.time.ZonedDateTime;
 import java.time.format.DateTimeFormatter;
+import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -57,10 +58,17 @@ import java.util.concurrent.TimeoutException;
  *
  * <p>Only headers that describe the object are passed back to the client; the backend's
  * request ids and host details stay in sluice's log.
+ *
+ * <p>Where S3-compatible servers differ from S3, sluice answers as S3 does. ETag conditions
+ * go to the server, which answers 304 or 412 without sending the body. Date conditions are
+ * judged here, at whole seconds, against the Last-Modified the client was shown: a server that
+ * keeps sub-second times (S3Proxy's filesystem store) would otherwise answer 200 to
+ * {@code If-Modified-Since} carrying the object's own Last-Modified, and 412 to the same
+ * {@code If-Unmodified-Since}. A GET whose date condition fails is aborted after the response
+ * head. A HEAD's Range is answered here too (see {@code headOfRange}).
  */
 public final class S3Backend implements Backend {
     private static final Logger LOG = LoggerFactory.getLogger(S3Backend.class);
-    private static final DateTimeFormatter HTTP_DATE = DateTimeFormatter.RFC_1123_DATE_TIME.withZone(ZoneOffset.UTC);
     private static final int COPY_BUFFER = 64 * 1024;
     private static final int MAX_LIST_BYTES = 16 * 1024 * 1024;
     private static final Set<String> PASSTHROUGH = Set.of(
@@ -108,8 +116,6 @@ public final class S3Backend implements Backend {
         Preconditions p = read.preconditions();
         p.ifMatch().ifPresent(v -> conditional.add(Map.entry("if-match", v)));
         p.ifNoneMatch().ifPresent(v -> conditional.add(Map.entry("if-none-match", v)));
-        p.ifModifiedSince().ifPresent(v -> conditional.add(Map.entry("if-modified-since", HTTP_DATE.format(v))));
-        p.ifUnmodifiedSince().ifPresent(v -> conditional.add(Map.entry("if-unmodified-since", HTTP_DATE.format(v))));
         String method = read.headOnly() ? "HEAD" : "GET";
         Request request = newRequest(method, path, "", conditional);
 
@@ -132,6 +138,12 @@ public final class S3Backend implements Backend {
         if (status == 200 || status == 206 || status == 304) {
             List<Map.Entry<String, String>> headers = passthroughHeaders(response);
             if (status != 304) {
+                Preconditions.Outcome dates = evaluateDates(p, response);
+                if (dates != Preconditions.Outcome.PROCEED) {
+                    closeQuietly(listener.getInputStream()); // aborts a GET's body
+                    Preconditions.throwIfFailed(dates);
+                    return new ObjectResponse(304, notModifiedHeaders(headers), Optional.empty());
+                }
                 advertiseByteRanges(headers);
             }
             if (status == 304 || read.headOnly()) {
@@ -222,6 +234,34 @@ public final class S3Backend implements Backend {
             }
         }
         return out;
+    }
+
+    /**
+     * Evaluates the request's date conditions against the Last-Modified the client is shown, at
+     * whole seconds, together with its ETag conditions (which the server has already applied, so
+     * they agree) in S3's order. Without a date condition, or without the headers to judge it
+     * by, the server's answer stands.
+     */
+    private static Preconditions.Outcome evaluateDates(Preconditions p, Response response) {
+        if (p.ifModifiedSince().isEmpty() && p.ifUnmodifiedSince().isEmpty()) {
+            return Preconditions.Outcome.PROCEED;
+        }
+        String etag = response.getHeaders().get("ETag");
+        String lastModified = response.getHeaders().get("Last-Modified");
+        if (etag == null || lastModified == null) {
+            return Preconditions.Outcome.PROCEED;
+        }
+        try {
+            return p.evaluate(etag, ZonedDateTime.parse(lastModified.trim(), DateTimeFormatter.RFC_1123_DATE_TIME).toInstant());
+        } catch (DateTimeParseException e) {
+            return Preconditions.Outcome.PROCEED;
+        }
+    }
+
+    /** The headers a 304 keeps (RFC 9110 §15.4.5): validators and caching, nothing about a body. */
+    private static List<Map.Entry<String, String>> notModifiedHeaders(List<Map.Entry<String, String>> headers) {
+        Set<String> kept = Set.of("etag", "last-modified", "cache-control", "expires");
+        return headers.stream().filter(h -> kept.contains(h.getKey().toLowerCase(Locale.ROOT))).toList();
     }
 
     /**

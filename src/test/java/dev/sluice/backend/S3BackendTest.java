@@ -116,6 +116,45 @@ class S3BackendTest {
         assertThat(body(get)).isEqualTo("56789");
     }
 
+    @Test
+    void modificationTimesCompareAtTheSecondsTheClientWasShown() throws IOException {
+        // The server keeps sub-second modification times; clients only ever see whole seconds.
+        String lastModified = header(read(Optional.empty(), Preconditions.NONE, true), "Last-Modified").orElseThrow();
+        Instant shown = Instant.from(HTTP_DATE.parse(lastModified));
+
+        ObjectResponse notModified = read(Optional.empty(), Preconditions.of(null, null, lastModified, null), false);
+        assertThat(notModified.status()).isEqualTo(304);
+        assertThat(notModified.body()).isEmpty();
+        assertThat(header(notModified, "ETag")).isPresent();
+
+        ObjectResponse unmodified = read(Optional.empty(), Preconditions.of(null, null, null, lastModified), false);
+        assertThat(unmodified.status()).isEqualTo(200);
+        assertThat(body(unmodified)).isEqualTo("0123456789abcdefghij");
+
+        ObjectResponse headNotModified = read(Optional.empty(), Preconditions.of(null, null, lastModified, null), true);
+        assertThat(headNotModified.status()).isEqualTo(304);
+
+        String earlier = HTTP_DATE.format(shown.minusSeconds(1));
+        assertThat(read(Optional.empty(), Preconditions.of(null, null, earlier, null), false).status()).isEqualTo(200);
+        assertThatThrownBy(() -> read(Optional.empty(), Preconditions.of(null, null, null, earlier), false))
+                .isInstanceOfSatisfying(S3Exception.class, e -> assertThat(e.error()).isEqualTo(S3Error.PRECONDITION_FAILED));
+    }
+
+    @Test
+    void etagConditionsFollowS3sOrder() {
+        String etag = header(read(Optional.empty(), Preconditions.NONE, true), "ETag").orElseThrow();
+        String lastModified = header(read(Optional.empty(), Preconditions.NONE, true), "Last-Modified").orElseThrow();
+        String earlier = HTTP_DATE.format(Instant.from(HTTP_DATE.parse(lastModified)).minusSeconds(60));
+
+        // If-Match holds, so If-Unmodified-Since is ignored.
+        assertThat(read(Optional.empty(), Preconditions.of(etag, null, null, earlier), true).status()).isEqualTo(200);
+        // If-None-Match does not match, so If-Modified-Since is ignored.
+        assertThat(read(Optional.empty(), Preconditions.of(null, "\"other\"", lastModified, null), true).status()).isEqualTo(200);
+        assertThat(read(Optional.empty(), Preconditions.of(null, etag, null, null), true).status()).isEqualTo(304);
+        assertThatThrownBy(() -> read(Optional.empty(), Preconditions.of("\"other\"", null, null, null), true))
+                .isInstanceOfSatisfying(S3Exception.class, e -> assertThat(e.error()).isEqualTo(S3Error.PRECONDITION_FAILED));
+    }
+
     private static ObjectResponse read(Optional<ByteRange.Spec> range, Preconditions p, boolean headOnly) {
         return backend.read(new ObjectRead("top.txt", range, p, headOnly, "TEST"));
     }
