@@ -159,21 +159,49 @@ public final class S3Backend implements Backend {
         throw failure(status, body, response, method + " " + path);
     }
 
+    /**
+     * One page of the listing. Directory entries are left out of a page (see
+     * {@code parseListing}), so a server page may hold nothing sluice lists; such a page is
+     * read past, within one deadline for the whole call, because an empty truncated page would
+     * leave a ListObjects (V1) client without a key to resume after, and would make
+     * {@code max-keys=0} claim the listing is complete.
+     */
     @Override
     public ListPage list(ListQuery query) {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        ListPosition position = query.position();
+        while (true) {
+            ListPage page = listOnce(query, position, deadline);
+            boolean empty = page.objects().isEmpty() && page.commonPrefixes().isEmpty();
+            if (empty && page.next().isPresent()) {
+                position = page.next().get();
+                continue;
+            }
+            if (query.maxKeys() == 0) {
+                return new ListPage(List.of(), List.of(), empty ? Optional.empty() : Optional.of(query.position()));
+            }
+            return page;
+        }
+    }
+
+    private ListPage listOnce(ListQuery query, ListPosition position, long deadline) {
         StringBuilder q = new StringBuilder();
         // Parameters in canonical (sorted) order so the wire query is its own canonical form.
-        switch (query.position()) {
+        switch (position) {
             case ListPosition.Resume r -> q.append("continuation-token=").append(UriEncoding.encode(r.backendToken())).append('&');
             default -> { }
         }
         query.delimiter().ifPresent(d -> q.append("delimiter=").append(UriEncoding.encode(d)).append('&'));
         q.append("list-type=2&max-keys=").append(Math.max(1, query.maxKeys()));
         q.append("&prefix=").append(UriEncoding.encode(prefix + query.prefix()));
-        if (query.position() instanceof ListPosition.After a) {
+        if (position instanceof ListPosition.After a) {
             q.append("&start-after=").append(UriEncoding.encode(prefix + a.key()));
         }
-        Request request = newRequest("GET", basePath(), q.toString(), List.of()).timeout(timeout.toMillis(), TimeUnit.MILLISECONDS);
+        long remaining = TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime());
+        if (remaining <= 0) {
+            throw S3Exception.unavailable(describe() + ": listing found nothing to list within " + timeout, null);
+        }
+        Request request = newRequest("GET", basePath(), q.toString(), List.of()).timeout(remaining, TimeUnit.MILLISECONDS);
         ContentResponse response;
         try {
             response = request.send();
@@ -188,13 +216,7 @@ public final class S3Backend implements Backend {
         if (response.getStatus() != 200) {
             throw failure(response.getStatus(), response.getContent(), response, "list " + q);
         }
-        ListPage page = parseListing(response.getContent());
-        if (query.maxKeys() == 0) {
-            Optional<ListPosition> next = page.objects().isEmpty() && page.commonPrefixes().isEmpty()
-                    ? Optional.empty() : Optional.of(query.position());
-            return new ListPage(List.of(), List.of(), next);
-        }
-        return page;
+        return parseListing(response.getContent());
     }
 
     private Request newRequest(String method, String path, String rawQuery, List<Map.Entry<String, String>> signedExtra) {

@@ -79,6 +79,28 @@ class S3BackendTest {
     }
 
     @Test
+    void aPageOfOnlyDirectoriesIsReadPastSoEveryPageMakesProgress() {
+        // The server's first pages hold only "dir/" and "sub/"; an empty truncated page would leave
+        // a ListObjects (V1) client without a marker to resume from.
+        ListPage first = backend.list(new ListQuery("", Optional.empty(), 1, new ListPosition.Start()));
+
+        assertThat(first.objects()).extracting(ObjectSummary::key).containsExactly("sub/x.txt");
+        assertThat(first.next()).isPresent();
+        ListPage second = backend.list(new ListQuery("", Optional.empty(), 1, first.next().get()));
+        assertThat(second.objects()).extracting(ObjectSummary::key).containsExactly("top.txt");
+    }
+
+    @Test
+    void maxKeysZeroIsTruncatedWhenOnlyDirectoriesComeFirst() {
+        ListPage page = backend.list(new ListQuery("", Optional.empty(), 0, new ListPosition.Start()));
+
+        assertThat(page.objects()).isEmpty();
+        assertThat(page.commonPrefixes()).isEmpty();
+        assertThat(page.next()).isPresent();
+        assertThat(backend.list(new ListQuery("nothing-here/", Optional.empty(), 0, new ListPosition.Start())).next()).isEmpty();
+    }
+
+    @Test
     void readsAdvertiseByteRangesEvenWhenTheServerDoesNot() {
         ObjectResponse get = read(Optional.empty(), Preconditions.NONE, false);
         ObjectResponse head = read(Optional.empty(), Preconditions.NONE, true);
