@@ -27,6 +27,7 @@ import java.io.OutputStream;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 
@@ -117,9 +118,13 @@ public final class S3Handler extends Handler.Abstract {
         }
         LOG.debug("request {}: refused by Jetty with {}: {}", requestId, status,
                 failure != null ? failure : request.getAttribute(ErrorHandler.ERROR_MESSAGE));
+        // Jetty closes the connection after a request it could not parse, but does not say so
+        // on the response; a client that is not told reuses the connection and fails.
+        List<Map.Entry<String, String>> close = List.of(Map.entry("Connection", "close"));
         S3Exception error = status >= 500
-                ? new S3Exception(S3Error.INTERNAL_ERROR)
-                : new S3Exception(S3Error.INVALID_REQUEST, "The request could not be parsed; check the percent-encoding of its path.");
+                ? new S3Exception(S3Error.INTERNAL_ERROR, S3Error.INTERNAL_ERROR.defaultMessage(), null, close)
+                : new S3Exception(S3Error.INVALID_REQUEST, "The request could not be parsed; check the percent-encoding of its path.",
+                        null, close);
         try {
             sendError(response, callback, error, "", requestId, outcome);
         } finally {
