@@ -243,9 +243,59 @@ public final class S3ProxyProcess implements AutoCloseable {
         }
     }
 
-    /** Freezes S3Proxy (SIGSTOP): connections are still accepted by the kernel, but nothing answers. */
+    /**
+     * Freezes S3Proxy (SIGSTOP): connections are still accepted by the kernel, but nothing
+     * answers. Returns once every thread of the process is stopped: a signal is delivered
+     * asynchronously, and a request sent in between would still be answered.
+     */
     public void pause() {
         signal("STOP");
+        awaitAllThreadsStopped();
+    }
+
+    /** Polls the process's threads in {@code /proc} (Linux) until each is stopped, for at most 5 s. */
+    private void awaitAllThreadsStopped() {
+        Path tasks = Path.of("/proc", Long.toString(process.pid()), "task");
+        if (!Files.isDirectory(tasks)) {
+            return; // no procfs: nothing to poll, the signal is usually through by now
+        }
+        long deadline = System.nanoTime() + STOP_GRACE.toNanos();
+        while (!allStopped(tasks)) {
+            if (!process.isAlive()) {
+                throw new IllegalStateException("S3Proxy exited instead of stopping; its output:\n" + output());
+            }
+            if (System.nanoTime() > deadline) {
+                throw new IllegalStateException("S3Proxy (pid " + process.pid() + ") did not stop within " + STOP_GRACE);
+            }
+            // Bounded polling: a stopped process signals nothing to wait on.
+            try {
+                process.onExit().get(1, TimeUnit.MILLISECONDS);
+            } catch (TimeoutException e) {
+                // still running: poll again
+            } catch (ExecutionException e) {
+                throw new IllegalStateException(e);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException("interrupted waiting for S3Proxy to stop", e);
+            }
+        }
+    }
+
+    private static boolean allStopped(Path tasks) {
+        try (Stream<Path> threads = Files.list(tasks)) {
+            return threads.allMatch(t -> {
+                try {
+                    String stat = Files.readString(t.resolve("stat"));
+                    // "pid (comm) S ...": the state follows the last ')' since comm may hold spaces or parens.
+                    char state = stat.charAt(stat.lastIndexOf(')') + 2);
+                    return state == 'T' || state == 't';
+                } catch (IOException e) {
+                    return true; // the thread has exited meanwhile
+                }
+            });
+        } catch (IOException e) {
+            return false;
+        }
     }
 
     /** Undoes {@link #pause()} (SIGCONT). */

@@ -7,6 +7,7 @@ import java.net.ConnectException;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.net.http.HttpTimeoutException;
 import java.time.Duration;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -42,11 +43,21 @@ class S3ProxyProcessTest {
     }
 
     @Test
-    void killTakesTheBackendDownAtOnce() {
-        try (S3ProxyProcess s3proxy = S3ProxyProcess.start()) {
-            s3proxy.kill();
+    void pauseFreezesItUntilResumeAndKillTakesItDown() throws Exception {
+        try (S3ProxyProcess s3proxy = S3ProxyProcess.start();
+             HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build()) {
+            HttpRequest probe = HttpRequest.newBuilder(s3proxy.endpoint().resolve("/")).timeout(Duration.ofMillis(500)).build();
 
+            s3proxy.pause();
+            assertThatThrownBy(() -> http.send(probe, HttpResponse.BodyHandlers.discarding()))
+                    .isInstanceOf(HttpTimeoutException.class);
+            s3proxy.resume();
+            HttpRequest patient = HttpRequest.newBuilder(s3proxy.endpoint().resolve("/")).timeout(Duration.ofSeconds(10)).build();
+            assertThat(http.send(patient, HttpResponse.BodyHandlers.discarding()).statusCode()).isEqualTo(403);
+
+            s3proxy.kill();
             assertThat(s3proxy.isAlive()).isFalse();
+            assertThatThrownBy(() -> http.send(probe, HttpResponse.BodyHandlers.discarding())).isInstanceOf(ConnectException.class);
         }
     }
 }
