@@ -299,25 +299,54 @@ abstract class ReadPathContract {
 
     @Test
     void listsWithVersionOneAndMarkerPaging() {
-        for (String prefix : List.of("hello/", "")) {
-            List<String> seen = new ArrayList<>();
-            String marker = null;
-            int pages = 0;
-            while (true) {
-                String m = marker;
-                ListObjectsResponse page = s3.listObjects(b -> b.bucket(ACCOUNT).prefix(prefix).maxKeys(2).marker(m));
-                pages++;
-                assertThat(pages).as("pages for prefix '%s'", prefix).isLessThan(100);
-                assertThat(page.contents().size()).isLessThanOrEqualTo(2);
-                page.contents().forEach(o -> seen.add(o.key()));
-                assertThat(page.marker()).isEqualTo(m == null ? "" : m);
-                if (!page.isTruncated()) {
-                    break;
-                }
-                marker = page.nextMarker() != null ? page.nextMarker() : page.contents().get(page.contents().size() - 1).key();
+        assertMarkerPaged("hello/", Optional.empty(), 2);
+        assertMarkerPaged("", Optional.empty(), 2);
+    }
+
+    @Test
+    void listsWithVersionOneAndMarkerPagingOverCommonPrefixes() {
+        // NextMarker is then a common prefix; resuming after it must not list it again.
+        assertMarkerPaged("hello/", Optional.of("/"), 1);
+        assertMarkerPaged("hello/", Optional.of("/"), 2);
+        assertMarkerPaged("", Optional.of("/"), 1);
+    }
+
+    @Test
+    void startAfterACommonPrefixSkipsEverythingUnderIt() {
+        ListObjectsV2Response r = s3.listObjectsV2(b -> b.bucket(ACCOUNT).prefix("hello/").delimiter("/").startAfter("hello/nested/"));
+        Fixture.Listing all = expected("hello/", Optional.of("/"));
+
+        assertThat(prefixesOf(r)).containsExactlyElementsOf(all.commonPrefixes().stream()
+                .filter(p -> Fixture.S3_ORDER.compare(p, "hello/nested/") > 0).toList());
+        assertThat(keysOf(r)).containsExactlyElementsOf(all.contents().stream()
+                .filter(k -> Fixture.S3_ORDER.compare(k, "hello/nested/") > 0).toList());
+    }
+
+    private void assertMarkerPaged(String prefix, Optional<String> delimiter, int maxKeys) {
+        String what = "prefix '" + prefix + "', delimiter " + delimiter + ", max-keys " + maxKeys;
+        List<String> contents = new ArrayList<>();
+        List<String> prefixes = new ArrayList<>();
+        String marker = null;
+        int pages = 0;
+        while (true) {
+            String m = marker;
+            ListObjectsResponse page = s3.listObjects(b -> b.bucket(ACCOUNT).prefix(prefix).delimiter(delimiter.orElse(null))
+                    .maxKeys(maxKeys).marker(m));
+            pages++;
+            assertThat(pages).as("pages for %s", what).isLessThan(100);
+            assertThat(page.contents().size() + page.commonPrefixes().size()).as(what).isLessThanOrEqualTo(maxKeys);
+            page.contents().forEach(o -> contents.add(o.key()));
+            page.commonPrefixes().forEach(p -> prefixes.add(p.prefix()));
+            assertThat(page.marker()).isEqualTo(m == null ? "" : m);
+            if (!page.isTruncated()) {
+                break;
             }
-            assertThat(seen).as("prefix '%s'", prefix).containsExactlyElementsOf(expected(prefix, Optional.empty()).contents());
+            // As S3 clients do: NextMarker when given, else the last key of the page.
+            marker = page.nextMarker() != null ? page.nextMarker() : page.contents().get(page.contents().size() - 1).key();
         }
+        Fixture.Listing expected = expected(prefix, delimiter);
+        assertThat(contents).as(what).containsExactlyElementsOf(expected.contents());
+        assertThat(prefixes).as(what).containsExactlyElementsOf(expected.commonPrefixes());
     }
 
     @Test
@@ -609,6 +638,11 @@ abstract class ReadPathContract {
 
         ListObjectsV2Response encoded = s3.listObjectsV2(b -> b.bucket(ACCOUNT).prefix(fullKey).encodingType(EncodingType.URL));
         assertThat(keysOf(encoded)).containsExactly(fullKey);
+        assertThat(encoded.prefix()).isEqualTo(fullKey);
+
+        ListObjectsResponse v1 = s3.listObjects(b -> b.bucket(ACCOUNT).prefix("hello/").marker(fullKey).encodingType(EncodingType.URL));
+        assertThat(v1.marker()).isEqualTo(fullKey);
+        assertThat(v1.contents()).extracting(S3Object::key).noneMatch(k -> Fixture.S3_ORDER.compare(k, fullKey) <= 0);
 
         RawResponse raw = sluice.send("GET", "/acme/" + encodePath(fullKey));
         assertThat(raw.status()).isEqualTo(200);
