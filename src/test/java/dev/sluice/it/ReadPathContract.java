@@ -154,6 +154,21 @@ abstract class ReadPathContract {
     }
 
     @Test
+    void listsWithADelimiterOtherThanSlash() {
+        Fixture.Listing inProduct = assertListing("hello/", Optional.of("="));
+        assertThat(inProduct.commonPrefixes()).containsExactly("hello/country_iso=");
+
+        assertListing("", Optional.of("="));
+        assertPaginated("", Optional.of("="), 2);
+    }
+
+    @Test
+    void paginatesOneEntryAtATime() {
+        assertPaginated("hello/", Optional.of("/"), 1);
+        assertPaginated("hello/nested/", Optional.empty(), 1);
+    }
+
+    @Test
     void listsPartialProductPrefixesAsCommonPrefixes() {
         ListObjectsV2Response r = s3.listObjectsV2(b -> b.bucket(ACCOUNT).prefix("wor").delimiter("/"));
 

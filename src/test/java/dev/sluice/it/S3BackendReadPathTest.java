@@ -2,6 +2,7 @@ package dev.sluice.it;
 
 import dev.sluice.testing.S3ProxyExtension;
 import dev.sluice.testing.S3ProxyProcess;
+import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
@@ -89,6 +90,13 @@ class S3BackendReadPathTest extends ReadPathContract {
     @Override
     protected List<String> directoryMarkers() {
         return List.of("hello/dir/");
+    }
+
+    @Override
+    @Test
+    @Disabled("S3Proxy's filesystem store reports every directory as a common prefix whatever the delimiter, "
+            + "and leaves the keys under it out; S3 does not, and sluice cannot recover those keys")
+    void listsWithADelimiterOtherThanSlash() {
     }
 
     @Test
