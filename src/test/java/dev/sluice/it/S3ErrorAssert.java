@@ -9,7 +9,10 @@ import java.util.regex.Pattern;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-/** Checks an error response against DESIGN §5: status, S3 XML body, request id in body and header, nothing internal. */
+/**
+ * Checks an error response against DESIGN §5: status, S3 XML body, request id in body and header,
+ * nothing internal, and the CORS headers every response carries.
+ */
 final class S3ErrorAssert {
     /** A stack frame, a Java exception name, or a package of ours or of a library. */
     private static final Pattern INTERNALS = Pattern.compile(
@@ -33,6 +36,10 @@ final class S3ErrorAssert {
         assertThat(doc.requestId()).matches("[0-9A-F]{16}");
         assertThat(r.header("x-amz-request-id")).hasValue(doc.requestId());
         assertThat(r.text()).startsWith("<?xml").doesNotContainPattern(INTERNALS);
+        // Browsers can read an error only with CORS headers on it.
+        assertThat(r.header("Access-Control-Allow-Origin")).hasValue("*");
+        assertThat(r.header("Access-Control-Expose-Headers"))
+                .hasValueSatisfying(h -> assertThat(h.toLowerCase(java.util.Locale.ROOT)).contains("x-amz-request-id"));
         return doc;
     }
 
