@@ -41,7 +41,9 @@ import java.util.Optional;
  * files. Symlinked directories are not descended into when listing.
  *
  * <p>ETags are derived from size and modification time, so they are stable across restarts
- * for an unchanged file without reading it. Ranged reads position the channel; nothing is
+ * for an unchanged file without reading it. They are 40 hex digits, not 32: S3 clients
+ * (rclone among them) take a 32-digit ETag without a {@code -N} suffix for the body's MD5
+ * and fail the download when it is not. Ranged reads position the channel; nothing is
  * read from the start of the file. Listing walks the subtree under the prefix's directory and
  * sorts keys in S3 order, which costs O(n log n) per page for n files under it: fine for the
  * local datasets this backend is for, not for millions of files.
@@ -240,7 +242,7 @@ public final class FileBackend implements Backend {
             MessageDigest sha = MessageDigest.getInstance("SHA-256");
             byte[] digest = sha.digest((size + ":" + modified.getEpochSecond() + "." + modified.getNano())
                     .getBytes(StandardCharsets.US_ASCII));
-            return "\"" + HexFormat.of().formatHex(digest, 0, 16) + "\"";
+            return "\"" + HexFormat.of().formatHex(digest, 0, 20) + "\"";
         } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException("SHA-256 is required of every JVM", e);
         }
