@@ -14,6 +14,8 @@ import org.eclipse.jetty.server.handler.GracefulHandler;
 import org.eclipse.jetty.util.Callback;
 import org.eclipse.jetty.util.thread.QueuedThreadPool;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.net.URI;
 import java.time.Duration;
 import java.util.concurrent.Executors;
@@ -31,9 +33,11 @@ public final class SluiceServer implements AutoCloseable {
     private final Server server;
     private final ServerConnector s3Connector;
     private final ServerConnector adminConnector;
+    private final AdminHandler admin;
     private volatile boolean stopping;
 
-    public SluiceServer(SluiceConfig.Server config, S3Handler s3, RequestMetrics metrics) {
+    /** Binds both listeners now, so their addresses (and the default public URL) are known before anything else is built. */
+    public SluiceServer(SluiceConfig.Server config, RequestMetrics metrics) {
         QueuedThreadPool threads = new QueuedThreadPool(64, 4);
         threads.setName("sluice");
         threads.setVirtualThreadsExecutor(Executors.newVirtualThreadPerTaskExecutor());
@@ -50,19 +54,15 @@ public final class SluiceServer implements AutoCloseable {
         server.addConnector(s3Connector);
         server.addConnector(adminConnector);
 
-        AdminHandler admin = new AdminHandler(metrics, () -> server.isStarted() && !stopping);
-        Handler.Abstract byListener = new Handler.Abstract() {
-            @Override
-            public boolean handle(Request request, Response response, Callback callback) throws Exception {
-                if (request.getConnectionMetaData().getConnector() == adminConnector) {
-                    return admin.handle(request, response, callback);
-                }
-                return s3.handle(request, response, callback);
-            }
-        };
-        server.setHandler(new GracefulHandler(byListener));
+        this.admin = new AdminHandler(metrics, () -> server.isStarted() && !stopping);
         server.setStopTimeout(config.shutdownTimeout().toMillis());
         server.setStopAtShutdown(false);
+        try {
+            s3Connector.open();
+            adminConnector.open();
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot listen on " + config.listen() + " and " + config.adminListen() + ": " + e.getMessage(), e);
+        }
     }
 
     private ServerConnector connector(HttpConfiguration http, SluiceConfig.HostPort at, String name) {
@@ -74,7 +74,18 @@ public final class SluiceServer implements AutoCloseable {
         return c;
     }
 
-    public void start() throws Exception {
+    /** Starts serving S3 requests with {@code s3}, admin requests with the admin handler. */
+    public void start(Handler s3) throws Exception {
+        Handler.Abstract byListener = new Handler.Abstract() {
+            @Override
+            public boolean handle(Request request, Response response, Callback callback) throws Exception {
+                if (request.getConnectionMetaData().getConnector() == adminConnector) {
+                    return admin.handle(request, response, callback);
+                }
+                return s3.handle(request, response, callback);
+            }
+        };
+        server.setHandler(new GracefulHandler(byListener));
         server.start();
     }
 
