@@ -4,7 +4,14 @@ import dev.sluice.backend.Backend;
 import dev.sluice.backend.BackendCredentials;
 import dev.sluice.backend.FileBackend;
 import dev.sluice.backend.S3Backend;
+import dev.sluice.cache.CircuitBreaker;
+import dev.sluice.cache.RedisSharedStore;
 import dev.sluice.cache.RefreshAheadCache;
+import dev.sluice.cache.Sealer;
+import dev.sluice.cache.SharedStore;
+import dev.sluice.cache.SharedTier;
+import dev.sluice.federation.CredentialCodec;
+import dev.sluice.observe.CacheMetrics;
 import dev.sluice.config.ConfigException;
 import dev.sluice.config.SluiceConfig;
 import dev.sluice.federation.CredentialKey;
@@ -28,6 +35,10 @@ import org.eclipse.jetty.client.HttpClient;
 import org.eclipse.jetty.util.thread.QueuedThreadPool;
 
 import java.net.URI;
+import java.security.SecureRandom;
+import java.time.Duration;
+import java.util.Base64;
+import java.util.UUID;
 import java.time.InstantSource;
 import java.util.ArrayList;
 import java.util.List;
@@ -48,12 +59,14 @@ public final class Sluice implements AutoCloseable {
     private final Optional<OidcProvider> oidc;
     private final Optional<CredentialTier> credentials;
     private final ExecutorService loads;
+    private final SharedStore sharedStore;
     private final S3Handler handler;
 
     public Sluice(SluiceConfig config, InstantSource clock) {
         this.metrics = new RequestMetrics();
         this.backendHttp = newBackendHttpClient();
-        this.server = new SluiceServer(config.server(), metrics);
+        this.sharedStore = sharedStore(config.cache().shared(), clock);
+        this.server = new SluiceServer(config.server(), metrics, sharedStore::health);
         String publicUrl = config.server().publicUrl().orElse(server.s3Endpoint().toString());
         this.oidc = config.oidc().map(o -> new OidcProvider(o.issuer().orElse(publicUrl), signingKey(o.signingKey(), "oidc.signing_key"),
                 o.previousKey().map(k -> signingKey(k, "oidc.previous_key")), clock));
@@ -63,7 +76,15 @@ public final class Sluice implements AutoCloseable {
                     config.sts().timeout(), config.sts().sessionDuration(), () -> ThreadLocalRandom.current().nextDouble(),
                     CredentialTier.exchangeMetrics(metrics.registry()));
             SluiceConfig.Cache c = config.cache();
-            return new CredentialTier(CredentialTier.exchanging(exchange),
+            RefreshAheadCache.Loader<CredentialKey, AwsCredentials> next = CredentialTier.exchanging(exchange);
+            if (c.shared().enabled()) {
+                Sealer sealer = new Sealer(Base64.getDecoder().decode(c.shared().sealKey().orElseThrow().value().trim()), new SecureRandom());
+                next = new SharedTier<>("cred", k -> k.roleArn() + "\u001F" + k.subject(), sharedStore, sealer, new CredentialCodec(), next,
+                        new SharedTier.Settings(c.shared().lead(), c.refreshLead(), c.shared().leaseTtl(), c.shared().leaseWait(),
+                                Duration.ofMillis(25)),
+                        clock, loads, () -> UUID.randomUUID().toString(), new CacheMetrics(metrics.registry()).tierEvents("cred"));
+            }
+            return new CredentialTier(next,
                     new RefreshAheadCache.Policy(c.refreshLead(), c.minServe(), c.claimTimeout(), c.failureBackoff()),
                     clock, loads, () -> ThreadLocalRandom.current().nextDouble(), c.maxWait(), metrics.registry());
         });
@@ -76,6 +97,16 @@ public final class Sluice implements AutoCloseable {
         this.registry = new StaticRegistry(products);
         this.handler = new S3Handler(new Reads(registry), new RequestIds(() -> ThreadLocalRandom.current().nextLong()),
                 metrics, new AccessLog(), Version.current(), oidc);
+    }
+
+    private SharedStore sharedStore(SluiceConfig.Shared shared, InstantSource clock) {
+        if (!shared.enabled()) {
+            return SharedStore.NONE;
+        }
+        CacheMetrics cacheMetrics = new CacheMetrics(metrics.registry());
+        CircuitBreaker breaker = new CircuitBreaker(shared.breakerFailures(), shared.breakerOpen(), clock);
+        cacheMetrics.breaker(breaker);
+        return new RedisSharedStore(shared.uri(), shared.timeout(), breaker, cacheMetrics.storeCalls());
     }
 
     private Backend backend(SluiceConfig.Backend b, InstantSource clock) {
@@ -151,6 +182,7 @@ public final class Sluice implements AutoCloseable {
         } finally {
             registry.close();
             loads.shutdownNow();
+            sharedStore.close();
             backendHttp.stop();
         }
     }

@@ -174,13 +174,63 @@ public final class ConfigLoader {
             throw new ConfigException(c.path("claim_timeout") + ": must be positive");
         }
         Duration backoff = c.duration("failure_backoff", Duration.ofSeconds(1));
-        Duration maxWait = c.duration("max_wait", sts.timeout().plusSeconds(1));
-        Node shared = n.child("shared");
-        String sharedType = shared.text("type", "none");
-        if (!sharedType.equals("none")) {
-            throw new ConfigException(shared.path("type") + ": '" + sharedType + "' is not supported by this build yet (supported: none)");
+        SluiceConfig.Shared shared = shared(n.child("shared"), refreshLead, sts);
+        Duration maxWait = c.duration("max_wait", sts.timeout().plus(shared.enabled() ? shared.leaseWait() : Duration.ZERO).plusSeconds(1));
+        return new SluiceConfig.Cache(refreshLead, minServe, claimTimeout, backoff, maxWait, shared);
+    }
+
+    private SluiceConfig.Shared shared(Node n, Duration refreshLead, SluiceConfig.Sts sts) {
+        String type = n.text("type", "none");
+        if (!type.equals("none") && !type.equals("redis")) {
+            throw new ConfigException(n.path("type") + ": must be 'none' or 'redis', not '" + type + "'");
         }
-        return new SluiceConfig.Cache(refreshLead, minServe, claimTimeout, backoff, maxWait, sharedType);
+        if (type.equals("none")) {
+            n.allowOnly("type");
+            return new SluiceConfig.Shared(type, "", Duration.ZERO, Duration.ZERO, Optional.empty(), Duration.ZERO,
+                    Duration.ZERO, 0, Duration.ZERO);
+        }
+        n.allowOnly("type", "uri", "timeout", "lead", "seal_key_env", "seal_key_file", "lease_ttl", "lease_wait",
+                "breaker_failures", "breaker_open");
+        String uri = n.text("uri", "redis://127.0.0.1:6379");
+        if (!uri.matches("(redis|rediss|redis-sentinel|rediss-sentinel)://\\S+")) {
+            throw new ConfigException(n.path("uri") + ": '" + uri + "' is not a redis:// or rediss:// URI");
+        }
+        Duration timeout = n.duration("timeout", Duration.ofMillis(100));
+        if (!timeout.isPositive()) {
+            throw new ConfigException(n.path("timeout") + ": must be positive");
+        }
+        Duration lead = n.duration("lead", Duration.ofSeconds(300));
+        if (lead.compareTo(refreshLead) <= 0) {
+            throw new ConfigException(n.path("lead") + ": must be greater than cache.credentials.refresh_lead (" + refreshLead
+                    + "), or instances would read credentials from the shared tier they can no longer use");
+        }
+        if (!n.has("seal_key_env") && !n.has("seal_key_file")) {
+            throw new ConfigException(n.path("seal_key_env") + ": the redis shared tier needs a seal key (32 random bytes, base64): "
+                    + "set seal_key_env or seal_key_file, e.g. head -c32 /dev/urandom | base64");
+        }
+        SluiceConfig.Secret sealKey = secret(n, "seal_key");
+        byte[] raw;
+        try {
+            raw = java.util.Base64.getDecoder().decode(sealKey.value().trim());
+        } catch (IllegalArgumentException e) {
+            throw new ConfigException(n.path() + ": the seal key is not base64");
+        }
+        if (raw.length != 32) {
+            throw new ConfigException(n.path() + ": the seal key must decode to 32 bytes, not " + raw.length);
+        }
+        Duration leaseWait = n.duration("lease_wait", Duration.ofSeconds(2));
+        Duration leaseTtl = n.duration("lease_ttl", sts.timeout().plusSeconds(5));
+        int breakerFailures;
+        try {
+            breakerFailures = Integer.parseInt(n.text("breaker_failures", "3"));
+            if (breakerFailures < 1) {
+                throw new NumberFormatException();
+            }
+        } catch (NumberFormatException e) {
+            throw new ConfigException(n.path("breaker_failures") + ": must be a whole number of at least 1");
+        }
+        Duration breakerOpen = n.duration("breaker_open", Duration.ofSeconds(5));
+        return new SluiceConfig.Shared(type, uri, timeout, lead, Optional.of(sealKey), leaseTtl, leaseWait, breakerFailures, breakerOpen);
     }
 
     private SluiceConfig.Registry registry(Node n, Path base) {

@@ -31,7 +31,19 @@ public record SluiceConfig(Server server, Registry registry, Optional<Oidc> oidc
 
     /** The credential tiers. {@code maxWait} bounds how long a request waits for a cold load. */
     public record Cache(java.time.Duration refreshLead, java.time.Duration minServe, java.time.Duration claimTimeout,
-                        java.time.Duration failureBackoff, java.time.Duration maxWait, String sharedType) {
+                        java.time.Duration failureBackoff, java.time.Duration maxWait, Shared shared) {
+    }
+
+    /**
+     * The shared tier. {@code type} is {@code none} or {@code redis}; the rest applies to redis.
+     * {@code sealKey} is the 32-byte AES key (from {@code seal_key_env} or {@code seal_key_file}).
+     */
+    public record Shared(String type, String uri, java.time.Duration timeout, java.time.Duration lead,
+                         Optional<Secret> sealKey, java.time.Duration leaseTtl, java.time.Duration leaseWait,
+                         int breakerFailures, java.time.Duration breakerOpen) {
+        public boolean enabled() {
+            return !type.equals("none");
+        }
     }
 
     /** Listeners. {@code publicUrl} defaults to {@code http://} + listen. */

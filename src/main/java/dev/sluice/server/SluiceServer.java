@@ -19,6 +19,7 @@ import java.io.UncheckedIOException;
 import java.net.URI;
 import java.time.Duration;
 import java.util.concurrent.Executors;
+import java.util.function.Supplier;
 
 /**
  * Jetty wired for sluice: the S3 listener and the admin listener on one server, requests on
@@ -37,7 +38,7 @@ public final class SluiceServer implements AutoCloseable {
     private volatile boolean stopping;
 
     /** Binds both listeners now, so their addresses (and the default public URL) are known before anything else is built. */
-    public SluiceServer(SluiceConfig.Server config, RequestMetrics metrics) {
+    public SluiceServer(SluiceConfig.Server config, RequestMetrics metrics, Supplier<String> dependencyHealth) {
         QueuedThreadPool threads = new QueuedThreadPool(64, 4);
         threads.setName("sluice");
         threads.setVirtualThreadsExecutor(Executors.newVirtualThreadPerTaskExecutor());
@@ -54,7 +55,7 @@ public final class SluiceServer implements AutoCloseable {
         server.addConnector(s3Connector);
         server.addConnector(adminConnector);
 
-        this.admin = new AdminHandler(metrics, () -> server.isStarted() && !stopping);
+        this.admin = new AdminHandler(metrics, () -> server.isStarted() && !stopping, dependencyHealth);
         server.setStopTimeout(config.shutdownTimeout().toMillis());
         server.setStopAtShutdown(false);
         try {
