@@ -227,6 +227,36 @@ class RefreshAheadCacheTest {
         assertThat(cache.loadsInFlight()).isZero();
     }
 
+    @Test
+    void abandonedLoadsFailureDoesNotReplayToCallersOfItsSuccessor() throws Exception {
+        RefreshAheadCache<CredentialKey, String> cache = cache(steps.hold());
+        Caller first = startCaller(cache, KEY, LONG_WAIT);
+        Runnable abandoned = steps.awaitTask();
+        awaitWaiting(first);
+        clock.advance(CLAIM_TIMEOUT);
+        Caller second = startCaller(cache, KEY, LONG_WAIT);
+        Runnable successor = steps.awaitTask();
+        awaitWaiting(second);
+
+        RuntimeException staleFailure = new RuntimeException("the abandoned exchange failed");
+        loader.thenThrow(staleFailure);
+        abandoned.run();
+        assertThat(first.failure()).isSameAs(staleFailure);
+
+        // A load is in flight: a newcomer shares it rather than replaying a failure of the load it superseded.
+        Caller third = startCaller(cache, KEY, LONG_WAIT);
+        awaitWaitingOrDone(third);
+        assertThat(third.result()).as("third caller waits for the successor").isNotDone();
+
+        loader.thenReturn("v1", EXP);
+        successor.run();
+
+        assertThat(second.value()).isEqualTo("v1");
+        assertThat(third.value()).isEqualTo("v1");
+        assertThat(loader.calls()).isEqualTo(2);
+        assertThat(cache.get(KEY, LONG_WAIT)).isEqualTo("v1");
+    }
+
     // ---- unusable or absent: one shared load, each caller its own deadline ----
 
     @Test
