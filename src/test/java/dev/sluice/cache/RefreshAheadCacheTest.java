@@ -188,6 +188,27 @@ class RefreshAheadCacheTest {
         assertThat(loader.calls()).isEqualTo(2);
     }
 
+    @Test
+    void callerFindingTheValueUnusableWaitsForTheRenewalAlreadyInFlight() throws Exception {
+        RefreshAheadCache<CredentialKey, String> cache = primedWithV1();
+        // Late enough in the window that the claim is still young once the value is unusable.
+        clock.set(EXP.minus(MIN_SERVE).minus(CLAIM_TIMEOUT).plus(NS));
+        assertThat(cache.get(KEY, LONG_WAIT)).isEqualTo("v1");
+        Runnable renewal = steps.awaitTask();
+
+        clock.set(EXP.minus(MIN_SERVE));
+        Caller caller = startCaller(cache, KEY, LONG_WAIT);
+        awaitWaiting(caller);
+        assertThat(steps.pending()).as("no second load").isZero();
+
+        loader.thenReturn("v2", LATER_EXP);
+        renewal.run();
+
+        assertThat(caller.value()).isEqualTo("v2");
+        assertThat(loader.calls()).isEqualTo(2);
+        assertThat(observer.lookups(Outcome.MISS)).isEqualTo(1);
+    }
+
     // ---- the renewal claim ----
 
     @Test
