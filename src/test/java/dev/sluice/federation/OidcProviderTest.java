@@ -21,6 +21,7 @@ import com.nimbusds.jwt.SignedJWT;
 import com.nimbusds.jwt.proc.DefaultJWTClaimsVerifier;
 import com.nimbusds.jwt.proc.DefaultJWTProcessor;
 import dev.sluice.testing.MutableClock;
+import dev.sluice.testing.TestKeys;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -50,10 +51,10 @@ class OidcProviderTest {
     private final MutableClock clock = new MutableClock(NOW);
 
     @BeforeAll
-    static void generateKeys() {
-        keyA = SigningKey.generate(2048, "key-a");
-        keyB = SigningKey.generate(2048, "key-b");
-        notPublished = SigningKey.generate(2048, "key-c");
+    static void loadKeys() {
+        keyA = TestKeys.load("test-rsa-a", "key-a");
+        keyB = TestKeys.load("test-rsa-b", "key-b");
+        notPublished = TestKeys.load("test-rsa-c", "key-c");
     }
 
     // ---- discovery ----

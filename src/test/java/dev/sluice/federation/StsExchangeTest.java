@@ -14,6 +14,7 @@ import dev.sluice.s3.S3Error;
 import dev.sluice.s3.S3Exception;
 import dev.sluice.sigv4.AwsCredentials;
 import dev.sluice.testing.MutableClock;
+import dev.sluice.testing.TestKeys;
 import java.net.ServerSocket;
 import java.net.URI;
 import java.net.URLDecoder;
@@ -104,7 +105,7 @@ class StsExchangeTest {
 
     @BeforeAll
     static void startClient() throws Exception {
-        signingKey = SigningKey.generate(2048, "key-a");
+        signingKey = TestKeys.load("test-rsa-a", "key-a");
         // Sign once so that class loading and JIT of the first mint do not count against a test's deadline.
         new OidcProvider(ISSUER, signingKey, Optional.empty(), Instant::now).mint(SUBJECT, OidcProvider.STS_AUDIENCE, Duration.ofMinutes(5));
         http = new HttpClient();
