@@ -39,8 +39,11 @@ import java.util.function.Function;
  *
  * <ul>
  *   <li>A load in flight is the key's renewal claim. One older than {@code claimTimeout} is
- *       abandoned: the next caller may start another (the abandoned one, should it finish,
- *       only replaces the value if it expires later).</li>
+ *       abandoned: the next caller may start another. The abandoned one, should it finish,
+ *       only replaces the value if it expires later, and neither records nor clears the key's
+ *       failure: an earlier revision let an abandoned load's late failure start a backoff, and
+ *       callers arriving while its successor was in flight got that stale error at once
+ *       instead of sharing the successor's load.</li>
  *   <li>A failed load is never stored as a value. For {@code failureBackoff} (jittered
  *       between 1× and 2×) after a failure, callers that would have to load get the same error
  *       at once instead of starting another exchange, so a throttling dependency is not
@@ -237,18 +240,27 @@ public final class RefreshAheadCache<K, V> {
         if (current == null || loaded.expiresAt().isAfter(current.expiresAt())) {
             slot.value = loaded;
         }
-        slot.failure = null;
+        if (holdsClaim(slot, mine)) {
+            slot.failure = null;
+        }
         mine.future().complete(loaded);
         release(slot, mine);
         observer.loadFinished(renewal, true);
     }
 
     private void finishFailed(Slot<V> slot, InFlight<V> mine, boolean renewal, RuntimeException error) {
-        long backoffNanos = (long) (policy.failureBackoff().toNanos() * (1.0 + jitter.getAsDouble()));
-        slot.failure = new Failure(error, clock.instant().plusNanos(backoffNanos));
+        if (holdsClaim(slot, mine)) {
+            long backoffNanos = (long) (policy.failureBackoff().toNanos() * (1.0 + jitter.getAsDouble()));
+            slot.failure = new Failure(error, clock.instant().plusNanos(backoffNanos));
+        }
         mine.future().completeExceptionally(error);
         release(slot, mine);
         observer.loadFinished(renewal, false);
+    }
+
+    /** Whether {@code mine} is still the key's claim, i.e. was not abandoned and superseded. */
+    private static <V> boolean holdsClaim(Slot<V> slot, InFlight<V> mine) {
+        return slot.loading.get() == mine;
     }
 
     private void release(Slot<V> slot, InFlight<V> mine) {
