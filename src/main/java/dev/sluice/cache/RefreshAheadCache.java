@@ -119,6 +119,9 @@ public final class RefreshAheadCache<K, V> {
         }
     }
 
+    /** Longer waits are cut to this: no request should wait a day, and Duration.toNanos overflows past 292 years. */
+    private static final Duration MAX_WAIT = Duration.ofHours(1);
+
     private final Loader<K, V> loader;
     private final Policy policy;
     private final InstantSource clock;
@@ -172,7 +175,8 @@ public final class RefreshAheadCache<K, V> {
         }
         InFlight<V> load = inFlightOrStart(key, slot, now, false);
         try {
-            V value = load.future().get(Math.max(0, maxWait.toNanos()), TimeUnit.NANOSECONDS).value();
+            long waitNanos = maxWait.compareTo(MAX_WAIT) > 0 ? MAX_WAIT.toNanos() : Math.max(0, maxWait.toNanos());
+            V value = load.future().get(waitNanos, TimeUnit.NANOSECONDS).value();
             observer.lookup(Outcome.MISS);
             return value;
         } catch (TimeoutException e) {
@@ -236,9 +240,13 @@ public final class RefreshAheadCache<K, V> {
             finishFailed(slot, mine, renewal, asRuntime(t));
             return;
         }
-        Expiring<V> current = slot.value;
-        if (current == null || loaded.expiresAt().isAfter(current.expiresAt())) {
-            slot.value = loaded;
+        // Two loads can only finish together after a claim was abandoned; the lock keeps the
+        // later-expiring value. It is taken once per load, never on the hit path.
+        synchronized (slot) {
+            Expiring<V> current = slot.value;
+            if (current == null || loaded.expiresAt().isAfter(current.expiresAt())) {
+                slot.value = loaded;
+            }
         }
         if (holdsClaim(slot, mine)) {
             slot.failure = null;
