@@ -95,7 +95,7 @@ public final class StsExchange {
             if (remaining <= 0) {
                 return fail(key, last != null ? last : Failure.deadline(), attempt - 1, started, true);
             }
-            Result result = attempt(key, remaining);
+            Result result = attempt(key, deadline);
             if (result instanceof Success s) {
                 Duration took = Duration.ofNanos(System.nanoTime() - started);
                 observer.exchanged("success", "", took);
@@ -123,7 +123,7 @@ public final class StsExchange {
         }
     }
 
-    private Result attempt(CredentialKey key, long remainingNanos) {
+    private Result attempt(CredentialKey key, long deadlineNanos) {
         Fields form = new Fields();
         form.put("Action", "AssumeRoleWithWebIdentity");
         form.put("Version", "2011-06-15");
@@ -131,6 +131,10 @@ public final class StsExchange {
         form.put("RoleSessionName", sessionName(key.subject()));
         form.put("WebIdentityToken", oidc.mint(key.subject(), OidcProvider.STS_AUDIENCE, TOKEN_LIFETIME));
         form.put("DurationSeconds", Long.toString(sessionDuration.toSeconds()));
+        long remainingNanos = deadlineNanos - System.nanoTime();
+        if (remainingNanos <= 0) {
+            return Failure.deadline();
+        }
         Request request = http.newRequest(endpoint)
                 .method(HttpMethod.POST)
                 .body(new FormRequestContent(form))
