@@ -349,6 +349,11 @@ added_p99 = agg["sluice"][2] - agg["direct"][2]
 print()
 print(f"**Added latency (sluice - direct, medians of rounds): p50 {added_p50:+.3f} ms, p99 {added_p99:+.3f} ms** "
       f"(target added p99 <= 1 ms: {'met' if added_p99 <= 1.0 else 'NOT met'})")
+if agg["sluice"][0] < 0.8 * agg["direct"][0] or agg["direct"][0] < 0.8 * agg["sluice"][0]:
+    print()
+    print(f"Note: the two paths ran at different request rates ({agg['direct'][0]:.0f} vs {agg['sluice'][0]:.0f} req/s). "
+          "wrk is closed-loop, so at saturation latency is mostly queueing (connections / rate) on shared cores; "
+          "read the added latency together with the req/s, not alone.")
 bad = sum(int(r[5]) + int(r[6]) for r in lat)
 if bad:
     print()

@@ -4,7 +4,21 @@ import dev.sluice.backend.Backend;
 import dev.sluice.backend.BackendCredentials;
 import dev.sluice.backend.FileBackend;
 import dev.sluice.backend.S3Backend;
+import dev.sluice.cache.CircuitBreaker;
+import dev.sluice.cache.RedisSharedStore;
+import dev.sluice.cache.RefreshAheadCache;
+import dev.sluice.cache.Sealer;
+import dev.sluice.cache.SharedStore;
+import dev.sluice.cache.SharedTier;
+import dev.sluice.federation.CredentialCodec;
+import dev.sluice.observe.CacheMetrics;
+import dev.sluice.config.ConfigException;
 import dev.sluice.config.SluiceConfig;
+import dev.sluice.federation.CredentialKey;
+import dev.sluice.federation.CredentialTier;
+import dev.sluice.federation.OidcProvider;
+import dev.sluice.federation.SigningKey;
+import dev.sluice.federation.StsExchange;
 import dev.sluice.observe.AccessLog;
 import dev.sluice.observe.RequestMetrics;
 import dev.sluice.registry.Product;
@@ -21,9 +35,16 @@ import org.eclipse.jetty.client.HttpClient;
 import org.eclipse.jetty.util.thread.QueuedThreadPool;
 
 import java.net.URI;
+import java.security.SecureRandom;
+import java.time.Duration;
+import java.util.Base64;
+import java.util.UUID;
 import java.time.InstantSource;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.concurrent.ThreadLocalRandom;
 
 /**
@@ -35,10 +56,38 @@ public final class Sluice implements AutoCloseable {
     private final Registry registry;
     private final SluiceServer server;
     private final RequestMetrics metrics;
+    private final Optional<OidcProvider> oidc;
+    private final Optional<CredentialTier> credentials;
+    private final ExecutorService loads;
+    private final SharedStore sharedStore;
+    private final S3Handler handler;
 
     public Sluice(SluiceConfig config, InstantSource clock) {
         this.metrics = new RequestMetrics();
         this.backendHttp = newBackendHttpClient();
+        this.sharedStore = sharedStore(config.cache().shared(), clock);
+        this.server = new SluiceServer(config.server(), metrics, sharedStore::health);
+        String publicUrl = config.server().publicUrl().orElse(server.s3Endpoint().toString());
+        this.oidc = config.oidc().map(o -> new OidcProvider(o.issuer().orElse(publicUrl), signingKey(o.signingKey(), "oidc.signing_key"),
+                o.previousKey().map(k -> signingKey(k, "oidc.previous_key")), clock));
+        this.loads = Executors.newVirtualThreadPerTaskExecutor();
+        this.credentials = oidc.map(provider -> {
+            StsExchange exchange = new StsExchange(backendHttp, URI.create(config.sts().endpoint()), provider,
+                    config.sts().timeout(), config.sts().sessionDuration(), () -> ThreadLocalRandom.current().nextDouble(),
+                    CredentialTier.exchangeMetrics(metrics.registry()));
+            SluiceConfig.Cache c = config.cache();
+            RefreshAheadCache.Loader<CredentialKey, AwsCredentials> next = CredentialTier.exchanging(exchange);
+            if (c.shared().enabled()) {
+                Sealer sealer = new Sealer(Base64.getDecoder().decode(c.shared().sealKey().orElseThrow().value().trim()), new SecureRandom());
+                next = new SharedTier<>("cred", k -> k.roleArn() + "\u001F" + k.subject(), sharedStore, sealer, new CredentialCodec(), next,
+                        new SharedTier.Settings(c.shared().lead(), c.refreshLead(), c.shared().leaseTtl(), c.shared().leaseWait(),
+                                Duration.ofMillis(25)),
+                        clock, loads, () -> UUID.randomUUID().toString(), new CacheMetrics(metrics.registry()).tierEvents("cred"));
+            }
+            return new CredentialTier(next,
+                    new RefreshAheadCache.Policy(c.refreshLead(), c.minServe(), c.claimTimeout(), c.failureBackoff()),
+                    clock, loads, () -> ThreadLocalRandom.current().nextDouble(), c.maxWait(), metrics.registry());
+        });
         List<Product> products = new ArrayList<>();
         for (SluiceConfig.Product p : config.registry().products()) {
             products.add(new Product(new ProductRef(p.account(), p.product()),
@@ -46,9 +95,18 @@ public final class Sluice implements AutoCloseable {
                     backend(p.backend(), clock)));
         }
         this.registry = new StaticRegistry(products);
-        S3Handler handler = new S3Handler(new Reads(registry), new RequestIds(() -> ThreadLocalRandom.current().nextLong()),
-                metrics, new AccessLog(), Version.current());
-        this.server = new SluiceServer(config.server(), handler, metrics);
+        this.handler = new S3Handler(new Reads(registry), new RequestIds(() -> ThreadLocalRandom.current().nextLong()),
+                metrics, new AccessLog(), Version.current(), oidc);
+    }
+
+    private SharedStore sharedStore(SluiceConfig.Shared shared, InstantSource clock) {
+        if (!shared.enabled()) {
+            return SharedStore.NONE;
+        }
+        CacheMetrics cacheMetrics = new CacheMetrics(metrics.registry());
+        CircuitBreaker breaker = new CircuitBreaker(shared.breakerFailures(), shared.breakerOpen(), clock);
+        cacheMetrics.breaker(breaker);
+        return new RedisSharedStore(shared.uri(), shared.timeout(), breaker, cacheMetrics.storeCalls());
     }
 
     private Backend backend(SluiceConfig.Backend b, InstantSource clock) {
@@ -60,12 +118,31 @@ public final class Sluice implements AutoCloseable {
         };
     }
 
-    private static BackendCredentials credentials(SluiceConfig.Auth auth) {
+    private BackendCredentials credentials(SluiceConfig.Auth auth) {
         return switch (auth.type()) {
-            case "static" -> BackendCredentials.fixed(AwsCredentials.of(auth.accessKeyId().orElseThrow(),
+            case SluiceConfig.Auth.STATIC_TYPE -> BackendCredentials.fixed(AwsCredentials.of(auth.accessKeyId().orElseThrow(),
                     auth.secretAccessKey().orElseThrow().value()));
+            case SluiceConfig.Auth.WEB_IDENTITY_TYPE -> {
+                CredentialTier tier = credentials.orElseThrow(() -> new ConfigException("web_identity_role needs oidc.signing_key"));
+                CredentialKey key = new CredentialKey(auth.roleArn().orElseThrow(), auth.subject().orElseThrow());
+                yield () -> Optional.of(tier.credentials(key));
+            }
             default -> BackendCredentials.anonymous();
         };
+    }
+
+    private static SigningKey signingKey(SluiceConfig.Key key, String path) {
+        try {
+            SigningKey parsed = SigningKey.fromPem(key.pem().value(), "pending");
+            String kid = key.kid().orElseGet(() -> SigningKey.thumbprint(parsed.publicKey()));
+            return new SigningKey(kid, parsed.privateKey(), parsed.publicKey());
+        } catch (IllegalArgumentException e) {
+            throw new ConfigException(path + ": " + e.getMessage());
+        }
+    }
+
+    public Optional<OidcProvider> oidc() {
+        return oidc;
     }
 
     /**
@@ -87,7 +164,7 @@ public final class Sluice implements AutoCloseable {
 
     public void start() throws Exception {
         backendHttp.start();
-        server.start();
+        server.start(handler);
     }
 
     public SluiceServer server() {
@@ -104,6 +181,8 @@ public final class Sluice implements AutoCloseable {
             server.stop();
         } finally {
             registry.close();
+            loads.shutdownNow();
+            sharedStore.close();
             backendHttp.stop();
         }
     }

@@ -6,11 +6,12 @@ import dev.sluice.s3.Preconditions;
 import dev.sluice.s3.S3Error;
 import dev.sluice.s3.S3Exception;
 import org.eclipse.jetty.http.MimeTypes;
+import org.eclipse.jetty.io.ArrayByteBufferPool;
+import org.eclipse.jetty.io.ByteBufferPool;
+import org.eclipse.jetty.io.Content;
 
 import java.io.IOException;
-import java.io.OutputStream;
 import java.io.UncheckedIOException;
-import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.FileVisitResult;
@@ -41,14 +42,17 @@ import java.util.Optional;
  * files. Symlinked directories are not descended into when listing.
  *
  * <p>ETags are derived from size and modification time, so they are stable across restarts
- * for an unchanged file without reading it. Ranged reads position the channel; nothing is
+ * for an unchanged file without reading it. They are 40 hex digits, not 32: S3 clients
+ * (rclone among them) take a 32-digit ETag without a {@code -N} suffix for the body's MD5
+ * and fail the download when it is not. Ranged reads position the channel; nothing is
  * read from the start of the file. Listing walks the subtree under the prefix's directory and
  * sorts keys in S3 order, which costs O(n log n) per page for n files under it: fine for the
  * local datasets this backend is for, not for millions of files.
  */
 public final class FileBackend implements Backend {
     private static final DateTimeFormatter HTTP_DATE = DateTimeFormatter.RFC_1123_DATE_TIME.withZone(ZoneOffset.UTC);
-    private static final int COPY_BUFFER = 64 * 1024;
+    /** Read buffers, pooled and direct so file bytes reach the socket without a heap copy. */
+    private final ByteBufferPool.Sized buffers = new ByteBufferPool.Sized(new ArrayByteBufferPool(), true, 64 * 1024);
 
     private final Path root;
 
@@ -114,7 +118,7 @@ public final class FileBackend implements Backend {
         } catch (IOException e) {
             throw S3Exception.unavailable("opening " + file, e);
         }
-        return new ObjectResponse(status, headers, Optional.of(new FileBody(channel, first, length)));
+        return new ObjectResponse(status, headers, Optional.of(new FileBody(buffers, channel, first, length)));
     }
 
     @Override
@@ -240,7 +244,7 @@ public final class FileBackend implements Backend {
             MessageDigest sha = MessageDigest.getInstance("SHA-256");
             byte[] digest = sha.digest((size + ":" + modified.getEpochSecond() + "." + modified.getNano())
                     .getBytes(StandardCharsets.US_ASCII));
-            return "\"" + HexFormat.of().formatHex(digest, 0, 16) + "\"";
+            return "\"" + HexFormat.of().formatHex(digest, 0, 20) + "\"";
         } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException("SHA-256 is required of every JVM", e);
         }
@@ -251,34 +255,11 @@ public final class FileBackend implements Backend {
         return type == null ? "application/octet-stream" : type;
     }
 
-    /** Reads [first, first + length) of an open file, positioned, never from the start. */
-    private static final class FileBody implements ObjectBody {
-        private final FileChannel channel;
-        private final long first;
-        private final long length;
-
-        FileBody(FileChannel channel, long first, long length) {
-            this.channel = channel;
-            this.first = first;
-            this.length = length;
-        }
-
+    /** [first, first + length) of an open file, read positioned, never from the start. */
+    private record FileBody(ByteBufferPool.Sized buffers, FileChannel channel, long first, long length) implements ObjectBody {
         @Override
-        public long transferTo(OutputStream out) throws IOException {
-            ByteBuffer buffer = ByteBuffer.allocate(COPY_BUFFER);
-            long position = first;
-            long remaining = length;
-            while (remaining > 0) {
-                buffer.clear().limit((int) Math.min(buffer.capacity(), remaining));
-                int n = channel.read(buffer, position);
-                if (n < 0) {
-                    throw new IOException("file shrank while being read");
-                }
-                out.write(buffer.array(), 0, n);
-                position += n;
-                remaining -= n;
-            }
-            return length;
+        public Content.Source source() {
+            return Content.Source.from(buffers, channel, first, length);
         }
 
         @Override

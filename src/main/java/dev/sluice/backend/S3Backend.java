@@ -11,11 +11,11 @@ import dev.sluice.sigv4.SigV4;
 import dev.sluice.sigv4.UriEncoding;
 import org.eclipse.jetty.client.ContentResponse;
 import org.eclipse.jetty.client.HttpClient;
-import org.eclipse.jetty.client.InputStreamResponseListener;
 import org.eclipse.jetty.client.Request;
 import org.eclipse.jetty.client.Response;
 import org.eclipse.jetty.http.HttpField;
 import org.eclipse.jetty.http.HttpMethod;
+import org.eclipse.jetty.io.Content;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.w3c.dom.Document;
@@ -28,9 +28,8 @@ import javax.xml.parsers.DocumentBuilder;
 import javax.xml.parsers.DocumentBuilderFactory;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
 import java.net.URI;
+import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.InstantSource;
@@ -43,6 +42,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -69,7 +69,7 @@ import java.util.concurrent.TimeoutException;
  */
 public final class S3Backend implements Backend {
     private static final Logger LOG = LoggerFactory.getLogger(S3Backend.class);
-    private static final int COPY_BUFFER = 64 * 1024;
+    private static final int MAX_ERROR_BYTES = 64 * 1024;
     private static final int MAX_LIST_BYTES = 16 * 1024 * 1024;
     private static final Set<String> PASSTHROUGH = Set.of(
             "etag", "last-modified", "content-length", "content-type", "content-range", "content-encoding",
@@ -119,44 +119,72 @@ public final class S3Backend implements Backend {
         String method = read.headOnly() ? "HEAD" : "GET";
         Request request = newRequest(method, path, "", conditional);
 
-        InputStreamResponseListener listener = new InputStreamResponseListener();
-        request.send(listener);
-        Response response;
-        try {
-            response = listener.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
-        } catch (TimeoutException e) {
-            request.abort(e);
-            throw S3Exception.unavailable(describe() + ": no response within " + timeout + " for " + method + " " + path, e);
-        } catch (ExecutionException e) {
-            throw S3Exception.unavailable(describe() + ": " + method + " " + path + " failed", e.getCause());
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            request.abort(e);
-            throw S3Exception.unavailable("interrupted waiting for " + describe(), e);
-        }
+        Head head = send(request);
+        Response response = head.response();
         int status = response.getStatus();
         if (status == 200 || status == 206 || status == 304) {
             List<Map.Entry<String, String>> headers = passthroughHeaders(response);
             if (status != 304) {
                 Preconditions.Outcome dates = evaluateDates(p, response);
                 if (dates != Preconditions.Outcome.PROCEED) {
-                    closeQuietly(listener.getInputStream()); // aborts a GET's body
+                    request.abort(new IOException("date condition failed")); // aborts a GET's body
                     Preconditions.throwIfFailed(dates);
                     return new ObjectResponse(304, notModifiedHeaders(headers), Optional.empty());
                 }
                 advertiseByteRanges(headers);
             }
             if (status == 304 || read.headOnly()) {
-                closeQuietly(listener.getInputStream());
+                request.abort(new IOException("no body wanted"));
                 if (status == 200 && headRange.isPresent()) {
                     return headOfRange(headRange.get(), headers);
                 }
                 return new ObjectResponse(status, headers, Optional.empty());
             }
-            return new ObjectResponse(status, headers, Optional.of(new StreamBody(listener.getInputStream())));
+            return new ObjectResponse(status, headers, Optional.of(new StreamBody(request, head.body())));
         }
-        byte[] body = read.headOnly() ? new byte[0] : readSmall(listener.getInputStream());
+        byte[] body = read.headOnly() ? new byte[0] : errorBody(head.body());
+        request.abort(new IOException("error body read"));
         throw failure(status, body, response, method + " " + path);
+    }
+
+    /** The response head within {@code timeout}, and the body as a demand-driven source. */
+    private Head send(Request request) {
+        CompletableFuture<Head> head = new CompletableFuture<>();
+        request.onResponseContentSource((response, source) -> head.complete(new Head(response, source)));
+        request.send(result -> {
+            if (result.isFailed()) {
+                head.completeExceptionally(result.getFailure());
+            } else {
+                head.complete(new Head(result.getResponse(), Content.Source.from(new ByteBuffer[0])));
+            }
+        });
+        String what = request.getMethod() + " " + request.getPath();
+        try {
+            return head.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (TimeoutException e) {
+            request.abort(e);
+            throw S3Exception.unavailable(describe() + ": no response within " + timeout + " for " + what, e);
+        } catch (ExecutionException e) {
+            throw S3Exception.unavailable(describe() + ": " + what + " failed", e.getCause());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            request.abort(e);
+            throw S3Exception.unavailable("interrupted waiting for " + describe(), e);
+        }
+    }
+
+    private byte[] errorBody(Content.Source source) {
+        try {
+            return Content.Source.asByteArrayAsync(source, MAX_ERROR_BYTES).get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return new byte[0];
+        } catch (ExecutionException | TimeoutException e) {
+            return new byte[0];
+        }
+    }
+
+    private record Head(Response response, Content.Source body) {
     }
 
     /**
@@ -369,22 +397,6 @@ public final class S3Backend implements Backend {
         return defaultPort ? endpoint.getHost() : endpoint.getHost() + ":" + port;
     }
 
-    private static byte[] readSmall(InputStream in) {
-        try (in) {
-            return in.readNBytes(64 * 1024);
-        } catch (IOException e) {
-            return new byte[0];
-        }
-    }
-
-    private static void closeQuietly(InputStream in) {
-        try {
-            in.close();
-        } catch (IOException ignored) {
-            // the response had no body worth keeping
-        }
-    }
-
     private static Optional<String> errorCode(byte[] body) {
         if (body.length == 0) {
             return Optional.empty();
@@ -469,29 +481,11 @@ public final class S3Backend implements Backend {
         return b.parse(new ByteArrayInputStream(body));
     }
 
-    /** The backend's response body; closing it early aborts the backend exchange. */
-    private static final class StreamBody implements ObjectBody {
-        private final InputStream in;
-
-        StreamBody(InputStream in) {
-            this.in = in;
-        }
-
-        @Override
-        public long transferTo(OutputStream out) throws IOException {
-            byte[] buffer = new byte[COPY_BUFFER];
-            long total = 0;
-            int n;
-            while ((n = in.read(buffer)) >= 0) {
-                out.write(buffer, 0, n);
-                total += n;
-            }
-            return total;
-        }
-
+    /** The backend's response body, passed through chunk by chunk; closing it unread aborts the exchange. */
+    private record StreamBody(Request request, Content.Source source) implements ObjectBody {
         @Override
         public void close() {
-            closeQuietly(in);
+            request.abort(new IOException("response body released"));
         }
     }
 }

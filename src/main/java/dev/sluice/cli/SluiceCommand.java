@@ -11,7 +11,7 @@ import java.util.Optional;
 /** The {@code sluice} command. */
 @Command(name = "sluice", mixinStandardHelpOptions = true, versionProvider = SluiceCommand.VersionProvider.class,
         description = "An S3-compatible data proxy for published datasets.",
-        subcommands = {ServeCommand.class, CheckConfigCommand.class, VersionCommand.class})
+        subcommands = {ServeCommand.class, CheckConfigCommand.class, KeygenCommand.class, VersionCommand.class})
 public final class SluiceCommand implements Runnable {
     /** Exit status for a configuration that does not load or validate. */
     static final int CONFIG_ERROR = 2;

@@ -77,9 +77,18 @@ public final class ConfigLoader {
         Node r = new Node(root, "");
         r.allowOnly("server", "registry", "oidc", "sts", "cache", "inbound");
         SluiceConfig.Server server = server(r.child("server"));
+        Optional<SluiceConfig.Oidc> oidc = r.has("oidc") ? Optional.of(oidc(r.child("oidc"), baseDirectory)) : Optional.empty();
+        SluiceConfig.Sts sts = sts(r.child("sts"));
+        SluiceConfig.Cache cache = cache(r.child("cache"), sts);
         SluiceConfig.Registry registry = registry(r.required("registry"), baseDirectory);
-        return new SluiceConfig(server, registry, r.optionalTree("oidc"), r.optionalTree("sts"),
-                r.optionalTree("cache"), r.optionalTree("inbound"), baseDirectory);
+        for (int i = 0; i < registry.products().size(); i++) {
+            SluiceConfig.Product p = registry.products().get(i);
+            if (p.backend().auth().type().equals(SluiceConfig.Auth.WEB_IDENTITY_TYPE) && oidc.isEmpty()) {
+                throw new ConfigException("registry.products[" + i + "].backend.auth: web_identity_role needs sluice's OIDC "
+                        + "provider: set oidc.signing_key (sluice keygen --out FILE makes one)");
+            }
+        }
+        return new SluiceConfig(server, registry, oidc, sts, cache, r.optionalTree("inbound"), baseDirectory);
     }
 
     private static JsonNode readTree(String yaml) {
@@ -103,6 +112,125 @@ public final class ConfigLoader {
         publicUrl.ifPresent(u -> requireHttpUrl(u, n.path("public_url")));
         return new SluiceConfig.Server(listen, admin, publicUrl.map(u -> u.replaceAll("/+$", "")),
                 n.duration("shutdown_timeout", Duration.ofSeconds(20)));
+    }
+
+    private SluiceConfig.Oidc oidc(Node n, Path base) {
+        n.allowOnly("issuer", "signing_key", "previous_key");
+        Optional<String> issuer = n.optionalText("issuer").map(u -> u.replaceAll("/+$", ""));
+        issuer.ifPresent(u -> requireHttpUrl(u, n.path("issuer")));
+        SluiceConfig.Key current = key(n.required("signing_key"), base);
+        Optional<SluiceConfig.Key> previous = n.has("previous_key") ? Optional.of(key(n.child("previous_key"), base)) : Optional.empty();
+        return new SluiceConfig.Oidc(issuer, current, previous);
+    }
+
+    private SluiceConfig.Key key(Node n, Path base) {
+        n.allowOnly("pem_file", "pem_env", "kid");
+        Optional<String> env = n.optionalText("pem_env");
+        Optional<String> file = n.optionalText("pem_file");
+        if (env.isPresent() == file.isPresent()) {
+            throw new ConfigException(n.path() + ": set exactly one of pem_file or pem_env");
+        }
+        String pem;
+        if (env.isPresent()) {
+            pem = environment.apply(env.get()).filter(v -> !v.isEmpty()).orElseThrow(() ->
+                    new ConfigException(n.path("pem_env") + ": environment variable " + env.get() + " is not set"));
+        } else {
+            Path path = base.resolve(file.get());
+            try {
+                pem = Files.readString(path, StandardCharsets.UTF_8);
+            } catch (IOException e) {
+                throw new ConfigException(n.path("pem_file") + ": file " + path + " cannot be read");
+            }
+        }
+        return new SluiceConfig.Key(new SluiceConfig.Secret(pem), n.optionalText("kid"));
+    }
+
+    private SluiceConfig.Sts sts(Node n) {
+        n.allowOnly("endpoint", "timeout", "session_duration");
+        String endpoint = n.text("endpoint", "https://sts.amazonaws.com");
+        requireHttpUrl(endpoint, n.path("endpoint"));
+        Duration timeout = n.duration("timeout", Duration.ofSeconds(5));
+        if (!timeout.isPositive()) {
+            throw new ConfigException(n.path("timeout") + ": must be positive");
+        }
+        Duration session = n.duration("session_duration", Duration.ofHours(1));
+        if (session.compareTo(Duration.ofMinutes(15)) < 0 || session.compareTo(Duration.ofHours(12)) > 0) {
+            throw new ConfigException(n.path("session_duration") + ": must be between 15m and 12h (STS's limits), not " + session);
+        }
+        return new SluiceConfig.Sts(endpoint, timeout, session);
+    }
+
+    private SluiceConfig.Cache cache(Node n, SluiceConfig.Sts sts) {
+        n.allowOnly("credentials", "shared");
+        Node c = n.child("credentials");
+        c.allowOnly("refresh_lead", "min_serve", "claim_timeout", "failure_backoff", "max_wait");
+        Duration refreshLead = c.duration("refresh_lead", Duration.ofSeconds(60));
+        Duration minServe = c.duration("min_serve", Duration.ofSeconds(5));
+        if (refreshLead.compareTo(minServe) <= 0) {
+            throw new ConfigException(c.path("refresh_lead") + ": must be greater than min_serve (" + minServe + ")");
+        }
+        Duration claimTimeout = c.duration("claim_timeout", Duration.ofSeconds(30));
+        if (!claimTimeout.isPositive()) {
+            throw new ConfigException(c.path("claim_timeout") + ": must be positive");
+        }
+        Duration backoff = c.duration("failure_backoff", Duration.ofSeconds(1));
+        SluiceConfig.Shared shared = shared(n.child("shared"), refreshLead, sts);
+        Duration maxWait = c.duration("max_wait", sts.timeout().plus(shared.enabled() ? shared.leaseWait() : Duration.ZERO).plusSeconds(1));
+        return new SluiceConfig.Cache(refreshLead, minServe, claimTimeout, backoff, maxWait, shared);
+    }
+
+    private SluiceConfig.Shared shared(Node n, Duration refreshLead, SluiceConfig.Sts sts) {
+        String type = n.text("type", "none");
+        if (!type.equals("none") && !type.equals("redis")) {
+            throw new ConfigException(n.path("type") + ": must be 'none' or 'redis', not '" + type + "'");
+        }
+        if (type.equals("none")) {
+            n.allowOnly("type");
+            return new SluiceConfig.Shared(type, "", Duration.ZERO, Duration.ZERO, Optional.empty(), Duration.ZERO,
+                    Duration.ZERO, 0, Duration.ZERO);
+        }
+        n.allowOnly("type", "uri", "timeout", "lead", "seal_key_env", "seal_key_file", "lease_ttl", "lease_wait",
+                "breaker_failures", "breaker_open");
+        String uri = n.text("uri", "redis://127.0.0.1:6379");
+        if (!uri.matches("(redis|rediss|redis-sentinel|rediss-sentinel)://\\S+")) {
+            throw new ConfigException(n.path("uri") + ": '" + uri + "' is not a redis:// or rediss:// URI");
+        }
+        Duration timeout = n.duration("timeout", Duration.ofMillis(100));
+        if (!timeout.isPositive()) {
+            throw new ConfigException(n.path("timeout") + ": must be positive");
+        }
+        Duration lead = n.duration("lead", Duration.ofSeconds(300));
+        if (lead.compareTo(refreshLead) <= 0) {
+            throw new ConfigException(n.path("lead") + ": must be greater than cache.credentials.refresh_lead (" + refreshLead
+                    + "), or instances would read credentials from the shared tier they can no longer use");
+        }
+        if (!n.has("seal_key_env") && !n.has("seal_key_file")) {
+            throw new ConfigException(n.path("seal_key_env") + ": the redis shared tier needs a seal key (32 random bytes, base64): "
+                    + "set seal_key_env or seal_key_file, e.g. head -c32 /dev/urandom | base64");
+        }
+        SluiceConfig.Secret sealKey = secret(n, "seal_key");
+        byte[] raw;
+        try {
+            raw = java.util.Base64.getDecoder().decode(sealKey.value().trim());
+        } catch (IllegalArgumentException e) {
+            throw new ConfigException(n.path() + ": the seal key is not base64");
+        }
+        if (raw.length != 32) {
+            throw new ConfigException(n.path() + ": the seal key must decode to 32 bytes, not " + raw.length);
+        }
+        Duration leaseWait = n.duration("lease_wait", Duration.ofSeconds(2));
+        Duration leaseTtl = n.duration("lease_ttl", sts.timeout().plusSeconds(5));
+        int breakerFailures;
+        try {
+            breakerFailures = Integer.parseInt(n.text("breaker_failures", "3"));
+            if (breakerFailures < 1) {
+                throw new NumberFormatException();
+            }
+        } catch (NumberFormatException e) {
+            throw new ConfigException(n.path("breaker_failures") + ": must be a whole number of at least 1");
+        }
+        Duration breakerOpen = n.duration("breaker_open", Duration.ofSeconds(5));
+        return new SluiceConfig.Shared(type, uri, timeout, lead, Optional.of(sealKey), leaseTtl, leaseWait, breakerFailures, breakerOpen);
     }
 
     private SluiceConfig.Registry registry(Node n, Path base) {
@@ -139,10 +267,11 @@ public final class ConfigLoader {
         if (!visibility.equals("public") && !visibility.equals("restricted")) {
             throw new ConfigException(n.path("visibility") + ": must be 'public' or 'restricted', not '" + visibility + "'");
         }
-        return new SluiceConfig.Product(account, product, visibility, backend(n.required("backend"), base));
+        return new SluiceConfig.Product(account, product, visibility,
+                backend(n.required("backend"), base, "sluice:product:" + account + "/" + product));
     }
 
-    private SluiceConfig.Backend backend(Node n, Path base) {
+    private SluiceConfig.Backend backend(Node n, Path base, String defaultSubject) {
         String type = n.requiredText("type");
         Duration timeout = n.duration("timeout", Duration.ofSeconds(30));
         switch (type) {
@@ -165,7 +294,7 @@ public final class ConfigLoader {
                 if (prefix.startsWith("/")) {
                     throw new ConfigException(n.path("prefix") + ": must not start with '/'");
                 }
-                SluiceConfig.Auth auth = n.has("auth") ? auth(n.child("auth")) : SluiceConfig.Auth.ANONYMOUS;
+                SluiceConfig.Auth auth = n.has("auth") ? auth(n.child("auth"), defaultSubject) : SluiceConfig.Auth.ANONYMOUS;
                 return new SluiceConfig.Backend(type, Optional.empty(), Optional.of(endpoint.replaceAll("/+$", "")),
                         Optional.of(region), Optional.of(bucket), prefix, auth, timeout);
             }
@@ -173,7 +302,9 @@ public final class ConfigLoader {
         }
     }
 
-    private SluiceConfig.Auth auth(Node n) {
+    private static final Pattern ROLE_ARN = Pattern.compile("arn:[a-z-]+:iam::\\d{12}:role/[\\w+=,.@/-]{1,512}");
+
+    private SluiceConfig.Auth auth(Node n, String defaultSubject) {
         String type = n.requiredText("type");
         return switch (type) {
             case "anonymous" -> {
@@ -186,9 +317,20 @@ public final class ConfigLoader {
                 SluiceConfig.Secret secret = secret(n, "secret_access_key");
                 yield new SluiceConfig.Auth(type, Optional.of(id), Optional.of(secret), Optional.empty(), Optional.empty());
             }
-            case "web_identity_role" -> throw new ConfigException(n.path("type")
-                    + ": 'web_identity_role' is not supported by this build yet (supported: anonymous, static)");
-            default -> throw new ConfigException(n.path("type") + ": unknown auth type '" + type + "' (supported: anonymous, static)");
+            case "web_identity_role" -> {
+                n.allowOnly("type", "role_arn", "subject");
+                String role = n.requiredText("role_arn");
+                if (!ROLE_ARN.matcher(role).matches()) {
+                    throw new ConfigException(n.path("role_arn") + ": '" + role + "' is not an IAM role ARN (arn:aws:iam::123456789012:role/NAME)");
+                }
+                String subject = n.text("subject", defaultSubject);
+                if (subject.isBlank()) {
+                    throw new ConfigException(n.path("subject") + ": must not be empty");
+                }
+                yield new SluiceConfig.Auth(type, Optional.empty(), Optional.empty(), Optional.of(role), Optional.of(subject));
+            }
+            default -> throw new ConfigException(n.path("type") + ": unknown auth type '" + type
+                    + "' (supported: anonymous, static, web_identity_role)");
         };
     }
 

@@ -9,14 +9,42 @@ import java.util.Optional;
 
 /**
  * The whole configuration, typed. Key names follow the public contract in DESIGN §6 (snake
- * case in YAML). Sections that later capabilities read ({@code oidc}, {@code sts},
- * {@code cache}, {@code inbound}) are kept as parsed documents until those capabilities type
- * them.
+ * case in YAML). {@code inbound}, which a later capability reads, is kept as a parsed
+ * document until that capability types it.
  *
  * @param baseDirectory the directory relative paths in the file are resolved against (the config file's)
  */
-public record SluiceConfig(Server server, Registry registry, Optional<JsonNode> oidc, Optional<JsonNode> sts,
-                           Optional<JsonNode> cache, Optional<JsonNode> inbound, Path baseDirectory) {
+public record SluiceConfig(Server server, Registry registry, Optional<Oidc> oidc, Sts sts,
+                           Cache cache, Optional<JsonNode> inbound, Path baseDirectory) {
+
+    /** Sluice's OIDC provider: the issuer (default: the public URL) and its signing keys. */
+    public record Oidc(Optional<String> issuer, Key signingKey, Optional<Key> previousKey) {
+    }
+
+    /** A PEM private key and the kid it is published under (default: its RFC 7638 thumbprint). */
+    public record Key(Secret pem, Optional<String> kid) {
+    }
+
+    /** The STS endpoint federated credentials are exchanged at. */
+    public record Sts(String endpoint, java.time.Duration timeout, java.time.Duration sessionDuration) {
+    }
+
+    /** The credential tiers. {@code maxWait} bounds how long a request waits for a cold load. */
+    public record Cache(java.time.Duration refreshLead, java.time.Duration minServe, java.time.Duration claimTimeout,
+                        java.time.Duration failureBackoff, java.time.Duration maxWait, Shared shared) {
+    }
+
+    /**
+     * The shared tier. {@code type} is {@code none} or {@code redis}; the rest applies to redis.
+     * {@code sealKey} is the 32-byte AES key (from {@code seal_key_env} or {@code seal_key_file}).
+     */
+    public record Shared(String type, String uri, java.time.Duration timeout, java.time.Duration lead,
+                         Optional<Secret> sealKey, java.time.Duration leaseTtl, java.time.Duration leaseWait,
+                         int breakerFailures, java.time.Duration breakerOpen) {
+        public boolean enabled() {
+            return !type.equals("none");
+        }
+    }
 
     /** Listeners. {@code publicUrl} defaults to {@code http://} + listen. */
     public record Server(HostPort listen, HostPort adminListen, Optional<String> publicUrl, Duration shutdownTimeout) {
@@ -42,6 +70,9 @@ public record SluiceConfig(Server server, Registry registry, Optional<JsonNode> 
      */
     public record Auth(String type, Optional<String> accessKeyId, Optional<Secret> secretAccessKey,
                        Optional<String> roleArn, Optional<String> subject) {
+        public static final String ANONYMOUS_TYPE = "anonymous";
+        public static final String STATIC_TYPE = "static";
+        public static final String WEB_IDENTITY_TYPE = "web_identity_role";
         public static final Auth ANONYMOUS = new Auth("anonymous", Optional.empty(), Optional.empty(), Optional.empty(), Optional.empty());
     }
 

@@ -8,19 +8,25 @@ import org.eclipse.jetty.server.Response;
 import org.eclipse.jetty.util.Callback;
 
 import java.util.function.BooleanSupplier;
+import java.util.function.Supplier;
 
 /**
  * The admin listener: {@code /healthz} (the process is alive), {@code /readyz} (it accepts
- * traffic; 503 once shutdown has begun, so a load balancer drains it) and {@code /metrics}
+ * traffic; 503 once shutdown has begun, so a load balancer drains it; optional dependencies
+ * such as the shared tier are reported in the body but never make it unready, because sluice
+ * serves without them) and {@code /metrics}
  * (Prometheus text). Kept off the S3 port so it can be firewalled separately.
  */
 final class AdminHandler extends Handler.Abstract.NonBlocking {
     private final RequestMetrics metrics;
     private final BooleanSupplier ready;
+    private final Supplier<String> dependencies;
 
-    AdminHandler(RequestMetrics metrics, BooleanSupplier ready) {
+    /** @param dependencies one line per optional dependency; reported, but never makes sluice unready */
+    AdminHandler(RequestMetrics metrics, BooleanSupplier ready, Supplier<String> dependencies) {
         this.metrics = metrics;
         this.ready = ready;
+        this.dependencies = dependencies;
     }
 
     @Override
@@ -30,7 +36,7 @@ final class AdminHandler extends Handler.Abstract.NonBlocking {
             case "/healthz" -> text(response, callback, 200, "ok\n", "text/plain");
             case "/readyz" -> {
                 boolean r = ready.getAsBoolean();
-                text(response, callback, r ? 200 : 503, r ? "ready\n" : "not ready\n", "text/plain");
+                text(response, callback, r ? 200 : 503, (r ? "ready\n" : "not ready\n") + dependencies.get() + "\n", "text/plain");
             }
             case "/metrics" -> text(response, callback, 200, metrics.scrape(), "text/plain; version=0.0.4; charset=utf-8");
             default -> text(response, callback, 404, "not found\n", "text/plain");

@@ -1,6 +1,7 @@
 package dev.sluice.server;
 
 import dev.sluice.backend.ObjectResponse;
+import dev.sluice.federation.OidcProvider;
 import dev.sluice.observe.AccessLog;
 import dev.sluice.observe.RequestMetrics;
 import dev.sluice.s3.ListResult;
@@ -21,9 +22,7 @@ import org.eclipse.jetty.util.Callback;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import java.io.FilterOutputStream;
 import java.io.IOException;
-import java.io.OutputStream;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -46,14 +45,17 @@ public final class S3Handler extends Handler.Abstract {
     private final RequestMetrics metrics;
     private final AccessLog accessLog;
     private final String version;
+    private final Optional<OidcProvider> oidc;
 
-    public S3Handler(Reads reads, RequestIds requestIds, RequestMetrics metrics, AccessLog accessLog, String version) {
+    public S3Handler(Reads reads, RequestIds requestIds, RequestMetrics metrics, AccessLog accessLog, String version,
+                     Optional<OidcProvider> oidc) {
         super(InvocationType.BLOCKING);
         this.reads = reads;
         this.requestIds = requestIds;
         this.metrics = metrics;
         this.accessLog = accessLog;
         this.version = version;
+        this.oidc = oidc;
     }
 
     @Override
@@ -73,6 +75,9 @@ public final class S3Handler extends Handler.Abstract {
                 outcome.status = 204;
                 response.setStatus(204);
                 finish(response, null);
+            } else if (rawPath.startsWith("/.well-known/")) {
+                outcome.operation = "OidcDocument";
+                serveOidc(rawPath, method, response, outcome);
             } else {
                 Operation op = S3RequestParser.parse(method, rawPath, request.getHttpURI().getQuery(),
                         name -> Optional.ofNullable(request.getHeaders().get(name)));
@@ -136,6 +141,28 @@ public final class S3Handler extends Handler.Abstract {
         return true;
     }
 
+    /**
+     * The OIDC discovery document and JWKS that relying parties (AWS STS, a control plane)
+     * fetch to verify sluice's tokens. Public by nature; cacheable for {@link OidcProvider#JWKS_MAX_AGE}.
+     */
+    private void serveOidc(String path, String method, Response response, Outcome outcome) throws IOException {
+        if (!method.equals("GET") && !method.equals("HEAD")) {
+            throw new S3Exception(S3Error.METHOD_NOT_ALLOWED);
+        }
+        Optional<String> body = oidc.flatMap(o -> switch (path) {
+            case OidcProvider.DISCOVERY_PATH -> Optional.of(o.discoveryDocument());
+            case OidcProvider.JWKS_PATH -> Optional.of(o.jwksDocument());
+            default -> Optional.empty();
+        });
+        if (body.isEmpty()) {
+            throw new S3Exception(S3Error.NO_SUCH_KEY);
+        }
+        outcome.status = 200;
+        response.getHeaders().put("Content-Type", path.equals(OidcProvider.JWKS_PATH) ? "application/jwk-set+json" : "application/json");
+        response.getHeaders().put("Cache-Control", "public, max-age=" + OidcProvider.JWKS_MAX_AGE.toSeconds());
+        outcome.bytes = finish(response, method.equals("HEAD") ? null : body.get());
+    }
+
     private void serve(Operation op, Request request, Response response, String requestId, Outcome outcome) throws IOException {
         switch (op) {
             case Operation.ServiceInfo s -> {
@@ -197,14 +224,17 @@ public final class S3Handler extends Handler.Abstract {
             finish(response, null);
             return;
         }
-        try (var body = object.body().get()) {
-            CountingOutputStream out = new CountingOutputStream(Content.Sink.asOutputStream(response));
+        try (var body = object.body().get(); Blocker.Callback done = Blocker.callback()) {
+            long[] sent = new long[1];
+            Content.copy(body.source(), response, (chunk, cb) -> {
+                sent[0] += chunk.remaining();
+                return false;
+            }, done);
             try {
-                body.transferTo(out);
+                done.block();
             } finally {
-                outcome.bytes = out.count;
+                outcome.bytes = sent[0];
             }
-            out.close();
         }
     }
 
@@ -276,23 +306,4 @@ public final class S3Handler extends Handler.Abstract {
         String errorCode;
     }
 
-    private static final class CountingOutputStream extends FilterOutputStream {
-        long count;
-
-        CountingOutputStream(OutputStream out) {
-            super(out);
-        }
-
-        @Override
-        public void write(byte[] b, int off, int len) throws IOException {
-            out.write(b, off, len);
-            count += len;
-        }
-
-        @Override
-        public void write(int b) throws IOException {
-            out.write(b);
-            count++;
-        }
-    }
 }

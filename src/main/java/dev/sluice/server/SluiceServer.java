@@ -15,9 +15,12 @@ import org.eclipse.jetty.server.handler.GracefulHandler;
 import org.eclipse.jetty.util.Callback;
 import org.eclipse.jetty.util.thread.QueuedThreadPool;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.net.URI;
 import java.time.Duration;
 import java.util.concurrent.Executors;
+import java.util.function.Supplier;
 
 /**
  * Jetty wired for sluice: the S3 listener and the admin listener on one server, requests on
@@ -34,9 +37,11 @@ public final class SluiceServer implements AutoCloseable {
     private final Server server;
     private final ServerConnector s3Connector;
     private final ServerConnector adminConnector;
+    private final AdminHandler admin;
     private volatile boolean stopping;
 
-    public SluiceServer(SluiceConfig.Server config, S3Handler s3, RequestMetrics metrics) {
+    /** Binds both listeners now, so their addresses (and the default public URL) are known before anything else is built. */
+    public SluiceServer(SluiceConfig.Server config, RequestMetrics metrics, Supplier<String> dependencyHealth) {
         QueuedThreadPool threads = new QueuedThreadPool(64, 4);
         threads.setName("sluice");
         threads.setVirtualThreadsExecutor(Executors.newVirtualThreadPerTaskExecutor());
@@ -53,7 +58,31 @@ public final class SluiceServer implements AutoCloseable {
         server.addConnector(s3Connector);
         server.addConnector(adminConnector);
 
-        AdminHandler admin = new AdminHandler(metrics, () -> server.isStarted() && !stopping);
+        this.admin = new AdminHandler(metrics, () -> server.isStarted() && !stopping, dependencyHealth);
+        server.setStopTimeout(config.shutdownTimeout().toMillis());
+        server.setStopAtShutdown(false);
+        try {
+            s3Connector.open();
+            adminConnector.open();
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot listen on " + config.listen() + " and " + config.adminListen() + ": " + e.getMessage(), e);
+        }
+    }
+
+    private ServerConnector connector(HttpConfiguration http, SluiceConfig.HostPort at, String name) {
+        ServerConnector c = new ServerConnector(server, 1, 1, new HttpConnectionFactory(http));
+        c.setHost(at.host());
+        c.setPort(at.port());
+        c.setName(name);
+        c.setIdleTimeout(Duration.ofSeconds(60).toMillis());
+        return c;
+    }
+
+    /**
+     * Starts serving S3 requests with {@code s3}, admin requests with the admin handler.
+     * Requests Jetty refuses to parse go to {@code s3} too, to be answered as S3 errors.
+     */
+    public void start(S3Handler s3) throws Exception {
         Handler.Abstract byListener = new Handler.Abstract() {
             @Override
             public boolean handle(Request request, Response response, Callback callback) throws Exception {
@@ -69,20 +98,6 @@ public final class SluiceServer implements AutoCloseable {
                 request.getConnectionMetaData().getConnector() == adminConnector
                         ? plainErrors.handle(request, response, callback)
                         : s3.handleRejected(request, response, callback));
-        server.setStopTimeout(config.shutdownTimeout().toMillis());
-        server.setStopAtShutdown(false);
-    }
-
-    private ServerConnector connector(HttpConfiguration http, SluiceConfig.HostPort at, String name) {
-        ServerConnector c = new ServerConnector(server, 1, 1, new HttpConnectionFactory(http));
-        c.setHost(at.host());
-        c.setPort(at.port());
-        c.setName(name);
-        c.setIdleTimeout(Duration.ofSeconds(60).toMillis());
-        return c;
-    }
-
-    public void start() throws Exception {
         server.start();
     }
 

@@ -1,0 +1,218 @@
+package dev.sluice.cache;
+
+import io.lettuce.core.ClientOptions;
+import io.lettuce.core.RedisClient;
+import io.lettuce.core.RedisURI;
+import io.lettuce.core.ScriptOutputType;
+import io.lettuce.core.SetArgs;
+import io.lettuce.core.SocketOptions;
+import io.lettuce.core.TimeoutOptions;
+import io.lettuce.core.api.StatefulRedisConnection;
+import io.lettuce.core.api.async.RedisAsyncCommands;
+import io.lettuce.core.codec.ByteArrayCodec;
+import io.lettuce.core.codec.RedisCodec;
+import io.lettuce.core.codec.StringCodec;
+import io.lettuce.core.resource.ClientResources;
+import io.lettuce.core.resource.DefaultClientResources;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.concurrent.locks.ReentrantLock;
+
+/**
+ * The shared tier on Redis or Valkey, through Lettuce.
+ *
+ * <p>Every command is bounded by {@code timeout} (default 100 ms) and its failure is absorbed
+ * here: a miss, a lost lease, a skipped write. Consecutive failures open a
+ * {@link CircuitBreaker} and the store is skipped (answers {@code UNAVAILABLE} at once) until a
+ * probe succeeds, so a paused or blackholed Redis costs each request at most one timeout
+ * while the breaker is still closed, and nothing after it opens.
+ *
+ * <p>Lettuce reconnects on its own; while disconnected it rejects commands instead of
+ * queueing them, so nothing piles up behind a dead server. The connection is opened lazily
+ * and retried, so sluice starts (and serves) with Redis down.
+ */
+public final class RedisSharedStore implements SharedStore {
+    private static final Logger LOG = LoggerFactory.getLogger(RedisSharedStore.class);
+    private static final String RELEASE_SCRIPT =
+            "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end";
+
+    /** Counts what happened, for metrics. */
+    public interface Observer {
+        Observer NONE = (op, outcome) -> { };
+
+        /** @param outcome {@code hit}, {@code miss}, {@code ok}, {@code error}, {@code timeout} or {@code skipped} */
+        void call(String op, String outcome);
+    }
+
+    private final RedisURI uri;
+    private final Duration timeout;
+    private final CircuitBreaker breaker;
+    private final Observer observer;
+    private final ClientResources resources;
+    private final RedisClient client;
+    private final AtomicReference<StatefulRedisConnection<String, byte[]>> connection = new AtomicReference<>();
+    private final AtomicLong lastConnectAttempt = new AtomicLong();
+    private final ReentrantLock connecting = new ReentrantLock();
+    private volatile String lastProblem = "";
+
+    public RedisSharedStore(String uri, Duration timeout, CircuitBreaker breaker, Observer observer) {
+        this.uri = RedisURI.create(uri);
+        this.uri.setTimeout(timeout);
+        this.timeout = timeout;
+        this.breaker = breaker;
+        this.observer = observer;
+        this.resources = DefaultClientResources.builder().ioThreadPoolSize(2).computationThreadPoolSize(2).build();
+        this.client = RedisClient.create(resources);
+        client.setOptions(ClientOptions.builder()
+                .autoReconnect(true)
+                .disconnectedBehavior(ClientOptions.DisconnectedBehavior.REJECT_COMMANDS)
+                .socketOptions(SocketOptions.builder().connectTimeout(Duration.ofMillis(Math.max(timeout.toMillis(), 250))).build())
+                .timeoutOptions(TimeoutOptions.enabled(timeout))
+                .build());
+    }
+
+    @Override
+    public Read get(String key) {
+        Reply<byte[]> reply = call("get", c -> c.get(key));
+        if (!reply.ok()) {
+            return new Read.Unavailable();
+        }
+        observer.call("get", reply.value() == null ? "miss" : "hit");
+        return reply.value() == null ? new Read.Miss() : new Read.Hit(reply.value());
+    }
+
+    @Override
+    public void put(String key, byte[] value, Duration ttl) {
+        if (call("put", c -> c.set(key, value, SetArgs.Builder.px(ttl.toMillis()))).ok()) {
+            observer.call("put", "ok");
+        }
+    }
+
+    @Override
+    public void delete(String key) {
+        if (call("delete", c -> c.del(key)).ok()) {
+            observer.call("delete", "ok");
+        }
+    }
+
+    @Override
+    public Lease acquireLease(String key, String token, Duration ttl) {
+        Reply<String> reply = call("lease", c -> c.set(key, token.getBytes(StandardCharsets.UTF_8), SetArgs.Builder.nx().px(ttl.toMillis())));
+        if (!reply.ok()) {
+            return Lease.UNAVAILABLE;
+        }
+        Lease lease = "OK".equals(reply.value()) ? Lease.WON : Lease.HELD;
+        observer.call("lease", lease == Lease.WON ? "won" : "held");
+        return lease;
+    }
+
+    @Override
+    public void releaseLease(String key, String token) {
+        if (call("release", c -> c.<Long>eval(RELEASE_SCRIPT, ScriptOutputType.INTEGER, new String[] {key},
+                token.getBytes(StandardCharsets.UTF_8))).ok()) {
+            observer.call("release", "ok");
+        }
+    }
+
+    @Override
+    public String health() {
+        CircuitBreaker.State s = breaker.state();
+        return "shared tier: redis " + uri.getHost() + ":" + uri.getPort() + " "
+                + (s == CircuitBreaker.State.CLOSED ? "ok" : "unavailable (breaker " + s.name().toLowerCase() + ")")
+                + (lastProblem.isEmpty() || s == CircuitBreaker.State.CLOSED ? "" : ": " + lastProblem);
+    }
+
+    public CircuitBreaker breaker() {
+        return breaker;
+    }
+
+    /** A command's reply; {@code ok} false when the call failed, timed out or was skipped ({@code value} null then). */
+    private record Reply<T>(boolean ok, T value) {
+    }
+
+    private interface Command<T> {
+        CompletionStage<T> run(RedisAsyncCommands<String, byte[]> commands);
+    }
+
+    private <T> Reply<T> call(String op, Command<T> command) {
+        if (!breaker.allow()) {
+            observer.call(op, "skipped");
+            return new Reply<>(false, null);
+        }
+        try {
+            StatefulRedisConnection<String, byte[]> c = connection();
+            T reply = command.run(c.async()).toCompletableFuture().get(timeout.toNanos(), TimeUnit.NANOSECONDS);
+            breaker.onSuccess();
+            return new Reply<>(true, reply);
+        } catch (TimeoutException e) {
+            fail(op, "timeout", "no reply within " + timeout.toMillis() + " ms");
+        } catch (ExecutionException e) {
+            Throwable cause = e.getCause();
+            fail(op, cause instanceof io.lettuce.core.RedisCommandTimeoutException ? "timeout" : "error", String.valueOf(cause));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            fail(op, "error", "interrupted");
+        } catch (RuntimeException e) {
+            fail(op, "error", e.toString());
+        }
+        return new Reply<>(false, null);
+    }
+
+    private void fail(String op, String outcome, String problem) {
+        breaker.onFailure();
+        observer.call(op, outcome);
+        if (!problem.equals(lastProblem)) {
+            LOG.warn("shared tier {} {}: {}", op, outcome, problem);
+        }
+        lastProblem = problem;
+    }
+
+    /** The connection, opening it if needed; a failed open is retried at most every 250 ms. */
+    private StatefulRedisConnection<String, byte[]> connection() {
+        StatefulRedisConnection<String, byte[]> c = connection.get();
+        if (c != null) {
+            return c;
+        }
+        // One caller connects; the others fail at once rather than queue behind a slow connect.
+        if (!connecting.tryLock()) {
+            throw new IllegalStateException("not connected (a connection attempt is in progress)");
+        }
+        try {
+            c = connection.get();
+            if (c != null) {
+                return c;
+            }
+            long now = System.nanoTime();
+            long last = lastConnectAttempt.get();
+            if (last != 0 && now - last < TimeUnit.MILLISECONDS.toNanos(250)) {
+                throw new IllegalStateException("not connected (retrying)");
+            }
+            lastConnectAttempt.set(now);
+            c = client.connect(RedisCodec.of(StringCodec.UTF8, ByteArrayCodec.INSTANCE), uri);
+            connection.set(c);
+            LOG.info("shared tier connected to redis {}:{}", uri.getHost(), uri.getPort());
+            return c;
+        } finally {
+            connecting.unlock();
+        }
+    }
+
+    @Override
+    public void close() {
+        StatefulRedisConnection<String, byte[]> c = connection.getAndSet(null);
+        if (c != null) {
+            c.closeAsync();
+        }
+        client.shutdown(Duration.ZERO, Duration.ofSeconds(1));
+        resources.shutdown(0, 1, TimeUnit.SECONDS);
+    }
+}

@@ -1,0 +1,79 @@
+package dev.sluice.federation;
+
+import dev.sluice.cache.RefreshAheadCache;
+import dev.sluice.s3.S3Exception;
+import dev.sluice.sigv4.AwsCredentials;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+
+import java.time.Duration;
+import java.time.InstantSource;
+import java.util.EnumMap;
+import java.util.Map;
+import java.util.concurrent.Executor;
+import java.util.function.DoubleSupplier;
+
+/**
+ * Federated backend credentials for the request path: an in-process
+ * {@link RefreshAheadCache} whose load is the next tier down. Today that is the STS exchange
+ * itself; the shared tier (Redis) slots in as a {@link RefreshAheadCache.Loader} that reads
+ * the fleet's copy before exchanging, so the chain is L1 → L2 → STS without this class or its
+ * callers changing.
+ *
+ * <p>Metrics: {@code sluice_credential_lookups_total{tier="l1",outcome}} (hit, renewing, miss,
+ * error), {@code sluice_credential_loads_in_flight}, and from the exchange
+ * {@code sluice_sts_exchanges_total{outcome,code}} and the
+ * {@code sluice_sts_exchange_seconds} histogram.
+ */
+public final class CredentialTier {
+    private final RefreshAheadCache<CredentialKey, AwsCredentials> l1;
+    private final Duration maxWait;
+
+    public CredentialTier(RefreshAheadCache.Loader<CredentialKey, AwsCredentials> next, RefreshAheadCache.Policy policy,
+                          InstantSource clock, Executor loads, DoubleSupplier jitter, Duration maxWait, MeterRegistry meters) {
+        this.maxWait = maxWait;
+        Map<RefreshAheadCache.Outcome, Counter> lookups = new EnumMap<>(RefreshAheadCache.Outcome.class);
+        for (RefreshAheadCache.Outcome o : RefreshAheadCache.Outcome.values()) {
+            lookups.put(o, Counter.builder("sluice.credential.lookups").description("Credential lookups by tier and outcome")
+                    .tag("tier", "l1").tag("outcome", o.name().toLowerCase(java.util.Locale.ROOT)).register(meters));
+        }
+        RefreshAheadCache.Observer observer = new RefreshAheadCache.Observer() {
+            @Override
+            public void lookup(RefreshAheadCache.Outcome outcome) {
+                lookups.get(outcome).increment();
+            }
+        };
+        this.l1 = new RefreshAheadCache<>(next, policy, clock, loads, jitter,
+                waited -> S3Exception.unavailable("no credential within the caller's wait of " + waited, null),
+                observer, 100_000);
+        Gauge.builder("sluice.credential.loads.in.flight", l1, RefreshAheadCache::loadsInFlight)
+                .description("Credential loads (renewals and cold loads) running now").register(meters);
+    }
+
+    /** The exchange as the last tier, with its metrics registered in {@code meters}. */
+    public static StsExchange.Observer exchangeMetrics(MeterRegistry meters) {
+        return (outcome, code, duration) -> {
+            Counter.builder("sluice.sts.exchanges").description("STS exchanges by outcome and STS error code")
+                    .tag("outcome", outcome).tag("code", code).register(meters).increment();
+            Timer.builder("sluice.sts.exchange").description("STS exchange latency, retries included")
+                    .publishPercentileHistogram().register(meters).record(duration);
+        };
+    }
+
+    /** Credentials usable for at least {@code min_serve}; throws an S3 error when none can be had in time. */
+    public AwsCredentials credentials(CredentialKey key) {
+        return l1.get(key, maxWait);
+    }
+
+    /** Adapts an exchange to the loader shape. */
+    public static RefreshAheadCache.Loader<CredentialKey, AwsCredentials> exchanging(StsExchange exchange) {
+        return exchange::exchange;
+    }
+
+    /** For tests and benchmarks: the L1 itself. */
+    RefreshAheadCache<CredentialKey, AwsCredentials> l1() {
+        return l1;
+    }
+}
