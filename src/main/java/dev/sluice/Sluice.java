@@ -39,6 +39,7 @@ import java.security.SecureRandom;
 import java.time.Duration;
 import java.util.Base64;
 import java.util.UUID;
+import java.util.function.Function;
 import java.time.InstantSource;
 import java.util.ArrayList;
 import java.util.List;
@@ -52,12 +53,14 @@ import java.util.concurrent.ThreadLocalRandom;
  * constructor. Nothing else in sluice constructs a collaborator it was not handed.
  */
 public final class Sluice implements AutoCloseable {
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(Sluice.class);
     private final HttpClient backendHttp;
     private final Registry registry;
     private final SluiceServer server;
     private final RequestMetrics metrics;
     private final Optional<OidcProvider> oidc;
-    private final Optional<CredentialTier> credentials;
+    /** (role, subject) → credentials usable now: the credential tier, or in a benchmark baseline the bare exchange. */
+    private final Optional<Function<CredentialKey, AwsCredentials>> credentials;
     private final ExecutorService loads;
     private final SharedStore sharedStore;
     private final S3Handler handler;
@@ -84,9 +87,19 @@ public final class Sluice implements AutoCloseable {
                                 Duration.ofMillis(25)),
                         clock, loads, () -> UUID.randomUUID().toString(), new CacheMetrics(metrics.registry()).tierEvents("cred"));
             }
-            return new CredentialTier(next,
-                    new RefreshAheadCache.Policy(c.refreshLead(), c.minServe(), c.claimTimeout(), c.failureBackoff()),
+            if (c.comparisonMode().equals(SluiceConfig.Cache.PER_REQUEST)) {
+                LOG.warn("cache.credentials.comparison_mode=per_request: every request exchanges (benchmark baseline only)");
+                RefreshAheadCache.Loader<CredentialKey, AwsCredentials> uncached = next;
+                return key -> uncached.load(key).value();
+            }
+            boolean singleFlight = !c.comparisonMode().equals(SluiceConfig.Cache.NO_SINGLE_FLIGHT);
+            if (!singleFlight) {
+                LOG.warn("cache.credentials.comparison_mode=no_single_flight: cold loads are not shared (benchmark comparison only)");
+            }
+            CredentialTier tier = new CredentialTier(next,
+                    new RefreshAheadCache.Policy(c.refreshLead(), c.minServe(), c.claimTimeout(), c.failureBackoff(), singleFlight),
                     clock, loads, () -> ThreadLocalRandom.current().nextDouble(), c.maxWait(), metrics.registry());
+            return tier::credentials;
         });
         List<Product> products = new ArrayList<>();
         for (SluiceConfig.Product p : config.registry().products()) {
@@ -123,9 +136,10 @@ public final class Sluice implements AutoCloseable {
             case SluiceConfig.Auth.STATIC_TYPE -> BackendCredentials.fixed(AwsCredentials.of(auth.accessKeyId().orElseThrow(),
                     auth.secretAccessKey().orElseThrow().value()));
             case SluiceConfig.Auth.WEB_IDENTITY_TYPE -> {
-                CredentialTier tier = credentials.orElseThrow(() -> new ConfigException("web_identity_role needs oidc.signing_key"));
+                Function<CredentialKey, AwsCredentials> source = credentials.orElseThrow(
+                        () -> new ConfigException("web_identity_role needs oidc.signing_key"));
                 CredentialKey key = new CredentialKey(auth.roleArn().orElseThrow(), auth.subject().orElseThrow());
-                yield () -> Optional.of(tier.credentials(key));
+                yield () -> Optional.of(source.apply(key));
             }
             default -> BackendCredentials.anonymous();
         };

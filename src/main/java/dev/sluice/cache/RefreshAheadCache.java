@@ -102,10 +102,20 @@ public final class RefreshAheadCache<K, V> {
         }
     }
 
-    /** The policy's durations (DESIGN §3 defaults: 60 s, 5 s, 30 s, 1 s). */
-    public record Policy(Duration refreshLead, Duration minServe, Duration claimTimeout, Duration failureBackoff) {
+    /**
+     * The policy's durations (DESIGN §3 defaults: 60 s, 5 s, 30 s, 1 s). {@code singleFlight}
+     * false exists only so benchmarks can show what single flight saves: every caller that
+     * finds no usable value then runs its own load.
+     */
+    public record Policy(Duration refreshLead, Duration minServe, Duration claimTimeout, Duration failureBackoff,
+                         boolean singleFlight) {
         public static final Policy DEFAULT = new Policy(Duration.ofSeconds(60), Duration.ofSeconds(5),
                 Duration.ofSeconds(30), Duration.ofSeconds(1));
+
+        /** The policy as specified: cold loads are single-flighted. */
+        public Policy(Duration refreshLead, Duration minServe, Duration claimTimeout, Duration failureBackoff) {
+            this(refreshLead, minServe, claimTimeout, failureBackoff, true);
+        }
 
         public Policy {
             Objects.requireNonNull(refreshLead);
@@ -209,6 +219,13 @@ public final class RefreshAheadCache<K, V> {
 
     /** The key's load in flight, or a new one this caller starts; an abandoned one (older than claim_timeout) is replaced. */
     private InFlight<V> inFlightOrStart(K key, Slot<V> slot, Instant now, boolean renewal) {
+        if (!renewal && !policy.singleFlight()) {
+            InFlight<V> own = new InFlight<>(new CompletableFuture<>(), now);
+            loadsInFlight.incrementAndGet();
+            observer.loadStarted(false);
+            executor.execute(() -> runLoad(key, slot, own, false));
+            return own;
+        }
         while (true) {
             InFlight<V> existing = slot.loading.get();
             if (existing != null && now.isBefore(existing.startedAt().plus(policy.claimTimeout()))) {
