@@ -8,6 +8,7 @@ import dev.sluice.testing.MutableClock;
 
 import java.time.Duration;
 import java.time.Instant;
+import java.time.InstantSource;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
@@ -243,4 +244,88 @@ class CircuitBreakerTest {
         assertThat(b.transitions()).isEqualTo(2);
     }
 
+    /**
+     * A caller racing the failed probe must not see the reopened state with the previous open
+     * period's start: it would be let through at once as a second probe.
+     */
+    @Test
+    void aCallerRacingAFailedProbeIsNotLetThroughOnTheOldOpenPeriod() throws Exception {
+        GatedClock gated = new GatedClock(clock);
+        CircuitBreaker b = new CircuitBreaker(1, OPEN_FOR, gated);
+        b.onFailure();
+        clock.advance(OPEN_FOR);
+        assertThat(b.allow()).as("the probe").isTrue();
+
+        Thread prober = Thread.ofPlatform().unstarted(b::onFailure);
+        gated.gate(prober);
+        prober.start();
+        try {
+            assertThat(gated.entered.await(10, TimeUnit.SECONDS)).isTrue();
+
+            assertThat(b.allow()).as("allowed while the failed probe is being recorded").isFalse();
+        } finally {
+            gated.release.countDown();
+            prober.join(10_000);
+        }
+        assertThat(b.state()).isEqualTo(State.OPEN);
+        assertThat(b.allow()).isFalse();
+        clock.advance(OPEN_FOR);
+        assertThat(b.allow()).isTrue();
+    }
+
+    @Test
+    void aCallerRacingAReopeningBreakerIsNotLetThroughOnAnEarlierOpenPeriod() throws Exception {
+        GatedClock gated = new GatedClock(clock);
+        CircuitBreaker b = new CircuitBreaker(1, OPEN_FOR, gated);
+        b.onFailure();
+        clock.advance(OPEN_FOR);
+        assertThat(b.allow()).isTrue();
+        b.onSuccess();
+        clock.advance(Duration.ofMinutes(10)); // long after the first open period
+
+        Thread failing = Thread.ofPlatform().unstarted(b::onFailure);
+        gated.gate(failing);
+        failing.start();
+        try {
+            assertThat(gated.entered.await(10, TimeUnit.SECONDS)).isTrue();
+
+            b.allow(); // a caller arriving mid-failure: must not become a probe on the first open period
+        } finally {
+            gated.release.countDown();
+            failing.join(10_000);
+        }
+        assertThat(b.state()).isEqualTo(State.OPEN);
+        assertThat(b.allow()).as("a fresh open period, not the first one's").isFalse();
+        clock.advance(OPEN_FOR.minusNanos(1));
+        assertThat(b.allow()).isFalse();
+    }
+
+    /** Holds one chosen thread inside {@link #instant()} until released; every other thread reads the clock freely. */
+    private static final class GatedClock implements InstantSource {
+        private final InstantSource delegate;
+        private volatile Thread gated;
+        final CountDownLatch entered = new CountDownLatch(1);
+        final CountDownLatch release = new CountDownLatch(1);
+
+        GatedClock(InstantSource delegate) {
+            this.delegate = delegate;
+        }
+
+        void gate(Thread t) {
+            gated = t;
+        }
+
+        @Override
+        public Instant instant() {
+            if (Thread.currentThread() == gated) {
+                entered.countDown();
+                try {
+                    release.await(10, TimeUnit.SECONDS);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+            return delegate.instant();
+        }
+    }
 }
