@@ -92,7 +92,7 @@ public final class RedisSharedStore implements SharedStore {
 
     @Override
     public void put(String key, byte[] value, Duration ttl) {
-        if (call("put", c -> c.set(key, value, SetArgs.Builder.px(ttl.toMillis()))).ok()) {
+        if (call("put", c -> c.set(key, value, SetArgs.Builder.px(millis(ttl)))).ok()) {
             observer.call("put", "ok");
         }
     }
@@ -106,7 +106,7 @@ public final class RedisSharedStore implements SharedStore {
 
     @Override
     public Lease acquireLease(String key, String token, Duration ttl) {
-        Reply<String> reply = call("lease", c -> c.set(key, token.getBytes(StandardCharsets.UTF_8), SetArgs.Builder.nx().px(ttl.toMillis())));
+        Reply<String> reply = call("lease", c -> c.set(key, token.getBytes(StandardCharsets.UTF_8), SetArgs.Builder.nx().px(millis(ttl))));
         if (!reply.ok()) {
             return Lease.UNAVAILABLE;
         }
@@ -121,6 +121,14 @@ public final class RedisSharedStore implements SharedStore {
                 token.getBytes(StandardCharsets.UTF_8))).ok()) {
             observer.call("release", "ok");
         }
+    }
+
+    /**
+     * {@code PX} in whole milliseconds, at least 1: Redis refuses {@code PX 0} with an error, which
+     * would count toward opening the breaker although Redis is fine.
+     */
+    private static long millis(Duration ttl) {
+        return Math.max(1, ttl.toMillis());
     }
 
     @Override

@@ -150,6 +150,26 @@ class RedisSharedStoreTest {
         assertThat(pttl(key("ttl"))).isBetween(110_000L, 120_500L);
     }
 
+    /** Redis refuses {@code PX 0}; a positive TTL under a millisecond must not become a Redis error that counts toward the breaker. */
+    @Test
+    void aPutWithASubMillisecondTtlIsNotCountedAsARedisFailure() {
+        RedisSharedStore store = store(redis.uri(), 1);
+
+        store.put(key("brief"), bytes("v"), Duration.ofNanos(500_000));
+
+        assertThat(calls).containsExactly("put ok");
+        assertThat(store.breaker().state()).isEqualTo(State.CLOSED);
+    }
+
+    @Test
+    void aLeaseWithASubMillisecondTtlIsNotCountedAsARedisFailure() {
+        RedisSharedStore store = store(redis.uri(), 1);
+
+        assertThat(store.acquireLease(key("brief-lease"), "t", Duration.ofNanos(1))).isEqualTo(Lease.WON);
+
+        assertThat(store.breaker().state()).isEqualTo(State.CLOSED);
+    }
+
     @Test
     void putReplacesTheValueAndItsTtl() throws Exception {
         RedisSharedStore store = store();
