@@ -18,6 +18,10 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
 import java.util.function.BooleanSupplier;
@@ -117,6 +121,14 @@ class RedisSharedStoreTest {
         while (!condition.getAsBoolean()) {
             assertThat(System.nanoTime()).as("condition still false after %s", bound).isLessThan(deadline);
             LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(20));
+        }
+    }
+
+    private static String clientList() {
+        try {
+            return redis.cli("CLIENT", "LIST");
+        } catch (Exception e) {
+            throw new IllegalStateException(e);
         }
     }
 
@@ -249,6 +261,44 @@ class RedisSharedStoreTest {
         store.get(key("k"));
 
         assertThat(store.health()).isEqualTo("shared tier: redis 127.0.0.1:" + redis.port() + " ok");
+    }
+
+    // --- connecting ------------------------------------------------------------------------------
+
+    @Test
+    void opensItsConnectionWhenCreatedSoTheFirstRequestDoesNotPayForIt() throws Exception {
+        String name = "sluice-test-" + UUID.randomUUID().toString().substring(0, 8);
+
+        store(redis.uri() + "?clientName=" + name, 3);
+
+        eventually(Duration.ofSeconds(5), () -> clientList().contains("name=" + name));
+        assertThat(calls).as("no call was made").isEmpty();
+    }
+
+    /**
+     * An earlier revision connected on the first call, on the caller's thread, under a try-lock:
+     * every caller arriving meanwhile failed at once, counted toward the breaker, and skipped L2,
+     * so a restarting fleet under load exchanged once per caller instead of once.
+     */
+    @Test
+    void callersArrivingTogetherOnAFreshStoreAllReachRedis() throws Exception {
+        RedisSharedStore store = store();
+        int callers = 16;
+        CountDownLatch go = new CountDownLatch(1);
+        List<Future<Read>> reads = new ArrayList<>();
+        try (ExecutorService pool = Executors.newFixedThreadPool(callers)) {
+            for (int i = 0; i < callers; i++) {
+                reads.add(pool.submit(() -> {
+                    go.await();
+                    return store.get(key("k"));
+                }));
+            }
+            go.countDown();
+            for (Future<Read> r : reads) {
+                assertThat(r.get(10, TimeUnit.SECONDS)).isInstanceOf(Read.Miss.class);
+            }
+        }
+        assertThat(store.breaker().state()).isEqualTo(State.CLOSED);
     }
 
     // --- Redis paused (SIGSTOP): connected, silent -------------------------------------------
