@@ -39,11 +39,16 @@ import org.junit.jupiter.api.Test;
  */
 class RedisSharedStoreTest {
     private static final Duration TIMEOUT = Duration.ofMillis(100);
+    /**
+     * For tests about what Redis answers rather than about timing out: a loaded machine can stall
+     * a JVM past 100 ms and turn a healthy reply into a timeout.
+     */
+    private static final Duration HEALTHY_TIMEOUT = Duration.ofSeconds(1);
     private static final Duration OPEN_FOR = Duration.ofSeconds(5);
     /** A call bounded by a 100 ms timeout must be back well within this, even on a loaded machine. */
     private static final Duration DEADLINE = Duration.ofSeconds(1);
-    /** A call skipped by the open breaker touches no socket. */
-    private static final Duration AT_ONCE = Duration.ofMillis(50);
+    /** A call skipped by the open breaker touches no socket: it is back before any timeout could have run out. */
+    private static final Duration AT_ONCE = TIMEOUT;
 
     private static RedisProcess redis;
 
@@ -82,15 +87,25 @@ class RedisSharedStoreTest {
         stores.forEach(RedisSharedStore::close);
     }
 
-    private RedisSharedStore store(String uri, int threshold) {
-        RedisSharedStore s = new RedisSharedStore(uri, TIMEOUT, new CircuitBreaker(threshold, OPEN_FOR, clock),
+    private RedisSharedStore store(String uri, Duration timeout, int threshold) {
+        RedisSharedStore s = new RedisSharedStore(uri, timeout, new CircuitBreaker(threshold, OPEN_FOR, clock),
                 (op, outcome) -> calls.add(op + " " + outcome));
         stores.add(s);
         return s;
     }
 
+    /** For tests of what Redis answers: see {@link #HEALTHY_TIMEOUT}. */
     private RedisSharedStore store() {
-        return store(redis.uri(), 3);
+        return healthy(3);
+    }
+
+    private RedisSharedStore healthy(int threshold) {
+        return store(redis.uri(), HEALTHY_TIMEOUT, threshold);
+    }
+
+    /** For tests of Redis being unwell: the production default timeout, which is what is under test. */
+    private RedisSharedStore unwell(int threshold) {
+        return store(redis.uri(), TIMEOUT, threshold);
     }
 
     private String key(String name) {
@@ -165,7 +180,7 @@ class RedisSharedStoreTest {
     /** Redis refuses {@code PX 0}; a positive TTL under a millisecond must not become a Redis error that counts toward the breaker. */
     @Test
     void aPutWithASubMillisecondTtlIsNotCountedAsARedisFailure() {
-        RedisSharedStore store = store(redis.uri(), 1);
+        RedisSharedStore store = healthy(1);
 
         store.put(key("brief"), bytes("v"), Duration.ofNanos(500_000));
 
@@ -175,7 +190,7 @@ class RedisSharedStoreTest {
 
     @Test
     void aLeaseWithASubMillisecondTtlIsNotCountedAsARedisFailure() {
-        RedisSharedStore store = store(redis.uri(), 1);
+        RedisSharedStore store = healthy(1);
 
         assertThat(store.acquireLease(key("brief-lease"), "t", Duration.ofNanos(1))).isEqualTo(Lease.WON);
 
@@ -269,7 +284,7 @@ class RedisSharedStoreTest {
     void opensItsConnectionWhenCreatedSoTheFirstRequestDoesNotPayForIt() throws Exception {
         String name = "sluice-test-" + UUID.randomUUID().toString().substring(0, 8);
 
-        store(redis.uri() + "?clientName=" + name, 3);
+        store(redis.uri() + "?clientName=" + name, HEALTHY_TIMEOUT, 3);
 
         eventually(Duration.ofSeconds(5), () -> clientList().contains("name=" + name));
         assertThat(calls).as("no call was made").isEmpty();
@@ -305,7 +320,7 @@ class RedisSharedStoreTest {
 
     @Test
     void everyCallAnswersWithinItsTimeoutWhileRedisIsPausedAndThenTheBreakerSkipsRedis() {
-        RedisSharedStore store = store(redis.uri(), 5);
+        RedisSharedStore store = unwell(5);
         store.put(key("present"), bytes("v"), Duration.ofSeconds(60));
         assertThat(store.get(key("present"))).isInstanceOf(Read.Hit.class); // connected
         calls.clear();
@@ -343,7 +358,7 @@ class RedisSharedStoreTest {
 
     @Test
     void aFailedProbeWhileRedisIsStillPausedKeepsSkippingForAnotherOpenPeriod() {
-        RedisSharedStore store = store(redis.uri(), 1);
+        RedisSharedStore store = unwell(1);
         store.get(key("k"));
 
         redis.pause();
@@ -364,11 +379,11 @@ class RedisSharedStoreTest {
     }
 
     @Test
-    void aStoreFirstUsedWhileRedisIsPausedAnswersWithinItsTimeout() {
-        RedisSharedStore store = store();
-
+    void aStoreCreatedWhileRedisIsPausedAnswersWithinItsTimeoutAndConnectsOnResume() {
+        RedisSharedStore store;
         redis.pause();
         try {
+            store = within(DEADLINE, () -> unwell(3));
             assertThat(within(DEADLINE, () -> store.get(key("k")))).isInstanceOf(Read.Unavailable.class);
         } finally {
             redis.resume();
@@ -383,7 +398,7 @@ class RedisSharedStoreTest {
 
     @Test
     void callsFailPromptlyWhileRedisIsDownAndTheStoreRecoversAfterARestart() throws Exception {
-        RedisSharedStore store = store();
+        RedisSharedStore store = unwell(3);
         store.put(key("k"), bytes("v"), Duration.ofSeconds(60));
         calls.clear();
 
@@ -416,7 +431,7 @@ class RedisSharedStoreTest {
         redis.kill();
         RedisSharedStore store;
         try {
-            store = within(DEADLINE, () -> store());
+            store = within(DEADLINE, () -> unwell(3));
             assertThat(within(DEADLINE, () -> store.get(key("k")))).isInstanceOf(Read.Unavailable.class);
         } finally {
             redis.restart();
@@ -437,7 +452,7 @@ class RedisSharedStoreTest {
         try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
             closedPort = s.getLocalPort();
         }
-        RedisSharedStore store = within(DEADLINE, () -> store("redis://127.0.0.1:" + closedPort, 3));
+        RedisSharedStore store = within(DEADLINE, () -> store("redis://127.0.0.1:" + closedPort, TIMEOUT, 3));
 
         assertThat(within(DEADLINE, () -> store.get("k"))).isInstanceOf(Read.Unavailable.class);
         assertThat(within(DEADLINE, () -> store.acquireLease("k:lease", "t", Duration.ofSeconds(10)))).isEqualTo(Lease.UNAVAILABLE);
