@@ -240,6 +240,32 @@ class SharedTierTest {
         assertThat(fleet).filteredOn(i -> i.events.contains("lease_waited")).hasSize(instances - 1);
     }
 
+    /**
+     * The lease only orders instances that missed L2 before the holder wrote: an instance whose
+     * miss came before the write but whose lease attempt came after the release wins a free lease
+     * and must find the value in L2 before exchanging again.
+     */
+    @Test
+    void aLeaseWonAfterAnotherInstanceFinishedDoesNotExchangeAgain() {
+        CredentialKey key = key();
+        Instance first = instance();
+        SharedStore interleaved = new ForwardingStore(store()) {
+            @Override
+            public Lease acquireLease(String leaseKey, String token, Duration ttl) {
+                first.get(key); // the whole of another instance's load: miss, lease, exchange, write, release
+                return super.acquireLease(leaseKey, token, ttl);
+            }
+        };
+        Instance second = new Instance(interleaved, k -> issue(k, clock.instant().plus(CREDENTIAL_LIFETIME)), Runnable::run,
+                Duration.ofSeconds(5));
+
+        AwsCredentials got = second.get(key);
+
+        assertThat(exchanges).hasSize(1);
+        assertThat(got).isEqualTo(first.get(key));
+        assertThat(second.events).doesNotContain("exchange");
+    }
+
     @Test
     void aWarmL2ServesANewInstanceWithoutAnExchange() {
         CredentialKey key = key();
@@ -574,5 +600,44 @@ class SharedTierTest {
 
         assertThat(exists(storeKey(key))).isTrue();
         assertThat(redis.cli("--scan", "--pattern", "*" + run + "*").trim()).isEmpty();
+    }
+
+    /** Forwards every call to a real store; tests override one method to interleave instances deterministically. */
+    private static class ForwardingStore implements SharedStore {
+        private final SharedStore delegate;
+
+        ForwardingStore(SharedStore delegate) {
+            this.delegate = delegate;
+        }
+
+        @Override
+        public Read get(String key) {
+            return delegate.get(key);
+        }
+
+        @Override
+        public void put(String key, byte[] value, Duration ttl) {
+            delegate.put(key, value, ttl);
+        }
+
+        @Override
+        public void delete(String key) {
+            delegate.delete(key);
+        }
+
+        @Override
+        public Lease acquireLease(String key, String token, Duration ttl) {
+            return delegate.acquireLease(key, token, ttl);
+        }
+
+        @Override
+        public void releaseLease(String key, String token) {
+            delegate.releaseLease(key, token);
+        }
+
+        @Override
+        public String health() {
+            return delegate.health();
+        }
     }
 }
