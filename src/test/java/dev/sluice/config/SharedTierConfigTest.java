@@ -265,6 +265,16 @@ class SharedTierConfigTest {
                 """).hasMessageContaining("cache.shared.timeout");
     }
 
+    /** A zero lease expires as it is taken: fleet single flight would be off without a word. */
+    @Test
+    void aZeroLeaseTtlIsRefused() {
+        refused("""
+                type: redis
+                seal_key_env: SLUICE_CACHE_KEY
+                lease_ttl: 0s
+                """).hasMessageContaining("cache.shared.lease_ttl");
+    }
+
     @Test
     void aBreakerThresholdBelowOneIsRefused() {
         refused("""
