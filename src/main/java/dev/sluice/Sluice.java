@@ -82,7 +82,7 @@ public final class Sluice implements AutoCloseable {
             RefreshAheadCache.Loader<CredentialKey, AwsCredentials> next = CredentialTier.exchanging(exchange);
             if (c.shared().enabled()) {
                 Sealer sealer = new Sealer(Base64.getDecoder().decode(c.shared().sealKey().orElseThrow().value().trim()), new SecureRandom());
-                next = new SharedTier<>("cred", k -> k.roleArn() + "\u001F" + k.subject(), sharedStore, sealer, new CredentialCodec(), next,
+                next = new SharedTier<>("cred", CredentialKey::sharedIdentity, sharedStore, sealer, new CredentialCodec(), next,
                         new SharedTier.Settings(c.shared().lead(), c.refreshLead(), c.shared().leaseTtl(), c.shared().leaseWait(),
                                 Duration.ofMillis(25)),
                         clock, loads, () -> UUID.randomUUID().toString(), new CacheMetrics(metrics.registry()).tierEvents("cred"));

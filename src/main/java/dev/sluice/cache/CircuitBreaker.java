@@ -15,12 +15,22 @@ public final class CircuitBreaker {
     /** Breaker states; the ordinal is what the metrics gauge reports. */
     public enum State { CLOSED, OPEN, HALF_OPEN }
 
+    /**
+     * The state and when it last opened, changed together in one compare-and-set. An earlier
+     * revision kept them in two fields and set the open instant after the state: a caller racing
+     * a reopening breaker saw OPEN with the previous period's start, found it long over, and was
+     * let through as a second probe at once.
+     */
+    private record Status(State state, Instant openedAt) {
+    }
+
+    private static final Status CLOSED = new Status(State.CLOSED, Instant.MIN);
+
     private final int threshold;
     private final Duration openFor;
     private final InstantSource clock;
     private final AtomicInteger consecutiveFailures = new AtomicInteger();
-    private final AtomicReference<Instant> openedAt = new AtomicReference<>();
-    private final AtomicReference<State> state = new AtomicReference<>(State.CLOSED);
+    private final AtomicReference<Status> status = new AtomicReference<>(CLOSED);
     private final AtomicInteger transitions = new AtomicInteger();
 
     public CircuitBreaker(int threshold, Duration openFor, InstantSource clock) {
@@ -34,43 +44,42 @@ public final class CircuitBreaker {
 
     /** Whether a call may go through now; in half-open state, only one caller gets {@code true}. */
     public boolean allow() {
-        State s = state.get();
-        if (s == State.CLOSED) {
-            return true;
-        }
-        if (s == State.OPEN) {
-            Instant opened = openedAt.get();
-            if (opened != null && !clock.instant().isBefore(opened.plus(openFor))
-                    && state.compareAndSet(State.OPEN, State.HALF_OPEN)) {
-                transitions.incrementAndGet();
-                return true;
+        Status s = status.get();
+        return switch (s.state()) {
+            case CLOSED -> true;
+            case OPEN -> {
+                if (!clock.instant().isBefore(s.openedAt().plus(openFor))
+                        && status.compareAndSet(s, new Status(State.HALF_OPEN, s.openedAt()))) {
+                    transitions.incrementAndGet();
+                    yield true;
+                }
+                yield false;
             }
-            return false;
-        }
-        return false; // half-open: the probe is out
+            case HALF_OPEN -> false; // the probe is out
+        };
     }
 
     public void onSuccess() {
         consecutiveFailures.set(0);
-        State s = state.get();
-        if (s != State.CLOSED && state.compareAndSet(s, State.CLOSED)) {
+        Status s = status.get();
+        if (s.state() != State.CLOSED && status.compareAndSet(s, CLOSED)) {
             transitions.incrementAndGet();
         }
     }
 
     public void onFailure() {
         int n = consecutiveFailures.incrementAndGet();
-        State s = state.get();
-        if (s == State.HALF_OPEN || (s == State.CLOSED && n >= threshold)) {
-            if (state.compareAndSet(s, State.OPEN)) {
-                openedAt.set(clock.instant());
+        Instant now = clock.instant();
+        Status s = status.get();
+        if (s.state() == State.HALF_OPEN || (s.state() == State.CLOSED && n >= threshold)) {
+            if (status.compareAndSet(s, new Status(State.OPEN, now))) {
                 transitions.incrementAndGet();
             }
         }
     }
 
     public State state() {
-        return state.get();
+        return status.get().state();
     }
 
     /** State changes so far (for metrics). */

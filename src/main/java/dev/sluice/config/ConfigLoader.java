@@ -224,6 +224,10 @@ public final class ConfigLoader {
         }
         Duration leaseWait = n.duration("lease_wait", Duration.ofSeconds(2));
         Duration leaseTtl = n.duration("lease_ttl", sts.timeout().plusSeconds(5));
+        if (!leaseTtl.isPositive()) {
+            throw new ConfigException(n.path("lease_ttl") + ": must be positive, or no lease would hold and every instance "
+                    + "would exchange (default: sts.timeout + 5s)");
+        }
         int breakerFailures;
         try {
             breakerFailures = Integer.parseInt(n.text("breaker_failures", "3"));

@@ -6,4 +6,12 @@ package dev.sluice.federation;
  * not the other.
  */
 public record CredentialKey(String roleArn, String subject) {
+
+    /**
+     * What the shared tier hashes into this credential's Redis key (DESIGN §3): scope ␟ subject,
+     * with U+001F between them, which a role ARN cannot contain, so no two keys share it.
+     */
+    public String sharedIdentity() {
+        return roleArn + "\u001F" + subject;
+    }
 }
