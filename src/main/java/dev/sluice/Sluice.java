@@ -173,6 +173,8 @@ public final class Sluice implements AutoCloseable {
         http.setConnectTimeout(5_000);
         http.setMaxConnectionsPerDestination(256);
         http.getContentDecoderFactories().clear();
+        // Larger reads mean fewer chunks per object on the pass-through path.
+        http.setResponseBufferSize(64 * 1024);
         return http;
     }
 

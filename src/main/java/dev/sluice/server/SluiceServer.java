@@ -52,6 +52,7 @@ public final class SluiceServer implements AutoCloseable {
         http.setSendServerVersion(false);
         http.setSendXPoweredBy(false);
         http.setRequestHeaderSize(16 * 1024);
+        http.setOutputBufferSize(64 * 1024);
 
         this.s3Connector = connector(http, config.listen(), "s3");
         this.adminConnector = connector(http, config.adminListen(), "admin");
