@@ -85,6 +85,13 @@ class PreconditionsTest {
     }
 
     @Test
+    void ifMatchWithAWeakTagFailsBecauseIfMatchComparesStrongly() {
+        // RFC 9110 13.1.1: If-Match uses the strong comparison, and a weak tag never matches strongly.
+        assertThat(evaluate("W/" + ETAG, null, null, null)).isEqualTo(PRECONDITION_FAILED);
+        assertThat(evaluate("W/" + ETAG + ", " + ETAG, null, null, null)).isEqualTo(PROCEED);
+    }
+
+    @Test
     void ifMatchDoesNotMatchAPrefixOrSuperstringOfTheEtag() {
         assertThat(evaluate("\"0123456789abcdef\"", null, null, null)).isEqualTo(PRECONDITION_FAILED);
         assertThat(evaluate("\"" + BARE + "0\"", null, null, null)).isEqualTo(PRECONDITION_FAILED);
