@@ -479,6 +479,30 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void aRelativeSecretFileResolvesAgainstTheConfigDirectory() throws IOException {
+        // The loader's contract: relative paths resolve against the config file's directory, not
+        // the working directory the service happens to be started from.
+        Files.createDirectories(dir.resolve("secrets"));
+        Files.writeString(dir.resolve("secrets/backend.key"), "relative-secret\n");
+
+        SluiceConfig.Auth auth = parse(staticAuth("secret_access_key_file: secrets/backend.key"))
+                .registry().products().get(0).backend().auth();
+
+        assertThat(auth.secretAccessKey()).map(SluiceConfig.Secret::value).contains("relative-secret");
+    }
+
+    @Test
+    void aRelativeSealKeyFileResolvesAgainstTheConfigDirectory() throws IOException {
+        String key = java.util.Base64.getEncoder().encodeToString(new byte[32]);
+        Files.createDirectories(dir.resolve("secrets"));
+        Files.writeString(dir.resolve("secrets/seal.key"), key + "\n");
+
+        SluiceConfig config = parse("cache: { shared: { type: redis, seal_key_file: secrets/seal.key } }\n" + FILE_PRODUCT);
+
+        assertThat(config.cache().shared().sealKey()).map(SluiceConfig.Secret::value).contains(key);
+    }
+
+    @Test
     void staticAuthWithAMissingOrEmptySecretFileNamesTheKey() throws IOException {
         assertConfigError(staticAuth("secret_access_key_file: \"" + dir.resolve("absent.txt") + "\""),
                 "registry.products[0].backend.auth.secret_access_key_file");
