@@ -401,15 +401,19 @@ public final class ConfigLoader {
         if (!m.matches()) {
             throw new ConfigException(path + ": '" + text + "' is not a duration (examples: 100ms, 5s, 2m, 1h)");
         }
-        long v = Long.parseLong(m.group(1));
         String unit = m.group(2) == null ? "s" : m.group(2);
-        return switch (unit) {
-            case "ms" -> Duration.ofMillis(v);
-            case "s" -> Duration.ofSeconds(v);
-            case "m" -> Duration.ofMinutes(v);
-            case "h" -> Duration.ofHours(v);
-            default -> Duration.ofDays(v);
-        };
+        try {
+            long v = Long.parseLong(m.group(1));
+            return switch (unit) {
+                case "ms" -> Duration.ofMillis(v);
+                case "s" -> Duration.ofSeconds(v);
+                case "m" -> Duration.ofMinutes(v);
+                case "h" -> Duration.ofHours(v);
+                default -> Duration.ofDays(v);
+            };
+        } catch (NumberFormatException | ArithmeticException e) {
+            throw new ConfigException(path + ": '" + text + "' is too large for a duration");
+        }
     }
 
     private JsonNode interpolate(JsonNode node, String path) {

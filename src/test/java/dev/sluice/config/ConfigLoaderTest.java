@@ -575,6 +575,13 @@ class ConfigLoaderTest {
                 .hasMessageContaining("not a duration");
     }
 
+    @ParameterizedTest
+    @ValueSource(strings = {"99999999999999999999s", "9223372036854775807h", "9223372036854775807d"})
+    void refusesDurationsTooLargeToRepresentNamingTheKey(String text) {
+        assertConfigError(s3Backend("timeout: \"" + text + "\""), "registry.products[0].backend.timeout")
+                .hasMessageContaining(text);
+    }
+
     @Test
     void shutdownTimeoutIsADuration() {
         assertThat(parse("server: { shutdown_timeout: 2m }\n" + FILE_PRODUCT).server().shutdownTimeout()).isEqualTo(Duration.ofMinutes(2));
