@@ -1,6 +1,7 @@
 package dev.sluice.backend;
 
 import dev.sluice.s3.ByteRange;
+import dev.sluice.s3.HttpDate;
 import dev.sluice.s3.ObjectSummary;
 import dev.sluice.s3.Preconditions;
 import dev.sluice.s3.S3Error;
@@ -25,8 +26,6 @@ import java.nio.file.attribute.BasicFileAttributes;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.time.Instant;
-import java.time.ZoneOffset;
-import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
@@ -50,7 +49,6 @@ import java.util.Optional;
  * local datasets this backend is for, not for millions of files.
  */
 public final class FileBackend implements Backend {
-    private static final DateTimeFormatter HTTP_DATE = DateTimeFormatter.RFC_1123_DATE_TIME.withZone(ZoneOffset.UTC);
     /** Read buffers, pooled and direct so file bytes reach the socket without a heap copy. */
     private final ByteBufferPool.Sized buffers = new ByteBufferPool.Sized(new ArrayByteBufferPool(), true, 64 * 1024);
 
@@ -92,7 +90,7 @@ public final class FileBackend implements Backend {
 
         List<Map.Entry<String, String>> headers = new ArrayList<>();
         headers.add(Map.entry("ETag", etag));
-        headers.add(Map.entry("Last-Modified", HTTP_DATE.format(modified)));
+        headers.add(Map.entry("Last-Modified", HttpDate.format(modified)));
 
         Preconditions.Outcome outcome = request.preconditions().evaluate(etag, modified);
         Preconditions.throwIfFailed(outcome);

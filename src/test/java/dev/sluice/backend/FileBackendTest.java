@@ -176,6 +176,16 @@ class FileBackendTest {
     }
 
     @Test
+    void lastModifiedIsAnImfFixdate() throws IOException {
+        write("greeting.txt", "x");
+
+        ObjectResponse r = backend.read(head("greeting.txt"));
+
+        // RFC 9110 IMF-fixdate: a two-digit day, always.
+        assertThat(header(r, "Last-Modified")).contains("Mon, 03 Jun 2024 10:15:30 GMT");
+    }
+
+    @Test
     void contentTypeFollowsTheExtension() throws IOException {
         for (String key : List.of("a.txt", "a.csv", "a.json", "a.parquet", "noextension")) {
             write(key, "x");
