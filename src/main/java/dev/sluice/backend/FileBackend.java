@@ -234,6 +234,18 @@ public final class FileBackend implements Backend {
         if (!candidate.startsWith(root) || !Files.isDirectory(candidate, LinkOption.NOFOLLOW_LINKS)) {
             return Optional.empty();
         }
+        // NOFOLLOW_LINKS checks only the last segment; the OS follows any symlink before it. A
+        // listing of "link/sub/" through a link to a directory outside the root listed the names
+        // and sizes of the files out there. The root is a real path, so a candidate without
+        // symlinks is its own real path; one that is not goes through a symlinked directory,
+        // which listings never descend into.
+        try {
+            if (!candidate.toRealPath().equals(candidate)) {
+                return Optional.empty();
+            }
+        } catch (IOException e) {
+            return Optional.empty();
+        }
         return Optional.of(candidate);
     }
 

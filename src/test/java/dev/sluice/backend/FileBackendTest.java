@@ -442,6 +442,25 @@ class FileBackendTest {
     }
 
     @Test
+    void aSymlinkedDirectoryOutsideIsNeitherReadNorListedAtAnyDepth() throws IOException {
+        Path outside = Files.createDirectories(tmp.resolve("outside/sub"));
+        Files.writeString(tmp.resolve("outside/top.txt"), "top secret");
+        Files.writeString(outside.resolve("secret.txt"), "deeper secret");
+        Files.createSymbolicLink(root.resolve("out"), tmp.resolve("outside"));
+        write("ok.txt", "fine");
+
+        assertNoSuchKey(() -> backend.read(get("out/top.txt")));
+        assertNoSuchKey(() -> backend.read(get("out/sub/secret.txt")));
+        assertThat(keys(list("", null, 1000, new ListPosition.Start()))).containsExactly("ok.txt");
+        assertThat(list("", "/", 1000, new ListPosition.Start()).commonPrefixes()).isEmpty();
+        for (String prefix : List.of("out/", "out/s", "out/sub/", "out/sub/secret")) {
+            ListPage page = list(prefix, null, 1000, new ListPosition.Start());
+            assertThat(page.objects()).as("listing %s", prefix).isEmpty();
+            assertThat(page.commonPrefixes()).as("listing %s", prefix).isEmpty();
+        }
+    }
+
+    @Test
     void keysWithControlCharactersAreNotListed() throws IOException {
         write("line\nbreak.txt", "x");
         write("ok.txt", "y");
