@@ -652,6 +652,33 @@ class FileBackendTest {
     }
 
     @Test
+    void maxKeysZeroListsNothingAndIsTruncatedWhenSomethingIsLeft() throws IOException {
+        // docs/behaviour.md: max-keys=0 returns no entries, and IsTruncated=true when anything
+        // would have been listed (the rule).
+        writeTree();
+
+        ListPage page = list("", "/", 0, new ListPosition.Start());
+
+        assertThat(page.objects()).isEmpty();
+        assertThat(page.commonPrefixes()).isEmpty();
+        assertThat(page.next()).contains(new ListPosition.Start());
+        assertThat(list("nope/", "/", 0, new ListPosition.Start()).next()).isEmpty();
+    }
+
+    @Test
+    void maxKeysZeroResumesWhereItStartedNotAtTheBeginning() throws IOException {
+        writeTree();
+
+        ListPage afterDir = list("", "/", 0, new ListPosition.After("dir/"));
+        ListPage atEnd = list("", "/", 0, new ListPosition.After("z/"));
+
+        assertThat(afterDir.objects()).isEmpty();
+        assertThat(afterDir.commonPrefixes()).isEmpty();
+        assertThat(afterDir.next()).contains(new ListPosition.After("dir/"));
+        assertThat(atEnd.next()).isEmpty();
+    }
+
+    @Test
     void anEmptyDirectoryListsNothing() throws IOException {
         Files.createDirectories(root.resolve("empty/deeper"));
 
