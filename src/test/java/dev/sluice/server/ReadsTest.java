@@ -192,6 +192,14 @@ class ReadsTest {
     }
 
     @Test
+    void productsAsPrefixesFollowKeyOrderNotNameOrder() {
+        // S3 sorts "data-v2/" and "data.old/" before "data/": '-' and '.' come before '/'.
+        assertThat(list("ver", "list-type=2&delimiter=%2F").commonPrefixes()).containsExactly("data-v2/", "data.old/", "data/");
+        assertThat(walkV2("ver", "delimiter=%2F", 1)).containsExactly("data-v2/", "data.old/", "data/");
+        assertThat(walkV1("ver", "delimiter=%2F", 1)).containsExactly("data-v2/", "data.old/", "data/");
+    }
+
+    @Test
     void aPrefixWithoutSlashFiltersProducts() {
         assertThat(list("demo", "list-type=2&delimiter=%2F&prefix=he").commonPrefixes()).containsExactly("hello/");
         assertThat(list("demo", "list-type=2&delimiter=%2F&prefix=x").commonPrefixes()).isEmpty();
@@ -285,6 +293,15 @@ class ReadsTest {
         for (int maxKeys : new int[] {1, 2, 3}) {
             assertThat(walkV1("demo", "", maxKeys)).as("max-keys %d", maxKeys).containsExactlyElementsOf(DEMO_KEYS);
         }
+    }
+
+    @Test
+    void withoutDelimiterKeysFollowKeyOrderAcrossProducts() {
+        List<String> expected = List.of("data-v2/b.txt", "data.old/c.txt", "data/a.txt");
+
+        assertThat(keys(list("ver", "list-type=2"))).containsExactlyElementsOf(expected);
+        assertThat(walkV2("ver", "", 1)).containsExactlyElementsOf(expected);
+        assertThat(walkV1("ver", "", 1)).containsExactlyElementsOf(expected);
     }
 
     @Test
