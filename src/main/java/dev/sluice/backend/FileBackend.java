@@ -116,7 +116,20 @@ public final class FileBackend implements Backend {
         } catch (IOException e) {
             throw S3Exception.unavailable("opening " + file, e);
         }
-        return new ObjectResponse(status, headers, Optional.of(new FileBody(buffers, channel, first, length)));
+        try {
+            // Positioned here, not by Jetty: given a channel it did not open itself, Jetty's
+            // channel source reads and discards the bytes before its offset instead of seeking,
+            // and a read of a large file's last bytes (a Parquet footer) read the whole file.
+            channel.position(first);
+        } catch (IOException e) {
+            try {
+                channel.close();
+            } catch (IOException suppressed) {
+                e.addSuppressed(suppressed);
+            }
+            throw S3Exception.unavailable("positioning " + file, e);
+        }
+        return new ObjectResponse(status, headers, Optional.of(new FileBody(buffers, channel, length)));
     }
 
     @Override
@@ -265,11 +278,11 @@ public final class FileBackend implements Backend {
         return type == null ? "application/octet-stream" : type;
     }
 
-    /** [first, first + length) of an open file, read positioned, never from the start. */
-    private record FileBody(ByteBufferPool.Sized buffers, FileChannel channel, long first, long length) implements ObjectBody {
+    /** {@code length} bytes of an open file from its current position, which is the range's first byte. */
+    private record FileBody(ByteBufferPool.Sized buffers, FileChannel channel, long length) implements ObjectBody {
         @Override
         public Content.Source source() {
-            return Content.Source.from(buffers, channel, first, length);
+            return Content.Source.from(buffers, channel, 0, length);
         }
 
         @Override

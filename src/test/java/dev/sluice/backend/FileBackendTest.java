@@ -2,6 +2,7 @@ package dev.sluice.backend;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.sluice.s3.ByteRange;
 import dev.sluice.s3.ObjectSummary;
@@ -317,6 +318,36 @@ class FileBackendTest {
         assertThat(bytes(r)).isEqualTo(marker);
         assertThat(bytes(backend.read(get("big.bin", "bytes=" + (at - 2) + "-" + (at + 1)))))
                 .isEqualTo(new byte[] {0, 0, 's', 'l'});
+    }
+
+    @Test
+    void aRangedReadNearTheEndOfALargeFileDoesNotReadWhatComesBefore() throws IOException {
+        // Proof by the kernel's count of bytes this process read (rchar), not by time: a read
+        // that starts at offset 0 and discards its way to the range reads the whole gigabyte.
+        Path procIo = Path.of("/proc/self/io");
+        assumeTrue(Files.isReadable(procIo), "needs Linux /proc/self/io to count bytes read");
+        long size = 1L << 30;
+        byte[] marker = "sluice-was-here".getBytes(StandardCharsets.US_ASCII);
+        long at = size - 4096;
+        try (RandomAccessFile raf = new RandomAccessFile(root.resolve("big.bin").toFile(), "rw")) {
+            raf.setLength(size);
+            raf.seek(at);
+            raf.write(marker);
+        }
+
+        long before = bytesReadByThisProcess(procIo);
+        byte[] got = bytes(backend.read(get("big.bin", "bytes=" + at + "-" + (at + marker.length - 1))));
+        long read = bytesReadByThisProcess(procIo) - before;
+
+        assertThat(got).isEqualTo(marker);
+        assertThat(read).as("bytes read from files to serve a %d-byte range", marker.length).isLessThan(64L << 20);
+    }
+
+    private static long bytesReadByThisProcess(Path procIo) throws IOException {
+        return Files.readAllLines(procIo).stream()
+                .filter(l -> l.startsWith("rchar:"))
+                .mapToLong(l -> Long.parseLong(l.substring("rchar:".length()).trim()))
+                .findFirst().orElseThrow();
     }
 
     // --- conditional reads ---------------------------------------------------------------------
