@@ -1,6 +1,7 @@
 package dev.sluice.backend;
 
 import dev.sluice.s3.ByteRange;
+import dev.sluice.s3.HttpDate;
 import dev.sluice.s3.ObjectSummary;
 import dev.sluice.s3.Preconditions;
 import dev.sluice.s3.S3Error;
@@ -25,8 +26,6 @@ import java.nio.file.attribute.BasicFileAttributes;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.time.Instant;
-import java.time.ZoneOffset;
-import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
@@ -50,7 +49,6 @@ import java.util.Optional;
  * local datasets this backend is for, not for millions of files.
  */
 public final class FileBackend implements Backend {
-    private static final DateTimeFormatter HTTP_DATE = DateTimeFormatter.RFC_1123_DATE_TIME.withZone(ZoneOffset.UTC);
     /** Read buffers, pooled and direct so file bytes reach the socket without a heap copy. */
     private final ByteBufferPool.Sized buffers = new ByteBufferPool.Sized(new ArrayByteBufferPool(), true, 64 * 1024);
 
@@ -92,7 +90,7 @@ public final class FileBackend implements Backend {
 
         List<Map.Entry<String, String>> headers = new ArrayList<>();
         headers.add(Map.entry("ETag", etag));
-        headers.add(Map.entry("Last-Modified", HTTP_DATE.format(modified)));
+        headers.add(Map.entry("Last-Modified", HttpDate.format(modified)));
 
         Preconditions.Outcome outcome = request.preconditions().evaluate(etag, modified);
         Preconditions.throwIfFailed(outcome);
@@ -118,7 +116,20 @@ public final class FileBackend implements Backend {
         } catch (IOException e) {
             throw S3Exception.unavailable("opening " + file, e);
         }
-        return new ObjectResponse(status, headers, Optional.of(new FileBody(buffers, channel, first, length)));
+        try {
+            // Positioned here, not by Jetty: given a channel it did not open itself, Jetty's
+            // channel source reads and discards the bytes before its offset instead of seeking,
+            // and a read of a large file's last bytes (a Parquet footer) read the whole file.
+            channel.position(first);
+        } catch (IOException e) {
+            try {
+                channel.close();
+            } catch (IOException suppressed) {
+                e.addSuppressed(suppressed);
+            }
+            throw S3Exception.unavailable("positioning " + file, e);
+        }
+        return new ObjectResponse(status, headers, Optional.of(new FileBody(buffers, channel, length)));
     }
 
     @Override
@@ -236,6 +247,18 @@ public final class FileBackend implements Backend {
         if (!candidate.startsWith(root) || !Files.isDirectory(candidate, LinkOption.NOFOLLOW_LINKS)) {
             return Optional.empty();
         }
+        // NOFOLLOW_LINKS checks only the last segment; the OS follows any symlink before it. A
+        // listing of "link/sub/" through a link to a directory outside the root listed the names
+        // and sizes of the files out there. The root is a real path, so a candidate without
+        // symlinks is its own real path; one that is not goes through a symlinked directory,
+        // which listings never descend into.
+        try {
+            if (!candidate.toRealPath().equals(candidate)) {
+                return Optional.empty();
+            }
+        } catch (IOException e) {
+            return Optional.empty();
+        }
         return Optional.of(candidate);
     }
 
@@ -255,11 +278,11 @@ public final class FileBackend implements Backend {
         return type == null ? "application/octet-stream" : type;
     }
 
-    /** [first, first + length) of an open file, read positioned, never from the start. */
-    private record FileBody(ByteBufferPool.Sized buffers, FileChannel channel, long first, long length) implements ObjectBody {
+    /** {@code length} bytes of an open file from its current position, which is the range's first byte. */
+    private record FileBody(ByteBufferPool.Sized buffers, FileChannel channel, long length) implements ObjectBody {
         @Override
         public Content.Source source() {
-            return Content.Source.from(buffers, channel, first, length);
+            return Content.Source.from(buffers, channel, 0, length);
         }
 
         @Override

@@ -47,7 +47,10 @@ public final class Listings {
                 continue;
             }
             if (count == query.maxKeys()) {
-                return new ListPage(objects, prefixes, Optional.of(new ListPosition.After(last == null ? "" : last)));
+                // Nothing listed happens only with max-keys=0: the page is truncated (there is an
+                // entry to list) and resumes where it started, not at the beginning.
+                ListPosition next = last == null ? query.position() : new ListPosition.After(last);
+                return new ListPage(objects, prefixes, Optional.of(next));
             }
             if (rolled != null) {
                 prefixes.add(rolled);

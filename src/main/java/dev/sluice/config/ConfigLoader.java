@@ -79,7 +79,7 @@ public final class ConfigLoader {
         SluiceConfig.Server server = server(r.child("server"));
         Optional<SluiceConfig.Oidc> oidc = r.has("oidc") ? Optional.of(oidc(r.child("oidc"), baseDirectory)) : Optional.empty();
         SluiceConfig.Sts sts = sts(r.child("sts"));
-        SluiceConfig.Cache cache = cache(r.child("cache"), sts);
+        SluiceConfig.Cache cache = cache(r.child("cache"), sts, baseDirectory);
         SluiceConfig.Registry registry = registry(r.required("registry"), baseDirectory);
         for (int i = 0; i < registry.products().size(); i++) {
             SluiceConfig.Product p = registry.products().get(i);
@@ -160,7 +160,7 @@ public final class ConfigLoader {
         return new SluiceConfig.Sts(endpoint, timeout, session);
     }
 
-    private SluiceConfig.Cache cache(Node n, SluiceConfig.Sts sts) {
+    private SluiceConfig.Cache cache(Node n, SluiceConfig.Sts sts, Path base) {
         n.allowOnly("credentials", "shared");
         Node c = n.child("credentials");
         c.allowOnly("refresh_lead", "min_serve", "claim_timeout", "failure_backoff", "max_wait", "comparison_mode");
@@ -178,12 +178,12 @@ public final class ConfigLoader {
             throw new ConfigException(c.path("claim_timeout") + ": must be positive");
         }
         Duration backoff = c.duration("failure_backoff", Duration.ofSeconds(1));
-        SluiceConfig.Shared shared = shared(n.child("shared"), refreshLead, sts);
+        SluiceConfig.Shared shared = shared(n.child("shared"), refreshLead, sts, base);
         Duration maxWait = c.duration("max_wait", sts.timeout().plus(shared.enabled() ? shared.leaseWait() : Duration.ZERO).plusSeconds(1));
         return new SluiceConfig.Cache(refreshLead, minServe, claimTimeout, backoff, maxWait, shared, mode);
     }
 
-    private SluiceConfig.Shared shared(Node n, Duration refreshLead, SluiceConfig.Sts sts) {
+    private SluiceConfig.Shared shared(Node n, Duration refreshLead, SluiceConfig.Sts sts, Path base) {
         String type = n.text("type", "none");
         if (!type.equals("none") && !type.equals("redis")) {
             throw new ConfigException(n.path("type") + ": must be 'none' or 'redis', not '" + type + "'");
@@ -212,7 +212,7 @@ public final class ConfigLoader {
             throw new ConfigException(n.path("seal_key_env") + ": the redis shared tier needs a seal key (32 random bytes, base64): "
                     + "set seal_key_env or seal_key_file, e.g. head -c32 /dev/urandom | base64");
         }
-        SluiceConfig.Secret sealKey = secret(n, "seal_key");
+        SluiceConfig.Secret sealKey = secret(n, "seal_key", base);
         byte[] raw;
         try {
             raw = java.util.Base64.getDecoder().decode(sealKey.value().trim());
@@ -302,7 +302,7 @@ public final class ConfigLoader {
                 if (prefix.startsWith("/")) {
                     throw new ConfigException(n.path("prefix") + ": must not start with '/'");
                 }
-                SluiceConfig.Auth auth = n.has("auth") ? auth(n.child("auth"), defaultSubject) : SluiceConfig.Auth.ANONYMOUS;
+                SluiceConfig.Auth auth = n.has("auth") ? auth(n.child("auth"), base, defaultSubject) : SluiceConfig.Auth.ANONYMOUS;
                 return new SluiceConfig.Backend(type, Optional.empty(), Optional.of(endpoint.replaceAll("/+$", "")),
                         Optional.of(region), Optional.of(bucket), prefix, auth, timeout);
             }
@@ -312,7 +312,7 @@ public final class ConfigLoader {
 
     private static final Pattern ROLE_ARN = Pattern.compile("arn:[a-z-]+:iam::\\d{12}:role/[\\w+=,.@/-]{1,512}");
 
-    private SluiceConfig.Auth auth(Node n, String defaultSubject) {
+    private SluiceConfig.Auth auth(Node n, Path base, String defaultSubject) {
         String type = n.requiredText("type");
         return switch (type) {
             case "anonymous" -> {
@@ -322,7 +322,7 @@ public final class ConfigLoader {
             case "static" -> {
                 n.allowOnly("type", "access_key_id", "secret_access_key_env", "secret_access_key_file");
                 String id = n.requiredText("access_key_id");
-                SluiceConfig.Secret secret = secret(n, "secret_access_key");
+                SluiceConfig.Secret secret = secret(n, "secret_access_key", base);
                 yield new SluiceConfig.Auth(type, Optional.of(id), Optional.of(secret), Optional.empty(), Optional.empty());
             }
             case "web_identity_role" -> {
@@ -342,8 +342,11 @@ public final class ConfigLoader {
         };
     }
 
-    /** A secret from {@code NAME_env} (an environment variable) or {@code NAME_file} (a file's trimmed content). */
-    private SluiceConfig.Secret secret(Node n, String name) {
+    /**
+     * A secret from {@code NAME_env} (an environment variable) or {@code NAME_file} (a file's
+     * trimmed content, a relative path resolved against the config file's directory).
+     */
+    private SluiceConfig.Secret secret(Node n, String name, Path base) {
         Optional<String> env = n.optionalText(name + "_env");
         Optional<String> file = n.optionalText(name + "_file");
         if (env.isPresent() == file.isPresent()) {
@@ -354,14 +357,15 @@ public final class ConfigLoader {
                     new ConfigException(n.path(name + "_env") + ": environment variable " + env.get() + " is not set"));
             return new SluiceConfig.Secret(value);
         }
+        Path path = base.resolve(file.get()).normalize();
         try {
-            String value = Files.readString(Path.of(file.get()), StandardCharsets.UTF_8).trim();
+            String value = Files.readString(path, StandardCharsets.UTF_8).trim();
             if (value.isEmpty()) {
-                throw new ConfigException(n.path(name + "_file") + ": file " + file.get() + " is empty");
+                throw new ConfigException(n.path(name + "_file") + ": file " + path + " is empty");
             }
             return new SluiceConfig.Secret(value);
         } catch (IOException e) {
-            throw new ConfigException(n.path(name + "_file") + ": file " + file.get() + " cannot be read");
+            throw new ConfigException(n.path(name + "_file") + ": file " + path + " cannot be read");
         }
     }
 
@@ -397,15 +401,19 @@ public final class ConfigLoader {
         if (!m.matches()) {
             throw new ConfigException(path + ": '" + text + "' is not a duration (examples: 100ms, 5s, 2m, 1h)");
         }
-        long v = Long.parseLong(m.group(1));
         String unit = m.group(2) == null ? "s" : m.group(2);
-        return switch (unit) {
-            case "ms" -> Duration.ofMillis(v);
-            case "s" -> Duration.ofSeconds(v);
-            case "m" -> Duration.ofMinutes(v);
-            case "h" -> Duration.ofHours(v);
-            default -> Duration.ofDays(v);
-        };
+        try {
+            long v = Long.parseLong(m.group(1));
+            return switch (unit) {
+                case "ms" -> Duration.ofMillis(v);
+                case "s" -> Duration.ofSeconds(v);
+                case "m" -> Duration.ofMinutes(v);
+                case "h" -> Duration.ofHours(v);
+                default -> Duration.ofDays(v);
+            };
+        } catch (NumberFormatException | ArithmeticException e) {
+            throw new ConfigException(path + ": '" + text + "' is too large for a duration");
+        }
     }
 
     private JsonNode interpolate(JsonNode node, String path) {

@@ -4,9 +4,10 @@ import java.util.Optional;
 
 /**
  * A single byte range from a {@code Range} header, resolved against an object's size with S3's
- * rules: {@code bytes=a-b}, {@code bytes=a-}, {@code bytes=-n}. A header that does not parse,
- * or asks for several ranges, is ignored and the whole object is served (S3 does the same); a
- * range that parses but cannot be satisfied is {@code 416 InvalidRange}.
+ * rules: {@code bytes=a-b}, {@code bytes=a-}, {@code bytes=-n}. A header that does not parse
+ * (whitespace inside a range included), or asks for several ranges, is ignored and the whole
+ * object is served (S3 does the same); a range that parses but cannot be satisfied is
+ * {@code 416 InvalidRange}.
  */
 public record ByteRange(long first, long last) {
 
@@ -52,11 +53,12 @@ public record ByteRange(long first, long last) {
         if (header == null) {
             return Optional.empty();
         }
-        String h = header.trim();
-        if (!h.regionMatches(true, 0, "bytes=", 0, 6)) {
+        // No trimming anywhere: the grammar has no whitespace inside a range, S3 ignores a
+        // header with some, and HTTP has already stripped it around the field value.
+        if (!header.regionMatches(true, 0, "bytes=", 0, 6)) {
             return Optional.empty();
         }
-        String spec = h.substring(6).trim();
+        String spec = header.substring(6);
         if (spec.isEmpty() || spec.indexOf(',') >= 0) {
             return Optional.empty();
         }
@@ -64,8 +66,8 @@ public record ByteRange(long first, long last) {
         if (dash < 0) {
             return Optional.empty();
         }
-        String a = spec.substring(0, dash).trim();
-        String b = spec.substring(dash + 1).trim();
+        String a = spec.substring(0, dash);
+        String b = spec.substring(dash + 1);
         try {
             if (a.isEmpty()) {
                 return b.isEmpty() ? Optional.empty() : Optional.of(new Suffix(parseNonNegative(b)));

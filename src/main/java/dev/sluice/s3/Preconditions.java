@@ -16,7 +16,9 @@ import java.util.Optional;
  *   <li>otherwise {@code If-Modified-Since} not modified since → 304.</li>
  * </ol>
  * Dates that do not parse are ignored, as S3 and RFC 9110 do. Times compare at whole seconds,
- * the resolution of HTTP dates.
+ * the resolution of HTTP dates. ETags compare as RFC 9110 §13.1 says: {@code If-Match}
+ * strongly (a {@code W/} tag never matches), {@code If-None-Match} weakly (the {@code W/} is
+ * disregarded).
  */
 public record Preconditions(Optional<String> ifMatch, Optional<String> ifNoneMatch,
                             Optional<Instant> ifModifiedSince, Optional<Instant> ifUnmodifiedSince) {
@@ -38,14 +40,14 @@ public record Preconditions(Optional<String> ifMatch, Optional<String> ifNoneMat
     public Outcome evaluate(String etag, Instant lastModified) {
         long modified = lastModified.getEpochSecond();
         if (ifMatch.isPresent()) {
-            if (!etagListMatches(ifMatch.get(), etag)) {
+            if (!etagListMatches(ifMatch.get(), etag, false)) {
                 return Outcome.PRECONDITION_FAILED;
             }
         } else if (ifUnmodifiedSince.isPresent() && modified > ifUnmodifiedSince.get().getEpochSecond()) {
             return Outcome.PRECONDITION_FAILED;
         }
         if (ifNoneMatch.isPresent()) {
-            if (etagListMatches(ifNoneMatch.get(), etag)) {
+            if (etagListMatches(ifNoneMatch.get(), etag, true)) {
                 return Outcome.NOT_MODIFIED;
             }
         } else if (ifModifiedSince.isPresent() && modified <= ifModifiedSince.get().getEpochSecond()) {
@@ -61,7 +63,7 @@ public record Preconditions(Optional<String> ifMatch, Optional<String> ifNoneMat
         }
     }
 
-    static boolean etagListMatches(String header, String etag) {
+    static boolean etagListMatches(String header, String etag, boolean weakComparison) {
         String bare = unquote(etag);
         for (String candidate : header.split(",")) {
             String c = candidate.trim();
@@ -69,6 +71,9 @@ public record Preconditions(Optional<String> ifMatch, Optional<String> ifNoneMat
                 return true;
             }
             if (c.startsWith("W/")) {
+                if (!weakComparison) {
+                    continue;
+                }
                 c = c.substring(2);
             }
             if (unquote(c).equals(bare)) {

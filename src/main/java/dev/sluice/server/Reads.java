@@ -18,6 +18,7 @@ import dev.sluice.s3.S3Error;
 import dev.sluice.s3.S3Exception;
 
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Optional;
 
@@ -29,7 +30,7 @@ import java.util.Optional;
  * {@code /} and a prefix inside no product, products are common prefixes; with a prefix
  * naming a product ({@code hello/sub/}) the listing is that product's, keys prefixed with
  * {@code hello/}; without a delimiter the products' listings are walked one after another
- * in name order, and the continuation token records which product the next page resumes in.
+ * in key order, and the continuation token records which product the next page resumes in.
  *
  * <p>Until inbound identity exists every caller is anonymous, so restricted products answer
  * {@code NoSuchBucket} and are never listed: their existence is not revealed.
@@ -126,7 +127,7 @@ public final class Reads {
         return new ListResult(List.of(), prefixes, false, Optional.empty(), Optional.empty());
     }
 
-    /** No delimiter (or another one) above the products: walk each product's keys in name order. */
+    /** No delimiter (or another one) above the products: walk each product's keys in key order. */
     private ListResult listAcross(List<Product> products, String prefix, ListRequest req,
                                   Optional<ListTokens.Token> token) {
         List<ObjectSummary> contents = new ArrayList<>();
@@ -140,7 +141,7 @@ public final class Reads {
             }
             ListPosition position = new ListPosition.Start();
             if (token.isPresent()) {
-                int c = KeyOrder.compare(name, token.get().product());
+                int c = KeyOrder.compare(base, token.get().product() + "/");
                 if (c < 0) {
                     continue;
                 }
@@ -198,8 +199,18 @@ public final class Reads {
         return registry.find(ref).filter(p -> p.visibility() == Visibility.PUBLIC);
     }
 
+    /**
+     * The account's visible products in the order their keys list: by {@code name/}, not by
+     * name. The two differ when one name extends another with '-' or '.', which sort before
+     * '/': "data-v2/" lists before "data/" although "data" names first. Walking in name order
+     * returned such listings out of S3 order, and with pagination skipped products entirely
+     * (the resume point "data/" is after "data-v2/").
+     */
     private List<Product> visibleProducts(String account) {
-        return registry.list(account).stream().filter(p -> p.visibility() == Visibility.PUBLIC).toList();
+        return registry.list(account).stream()
+                .filter(p -> p.visibility() == Visibility.PUBLIC)
+                .sorted(Comparator.comparing(p -> p.ref().product() + "/", KeyOrder.COMPARATOR))
+                .toList();
     }
 
 }

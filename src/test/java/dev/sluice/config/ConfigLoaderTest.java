@@ -1,0 +1,677 @@
+package dev.sluice.config;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+import org.assertj.core.api.AbstractThrowableAssert;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+import org.junit.jupiter.params.provider.ValueSource;
+
+class ConfigLoaderTest {
+
+    @TempDir
+    Path dir;
+
+    private final Map<String, String> env = new HashMap<>();
+    private final ConfigLoader loader = new ConfigLoader(name -> Optional.ofNullable(env.get(name)));
+
+    @BeforeEach
+    void createDataDirectories() throws IOException {
+        Files.createDirectories(dir.resolve("data/hello"));
+        Files.createDirectories(dir.resolve("data/census"));
+    }
+
+    private SluiceConfig parse(String yaml) {
+        return loader.parse(yaml, dir);
+    }
+
+    private AbstractThrowableAssert<?, ? extends Throwable> assertConfigError(String yaml, String keyPath) {
+        return assertThatThrownBy(() -> parse(yaml))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageContaining(keyPath);
+    }
+
+    /** One product with the given backend lines (indented under {@code backend:}). */
+    private static String withBackend(String backendLines) {
+        return """
+                registry:
+                  products:
+                    - account: demo
+                      product: hello
+                      backend:
+                """ + backendLines.indent(8);
+    }
+
+    private static String s3Backend(String extraLines) {
+        return withBackend("""
+                type: s3
+                bucket: my-bucket
+                """ + extraLines);
+    }
+
+    private static String staticAuth(String authLines) {
+        return s3Backend("""
+                auth:
+                  type: static
+                  access_key_id: AKIAEXAMPLE
+                """ + authLines.indent(2));
+    }
+
+    private static final String FILE_PRODUCT = withBackend("""
+            type: file
+            path: data/hello
+            """);
+
+    // --- the quickstart ------------------------------------------------------------------------
+
+    @Test
+    void loadsTheQuickstart() throws IOException {
+        Path file = Path.of("examples/quickstart.yaml");
+
+        SluiceConfig config = loader.parse(Files.readString(file), file.toAbsolutePath().getParent());
+
+        assertThat(config.server().listen()).isEqualTo(new SluiceConfig.HostPort("127.0.0.1", 8080));
+        assertThat(config.server().adminListen()).isEqualTo(new SluiceConfig.HostPort("127.0.0.1", 9090));
+        assertThat(config.server().effectivePublicUrl()).isEqualTo("http://127.0.0.1:8080");
+        assertThat(config.registry().type()).isEqualTo("static");
+        assertThat(config.registry().products())
+                .extracting(p -> p.account() + "/" + p.product() + " " + p.visibility() + " " + p.backend().type())
+                .containsExactly("demo/hello public file", "demo/census public file");
+        assertThat(config.registry().products()).allSatisfy(p -> {
+            assertThat(p.backend().path()).isPresent();
+            assertThat(p.backend().path().get()).isDirectory().isAbsolute();
+        });
+    }
+
+    @Test
+    void loadsTheQuickstartFromItsFileWithListenersFromTheEnvironment() {
+        env.put("SLUICE_LISTEN", "127.0.0.1:18080");
+        env.put("SLUICE_ADMIN_LISTEN", "127.0.0.1:19090");
+
+        SluiceConfig config = loader.load(Path.of("examples/quickstart.yaml"));
+
+        assertThat(config.server().listen().port()).isEqualTo(18080);
+        assertThat(config.server().adminListen().port()).isEqualTo(19090);
+        assertThat(config.registry().products().get(0).backend().path().orElseThrow())
+                .isEqualTo(Path.of("examples/data/hello").toAbsolutePath().normalize());
+    }
+
+    @Test
+    void aMissingFileIsReportedByName() {
+        assertThatThrownBy(() -> loader.load(dir.resolve("nope.yaml")))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageContaining("nope.yaml")
+                .hasMessageContaining("does not exist");
+    }
+
+    @Test
+    void invalidYamlIsAConfigException() {
+        assertThatThrownBy(() -> parse("registry: [unclosed"))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageContaining("not valid YAML");
+    }
+
+    @Test
+    void aDocumentThatIsNotAMappingIsRefused() {
+        assertThatThrownBy(() -> parse("- a\n- b\n"))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageContaining("mapping");
+    }
+
+    // --- interpolation -------------------------------------------------------------------------
+
+    @Test
+    void interpolatesVariables() {
+        env.put("DATA", "data");
+        env.put("NAME", "hello");
+
+        SluiceConfig config = parse("""
+                registry:
+                  products:
+                    - account: demo
+                      product: ${NAME}
+                      backend:
+                        type: file
+                        path: ${DATA}/${NAME}
+                """);
+
+        assertThat(config.registry().products().get(0).product()).isEqualTo("hello");
+        assertThat(config.registry().products().get(0).backend().path()).contains(dir.resolve("data/hello"));
+    }
+
+    @Test
+    void usesTheDefaultWhenTheVariableIsUnsetOrEmpty() {
+        String yaml = "server:\n  listen: \"${LISTEN:-127.0.0.1:18080}\"\n" + FILE_PRODUCT;
+
+        assertThat(parse(yaml).server().listen().port()).isEqualTo(18080);
+        env.put("LISTEN", "");
+        assertThat(parse(yaml).server().listen().port()).isEqualTo(18080);
+        env.put("LISTEN", "0.0.0.0:28080");
+        assertThat(parse(yaml).server().listen()).isEqualTo(new SluiceConfig.HostPort("0.0.0.0", 28080));
+    }
+
+    @Test
+    void anEmptyDefaultIsAllowed() {
+        SluiceConfig config = parse(s3Backend("prefix: \"${PREFIX:-}\""));
+
+        assertThat(config.registry().products().get(0).backend().prefix()).isEmpty();
+    }
+
+    @Test
+    void anUnsetVariableWithoutDefaultNamesTheKeyPathAndTheVariable() {
+        assertConfigError("server:\n  listen: \"${SLUICE_LISTEN}\"\n" + FILE_PRODUCT, "server.listen")
+                .hasMessageContaining("SLUICE_LISTEN");
+    }
+
+    @Test
+    void anUnsetVariableInsideAListNamesTheIndexedPath() {
+        assertConfigError(withBackend("type: file\npath: ${DATA_DIR}/hello"), "registry.products[0].backend.path")
+                .hasMessageContaining("DATA_DIR");
+    }
+
+    @Test
+    void anInterpolatedValueIsNotInterpolatedAgain() {
+        env.put("PREFIX", "${NOT_A_VARIABLE}");
+
+        SluiceConfig config = parse(s3Backend("prefix: \"${PREFIX}\""));
+
+        assertThat(config.registry().products().get(0).backend().prefix()).isEqualTo("${NOT_A_VARIABLE}");
+    }
+
+    // --- unknown and missing keys --------------------------------------------------------------
+
+    @Test
+    void anUnknownKeyIsReportedWithItsFullPath() {
+        assertConfigError(withBackend("type: file\npathh: data/hello"), "registry.products[0].backend.pathh")
+                .hasMessageContaining("unknown key");
+    }
+
+    @ParameterizedTest
+    @CsvSource(delimiter = '|', textBlock = """
+        serverr: {}                               | serverr
+        server: { listn: '127.0.0.1:1' }          | server.listn
+        registry: { type: static, productz: [] }  | registry.productz
+        """)
+    void unknownKeysAnywhereAreReportedWithTheirPath(String yaml, String keyPath) {
+        assertConfigError(yaml + "\n" + (yaml.startsWith("registry") ? "" : FILE_PRODUCT), keyPath)
+                .hasMessageContaining("unknown key");
+    }
+
+    @Test
+    void anUnknownProductKeyIsReportedWithItsPath() {
+        assertConfigError("""
+                registry:
+                  products:
+                    - account: demo
+                      product: hello
+                      visibilty: public
+                      backend: { type: file, path: data/hello }
+                """, "registry.products[0].visibilty");
+    }
+
+    @Test
+    void anUnknownAuthKeyIsReportedWithItsPath() {
+        assertConfigError(s3Backend("auth: { type: anonymous, access_key_id: x }"), "registry.products[0].backend.auth.access_key_id");
+    }
+
+    @Test
+    void registryIsRequired() {
+        assertConfigError("server: {}\n", "registry").hasMessageContaining("required");
+    }
+
+    @ParameterizedTest
+    @CsvSource(delimiter = '|', textBlock = """
+        account    | registry.products[0].account
+        product    | registry.products[0].product
+        backend    | registry.products[0].backend
+        """)
+    void productKeysAreRequired(String missing, String keyPath) {
+        Map<String, String> lines = new java.util.LinkedHashMap<>();
+        lines.put("account", "account: demo");
+        lines.put("product", "product: hello");
+        lines.put("backend", "backend: { type: file, path: data/hello }");
+        lines.remove(missing);
+        String yaml = "registry:\n  products:\n    - " + String.join("\n      ", lines.values()) + "\n";
+
+        assertConfigError(yaml, keyPath).hasMessageContaining("required");
+    }
+
+    @Test
+    void aBlankRequiredValueCountsAsMissing() {
+        assertConfigError("""
+                registry:
+                  products:
+                    - account: ""
+                      product: hello
+                      backend: { type: file, path: data/hello }
+                """, "registry.products[0].account").hasMessageContaining("required");
+    }
+
+    @ParameterizedTest
+    @CsvSource(delimiter = '|', textBlock = """
+        path: data/hello  | registry.products[0].backend.type
+        type: file        | registry.products[0].backend.path
+        type: s3          | registry.products[0].backend.bucket
+        """)
+    void backendKeysAreRequired(String onlyLine, String keyPath) {
+        assertConfigError(withBackend(onlyLine), keyPath).hasMessageContaining("required");
+    }
+
+    @Test
+    void staticAuthNeedsAnAccessKeyId() {
+        env.put("SECRET", "s");
+        assertConfigError(s3Backend("auth: { type: static, secret_access_key_env: SECRET }"),
+                "registry.products[0].backend.auth.access_key_id").hasMessageContaining("required");
+    }
+
+    @Test
+    void authNeedsAType() {
+        assertConfigError(s3Backend("auth: {}"), "registry.products[0].backend.auth.type").hasMessageContaining("required");
+    }
+
+    @Test
+    void aSectionThatIsNotAMappingIsRefused() {
+        assertConfigError("server: 8080\n" + FILE_PRODUCT, "server").hasMessageContaining("mapping");
+        assertConfigError("registry:\n  products: hello\n", "registry.products").hasMessageContaining("list");
+        assertConfigError("registry:\n  products: [hello]\n", "registry.products[0]").hasMessageContaining("mapping");
+    }
+
+    @Test
+    void onlyTheStaticRegistryIsSupported() {
+        assertConfigError("registry: { type: control-plane }\n", "registry.type").hasMessageContaining("control-plane");
+    }
+
+    // --- values --------------------------------------------------------------------------------
+
+    @Test
+    void visibilityDefaultsToPublicAndAcceptsRestricted() {
+        assertThat(parse(FILE_PRODUCT).registry().products().get(0).visibility()).isEqualTo("public");
+        SluiceConfig restricted = parse("""
+                registry:
+                  products:
+                    - { account: demo, product: hello, visibility: restricted, backend: { type: file, path: data/hello } }
+                """);
+        assertThat(restricted.registry().products().get(0).visibility()).isEqualTo("restricted");
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"private", "Public", "\"\"", "yes"})
+    void anUnknownVisibilityIsRefused(String visibility) {
+        assertConfigError("""
+                registry:
+                  products:
+                    - { account: demo, product: hello, visibility: %s, backend: { type: file, path: data/hello } }
+                """.formatted(visibility), "registry.products[0].visibility");
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"Demo", "-demo", "_demo", "de mo", "de/mo", "démo", "a234567890123456789012345678901234567890123456789012345678901234"})
+    void invalidAccountNamesAreRefused(String account) {
+        assertConfigError("""
+                registry:
+                  products:
+                    - { account: "%s", product: hello, backend: { type: file, path: data/hello } }
+                """.formatted(account), "registry.products[0].account").hasMessageContaining("not a valid account name");
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"Hello", ".hello", "hel/lo", "hel lo", "hello!"})
+    void invalidProductNamesAreRefused(String product) {
+        assertConfigError("""
+                registry:
+                  products:
+                    - { account: demo, product: "%s", backend: { type: file, path: data/hello } }
+                """.formatted(product), "registry.products[0].product").hasMessageContaining("not a valid product name");
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"a", "demo", "0day", "my-data.v2_x", "a23456789012345678901234567890123456789012345678901234567890123"})
+    void validNamesAreAccepted(String name) {
+        SluiceConfig config = parse("""
+                registry:
+                  products:
+                    - { account: "%s", product: "%s", backend: { type: file, path: data/hello } }
+                """.formatted(name, name));
+
+        assertThat(config.registry().products().get(0).account()).isEqualTo(name);
+    }
+
+    @Test
+    void aDuplicateProductNamesTheSecondEntry() {
+        assertConfigError("""
+                registry:
+                  products:
+                    - { account: demo, product: hello, backend: { type: file, path: data/hello } }
+                    - { account: demo, product: census, backend: { type: file, path: data/census } }
+                    - { account: demo, product: hello, backend: { type: file, path: data/census } }
+                """, "registry.products[2]").hasMessageContaining("demo/hello").hasMessageContaining("twice");
+    }
+
+    @Test
+    void theSameProductNameInAnotherAccountIsNotADuplicate() {
+        SluiceConfig config = parse("""
+                registry:
+                  products:
+                    - { account: demo, product: hello, backend: { type: file, path: data/hello } }
+                    - { account: other, product: hello, backend: { type: file, path: data/hello } }
+                """);
+
+        assertThat(config.registry().products()).hasSize(2);
+    }
+
+    @Test
+    void aFileBackendDirectoryThatDoesNotExistIsReported() {
+        assertConfigError(withBackend("type: file\npath: data/missing"), "registry.products[0].backend.path")
+                .hasMessageContaining("does not exist");
+    }
+
+    @Test
+    void aFileBackendPathThatIsAFileIsReported() throws IOException {
+        Files.writeString(dir.resolve("data/plain.txt"), "x");
+
+        assertConfigError(withBackend("type: file\npath: data/plain.txt"), "registry.products[0].backend.path");
+    }
+
+    @Test
+    void fileBackendPathsResolveAgainstTheConfigDirectory() {
+        SluiceConfig config = parse(FILE_PRODUCT);
+
+        assertThat(config.registry().products().get(0).backend().path()).contains(dir.resolve("data/hello"));
+        assertThat(config.baseDirectory()).isEqualTo(dir);
+    }
+
+    @Test
+    void anUnknownBackendTypeIsRefused() {
+        assertConfigError(withBackend("type: gcs"), "registry.products[0].backend.type").hasMessageContaining("gcs");
+    }
+
+    // --- s3 backend ----------------------------------------------------------------------------
+
+    @Test
+    void s3BackendDefaultsToUsEast1AndItsEndpoint() {
+        SluiceConfig.Backend b = parse(s3Backend("")).registry().products().get(0).backend();
+
+        assertThat(b.region()).contains("us-east-1");
+        assertThat(b.endpoint()).contains("https://s3.us-east-1.amazonaws.com");
+        assertThat(b.bucket()).contains("my-bucket");
+        assertThat(b.prefix()).isEmpty();
+        assertThat(b.auth()).isEqualTo(SluiceConfig.Auth.ANONYMOUS);
+        assertThat(b.timeout()).isEqualTo(Duration.ofSeconds(30));
+    }
+
+    @Test
+    void s3BackendDefaultEndpointFollowsTheRegion() {
+        SluiceConfig.Backend b = parse(s3Backend("region: eu-west-1")).registry().products().get(0).backend();
+
+        assertThat(b.endpoint()).contains("https://s3.eu-west-1.amazonaws.com");
+        assertThat(b.region()).contains("eu-west-1");
+    }
+
+    @Test
+    void s3BackendExplicitEndpointLosesItsTrailingSlash() {
+        SluiceConfig.Backend b = parse(s3Backend("endpoint: \"http://127.0.0.1:9000/\"\nprefix: some/prefix/"))
+                .registry().products().get(0).backend();
+
+        assertThat(b.endpoint()).contains("http://127.0.0.1:9000");
+        assertThat(b.prefix()).isEqualTo("some/prefix/");
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"ftp://host", "127.0.0.1:9000", "http://", "http://host with space"})
+    void s3BackendEndpointMustBeAnHttpUrl(String endpoint) {
+        assertConfigError(s3Backend("endpoint: \"" + endpoint + "\""), "registry.products[0].backend.endpoint");
+    }
+
+    @Test
+    void s3BackendPrefixMustNotStartWithSlash() {
+        assertConfigError(s3Backend("prefix: /abs/"), "registry.products[0].backend.prefix");
+    }
+
+    @Test
+    void anonymousAuthIsExplicitlyAllowed() {
+        assertThat(parse(s3Backend("auth: { type: anonymous }")).registry().products().get(0).backend().auth())
+                .isEqualTo(SluiceConfig.Auth.ANONYMOUS);
+    }
+
+    @Test
+    void staticAuthReadsTheSecretFromTheEnvironment() {
+        env.put("BACKEND_SECRET", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY");
+
+        SluiceConfig.Auth auth = parse(staticAuth("secret_access_key_env: BACKEND_SECRET"))
+                .registry().products().get(0).backend().auth();
+
+        assertThat(auth.type()).isEqualTo("static");
+        assertThat(auth.accessKeyId()).contains("AKIAEXAMPLE");
+        assertThat(auth.secretAccessKey()).map(SluiceConfig.Secret::value).contains("wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY");
+    }
+
+    @Test
+    void staticAuthWithAnUnsetSecretVariableNamesTheKeyAndTheVariable() {
+        assertConfigError(staticAuth("secret_access_key_env: BACKEND_SECRET"),
+                "registry.products[0].backend.auth.secret_access_key_env").hasMessageContaining("BACKEND_SECRET");
+        env.put("BACKEND_SECRET", "");
+        assertConfigError(staticAuth("secret_access_key_env: BACKEND_SECRET"),
+                "registry.products[0].backend.auth.secret_access_key_env");
+    }
+
+    @Test
+    void staticAuthReadsTheSecretFromAFileTrimmed() throws IOException {
+        Path secret = dir.resolve("secret.txt");
+        Files.writeString(secret, "from-a-file\n");
+
+        SluiceConfig.Auth auth = parse(staticAuth("secret_access_key_file: \"" + secret + "\""))
+                .registry().products().get(0).backend().auth();
+
+        assertThat(auth.secretAccessKey()).map(SluiceConfig.Secret::value).contains("from-a-file");
+    }
+
+    @Test
+    void aRelativeSecretFileResolvesAgainstTheConfigDirectory() throws IOException {
+        // The loader's contract: relative paths resolve against the config file's directory, not
+        // the working directory the service happens to be started from.
+        Files.createDirectories(dir.resolve("secrets"));
+        Files.writeString(dir.resolve("secrets/backend.key"), "relative-secret\n");
+
+        SluiceConfig.Auth auth = parse(staticAuth("secret_access_key_file: secrets/backend.key"))
+                .registry().products().get(0).backend().auth();
+
+        assertThat(auth.secretAccessKey()).map(SluiceConfig.Secret::value).contains("relative-secret");
+    }
+
+    @Test
+    void aRelativeSealKeyFileResolvesAgainstTheConfigDirectory() throws IOException {
+        String key = java.util.Base64.getEncoder().encodeToString(new byte[32]);
+        Files.createDirectories(dir.resolve("secrets"));
+        Files.writeString(dir.resolve("secrets/seal.key"), key + "\n");
+
+        SluiceConfig config = parse("cache: { shared: { type: redis, seal_key_file: secrets/seal.key } }\n" + FILE_PRODUCT);
+
+        assertThat(config.cache().shared().sealKey()).map(SluiceConfig.Secret::value).contains(key);
+    }
+
+    @Test
+    void staticAuthWithAMissingOrEmptySecretFileNamesTheKey() throws IOException {
+        assertConfigError(staticAuth("secret_access_key_file: \"" + dir.resolve("absent.txt") + "\""),
+                "registry.products[0].backend.auth.secret_access_key_file");
+        Files.writeString(dir.resolve("empty.txt"), "\n");
+        assertConfigError(staticAuth("secret_access_key_file: \"" + dir.resolve("empty.txt") + "\""),
+                "registry.products[0].backend.auth.secret_access_key_file").hasMessageContaining("empty");
+    }
+
+    @Test
+    void staticAuthWithBothSecretSourcesIsRefused() throws IOException {
+        env.put("BACKEND_SECRET", "s");
+        Files.writeString(dir.resolve("secret.txt"), "s");
+
+        assertConfigError(staticAuth("secret_access_key_env: BACKEND_SECRET\nsecret_access_key_file: secret.txt"),
+                "registry.products[0].backend.auth").hasMessageContaining("exactly one of secret_access_key_env or secret_access_key_file");
+    }
+
+    @Test
+    void staticAuthWithNeitherSecretSourceIsRefused() {
+        assertConfigError(staticAuth(""), "registry.products[0].backend.auth")
+                .hasMessageContaining("exactly one of secret_access_key_env or secret_access_key_file");
+    }
+
+    @Test
+    void webIdentityRoleWithoutAnOidcProviderNamesTheAuthKey() {
+        assertConfigError(s3Backend("""
+                auth:
+                  type: web_identity_role
+                  role_arn: arn:aws:iam::123456789012:role/reader
+                """), "registry.products[0].backend.auth")
+                .hasMessageContaining("web_identity_role")
+                .hasMessageContaining("oidc.signing_key");
+    }
+
+    @Test
+    void webIdentityRoleNeedsAnIamRoleArn() {
+        assertConfigError(s3Backend("auth: { type: web_identity_role }"), "registry.products[0].backend.auth.role_arn")
+                .hasMessageContaining("required");
+        assertConfigError(s3Backend("auth: { type: web_identity_role, role_arn: \"arn:aws:s3:::bucket\" }"),
+                "registry.products[0].backend.auth.role_arn").hasMessageContaining("not an IAM role ARN");
+    }
+
+    @Test
+    void anUnknownAuthTypeIsRefused() {
+        assertConfigError(s3Backend("auth: { type: kerberos }"), "registry.products[0].backend.auth.type")
+                .hasMessageContaining("kerberos");
+    }
+
+    // --- durations -----------------------------------------------------------------------------
+
+    @ParameterizedTest(name = "{0} -> {1}")
+    @CsvSource(textBlock = """
+        100ms, PT0.1S
+        5s,    PT5S
+        2m,    PT2M
+        1h,    PT1H
+        1d,    PT24H
+        30,    PT30S
+        0s,    PT0S
+        """)
+    void parsesDurations(String text, Duration expected) {
+        assertThat(parse(s3Backend("timeout: " + text)).registry().products().get(0).backend().timeout()).isEqualTo(expected);
+        assertThat(ConfigLoader.parseDuration(text, "x")).isEqualTo(expected);
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"5 s", "5S", "1.5s", "-1s", "s", "ms", "5sec", "1h30m", "PT5S", "five"})
+    void refusesMalformedDurationsNamingTheKey(String text) {
+        assertConfigError(s3Backend("timeout: \"" + text + "\""), "registry.products[0].backend.timeout")
+                .hasMessageContaining("not a duration");
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"99999999999999999999s", "9223372036854775807h", "9223372036854775807d"})
+    void refusesDurationsTooLargeToRepresentNamingTheKey(String text) {
+        assertConfigError(s3Backend("timeout: \"" + text + "\""), "registry.products[0].backend.timeout")
+                .hasMessageContaining(text);
+    }
+
+    @Test
+    void shutdownTimeoutIsADuration() {
+        assertThat(parse("server: { shutdown_timeout: 2m }\n" + FILE_PRODUCT).server().shutdownTimeout()).isEqualTo(Duration.ofMinutes(2));
+        assertThat(parse(FILE_PRODUCT).server().shutdownTimeout()).isEqualTo(Duration.ofSeconds(20));
+        assertConfigError("server: { shutdown_timeout: soon }\n" + FILE_PRODUCT, "server.shutdown_timeout");
+    }
+
+    // --- listeners -----------------------------------------------------------------------------
+
+    @Test
+    void listenersDefaultToLoopback() {
+        SluiceConfig.Server server = parse(FILE_PRODUCT).server();
+
+        assertThat(server.listen()).isEqualTo(new SluiceConfig.HostPort("127.0.0.1", 8080));
+        assertThat(server.adminListen()).isEqualTo(new SluiceConfig.HostPort("127.0.0.1", 9090));
+        assertThat(server.publicUrl()).isEmpty();
+    }
+
+    @Test
+    void listenAcceptsBracketedIpv6() {
+        SluiceConfig.Server server = parse("server: { listen: \"[::1]:8443\" }\n" + FILE_PRODUCT).server();
+
+        assertThat(server.listen()).isEqualTo(new SluiceConfig.HostPort("::1", 8443));
+        assertThat(server.listen().toString()).isEqualTo("[::1]:8443");
+    }
+
+    @ParameterizedTest
+    @CsvSource(delimiter = '|', textBlock = """
+        listen       | 127.0.0.1:99999
+        listen       | 127.0.0.1:-1
+        listen       | 127.0.0.1:http
+        listen       | 127.0.0.1:
+        listen       | localhost
+        listen       | :8080
+        admin_listen | 127.0.0.1:65536
+        admin_listen | nohostport
+        """)
+    void refusesBadListenAddressesNamingTheKey(String key, String value) {
+        assertConfigError("server: { " + key + ": \"" + value + "\" }\n" + FILE_PRODUCT, "server." + key);
+    }
+
+    @Test
+    void refusesTheSameAddressForBothListeners() {
+        assertConfigError("server: { listen: \"127.0.0.1:8080\", admin_listen: \"127.0.0.1:8080\" }\n" + FILE_PRODUCT,
+                "server.admin_listen").hasMessageContaining("must differ");
+    }
+
+    @Test
+    void allowsPortZeroForBothListeners() {
+        SluiceConfig.Server server = parse("server: { listen: \"127.0.0.1:0\", admin_listen: \"127.0.0.1:0\" }\n" + FILE_PRODUCT).server();
+
+        assertThat(server.listen().port()).isZero();
+        assertThat(server.adminListen().port()).isZero();
+    }
+
+    @Test
+    void publicUrlLosesItsTrailingSlashAndMustBeHttp() {
+        assertThat(parse("server: { public_url: \"https://data.example.org/\" }\n" + FILE_PRODUCT).server().effectivePublicUrl())
+                .isEqualTo("https://data.example.org");
+        assertConfigError("server: { public_url: \"data.example.org\" }\n" + FILE_PRODUCT, "server.public_url");
+    }
+
+    // --- sections typed later ------------------------------------------------------------------
+
+    @Test
+    void inboundIsKeptAsADocument() {
+        SluiceConfig config = parse("inbound: { sts: { enabled: true } }\n" + FILE_PRODUCT);
+
+        assertThat(config.inbound()).hasValueSatisfying(in -> assertThat(in.get("sts").get("enabled").asBoolean()).isTrue());
+        assertThat(parse(FILE_PRODUCT).inbound()).isEmpty();
+    }
+
+    // --- secrets never print -------------------------------------------------------------------
+
+    @Test
+    void secretToStringNeverPrintsTheValue() {
+        SluiceConfig.Secret secret = new SluiceConfig.Secret("wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY");
+
+        assertThat(secret.toString()).doesNotContain("wJalr").doesNotContain("EXAMPLEKEY");
+        assertThat(String.valueOf(Optional.of(secret))).doesNotContain("wJalr");
+        assertThat(List.of(secret).toString()).doesNotContain("wJalr");
+    }
+
+    @Test
+    void theWholeConfigurationNeverPrintsABackendSecret() {
+        env.put("BACKEND_SECRET", "super-secret-value-123");
+
+        SluiceConfig config = parse(staticAuth("secret_access_key_env: BACKEND_SECRET"));
+
+        assertThat(config.toString()).doesNotContain("super-secret-value-123").contains("AKIAEXAMPLE");
+        assertThat(config.registry().products().get(0).backend().auth().toString()).doesNotContain("super-secret-value-123");
+    }
+}

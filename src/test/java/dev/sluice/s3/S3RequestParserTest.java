@@ -1,0 +1,433 @@
+package dev.sluice.s3;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.time.Instant;
+import java.util.Map;
+import java.util.Optional;
+import java.util.TreeMap;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+import org.junit.jupiter.params.provider.ValueSource;
+
+class S3RequestParserTest {
+
+    private static Operation parse(String method, String rawPath, String rawQuery, Map<String, String> headers) {
+        TreeMap<String, String> h = new TreeMap<>(String.CASE_INSENSITIVE_ORDER);
+        h.putAll(headers);
+        return S3RequestParser.parse(method, rawPath, rawQuery, name -> Optional.ofNullable(h.get(name)));
+    }
+
+    private static Operation get(String rawPath, String rawQuery) {
+        return parse("GET", rawPath, rawQuery, Map.of());
+    }
+
+    private static Operation.ReadObject getObject(String rawPath) {
+        return (Operation.ReadObject) get(rawPath, null);
+    }
+
+    private static ListRequest list(String rawQuery) {
+        Operation op = get("/demo", rawQuery);
+        assertThat(op).isInstanceOf(Operation.ListAccount.class);
+        return ((Operation.ListAccount) op).list();
+    }
+
+    private static void assertRejected(Runnable parse, S3Error error) {
+        assertThatThrownBy(parse::run).isInstanceOfSatisfying(S3Exception.class, e -> {
+            assertThat(e.error()).isEqualTo(error);
+            assertThat(e.error().code()).isEqualTo(error.code());
+            assertThat(e.error().status()).isEqualTo(error.status());
+        });
+    }
+
+    // --- operations ----------------------------------------------------------------------------
+
+    @Test
+    void rootIsServiceInfo() {
+        assertThat(get("/", null)).isEqualTo(new Operation.ServiceInfo());
+        assertThat(parse("HEAD", "/", null, Map.of())).isEqualTo(new Operation.ServiceInfo());
+    }
+
+    @Test
+    void getObjectSplitsAccountProductAndKey() {
+        Operation.ReadObject op = getObject("/demo/hello/nested/deeper/file.txt");
+
+        assertThat(op.account()).isEqualTo("demo");
+        assertThat(op.product()).isEqualTo("hello");
+        assertThat(op.key()).isEqualTo("nested/deeper/file.txt");
+        assertThat(op.headOnly()).isFalse();
+        assertThat(op.name()).isEqualTo("GetObject");
+        assertThat(op.range()).isEmpty();
+        assertThat(op.preconditions()).isEqualTo(Preconditions.NONE);
+        assertThat(op.overrides()).isEqualTo(ResponseOverrides.NONE);
+    }
+
+    @Test
+    void headObjectIsAReadWithoutBody() {
+        Operation.ReadObject op = (Operation.ReadObject) parse("HEAD", "/demo/hello/greeting.txt", null, Map.of());
+
+        assertThat(op.headOnly()).isTrue();
+        assertThat(op.name()).isEqualTo("HeadObject");
+        assertThat(op.key()).isEqualTo("greeting.txt");
+    }
+
+    @Test
+    void headObjectWithRangeKeepsTheRange() {
+        Operation.ReadObject op = (Operation.ReadObject) parse("HEAD", "/demo/hello/greeting.txt", null,
+                Map.of("Range", "bytes=0-9"));
+
+        assertThat(op.headOnly()).isTrue();
+        assertThat(op.range()).contains(new ByteRange.FromTo(0, Optional.of(9L)));
+    }
+
+    @Test
+    void getObjectCarriesRangeConditionsAndResponseOverrides() {
+        Operation.ReadObject op = (Operation.ReadObject) parse("GET", "/demo/hello/greeting.txt",
+                "response-content-type=text%2Fcsv&response-content-disposition=attachment%3B%20filename%3Dx.csv",
+                Map.of("range", "bytes=-5", "if-none-match", "\"abc\"",
+                        "If-Modified-Since", "Mon, 03 Jun 2024 10:15:30 GMT"));
+
+        assertThat(op.range()).contains(new ByteRange.Suffix(5));
+        assertThat(op.preconditions().ifNoneMatch()).contains("\"abc\"");
+        assertThat(op.preconditions().ifModifiedSince()).contains(Instant.parse("2024-06-03T10:15:30Z"));
+        assertThat(op.overrides().headers()).containsExactlyInAnyOrder(
+                Map.entry("Content-Type", "text/csv"),
+                Map.entry("Content-Disposition", "attachment; filename=x.csv"));
+    }
+
+    @Test
+    void anIgnoredRangeHeaderLeavesTheReadWhole() {
+        Operation.ReadObject op = (Operation.ReadObject) parse("GET", "/demo/hello/greeting.txt", null,
+                Map.of("Range", "bytes=0-1,5-6"));
+
+        assertThat(op.range()).isEmpty();
+    }
+
+    @Test
+    void productWithoutKeyIsAReadWithAnEmptyKey() {
+        // Reads answers NoSuchKey for these; the parser only has to keep them apart from listings.
+        assertThat(getObject("/demo/hello").key()).isEmpty();
+        assertThat(getObject("/demo/hello/").key()).isEmpty();
+        assertThat(getObject("/demo/hello/").product()).isEqualTo("hello");
+    }
+
+    @Test
+    void aKeyMayEndWithASlash() {
+        assertThat(getObject("/demo/hello/dir/").key()).isEqualTo("dir/");
+    }
+
+    @Test
+    void accountAloneIsAListing() {
+        Operation op = get("/demo", null);
+
+        assertThat(op).isInstanceOf(Operation.ListAccount.class);
+        assertThat(((Operation.ListAccount) op).account()).isEqualTo("demo");
+        assertThat(op.name()).isEqualTo("ListObjects");
+        assertThat(get("/demo/", "list-type=2")).isInstanceOf(Operation.ListAccount.class);
+        assertThat(get("/demo/", "list-type=2").name()).isEqualTo("ListObjectsV2");
+    }
+
+    @Test
+    void headAccountIsHeadBucket() {
+        assertThat(parse("HEAD", "/demo", null, Map.of())).isEqualTo(new Operation.HeadAccount("demo"));
+        assertThat(parse("HEAD", "/demo/", null, Map.of())).isEqualTo(new Operation.HeadAccount("demo"));
+    }
+
+    @Test
+    void locationIsGetBucketLocation() {
+        assertThat(get("/demo", "location")).isEqualTo(new Operation.GetAccountLocation("demo"));
+        assertThat(get("/demo", "location=")).isEqualTo(new Operation.GetAccountLocation("demo"));
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"versioning", "acl", "policy", "cors", "lifecycle", "tagging", "uploads", "versions", "website",
+        "delete", "object-lock", "publicAccessBlock"})
+    void bucketSubresourcesAreUnsupported(String subresource) {
+        Operation op = get("/demo", subresource);
+
+        assertThat(op).isInstanceOf(Operation.Unsupported.class);
+        assertThat(((Operation.Unsupported) op).account()).contains("demo");
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"acl", "versionId=x", "partNumber=1", "tagging", "attributes", "uploadId=u", "torrent",
+        "retention", "legal-hold"})
+    void objectSubresourcesAreUnsupported(String query) {
+        Operation op = get("/demo/hello/greeting.txt", query);
+
+        assertThat(op).isInstanceOf(Operation.Unsupported.class);
+        assertThat(((Operation.Unsupported) op).account()).contains("demo");
+        assertThat(op.name()).isEqualTo("Unsupported");
+    }
+
+    @ParameterizedTest
+    @CsvSource(textBlock = """
+        PUT,    /demo/hello/new.txt
+        POST,   /demo/hello/new.txt
+        DELETE, /demo/hello/greeting.txt
+        PUT,    /demo
+        DELETE, /demo
+        POST,   /demo
+        """)
+    void writesAreUnsupported(String method, String path) {
+        Operation op = parse(method, path, null, Map.of());
+
+        assertThat(op).isInstanceOf(Operation.Unsupported.class);
+        assertThat(((Operation.Unsupported) op).account()).contains("demo");
+    }
+
+    @Test
+    void writesToTheRootAreUnsupported() {
+        Operation op = parse("PUT", "/", null, Map.of());
+
+        assertThat(op).isInstanceOf(Operation.Unsupported.class);
+        assertThat(((Operation.Unsupported) op).account()).isEmpty();
+    }
+
+    @Test
+    void aWriteWithAnInvalidKeyIsStillJustUnsupported() {
+        // Writes are refused as a whole before their key is looked at.
+        assertThat(parse("PUT", "/demo/hello/a/../b", null, Map.of())).isInstanceOf(Operation.Unsupported.class);
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"PATCH", "CONNECT", "TRACE", "PROPFIND", "get"})
+    void otherMethodsAreMethodNotAllowed(String method) {
+        assertRejected(() -> parse(method, "/demo/hello/greeting.txt", null, Map.of()), S3Error.METHOD_NOT_ALLOWED);
+    }
+
+    @Test
+    void pathMustStartWithSlash() {
+        assertRejected(() -> get("demo/hello/x", null), S3Error.INVALID_REQUEST);
+        assertRejected(() -> get("", null), S3Error.INVALID_REQUEST);
+        assertRejected(() -> get(null, null), S3Error.INVALID_REQUEST);
+    }
+
+    @Test
+    void emptyAccountWithAPathIsInvalid() {
+        assertRejected(() -> get("//hello/x", null), S3Error.INVALID_REQUEST);
+    }
+
+    @Test
+    void emptyProductIsInvalid() {
+        assertRejected(() -> get("/demo//x", null), S3Error.INVALID_REQUEST);
+    }
+
+    // --- keys: percent-decoded exactly once ---------------------------------------------------
+
+    @ParameterizedTest(name = "{0} -> [{1}]")
+    @CsvSource(delimiter = '|', quoteCharacter = '"', textBlock = """
+        a%20b.txt                           | a b.txt
+        a+b.txt                             | a+b.txt
+        a%2Bb.txt                           | a+b.txt
+        100%25.txt                          | 100%.txt
+        100%2525.txt                        | 100%25.txt
+        dir%2Fx                             | dir/x
+        country_iso=ETH/part-0.parquet      | country_iso=ETH/part-0.parquet
+        country_iso%3DETH/part-0.parquet    | country_iso=ETH/part-0.parquet
+        report*.pdf                         | report*.pdf
+        tilde~hash%23pipe%7C.bin            | "tilde~hash#pipe|.bin"
+        %C3%BCn%C3%AFc%C3%B8d%C3%A9/%E6%96%87%E4%BB%B6.txt | ünïcødé/文件.txt
+        ünïcødé/文件.txt                     | ünïcødé/文件.txt
+        %F0%9D%84%9E.bin                    | 𝄞.bin
+        %e6%96%87                           | 文
+        .hidden                             | .hidden
+        a.                                  | a.
+        ...                                 | ...
+        a..b                                | a..b
+        """)
+    void decodesTheKeyOnce(String rawKey, String key) {
+        assertThat(getObject("/demo/hello/" + rawKey).key()).isEqualTo(key);
+    }
+
+    @Test
+    void accountAndProductAreDecodedToo() {
+        Operation.ReadObject op = getObject("/de%6Do/hel%6Co/x");
+
+        assertThat(op.account()).isEqualTo("demo");
+        assertThat(op.product()).isEqualTo("hello");
+    }
+
+    @Test
+    void anEncodedSlashInTheProductSegmentStaysInTheProductName() {
+        // The path is split on raw slashes first, so no decoding can move the product boundary.
+        Operation.ReadObject op = getObject("/demo/hel%2Flo/x");
+
+        assertThat(op.product()).isEqualTo("hel/lo");
+        assertThat(op.key()).isEqualTo("x");
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"/demo/hello/a%zz", "/demo/hello/a%2", "/demo/hello/a%", "/demo/hello/%C3", "/demo/hello/%FF.txt",
+        "/demo/hello/%C0%AF", "/demo/he%zzllo/x", "/de%mo/hello/x", "/de%mo"})
+    void malformedPercentEncodingInThePathIsInvalidRequest(String rawPath) {
+        assertRejected(() -> get(rawPath, null), S3Error.INVALID_REQUEST);
+    }
+
+    @Test
+    void malformedPercentEncodingInTheQueryIsInvalidArgument() {
+        assertRejected(() -> get("/demo", "list-type=2&prefix=%zz"), S3Error.INVALID_ARGUMENT);
+        assertRejected(() -> get("/demo/hello/x", "response-content-type=%"), S3Error.INVALID_ARGUMENT);
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {
+        ".", "..", "%2e", "%2E%2E", "%2e%2e", "a/./b", "a/../b", "a/%2e%2e/b", "a/%2E/b", "..%2Fsecret", "a/..",
+        "a/.", "%2e%2e%2fsecret", "./a"})
+    void dotSegmentsAreInvalidRequest(String rawKey) {
+        assertRejected(() -> getObject("/demo/hello/" + rawKey), S3Error.INVALID_REQUEST);
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"a//b", "/a", "a%2F%2Fb", "a/%2Fb", "%2Fa", "a///", "//"})
+    void emptySegmentsAreInvalidRequest(String rawKey) {
+        assertRejected(() -> getObject("/demo/hello/" + rawKey), S3Error.INVALID_REQUEST);
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"a%00b", "a%0Ab", "a%0D", "%09tab", "%1F", "del%7F", "%0a"})
+    void controlCharactersAreInvalidRequest(String rawKey) {
+        assertRejected(() -> getObject("/demo/hello/" + rawKey), S3Error.INVALID_REQUEST);
+    }
+
+    @Test
+    void keysUpTo1024Utf8BytesAreAccepted() {
+        assertThat(getObject("/demo/hello/" + "k".repeat(1024)).key()).hasSize(1024);
+        // 512 two-byte characters are 1024 bytes.
+        assertThat(getObject("/demo/hello/" + "%C3%BC".repeat(512)).key()).isEqualTo("ü".repeat(512));
+    }
+
+    @Test
+    void keysOver1024Utf8BytesAreKeyTooLong() {
+        assertRejected(() -> getObject("/demo/hello/" + "k".repeat(1025)), S3Error.KEY_TOO_LONG);
+        // 513 characters but 1026 bytes: the limit is on bytes.
+        assertRejected(() -> getObject("/demo/hello/" + "%C3%BC".repeat(513)), S3Error.KEY_TOO_LONG);
+        assertThat(S3Error.KEY_TOO_LONG.code()).isEqualTo("KeyTooLongError");
+        assertThat(S3Error.KEY_TOO_LONG.status()).isEqualTo(400);
+    }
+
+    @Test
+    void theKeyLimitCountsDecodedBytesNotEncodedOnes() {
+        // 400 x "%20" is 1200 characters on the wire but a 400-byte key.
+        assertThat(getObject("/demo/hello/" + "%20".repeat(400)).key()).hasSize(400);
+    }
+
+    // --- list parameters ------------------------------------------------------------------------
+
+    @Test
+    void listV2Defaults() {
+        ListRequest req = list("list-type=2");
+
+        assertThat(req.version()).isEqualTo(2);
+        assertThat(req.maxKeys()).isEqualTo(1000);
+        assertThat(req.prefix()).isEmpty();
+        assertThat(req.delimiter()).isEmpty();
+        assertThat(req.continuationToken()).isEmpty();
+        assertThat(req.startAfter()).isEmpty();
+        assertThat(req.urlEncoding()).isFalse();
+        assertThat(req.fetchOwner()).isFalse();
+    }
+
+    @Test
+    void listV2Parameters() {
+        ListRequest req = list("list-type=2&prefix=hello%2Fnested%2F&delimiter=%2F&max-keys=7"
+                + "&continuation-token=abc&start-after=hello%2Fa&encoding-type=url&fetch-owner=true");
+
+        assertThat(req.prefix()).isEqualTo("hello/nested/");
+        assertThat(req.delimiter()).contains("/");
+        assertThat(req.maxKeys()).isEqualTo(7);
+        assertThat(req.continuationToken()).contains("abc");
+        assertThat(req.startAfter()).contains("hello/a");
+        assertThat(req.urlEncoding()).isTrue();
+        assertThat(req.fetchOwner()).isTrue();
+    }
+
+    @Test
+    void aPlusInAListPrefixIsAPlus() {
+        assertThat(list("list-type=2&prefix=a+b").prefix()).isEqualTo("a+b");
+        assertThat(list("list-type=2&prefix=a%20b").prefix()).isEqualTo("a b");
+    }
+
+    @Test
+    void anEmptyDelimiterMeansNone() {
+        assertThat(list("list-type=2&delimiter=").delimiter()).isEmpty();
+    }
+
+    @ParameterizedTest(name = "max-keys={0} -> {1}")
+    @CsvSource(textBlock = """
+        0,    0
+        1,    1
+        999,  999
+        1000, 1000
+        1001, 1000
+        5000, 1000
+        2147483648, 1000
+        """)
+    void maxKeysIsCappedAt1000(String value, int expected) {
+        assertThat(list("list-type=2&max-keys=" + value).maxKeys()).isEqualTo(expected);
+        assertThat(list("max-keys=" + value).maxKeys()).isEqualTo(expected);
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"-1", "abc", "", "1.5", "1e3", "99999999999999999999", "0x10", "%2D1"})
+    void maxKeysThatIsNotANonNegativeIntegerIsInvalidArgument(String value) {
+        assertRejected(() -> list("list-type=2&max-keys=" + value), S3Error.INVALID_ARGUMENT);
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"3", "1", "", "two"})
+    void listTypeOtherThan2IsInvalidArgument(String value) {
+        assertRejected(() -> list("list-type=" + value), S3Error.INVALID_ARGUMENT);
+    }
+
+    @Test
+    void encodingTypeUrlIsAccepted() {
+        assertThat(list("list-type=2&encoding-type=url").urlEncoding()).isTrue();
+        assertThat(list("encoding-type=url").urlEncoding()).isTrue();
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"base64", "", "urls", "none"})
+    void otherEncodingTypesAreInvalidArgument(String value) {
+        assertRejected(() -> list("list-type=2&encoding-type=" + value), S3Error.INVALID_ARGUMENT);
+    }
+
+    @Test
+    void anEmptyContinuationTokenIsInvalidArgument() {
+        assertRejected(() -> list("list-type=2&continuation-token="), S3Error.INVALID_ARGUMENT);
+    }
+
+    @Test
+    void listV1UsesMarkerAndAlwaysIncludesTheOwner() {
+        ListRequest req = list("marker=hello%2Fb.txt&prefix=hello%2F&max-keys=2");
+
+        assertThat(req.version()).isEqualTo(1);
+        assertThat(req.marker()).contains("hello/b.txt");
+        assertThat(req.startAfter()).contains("hello/b.txt");
+        assertThat(req.prefix()).isEqualTo("hello/");
+        assertThat(req.maxKeys()).isEqualTo(2);
+        assertThat(req.fetchOwner()).isTrue();
+    }
+
+    @Test
+    void listV1IgnoresV2OnlyParameters() {
+        ListRequest req = list("start-after=x&continuation-token=t");
+
+        assertThat(req.startAfter()).isEmpty();
+        assertThat(req.continuationToken()).isEmpty();
+    }
+
+    @Test
+    void listV2IgnoresTheV1Marker() {
+        assertThat(list("list-type=2&marker=x").startAfter()).isEmpty();
+    }
+
+    @Test
+    void anEmptyStartAfterOrMarkerMeansNone() {
+        assertThat(list("list-type=2&start-after=").startAfter()).isEmpty();
+        assertThat(list("marker=").marker()).isEmpty();
+    }
+}
