@@ -59,6 +59,7 @@ class FederatedFailureTest {
     static final String ON_TIME = "on-time";
     static final String WARM = "warm";
     static final String GARBLED = "garbled";
+    static final String SHORT_LIVED = "short-lived";
 
     /** Text of the STS's answers (messages, codes) and of credentials that must never reach a client. */
     static final List<String> NEVER_IN_A_RESPONSE = List.of("Rate exceeded", "Injected", "Not authorized",
@@ -104,7 +105,7 @@ class FederatedFailureTest {
         for (StsFailure f : StsFailure.values()) {
             builder.product(f.product());
         }
-        builder.product(BACKOFF).product(WARM).product(GARBLED);
+        builder.product(BACKOFF).product(WARM).product(GARBLED).product(SHORT_LIVED);
         federation = builder.start(base);
         // One exchange end to end first, so that no case's 1 s deadline is spent on the test JVM's
         // one-time costs (class loading, the test STS fetching sluice's JWKS): on a loaded
@@ -123,6 +124,7 @@ class FederatedFailureTest {
     @AfterEach
     void stsAnswersNormallyAgain() {
         federation.sts.fault(Fault.NONE);
+        federation.sts.credentialLifetime(null);
     }
 
     @ParameterizedTest
@@ -144,6 +146,19 @@ class FederatedFailureTest {
         assertThat(r.text()).doesNotContain(NEVER_IN_A_RESPONSE);
         assertThat(federation.sts.requests()).as("requests that reached STS").isGreaterThan(stsRequests);
         assertThat(federation.exchanges(failure.product())).isZero();
+    }
+
+    @Test
+    void credentialsThatExpireWithinMinServeAreAnUnavailableDependencyNotABug() {
+        // STS (or a skewed clock) hands out credentials with less than min_serve (5 s) left: unusable.
+        federation.sts.credentialLifetime(Duration.ofSeconds(1));
+        String object = path(SHORT_LIVED, GREETING);
+
+        SluiceUnderTest.RawResponse r = federation.sluice.send("GET", object);
+
+        assertS3Error(r, 503, "ServiceUnavailable", object);
+        assertThat(r.header("Retry-After")).isPresent();
+        assertThat(federation.exchanges(SHORT_LIVED)).isEqualTo(1);
     }
 
     @Test
