@@ -27,10 +27,15 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.InstantSource;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 
 import static dev.sluice.it.FederatedSluice.GREETING;
 import static dev.sluice.it.FederatedSluice.ROLE;
@@ -60,6 +65,8 @@ class FederatedFailureTest {
     static final String WARM = "warm";
     static final String GARBLED = "garbled";
     static final String SHORT_LIVED = "short-lived";
+    static final String HANG_BURST = "hang-burst";
+    static final String RETRIED = "retried";
 
     /** Text of the STS's answers (messages, codes) and of credentials that must never reach a client. */
     static final List<String> NEVER_IN_A_RESPONSE = List.of("Rate exceeded", "Injected", "Not authorized",
@@ -105,12 +112,13 @@ class FederatedFailureTest {
         for (StsFailure f : StsFailure.values()) {
             builder.product(f.product());
         }
-        builder.product(BACKOFF).product(WARM).product(GARBLED).product(SHORT_LIVED);
+        builder.product(BACKOFF).product(WARM).product(GARBLED).product(SHORT_LIVED).product(HANG_BURST).product(RETRIED);
         federation = builder.start(base);
         // One exchange end to end first, so that no case's 1 s deadline is spent on the test JVM's
         // one-time costs (class loading, the test STS fetching sluice's JWKS): on a loaded
         // machine those alone took over a second. What is under test is the mapping.
         FederatedSluice.putProduct(S3PROXY.get().client(), WARM);
+        FederatedSluice.putProduct(S3PROXY.get().client(), RETRIED);
         assertThat(federation.sluice.send("GET", path(WARM, GREETING)).status()).isEqualTo(200);
     }
 
@@ -159,6 +167,48 @@ class FederatedFailureTest {
         assertS3Error(r, 503, "ServiceUnavailable", object);
         assertThat(r.header("Retry-After")).isPresent();
         assertThat(federation.exchanges(SHORT_LIVED)).isEqualTo(1);
+    }
+
+    @Test
+    void concurrentColdReadsWhileStsHangsAllFailWithinTheDeadlineOnOneAttempt() throws Exception {
+        federation.sts.fault(Fault.HANG);
+        int stsRequests = federation.sts.requests();
+        String object = path(HANG_BURST, GREETING);
+        int callers = 50;
+        CountDownLatch go = new CountDownLatch(1);
+        List<Future<Duration>> tooks = new ArrayList<>();
+        try (ExecutorService threads = Executors.newFixedThreadPool(callers)) {
+            for (int i = 0; i < callers; i++) {
+                tooks.add(threads.submit(() -> {
+                    go.await();
+                    long started = System.nanoTime();
+                    SluiceUnderTest.RawResponse r = federation.sluice.send("GET", object);
+                    Duration took = Duration.ofNanos(System.nanoTime() - started);
+                    assertS3Error(r, 503, "ServiceUnavailable", object);
+                    assertThat(r.header("Retry-After")).isPresent();
+                    return took;
+                }));
+            }
+            go.countDown();
+            for (Future<Duration> took : tooks) {
+                assertThat(took.get()).as("time to answer").isLessThan(STS_TIMEOUT.plus(SLACK));
+            }
+        }
+        // The callers shared one exchange: STS was asked once, not fifty times.
+        assertThat(federation.sts.requests() - stsRequests).isEqualTo(1);
+    }
+
+    @Test
+    void transientThrottlingIsRetriedWithinTheDeadline() {
+        federation.sts.fault(Fault.THROTTLING, 2);
+        int refused = federation.sts.refusals().size();
+
+        SluiceUnderTest.RawResponse r = federation.sluice.send("GET", path(RETRIED, GREETING));
+
+        assertThat(r.status()).as("status of %s", r.text()).isEqualTo(200);
+        assertThat(federation.sts.refusals().subList(refused, federation.sts.refusals().size()))
+                .containsExactly("Throttling", "Throttling");
+        assertThat(federation.exchanges(RETRIED)).isEqualTo(1);
     }
 
     @Test
