@@ -8,7 +8,6 @@ import dev.sluice.s3.S3Error;
 import dev.sluice.s3.S3Exception;
 import dev.sluice.testing.S3ProxyExtension;
 import dev.sluice.testing.TestKeys;
-import dev.sluice.testing.TestSts;
 import dev.sluice.testing.TestSts.Fault;
 import org.eclipse.jetty.client.HttpClient;
 import org.junit.jupiter.api.AfterAll;
