@@ -129,6 +129,17 @@ public final class RefreshAheadCache<K, V> {
         }
     }
 
+    /**
+     * A load that succeeded with a value already inside {@code minServe} of its expiry: the
+     * source's fault (a credential too short-lived, a clock skewed against the source's), not
+     * the caller's and not a bug, so users of the cache can tell it from one.
+     */
+    public static final class UnusableValue extends IllegalStateException {
+        UnusableValue(String message) {
+            super(message);
+        }
+    }
+
     /** Longer waits are cut to this: no request should wait a day, and Duration.toNanos overflows past 292 years. */
     private static final Duration MAX_WAIT = Duration.ofHours(1);
 
@@ -250,7 +261,7 @@ public final class RefreshAheadCache<K, V> {
         try {
             loaded = Objects.requireNonNull(loader.load(key), "loader returned null");
             if (!clock.instant().isBefore(loaded.expiresAt().minus(policy.minServe()))) {
-                throw new IllegalStateException("loaded value expires at " + loaded.expiresAt()
+                throw new UnusableValue("loaded value expires at " + loaded.expiresAt()
                         + ", within min_serve (" + policy.minServe() + ") of now: unusable");
             }
         } catch (Throwable t) {

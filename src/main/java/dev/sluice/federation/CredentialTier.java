@@ -64,7 +64,13 @@ public final class CredentialTier {
 
     /** Credentials usable for at least {@code min_serve}; throws an S3 error when none can be had in time. */
     public AwsCredentials credentials(CredentialKey key) {
-        return l1.get(key, maxWait);
+        try {
+            return l1.get(key, maxWait);
+        } catch (RefreshAheadCache.UnusableValue e) {
+            // STS answered, with credentials that cannot be used: a dependency failure (503), not
+            // a bug (500), which is what the client was told before this mapping.
+            throw S3Exception.unavailable("credentials STS issued for role " + key.roleArn() + ": " + e.getMessage(), e);
+        }
     }
 
     /** Adapts an exchange to the loader shape. */

@@ -15,8 +15,11 @@ import org.slf4j.LoggerFactory;
 import org.w3c.dom.Document;
 import org.w3c.dom.Element;
 import org.w3c.dom.Node;
+import org.xml.sax.ErrorHandler;
+import org.xml.sax.SAXParseException;
 
 import javax.xml.XMLConstants;
+import javax.xml.parsers.DocumentBuilder;
 import javax.xml.parsers.DocumentBuilderFactory;
 import java.io.ByteArrayInputStream;
 import java.net.URI;
@@ -51,6 +54,26 @@ public final class StsExchange {
     private static final Duration FIRST_BACKOFF = Duration.ofMillis(100);
     private static final Duration MAX_BACKOFF = Duration.ofSeconds(1);
     private static final int MAX_RESPONSE_BYTES = 64 * 1024;
+    /**
+     * Parse errors are thrown, never printed: without a handler of its own, the JDK's parser
+     * wrote "[Fatal Error] ..." to standard error, outside the log, for every reply that was
+     * not XML.
+     */
+    private static final ErrorHandler THROWING = new ErrorHandler() {
+        @Override
+        public void warning(SAXParseException e) {
+        }
+
+        @Override
+        public void error(SAXParseException e) throws SAXParseException {
+            throw e;
+        }
+
+        @Override
+        public void fatalError(SAXParseException e) throws SAXParseException {
+            throw e;
+        }
+    };
 
     /** What happened, for metrics: outcome and STS error code ("" when none). */
     public interface Observer {
@@ -168,7 +191,9 @@ public final class StsExchange {
             f.setFeature(XMLConstants.FEATURE_SECURE_PROCESSING, true);
             f.setFeature("http://apache.org/xml/features/disallow-doctype-decl", true);
             f.setExpandEntityReferences(false);
-            doc = f.newDocumentBuilder().parse(new ByteArrayInputStream(body));
+            DocumentBuilder builder = f.newDocumentBuilder();
+            builder.setErrorHandler(THROWING);
+            doc = builder.parse(new ByteArrayInputStream(body));
         } catch (Exception e) {
             return new Failure(status >= 500, "garbage", "", "HTTP " + status + " with a body that is not XML", "-");
         }

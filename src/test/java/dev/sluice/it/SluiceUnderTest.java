@@ -63,6 +63,11 @@ final class SluiceUnderTest implements AutoCloseable {
         return new SluiceUnderTest(sluice);
     }
 
+    /** The composition root itself, for what only it can show: its OIDC provider, its metrics. */
+    Sluice sluice() {
+        return sluice;
+    }
+
     URI s3Endpoint() {
         return sluice.server().s3Endpoint();
     }

@@ -17,12 +17,17 @@ public final class TestKeys {
 
     /** {@code name} is {@code test-rsa-a}, {@code test-rsa-b} or {@code test-rsa-c}. */
     public static SigningKey load(String name, String kid) {
+        return SigningKey.fromPem(pem(name), kid);
+    }
+
+    /** The PEM text of a test key, for configuration that takes a key as PEM ({@code pem_env}). */
+    public static String pem(String name) {
         String resource = "/keys/" + name + ".pem";
         try (InputStream in = TestKeys.class.getResourceAsStream(resource)) {
             if (in == null) {
                 throw new IllegalArgumentException("no test key " + resource);
             }
-            return SigningKey.fromPem(new String(in.readAllBytes(), StandardCharsets.US_ASCII), kid);
+            return new String(in.readAllBytes(), StandardCharsets.US_ASCII);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }

@@ -49,7 +49,12 @@ import java.util.function.Predicate;
  * JWKS over HTTP, verifies the token's RS256 signature and {@code kid}, {@code iss},
  * {@code aud = sts.amazonaws.com} and {@code exp}, checks the role's trust condition on
  * {@code sub}, and answers with temporary credentials (which the test's S3 backend accepts).
- * It counts successful exchanges per (role, subject) and injects faults on demand.
+ * It counts successful exchanges per (role, subject), records the error code of every refusal,
+ * and injects faults on demand.
+ *
+ * <p>The trusted issuer can be re-pointed ({@link #trustIssuer}) because sluice's issuer is its
+ * own URL, known only once sluice has bound its port, and sluice is configured with this STS's
+ * endpoint before that.
  */
 public final class TestSts implements AutoCloseable {
     private static final String NS = "https://sts.amazonaws.com/doc/2011-06-15/";
@@ -66,13 +71,15 @@ public final class TestSts implements AutoCloseable {
 
     private final Server server;
     private final ServerConnector connector;
-    private final String trustedIssuer;
+    private volatile String trustedIssuer;
+    private final String audience;
     private final String accessKeyId;
     private final String secretAccessKey;
     private final Map<String, Predicate<String>> roles = new ConcurrentHashMap<>();
     private final Map<List<String>, AtomicInteger> exchanges = new ConcurrentHashMap<>();
     private final List<Issued> issued = new java.util.concurrent.CopyOnWriteArrayList<>();
     private final AtomicInteger requests = new AtomicInteger();
+    private final List<String> refusals = new java.util.concurrent.CopyOnWriteArrayList<>();
     private final AtomicReference<Fault> fault = new AtomicReference<>(Fault.NONE);
     private final AtomicInteger faultRemaining = new AtomicInteger(Integer.MAX_VALUE);
     private final AtomicLong delayMillis = new AtomicLong();
@@ -86,7 +93,16 @@ public final class TestSts implements AutoCloseable {
      * @param secretAccessKey its secret
      */
     public TestSts(String trustedIssuer, String accessKeyId, String secretAccessKey) throws Exception {
+        this(trustedIssuer, "sts.amazonaws.com", accessKeyId, secretAccessKey);
+    }
+
+    /**
+     * @param audience the {@code aud} the IAM OIDC provider is "registered" with; anything but
+     *                 {@code sts.amazonaws.com} makes every token sluice mints the wrong audience
+     */
+    public TestSts(String trustedIssuer, String audience, String accessKeyId, String secretAccessKey) throws Exception {
         this.trustedIssuer = trustedIssuer;
+        this.audience = audience;
         this.accessKeyId = accessKeyId;
         this.secretAccessKey = secretAccessKey;
         this.server = new Server();
@@ -107,6 +123,13 @@ public final class TestSts implements AutoCloseable {
 
     public URI endpoint() {
         return URI.create("http://127.0.0.1:" + connector.getLocalPort() + "/");
+    }
+
+    /** Trusts {@code issuer} from now on (its discovery document and JWKS are fetched afresh). */
+    public TestSts trustIssuer(String issuer) {
+        trustedIssuer = issuer;
+        verifier = null;
+        return this;
     }
 
     /** Allows {@code roleArn} for subjects matching {@code trust}. */
@@ -152,6 +175,11 @@ public final class TestSts implements AutoCloseable {
 
     public List<Issued> issued() {
         return List.copyOf(issued);
+    }
+
+    /** The error code of every error document answered so far, injected or not, in order. */
+    public List<String> refusals() {
+        return List.copyOf(refusals);
     }
 
     private void handle(Request request, Response response, Callback callback) throws Exception {
@@ -265,15 +293,16 @@ public final class TestSts implements AutoCloseable {
         if (v != null) {
             return v;
         }
+        String issuer = trustedIssuer;
         String jwksUri;
         try (HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build()) {
-            HttpResponse<String> discovery = http.send(HttpRequest.newBuilder(URI.create(trustedIssuer + "/.well-known/openid-configuration"))
+            HttpResponse<String> discovery = http.send(HttpRequest.newBuilder(URI.create(issuer + "/.well-known/openid-configuration"))
                     .timeout(Duration.ofSeconds(2)).build(), HttpResponse.BodyHandlers.ofString());
             if (discovery.statusCode() != 200) {
                 throw new IOException("discovery answered " + discovery.statusCode());
             }
             JsonNode doc = JSON.readTree(discovery.body());
-            if (!trustedIssuer.equals(doc.path("issuer").asText())) {
+            if (!issuer.equals(doc.path("issuer").asText())) {
                 throw new IOException("discovery names issuer " + doc.path("issuer").asText());
             }
             jwksUri = doc.path("jwks_uri").asText();
@@ -284,13 +313,14 @@ public final class TestSts implements AutoCloseable {
         JWKSource<SecurityContext> keys = JWKSourceBuilder.create(new URL(jwksUri)).retrying(false).build();
         DefaultJWTProcessor<SecurityContext> p = new DefaultJWTProcessor<>();
         p.setJWSKeySelector(new JWSVerificationKeySelector<>(JWSAlgorithm.RS256, keys));
-        p.setJWTClaimsSetVerifier(new DefaultJWTClaimsVerifier<>("sts.amazonaws.com",
-                new JWTClaimsSet.Builder().issuer(trustedIssuer).build(), Set.of("sub", "iat", "exp")));
+        p.setJWTClaimsSetVerifier(new DefaultJWTClaimsVerifier<>(audience,
+                new JWTClaimsSet.Builder().issuer(issuer).build(), Set.of("sub", "iat", "exp")));
         verifier = p;
         return p;
     }
 
-    private static void error(Response response, Callback callback, int status, String type, String code, String message) {
+    private void error(Response response, Callback callback, int status, String type, String code, String message) {
+        refusals.add(code);
         String body = "<ErrorResponse xmlns=\"" + NS + "\"><Error><Type>" + type + "</Type><Code>" + code + "</Code><Message>"
                 + message.replace("&", "&amp;").replace("<", "&lt;") + "</Message></Error><RequestId>" + UUID.randomUUID()
                 + "</RequestId></ErrorResponse>";
