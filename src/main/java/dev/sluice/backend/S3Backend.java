@@ -5,6 +5,7 @@ import dev.sluice.s3.ObjectSummary;
 import dev.sluice.s3.Preconditions;
 import dev.sluice.s3.S3Error;
 import dev.sluice.s3.S3Exception;
+import dev.sluice.s3.XmlReader;
 import dev.sluice.sigv4.AwsCredentials;
 import dev.sluice.sigv4.RequestSigner;
 import dev.sluice.sigv4.SigV4;
@@ -18,15 +19,10 @@ import org.eclipse.jetty.http.HttpMethod;
 import org.eclipse.jetty.io.Content;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import org.w3c.dom.Document;
 import org.w3c.dom.Element;
 import org.w3c.dom.Node;
 import org.w3c.dom.NodeList;
 
-import javax.xml.XMLConstants;
-import javax.xml.parsers.DocumentBuilder;
-import javax.xml.parsers.DocumentBuilderFactory;
-import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.net.URI;
 import java.nio.ByteBuffer;
@@ -401,26 +397,19 @@ public final class S3Backend implements Backend {
         if (body.length == 0) {
             return Optional.empty();
         }
-        try {
-            Document doc = parseXml(body);
+        return XmlReader.parse(body).flatMap(doc -> {
             NodeList codes = doc.getElementsByTagNameNS("*", "Code");
-            return codes.getLength() == 0 ? Optional.empty() : Optional.of(codes.item(0).getTextContent().trim());
-        } catch (Exception e) {
-            return Optional.empty();
-        }
+            return codes.getLength() == 0 ? Optional.<String>empty() : Optional.of(codes.item(0).getTextContent().trim());
+        });
     }
 
     private ListPage parseListing(byte[] body) {
         if (body.length > MAX_LIST_BYTES) {
             throw S3Exception.unavailable(describe() + ": listing response too large", null);
         }
-        Document doc;
-        try {
-            doc = parseXml(body);
-        } catch (Exception e) {
-            throw S3Exception.unavailable(describe() + ": listing response is not XML", e);
-        }
-        Element root = doc.getDocumentElement();
+        Element root = XmlReader.parse(body)
+                .orElseThrow(() -> S3Exception.unavailable(describe() + ": listing response is not XML", null))
+                .getDocumentElement();
         List<ObjectSummary> objects = new ArrayList<>();
         List<String> prefixes = new ArrayList<>();
         Optional<String> nextToken = Optional.empty();
@@ -431,11 +420,11 @@ public final class S3Backend implements Backend {
             }
             switch (e.getLocalName()) {
                 case "Contents" -> {
-                    String key = child(e, "Key").orElse("");
+                    String key = XmlReader.text(e, "Key").orElse("");
                     if (!key.startsWith(prefix)) {
                         continue;
                     }
-                    long size = Long.parseLong(child(e, "Size").orElse("0"));
+                    long size = Long.parseLong(XmlReader.text(e, "Size").orElse("0"));
                     String rel = key.substring(prefix.length());
                     // A key ending in '/' names a directory, never an object: a marker object, or a
                     // directory that a filesystem-backed server (S3Proxy's filesystem store) lists
@@ -444,10 +433,10 @@ public final class S3Backend implements Backend {
                     if (rel.isEmpty() || rel.endsWith("/")) {
                         continue;
                     }
-                    Instant modified = child(e, "LastModified").map(Instant::parse).orElse(Instant.EPOCH);
-                    objects.add(new ObjectSummary(rel, size, modified, child(e, "ETag").orElse("\"\"")));
+                    Instant modified = XmlReader.text(e, "LastModified").map(Instant::parse).orElse(Instant.EPOCH);
+                    objects.add(new ObjectSummary(rel, size, modified, XmlReader.text(e, "ETag").orElse("\"\"")));
                 }
-                case "CommonPrefixes" -> child(e, "Prefix")
+                case "CommonPrefixes" -> XmlReader.text(e, "Prefix")
                         .filter(p -> p.startsWith(prefix) && p.length() > prefix.length())
                         .ifPresent(p -> prefixes.add(p.substring(prefix.length())));
                 case "IsTruncated" -> truncated = Boolean.parseBoolean(e.getTextContent().trim());
@@ -460,25 +449,6 @@ public final class S3Backend implements Backend {
             throw S3Exception.unavailable(describe() + ": truncated listing without a continuation token", null);
         }
         return new ListPage(objects, prefixes, next.map(p -> (ListPosition) p));
-    }
-
-    private static Optional<String> child(Element parent, String name) {
-        for (Node n = parent.getFirstChild(); n != null; n = n.getNextSibling()) {
-            if (n instanceof Element e && name.equals(e.getLocalName())) {
-                return Optional.of(e.getTextContent());
-            }
-        }
-        return Optional.empty();
-    }
-
-    private static Document parseXml(byte[] body) throws Exception {
-        DocumentBuilderFactory f = DocumentBuilderFactory.newInstance();
-        f.setNamespaceAware(true);
-        f.setFeature(XMLConstants.FEATURE_SECURE_PROCESSING, true);
-        f.setFeature("http://apache.org/xml/features/disallow-doctype-decl", true);
-        f.setExpandEntityReferences(false);
-        DocumentBuilder b = f.newDocumentBuilder();
-        return b.parse(new ByteArrayInputStream(body));
     }
 
     /** The backend's response body, passed through chunk by chunk; closing it unread aborts the exchange. */

@@ -3,6 +3,7 @@ package dev.sluice.federation;
 import dev.sluice.cache.Expiring;
 import dev.sluice.s3.S3Error;
 import dev.sluice.s3.S3Exception;
+import dev.sluice.s3.XmlReader;
 import dev.sluice.sigv4.AwsCredentials;
 import org.eclipse.jetty.client.ContentResponse;
 import org.eclipse.jetty.client.FormRequestContent;
@@ -14,14 +15,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.w3c.dom.Document;
 import org.w3c.dom.Element;
-import org.w3c.dom.Node;
-import org.xml.sax.ErrorHandler;
-import org.xml.sax.SAXParseException;
 
-import javax.xml.XMLConstants;
-import javax.xml.parsers.DocumentBuilder;
-import javax.xml.parsers.DocumentBuilderFactory;
-import java.io.ByteArrayInputStream;
 import java.net.URI;
 import java.time.Duration;
 import java.time.Instant;
@@ -54,26 +48,6 @@ public final class StsExchange {
     private static final Duration FIRST_BACKOFF = Duration.ofMillis(100);
     private static final Duration MAX_BACKOFF = Duration.ofSeconds(1);
     private static final int MAX_RESPONSE_BYTES = 64 * 1024;
-    /**
-     * Parse errors are thrown, never printed: without a handler of its own, the JDK's parser
-     * wrote "[Fatal Error] ..." to standard error, outside the log, for every reply that was
-     * not XML.
-     */
-    private static final ErrorHandler THROWING = new ErrorHandler() {
-        @Override
-        public void warning(SAXParseException e) {
-        }
-
-        @Override
-        public void error(SAXParseException e) throws SAXParseException {
-            throw e;
-        }
-
-        @Override
-        public void fatalError(SAXParseException e) throws SAXParseException {
-            throw e;
-        }
-    };
 
     /** What happened, for metrics: outcome and STS error code ("" when none). */
     public interface Observer {
@@ -184,32 +158,23 @@ public final class StsExchange {
 
     /** Decides from the body: an ErrorResponse is an error whatever the status; credentials are success only with 200. */
     static Result parse(int status, byte[] body) {
-        Document doc;
-        try {
-            DocumentBuilderFactory f = DocumentBuilderFactory.newInstance();
-            f.setNamespaceAware(true);
-            f.setFeature(XMLConstants.FEATURE_SECURE_PROCESSING, true);
-            f.setFeature("http://apache.org/xml/features/disallow-doctype-decl", true);
-            f.setExpandEntityReferences(false);
-            DocumentBuilder builder = f.newDocumentBuilder();
-            builder.setErrorHandler(THROWING);
-            doc = builder.parse(new ByteArrayInputStream(body));
-        } catch (Exception e) {
+        Optional<Document> doc = XmlReader.parse(body);
+        if (doc.isEmpty()) {
             return new Failure(status >= 500, "garbage", "", "HTTP " + status + " with a body that is not XML", "-");
         }
-        Element root = doc.getDocumentElement();
-        String requestId = path(root, "RequestId").or(() -> path(root, "ResponseMetadata", "RequestId")).orElse("-");
+        Element root = doc.get().getDocumentElement();
+        String requestId = XmlReader.text(root, "RequestId").or(() -> XmlReader.text(root, "ResponseMetadata", "RequestId")).orElse("-");
         if ("ErrorResponse".equals(root.getLocalName())) {
-            String code = path(root, "Error", "Code").orElse("");
-            String message = path(root, "Error", "Message").orElse("");
+            String code = XmlReader.text(root, "Error", "Code").orElse("");
+            String message = XmlReader.text(root, "Error", "Message").orElse("");
             boolean retryable = code.equals("Throttling") || code.equals("IDPCommunicationError") || status >= 500;
             return new Failure(retryable, "sts_error", code, message, requestId);
         }
         if ("AssumeRoleWithWebIdentityResponse".equals(root.getLocalName()) && status == 200) {
-            Optional<String> id = path(root, "AssumeRoleWithWebIdentityResult", "Credentials", "AccessKeyId");
-            Optional<String> secret = path(root, "AssumeRoleWithWebIdentityResult", "Credentials", "SecretAccessKey");
-            Optional<String> token = path(root, "AssumeRoleWithWebIdentityResult", "Credentials", "SessionToken");
-            Optional<String> expiration = path(root, "AssumeRoleWithWebIdentityResult", "Credentials", "Expiration");
+            Optional<String> id = XmlReader.text(root, "AssumeRoleWithWebIdentityResult", "Credentials", "AccessKeyId");
+            Optional<String> secret = XmlReader.text(root, "AssumeRoleWithWebIdentityResult", "Credentials", "SecretAccessKey");
+            Optional<String> token = XmlReader.text(root, "AssumeRoleWithWebIdentityResult", "Credentials", "SessionToken");
+            Optional<String> expiration = XmlReader.text(root, "AssumeRoleWithWebIdentityResult", "Credentials", "Expiration");
             if (id.isPresent() && secret.isPresent() && token.isPresent() && expiration.isPresent()) {
                 try {
                     Instant expires = Instant.parse(expiration.get().trim());
@@ -258,24 +223,6 @@ public final class StsExchange {
             cleaned = (cleaned + "sluice").substring(0, Math.max(2, cleaned.length() + 6));
         }
         return cleaned;
-    }
-
-    private static Optional<String> path(Element root, String... names) {
-        Element e = root;
-        for (String name : names) {
-            Element next = null;
-            for (Node n = e.getFirstChild(); n != null; n = n.getNextSibling()) {
-                if (n instanceof Element c && name.equals(c.getLocalName())) {
-                    next = c;
-                    break;
-                }
-            }
-            if (next == null) {
-                return Optional.empty();
-            }
-            e = next;
-        }
-        return Optional.of(e.getTextContent());
     }
 
     sealed interface Result {
