@@ -290,8 +290,8 @@ class ConfigLoaderTest {
     }
 
     @Test
-    void onlyTheStaticRegistryIsSupported() {
-        assertConfigError("registry: { type: control-plane }\n", "registry.type").hasMessageContaining("control-plane");
+    void anUnknownRegistryTypeIsRefused() {
+        assertConfigError("registry: { type: consul }\n", "registry.type").hasMessageContaining("control-plane");
     }
 
     // --- values --------------------------------------------------------------------------------
