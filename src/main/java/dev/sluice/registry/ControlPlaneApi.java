@@ -95,6 +95,11 @@ public final class ControlPlaneApi {
             request.abort(e);
             throw new Failure(FailureKind.UNAVAILABLE, "no answer within " + timeout + " for " + path, e);
         } catch (ExecutionException e) {
+            // Jetty's client fails a 401 that carries no WWW-Authenticate challenge instead of returning it.
+            if (e.getCause() instanceof org.eclipse.jetty.client.HttpResponseException r && r.getResponse() != null
+                    && (r.getResponse().getStatus() == 401 || r.getResponse().getStatus() == 403)) {
+                throw new Failure(FailureKind.DENIED, r.getResponse().getStatus() + " for " + path, null);
+            }
             throw new Failure(FailureKind.UNAVAILABLE, "call failed for " + path + ": " + e.getCause(), e.getCause());
         }
         int status = response.getStatus();
