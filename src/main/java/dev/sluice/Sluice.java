@@ -21,11 +21,16 @@ import dev.sluice.federation.SigningKey;
 import dev.sluice.federation.StsExchange;
 import dev.sluice.observe.AccessLog;
 import dev.sluice.observe.RequestMetrics;
+import dev.sluice.registry.BackendLocation;
+import dev.sluice.registry.ControlPlaneApi;
+import dev.sluice.registry.ControlPlaneRegistry;
 import dev.sluice.registry.Product;
 import dev.sluice.registry.ProductRef;
 import dev.sluice.registry.Registry;
 import dev.sluice.registry.StaticRegistry;
 import dev.sluice.registry.Visibility;
+import dev.sluice.s3.S3Error;
+import dev.sluice.s3.S3Exception;
 import dev.sluice.server.Reads;
 import dev.sluice.server.RequestIds;
 import dev.sluice.server.S3Handler;
@@ -64,6 +69,9 @@ public final class Sluice implements AutoCloseable {
     private final ExecutorService loads;
     private final SharedStore sharedStore;
     private final S3Handler handler;
+    private final Optional<SluiceConfig.ControlPlane> controlPlane;
+    /** The deadline for a control-plane backend's response head, as a static s3 backend's default. */
+    private static final Duration CONTROL_PLANE_BACKEND_TIMEOUT = Duration.ofSeconds(30);
 
     public Sluice(SluiceConfig config, InstantSource clock) {
         this.metrics = new RequestMetrics();
@@ -101,13 +109,23 @@ public final class Sluice implements AutoCloseable {
                     clock, loads, () -> ThreadLocalRandom.current().nextDouble(), c.maxWait(), metrics.registry());
             return tier::credentials;
         });
-        List<Product> products = new ArrayList<>();
-        for (SluiceConfig.Product p : config.registry().products()) {
-            products.add(new Product(new ProductRef(p.account(), p.product()),
-                    p.visibility().equals("restricted") ? Visibility.RESTRICTED : Visibility.PUBLIC,
-                    backend(p.backend(), clock)));
+        this.controlPlane = config.registry().controlPlane();
+        if (controlPlane.isPresent()) {
+            SluiceConfig.ControlPlane cp = controlPlane.get();
+            this.registry = new ControlPlaneRegistry(new ControlPlaneApi(backendHttp, cp.url(), oidc, cp.timeout()),
+                    new ControlPlaneRegistry.Settings(cp.s3Endpoint(), cp.productTtl(), cp.dataConnectionTtl(), cp.productListTtl(),
+                            cp.permissionsTtl(), cp.timeout(), cp.staleIfError()),
+                    location -> controlPlaneBackend(location, clock), clock, loads,
+                    () -> ThreadLocalRandom.current().nextDouble(), metrics.registry());
+        } else {
+            List<Product> products = new ArrayList<>();
+            for (SluiceConfig.Product p : config.registry().products()) {
+                products.add(new Product(new ProductRef(p.account(), p.product()),
+                        p.visibility().equals("restricted") ? Visibility.RESTRICTED : Visibility.PUBLIC,
+                        backend(p.backend(), clock)));
+            }
+            this.registry = new StaticRegistry(products);
         }
-        this.registry = new StaticRegistry(products);
         this.handler = new S3Handler(new Reads(registry), new RequestIds(() -> ThreadLocalRandom.current().nextLong()),
                 metrics, new AccessLog(), Version.current(), oidc);
     }
@@ -129,6 +147,23 @@ public final class Sluice implements AutoCloseable {
                     b.bucket().orElseThrow(), b.prefix(), credentials(b.auth()), clock, b.timeout());
             default -> throw new IllegalArgumentException("unknown backend type " + b.type());
         };
+    }
+
+    /** A backend for a location the control plane described; federated ones go through the credential tier. */
+    private Backend controlPlaneBackend(BackendLocation location, InstantSource clock) {
+        BackendCredentials creds = switch (location.auth()) {
+            case BackendLocation.Auth.Unsigned u -> BackendCredentials.anonymous();
+            case BackendLocation.Auth.Federated f -> {
+                Function<CredentialKey, AwsCredentials> source = credentials.orElseThrow(() -> new S3Exception(
+                        S3Error.BACKEND_AUTHENTICATION_FAILED, S3Error.BACKEND_AUTHENTICATION_FAILED.defaultMessage(),
+                        new S3Exception.DependencyFailure("control plane: " + location.bucket() + " needs federation ("
+                                + f.roleArn() + ") but oidc.signing_key is not configured", null)));
+                CredentialKey key = new CredentialKey(f.roleArn(), f.subject());
+                yield () -> Optional.of(source.apply(key));
+            }
+        };
+        return new S3Backend(backendHttp, location.endpoint(), location.region(), location.bucket(), location.prefix(), creds,
+                clock, CONTROL_PLANE_BACKEND_TIMEOUT);
     }
 
     private BackendCredentials credentials(SluiceConfig.Auth auth) {
@@ -181,6 +216,10 @@ public final class Sluice implements AutoCloseable {
     public void start() throws Exception {
         backendHttp.start();
         server.start(handler);
+        // The API may come up after sluice: unreachable is a warning, and the check must not delay startup.
+        controlPlane.ifPresent(cp -> Thread.ofVirtual().name("control-plane-probe").start(() ->
+                ControlPlaneRegistry.unreachable(cp.url(), cp.timeout()).ifPresent(problem ->
+                        LOG.warn("{}; requests needing it will answer 503 until it is", problem))));
     }
 
     public SluiceServer server() {

@@ -9,6 +9,7 @@ import com.fasterxml.jackson.dataformat.yaml.YAMLGenerator;
 import dev.sluice.config.ConfigException;
 import dev.sluice.config.ConfigLoader;
 import dev.sluice.config.SluiceConfig;
+import dev.sluice.registry.ControlPlaneRegistry;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -44,8 +45,13 @@ final class CheckConfigCommand implements Callable<Integer> {
         }
         ObjectMapper yaml = new ObjectMapper(new YAMLFactory().disable(YAMLGenerator.Feature.WRITE_DOC_START_MARKER));
         System.out.print(yaml.writeValueAsString(redact(loader.resolvedTree(path))));
-        System.err.println("config OK: " + cfg.registry().products().size() + " product(s), listen "
-                + cfg.server().listen() + ", admin " + cfg.server().adminListen());
+        String registry = cfg.registry().controlPlane()
+                .map(cp -> "products from control plane " + cp.url())
+                .orElse(cfg.registry().products().size() + " product(s)");
+        System.err.println("config OK: " + registry + ", listen " + cfg.server().listen() + ", admin " + cfg.server().adminListen());
+        // The API may come up after sluice: a warning, not a config error.
+        cfg.registry().controlPlane().flatMap(cp -> ControlPlaneRegistry.unreachable(cp.url(), cp.timeout()))
+                .ifPresent(problem -> System.err.println("warning: " + problem));
         return 0;
     }
 

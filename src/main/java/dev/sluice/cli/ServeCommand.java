@@ -59,8 +59,9 @@ final class ServeCommand implements Callable<Integer> {
 
         String endpoint = sluice.server().s3Endpoint().toString();
         String account = cfg.registry().products().isEmpty() ? "ACCOUNT" : cfg.registry().products().get(0).account();
-        System.out.println("sluice " + Version.current() + " serving " + cfg.registry().products().size()
-                + " product(s) from " + path);
+        System.out.println("sluice " + Version.current() + " serving " + cfg.registry().controlPlane()
+                .map(cp -> "the products of control plane " + cp.url() + " (config " + path + ")")
+                .orElse(cfg.registry().products().size() + " product(s) from " + path));
         System.out.println("  S3 endpoint: " + endpoint);
         System.out.println("  admin:       " + sluice.server().adminEndpoint() + "  (/healthz /readyz /metrics)");
         System.out.println("  try:         aws s3 ls s3://" + account + "/ --endpoint-url " + endpoint + " --no-sign-request");

@@ -243,9 +243,18 @@ public final class ConfigLoader {
 
     private SluiceConfig.Registry registry(Node n, Path base) {
         n.allowOnly("type", "products", "control_plane");
-        String type = n.text("type", "static");
-        if (!type.equals("static")) {
-            throw new ConfigException(n.path("type") + ": '" + type + "' is not supported by this build (supported: static)");
+        String type = n.text("type", SluiceConfig.Registry.STATIC);
+        if (type.equals(SluiceConfig.Registry.CONTROL_PLANE)) {
+            if (!n.list("products").isEmpty()) {
+                throw new ConfigException(n.path("products") + ": not used with type control-plane (products come from the API)");
+            }
+            return new SluiceConfig.Registry(type, List.of(), Optional.of(controlPlane(n.required("control_plane"))));
+        }
+        if (!type.equals(SluiceConfig.Registry.STATIC)) {
+            throw new ConfigException(n.path("type") + ": '" + type + "' is not a registry type (supported: static, control-plane)");
+        }
+        if (n.has("control_plane")) {
+            throw new ConfigException(n.path("control_plane") + ": only used with type control-plane");
         }
         List<SluiceConfig.Product> products = new ArrayList<>();
         Set<String> seen = new HashSet<>();
@@ -257,6 +266,31 @@ public final class ConfigLoader {
             products.add(product);
         }
         return new SluiceConfig.Registry(type, List.copyOf(products));
+    }
+
+    private SluiceConfig.ControlPlane controlPlane(Node n) {
+        n.allowOnly("url", "s3_endpoint", "ttl", "timeout", "stale_if_error");
+        String url = n.requiredText("url").replaceAll("/+$", "");
+        requireHttpUrl(url, n.path("url"));
+        Optional<String> s3Endpoint = n.optionalText("s3_endpoint").map(u -> u.replaceAll("/+$", ""));
+        s3Endpoint.ifPresent(u -> requireHttpUrl(u, n.path("s3_endpoint")));
+        Node ttl = n.child("ttl");
+        ttl.allowOnly("product", "data_connection", "product_list", "permissions");
+        Duration product = positive(ttl, "product", Duration.ofSeconds(300));
+        Duration connection = positive(ttl, "data_connection", Duration.ofSeconds(300));
+        Duration list = positive(ttl, "product_list", Duration.ofSeconds(60));
+        Duration permissions = positive(ttl, "permissions", Duration.ofSeconds(60));
+        Duration timeout = positive(n, "timeout", Duration.ofSeconds(3));
+        Duration stale = n.duration("stale_if_error", Duration.ofMinutes(10));
+        return new SluiceConfig.ControlPlane(url, s3Endpoint, product, connection, list, permissions, timeout, stale);
+    }
+
+    private static Duration positive(Node n, String key, Duration fallback) {
+        Duration d = n.duration(key, fallback);
+        if (!d.isPositive()) {
+            throw new ConfigException(n.path(key) + ": must be positive");
+        }
+        return d;
     }
 
     private static final Pattern NAME = Pattern.compile("[a-z0-9][a-z0-9._-]{0,62}");

@@ -57,7 +57,24 @@ public record SluiceConfig(Server server, Registry registry, Optional<Oidc> oidc
         }
     }
 
-    public record Registry(String type, List<Product> products) {
+    /** Where products come from: {@code static} (the {@code products} list) or {@code control-plane} (an HTTP API). */
+    public record Registry(String type, List<Product> products, Optional<ControlPlane> controlPlane) {
+        public static final String STATIC = "static";
+        public static final String CONTROL_PLANE = "control-plane";
+
+        public Registry(String type, List<Product> products) {
+            this(type, products, Optional.empty());
+        }
+    }
+
+    /**
+     * The control-plane API products are resolved through (DESIGN §4, docs/control-plane.md).
+     * {@code s3Endpoint} replaces {@code https://s3.{region}.amazonaws.com} for connections that
+     * name no endpoint of their own; {@code timeout} bounds each API call; an answer that
+     * expired less than {@code staleIfError} ago is served when the API fails.
+     */
+    public record ControlPlane(String url, Optional<String> s3Endpoint, Duration productTtl, Duration dataConnectionTtl,
+                               Duration productListTtl, Duration permissionsTtl, Duration timeout, Duration staleIfError) {
     }
 
     public record Product(String account, String product, String visibility, Backend backend) {

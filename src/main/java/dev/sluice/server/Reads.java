@@ -6,6 +6,7 @@ import dev.sluice.backend.ListPosition;
 import dev.sluice.backend.ListQuery;
 import dev.sluice.backend.ObjectRead;
 import dev.sluice.backend.ObjectResponse;
+import dev.sluice.registry.Caller;
 import dev.sluice.registry.Product;
 import dev.sluice.registry.ProductRef;
 import dev.sluice.registry.Registry;
@@ -43,7 +44,7 @@ public final class Reads {
     }
 
     public ObjectResponse read(Operation.ReadObject op, String requestId) {
-        Product product = visible(new ProductRef(op.account(), op.product()))
+        Product product = visible(new ProductRef(op.account(), op.product()), Caller.anonymous(requestId))
                 .orElseThrow(() -> new S3Exception(S3Error.NO_SUCH_BUCKET));
         if (op.key().isEmpty()) {
             throw new S3Exception(S3Error.NO_SUCH_KEY);
@@ -51,13 +52,13 @@ public final class Reads {
         return product.backend().read(new ObjectRead(op.key(), op.range(), op.preconditions(), op.headOnly(), requestId));
     }
 
-    public boolean accountExists(String account) {
-        return !visibleProducts(account).isEmpty();
+    public boolean accountExists(String account, String requestId) {
+        return !visibleProducts(account, Caller.anonymous(requestId)).isEmpty();
     }
 
-    public ListResult list(Operation.ListAccount op) {
+    public ListResult list(Operation.ListAccount op, String requestId) {
         String account = op.account();
-        List<Product> products = visibleProducts(account);
+        List<Product> products = visibleProducts(account, Caller.anonymous(requestId));
         if (products.isEmpty()) {
             throw new S3Exception(S3Error.NO_SUCH_BUCKET);
         }
@@ -195,8 +196,8 @@ public final class Reads {
         return new ListResult(List.of(), List.of(), false, Optional.empty(), Optional.empty());
     }
 
-    private Optional<Product> visible(ProductRef ref) {
-        return registry.find(ref).filter(p -> p.visibility() == Visibility.PUBLIC);
+    private Optional<Product> visible(ProductRef ref, Caller caller) {
+        return registry.find(ref, caller).filter(p -> p.visibility() == Visibility.PUBLIC);
     }
 
     /**
@@ -206,8 +207,8 @@ public final class Reads {
      * returned such listings out of S3 order, and with pagination skipped products entirely
      * (the resume point "data/" is after "data-v2/").
      */
-    private List<Product> visibleProducts(String account) {
-        return registry.list(account).stream()
+    private List<Product> visibleProducts(String account, Caller caller) {
+        return registry.list(account, caller).stream()
                 .filter(p -> p.visibility() == Visibility.PUBLIC)
                 .sorted(Comparator.comparing(p -> p.ref().product() + "/", KeyOrder.COMPARATOR))
                 .toList();

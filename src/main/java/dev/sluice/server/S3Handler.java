@@ -172,7 +172,7 @@ public final class S3Handler extends Handler.Abstract {
             }
             case Operation.HeadAccount h -> {
                 outcome.account = h.account();
-                if (!reads.accountExists(h.account())) {
+                if (!reads.accountExists(h.account(), requestId)) {
                     throw new S3Exception(S3Error.NO_SUCH_BUCKET);
                 }
                 outcome.status = 200;
@@ -180,7 +180,7 @@ public final class S3Handler extends Handler.Abstract {
             }
             case Operation.GetAccountLocation g -> {
                 outcome.account = g.account();
-                if (!reads.accountExists(g.account())) {
+                if (!reads.accountExists(g.account(), requestId)) {
                     throw new S3Exception(S3Error.NO_SUCH_BUCKET);
                 }
                 outcome.status = 200;
@@ -189,7 +189,7 @@ public final class S3Handler extends Handler.Abstract {
             }
             case Operation.ListAccount l -> {
                 outcome.account = l.account();
-                ListResult result = reads.list(l);
+                ListResult result = reads.list(l, requestId);
                 outcome.status = 200;
                 response.getHeaders().put("Content-Type", "application/xml");
                 outcome.bytes = finish(response, XmlDocuments.listResult(l.account(), l.list(), result, l.account()));

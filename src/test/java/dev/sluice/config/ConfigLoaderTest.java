@@ -290,8 +290,65 @@ class ConfigLoaderTest {
     }
 
     @Test
-    void onlyTheStaticRegistryIsSupported() {
-        assertConfigError("registry: { type: control-plane }\n", "registry.type").hasMessageContaining("control-plane");
+    void anUnknownRegistryTypeIsRefused() {
+        assertConfigError("registry: { type: consul }\n", "registry.type").hasMessageContaining("control-plane");
+    }
+
+    @Test
+    void theControlPlaneRegistryTakesItsUrlAndDefaults() {
+        SluiceConfig.ControlPlane cp = parse("""
+                registry:
+                  type: control-plane
+                  control_plane: { url: "https://api.example.org/" }
+                """).registry().controlPlane().orElseThrow();
+        assertThat(cp.url()).isEqualTo("https://api.example.org");
+        assertThat(cp.s3Endpoint()).isEmpty();
+        assertThat(cp.productTtl()).isEqualTo(java.time.Duration.ofSeconds(300));
+        assertThat(cp.dataConnectionTtl()).isEqualTo(java.time.Duration.ofSeconds(300));
+        assertThat(cp.productListTtl()).isEqualTo(java.time.Duration.ofSeconds(60));
+        assertThat(cp.permissionsTtl()).isEqualTo(java.time.Duration.ofSeconds(60));
+        assertThat(cp.timeout()).isEqualTo(java.time.Duration.ofSeconds(3));
+        assertThat(cp.staleIfError()).isEqualTo(java.time.Duration.ofMinutes(10));
+    }
+
+    @Test
+    void theControlPlaneRegistryTakesEveryKey() {
+        SluiceConfig.ControlPlane cp = parse("""
+                registry:
+                  type: control-plane
+                  control_plane:
+                    url: "http://127.0.0.1:9000"
+                    s3_endpoint: "http://127.0.0.1:9100/"
+                    ttl: { product: 10s, data_connection: 20s, product_list: 5s, permissions: 1m }
+                    timeout: 500ms
+                    stale_if_error: 0s
+                """).registry().controlPlane().orElseThrow();
+        assertThat(cp.s3Endpoint()).hasValue("http://127.0.0.1:9100");
+        assertThat(cp.productTtl()).isEqualTo(java.time.Duration.ofSeconds(10));
+        assertThat(cp.dataConnectionTtl()).isEqualTo(java.time.Duration.ofSeconds(20));
+        assertThat(cp.productListTtl()).isEqualTo(java.time.Duration.ofSeconds(5));
+        assertThat(cp.permissionsTtl()).isEqualTo(java.time.Duration.ofMinutes(1));
+        assertThat(cp.timeout()).isEqualTo(java.time.Duration.ofMillis(500));
+        assertThat(cp.staleIfError()).isZero();
+    }
+
+    @Test
+    void theControlPlaneRegistryIsValidated() {
+        assertConfigError("registry: { type: control-plane }\n", "registry.control_plane").hasMessageContaining("required");
+        assertConfigError("registry: { type: control-plane, control_plane: {} }\n", "registry.control_plane.url");
+        assertConfigError("registry: { type: control-plane, control_plane: { url: ftp://x } }\n", "registry.control_plane.url");
+        assertConfigError("registry: { type: control-plane, control_plane: { url: http://x, s3_endpoint: nope } }\n",
+                "registry.control_plane.s3_endpoint");
+        assertConfigError("registry: { type: control-plane, control_plane: { url: http://x, ttl: { product: 0s } } }\n",
+                "registry.control_plane.ttl.product").hasMessageContaining("positive");
+        assertConfigError("registry: { type: control-plane, control_plane: { url: http://x, ttl: { products: 1s } } }\n",
+                "registry.control_plane.ttl.products").hasMessageContaining("unknown key");
+        assertConfigError("registry: { type: control-plane, control_plane: { url: http://x, timeout: 0s } }\n",
+                "registry.control_plane.timeout");
+        assertConfigError("registry: { type: control-plane, control_plane: { url: http://x }, products: [{account: a}] }\n",
+                "registry.products");
+        assertConfigError("registry: { control_plane: { url: http://x } }\n", "registry.control_plane")
+                .hasMessageContaining("control-plane");
     }
 
     // --- values --------------------------------------------------------------------------------

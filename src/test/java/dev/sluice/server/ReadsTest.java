@@ -89,7 +89,7 @@ class ReadsTest {
     }
 
     private ListResult list(String account, String rawQuery) {
-        return reads.list((Operation.ListAccount) parse("GET", "/" + account, rawQuery));
+        return reads.list((Operation.ListAccount) parse("GET", "/" + account, rawQuery), "test-request");
     }
 
     private ObjectResponse read(String rawPath) {
@@ -374,15 +374,15 @@ class ReadsTest {
 
     @Test
     void anAccountWithOnlyRestrictedProductsDoesNotExist() {
-        assertThat(reads.accountExists("private")).isFalse();
+        assertThat(reads.accountExists("private", "test-request")).isFalse();
         assertS3Error(() -> list("private", "list-type=2"), S3Error.NO_SUCH_BUCKET);
         assertS3Error(() -> read("/private/vault/secret.txt"), S3Error.NO_SUCH_BUCKET);
     }
 
     @Test
     void anUnknownAccountIsNoSuchBucket() {
-        assertThat(reads.accountExists("nobody")).isFalse();
-        assertThat(reads.accountExists("demo")).isTrue();
+        assertThat(reads.accountExists("nobody", "test-request")).isFalse();
+        assertThat(reads.accountExists("demo", "test-request")).isTrue();
         assertS3Error(() -> list("nobody", "list-type=2"), S3Error.NO_SUCH_BUCKET);
         assertS3Error(() -> list("nobody", "list-type=2&delimiter=%2F"), S3Error.NO_SUCH_BUCKET);
         assertS3Error(() -> read("/nobody/hello/greeting.txt"), S3Error.NO_SUCH_BUCKET);

@@ -72,6 +72,19 @@ public final class S3ProxyProcess implements AutoCloseable {
      * up within 30 s.
      */
     public static S3ProxyProcess start() {
+        return start("aws-v4");
+    }
+
+    /**
+     * Like {@link #start()}, but S3Proxy checks no signatures ({@code s3proxy.authorization=none}):
+     * a stand-in for a public bucket, which unsigned requests can read. S3Proxy has no per-bucket
+     * policy, so it is all signed or all open; signed requests are accepted too.
+     */
+    public static S3ProxyProcess startWithoutAuthorization() {
+        return start("none");
+    }
+
+    private static S3ProxyProcess start(String authorization) {
         Path directory;
         try {
             directory = Files.createTempDirectory("sluice-s3proxy-");
@@ -92,7 +105,7 @@ public final class S3ProxyProcess implements AutoCloseable {
         IllegalStateException last = null;
         for (int attempt = 1; attempt <= BIND_ATTEMPTS; attempt++) {
             try {
-                return launch(directory, freePort(), attempt);
+                return launch(directory, freePort(), attempt, authorization);
             } catch (PortTakenException e) {
                 last = e;
             } catch (RuntimeException e) {
@@ -104,14 +117,14 @@ public final class S3ProxyProcess implements AutoCloseable {
         throw last;
     }
 
-    private static S3ProxyProcess launch(Path directory, int port, int attempt) {
+    private static S3ProxyProcess launch(Path directory, int port, int attempt, String authorization) {
         URI endpoint = URI.create("http://127.0.0.1:" + port);
         Path properties = directory.resolve("s3proxy.properties");
         Path log = directory.resolve("s3proxy-" + attempt + ".log");
         try {
             Files.writeString(properties, String.join("\n",
                     "s3proxy.endpoint=" + endpoint,
-                    "s3proxy.authorization=aws-v4",
+                    "s3proxy.authorization=" + authorization,
                     "s3proxy.identity=" + IDENTITY,
                     "s3proxy.credential=" + CREDENTIAL,
                     "s3proxy.ignore-unknown-headers=true",

@@ -1,0 +1,170 @@
+package dev.sluice.registry;
+
+import com.fasterxml.jackson.databind.JsonNode;
+
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.regex.Pattern;
+
+/**
+ * The control-plane API's documents (shapes in {@code testdata/control-plane/}), parsed into
+ * values. Parsing is lenient about shape and strict about meaning: what the registry must
+ * decide on (visibility, {@code read_only}, authentication) is kept as found, missing or odd,
+ * so that the registry can fail closed on it; a body that is not a JSON object at all is
+ * {@link Unparseable} and never cached.
+ */
+public final class ControlPlaneDocuments {
+    private static final Pattern ROLE_ARN = Pattern.compile("arn:[a-z-]+:iam::\\d{12}:role/[\\w+=,.@/-]{1,512}");
+
+    private ControlPlaneDocuments() {
+    }
+
+    /** A body that cannot be read as the document it should be. */
+    public static final class Unparseable extends RuntimeException {
+        public Unparseable(String detail) {
+            super(detail, null, false, false);
+        }
+    }
+
+    /** One mirror of a product: a data connection and the prefix inside it. */
+    public record Mirror(String name, Optional<String> connectionId, String prefix) {
+    }
+
+    /**
+     * A product. {@code visibility} is the raw value ("" when missing); only {@code "public"}
+     * is public. {@code mirrors} keep the document's order, which decides the fallback mirror.
+     */
+    public record ProductDocument(String productId, boolean disabled, String visibility, List<Mirror> mirrors,
+                                  Optional<String> primaryMirror) {
+        public boolean isPublic() {
+            return visibility.equals("public");
+        }
+
+        /** {@code mirrors[primary_mirror]}, else the first mirror; empty when there is none. */
+        public Optional<Mirror> mirror() {
+            if (primaryMirror.isPresent()) {
+                for (Mirror m : mirrors) {
+                    if (m.name().equals(primaryMirror.get())) {
+                        return Optional.of(m);
+                    }
+                }
+            }
+            return mirrors.isEmpty() ? Optional.empty() : Optional.of(mirrors.get(0));
+        }
+    }
+
+    /** How sluice authenticates to a connection's storage. */
+    public sealed interface ConnectionAuth {
+        /** {@code authentication} absent or null: the bucket is read unsigned. */
+        record Unsigned() implements ConnectionAuth {
+        }
+
+        /** {@code s3_web_identity_role}: sluice's OIDC identity exchanged at STS for this role. */
+        record WebIdentityRole(String roleArn) implements ConnectionAuth {
+        }
+
+        /** Any other or malformed value: never used, the connection fails closed. */
+        record Unsupported(String why) implements ConnectionAuth {
+        }
+    }
+
+    /**
+     * A data connection. {@code readOnly} is empty when the document does not say (such a
+     * connection is rejected, not assumed writable). Fields of the other providers (Azure's
+     * {@code account_name}/{@code container_name}) are not kept: this build serves S3 only.
+     */
+    public record DataConnectionDocument(String id, Optional<Boolean> readOnly, String provider, Optional<String> bucket,
+                                         Optional<String> region, String basePrefix, Optional<String> endpoint,
+                                         ConnectionAuth auth) {
+    }
+
+    public static ProductDocument product(JsonNode node) {
+        requireObject(node, "product");
+        List<Mirror> mirrors = new ArrayList<>();
+        JsonNode m = node.path("metadata").path("mirrors");
+        if (m.isObject()) {
+            for (Iterator<Map.Entry<String, JsonNode>> it = m.fields(); it.hasNext(); ) {
+                Map.Entry<String, JsonNode> e = it.next();
+                mirrors.add(new Mirror(e.getKey(), text(e.getValue(), "connection_id"), text(e.getValue(), "prefix").orElse("")));
+            }
+        }
+        JsonNode disabled = node.path("disabled");
+        return new ProductDocument(text(node, "product_id").orElse(""),
+                // a disabled flag that is not a boolean false is taken as disabled: fail closed
+                !(disabled.isMissingNode() || disabled.isNull() || (disabled.isBoolean() && !disabled.booleanValue())),
+                text(node, "visibility").orElse(""), List.copyOf(mirrors), text(node.path("metadata"), "primary_mirror"));
+    }
+
+    public static List<ProductDocument> productList(JsonNode node) {
+        requireObject(node, "product list");
+        JsonNode products = node.path("products");
+        if (!products.isArray()) {
+            throw new Unparseable("product list without a products array");
+        }
+        List<ProductDocument> out = new ArrayList<>();
+        for (JsonNode p : products) {
+            out.add(product(p));
+        }
+        return List.copyOf(out);
+    }
+
+    public static DataConnectionDocument dataConnection(JsonNode node) {
+        requireObject(node, "data connection");
+        JsonNode details = node.path("details");
+        JsonNode readOnly = node.path("read_only");
+        return new DataConnectionDocument(text(node, "data_connection_id").orElse(""),
+                readOnly.isBoolean() ? Optional.of(readOnly.booleanValue()) : Optional.empty(),
+                text(details, "provider").orElse(""), text(details, "bucket"), text(details, "region"),
+                text(details, "base_prefix").orElse(""), text(details, "endpoint"), auth(node.get("authentication")));
+    }
+
+    /** A JSON array of permission names ({@code ["read", "write"]}). */
+    public static Set<String> permissions(JsonNode node) {
+        if (node == null || !node.isArray()) {
+            throw new Unparseable("permissions are not a JSON array");
+        }
+        Set<String> out = new LinkedHashSet<>();
+        for (JsonNode p : node) {
+            if (!p.isTextual()) {
+                throw new Unparseable("a permission is not a string");
+            }
+            out.add(p.asText());
+        }
+        return Set.copyOf(out);
+    }
+
+    private static ConnectionAuth auth(JsonNode a) {
+        if (a == null || a.isNull()) {
+            return new ConnectionAuth.Unsigned();
+        }
+        if (!a.isObject()) {
+            return new ConnectionAuth.Unsupported("authentication is not an object");
+        }
+        String type = a.path("type").asText("");
+        if (!type.equals("s3_web_identity_role")) {
+            return new ConnectionAuth.Unsupported("authentication type '" + type + "'");
+        }
+        Optional<String> role = text(a, "role_arn");
+        if (role.isEmpty() || !ROLE_ARN.matcher(role.get()).matches()) {
+            return new ConnectionAuth.Unsupported("s3_web_identity_role without a valid role_arn");
+        }
+        return new ConnectionAuth.WebIdentityRole(role.get());
+    }
+
+    private static void requireObject(JsonNode node, String what) {
+        if (node == null || !node.isObject()) {
+            throw new Unparseable(what + " is not a JSON object");
+        }
+    }
+
+    /** A textual field, empty when missing, null or not text. */
+    private static Optional<String> text(JsonNode node, String field) {
+        JsonNode v = node.get(field);
+        return v != null && v.isTextual() ? Optional.of(v.asText()) : Optional.empty();
+    }
+}

@@ -1,0 +1,384 @@
+package dev.sluice.registry;
+
+import com.github.benmanes.caffeine.cache.Cache;
+import com.github.benmanes.caffeine.cache.Caffeine;
+import dev.sluice.backend.Backend;
+import dev.sluice.backend.KeyOrder;
+import dev.sluice.backend.ListPage;
+import dev.sluice.backend.ListQuery;
+import dev.sluice.backend.ObjectRead;
+import dev.sluice.backend.ObjectResponse;
+import dev.sluice.cache.RefreshAheadCache;
+import dev.sluice.registry.ControlPlaneDocuments.DataConnectionDocument;
+import dev.sluice.registry.ControlPlaneDocuments.ProductDocument;
+import dev.sluice.s3.S3Error;
+import dev.sluice.s3.S3Exception;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
+
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.time.InstantSource;
+import java.util.Comparator;
+import java.util.EnumMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.Executor;
+import java.util.function.DoubleSupplier;
+import java.util.function.Supplier;
+import java.util.regex.Pattern;
+
+/**
+ * Products resolved through a Source-Cooperative-style control-plane API
+ * ({@code testdata/control-plane/README.md}; docs/control-plane.md):
+ * product → mirror ({@code primary_mirror}, else the first) → data connection → backend
+ * location (bucket, region, endpoint, prefix = {@code base_prefix} + mirror prefix) → backend
+ * authentication.
+ *
+ * <p>Every rule fails closed: a visibility other than {@code "public"} is not public; a
+ * disabled product is not served; a connection that does not say it is {@code read_only} (or
+ * not), or whose {@code authentication} is anything but absent/null or a well-formed
+ * {@code s3_web_identity_role}, is refused with 502 and never read unsigned instead.
+ *
+ * <p>Failures: API 404 → {@code NoSuchBucket}. 401/403 on a product or a product list also
+ * → {@code NoSuchBucket} (a refusal would tell the caller the product exists); on a data
+ * connection or permissions, whose product the caller already knows, → {@code AccessDenied}.
+ * Outages (5xx, timeout, refused connection, unparseable body) → 503 with Retry-After, unless a
+ * stale answer may be served ({@link DocumentCache}). Names that could change the API path
+ * ({@code ..}, '/', anything outside {@code [A-Za-z0-9._-]}) never reach the API.
+ *
+ * <p>A warm resolution is two L1 hits (product, data connection) and one lookup of the backend
+ * built for that location, which is reused by every product sharing it.
+ *
+ * <p>Metrics: {@code sluice_control_plane_fetches_total{kind,outcome}} (ok, not_found, denied,
+ * unavailable), {@code sluice_control_plane_lookups_total{kind,outcome}} (the L1's hit,
+ * renewing, miss, error) and {@code sluice_control_plane_stale_served_total{kind}}.
+ */
+public final class ControlPlaneRegistry implements Registry {
+    /** The subject sluice asserts to STS for a data connection's role. */
+    public static final String CONNECTION_SUBJECT_PREFIX = "scv1:conn:";
+    private static final Pattern NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,254}");
+    private static final Pattern HTTP_URL = Pattern.compile("https?://[^/\\s]+(/\\S*)?");
+    private static final Set<String> OTHER_PROVIDERS = Set.of("az", "azure", "gcs", "gs");
+
+    /** Per-kind TTLs, the API timeout and the stale-if-error window; {@code s3Endpoint} as in the config. */
+    public record Settings(Optional<String> s3Endpoint, Duration productTtl, Duration dataConnectionTtl,
+                           Duration productListTtl, Duration permissionsTtl, Duration timeout, Duration staleIfError) {
+    }
+
+    private final ControlPlaneApi api;
+    private final Settings settings;
+    private final BackendLocation.Factory backends;
+    private final DocumentCache<ProductDocument> products;
+    private final DocumentCache<DataConnectionDocument> connections;
+    private final DocumentCache<List<ProductDocument>> productLists;
+    private final DocumentCache<Set<String>> permissions;
+    private final Cache<BackendLocation, Backend> built = Caffeine.newBuilder().maximumSize(10_000).build();
+
+    public ControlPlaneRegistry(ControlPlaneApi api, Settings settings, BackendLocation.Factory backends, InstantSource clock,
+                                Executor loads, DoubleSupplier jitter, MeterRegistry meters) {
+        this.api = api;
+        this.settings = settings;
+        this.backends = backends;
+        this.products = new DocumentCache<>(api, ControlPlaneDocuments::product, settings.productTtl(), settings.staleIfError(),
+                settings.timeout(), clock, loads, jitter, observer("product", meters));
+        this.connections = new DocumentCache<>(api, ControlPlaneDocuments::dataConnection, settings.dataConnectionTtl(),
+                settings.staleIfError(), settings.timeout(), clock, loads, jitter, observer("data_connection", meters));
+        this.productLists = new DocumentCache<>(api, ControlPlaneDocuments::productList, settings.productListTtl(),
+                settings.staleIfError(), settings.timeout(), clock, loads, jitter, observer("product_list", meters));
+        this.permissions = new DocumentCache<>(api, ControlPlaneDocuments::permissions, settings.permissionsTtl(),
+                settings.staleIfError(), settings.timeout(), clock, loads, jitter, observer("permissions", meters));
+    }
+
+    @Override
+    public Optional<Product> find(ProductRef ref) {
+        return find(ref, Caller.anonymous("-"));
+    }
+
+    @Override
+    public List<Product> list(String account) {
+        return list(account, Caller.anonymous("-"));
+    }
+
+    @Override
+    public Optional<Product> find(ProductRef ref, Caller caller) {
+        Optional<ProductDocument> doc = productDocument(ref, caller);
+        if (doc.isEmpty() || doc.get().disabled()) {
+            return Optional.empty();
+        }
+        if (!doc.get().isPublic()) {
+            // Resolved only if the read path lets the caller see it, so that a restricted
+            // product's broken connection cannot answer 502 to a caller who may not know it exists.
+            return Optional.of(new Product(ref, Visibility.RESTRICTED, deferred(ref, doc.get(), caller)));
+        }
+        return Optional.of(new Product(ref, Visibility.PUBLIC, backend(location(ref, doc.get(), caller))));
+    }
+
+    /**
+     * The account's products as the API lists them to {@code caller}, without disabled ones, in
+     * S3 key order. Backends are resolved only when a listing walks into a product.
+     */
+    @Override
+    public List<Product> list(String account, Caller caller) {
+        if (!NAME.matcher(account).matches()) {
+            return List.of();
+        }
+        List<ProductDocument> docs;
+        try {
+            docs = productLists.get("/api/v1/products/" + account, caller);
+        } catch (ControlPlaneApi.Failure f) {
+            if (f.kind() == ControlPlaneApi.FailureKind.UNAVAILABLE) {
+                throw S3Exception.unavailable("control plane: product list of " + account + ": " + f.getMessage(), f);
+            }
+            return List.of();
+        }
+        return docs.stream()
+                .filter(d -> !d.disabled() && NAME.matcher(d.productId()).matches())
+                .map(d -> {
+                    ProductRef ref = new ProductRef(account, d.productId());
+                    return new Product(ref, d.isPublic() ? Visibility.PUBLIC : Visibility.RESTRICTED, deferred(ref, d, caller));
+                })
+                .sorted(Comparator.comparing(p -> p.ref().product(), KeyOrder.COMPARATOR))
+                .toList();
+    }
+
+    /** Where {@code ref}'s bytes are, as {@code caller} is told; empty when the product is unknown, hidden or disabled. */
+    public Optional<BackendLocation> locate(ProductRef ref, Caller caller) {
+        return productDocument(ref, caller).filter(d -> !d.disabled()).map(d -> location(ref, d, caller));
+    }
+
+    /**
+     * The caller's permissions on {@code ref} ({@code GET .../permissions}). Asked only for
+     * authenticated callers: an anonymous caller has none and costs the API nothing.
+     */
+    public Set<String> permissions(ProductRef ref, Caller caller) {
+        if (caller.isAnonymous() || !validRef(ref)) {
+            return Set.of();
+        }
+        try {
+            return permissions.get(productPath(ref) + "/permissions", caller);
+        } catch (ControlPlaneApi.Failure f) {
+            if (f.kind() == ControlPlaneApi.FailureKind.UNAVAILABLE) {
+                throw S3Exception.unavailable("control plane: permissions on " + ref + ": " + f.getMessage(), f);
+            }
+            return Set.of();
+        }
+    }
+
+    /**
+     * Whether {@code caller} may write to {@code ref}: anonymous callers are refused without a
+     * call, a read-only connection refuses everyone, and otherwise the API's permissions must
+     * include {@code write}. No write operation exists yet; this is what one will ask.
+     */
+    public WriteDecision mayWrite(ProductRef ref, Caller caller) {
+        if (caller.isAnonymous()) {
+            return WriteDecision.DENY_ANONYMOUS;
+        }
+        ProductDocument doc = productDocument(ref, caller).filter(d -> !d.disabled())
+                .orElseThrow(() -> new S3Exception(S3Error.NO_SUCH_BUCKET));
+        ControlPlaneDocuments.Mirror mirror = mirror(ref, doc);
+        DataConnectionDocument connection = connection(ref, mirror, caller);
+        boolean readOnly = readOnly(connection);
+        if (readOnly) {
+            return WriteDecision.DENY_READ_ONLY;
+        }
+        return WriteDecision.decide(caller, false, permissions(ref, caller));
+    }
+
+    private Optional<ProductDocument> productDocument(ProductRef ref, Caller caller) {
+        if (!validRef(ref)) {
+            return Optional.empty();
+        }
+        try {
+            return Optional.of(products.get(productPath(ref), caller));
+        } catch (ControlPlaneApi.Failure f) {
+            if (f.kind() == ControlPlaneApi.FailureKind.UNAVAILABLE) {
+                throw S3Exception.unavailable("control plane: product " + ref + ": " + f.getMessage(), f);
+            }
+            return Optional.empty();
+        }
+    }
+
+    private BackendLocation location(ProductRef ref, ProductDocument doc, Caller caller) {
+        ControlPlaneDocuments.Mirror mirror = mirror(ref, doc);
+        DataConnectionDocument c = connection(ref, mirror, caller);
+        readOnly(c);
+        String id = mirror.connectionId().orElseThrow();
+        switch (c.provider()) {
+            case "s3" -> { }
+            case String p when OTHER_PROVIDERS.contains(p) -> throw new S3Exception(S3Error.NOT_IMPLEMENTED,
+                    "This bucket's storage provider is not supported by this proxy.",
+                    new S3Exception.DependencyFailure("control plane: " + ref + " is on data connection " + id + " with provider '"
+                            + p + "', which this build does not support (s3 only)", null));
+            default -> throw misconfigured(ref, "data connection " + id + " has unknown provider '" + c.provider() + "'");
+        }
+        String bucket = c.bucket().filter(b -> !b.isBlank())
+                .orElseThrow(() -> misconfigured(ref, "data connection " + id + " names no bucket"));
+        String region = c.region().filter(r -> !r.isBlank()).orElse("us-east-1");
+        String endpoint = c.endpoint().or(settings::s3Endpoint).orElse("https://s3." + region + ".amazonaws.com");
+        if (!HTTP_URL.matcher(endpoint).matches()) {
+            throw misconfigured(ref, "data connection " + id + " has endpoint '" + endpoint + "', not an http(s) URL");
+        }
+        String prefix = c.basePrefix() + mirror.prefix();
+        if (prefix.startsWith("/")) {
+            throw misconfigured(ref, "data connection " + id + " composes prefix '" + prefix + "', which starts with '/'");
+        }
+        BackendLocation.Auth auth = switch (c.auth()) {
+            case ControlPlaneDocuments.ConnectionAuth.Unsigned u -> new BackendLocation.Auth.Unsigned();
+            case ControlPlaneDocuments.ConnectionAuth.WebIdentityRole w ->
+                    new BackendLocation.Auth.Federated(w.roleArn(), CONNECTION_SUBJECT_PREFIX + id);
+            case ControlPlaneDocuments.ConnectionAuth.Unsupported u ->
+                    throw misconfigured(ref, "data connection " + id + ": unsupported " + u.why() + " (refused, never read unsigned)");
+        };
+        return new BackendLocation(URI.create(endpoint.replaceAll("/+$", "")), region, bucket, prefix, auth);
+    }
+
+    private ControlPlaneDocuments.Mirror mirror(ProductRef ref, ProductDocument doc) {
+        ControlPlaneDocuments.Mirror mirror = doc.mirror().orElseThrow(() -> misconfigured(ref, "product has no mirror"));
+        if (mirror.connectionId().filter(id -> NAME.matcher(id).matches()).isEmpty()) {
+            throw misconfigured(ref, "mirror '" + mirror.name() + "' has no valid connection_id");
+        }
+        return mirror;
+    }
+
+    private DataConnectionDocument connection(ProductRef ref, ControlPlaneDocuments.Mirror mirror, Caller caller) {
+        String id = mirror.connectionId().orElseThrow();
+        DataConnectionDocument c;
+        try {
+            c = connections.get("/api/v1/data-connections/" + id, caller);
+        } catch (ControlPlaneApi.Failure f) {
+            throw switch (f.kind()) {
+                case UNAVAILABLE -> S3Exception.unavailable("control plane: data connection " + id + " of " + ref + ": "
+                        + f.getMessage(), f);
+                case DENIED -> new S3Exception(S3Error.ACCESS_DENIED, S3Error.ACCESS_DENIED.defaultMessage(),
+                        new S3Exception.DependencyFailure("control plane refused data connection " + id + " of " + ref, f));
+                case NOT_FOUND -> misconfigured(ref, "data connection " + id + " does not exist");
+            };
+        }
+        if (!c.id().isEmpty() && !c.id().equals(id)) {
+            throw misconfigured(ref, "data connection " + id + " calls itself '" + c.id() + "'");
+        }
+        return c;
+    }
+
+    private boolean readOnly(DataConnectionDocument c) {
+        return c.readOnly().orElseThrow(() -> new S3Exception(S3Error.BACKEND_AUTHENTICATION_FAILED,
+                S3Error.BACKEND_AUTHENTICATION_FAILED.defaultMessage(), new S3Exception.DependencyFailure(
+                "control plane: data connection " + c.id() + " does not say whether it is read_only; refused", null)));
+    }
+
+    private Backend backend(BackendLocation location) {
+        return built.get(location, backends::build);
+    }
+
+    private Backend deferred(ProductRef ref, ProductDocument doc, Caller caller) {
+        return new DeferredBackend(ref.toString(), () -> backend(location(ref, doc, caller)));
+    }
+
+    /**
+     * The control plane describes a product sluice cannot serve safely. 502 with the code S3
+     * clients already treat as "the proxy could not reach its storage"; the detail is logged.
+     */
+    private static S3Exception misconfigured(ProductRef ref, String detail) {
+        return new S3Exception(S3Error.BACKEND_AUTHENTICATION_FAILED, S3Error.BACKEND_AUTHENTICATION_FAILED.defaultMessage(),
+                new S3Exception.DependencyFailure("control plane: " + ref + ": " + detail, null));
+    }
+
+    private static boolean validRef(ProductRef ref) {
+        return NAME.matcher(ref.account()).matches() && NAME.matcher(ref.product()).matches();
+    }
+
+    private static String productPath(ProductRef ref) {
+        return "/api/v1/products/" + ref.account() + "/" + ref.product();
+    }
+
+    /**
+     * Whether the API answers HTTP at all, for startup and {@code check-config}: a problem
+     * description, or empty. Any status counts as reachable; the API may come up after sluice,
+     * so callers report a problem as a warning, never as a failure to start.
+     */
+    public static Optional<String> unreachable(String url, Duration timeout) {
+        try (HttpClient http = HttpClient.newBuilder().connectTimeout(timeout).build()) {
+            http.send(HttpRequest.newBuilder(URI.create(url)).timeout(timeout).GET().build(),
+                    HttpResponse.BodyHandlers.discarding());
+            return Optional.empty();
+        } catch (IOException | IllegalArgumentException e) {
+            return Optional.of("control plane " + url + " is not reachable: " + e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return Optional.of("interrupted checking control plane " + url);
+        }
+    }
+
+    @Override
+    public void close() {
+        built.asMap().values().forEach(Backend::close);
+        built.invalidateAll();
+    }
+
+    private static DocumentCache.Observer observer(String kind, MeterRegistry meters) {
+        Map<RefreshAheadCache.Outcome, Counter> lookups = new EnumMap<>(RefreshAheadCache.Outcome.class);
+        for (RefreshAheadCache.Outcome o : RefreshAheadCache.Outcome.values()) {
+            lookups.put(o, Counter.builder("sluice.control_plane.lookups").description("Control-plane cache lookups by outcome")
+                    .tag("kind", kind).tag("outcome", o.name().toLowerCase(Locale.ROOT)).register(meters));
+        }
+        Counter stale = Counter.builder("sluice.control_plane.stale_served")
+                .description("Control-plane answers served stale because the API failed").tag("kind", kind).register(meters);
+        RefreshAheadCache.Observer l1 = new RefreshAheadCache.Observer() {
+            @Override
+            public void lookup(RefreshAheadCache.Outcome outcome) {
+                lookups.get(outcome).increment();
+            }
+        };
+        return new DocumentCache.Observer() {
+            @Override
+            public void fetched(String outcome) {
+                Counter.builder("sluice.control_plane.fetches").description("Control-plane API calls by outcome")
+                        .tag("kind", kind).tag("outcome", outcome).register(meters).increment();
+            }
+
+            @Override
+            public void staleServed() {
+                stale.increment();
+            }
+
+            @Override
+            public RefreshAheadCache.Observer l1() {
+                return l1;
+            }
+        };
+    }
+
+    /** A product's backend resolved on first use, for products a caller may list or be refused before any byte is read. */
+    private static final class DeferredBackend implements Backend {
+        private final String name;
+        private final Supplier<Backend> resolve;
+
+        DeferredBackend(String name, Supplier<Backend> resolve) {
+            this.name = name;
+            this.resolve = resolve;
+        }
+
+        @Override
+        public ObjectResponse read(ObjectRead request) {
+            return resolve.get().read(request);
+        }
+
+        @Override
+        public ListPage list(ListQuery query) {
+            return resolve.get().list(query);
+        }
+
+        @Override
+        public String describe() {
+            return "control-plane:" + name;
+        }
+    }
+}
