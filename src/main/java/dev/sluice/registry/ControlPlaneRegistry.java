@@ -9,6 +9,9 @@ import dev.sluice.backend.ListQuery;
 import dev.sluice.backend.ObjectRead;
 import dev.sluice.backend.ObjectResponse;
 import dev.sluice.cache.RefreshAheadCache;
+import dev.sluice.cache.Sealer;
+import dev.sluice.cache.SharedStore;
+import dev.sluice.cache.SharedTier;
 import dev.sluice.registry.ControlPlaneDocuments.DataConnectionDocument;
 import dev.sluice.registry.ControlPlaneDocuments.ProductDocument;
 import dev.sluice.s3.S3Error;
@@ -73,6 +76,15 @@ public final class ControlPlaneRegistry implements Registry {
                            Duration productListTtl, Duration permissionsTtl, Duration timeout, Duration staleIfError) {
     }
 
+    /**
+     * The shared tier (L2) for control-plane answers, when {@code cache.shared} is configured:
+     * the same store and sealer as the credential tier, namespace {@code cp}. Leases and polling
+     * as for credentials; the lead is the documents' own ({@code TTL/5}, see {@link DocumentCache}).
+     */
+    public record Shared(SharedStore store, Sealer sealer, Duration leaseTtl, Duration leaseWait, Executor writeBack,
+                         Supplier<String> leaseTokens, SharedTier.Observer observer) {
+    }
+
     private final ControlPlaneApi api;
     private final Settings settings;
     private final BackendLocation.Factory backends;
@@ -84,17 +96,24 @@ public final class ControlPlaneRegistry implements Registry {
 
     public ControlPlaneRegistry(ControlPlaneApi api, Settings settings, BackendLocation.Factory backends, InstantSource clock,
                                 Executor loads, DoubleSupplier jitter, MeterRegistry meters) {
+        this(api, settings, backends, clock, loads, jitter, meters, Optional.empty());
+    }
+
+    public ControlPlaneRegistry(ControlPlaneApi api, Settings settings, BackendLocation.Factory backends, InstantSource clock,
+                                Executor loads, DoubleSupplier jitter, MeterRegistry meters, Optional<Shared> shared) {
         this.api = api;
         this.settings = settings;
         this.backends = backends;
+        Optional<DocumentCache.Shared> l2 = shared.map(s -> new DocumentCache.Shared(s.store(), s.sealer(), api.baseUrl(),
+                s.leaseTtl(), s.leaseWait(), s.writeBack(), s.leaseTokens(), s.observer()));
         this.products = new DocumentCache<>(api, ControlPlaneDocuments::product, settings.productTtl(), settings.staleIfError(),
-                settings.timeout(), clock, loads, jitter, observer("product", meters));
+                settings.timeout(), clock, loads, jitter, observer("product", meters), l2);
         this.connections = new DocumentCache<>(api, ControlPlaneDocuments::dataConnection, settings.dataConnectionTtl(),
-                settings.staleIfError(), settings.timeout(), clock, loads, jitter, observer("data_connection", meters));
+                settings.staleIfError(), settings.timeout(), clock, loads, jitter, observer("data_connection", meters), l2);
         this.productLists = new DocumentCache<>(api, ControlPlaneDocuments::productList, settings.productListTtl(),
-                settings.staleIfError(), settings.timeout(), clock, loads, jitter, observer("product_list", meters));
+                settings.staleIfError(), settings.timeout(), clock, loads, jitter, observer("product_list", meters), l2);
         this.permissions = new DocumentCache<>(api, ControlPlaneDocuments::permissions, settings.permissionsTtl(),
-                settings.staleIfError(), settings.timeout(), clock, loads, jitter, observer("permissions", meters));
+                settings.staleIfError(), settings.timeout(), clock, loads, jitter, observer("permissions", meters), l2);
     }
 
     @Override
