@@ -57,8 +57,9 @@ import java.util.regex.Pattern;
  * stale answer may be served ({@link DocumentCache}). Names that could change the API path
  * ({@code ..}, '/', anything outside {@code [A-Za-z0-9._-]}) never reach the API.
  *
- * <p>A warm resolution is two L1 hits (product, data connection) and one lookup of the backend
- * built for that location, which is reused by every product sharing it.
+ * <p>A warm resolution is two L1 hits (product, data connection) and one identity lookup of
+ * the backend resolved for that product answer; backends are built once per distinct location
+ * and shared by every product on it.
  *
  * <p>Metrics: {@code sluice_control_plane_fetches_total{kind,outcome}} (ok, not_found, denied,
  * unavailable), {@code sluice_control_plane_lookups_total{kind,outcome}} (the L1's hit,
@@ -93,6 +94,8 @@ public final class ControlPlaneRegistry implements Registry {
     private final DocumentCache<List<ProductDocument>> productLists;
     private final DocumentCache<Set<String>> permissions;
     private final Cache<BackendLocation, Backend> built = Caffeine.newBuilder().maximumSize(10_000).build();
+    /** Keyed by identity (weak keys): a product answer as cached, and what it resolved to. */
+    private final Cache<ProductDocument, Resolved> resolved = Caffeine.newBuilder().weakKeys().maximumSize(100_000).build();
 
     public ControlPlaneRegistry(ControlPlaneApi api, Settings settings, BackendLocation.Factory backends, InstantSource clock,
                                 Executor loads, DoubleSupplier jitter, MeterRegistry meters) {
@@ -137,7 +140,29 @@ public final class ControlPlaneRegistry implements Registry {
             // product's broken connection cannot answer 502 to a caller who may not know it exists.
             return Optional.of(new Product(ref, Visibility.RESTRICTED, deferred(ref, doc.get(), caller)));
         }
-        return Optional.of(new Product(ref, Visibility.PUBLIC, backend(location(ref, doc.get(), caller))));
+        return Optional.of(new Product(ref, Visibility.PUBLIC, resolvedBackend(ref, doc.get(), caller)));
+    }
+
+    /**
+     * The backend of a public product, remembered per product document (by identity) together
+     * with the data-connection document it was built from: while both answers are the same
+     * cached instances, a warm resolution is two L1 hits and an identity lookup, and the
+     * composition (mirror, endpoint, prefix, authentication) is not redone. A refreshed answer
+     * is a new instance, so the location is composed again and checked again.
+     */
+    private Backend resolvedBackend(ProductRef ref, ProductDocument doc, Caller caller) {
+        Resolved known = resolved.getIfPresent(doc);
+        if (known != null && connection(ref, known.mirror(), caller) == known.connection()) {
+            return known.backend();
+        }
+        ControlPlaneDocuments.Mirror mirror = mirror(ref, doc);
+        DataConnectionDocument c = connection(ref, mirror, caller);
+        Backend b = backend(location(ref, mirror, c));
+        resolved.put(doc, new Resolved(mirror, c, b));
+        return b;
+    }
+
+    private record Resolved(ControlPlaneDocuments.Mirror mirror, DataConnectionDocument connection, Backend backend) {
     }
 
     /**
@@ -227,7 +252,10 @@ public final class ControlPlaneRegistry implements Registry {
 
     private BackendLocation location(ProductRef ref, ProductDocument doc, Caller caller) {
         ControlPlaneDocuments.Mirror mirror = mirror(ref, doc);
-        DataConnectionDocument c = connection(ref, mirror, caller);
+        return location(ref, mirror, connection(ref, mirror, caller));
+    }
+
+    private BackendLocation location(ProductRef ref, ControlPlaneDocuments.Mirror mirror, DataConnectionDocument c) {
         readOnly(c);
         String id = mirror.connectionId().orElseThrow();
         switch (c.provider()) {
@@ -338,6 +366,7 @@ public final class ControlPlaneRegistry implements Registry {
 
     @Override
     public void close() {
+        resolved.invalidateAll();
         built.asMap().values().forEach(Backend::close);
         built.invalidateAll();
     }
