@@ -82,15 +82,19 @@ public final class Sluice implements AutoCloseable {
         this.oidc = config.oidc().map(o -> new OidcProvider(o.issuer().orElse(publicUrl), signingKey(o.signingKey(), "oidc.signing_key"),
                 o.previousKey().map(k -> signingKey(k, "oidc.previous_key")), clock));
         this.loads = Executors.newVirtualThreadPerTaskExecutor();
+        // One sealer for every use of the shared tier (credentials, control-plane answers).
+        SluiceConfig.Shared shared = config.cache().shared();
+        Optional<Sealer> sealer = shared.enabled()
+                ? Optional.of(new Sealer(Base64.getDecoder().decode(shared.sealKey().orElseThrow().value().trim()), new SecureRandom()))
+                : Optional.empty();
         this.credentials = oidc.map(provider -> {
             StsExchange exchange = new StsExchange(backendHttp, URI.create(config.sts().endpoint()), provider,
                     config.sts().timeout(), config.sts().sessionDuration(), () -> ThreadLocalRandom.current().nextDouble(),
                     CredentialTier.exchangeMetrics(metrics.registry()));
             SluiceConfig.Cache c = config.cache();
             RefreshAheadCache.Loader<CredentialKey, AwsCredentials> next = CredentialTier.exchanging(exchange);
-            if (c.shared().enabled()) {
-                Sealer sealer = new Sealer(Base64.getDecoder().decode(c.shared().sealKey().orElseThrow().value().trim()), new SecureRandom());
-                next = new SharedTier<>("cred", CredentialKey::sharedIdentity, sharedStore, sealer, new CredentialCodec(), next,
+            if (sealer.isPresent()) {
+                next = new SharedTier<>("cred", CredentialKey::sharedIdentity, sharedStore, sealer.get(), new CredentialCodec(), next,
                         new SharedTier.Settings(c.shared().lead(), c.refreshLead(), c.shared().leaseTtl(), c.shared().leaseWait(),
                                 Duration.ofMillis(25)),
                         clock, loads, () -> UUID.randomUUID().toString(), new CacheMetrics(metrics.registry()).tierEvents("cred"));
@@ -116,7 +120,9 @@ public final class Sluice implements AutoCloseable {
                     new ControlPlaneRegistry.Settings(cp.s3Endpoint(), cp.productTtl(), cp.dataConnectionTtl(), cp.productListTtl(),
                             cp.permissionsTtl(), cp.timeout(), cp.staleIfError()),
                     location -> controlPlaneBackend(location, clock), clock, loads,
-                    () -> ThreadLocalRandom.current().nextDouble(), metrics.registry());
+                    () -> ThreadLocalRandom.current().nextDouble(), metrics.registry(),
+                    sealer.map(s -> new ControlPlaneRegistry.Shared(sharedStore, s, shared.leaseTtl(), shared.leaseWait(), loads,
+                            () -> UUID.randomUUID().toString(), new CacheMetrics(metrics.registry()).tierEvents("cp"))));
         } else {
             List<Product> products = new ArrayList<>();
             for (SluiceConfig.Product p : config.registry().products()) {

@@ -279,8 +279,10 @@ public final class RefreshAheadCache<K, V> {
         if (holdsClaim(slot, mine)) {
             slot.failure = null;
         }
-        mine.future().complete(loaded);
+        // Released before the waiters wake: a caller that has its answer and asks again must
+        // not find this (finished) load still claimed and be handed its result once more.
         release(slot, mine);
+        mine.future().complete(loaded);
         observer.loadFinished(renewal, true);
     }
 
@@ -289,8 +291,10 @@ public final class RefreshAheadCache<K, V> {
             long backoffNanos = (long) (policy.failureBackoff().toNanos() * (1.0 + jitter.getAsDouble()));
             slot.failure = new Failure(error, clock.instant().plusNanos(backoffNanos));
         }
-        mine.future().completeExceptionally(error);
+        // Released before the waiters wake (see runLoad): otherwise a caller asking again after
+        // the backoff could still join this failed load and get its error past the backoff.
         release(slot, mine);
+        mine.future().completeExceptionally(error);
         observer.loadFinished(renewal, false);
     }
 

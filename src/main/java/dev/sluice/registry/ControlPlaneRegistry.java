@@ -9,6 +9,9 @@ import dev.sluice.backend.ListQuery;
 import dev.sluice.backend.ObjectRead;
 import dev.sluice.backend.ObjectResponse;
 import dev.sluice.cache.RefreshAheadCache;
+import dev.sluice.cache.Sealer;
+import dev.sluice.cache.SharedStore;
+import dev.sluice.cache.SharedTier;
 import dev.sluice.registry.ControlPlaneDocuments.DataConnectionDocument;
 import dev.sluice.registry.ControlPlaneDocuments.ProductDocument;
 import dev.sluice.s3.S3Error;
@@ -54,8 +57,9 @@ import java.util.regex.Pattern;
  * stale answer may be served ({@link DocumentCache}). Names that could change the API path
  * ({@code ..}, '/', anything outside {@code [A-Za-z0-9._-]}) never reach the API.
  *
- * <p>A warm resolution is two L1 hits (product, data connection) and one lookup of the backend
- * built for that location, which is reused by every product sharing it.
+ * <p>A warm resolution is two L1 hits (product, data connection) and one identity lookup of
+ * the backend resolved for that product answer; backends are built once per distinct location
+ * and shared by every product on it.
  *
  * <p>Metrics: {@code sluice_control_plane_fetches_total{kind,outcome}} (ok, not_found, denied,
  * unavailable), {@code sluice_control_plane_lookups_total{kind,outcome}} (the L1's hit,
@@ -64,13 +68,21 @@ import java.util.regex.Pattern;
 public final class ControlPlaneRegistry implements Registry {
     /** The subject sluice asserts to STS for a data connection's role. */
     public static final String CONNECTION_SUBJECT_PREFIX = "scv1:conn:";
-    private static final Pattern NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,254}");
     private static final Pattern HTTP_URL = Pattern.compile("https?://[^/\\s]+(/\\S*)?");
     private static final Set<String> OTHER_PROVIDERS = Set.of("az", "azure", "gcs", "gs");
 
     /** Per-kind TTLs, the API timeout and the stale-if-error window; {@code s3Endpoint} as in the config. */
     public record Settings(Optional<String> s3Endpoint, Duration productTtl, Duration dataConnectionTtl,
                            Duration productListTtl, Duration permissionsTtl, Duration timeout, Duration staleIfError) {
+    }
+
+    /**
+     * The shared tier (L2) for control-plane answers, when {@code cache.shared} is configured:
+     * the same store and sealer as the credential tier, namespace {@code cp}. Leases and polling
+     * as for credentials; the lead is the documents' own ({@code TTL/5}, see {@link DocumentCache}).
+     */
+    public record Shared(SharedStore store, Sealer sealer, Duration leaseTtl, Duration leaseWait, Executor writeBack,
+                         Supplier<String> leaseTokens, SharedTier.Observer observer) {
     }
 
     private final ControlPlaneApi api;
@@ -81,20 +93,29 @@ public final class ControlPlaneRegistry implements Registry {
     private final DocumentCache<List<ProductDocument>> productLists;
     private final DocumentCache<Set<String>> permissions;
     private final Cache<BackendLocation, Backend> built = Caffeine.newBuilder().maximumSize(10_000).build();
+    /** Keyed by identity (weak keys): a product answer as cached, and what it resolved to. */
+    private final Cache<ProductDocument, Resolved> resolved = Caffeine.newBuilder().weakKeys().maximumSize(100_000).build();
 
     public ControlPlaneRegistry(ControlPlaneApi api, Settings settings, BackendLocation.Factory backends, InstantSource clock,
                                 Executor loads, DoubleSupplier jitter, MeterRegistry meters) {
+        this(api, settings, backends, clock, loads, jitter, meters, Optional.empty());
+    }
+
+    public ControlPlaneRegistry(ControlPlaneApi api, Settings settings, BackendLocation.Factory backends, InstantSource clock,
+                                Executor loads, DoubleSupplier jitter, MeterRegistry meters, Optional<Shared> shared) {
         this.api = api;
         this.settings = settings;
         this.backends = backends;
+        Optional<DocumentCache.Shared> l2 = shared.map(s -> new DocumentCache.Shared(s.store(), s.sealer(), api.baseUrl(),
+                s.leaseTtl(), s.leaseWait(), s.writeBack(), s.leaseTokens(), s.observer()));
         this.products = new DocumentCache<>(api, ControlPlaneDocuments::product, settings.productTtl(), settings.staleIfError(),
-                settings.timeout(), clock, loads, jitter, observer("product", meters));
+                settings.timeout(), clock, loads, jitter, observer("product", meters), l2);
         this.connections = new DocumentCache<>(api, ControlPlaneDocuments::dataConnection, settings.dataConnectionTtl(),
-                settings.staleIfError(), settings.timeout(), clock, loads, jitter, observer("data_connection", meters));
+                settings.staleIfError(), settings.timeout(), clock, loads, jitter, observer("data_connection", meters), l2);
         this.productLists = new DocumentCache<>(api, ControlPlaneDocuments::productList, settings.productListTtl(),
-                settings.staleIfError(), settings.timeout(), clock, loads, jitter, observer("product_list", meters));
+                settings.staleIfError(), settings.timeout(), clock, loads, jitter, observer("product_list", meters), l2);
         this.permissions = new DocumentCache<>(api, ControlPlaneDocuments::permissions, settings.permissionsTtl(),
-                settings.staleIfError(), settings.timeout(), clock, loads, jitter, observer("permissions", meters));
+                settings.staleIfError(), settings.timeout(), clock, loads, jitter, observer("permissions", meters), l2);
     }
 
     @Override
@@ -118,7 +139,29 @@ public final class ControlPlaneRegistry implements Registry {
             // product's broken connection cannot answer 502 to a caller who may not know it exists.
             return Optional.of(new Product(ref, Visibility.RESTRICTED, deferred(ref, doc.get(), caller)));
         }
-        return Optional.of(new Product(ref, Visibility.PUBLIC, backend(location(ref, doc.get(), caller))));
+        return Optional.of(new Product(ref, Visibility.PUBLIC, resolvedBackend(ref, doc.get(), caller)));
+    }
+
+    /**
+     * The backend of a public product, remembered per product document (by identity) together
+     * with the data-connection document it was built from: while both answers are the same
+     * cached instances, a warm resolution is two L1 hits and an identity lookup, and the
+     * composition (mirror, endpoint, prefix, authentication) is not redone. A refreshed answer
+     * is a new instance, so the location is composed again and checked again.
+     */
+    private Backend resolvedBackend(ProductRef ref, ProductDocument doc, Caller caller) {
+        Resolved known = resolved.getIfPresent(doc);
+        if (known != null && connection(ref, known.mirror(), caller) == known.connection()) {
+            return known.backend();
+        }
+        ControlPlaneDocuments.Mirror mirror = mirror(ref, doc);
+        DataConnectionDocument c = connection(ref, mirror, caller);
+        Backend b = backend(location(ref, mirror, c));
+        resolved.put(doc, new Resolved(mirror, c, b));
+        return b;
+    }
+
+    private record Resolved(ControlPlaneDocuments.Mirror mirror, DataConnectionDocument connection, Backend backend) {
     }
 
     /**
@@ -127,7 +170,7 @@ public final class ControlPlaneRegistry implements Registry {
      */
     @Override
     public List<Product> list(String account, Caller caller) {
-        if (!NAME.matcher(account).matches()) {
+        if (!validName(account)) {
             return List.of();
         }
         List<ProductDocument> docs;
@@ -140,7 +183,7 @@ public final class ControlPlaneRegistry implements Registry {
             return List.of();
         }
         return docs.stream()
-                .filter(d -> !d.disabled() && NAME.matcher(d.productId()).matches())
+                .filter(d -> !d.disabled() && validName(d.productId()))
                 .map(d -> {
                     ProductRef ref = new ProductRef(account, d.productId());
                     return new Product(ref, d.isPublic() ? Visibility.PUBLIC : Visibility.RESTRICTED, deferred(ref, d, caller));
@@ -208,7 +251,10 @@ public final class ControlPlaneRegistry implements Registry {
 
     private BackendLocation location(ProductRef ref, ProductDocument doc, Caller caller) {
         ControlPlaneDocuments.Mirror mirror = mirror(ref, doc);
-        DataConnectionDocument c = connection(ref, mirror, caller);
+        return location(ref, mirror, connection(ref, mirror, caller));
+    }
+
+    private BackendLocation location(ProductRef ref, ControlPlaneDocuments.Mirror mirror, DataConnectionDocument c) {
         readOnly(c);
         String id = mirror.connectionId().orElseThrow();
         switch (c.provider()) {
@@ -242,7 +288,7 @@ public final class ControlPlaneRegistry implements Registry {
 
     private ControlPlaneDocuments.Mirror mirror(ProductRef ref, ProductDocument doc) {
         ControlPlaneDocuments.Mirror mirror = doc.mirror().orElseThrow(() -> misconfigured(ref, "product has no mirror"));
-        if (mirror.connectionId().filter(id -> NAME.matcher(id).matches()).isEmpty()) {
+        if (mirror.connectionId().filter(ControlPlaneRegistry::validName).isEmpty()) {
             throw misconfigured(ref, "mirror '" + mirror.name() + "' has no valid connection_id");
         }
         return mirror;
@@ -292,7 +338,29 @@ public final class ControlPlaneRegistry implements Registry {
     }
 
     private static boolean validRef(ProductRef ref) {
-        return NAME.matcher(ref.account()).matches() && NAME.matcher(ref.product()).matches();
+        return validName(ref.account()) && validName(ref.product());
+    }
+
+    /**
+     * {@code [A-Za-z0-9][A-Za-z0-9._-]{0,254}}: a name that cannot change the API path. Checked
+     * on every resolution, so by hand rather than with a regex (a warm resolution's largest cost).
+     */
+    static boolean validName(String name) {
+        int n = name.length();
+        if (n == 0 || n > 255 || !alnum(name.charAt(0))) {
+            return false;
+        }
+        for (int i = 1; i < n; i++) {
+            char c = name.charAt(i);
+            if (!alnum(c) && c != '.' && c != '_' && c != '-') {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private static boolean alnum(char c) {
+        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
     }
 
     private static String productPath(ProductRef ref) {
@@ -319,6 +387,7 @@ public final class ControlPlaneRegistry implements Registry {
 
     @Override
     public void close() {
+        resolved.invalidateAll();
         built.asMap().values().forEach(Backend::close);
         built.invalidateAll();
     }

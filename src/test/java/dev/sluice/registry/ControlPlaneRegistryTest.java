@@ -431,6 +431,32 @@ class ControlPlaneRegistryTest {
         assertThat(built).hasSize(1);
     }
 
+    @Test
+    void aChangedDataConnectionIsFollowedOnceItsAnswerIsRefetched() {
+        Backend first = find("city-trees").orElseThrow().backend();
+        ObjectNode moved = fixtureJson("data-connection-public.json");
+        ((ObjectNode) moved.get("details")).put("bucket", "moved-west");
+        cp.put(OPEN_WEST, moved.toString());
+        clock.advance(Duration.ofSeconds(200));
+        assertThat(find("city-trees").orElseThrow().backend()).as("within the TTL").isSameAs(first);
+
+        clock.advance(Duration.ofSeconds(100));
+        Backend after = find("city-trees").orElseThrow().backend();
+
+        assertThat(((RecordedBackend) after).location().bucket()).isEqualTo("moved-west");
+    }
+
+    @Test
+    void aConnectionThatBecomesUnusableIsRefusedOnceRefetched() {
+        find("city-trees").orElseThrow();
+        ObjectNode broken = fixtureJson("data-connection-public.json");
+        broken.remove("read_only");
+        cp.put(OPEN_WEST, broken.toString());
+        clock.advance(Duration.ofSeconds(300));
+
+        assertS3Error(() -> find("city-trees"), S3Error.BACKEND_AUTHENTICATION_FAILED);
+    }
+
     // --- caching -------------------------------------------------------------------------------
 
     @Test

@@ -163,6 +163,38 @@ public final class TestControlPlane implements AutoCloseable {
         return this;
     }
 
+    /**
+     * Serves {@code n} more public products of account {@link #ACCOUNT}, shaped like
+     * {@code city-trees} (connection {@code open-west}, mirror prefix {@code parks-dept/{name}/}),
+     * named {@code prefix-000}, {@code prefix-001}, …, and lists them with the others. For load
+     * tests that need many products; returns their names in order.
+     */
+    public List<String> addPublicProducts(String prefix, int n) {
+        List<String> names = new java.util.ArrayList<>();
+        com.fasterxml.jackson.databind.node.ArrayNode listed = (com.fasterxml.jackson.databind.node.ArrayNode)
+                JSON.valueToTree(listedProducts());
+        for (int i = 0; i < n; i++) {
+            String name = "%s-%03d".formatted(prefix, i);
+            ObjectNode doc = fixtureJson("product-public.json").put("product_id", name);
+            ((ObjectNode) doc.at("/metadata/mirrors/open-west")).put("prefix", ACCOUNT + "/" + name + "/");
+            put(PRODUCTS + "/" + name, doc.toString());
+            listed.add(doc);
+            names.add(name);
+        }
+        ObjectNode list = JSON.createObjectNode();
+        list.set("products", listed);
+        put(PRODUCTS, list.toString());
+        return List.copyOf(names);
+    }
+
+    private com.fasterxml.jackson.databind.JsonNode listedProducts() {
+        try {
+            return JSON.readTree(answers.get(PRODUCTS).body()).path("products");
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
     /** Answers {@code path} only to requests carrying a valid JWT; 404 to the others. */
     public TestControlPlane restrict(String path, String json) {
         answers.put(path, new Answer(200, json, false, true));
