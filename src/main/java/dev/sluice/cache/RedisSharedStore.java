@@ -19,13 +19,12 @@ import org.slf4j.LoggerFactory;
 
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
-import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
-import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * The shared tier on Redis or Valkey, through Lettuce.
@@ -37,11 +36,20 @@ import java.util.concurrent.locks.ReentrantLock;
  * while the breaker is still closed, and nothing after it opens.
  *
  * <p>Lettuce reconnects on its own; while disconnected it rejects commands instead of
- * queueing them, so nothing piles up behind a dead server. The connection is opened lazily
- * and retried, so sluice starts (and serves) with Redis down.
+ * queueing them, so nothing piles up behind a dead server. The connection is opened in the
+ * background from construction, and reopened (at most every 250 ms) if that failed, so sluice
+ * starts (and serves) with Redis down. A call never opens it on its own thread: it waits for the
+ * attempt in flight within its own timeout. An earlier revision connected on the first call, on
+ * the caller's thread: that call blocked for the whole connect (seconds, in a cold JVM) and every
+ * caller arriving meanwhile failed and counted toward the breaker, so a fleet restarting under
+ * load skipped L2 exactly when it needed it most.
  */
 public final class RedisSharedStore implements SharedStore {
     private static final Logger LOG = LoggerFactory.getLogger(RedisSharedStore.class);
+    private static final RedisCodec<String, byte[]> CODEC = RedisCodec.of(StringCodec.UTF8, ByteArrayCodec.INSTANCE);
+    private static final long RECONNECT_INTERVAL_NANOS = TimeUnit.MILLISECONDS.toNanos(250);
+    /** Connecting happens in the background, so it may take longer than a call; a cold JVM needs it. */
+    private static final Duration MIN_CONNECT_TIMEOUT = Duration.ofSeconds(1);
     private static final String RELEASE_SCRIPT =
             "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end";
 
@@ -60,13 +68,14 @@ public final class RedisSharedStore implements SharedStore {
     private final ClientResources resources;
     private final RedisClient client;
     private final AtomicReference<StatefulRedisConnection<String, byte[]>> connection = new AtomicReference<>();
-    private final AtomicLong lastConnectAttempt = new AtomicLong();
-    private final ReentrantLock connecting = new ReentrantLock();
+    private final AtomicReference<Attempt> attempt = new AtomicReference<>();
+    private volatile boolean closed;
     private volatile String lastProblem = "";
 
     public RedisSharedStore(String uri, Duration timeout, CircuitBreaker breaker, Observer observer) {
         this.uri = RedisURI.create(uri);
-        this.uri.setTimeout(timeout);
+        Duration connectTimeout = timeout.compareTo(MIN_CONNECT_TIMEOUT) > 0 ? timeout : MIN_CONNECT_TIMEOUT;
+        this.uri.setTimeout(connectTimeout); // bounds the connection handshake; commands have their own timeout below
         this.timeout = timeout;
         this.breaker = breaker;
         this.observer = observer;
@@ -75,9 +84,10 @@ public final class RedisSharedStore implements SharedStore {
         client.setOptions(ClientOptions.builder()
                 .autoReconnect(true)
                 .disconnectedBehavior(ClientOptions.DisconnectedBehavior.REJECT_COMMANDS)
-                .socketOptions(SocketOptions.builder().connectTimeout(Duration.ofMillis(Math.max(timeout.toMillis(), 250))).build())
+                .socketOptions(SocketOptions.builder().connectTimeout(connectTimeout).build())
                 .timeoutOptions(TimeoutOptions.enabled(timeout))
                 .build());
+        startAttempt(null, System.nanoTime());
     }
 
     @Override
@@ -139,6 +149,10 @@ public final class RedisSharedStore implements SharedStore {
     private record Reply<T>(boolean ok, T value) {
     }
 
+    /** One connection attempt: its outcome, and when it started. */
+    private record Attempt(CompletableFuture<StatefulRedisConnection<String, byte[]>> result, long startedNanos) {
+    }
+
     private interface Command<T> {
         CompletionStage<T> run(RedisAsyncCommands<String, byte[]> commands);
     }
@@ -148,9 +162,10 @@ public final class RedisSharedStore implements SharedStore {
             observer.call(op, "skipped");
             return new Reply<>(false, null);
         }
+        long deadline = System.nanoTime() + timeout.toNanos();
         try {
-            StatefulRedisConnection<String, byte[]> c = connection();
-            T reply = command.run(c.async()).toCompletableFuture().get(timeout.toNanos(), TimeUnit.NANOSECONDS);
+            StatefulRedisConnection<String, byte[]> c = connection(deadline);
+            T reply = command.run(c.async()).toCompletableFuture().get(remaining(deadline), TimeUnit.NANOSECONDS);
             breaker.onSuccess();
             return new Reply<>(true, reply);
         } catch (TimeoutException e) {
@@ -176,38 +191,60 @@ public final class RedisSharedStore implements SharedStore {
         lastProblem = problem;
     }
 
-    /** The connection, opening it if needed; a failed open is retried at most every 250 ms. */
-    private StatefulRedisConnection<String, byte[]> connection() {
+    private static long remaining(long deadline) {
+        return Math.max(0, deadline - System.nanoTime());
+    }
+
+    /**
+     * The connection, or the attempt in flight to open one, waited for until {@code deadline}; a
+     * failed attempt is followed by another (started by a caller) at most every 250 ms.
+     */
+    private StatefulRedisConnection<String, byte[]> connection(long deadline)
+            throws ExecutionException, InterruptedException, TimeoutException {
         StatefulRedisConnection<String, byte[]> c = connection.get();
         if (c != null) {
             return c;
         }
-        // One caller connects; the others fail at once rather than queue behind a slow connect.
-        if (!connecting.tryLock()) {
-            throw new IllegalStateException("not connected (a connection attempt is in progress)");
+        Attempt a = attempt.get();
+        long now = System.nanoTime();
+        if (a.result().isCompletedExceptionally() && now - a.startedNanos() >= RECONNECT_INTERVAL_NANOS) {
+            a = startAttempt(a, now);
+        }
+        if (a.result().isCompletedExceptionally()) {
+            throw new IllegalStateException("not connected (retrying)");
+        }
+        return a.result().get(remaining(deadline), TimeUnit.NANOSECONDS);
+    }
+
+    /** Starts a connection attempt unless another caller replaced {@code previous} first; returns the current attempt. */
+    private Attempt startAttempt(Attempt previous, long now) {
+        Attempt mine = new Attempt(new CompletableFuture<>(), now);
+        if (!attempt.compareAndSet(previous, mine)) {
+            return attempt.get();
         }
         try {
-            c = connection.get();
-            if (c != null) {
-                return c;
-            }
-            long now = System.nanoTime();
-            long last = lastConnectAttempt.get();
-            if (last != 0 && now - last < TimeUnit.MILLISECONDS.toNanos(250)) {
-                throw new IllegalStateException("not connected (retrying)");
-            }
-            lastConnectAttempt.set(now);
-            c = client.connect(RedisCodec.of(StringCodec.UTF8, ByteArrayCodec.INSTANCE), uri);
-            connection.set(c);
-            LOG.info("shared tier connected to redis {}:{}", uri.getHost(), uri.getPort());
-            return c;
-        } finally {
-            connecting.unlock();
+            client.connectAsync(CODEC, uri).whenComplete((c, e) -> {
+                if (e != null) {
+                    mine.result().completeExceptionally(e);
+                    return;
+                }
+                connection.set(c);
+                if (closed) {
+                    c.closeAsync();
+                } else {
+                    LOG.info("shared tier connected to redis {}:{}", uri.getHost(), uri.getPort());
+                }
+                mine.result().complete(c);
+            });
+        } catch (RuntimeException e) {
+            mine.result().completeExceptionally(e);
         }
+        return mine;
     }
 
     @Override
     public void close() {
+        closed = true;
         StatefulRedisConnection<String, byte[]> c = connection.getAndSet(null);
         if (c != null) {
             c.closeAsync();
