@@ -29,7 +29,8 @@ import java.util.function.Supplier;
  *   <li><b>TTL</b> = {@code exp − now − lead}; nothing is written when that is not positive,
  *       and failures are never written.</li>
  *   <li><b>Fleet single flight</b>: on a miss, take a lease ({@code SET NX PX}). Its holder
- *       exchanges and writes back; the others poll L2 for at most {@code leaseWait}, then
+ *       reads L2 once more (a previous holder may have written and released since the miss),
+ *       then exchanges and writes back; the others poll L2 for at most {@code leaseWait}, then
  *       exchange themselves. A dead holder costs the bounded wait, never a failure; its lease
  *       expires after {@code leaseTtl}.</li>
  *   <li><b>Write-back is asynchronous</b>: the caller has its value before Redis is written.</li>
@@ -127,6 +128,13 @@ public final class SharedTier<K, V> implements RefreshAheadCache.Loader<K, V> {
         switch (store.acquireLease(leaseKey, token, settings.leaseTtl())) {
             case WON -> {
                 observer.event("lease_won");
+                // The lease only orders instances that missed before its holder wrote: another may
+                // have exchanged, written and released between our miss and our lease.
+                Found<V> arrived = read(storeKey);
+                if (arrived.value().isPresent()) {
+                    writeBack.execute(() -> store.releaseLease(leaseKey, token));
+                    return arrived.value().get();
+                }
                 try {
                     return exchangeAndWrite(key, storeKey, () -> store.releaseLease(leaseKey, token));
                 } catch (RuntimeException e) {
