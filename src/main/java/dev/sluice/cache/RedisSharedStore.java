@@ -29,8 +29,9 @@ import java.util.concurrent.atomic.AtomicReference;
 /**
  * The shared tier on Redis or Valkey, through Lettuce.
  *
- * <p>Every command is bounded by {@code timeout} (default 100 ms) and its failure is absorbed
- * here: a miss, a lost lease, a skipped write. Consecutive failures open a
+ * <p>Every command's reply is awaited for {@code timeout} (default 100 ms) from its dispatch (a
+ * connection still being opened is waited for up to {@code timeout} before that), and its
+ * failure is absorbed here: a miss, a lost lease, a skipped write. Consecutive failures open a
  * {@link CircuitBreaker} and the store is skipped (answers {@code UNAVAILABLE} at once) until a
  * probe succeeds, so a paused or blackholed Redis costs each request at most one timeout
  * while the breaker is still closed, and nothing after it opens.
@@ -170,10 +171,15 @@ public final class RedisSharedStore implements SharedStore {
             observer.call(op, "skipped");
             return new Reply<>(false, null);
         }
-        long deadline = System.nanoTime() + timeout.toNanos();
         try {
-            StatefulRedisConnection<String, byte[]> c = connection(deadline);
-            T reply = command.run(c.async()).toCompletableFuture().get(remaining(deadline), TimeUnit.NANOSECONDS);
+            StatefulRedisConnection<String, byte[]> c = connection(System.nanoTime() + timeout.toNanos());
+            // The reply gets its whole timeout from the moment the command is handed to Lettuce. An
+            // earlier revision started the clock before the dispatch: in a fresh JVM serving a burst,
+            // the caller's (virtual) thread was sometimes held up 100-160 ms inside the dispatch, so
+            // the command was written with no time left, "timed out" against a healthy Redis, and the
+            // load exchanged on its own - a second exchange in the fleet's cold start.
+            CompletableFuture<T> pending = command.run(c.async()).toCompletableFuture();
+            T reply = pending.get(timeout.toNanos(), TimeUnit.NANOSECONDS);
             breaker.onSuccess();
             return new Reply<>(true, reply);
         } catch (TimeoutException e) {
