@@ -150,9 +150,14 @@ public final class RedisSharedStore implements SharedStore {
     @Override
     public String health() {
         CircuitBreaker.State s = breaker.state();
-        return "shared tier: redis " + uri.getHost() + ":" + uri.getPort() + " "
-                + (s == CircuitBreaker.State.CLOSED ? "ok" : "unavailable (breaker " + s.name().toLowerCase() + ")")
-                + (lastProblem.isEmpty() || s == CircuitBreaker.State.CLOSED ? "" : ": " + lastProblem);
+        StatefulRedisConnection<String, byte[]> c = connection.get();
+        // The breaker only learns of trouble from calls, which may be an hour apart when every
+        // credential is warm; the connection's own state is current.
+        boolean connected = c != null && c.isOpen();
+        String state = s != CircuitBreaker.State.CLOSED ? "unavailable (breaker " + s.name().toLowerCase(java.util.Locale.ROOT) + ")"
+                : connected ? "ok" : "unavailable (not connected)";
+        return "shared tier: redis " + uri.getHost() + ":" + uri.getPort() + " " + state
+                + (lastProblem.isEmpty() || state.equals("ok") ? "" : ": " + lastProblem);
     }
 
     public CircuitBreaker breaker() {
