@@ -1,0 +1,8 @@
+#!/usr/bin/env bash
+# A warm GET through a control-plane registry vs through a static registry, same object, same JVM.
+
+set -euo pipefail
+. "$(dirname "${BASH_SOURCE[0]}")/classpath.sh"
+echo "command: bench/resolution-get.sh; $(date -u '+%Y-%m-%d %H:%M UTC'); nproc $(nproc); $("$JAVA_HOME/bin/java" -version 2>&1 | head -n1)"
+exec "$JAVA_HOME/bin/java" -Dsluice.s3proxy.jar=target/s3proxy/s3proxy.jar -Dlogback.configurationFile=src/test/resources/logback-test.xml \
+  -cp "$BENCH_CP" dev.sluice.bench.ResolutionGetBench
