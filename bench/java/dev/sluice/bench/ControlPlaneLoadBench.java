@@ -1,10 +1,5 @@
 package dev.sluice.bench;
 
-import dev.sluice.backend.Backend;
-import dev.sluice.backend.ListPage;
-import dev.sluice.backend.ListQuery;
-import dev.sluice.backend.ObjectRead;
-import dev.sluice.backend.ObjectResponse;
 import dev.sluice.cache.CircuitBreaker;
 import dev.sluice.cache.RedisSharedStore;
 import dev.sluice.cache.Sealer;
@@ -14,6 +9,7 @@ import dev.sluice.registry.Caller;
 import dev.sluice.registry.ControlPlaneApi;
 import dev.sluice.registry.ControlPlaneRegistry;
 import dev.sluice.registry.ProductRef;
+import dev.sluice.testing.StubBackend;
 import dev.sluice.testing.MutableClock;
 import dev.sluice.testing.RedisProcess;
 import dev.sluice.testing.TestControlPlane;
@@ -55,24 +51,6 @@ public final class ControlPlaneLoadBench {
     private static final int PRODUCTS = 100;
     private static final int REQUESTS = 10_000;
     private static final Duration TTL = Duration.ofSeconds(300);
-
-    /** Stands in for an S3 backend; never read. */
-    private record Stub(String name) implements Backend {
-        @Override
-        public ObjectResponse read(ObjectRead request) {
-            throw new UnsupportedOperationException();
-        }
-
-        @Override
-        public ListPage list(ListQuery query) {
-            throw new UnsupportedOperationException();
-        }
-
-        @Override
-        public String describe() {
-            return name;
-        }
-    }
 
     public static void main(String[] args) throws Exception {
         List<String> rows = new ArrayList<>();
@@ -124,7 +102,7 @@ public final class ControlPlaneLoadBench {
                 ControlPlaneRegistry r = new ControlPlaneRegistry(new ControlPlaneApi(http, cp.url(), Optional.empty(), Duration.ofSeconds(3)),
                         new ControlPlaneRegistry.Settings(Optional.of("http://s3.bench:9000"), TTL, TTL, Duration.ofSeconds(60),
                                 Duration.ofSeconds(60), Duration.ofSeconds(3), Duration.ofMinutes(10)),
-                        location -> new Stub(location.toString()), clock, loads, () -> 0.5, m, shared);
+                        location -> new StubBackend<>(location), clock, loads, () -> 0.5, m, shared);
                 closing.add(r);
                 registries.add(r);
                 meters.add(m);

@@ -1,10 +1,5 @@
 package dev.sluice.bench;
 
-import dev.sluice.backend.Backend;
-import dev.sluice.backend.ListPage;
-import dev.sluice.backend.ListQuery;
-import dev.sluice.backend.ObjectRead;
-import dev.sluice.backend.ObjectResponse;
 import dev.sluice.registry.BackendLocation;
 import dev.sluice.registry.Caller;
 import dev.sluice.registry.ControlPlaneApi;
@@ -13,6 +8,7 @@ import dev.sluice.registry.Product;
 import dev.sluice.registry.ProductRef;
 import dev.sluice.registry.StaticRegistry;
 import dev.sluice.registry.Visibility;
+import dev.sluice.testing.StubBackend;
 import dev.sluice.testing.TestControlPlane;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import org.eclipse.jetty.client.HttpClient;
@@ -64,24 +60,6 @@ public class ResolutionBenchmark {
     private StaticRegistry staticRegistry;
     private int apiCallsAfterSetup;
 
-    /** Stands in for an S3 backend; never read. */
-    private record Stub(String name) implements Backend {
-        @Override
-        public ObjectResponse read(ObjectRead request) {
-            throw new UnsupportedOperationException();
-        }
-
-        @Override
-        public ListPage list(ListQuery query) {
-            throw new UnsupportedOperationException();
-        }
-
-        @Override
-        public String describe() {
-            return name;
-        }
-    }
-
     @Setup(Level.Trial)
     public void setUp() throws Exception {
         cp = new TestControlPlane();
@@ -91,13 +69,13 @@ public class ResolutionBenchmark {
         controlPlane = new ControlPlaneRegistry(new ControlPlaneApi(http, cp.url(), Optional.empty(), Duration.ofSeconds(3)),
                 new ControlPlaneRegistry.Settings(Optional.of("http://s3.bench:9000"), TTL, TTL, Duration.ofSeconds(60),
                         Duration.ofSeconds(60), Duration.ofSeconds(3), Duration.ofMinutes(10)),
-                (BackendLocation location) -> new Stub(location.toString()), InstantSource.system(), loads, () -> 0.5,
+                (BackendLocation location) -> new StubBackend<>(location), InstantSource.system(), loads, () -> 0.5,
                 new SimpleMeterRegistry());
         if (controlPlane.find(ref, caller).isEmpty()) {
             throw new IllegalStateException("the test control plane does not serve " + ref);
         }
         apiCallsAfterSetup = cp.total();
-        staticRegistry = new StaticRegistry(List.of(new Product(ref, Visibility.PUBLIC, new Stub("static:" + ref))));
+        staticRegistry = new StaticRegistry(List.of(new Product(ref, Visibility.PUBLIC, new StubBackend<>("static:" + ref))));
     }
 
     @TearDown(Level.Trial)

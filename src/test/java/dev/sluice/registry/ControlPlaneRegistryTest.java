@@ -5,13 +5,10 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.nimbusds.jwt.JWTClaimsSet;
 import com.nimbusds.jwt.SignedJWT;
 import dev.sluice.backend.Backend;
-import dev.sluice.backend.ListPage;
-import dev.sluice.backend.ListQuery;
-import dev.sluice.backend.ObjectRead;
-import dev.sluice.backend.ObjectResponse;
 import dev.sluice.federation.OidcProvider;
 import dev.sluice.s3.S3Error;
 import dev.sluice.s3.S3Exception;
+import dev.sluice.testing.StubBackend;
 import dev.sluice.testing.MutableClock;
 import dev.sluice.testing.TestControlPlane;
 import dev.sluice.testing.TestKeys;
@@ -68,24 +65,6 @@ class ControlPlaneRegistryTest {
     private OidcProvider oidc;
     private ControlPlaneRegistry registry;
 
-    /** Stands in for an S3 backend: remembers where it points. */
-    private record RecordedBackend(BackendLocation location) implements Backend {
-        @Override
-        public ObjectResponse read(ObjectRead request) {
-            throw new UnsupportedOperationException();
-        }
-
-        @Override
-        public ListPage list(ListQuery query) {
-            throw new UnsupportedOperationException();
-        }
-
-        @Override
-        public String describe() {
-            return location.toString();
-        }
-    }
-
     @BeforeEach
     void start() throws Exception {
         loads = Executors.newVirtualThreadPerTaskExecutor();
@@ -103,7 +82,7 @@ class ControlPlaneRegistryTest {
                         Duration.ofSeconds(60), Duration.ofSeconds(60), TIMEOUT, Duration.ofMinutes(10)),
                 location -> {
                     built.add(location);
-                    return new RecordedBackend(location);
+                    return new StubBackend<>(location);
                 }, clock, loads, () -> 0.0, meters);
     }
 
@@ -443,7 +422,7 @@ class ControlPlaneRegistryTest {
         clock.advance(Duration.ofSeconds(100));
         Backend after = find("city-trees").orElseThrow().backend();
 
-        assertThat(((RecordedBackend) after).location().bucket()).isEqualTo("moved-west");
+        assertThat(((BackendLocation) ((StubBackend<?>) after).target()).bucket()).isEqualTo("moved-west");
     }
 
     @Test

@@ -1,10 +1,5 @@
 package dev.sluice.registry;
 
-import dev.sluice.backend.Backend;
-import dev.sluice.backend.ListPage;
-import dev.sluice.backend.ListQuery;
-import dev.sluice.backend.ObjectRead;
-import dev.sluice.backend.ObjectResponse;
 import dev.sluice.cache.CircuitBreaker;
 import dev.sluice.cache.RedisSharedStore;
 import dev.sluice.cache.Sealer;
@@ -12,6 +7,7 @@ import dev.sluice.cache.SharedStore;
 import dev.sluice.federation.OidcProvider;
 import dev.sluice.s3.S3Error;
 import dev.sluice.s3.S3Exception;
+import dev.sluice.testing.StubBackend;
 import dev.sluice.testing.MutableClock;
 import dev.sluice.testing.RedisProcess;
 import dev.sluice.testing.TestControlPlane;
@@ -134,7 +130,7 @@ class ControlPlaneSharedTierTest {
         ControlPlaneRegistry registry = new ControlPlaneRegistry(new ControlPlaneApi(http, cp.url(), Optional.of(oidc), TIMEOUT),
                 new ControlPlaneRegistry.Settings(Optional.of("http://s3.test:9000"), PRODUCT_TTL, PRODUCT_TTL,
                         Duration.ofSeconds(60), Duration.ofSeconds(60), TIMEOUT, Duration.ofMinutes(10)),
-                RecordedBackend::new, clock, loads, () -> 0.0, new SimpleMeterRegistry(),
+                StubBackend<BackendLocation>::new, clock, loads, () -> 0.0, new SimpleMeterRegistry(),
                 Optional.of(new ControlPlaneRegistry.Shared(store, new Sealer(key, new SecureRandom()), Duration.ofSeconds(10),
                         Duration.ofSeconds(2), Runnable::run, () -> UUID.randomUUID().toString(), events::add)));
         closing.add(registry);
@@ -143,23 +139,6 @@ class ControlPlaneSharedTierTest {
 
     private ControlPlaneRegistry instance() {
         return instance(connectedStore(), sealKey);
-    }
-
-    private record RecordedBackend(BackendLocation location) implements Backend {
-        @Override
-        public ObjectResponse read(ObjectRead request) {
-            throw new UnsupportedOperationException();
-        }
-
-        @Override
-        public ListPage list(ListQuery query) {
-            throw new UnsupportedOperationException();
-        }
-
-        @Override
-        public String describe() {
-            return location.toString();
-        }
     }
 
     private static ProductRef ref(String product) {
