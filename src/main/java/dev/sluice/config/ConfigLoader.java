@@ -88,7 +88,8 @@ public final class ConfigLoader {
                         + "provider: set oidc.signing_key (sluice keygen --out FILE makes one)");
             }
         }
-        return new SluiceConfig(server, registry, oidc, sts, cache, r.optionalTree("inbound"), baseDirectory);
+        SluiceConfig.Inbound inbound = r.has("inbound") ? inbound(r.child("inbound"), baseDirectory) : SluiceConfig.Inbound.NONE;
+        return new SluiceConfig(server, registry, oidc, sts, cache, inbound, baseDirectory);
     }
 
     private static JsonNode readTree(String yaml) {
@@ -212,16 +213,8 @@ public final class ConfigLoader {
             throw new ConfigException(n.path("seal_key_env") + ": the redis shared tier needs a seal key (32 random bytes, base64): "
                     + "set seal_key_env or seal_key_file, e.g. head -c32 /dev/urandom | base64");
         }
+        key32(n, "seal_key", base);
         SluiceConfig.Secret sealKey = secret(n, "seal_key", base);
-        byte[] raw;
-        try {
-            raw = java.util.Base64.getDecoder().decode(sealKey.value().trim());
-        } catch (IllegalArgumentException e) {
-            throw new ConfigException(n.path() + ": the seal key is not base64");
-        }
-        if (raw.length != 32) {
-            throw new ConfigException(n.path() + ": the seal key must decode to 32 bytes, not " + raw.length);
-        }
         Duration leaseWait = n.duration("lease_wait", Duration.ofSeconds(2));
         Duration leaseTtl = n.duration("lease_ttl", sts.timeout().plusSeconds(5));
         if (!leaseTtl.isPositive()) {
@@ -342,6 +335,183 @@ public final class ConfigLoader {
             }
             default -> throw new ConfigException(n.path("type") + ": unknown backend type '" + type + "' (supported: file, s3)");
         }
+    }
+
+    /** A 32-byte AES key given as base64 in {@code NAME_env} or {@code NAME_file}. */
+    private byte[] key32(Node n, String name, Path base) {
+        SluiceConfig.Secret secret = secret(n, name, base);
+        String what = name.replace('_', ' ');
+        byte[] raw;
+        try {
+            raw = java.util.Base64.getDecoder().decode(secret.value().trim());
+        } catch (IllegalArgumentException e) {
+            throw new ConfigException(n.path() + ": the " + what + " is not base64");
+        }
+        if (raw.length != 32) {
+            throw new ConfigException(n.path() + ": the " + what + " must decode to 32 bytes, not " + raw.length);
+        }
+        return raw;
+    }
+
+    private static final Pattern ACCESS_KEY_ID = Pattern.compile("[A-Za-z0-9]{8,128}");
+    private static final Pattern ROLE_ID = Pattern.compile("[\\w+=,.@-]{1,64}");
+    private static final Pattern SCOPE_PRODUCT = Pattern.compile("[^/\\s]+/[^/\\s]+");
+    private static final Duration MIN_SESSION = Duration.ofMinutes(15);
+    private static final Duration MAX_SESSION = Duration.ofHours(12);
+
+    private SluiceConfig.Inbound inbound(Node n, Path base) {
+        n.allowOnly("access_keys", "sts");
+        List<SluiceConfig.AccessKey> keys = new ArrayList<>();
+        Set<String> ids = new HashSet<>();
+        for (Node k : n.list("access_keys")) {
+            k.allowOnly("access_key_id", "secret_access_key_env", "secret_access_key_file", "name", "expires_at", "enabled",
+                    "scopes");
+            String id = k.requiredText("access_key_id");
+            if (!ACCESS_KEY_ID.matcher(id).matches()) {
+                throw new ConfigException(k.path("access_key_id") + ": must be 8 to 128 letters and digits");
+            }
+            if (!ids.add(id)) {
+                throw new ConfigException(k.path("access_key_id") + ": '" + id + "' is listed twice");
+            }
+            SluiceConfig.Secret secret = secret(k, "secret_access_key", base);
+            Optional<java.time.Instant> expires = k.optionalText("expires_at").map(t -> {
+                try {
+                    return java.time.OffsetDateTime.parse(t).toInstant();
+                } catch (java.time.format.DateTimeParseException e) {
+                    throw new ConfigException(k.path("expires_at") + ": '" + t + "' is not a date-time such as 2027-01-31T00:00:00Z");
+                }
+            });
+            boolean enabled = bool(k, "enabled", true);
+            keys.add(new SluiceConfig.AccessKey(id, secret, k.text("name", id), expires, enabled, scopes(k, false)));
+        }
+        Optional<SluiceConfig.InboundSts> sts = Optional.empty();
+        if (n.has("sts")) {
+            Node s = n.child("sts");
+            s.allowOnly("enabled", "session_key_env", "session_key_file", "previous_session_key_env",
+                    "previous_session_key_file", "trusted_issuers", "audiences", "subjects", "max_session_duration", "scopes",
+                    "roles");
+            if (bool(s, "enabled", true)) {
+                if (!s.has("session_key_env") && !s.has("session_key_file")) {
+                    throw new ConfigException(s.path("session_key_env") + ": sessions are sealed with a key (32 random bytes, "
+                            + "base64): set session_key_env or session_key_file, e.g. head -c32 /dev/urandom | base64");
+                }
+                byte[] key = key32(s, "session_key", base);
+                Optional<byte[]> previous = s.has("previous_session_key_env") || s.has("previous_session_key_file")
+                        ? Optional.of(key32(s, "previous_session_key", base)) : Optional.empty();
+                Duration defaultMax = sessionDuration(s, "max_session_duration", MAX_SESSION);
+                List<SluiceConfig.Role> roles = new ArrayList<>();
+                if (s.has("trusted_issuers")) {
+                    roles.add(role(s, "default", defaultMax));
+                } else if (s.has("audiences") || s.has("subjects") || s.has("scopes")) {
+                    throw new ConfigException(s.path("trusted_issuers") + ": is required for the default role "
+                            + "(audiences, subjects and scopes here describe it)");
+                }
+                Set<String> roleIds = new HashSet<>(roles.stream().map(SluiceConfig.Role::id).toList());
+                for (Node r : s.list("roles")) {
+                    r.allowOnly("id", "trusted_issuers", "audiences", "subjects", "max_session_duration", "scopes");
+                    String id = r.requiredText("id");
+                    if (!ROLE_ID.matcher(id).matches()) {
+                        throw new ConfigException(r.path("id") + ": must be 1 to 64 of letters, digits and +=,.@_-");
+                    }
+                    if (!roleIds.add(id)) {
+                        throw new ConfigException(r.path("id") + ": role '" + id + "' is defined twice");
+                    }
+                    roles.add(role(r, id, defaultMax));
+                }
+                if (roles.isEmpty()) {
+                    throw new ConfigException(s.path() + ": enabled but no role: set trusted_issuers and audiences (one "
+                            + "default role) or list roles");
+                }
+                sts = Optional.of(new SluiceConfig.InboundSts(key, previous, List.copyOf(roles)));
+            }
+        }
+        return new SluiceConfig.Inbound(List.copyOf(keys), sts);
+    }
+
+    private SluiceConfig.Role role(Node n, String id, Duration defaultMax) {
+        List<String> issuers = nonEmptyTexts(n, "trusted_issuers");
+        for (int i = 0; i < issuers.size(); i++) {
+            requireHttpUrl(issuers.get(i), n.path("trusted_issuers") + "[" + i + "]");
+        }
+        List<String> audiences = nonEmptyTexts(n, "audiences");
+        List<String> subjects = texts(n, "subjects");
+        Duration max = sessionDuration(n, "max_session_duration", defaultMax);
+        return new SluiceConfig.Role(id, issuers, audiences, subjects, max, scopes(n, true));
+    }
+
+    private static Duration sessionDuration(Node n, String key, Duration fallback) {
+        Duration d = n.duration(key, fallback);
+        if (d.compareTo(MIN_SESSION) < 0 || d.compareTo(MAX_SESSION) > 0) {
+            throw new ConfigException(n.path(key) + ": must be between 15m and 12h (the range AWS STS allows)");
+        }
+        return d;
+    }
+
+    private static List<SluiceConfig.ScopeSpec> scopes(Node n, boolean templates) {
+        List<SluiceConfig.ScopeSpec> out = new ArrayList<>();
+        for (Node s : n.list("scopes")) {
+            s.allowOnly("product", "prefixes", "actions");
+            String product = s.requiredText("product");
+            if (!SCOPE_PRODUCT.matcher(product).matches()) {
+                throw new ConfigException(s.path("product") + ": '" + product + "' is not account/product or account/*");
+            }
+            if (!templates && product.contains("{")) {
+                throw new ConfigException(s.path("product") + ": {claim} placeholders are for sts roles only");
+            }
+            List<String> actions = nonEmptyTexts(s, "actions");
+            for (int i = 0; i < actions.size(); i++) {
+                if (dev.sluice.auth.Action.fromConfigName(actions.get(i)).isEmpty()) {
+                    throw new ConfigException(s.path("actions") + "[" + i + "]: unknown action '" + actions.get(i) + "' (known: "
+                            + String.join(", ", java.util.Arrays.stream(dev.sluice.auth.Action.values())
+                                    .map(dev.sluice.auth.Action::configName).toList()) + ")");
+                }
+            }
+            List<String> prefixes = texts(s, "prefixes");
+            if (!templates) {
+                for (int i = 0; i < prefixes.size(); i++) {
+                    if (prefixes.get(i).contains("{")) {
+                        throw new ConfigException(s.path("prefixes") + "[" + i + "]: {claim} placeholders are for sts roles only");
+                    }
+                }
+            }
+            out.add(new SluiceConfig.ScopeSpec(product, prefixes, actions));
+        }
+        return List.copyOf(out);
+    }
+
+    private static List<String> nonEmptyTexts(Node n, String key) {
+        List<String> values = texts(n, key);
+        if (values.isEmpty()) {
+            throw new ConfigException(n.path(key) + ": must list at least one value");
+        }
+        return values;
+    }
+
+    private static List<String> texts(Node n, String key) {
+        JsonNode c = n.node().get(key);
+        if (c == null || c.isNull()) {
+            return List.of();
+        }
+        if (!c.isArray()) {
+            throw new ConfigException(n.path(key) + ": expected a list");
+        }
+        List<String> out = new ArrayList<>();
+        for (int i = 0; i < c.size(); i++) {
+            if (!c.get(i).isValueNode() || c.get(i).asText().isBlank()) {
+                throw new ConfigException(n.path(key) + "[" + i + "]: expected a non-empty value");
+            }
+            out.add(c.get(i).asText());
+        }
+        return List.copyOf(out);
+    }
+
+    private static boolean bool(Node n, String key, boolean fallback) {
+        String v = n.text(key, Boolean.toString(fallback));
+        return switch (v) {
+            case "true" -> true;
+            case "false" -> false;
+            default -> throw new ConfigException(n.path(key) + ": must be true or false, not '" + v + "'");
+        };
     }
 
     private static final Pattern ROLE_ARN = Pattern.compile("arn:[a-z-]+:iam::\\d{12}:role/[\\w+=,.@/-]{1,512}");

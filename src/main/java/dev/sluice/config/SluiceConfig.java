@@ -1,7 +1,5 @@
 package dev.sluice.config;
 
-import com.fasterxml.jackson.databind.JsonNode;
-
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -9,13 +7,12 @@ import java.util.Optional;
 
 /**
  * The whole configuration, typed. Key names follow the public contract in DESIGN §6 (snake
- * case in YAML). {@code inbound}, which a later capability reads, is kept as a parsed
- * document until that capability types it.
+ * case in YAML).
  *
  * @param baseDirectory the directory relative paths in the file are resolved against (the config file's)
  */
 public record SluiceConfig(Server server, Registry registry, Optional<Oidc> oidc, Sts sts,
-                           Cache cache, Optional<JsonNode> inbound, Path baseDirectory) {
+                           Cache cache, Inbound inbound, Path baseDirectory) {
 
     /** Sluice's OIDC provider: the issuer (default: the public URL) and its signing keys. */
     public record Oidc(Optional<String> issuer, Key signingKey, Optional<Key> previousKey) {
@@ -98,6 +95,40 @@ public record SluiceConfig(Server server, Registry registry, Optional<Oidc> oidc
     }
 
     /** A secret value that never prints. */
+    /**
+     * Who may call sluice: long-lived access keys and the {@code /.sts} endpoint for clients.
+     * Without either, every caller is anonymous.
+     */
+    public record Inbound(List<AccessKey> accessKeys, Optional<InboundSts> sts) {
+        public static final Inbound NONE = new Inbound(List.of(), Optional.empty());
+    }
+
+    /** One configured access key; {@code name} is the principal the control plane is told. */
+    public record AccessKey(String accessKeyId, Secret secretAccessKey, String name,
+                            Optional<java.time.Instant> expiresAt, boolean enabled, List<ScopeSpec> scopes) {
+    }
+
+    /**
+     * A grant as written in config: {@code account/product} or {@code account/*}, key prefixes
+     * (none: every key) and action names. In roles, product and prefixes may hold
+     * {@code {claim}} placeholders.
+     */
+    public record ScopeSpec(String product, List<String> prefixes, List<String> actions) {
+    }
+
+    /** {@code inbound.sts}: the session key (and the previous one, accepted for opening) and the roles. */
+    public record InboundSts(byte[] sessionKey, Optional<byte[]> previousSessionKey, List<Role> roles) {
+        @Override
+        public String toString() {
+            return "InboundSts[sessionKey=<redacted>, roles=" + roles + "]";
+        }
+    }
+
+    /** A role clients may assume with a web identity token. */
+    public record Role(String id, List<String> trustedIssuers, List<String> audiences, List<String> subjects,
+                       java.time.Duration maxSessionDuration, List<ScopeSpec> scopes) {
+    }
+
     public record Secret(String value) {
         @Override
         public String toString() {

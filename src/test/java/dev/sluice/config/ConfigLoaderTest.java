@@ -701,14 +701,142 @@ class ConfigLoaderTest {
         assertConfigError("server: { public_url: \"data.example.org\" }\n" + FILE_PRODUCT, "server.public_url");
     }
 
-    // --- sections typed later ------------------------------------------------------------------
+    // --- inbound identity -----------------------------------------------------------------------
+
+    private static final String SESSION_KEY = java.util.Base64.getEncoder().encodeToString(new byte[32]);
 
     @Test
-    void inboundIsKeptAsADocument() {
-        SluiceConfig config = parse("inbound: { sts: { enabled: true } }\n" + FILE_PRODUCT);
+    void withoutInboundEveryCallerIsAnonymous() {
+        assertThat(parse(FILE_PRODUCT).inbound()).isEqualTo(SluiceConfig.Inbound.NONE);
+    }
 
-        assertThat(config.inbound()).hasValueSatisfying(in -> assertThat(in.get("sts").get("enabled").asBoolean()).isTrue());
-        assertThat(parse(FILE_PRODUCT).inbound()).isEmpty();
+    @Test
+    void accessKeysAreTypedWithTheirDefaults() {
+        env.put("K1_SECRET", "s3cr3t");
+        SluiceConfig.Inbound in = parse("""
+                inbound:
+                  access_keys:
+                    - access_key_id: AKIASLUICE0001
+                      secret_access_key_env: K1_SECRET
+                      scopes: [ { product: "demo/*", actions: [get_object, list_bucket] } ]
+                    - access_key_id: AKIASLUICE0002
+                      secret_access_key_env: K1_SECRET
+                      name: ci-uploader
+                      enabled: false
+                      expires_at: "2027-01-31T00:00:00Z"
+                      scopes: [ { product: demo/hello, prefixes: [a/, b], actions: [put_object] } ]
+                """ + FILE_PRODUCT).inbound();
+
+        assertThat(in.accessKeys()).hasSize(2);
+        SluiceConfig.AccessKey first = in.accessKeys().get(0);
+        assertThat(first.name()).isEqualTo("AKIASLUICE0001");
+        assertThat(first.enabled()).isTrue();
+        assertThat(first.expiresAt()).isEmpty();
+        assertThat(first.secretAccessKey().value()).isEqualTo("s3cr3t");
+        assertThat(first.scopes()).containsExactly(new SluiceConfig.ScopeSpec("demo/*", List.of(), List.of("get_object", "list_bucket")));
+        SluiceConfig.AccessKey second = in.accessKeys().get(1);
+        assertThat(second.name()).isEqualTo("ci-uploader");
+        assertThat(second.enabled()).isFalse();
+        assertThat(second.expiresAt()).contains(java.time.Instant.parse("2027-01-31T00:00:00Z"));
+        assertThat(second.scopes().get(0).prefixes()).containsExactly("a/", "b");
+        assertThat(in.sts()).isEmpty();
+    }
+
+    @ParameterizedTest
+    @CsvSource(delimiter = '|', value = {
+            "access_key_id: short|inbound.access_keys[0].access_key_id",
+            "access_key_id: AKIA/SLASHED00|inbound.access_keys[0].access_key_id",
+            "access_key_id: AKIASLUICE0001, expires_at: tomorrow|inbound.access_keys[0].expires_at",
+            "access_key_id: AKIASLUICE0001, enabled: maybe|inbound.access_keys[0].enabled",
+            "access_key_id: AKIASLUICE0001, scopes: [ { product: demo, actions: [get_object] } ]|inbound.access_keys[0].scopes[0].product",
+            "access_key_id: AKIASLUICE0001, scopes: [ { product: demo/hello, actions: [] } ]|inbound.access_keys[0].scopes[0].actions",
+            "access_key_id: AKIASLUICE0001, scopes: [ { product: demo/hello, actions: [read_all] } ]|inbound.access_keys[0].scopes[0].actions[0]",
+            "access_key_id: AKIASLUICE0001, scopes: [ { product: 'demo/{sub}', actions: [get_object] } ]|inbound.access_keys[0].scopes[0].product",
+            "access_key_id: AKIASLUICE0001, colour: red|inbound.access_keys[0].colour",
+    })
+    void badAccessKeysAreRefusedWithTheirPath(String fields, String keyPath) {
+        env.put("K1_SECRET", "s3cr3t");
+        assertConfigError("inbound: { access_keys: [ { secret_access_key_env: K1_SECRET, " + fields + " } ] }\n" + FILE_PRODUCT,
+                keyPath);
+    }
+
+    @Test
+    void anAccessKeyListedTwiceIsRefused() {
+        env.put("K1_SECRET", "s3cr3t");
+        assertConfigError("""
+                inbound:
+                  access_keys:
+                    - { access_key_id: AKIASLUICE0001, secret_access_key_env: K1_SECRET }
+                    - { access_key_id: AKIASLUICE0001, secret_access_key_env: K1_SECRET }
+                """ + FILE_PRODUCT, "inbound.access_keys[1].access_key_id").hasMessageContaining("twice");
+    }
+
+    @Test
+    void theSimpleStsFormIsOneDefaultRole() {
+        env.put("SESSION_KEY", SESSION_KEY);
+        SluiceConfig.InboundSts sts = parse("""
+                inbound:
+                  sts:
+                    session_key_env: SESSION_KEY
+                    trusted_issuers: ["https://token.actions.example.com"]
+                    audiences: [sluice]
+                    max_session_duration: 2h
+                """ + FILE_PRODUCT).inbound().sts().orElseThrow();
+
+        assertThat(sts.sessionKey()).hasSize(32);
+        assertThat(sts.previousSessionKey()).isEmpty();
+        assertThat(sts.roles()).containsExactly(new SluiceConfig.Role("default", List.of("https://token.actions.example.com"),
+                List.of("sluice"), List.of(), Duration.ofHours(2), List.of()));
+    }
+
+    @Test
+    void stsRolesInheritTheMaximumDurationAndKeepTheirTemplates() {
+        env.put("SESSION_KEY", SESSION_KEY);
+        env.put("OLD_SESSION_KEY", SESSION_KEY);
+        SluiceConfig.InboundSts sts = parse("""
+                inbound:
+                  sts:
+                    session_key_env: SESSION_KEY
+                    previous_session_key_env: OLD_SESSION_KEY
+                    max_session_duration: 1h
+                    roles:
+                      - id: ci-reader
+                        trusted_issuers: ["https://token.actions.example.com"]
+                        audiences: [sluice]
+                        subjects: ["repo:org/*"]
+                        scopes: [ { product: "demo/{sub}", prefixes: ["{sub}/"], actions: [get_object] } ]
+                """ + FILE_PRODUCT).inbound().sts().orElseThrow();
+
+        assertThat(sts.previousSessionKey()).isPresent();
+        SluiceConfig.Role role = sts.roles().get(0);
+        assertThat(role.id()).isEqualTo("ci-reader");
+        assertThat(role.maxSessionDuration()).isEqualTo(Duration.ofHours(1));
+        assertThat(role.subjects()).containsExactly("repo:org/*");
+        assertThat(role.scopes().get(0).product()).isEqualTo("demo/{sub}");
+    }
+
+    @ParameterizedTest
+    @CsvSource(delimiter = '|', value = {
+            "trusted_issuers: [\"https://i.example\"], audiences: [a]|inbound.sts.session_key_env",
+            "session_key_env: SESSION_KEY|inbound.sts",
+            "session_key_env: SHORT_KEY, trusted_issuers: [\"https://i.example\"], audiences: [a]|32 bytes",
+            "session_key_env: SESSION_KEY, trusted_issuers: [\"https://i.example\"]|inbound.sts.audiences",
+            "session_key_env: SESSION_KEY, trusted_issuers: [issuer], audiences: [a]|inbound.sts.trusted_issuers[0]",
+            "session_key_env: SESSION_KEY, audiences: [a]|inbound.sts.trusted_issuers",
+            "session_key_env: SESSION_KEY, trusted_issuers: [\"https://i.example\"], audiences: [a], max_session_duration: 13h|inbound.sts.max_session_duration",
+            "session_key_env: SESSION_KEY, trusted_issuers: [\"https://i.example\"], audiences: [a], max_session_duration: 5m|inbound.sts.max_session_duration",
+            "session_key_env: SESSION_KEY, roles: [ { id: 'a b', trusted_issuers: [\"https://i.example\"], audiences: [a] } ]|inbound.sts.roles[0].id",
+            "session_key_env: SESSION_KEY, roles: [ { id: r, audiences: [a] } ]|inbound.sts.roles[0].trusted_issuers",
+    })
+    void badStsSettingsAreRefusedWithTheirPath(String fields, String expected) {
+        env.put("SESSION_KEY", SESSION_KEY);
+        env.put("SHORT_KEY", java.util.Base64.getEncoder().encodeToString(new byte[16]));
+        assertConfigError("inbound: { sts: { " + fields + " } }\n" + FILE_PRODUCT, expected);
+    }
+
+    @Test
+    void aDisabledStsNeedsNothingElse() {
+        assertThat(parse("inbound: { sts: { enabled: false } }\n" + FILE_PRODUCT).inbound().sts()).isEmpty();
     }
 
     // --- secrets never print -------------------------------------------------------------------
