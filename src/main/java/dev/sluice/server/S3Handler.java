@@ -1,5 +1,9 @@
 package dev.sluice.server;
 
+import dev.sluice.auth.Identifier;
+import dev.sluice.auth.Principal;
+import dev.sluice.auth.StsReply;
+import dev.sluice.auth.StsService;
 import dev.sluice.backend.ObjectResponse;
 import dev.sluice.federation.OidcProvider;
 import dev.sluice.observe.AccessLog;
@@ -10,6 +14,9 @@ import dev.sluice.s3.S3Error;
 import dev.sluice.s3.S3Exception;
 import dev.sluice.s3.S3RequestParser;
 import dev.sluice.s3.XmlDocuments;
+import dev.sluice.sigv4.SignableRequest;
+import org.eclipse.jetty.http.HttpField;
+import org.eclipse.jetty.http.HttpHeader;
 import org.eclipse.jetty.http.HttpException;
 import org.eclipse.jetty.http.HttpFields;
 import org.eclipse.jetty.io.Content;
@@ -26,9 +33,13 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 
 /**
  * The S3 front end: one request per virtual thread, blocking code, every outcome an S3
@@ -46,9 +57,18 @@ public final class S3Handler extends Handler.Abstract {
     private final AccessLog accessLog;
     private final String version;
     private final Optional<OidcProvider> oidc;
+    private final Identifier identifier;
+    private final Optional<StsService> sts;
+
+    /** The path of the STS endpoint for clients. */
+    public static final String STS_PATH = "/.sts";
+    /** The largest body sluice reads to check a signature or parse an STS call. */
+    static final int MAX_SMALL_BODY = 64 * 1024;
+    /** How long a client may take to send such a body. */
+    private static final Duration BODY_DEADLINE = Duration.ofSeconds(30);
 
     public S3Handler(Reads reads, RequestIds requestIds, RequestMetrics metrics, AccessLog accessLog, String version,
-                     Optional<OidcProvider> oidc) {
+                     Optional<OidcProvider> oidc, Identifier identifier, Optional<StsService> sts) {
         super(InvocationType.BLOCKING);
         this.reads = reads;
         this.requestIds = requestIds;
@@ -56,6 +76,8 @@ public final class S3Handler extends Handler.Abstract {
         this.accessLog = accessLog;
         this.version = version;
         this.oidc = oidc;
+        this.identifier = identifier;
+        this.sts = sts;
     }
 
     @Override
@@ -78,11 +100,19 @@ public final class S3Handler extends Handler.Abstract {
             } else if (rawPath.startsWith("/.well-known/")) {
                 outcome.operation = "OidcDocument";
                 serveOidc(rawPath, method, response, outcome);
+            } else if (rawPath.equals(STS_PATH)) {
+                outcome.operation = "AssumeRoleWithWebIdentity";
+                serveSts(request, response, requestId, outcome);
             } else {
                 Operation op = S3RequestParser.parse(method, rawPath, request.getHttpURI().getQuery(),
                         name -> Optional.ofNullable(request.getHeaders().get(name)));
                 outcome.operation = op.name();
-                serve(op, request, response, requestId, outcome);
+                // What sluice does not serve is answered 501 whoever asks; its body is never read.
+                Principal principal = op instanceof Operation.Unsupported
+                        ? Principal.Anonymous.UNSIGNED
+                        : identifier.identify(signable(request, rawPath), smallBody(request));
+                outcome.principal = principalName(principal);
+                serve(op, principal, request, response, requestId, outcome);
             }
             callback.succeeded();
         } catch (S3Exception e) {
@@ -99,7 +129,7 @@ public final class S3Handler extends Handler.Abstract {
             metrics.record(outcome.operation, outcome.status, took, outcome.bytes);
             accessLog.write(new AccessLog.Entry(requestId, method, outcome.operation, outcome.account, outcome.product,
                     outcome.key, outcome.status, outcome.bytes, took.toNanos() / 1000,
-                    Request.getRemoteAddr(request), outcome.errorCode));
+                    Request.getRemoteAddr(request), outcome.errorCode, outcome.principal));
         }
         return true;
     }
@@ -136,7 +166,8 @@ public final class S3Handler extends Handler.Abstract {
             Duration took = Duration.ofNanos(System.nanoTime() - started);
             metrics.record(outcome.operation, outcome.status, took, outcome.bytes);
             accessLog.write(new AccessLog.Entry(requestId, request.getMethod(), outcome.operation, null, null, null,
-                    outcome.status, outcome.bytes, took.toNanos() / 1000, Request.getRemoteAddr(request), outcome.errorCode));
+                    outcome.status, outcome.bytes, took.toNanos() / 1000, Request.getRemoteAddr(request), outcome.errorCode,
+                    null));
         }
         return true;
     }
@@ -163,7 +194,81 @@ public final class S3Handler extends Handler.Abstract {
         outcome.bytes = finish(response, method.equals("HEAD") ? null : body.get());
     }
 
-    private void serve(Operation op, Request request, Response response, String requestId, Outcome outcome) throws IOException {
+    /**
+     * {@code /.sts}: AssumeRoleWithWebIdentity for clients. The body is read only here, only
+     * for a POST, and only up to {@link #MAX_SMALL_BODY}; a larger one is refused unread.
+     */
+    private void serveSts(Request request, Response response, String requestId, Outcome outcome) throws IOException {
+        if (sts.isEmpty()) {
+            throw new S3Exception(S3Error.NOT_IMPLEMENTED, "The STS endpoint is not enabled on this server (inbound.sts).");
+        }
+        String method = request.getMethod();
+        byte[] body = method.equals("POST") ? smallBody(request) : new byte[0];
+        StsReply reply = sts.get().handle(method, Optional.ofNullable(request.getHttpURI().getQuery()).orElse(""),
+                Optional.ofNullable(request.getHeaders().get(HttpHeader.CONTENT_TYPE)), body, requestId);
+        outcome.status = reply.status();
+        response.setStatus(reply.status());
+        response.getHeaders().put("Content-Type", reply.contentType());
+        response.getHeaders().put("Cache-Control", "no-store");
+        outcome.bytes = finish(response, reply.body());
+    }
+
+    /** The request as its signature covers it: the path and query exactly as sent, every header in order. */
+    private static SignableRequest signable(Request request, String rawPath) {
+        List<Map.Entry<String, String>> headers = new ArrayList<>(request.getHeaders().size());
+        for (HttpField field : request.getHeaders()) {
+            headers.add(Map.entry(field.getName(), field.getValue() == null ? "" : field.getValue()));
+        }
+        String query = request.getHttpURI().getQuery();
+        return new SignableRequest(request.getMethod(), rawPath, query == null ? "" : query, headers);
+    }
+
+    /**
+     * The whole body of a request that should carry little or none, read within a deadline:
+     * empty when there is none, {@code 400} when it is larger than {@link #MAX_SMALL_BODY}.
+     */
+    private static byte[] smallBody(Request request) throws IOException {
+        long length = request.getLength();
+        boolean chunked = request.getHeaders().contains(HttpHeader.TRANSFER_ENCODING);
+        if (length == 0 || (length < 0 && !chunked)) {
+            return new byte[0];
+        }
+        if (length > MAX_SMALL_BODY) {
+            throw tooLarge();
+        }
+        try {
+            return Content.Source.asByteArrayAsync(request, MAX_SMALL_BODY)
+                    .get(BODY_DEADLINE.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (ExecutionException e) {
+            if (e.getCause() instanceof IOException io) {
+                throw io;
+            }
+            throw tooLarge();
+        } catch (TimeoutException e) {
+            throw new S3Exception(S3Error.REQUEST_TIMEOUT, S3Error.REQUEST_TIMEOUT.defaultMessage(), null,
+                    List.of(Map.entry("Connection", "close")));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException("interrupted while reading the request body", e);
+        }
+    }
+
+    private static S3Exception tooLarge() {
+        // The rest of the body is not read, so the connection cannot carry another request.
+        return new S3Exception(S3Error.MAX_MESSAGE_LENGTH_EXCEEDED, S3Error.MAX_MESSAGE_LENGTH_EXCEEDED.defaultMessage(), null,
+                List.of(Map.entry("Connection", "close")));
+    }
+
+    private static String principalName(Principal principal) {
+        return switch (principal) {
+            case Principal.Anonymous a -> "anonymous";
+            case Principal.AccessKey k -> "key:" + k.name();
+            case Principal.Session s -> "session:" + s.subjectName();
+        };
+    }
+
+    private void serve(Operation op, Principal principal, Request request, Response response, String requestId,
+                       Outcome outcome) throws IOException {
         switch (op) {
             case Operation.ServiceInfo s -> {
                 outcome.status = 200;
@@ -172,24 +277,20 @@ public final class S3Handler extends Handler.Abstract {
             }
             case Operation.HeadAccount h -> {
                 outcome.account = h.account();
-                if (!reads.accountExists(h.account(), requestId)) {
-                    throw new S3Exception(S3Error.NO_SUCH_BUCKET);
-                }
+                reads.requireAccount(h.account(), principal, requestId);
                 outcome.status = 200;
                 finish(response, null);
             }
             case Operation.GetAccountLocation g -> {
                 outcome.account = g.account();
-                if (!reads.accountExists(g.account(), requestId)) {
-                    throw new S3Exception(S3Error.NO_SUCH_BUCKET);
-                }
+                reads.requireAccount(g.account(), principal, requestId);
                 outcome.status = 200;
                 response.getHeaders().put("Content-Type", "application/xml");
                 finish(response, XmlDocuments.location("us-east-1"));
             }
             case Operation.ListAccount l -> {
                 outcome.account = l.account();
-                ListResult result = reads.list(l, requestId);
+                ListResult result = reads.list(l, principal, requestId);
                 outcome.status = 200;
                 response.getHeaders().put("Content-Type", "application/xml");
                 outcome.bytes = finish(response, XmlDocuments.listResult(l.account(), l.list(), result, l.account()));
@@ -198,7 +299,7 @@ public final class S3Handler extends Handler.Abstract {
                 outcome.account = r.account();
                 outcome.product = r.product();
                 outcome.key = r.key();
-                ObjectResponse object = reads.read(r, requestId);
+                ObjectResponse object = reads.read(r, principal, requestId);
                 streamObject(object, r, response, outcome);
             }
             case Operation.Unsupported u -> {
@@ -304,6 +405,7 @@ public final class S3Handler extends Handler.Abstract {
         String product;
         String key;
         String errorCode;
+        String principal;
     }
 
 }
