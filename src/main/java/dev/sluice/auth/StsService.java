@@ -122,6 +122,9 @@ public final class StsService {
      * @param requestId   the id this request is logged under, echoed in the reply
      */
     public StsReply handle(String method, String rawQuery, Optional<String> contentType, byte[] body, String requestId) {
+        if (requestId == null) {
+            requestId = "";
+        }
         try {
             return assume(parameters(method, rawQuery, contentType, body), requestId);
         } catch (StsError e) {

@@ -360,4 +360,11 @@ class StsServiceTest {
         assertError(reply, 500, "InternalFailure");
         assertThat(reply.body()).doesNotContain("NullPointer");
     }
+
+    @Test
+    void answersEvenWhenTheCallerPassesNothingUsable() {
+        assertThat(sts.handle(null, null, null, null, null).status()).isEqualTo(500);
+        assertThat(sts.handle("POST", null, Optional.of(FORM), null, null).status()).isEqualTo(500);
+        assertThat(sts.handle("GET", null, Optional.empty(), null, "req-1").status()).isEqualTo(400);
+    }
 }
