@@ -60,6 +60,28 @@ public final class S3Handler extends Handler.Abstract {
     private final Identifier identifier;
     private final Optional<StsService> sts;
 
+    /**
+     * Whether a request is for the client STS endpoint: anything on {@code /.sts}, or on the
+     * root (where AWS STS itself and SDKs that drop an endpoint's path send it) a form POST or
+     * a GET naming an {@code Action}. The root has no S3 operation for either, so no S3 request
+     * is ever taken for an STS call, and no S3 request body is read as a form.
+     */
+    private static boolean isStsCall(Request request, String rawPath) {
+        if (rawPath.equals(STS_PATH) || rawPath.equals(STS_PATH + "/")) {
+            return true;
+        }
+        if (!rawPath.equals("/")) {
+            return false;
+        }
+        String method = request.getMethod();
+        if (method.equals("POST")) {
+            String type = request.getHeaders().get(HttpHeader.CONTENT_TYPE);
+            return type != null && type.toLowerCase(java.util.Locale.ROOT).startsWith("application/x-www-form-urlencoded");
+        }
+        String query = request.getHttpURI().getQuery();
+        return method.equals("GET") && query != null && (query.startsWith("Action=") || query.contains("&Action="));
+    }
+
     /** The path of the STS endpoint for clients. */
     public static final String STS_PATH = "/.sts";
     /** The largest body sluice reads to check a signature or parse an STS call. */
@@ -100,7 +122,7 @@ public final class S3Handler extends Handler.Abstract {
             } else if (rawPath.startsWith("/.well-known/")) {
                 outcome.operation = "OidcDocument";
                 serveOidc(rawPath, method, response, outcome);
-            } else if (rawPath.equals(STS_PATH)) {
+            } else if (isStsCall(request, rawPath)) {
                 outcome.operation = "AssumeRoleWithWebIdentity";
                 serveSts(request, response, requestId, outcome);
             } else {
