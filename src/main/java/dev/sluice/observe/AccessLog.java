@@ -12,7 +12,9 @@ import java.io.UncheckedIOException;
 /**
  * One JSON line per request on the {@code sluice.access} logger. It names what was asked
  * and what happened, never credentials: no Authorization header, no query string (presigned
- * URLs carry signatures there), no tokens.
+ * URLs carry signatures there), no tokens. {@code principal} names who was served:
+ * {@code anonymous}, {@code key:NAME} or {@code session:SUBJECT} (an access key's principal
+ * name, a session's subject; never a secret).
  */
 public final class AccessLog {
     private static final Logger LOG = LoggerFactory.getLogger("sluice.access");
@@ -20,7 +22,8 @@ public final class AccessLog {
 
     /** What one request did. Absent fields are written as null. */
     public record Entry(String requestId, String method, String operation, String account, String product,
-                        String key, int status, long bytes, long durationMicros, String client, String errorCode) {
+                        String key, int status, long bytes, long durationMicros, String client, String errorCode,
+                        String principal) {
     }
 
     public void write(Entry e) {
@@ -40,6 +43,7 @@ public final class AccessLog {
             g.writeNumberField("bytes", e.bytes());
             g.writeNumberField("duration_ms", e.durationMicros() / 1000.0);
             g.writeStringField("client", e.client());
+            g.writeStringField("principal", e.principal());
             if (e.errorCode() != null) {
                 g.writeStringField("error", e.errorCode());
             }

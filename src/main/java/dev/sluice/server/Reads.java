@@ -1,5 +1,8 @@
 package dev.sluice.server;
 
+import dev.sluice.auth.Action;
+import dev.sluice.auth.Authorizer;
+import dev.sluice.auth.Principal;
 import dev.sluice.backend.KeyOrder;
 import dev.sluice.backend.ListPage;
 import dev.sluice.backend.ListPosition;
@@ -10,7 +13,6 @@ import dev.sluice.registry.Caller;
 import dev.sluice.registry.Product;
 import dev.sluice.registry.ProductRef;
 import dev.sluice.registry.Registry;
-import dev.sluice.registry.Visibility;
 import dev.sluice.s3.ListRequest;
 import dev.sluice.s3.ListResult;
 import dev.sluice.s3.ObjectSummary;
@@ -33,8 +35,10 @@ import java.util.Optional;
  * {@code hello/}; without a delimiter the products' listings are walked one after another
  * in key order, and the continuation token records which product the next page resumes in.
  *
- * <p>Until inbound identity exists every caller is anonymous, so restricted products answer
- * {@code NoSuchBucket} and are never listed: their existence is not revealed.
+ * <p>Who may do what is {@link Authorizer}'s decision. Listings show the products the caller
+ * may see: public ones, and restricted ones a scope of the caller names. A listing across
+ * products includes a restricted product only when the caller may list all of it; a listing
+ * inside one product checks the caller's scopes against the listed prefix.
  */
 public final class Reads {
     private final Registry registry;
@@ -43,45 +47,46 @@ public final class Reads {
         this.registry = registry;
     }
 
-    public ObjectResponse read(Operation.ReadObject op, String requestId) {
-        Product product = visible(new ProductRef(op.account(), op.product()), Caller.anonymous(requestId))
-                .orElseThrow(() -> new S3Exception(S3Error.NO_SUCH_BUCKET));
+    public ObjectResponse read(Operation.ReadObject op, Principal principal, String requestId) {
+        ProductRef ref = new ProductRef(op.account(), op.product());
+        Optional<Product> found = registry.find(ref, caller(principal, requestId));
+        Product product = Authorizer.authorize(principal, op.headOnly() ? Action.HEAD_OBJECT : Action.GET_OBJECT, ref, found,
+                op.key());
         if (op.key().isEmpty()) {
             throw new S3Exception(S3Error.NO_SUCH_KEY);
         }
         return product.backend().read(new ObjectRead(op.key(), op.range(), op.preconditions(), op.headOnly(), requestId));
     }
 
-    public boolean accountExists(String account, String requestId) {
-        return !visibleProducts(account, Caller.anonymous(requestId)).isEmpty();
+    /** HeadBucket and GetBucketLocation on an account: does the caller see any product in it? */
+    public void requireAccount(String account, Principal principal, String requestId) {
+        visibleProducts(account, principal, requestId);
     }
 
-    public ListResult list(Operation.ListAccount op, String requestId) {
+    public ListResult list(Operation.ListAccount op, Principal principal, String requestId) {
         String account = op.account();
-        List<Product> products = visibleProducts(account, Caller.anonymous(requestId));
-        if (products.isEmpty()) {
-            throw new S3Exception(S3Error.NO_SUCH_BUCKET);
-        }
+        List<Product> products = visibleProducts(account, principal, requestId);
         ListRequest req = op.list();
         Optional<ListTokens.Token> token = req.continuationToken().map(ListTokens::decode);
         String prefix = req.prefix();
         int slash = prefix.indexOf('/');
         if (slash >= 0) {
-            return listInside(products, prefix.substring(0, slash), prefix.substring(slash + 1), req, token);
+            return listInside(products, prefix.substring(0, slash), prefix.substring(slash + 1), req, token, principal);
         }
         if (req.delimiter().equals(Optional.of("/"))) {
             return listProductsAsPrefixes(products, prefix, req, token);
         }
-        return listAcross(products, prefix, req, token);
+        return listAcross(products.stream().filter(p -> Authorizer.canListWhole(principal, p)).toList(), prefix, req, token);
     }
 
     /** {@code prefix = product/inner}: one product's keys. */
     private ListResult listInside(List<Product> products, String productName, String inner, ListRequest req,
-                                  Optional<ListTokens.Token> token) {
+                                  Optional<ListTokens.Token> token, Principal principal) {
         Optional<Product> product = products.stream().filter(p -> p.ref().product().equals(productName)).findFirst();
         if (product.isEmpty()) {
             return empty();
         }
+        Authorizer.authorize(principal, Action.LIST_BUCKET, product.get().ref(), product, inner);
         String base = productName + "/";
         ListPosition position;
         if (token.isPresent()) {
@@ -196,8 +201,9 @@ public final class Reads {
         return new ListResult(List.of(), List.of(), false, Optional.empty(), Optional.empty());
     }
 
-    private Optional<Product> visible(ProductRef ref, Caller caller) {
-        return registry.find(ref, caller).filter(p -> p.visibility() == Visibility.PUBLIC);
+    private static Caller caller(Principal principal, String requestId) {
+        return principal.subject().map(subject -> Caller.authenticated(subject, requestId))
+                .orElseGet(() -> Caller.anonymous(requestId));
     }
 
     /**
@@ -207,11 +213,18 @@ public final class Reads {
      * returned such listings out of S3 order, and with pagination skipped products entirely
      * (the resume point "data/" is after "data-v2/").
      */
-    private List<Product> visibleProducts(String account, Caller caller) {
-        return registry.list(account, caller).stream()
-                .filter(p -> p.visibility() == Visibility.PUBLIC)
+    private List<Product> visibleProducts(String account, Principal principal, String requestId) {
+        List<Product> products = registry.list(account, caller(principal, requestId)).stream()
+                .filter(p -> Authorizer.canSee(principal, p))
                 .sorted(Comparator.comparing(p -> p.ref().product() + "/", KeyOrder.COMPARATOR))
                 .toList();
+        if (products.isEmpty()) {
+            // An account the caller sees nothing of does not exist for them; a stray key is told
+            // so rather than being served as anonymous and told the account is missing.
+            throw new S3Exception(principal instanceof Principal.Anonymous a && a.unknownKeyId().isPresent()
+                    ? S3Error.INVALID_ACCESS_KEY_ID : S3Error.NO_SUCH_BUCKET);
+        }
+        return products;
     }
 
 }

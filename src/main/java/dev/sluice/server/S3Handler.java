@@ -1,5 +1,9 @@
 package dev.sluice.server;
 
+import dev.sluice.auth.Identifier;
+import dev.sluice.auth.Principal;
+import dev.sluice.auth.StsReply;
+import dev.sluice.auth.StsService;
 import dev.sluice.backend.ObjectResponse;
 import dev.sluice.federation.OidcProvider;
 import dev.sluice.observe.AccessLog;
@@ -10,6 +14,9 @@ import dev.sluice.s3.S3Error;
 import dev.sluice.s3.S3Exception;
 import dev.sluice.s3.S3RequestParser;
 import dev.sluice.s3.XmlDocuments;
+import dev.sluice.sigv4.SignableRequest;
+import org.eclipse.jetty.http.HttpField;
+import org.eclipse.jetty.http.HttpHeader;
 import org.eclipse.jetty.http.HttpException;
 import org.eclipse.jetty.http.HttpFields;
 import org.eclipse.jetty.io.Content;
@@ -22,10 +29,13 @@ import org.eclipse.jetty.util.Callback;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.io.InputStream;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -46,9 +56,42 @@ public final class S3Handler extends Handler.Abstract {
     private final AccessLog accessLog;
     private final String version;
     private final Optional<OidcProvider> oidc;
+    private final Identifier identifier;
+    private final Optional<StsService> sts;
+
+    /**
+     * Whether a request is for the client STS endpoint: anything on {@code /.sts}, or on the
+     * root (where AWS STS itself and SDKs that drop an endpoint's path send it) a form POST or
+     * a GET naming an {@code Action}. The root has no S3 operation for either, so no S3 request
+     * is ever taken for an STS call, and no S3 request body is read as a form.
+     */
+    private static boolean isStsCall(Request request, String rawPath) {
+        if (rawPath.equals(STS_PATH) || rawPath.equals(STS_PATH + "/")) {
+            return true;
+        }
+        if (!rawPath.equals("/")) {
+            return false;
+        }
+        String method = request.getMethod();
+        if (method.equals("POST")) {
+            String type = request.getHeaders().get(HttpHeader.CONTENT_TYPE);
+            return type != null && type.toLowerCase(java.util.Locale.ROOT).startsWith("application/x-www-form-urlencoded");
+        }
+        String query = request.getHttpURI().getQuery();
+        return method.equals("GET") && query != null && (query.startsWith("Action=") || query.contains("&Action="));
+    }
+
+    /** The path of the STS endpoint for clients. */
+    public static final String STS_PATH = "/.sts";
+    /** The largest body sluice reads to check a signature or parse an STS call. */
+    static final int MAX_SMALL_BODY = 64 * 1024;
+    /** How much of an oversized body is read and thrown away so that its error reaches the client. */
+    static final int MAX_DRAINED_BODY = 1024 * 1024;
+    /** How long a client may take to send such a body. */
+    private static final Duration BODY_DEADLINE = Duration.ofSeconds(30);
 
     public S3Handler(Reads reads, RequestIds requestIds, RequestMetrics metrics, AccessLog accessLog, String version,
-                     Optional<OidcProvider> oidc) {
+                     Optional<OidcProvider> oidc, Identifier identifier, Optional<StsService> sts) {
         super(InvocationType.BLOCKING);
         this.reads = reads;
         this.requestIds = requestIds;
@@ -56,6 +99,8 @@ public final class S3Handler extends Handler.Abstract {
         this.accessLog = accessLog;
         this.version = version;
         this.oidc = oidc;
+        this.identifier = identifier;
+        this.sts = sts;
     }
 
     @Override
@@ -78,11 +123,19 @@ public final class S3Handler extends Handler.Abstract {
             } else if (rawPath.startsWith("/.well-known/")) {
                 outcome.operation = "OidcDocument";
                 serveOidc(rawPath, method, response, outcome);
+            } else if (isStsCall(request, rawPath)) {
+                outcome.operation = "AssumeRoleWithWebIdentity";
+                serveSts(request, response, requestId, outcome);
             } else {
                 Operation op = S3RequestParser.parse(method, rawPath, request.getHttpURI().getQuery(),
                         name -> Optional.ofNullable(request.getHeaders().get(name)));
                 outcome.operation = op.name();
-                serve(op, request, response, requestId, outcome);
+                // What sluice does not serve is answered 501 whoever asks; its body is never read.
+                Principal principal = op instanceof Operation.Unsupported
+                        ? Principal.Anonymous.UNSIGNED
+                        : identifier.identify(signable(request, rawPath), smallBody(request));
+                outcome.principal = principalName(principal);
+                serve(op, principal, request, response, requestId, outcome);
             }
             callback.succeeded();
         } catch (S3Exception e) {
@@ -99,7 +152,7 @@ public final class S3Handler extends Handler.Abstract {
             metrics.record(outcome.operation, outcome.status, took, outcome.bytes);
             accessLog.write(new AccessLog.Entry(requestId, method, outcome.operation, outcome.account, outcome.product,
                     outcome.key, outcome.status, outcome.bytes, took.toNanos() / 1000,
-                    Request.getRemoteAddr(request), outcome.errorCode));
+                    Request.getRemoteAddr(request), outcome.errorCode, outcome.principal));
         }
         return true;
     }
@@ -136,7 +189,8 @@ public final class S3Handler extends Handler.Abstract {
             Duration took = Duration.ofNanos(System.nanoTime() - started);
             metrics.record(outcome.operation, outcome.status, took, outcome.bytes);
             accessLog.write(new AccessLog.Entry(requestId, request.getMethod(), outcome.operation, null, null, null,
-                    outcome.status, outcome.bytes, took.toNanos() / 1000, Request.getRemoteAddr(request), outcome.errorCode));
+                    outcome.status, outcome.bytes, took.toNanos() / 1000, Request.getRemoteAddr(request), outcome.errorCode,
+                    null));
         }
         return true;
     }
@@ -163,7 +217,85 @@ public final class S3Handler extends Handler.Abstract {
         outcome.bytes = finish(response, method.equals("HEAD") ? null : body.get());
     }
 
-    private void serve(Operation op, Request request, Response response, String requestId, Outcome outcome) throws IOException {
+    /**
+     * {@code /.sts}: AssumeRoleWithWebIdentity for clients. The body is read only here, only
+     * for a POST, and only up to {@link #MAX_SMALL_BODY}; a larger one is refused unread.
+     */
+    private void serveSts(Request request, Response response, String requestId, Outcome outcome) throws IOException {
+        if (sts.isEmpty()) {
+            throw new S3Exception(S3Error.NOT_IMPLEMENTED, "The STS endpoint is not enabled on this server (inbound.sts).");
+        }
+        String method = request.getMethod();
+        byte[] body = method.equals("POST") ? smallBody(request) : new byte[0];
+        StsReply reply = sts.get().handle(method, Optional.ofNullable(request.getHttpURI().getQuery()).orElse(""),
+                Optional.ofNullable(request.getHeaders().get(HttpHeader.CONTENT_TYPE)), body, requestId);
+        outcome.status = reply.status();
+        response.setStatus(reply.status());
+        response.getHeaders().put("Content-Type", reply.contentType());
+        response.getHeaders().put("Cache-Control", "no-store");
+        outcome.bytes = finish(response, reply.body());
+    }
+
+    /** The request as its signature covers it: the path and query exactly as sent, every header in order. */
+    private static SignableRequest signable(Request request, String rawPath) {
+        List<Map.Entry<String, String>> headers = new ArrayList<>(request.getHeaders().size());
+        for (HttpField field : request.getHeaders()) {
+            headers.add(Map.entry(field.getName(), field.getValue() == null ? "" : field.getValue()));
+        }
+        String query = request.getHttpURI().getQuery();
+        return new SignableRequest(request.getMethod(), rawPath, query == null ? "" : query, headers);
+    }
+
+    /**
+     * The whole body of a request that should carry little or none, read within a deadline:
+     * empty when there is none, {@code 400 MaxMessageLengthExceeded} when it is larger than
+     * {@link #MAX_SMALL_BODY}. An oversized body is read and discarded up to
+     * {@link #MAX_DRAINED_BODY} first: a server that closes a connection with unread bytes in
+     * it makes the kernel reset it, and the client loses the error it was sent.
+     */
+    private static byte[] smallBody(Request request) throws IOException {
+        long length = request.getLength();
+        boolean chunked = request.getHeaders().contains(HttpHeader.TRANSFER_ENCODING);
+        if (length == 0 || (length < 0 && !chunked)) {
+            return new byte[0];
+        }
+        long deadline = System.nanoTime() + BODY_DEADLINE.toNanos();
+        try (InputStream in = Content.Source.asInputStream(request)) {
+            ByteArrayOutputStream body = new ByteArrayOutputStream((int) Math.min(Math.max(length, 0), MAX_SMALL_BODY));
+            byte[] buffer = new byte[8192];
+            long total = 0;
+            for (int n; (n = in.read(buffer)) >= 0; ) {
+                total += n;
+                if (total <= MAX_SMALL_BODY) {
+                    body.write(buffer, 0, n);
+                }
+                if (total > MAX_DRAINED_BODY || System.nanoTime() > deadline) {
+                    throw tooLarge(true);
+                }
+            }
+            if (total > MAX_SMALL_BODY) {
+                throw tooLarge(false);
+            }
+            return body.toByteArray();
+        }
+    }
+
+    private static S3Exception tooLarge(boolean unread) {
+        // With part of the body unread, the connection cannot carry another request.
+        return new S3Exception(S3Error.MAX_MESSAGE_LENGTH_EXCEEDED, S3Error.MAX_MESSAGE_LENGTH_EXCEEDED.defaultMessage(), null,
+                unread ? List.of(Map.entry("Connection", "close")) : List.of());
+    }
+
+    private static String principalName(Principal principal) {
+        return switch (principal) {
+            case Principal.Anonymous a -> "anonymous";
+            case Principal.AccessKey k -> "key:" + k.name();
+            case Principal.Session s -> "session:" + s.subjectName();
+        };
+    }
+
+    private void serve(Operation op, Principal principal, Request request, Response response, String requestId,
+                       Outcome outcome) throws IOException {
         switch (op) {
             case Operation.ServiceInfo s -> {
                 outcome.status = 200;
@@ -172,24 +304,20 @@ public final class S3Handler extends Handler.Abstract {
             }
             case Operation.HeadAccount h -> {
                 outcome.account = h.account();
-                if (!reads.accountExists(h.account(), requestId)) {
-                    throw new S3Exception(S3Error.NO_SUCH_BUCKET);
-                }
+                reads.requireAccount(h.account(), principal, requestId);
                 outcome.status = 200;
                 finish(response, null);
             }
             case Operation.GetAccountLocation g -> {
                 outcome.account = g.account();
-                if (!reads.accountExists(g.account(), requestId)) {
-                    throw new S3Exception(S3Error.NO_SUCH_BUCKET);
-                }
+                reads.requireAccount(g.account(), principal, requestId);
                 outcome.status = 200;
                 response.getHeaders().put("Content-Type", "application/xml");
                 finish(response, XmlDocuments.location("us-east-1"));
             }
             case Operation.ListAccount l -> {
                 outcome.account = l.account();
-                ListResult result = reads.list(l, requestId);
+                ListResult result = reads.list(l, principal, requestId);
                 outcome.status = 200;
                 response.getHeaders().put("Content-Type", "application/xml");
                 outcome.bytes = finish(response, XmlDocuments.listResult(l.account(), l.list(), result, l.account()));
@@ -198,7 +326,7 @@ public final class S3Handler extends Handler.Abstract {
                 outcome.account = r.account();
                 outcome.product = r.product();
                 outcome.key = r.key();
-                ObjectResponse object = reads.read(r, requestId);
+                ObjectResponse object = reads.read(r, principal, requestId);
                 streamObject(object, r, response, outcome);
             }
             case Operation.Unsupported u -> {
@@ -304,6 +432,7 @@ public final class S3Handler extends Handler.Abstract {
         String product;
         String key;
         String errorCode;
+        String principal;
     }
 
 }

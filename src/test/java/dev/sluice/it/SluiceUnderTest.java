@@ -87,7 +87,7 @@ final class SluiceUnderTest implements AutoCloseable {
                 AwsBasicCredentials.create("AKIDUNKNOWNTOSLUICE", "not-a-secret-sluice-knows")));
     }
 
-    private synchronized S3Client client(AwsCredentialsProvider credentials) {
+    synchronized S3Client client(AwsCredentialsProvider credentials) {
         S3Client client = S3Client.builder()
                 .endpointOverride(s3Endpoint())
                 .forcePathStyle(true)

@@ -37,6 +37,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 class ReadsTest {
+    private static final dev.sluice.auth.Principal ANON = dev.sluice.auth.Principal.Anonymous.UNSIGNED;
+
     private static final List<String> DEMO_KEYS = List.of(
             "census/country_iso=ETH/part-0.parquet",
             "census/country_iso=KEN/part-0.parquet",
@@ -89,11 +91,11 @@ class ReadsTest {
     }
 
     private ListResult list(String account, String rawQuery) {
-        return reads.list((Operation.ListAccount) parse("GET", "/" + account, rawQuery), "test-request");
+        return reads.list((Operation.ListAccount) parse("GET", "/" + account, rawQuery), ANON, "test-request");
     }
 
     private ObjectResponse read(String rawPath) {
-        return reads.read((Operation.ReadObject) parse("GET", rawPath, null), "req-1");
+        return reads.read((Operation.ReadObject) parse("GET", rawPath, null), ANON, "req-1");
     }
 
     private static String text(ObjectResponse response) throws IOException {
@@ -374,15 +376,15 @@ class ReadsTest {
 
     @Test
     void anAccountWithOnlyRestrictedProductsDoesNotExist() {
-        assertThat(reads.accountExists("private", "test-request")).isFalse();
+        assertS3Error(() -> reads.requireAccount("private", ANON, "test-request"), S3Error.NO_SUCH_BUCKET);
         assertS3Error(() -> list("private", "list-type=2"), S3Error.NO_SUCH_BUCKET);
         assertS3Error(() -> read("/private/vault/secret.txt"), S3Error.NO_SUCH_BUCKET);
     }
 
     @Test
     void anUnknownAccountIsNoSuchBucket() {
-        assertThat(reads.accountExists("nobody", "test-request")).isFalse();
-        assertThat(reads.accountExists("demo", "test-request")).isTrue();
+        assertS3Error(() -> reads.requireAccount("nobody", ANON, "test-request"), S3Error.NO_SUCH_BUCKET);
+        reads.requireAccount("demo", ANON, "test-request");
         assertS3Error(() -> list("nobody", "list-type=2"), S3Error.NO_SUCH_BUCKET);
         assertS3Error(() -> list("nobody", "list-type=2&delimiter=%2F"), S3Error.NO_SUCH_BUCKET);
         assertS3Error(() -> read("/nobody/hello/greeting.txt"), S3Error.NO_SUCH_BUCKET);
@@ -405,10 +407,10 @@ class ReadsTest {
 
     @Test
     void headAndRangeReachTheBackend() throws IOException {
-        ObjectResponse head = reads.read((Operation.ReadObject) parse("HEAD", "/demo/hello/greeting.txt", null), "r");
+        ObjectResponse head = reads.read((Operation.ReadObject) parse("HEAD", "/demo/hello/greeting.txt", null), ANON, "r");
         Operation.ReadObject ranged = (Operation.ReadObject) S3RequestParser.parse("GET", "/demo/hello/greeting.txt", null,
                 name -> name.equals("Range") ? Optional.of("bytes=5-9") : Optional.empty());
-        ObjectResponse part = reads.read(ranged, "r");
+        ObjectResponse part = reads.read(ranged, ANON, "r");
 
         assertThat(head.body()).isEmpty();
         assertThat(head.headers()).contains(Map.entry("Content-Length", "23"));
