@@ -1,5 +1,15 @@
 package dev.sluice;
 
+import dev.sluice.auth.AccessKeys;
+import dev.sluice.auth.Action;
+import dev.sluice.auth.Identifier;
+import dev.sluice.auth.IssuerKeys;
+import dev.sluice.auth.Role;
+import dev.sluice.auth.Scope;
+import dev.sluice.auth.ScopeTemplate;
+import dev.sluice.auth.SessionTokens;
+import dev.sluice.auth.StsService;
+import dev.sluice.auth.WebIdentityVerifier;
 import dev.sluice.backend.Backend;
 import dev.sluice.backend.BackendCredentials;
 import dev.sluice.backend.FileBackend;
@@ -36,6 +46,7 @@ import dev.sluice.server.RequestIds;
 import dev.sluice.server.S3Handler;
 import dev.sluice.server.SluiceServer;
 import dev.sluice.sigv4.AwsCredentials;
+import dev.sluice.sigv4.SigV4Verifier;
 import org.eclipse.jetty.client.HttpClient;
 import org.eclipse.jetty.util.thread.QueuedThreadPool;
 
@@ -132,8 +143,33 @@ public final class Sluice implements AutoCloseable {
             }
             this.registry = new StaticRegistry(products);
         }
+        SluiceConfig.Inbound inbound = config.inbound();
+        SecureRandom random = new SecureRandom();
+        Optional<SessionTokens> sessions = inbound.sts()
+                .map(s -> new SessionTokens(s.sessionKey(), s.previousSessionKey(), random));
+        Identifier identifier = new Identifier(new SigV4Verifier(clock), accessKeys(inbound), sessions, clock);
+        Optional<StsService> sts = inbound.sts().map(s -> new StsService(
+                s.roles().stream().map(Sluice::role).toList(),
+                new WebIdentityVerifier(new IssuerKeys(clock), clock), sessions.orElseThrow(), clock, random));
         this.handler = new S3Handler(new Reads(registry), new RequestIds(() -> ThreadLocalRandom.current().nextLong()),
-                metrics, new AccessLog(), Version.current(), oidc);
+                metrics, new AccessLog(), Version.current(), oidc, identifier, sts);
+    }
+
+    private static AccessKeys accessKeys(SluiceConfig.Inbound inbound) {
+        return new AccessKeys(inbound.accessKeys().stream()
+                .map(k -> new AccessKeys.Entry(k.accessKeyId(), k.secretAccessKey().value(), k.name(), k.expiresAt(), k.enabled(),
+                        k.scopes().stream().map(s -> new Scope(s.product(), s.prefixes(), actions(s))).toList()))
+                .toList());
+    }
+
+    private static Role role(SluiceConfig.Role r) {
+        return new Role(r.id(), r.trustedIssuers(), r.audiences(), r.subjects(), r.maxSessionDuration(),
+                r.scopes().stream().map(s -> new ScopeTemplate(s.product(), s.prefixes(), actions(s))).toList());
+    }
+
+    /** Config has validated every name. */
+    private static java.util.Set<Action> actions(SluiceConfig.ScopeSpec s) {
+        return s.actions().stream().map(a -> Action.fromConfigName(a).orElseThrow()).collect(java.util.stream.Collectors.toSet());
     }
 
     private SharedStore sharedStore(SluiceConfig.Shared shared, InstantSource clock) {

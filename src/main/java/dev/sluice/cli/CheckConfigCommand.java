@@ -48,7 +48,11 @@ final class CheckConfigCommand implements Callable<Integer> {
         String registry = cfg.registry().controlPlane()
                 .map(cp -> "products from control plane " + cp.url())
                 .orElse(cfg.registry().products().size() + " product(s)");
-        System.err.println("config OK: " + registry + ", listen " + cfg.server().listen() + ", admin " + cfg.server().adminListen());
+        String inbound = cfg.inbound().accessKeys().size() + " access key(s), "
+                + cfg.inbound().sts().map(s -> "/.sts with role(s) " + String.join(", ", s.roles().stream()
+                        .map(dev.sluice.config.SluiceConfig.Role::id).toList())).orElse("/.sts off");
+        System.err.println("config OK: " + registry + ", " + inbound + ", listen " + cfg.server().listen() + ", admin "
+                + cfg.server().adminListen());
         // The API may come up after sluice: a warning, not a config error.
         cfg.registry().controlPlane().flatMap(cp -> ControlPlaneRegistry.unreachable(cp.url(), cp.timeout()))
                 .ifPresent(problem -> System.err.println("warning: " + problem));

@@ -29,7 +29,9 @@ import org.eclipse.jetty.util.Callback;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.io.InputStream;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -37,9 +39,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 
 /**
  * The S3 front end: one request per virtual thread, blocking code, every outcome an S3
@@ -60,10 +59,34 @@ public final class S3Handler extends Handler.Abstract {
     private final Identifier identifier;
     private final Optional<StsService> sts;
 
+    /**
+     * Whether a request is for the client STS endpoint: anything on {@code /.sts}, or on the
+     * root (where AWS STS itself and SDKs that drop an endpoint's path send it) a form POST or
+     * a GET naming an {@code Action}. The root has no S3 operation for either, so no S3 request
+     * is ever taken for an STS call, and no S3 request body is read as a form.
+     */
+    private static boolean isStsCall(Request request, String rawPath) {
+        if (rawPath.equals(STS_PATH) || rawPath.equals(STS_PATH + "/")) {
+            return true;
+        }
+        if (!rawPath.equals("/")) {
+            return false;
+        }
+        String method = request.getMethod();
+        if (method.equals("POST")) {
+            String type = request.getHeaders().get(HttpHeader.CONTENT_TYPE);
+            return type != null && type.toLowerCase(java.util.Locale.ROOT).startsWith("application/x-www-form-urlencoded");
+        }
+        String query = request.getHttpURI().getQuery();
+        return method.equals("GET") && query != null && (query.startsWith("Action=") || query.contains("&Action="));
+    }
+
     /** The path of the STS endpoint for clients. */
     public static final String STS_PATH = "/.sts";
     /** The largest body sluice reads to check a signature or parse an STS call. */
     static final int MAX_SMALL_BODY = 64 * 1024;
+    /** How much of an oversized body is read and thrown away so that its error reaches the client. */
+    static final int MAX_DRAINED_BODY = 1024 * 1024;
     /** How long a client may take to send such a body. */
     private static final Duration BODY_DEADLINE = Duration.ofSeconds(30);
 
@@ -100,7 +123,7 @@ public final class S3Handler extends Handler.Abstract {
             } else if (rawPath.startsWith("/.well-known/")) {
                 outcome.operation = "OidcDocument";
                 serveOidc(rawPath, method, response, outcome);
-            } else if (rawPath.equals(STS_PATH)) {
+            } else if (isStsCall(request, rawPath)) {
                 outcome.operation = "AssumeRoleWithWebIdentity";
                 serveSts(request, response, requestId, outcome);
             } else {
@@ -225,7 +248,10 @@ public final class S3Handler extends Handler.Abstract {
 
     /**
      * The whole body of a request that should carry little or none, read within a deadline:
-     * empty when there is none, {@code 400} when it is larger than {@link #MAX_SMALL_BODY}.
+     * empty when there is none, {@code 400 MaxMessageLengthExceeded} when it is larger than
+     * {@link #MAX_SMALL_BODY}. An oversized body is read and discarded up to
+     * {@link #MAX_DRAINED_BODY} first: a server that closes a connection with unread bytes in
+     * it makes the kernel reset it, and the client loses the error it was sent.
      */
     private static byte[] smallBody(Request request) throws IOException {
         long length = request.getLength();
@@ -233,30 +259,31 @@ public final class S3Handler extends Handler.Abstract {
         if (length == 0 || (length < 0 && !chunked)) {
             return new byte[0];
         }
-        if (length > MAX_SMALL_BODY) {
-            throw tooLarge();
-        }
-        try {
-            return Content.Source.asByteArrayAsync(request, MAX_SMALL_BODY)
-                    .get(BODY_DEADLINE.toMillis(), TimeUnit.MILLISECONDS);
-        } catch (ExecutionException e) {
-            if (e.getCause() instanceof IOException io) {
-                throw io;
+        long deadline = System.nanoTime() + BODY_DEADLINE.toNanos();
+        try (InputStream in = Content.Source.asInputStream(request)) {
+            ByteArrayOutputStream body = new ByteArrayOutputStream((int) Math.min(Math.max(length, 0), MAX_SMALL_BODY));
+            byte[] buffer = new byte[8192];
+            long total = 0;
+            for (int n; (n = in.read(buffer)) >= 0; ) {
+                total += n;
+                if (total <= MAX_SMALL_BODY) {
+                    body.write(buffer, 0, n);
+                }
+                if (total > MAX_DRAINED_BODY || System.nanoTime() > deadline) {
+                    throw tooLarge(true);
+                }
             }
-            throw tooLarge();
-        } catch (TimeoutException e) {
-            throw new S3Exception(S3Error.REQUEST_TIMEOUT, S3Error.REQUEST_TIMEOUT.defaultMessage(), null,
-                    List.of(Map.entry("Connection", "close")));
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IOException("interrupted while reading the request body", e);
+            if (total > MAX_SMALL_BODY) {
+                throw tooLarge(false);
+            }
+            return body.toByteArray();
         }
     }
 
-    private static S3Exception tooLarge() {
-        // The rest of the body is not read, so the connection cannot carry another request.
+    private static S3Exception tooLarge(boolean unread) {
+        // With part of the body unread, the connection cannot carry another request.
         return new S3Exception(S3Error.MAX_MESSAGE_LENGTH_EXCEEDED, S3Error.MAX_MESSAGE_LENGTH_EXCEEDED.defaultMessage(), null,
-                List.of(Map.entry("Connection", "close")));
+                unread ? List.of(Map.entry("Connection", "close")) : List.of());
     }
 
     private static String principalName(Principal principal) {

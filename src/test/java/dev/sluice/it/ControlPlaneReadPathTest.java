@@ -40,6 +40,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 class ControlPlaneReadPathTest {
     private static final String ROLE = "arn:aws:iam::111122223333:role/sluice-vault-east";
     private static final Duration API_TIMEOUT = Duration.ofSeconds(1);
+    private static final String KEY_SECRET = "survey-secret-0123456789abcdefghijklmno";
 
     @TempDir
     static Path base;
@@ -61,6 +62,7 @@ class ControlPlaneReadPathTest {
         put(openAdmin, "open-data-west", "parks-dept/city-trees/2024/trees.csv", "id,species\n2,elm\n");
         put(openAdmin, "open-data-west", "parks-dept/city-trees-decoy.txt", "decoy");
         put(openAdmin, "open-data-west", "parks-dept/lidar-2024/backup-only.txt", "from the backup mirror");
+        put(openAdmin, "open-data-west", "parks-dept/survey-raw/notes.txt", "field notes");
         S3Client signedAdmin = signed.client();
         signedAdmin.createBucket(b -> b.bucket("vault-east-archive"));
         put(signedAdmin, "vault-east-archive", "tenants/parks-dept/lidar/2024/tile-1.laz", "tile one");
@@ -113,8 +115,19 @@ class ControlPlaneReadPathTest {
                     url: "%s"
                     s3_endpoint: "%s"
                     timeout: 1s
+                inbound:
+                  access_keys:
+                    - access_key_id: AKIASURVEYOR000001
+                      secret_access_key_env: KEY_SECRET
+                      name: surveyor
+                      scopes: [ { product: parks-dept/survey-raw, actions: [get_object, list_bucket] } ]
+                    - access_key_id: AKIAVISITOR0000001
+                      secret_access_key_env: KEY_SECRET
+                      name: visitor
                 """.formatted(port, sts.endpoint(), cp.url(), open.endpoint());
-        sluice = SluiceUnderTest.start(yaml, Map.of("SIGNING_KEY", pem("test-rsa-a")), base);
+        sluice = SluiceUnderTest.start(yaml, Map.of("SIGNING_KEY", pem("test-rsa-a"), "KEY_SECRET", KEY_SECRET), base);
+        // The API verifies sluice's JWTs against sluice's published JWKS, as a real one would.
+        cp.trustJwksAt(java.net.URI.create(sluice.s3Endpoint() + "/.well-known/jwks.json"));
         s3 = sluice.anonymousClient();
     }
 
@@ -214,6 +227,30 @@ class ControlPlaneReadPathTest {
     @Test
     void aRestrictedProductIsNoSuchBucketToAnonymousCallers() {
         S3ErrorAssert.assertS3Error(timed("/parks-dept/survey-raw/x.txt"), 404, "NoSuchBucket", "/parks-dept/survey-raw/x.txt");
+    }
+
+    @Test
+    void aRestrictedProductIsReadByAKeyWhoseNameTheApiIsToldAsTheSubject() {
+        S3Client surveyor = sluice.client(software.amazon.awssdk.auth.credentials.StaticCredentialsProvider.create(
+                software.amazon.awssdk.auth.credentials.AwsBasicCredentials.create("AKIASURVEYOR000001", KEY_SECRET)));
+
+        String body = surveyor.getObject(b -> b.bucket(ACCOUNT).key("survey-raw/notes.txt"),
+                software.amazon.awssdk.core.sync.ResponseTransformer.toBytes()).asUtf8String();
+
+        assertThat(body).isEqualTo("field notes");
+        assertThat(cp.verifiedSubjects()).contains("surveyor");
+    }
+
+    @Test
+    void aRestrictedProductTheApiShowsToAKeyWithoutAScopeIsAccessDenied() {
+        S3Client visitor = sluice.client(software.amazon.awssdk.auth.credentials.StaticCredentialsProvider.create(
+                software.amazon.awssdk.auth.credentials.AwsBasicCredentials.create("AKIAVISITOR0000001", KEY_SECRET)));
+
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> visitor.getObject(b -> b.bucket(ACCOUNT).key("survey-raw/notes.txt"),
+                        software.amazon.awssdk.core.sync.ResponseTransformer.toBytes()))
+                .isInstanceOfSatisfying(software.amazon.awssdk.services.s3.model.S3Exception.class,
+                        e -> assertThat(e.awsErrorDetails().errorCode()).isEqualTo("AccessDenied"));
+        assertThat(cp.verifiedSubjects()).contains("visitor");
     }
 
     @Test

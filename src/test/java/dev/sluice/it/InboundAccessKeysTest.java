@@ -190,7 +190,7 @@ class InboundAccessKeysTest {
         try (S3Presigner presigner = S3Presigner.builder()
                 .endpointOverride(sluice.s3Endpoint())
                 .region(Region.US_EAST_1)
-                .serviceConfiguration(c -> c.pathStyleAccessEnabled(true))
+                .serviceConfiguration(software.amazon.awssdk.services.s3.S3Configuration.builder().pathStyleAccessEnabled(true).build())
                 .credentialsProvider(StaticCredentialsProvider.create(AwsBasicCredentials.create(id, secret)))
                 .build()) {
             return URI.create(presigner.presignGetObject(p -> p.signatureDuration(validity)

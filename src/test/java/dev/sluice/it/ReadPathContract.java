@@ -900,8 +900,12 @@ abstract class ReadPathContract {
                 .isEqualTo(Fixture.bytes(Fixture.UNICODE).length);
         assertThat(keysOf(signed.listObjectsV2(b -> b.bucket(ACCOUNT).prefix("hello/"))))
                 .containsExactlyElementsOf(expected("hello/", Optional.empty()).contents());
+        // Where anonymous callers are not served, a stray key is told so (whether or not the
+        // product exists, so nothing is revealed) rather than being answered as anonymous.
         assertThatThrownBy(() -> signed.getObjectAsBytes(b -> b.bucket(ACCOUNT).key("secret/hidden.txt")))
-                .isInstanceOfSatisfying(S3Exception.class, e -> assertThat(e.awsErrorDetails().errorCode()).isEqualTo("NoSuchBucket"));
+                .isInstanceOfSatisfying(S3Exception.class, e -> assertThat(e.awsErrorDetails().errorCode()).isEqualTo("InvalidAccessKeyId"));
+        assertThatThrownBy(() -> signed.getObjectAsBytes(b -> b.bucket(ACCOUNT).key("no-such-product/x.txt")))
+                .isInstanceOfSatisfying(S3Exception.class, e -> assertThat(e.awsErrorDetails().errorCode()).isEqualTo("InvalidAccessKeyId"));
     }
 
     // ---------------------------------------------------------------- admin

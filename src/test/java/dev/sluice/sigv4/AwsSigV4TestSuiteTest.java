@@ -1,7 +1,11 @@
 package dev.sluice.sigv4;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import dev.sluice.s3.S3Error;
+import dev.sluice.s3.S3Exception;
 
 import java.io.IOException;
 import java.net.URISyntaxException;
@@ -10,9 +14,16 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
+import java.time.InstantSource;
 import java.time.LocalDate;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
+import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
+import java.util.Set;
+import java.util.function.Function;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.DynamicContainer;
 import org.junit.jupiter.api.DynamicNode;
@@ -21,8 +32,15 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestFactory;
 
 /**
- * Runs the official AWS SigV4 test suite (src/test/resources/aws-sig-v4-test-suite): for each case
- * the {@code .req} must produce exactly the {@code .creq}, {@code .sts} and {@code .authz}.
+ * Runs the official AWS SigV4 test suite (src/test/resources/aws-sig-v4-test-suite) both ways. Signing:
+ * for each case the {@code .req} must produce exactly the {@code .creq}, {@code .sts} and
+ * {@code .authz}. Verifying: {@link SigV4Verifier} must accept the {@code .sreq}, and reject it,
+ * with a 403 or 400 S3 error and never anything else, once any single signed byte is changed
+ * (method, path, query, each signed header's value, the body, the date, the credential scope, the
+ * signed header list, the signature). A presigned form of {@code get-vanilla}, which the suite does
+ * not have, is signed here and checked the same way plus its expiry. A {@code .sreq} whose signature
+ * its own files show to be over another request (post-x-www-form-urlencoded-parameters in this
+ * copy, see {@code Vector#sreqInconsistency}) is checked to be refused and reported as aborted.
  *
  * <p>Every header in the {@code .req} is signed and the payload hash is the SHA-256 of its body, as
  * the suite intends. Cases under {@code normalize-path/} are left out: they expect {@code .} and
@@ -36,6 +54,13 @@ class AwsSigV4TestSuiteTest {
     private static final Instant TIME = Instant.parse("2015-08-30T12:36:00Z");
     private static final String REGION = "us-east-1";
     private static final String SERVICE = "service";
+
+    /** Signed at TIME: the verifier's clock stands still there. */
+    private static final SigV4Verifier VERIFIER = new SigV4Verifier(InstantSource.fixed(TIME), SERVICE);
+    /** What a changed signed byte may be answered with; anything else (or acceptance) fails the test. */
+    private static final Set<S3Error> REJECTIONS = Set.of(S3Error.SIGNATURE_DOES_NOT_MATCH,
+            S3Error.AUTHORIZATION_HEADER_MALFORMED, S3Error.AUTHORIZATION_QUERY_PARAMETERS_ERROR,
+            S3Error.REQUEST_TIME_TOO_SKEWED, S3Error.ACCESS_DENIED, S3Error.INVALID_ARGUMENT);
 
     /** The suite's case directories, excepting normalize-path/. */
     private static final int EXPECTED_CASES = 24;
@@ -65,10 +90,34 @@ class AwsSigV4TestSuiteTest {
         // different canonical request than their .creq shows, so no implementation can match
         // all three files. Whether a vector is consistent is decided from its files alone, the
         // same way for every case; for an inconsistent one only the .creq is compared and the
-        // later steps are reported as aborted (not passed) with the reason.
+        // later steps are reported as aborted (not passed) with the reason. (These are
+        // post-x-www-form-urlencoded and -parameters: their .req and .creq were edited to add
+        // Content-Length, and in -parameters to change the charset, while their .sts, .authz
+        // and .sreq are upstream's. Their .sreq has no Content-Length and verifies, so the
+        // verifying tests above run for them like for every other case.)
         String inconsistency = vector.inconsistency(key);
+        String sreqInconsistency = vector.sreqInconsistency(key);
 
         return DynamicContainer.dynamicContainer(vector.name(), Stream.of(
+                DynamicTest.dynamicTest("verifies the signed request", () -> {
+                    SuiteRequest signed = SuiteRequest.parse(vector.sreq());
+                    if (!sreqInconsistency.isEmpty()) {
+                        // Its signature is over another request, so accepting it would be granting
+                        // a request with a changed signed header: it must be refused.
+                        assertThatThrownBy(() -> verify(signable(signed), signed.body()))
+                                .isInstanceOfSatisfying(S3Exception.class, e -> assertThat(e.error())
+                                        .isEqualTo(S3Error.SIGNATURE_DOES_NOT_MATCH));
+                    }
+                    assumeTrue(sreqInconsistency.isEmpty(), sreqInconsistency);
+                    verify(signable(signed), signed.body());
+                }),
+                DynamicTest.dynamicTest("rejects every changed signed byte", () -> {
+                    assumeTrue(sreqInconsistency.isEmpty(), sreqInconsistency);
+                    SuiteRequest signed = SuiteRequest.parse(vector.sreq());
+                    List<Mutation> mutations = headerAuthMutations(signed);
+                    assertThat(mutations).hasSizeGreaterThan(100);
+                    mutations.forEach(AwsSigV4TestSuiteTest::assertRejected);
+                }),
                 DynamicTest.dynamicTest("canonical request",
                         () -> assertThat(canonicalRequest).isEqualTo(vector.creq())),
                 DynamicTest.dynamicTest("string to sign", () -> {
@@ -81,14 +130,233 @@ class AwsSigV4TestSuiteTest {
                 })));
     }
 
+    /**
+     * get-vanilla as a presigned URL: the suite has no query-signed case, so it is signed here
+     * (canonical request built with {@link SigV4} over the query without the signature, host
+     * signed, {@code UNSIGNED-PAYLOAD}), then verified, checked at its expiry, and changed byte by
+     * byte.
+     */
+    @TestFactory
+    Stream<DynamicNode> presignedGetVanilla() {
+        SignableRequest presigned = SignedRequests.presigned("GET", "/", "", "example.amazonaws.com", REGION, SERVICE,
+                TIME, "300", Optional.empty());
+        return Stream.of(
+                DynamicTest.dynamicTest("verifies", () -> verify(presigned, SigV4.UNSIGNED_PAYLOAD)),
+                DynamicTest.dynamicTest("valid until its expiry, not a nanosecond longer", () -> {
+                    SigV4Verifier atExpiry = new SigV4Verifier(InstantSource.fixed(TIME.plusSeconds(300)), SERVICE);
+                    SigV4Verifier after = new SigV4Verifier(InstantSource.fixed(TIME.plusSeconds(300).plusNanos(1)),
+                            SERVICE);
+                    SignedRequest signed = atExpiry.parse(presigned).orElseThrow();
+                    atExpiry.verify(presigned, signed, SECRET, SigV4.UNSIGNED_PAYLOAD);
+                    assertThatThrownBy(() -> after.verify(presigned, signed, SECRET, SigV4.UNSIGNED_PAYLOAD))
+                            .isInstanceOfSatisfying(S3Exception.class,
+                                    e -> assertThat(e.error()).isEqualTo(S3Error.ACCESS_DENIED))
+                            .hasMessage("Request has expired");
+                }),
+                DynamicTest.dynamicTest("rejects every changed signed byte", () -> {
+                    List<Mutation> mutations = new ArrayList<>();
+                    mutations.addAll(mutateEach("method", presigned.method(), m -> withMethod(presigned, m)));
+                    mutations.addAll(mutateEach("path", presigned.rawPath(), p -> withPath(presigned, p)));
+                    // Every byte of the query: X-Amz-Credential (access key id included) and the
+                    // others are part of the canonical query; X-Amz-Signature is the signature.
+                    mutations.addAll(mutateEach("query", presigned.rawQuery(), q -> withQuery(presigned, q)));
+                    mutations.addAll(mutateEach("host", "example.amazonaws.com",
+                            h -> new SignableRequest("GET", "/", presigned.rawQuery(), List.of(Map.entry("Host", h)))));
+                    assertThat(mutations).hasSizeGreaterThan(250);
+                    for (Mutation m : mutations) {
+                        assertRejected(new Mutation(m.what(), m.request(), null));
+                    }
+                }));
+    }
+
+    private static void verify(SignableRequest request, byte[] body) {
+        verify(request, SigV4.sha256Hex(body));
+    }
+
+    private static void verify(SignableRequest request, String payloadHash) {
+        SignedRequest signed = VERIFIER.parse(request).orElseThrow();
+        VERIFIER.verify(request, signed, SECRET, payloadHash);
+    }
+
+    private static SignableRequest signable(SuiteRequest r) {
+        return new SignableRequest(r.method(), r.path(), r.rawQuery(), r.headers());
+    }
+
+    /** One signed byte changed; {@code body} null for a request whose payload is unsigned. */
+    private record Mutation(String what, SignableRequest request, byte[] body) {
+    }
+
+    private static void assertRejected(Mutation m) {
+        assertThatThrownBy(() -> verify(m.request(), m.body() == null ? SigV4.UNSIGNED_PAYLOAD
+                : SigV4.sha256Hex(m.body())))
+                .as("%s must be rejected: %s", m.what(), m.request())
+                .isInstanceOfSatisfying(S3Exception.class, e -> assertThat(e.error()).isIn(REJECTIONS));
+    }
+
+    /**
+     * Changes each signed byte of a header-signed suite request in turn. The access key id is
+     * left alone: it is not signed (the caller resolves the secret from it, so another id means
+     * another secret).
+     */
+    private static List<Mutation> headerAuthMutations(SuiteRequest r) {
+        SignableRequest base = signable(r);
+        byte[] body = r.body();
+        List<Mutation> out = new ArrayList<>();
+        for (Mutation m : mutateEach("method", base.method(), x -> withMethod(base, x))) {
+            out.add(new Mutation(m.what(), m.request(), body));
+        }
+        for (Mutation m : mutateEach("path", base.rawPath(), x -> withPath(base, x))) {
+            out.add(new Mutation(m.what(), m.request(), body));
+        }
+        for (Mutation m : mutateEach("query", base.rawQuery(), x -> withQuery(base, x))) {
+            out.add(new Mutation(m.what(), m.request(), body));
+        }
+
+        String authorization = base.header("authorization").orElseThrow();
+        List<String> signedHeaders = List.of(between(authorization, "SignedHeaders=", ",").split(";"));
+        for (int i = 0; i < base.headers().size(); i++) {
+            Map.Entry<String, String> header = base.headers().get(i);
+            if (!signedHeaders.contains(header.getKey().toLowerCase(Locale.ROOT))) {
+                continue;
+            }
+            int index = i;
+            for (Mutation m : mutateEach("header " + header.getKey(), header.getValue(),
+                    v -> withHeaderValue(base, index, v))) {
+                out.add(new Mutation(m.what(), m.request(), body));
+            }
+        }
+
+        byte[] original = body;
+        for (int i = 0; i < original.length; i++) {
+            byte[] changed = original.clone();
+            changed[i] = (byte) mutate((char) changed[i]);
+            out.add(new Mutation("body byte " + i, base, changed));
+        }
+
+        int authIndex = indexOf(base, "authorization");
+        int scopeStart = authorization.indexOf("Credential=") + "Credential=".length();
+        scopeStart = authorization.indexOf('/', scopeStart) + 1;
+        int scopeEnd = authorization.indexOf(',', scopeStart);
+        int headersStart = authorization.indexOf("SignedHeaders=") + "SignedHeaders=".length();
+        int headersEnd = authorization.indexOf(',', headersStart);
+        int signatureStart = authorization.indexOf("Signature=") + "Signature=".length();
+        for (int[] range : new int[][] {{scopeStart, scopeEnd}, {headersStart, headersEnd},
+                {signatureStart, authorization.length()}}) {
+            for (int at = range[0]; at < range[1]; at++) {
+                String changed = authorization.substring(0, at) + mutate(authorization.charAt(at))
+                        + authorization.substring(at + 1);
+                out.add(new Mutation("authorization byte " + at, withHeaderValue(base, authIndex, changed), body));
+            }
+        }
+        return out;
+    }
+
+    /** One mutation per character of {@code value}, each built by {@code rebuild}. */
+    private static List<Mutation> mutateEach(String what,
+            String value, Function<String, SignableRequest> rebuild) {
+        List<Mutation> out = new ArrayList<>();
+        for (int at = 0; at < value.length(); at++) {
+            String changed = value.substring(0, at) + mutate(value.charAt(at)) + value.substring(at + 1);
+            out.add(new Mutation(what + " byte " + at, rebuild.apply(changed), null));
+        }
+        return out;
+    }
+
+    /**
+     * A different character that no canonicalisation could take for the original: digits move to
+     * the next digit (so dates stay dates and test the signature, not just the parser), anything
+     * else becomes {@code x} ({@code y} if it was {@code x}); never whitespace, never a case
+     * variant of the original.
+     */
+    private static char mutate(char c) {
+        if (c >= '0' && c <= '9') {
+            return (char) ('0' + (c - '0' + 1) % 10);
+        }
+        return c == 'x' ? 'y' : 'x';
+    }
+
+    private static SignableRequest withMethod(SignableRequest r, String method) {
+        return new SignableRequest(method, r.rawPath(), r.rawQuery(), r.headers());
+    }
+
+    private static SignableRequest withPath(SignableRequest r, String path) {
+        return new SignableRequest(r.method(), path, r.rawQuery(), r.headers());
+    }
+
+    private static SignableRequest withQuery(SignableRequest r, String query) {
+        return new SignableRequest(r.method(), r.rawPath(), query, r.headers());
+    }
+
+    private static SignableRequest withHeaderValue(SignableRequest r, int index, String value) {
+        List<Map.Entry<String, String>> headers = new ArrayList<>(r.headers());
+        headers.set(index, Map.entry(headers.get(index).getKey(), value));
+        return new SignableRequest(r.method(), r.rawPath(), r.rawQuery(), headers);
+    }
+
+    private static int indexOf(SignableRequest r, String name) {
+        for (int i = 0; i < r.headers().size(); i++) {
+            if (r.headers().get(i).getKey().equalsIgnoreCase(name)) {
+                return i;
+            }
+        }
+        throw new IllegalArgumentException("no " + name + " header");
+    }
+
+    private static String between(String s, String start, String end) {
+        int from = s.indexOf(start) + start.length();
+        return s.substring(from, s.indexOf(end, from));
+    }
+
     /** The expected files of one case, read byte for byte (they end without a newline). */
-    private record Vector(String name, String req, String creq, String sts, String authz) {
+    private record Vector(String name, String req, String creq, String sts, String authz, String sreq) {
 
         static Vector load(Path caseDir) {
             String base = caseDir.getFileName().toString();
             String name = suiteRoot().relativize(caseDir).toString().replace('\\', '/');
             return new Vector(name, read(caseDir, base + ".req"), read(caseDir, base + ".creq"),
-                    read(caseDir, base + ".sts"), read(caseDir, base + ".authz"));
+                    read(caseDir, base + ".sts"), read(caseDir, base + ".authz"), read(caseDir, base + ".sreq"));
+        }
+
+        /**
+         * Why the {@code .sreq} cannot verify, judged from the vector's files alone, or empty when
+         * it can. Its signature must be that of the {@code .sts}, and the {@code .sts} must hash
+         * the {@code .sreq}'s own canonical request: the {@code .creq} restricted to the headers
+         * the {@code .sreq} signs (a {@code .sreq} may sign fewer headers than the {@code .req}
+         * carries, as post-x-www-form-urlencoded leaves out Content-Length).
+         *
+         * <p>In this copy of the suite post-x-www-form-urlencoded-parameters fails it: its
+         * {@code .req}, {@code .creq} and {@code .sreq} carry {@code charset=utf-8} while its
+         * {@code .sts}, {@code .authz} and the signature in its {@code .sreq} are upstream's,
+         * computed over {@code charset=utf8}. No correct verifier accepts that {@code .sreq}.
+         */
+        String sreqInconsistency(byte[] signingKey) {
+            String authorization = sreq.lines().filter(l -> l.regionMatches(true, 0, "Authorization:", 0, 14))
+                    .findFirst().orElseThrow();
+            String signedHeaders = between(authorization, "SignedHeaders=", ",");
+            String signature = authorization.substring(authorization.indexOf("Signature=") + "Signature=".length());
+            if (!signature.equals(SigV4.signature(signingKey, sts))) {
+                return "inconsistent test vector: the .sreq's signature is not that of the .sts";
+            }
+            List<String> names = List.of(signedHeaders.split(";"));
+            List<String> creqLines = creq.lines().toList();
+            int blank = 3 + creqLines.subList(3, creqLines.size()).indexOf("");
+            List<String> own = new ArrayList<>(creqLines.subList(0, 3));
+            for (String line : creqLines.subList(3, blank)) {
+                if (names.contains(line.substring(0, line.indexOf(':')))) {
+                    own.add(line);
+                }
+            }
+            own.add("");
+            own.add(signedHeaders);
+            own.add(creqLines.getLast());
+            String ownHash = SigV4.sha256Hex(String.join("\n", own).getBytes(StandardCharsets.UTF_8));
+            String stsHash = sts.substring(sts.lastIndexOf('\n') + 1);
+            if (!ownHash.equals(stsHash)) {
+                return "inconsistent test vector: the .sreq carries the signature of a canonical request other "
+                        + "than its own (its own, the .creq restricted to SignedHeaders=" + signedHeaders
+                        + ", hashes to " + ownHash + "; the .sts it was signed from has " + stsHash + ")";
+            }
+            return "";
         }
 
         /**
