@@ -27,13 +27,16 @@ import java.util.concurrent.TimeUnit;
 /**
  * What a warm control-plane resolution adds to a request: the same 1 KiB GET of the same
  * object, through a sluice whose registry is the control plane (warm) and through a sluice
- * whose registry is static, both in this JVM, in front of one S3Proxy, in alternating rounds
- * of 2 concurrent clients. Reports p50/p99 per registry and the difference.
+ * whose registry is static, all in this JVM, in front of one S3Proxy, in rounds of 2
+ * concurrent clients. A second, identical static sluice is measured the same way: the
+ * difference between the two static ones (an A/A comparison) is the noise floor of the
+ * machine, against which the control-plane difference is judged. The order of the three
+ * within a round rotates, so none always runs first (after a pause) or last.
  *
  * <p>Usage: {@code bench/resolution-get.sh}.
  */
 public final class ResolutionGetBench {
-    private static final int ROUNDS = 6;
+    private static final int ROUNDS = 9;
     private static final int PER_ROUND = 3000;
     private static final int CLIENTS = 2;
 
@@ -60,32 +63,39 @@ public final class ResolutionGetBench {
                     """.formatted(s3.endpoint());
             ConfigLoader loader = new ConfigLoader(v -> Optional.empty());
             try (Sluice a = new Sluice(loader.parse(controlPlane, base), InstantSource.system());
-                 Sluice b = new Sluice(loader.parse(fixed, base), InstantSource.system())) {
+                 Sluice b = new Sluice(loader.parse(fixed, base), InstantSource.system());
+                 Sluice c = new Sluice(loader.parse(fixed, base), InstantSource.system())) {
                 a.start();
                 b.start();
-                URI viaControlPlane = a.server().s3Endpoint().resolve("/parks-dept/city-trees/object.bin");
-                URI viaStatic = b.server().s3Endpoint().resolve("/parks-dept/city-trees/object.bin");
+                c.start();
+                List<URI> targets = List.of(a.server().s3Endpoint().resolve("/parks-dept/city-trees/object.bin"),
+                        b.server().s3Endpoint().resolve("/parks-dept/city-trees/object.bin"),
+                        c.server().s3Endpoint().resolve("/parks-dept/city-trees/object.bin"));
+                List<String> names = List.of("control plane (warm)", "static", "static, second instance (A/A)");
                 HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
-                run(http, viaControlPlane, PER_ROUND); // warm-up, not reported
-                run(http, viaStatic, PER_ROUND);
+                for (URI target : targets) {
+                    run(http, target, PER_ROUND); // warm-up, not reported
+                }
                 int apiCallsBefore = cp.total();
-                List<Long> cpLat = new ArrayList<>();
-                List<Long> stLat = new ArrayList<>();
+                List<List<Long>> latencies = List.of(new ArrayList<>(), new ArrayList<>(), new ArrayList<>());
                 for (int r = 0; r < ROUNDS; r++) {
-                    cpLat.addAll(run(http, viaControlPlane, PER_ROUND));
-                    stLat.addAll(run(http, viaStatic, PER_ROUND));
+                    for (int k = 0; k < targets.size(); k++) {
+                        int arm = (r + k) % targets.size();
+                        latencies.get(arm).addAll(run(http, targets.get(arm), PER_ROUND));
+                    }
                 }
                 int apiCalls = cp.total() - apiCallsBefore;
-                Collections.sort(cpLat);
-                Collections.sort(stLat);
+                latencies.forEach(Collections::sort);
                 System.out.println();
                 System.out.println("| registry | GETs | p50 ms | p90 ms | p99 ms |");
                 System.out.println("|---|---:|---:|---:|---:|");
-                System.out.println(row("control plane (warm)", cpLat));
-                System.out.println(row("static", stLat));
+                for (int arm = 0; arm < targets.size(); arm++) {
+                    System.out.println(row(names.get(arm), latencies.get(arm)));
+                }
                 System.out.println();
-                System.out.printf(Locale.ROOT, "difference control plane - static: p50 %+.3f ms, p99 %+.3f ms; API calls during measurement: %d%n",
-                        (pct(cpLat, 50) - pct(stLat, 50)) / 1e6, (pct(cpLat, 99) - pct(stLat, 99)) / 1e6, apiCalls);
+                System.out.println(difference("control plane - static", latencies.get(0), latencies.get(1)));
+                System.out.println(difference("static A/A (noise floor)", latencies.get(2), latencies.get(1)));
+                System.out.println("API calls during measurement: " + apiCalls);
             }
         }
     }
@@ -114,6 +124,11 @@ public final class ResolutionGetBench {
         }
         threads.shutdown();
         return all;
+    }
+
+    private static String difference(String name, List<Long> x, List<Long> y) {
+        return String.format(Locale.ROOT, "difference %s: p50 %+.3f ms, p90 %+.3f ms, p99 %+.3f ms", name,
+                (pct(x, 50) - pct(y, 50)) / 1e6, (pct(x, 90) - pct(y, 90)) / 1e6, (pct(x, 99) - pct(y, 99)) / 1e6);
     }
 
     private static String row(String name, List<Long> sorted) {
