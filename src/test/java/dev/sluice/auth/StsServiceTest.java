@@ -367,4 +367,75 @@ class StsServiceTest {
         assertThat(sts.handle("POST", null, Optional.of(FORM), null, null).status()).isEqualTo(500);
         assertThat(sts.handle("GET", null, Optional.empty(), null, "req-1").status()).isEqualTo(400);
     }
+
+    // ---- fuzz ----
+
+    /**
+     * Mutated and random web identity tokens and parameter strings: every answer is a 4xx STS
+     * error document that parses, never a 5xx and never credentials, and the unmutated token
+     * is granted (so a service refusing everything would fail this test).
+     */
+    @Test
+    void mutatedTokensAndParametersAreNeverGrantedNorAnswered5xx() {
+        assertThat(post(params()).status()).isEqualTo(200);
+        java.util.Random random = new java.util.Random(11);
+        String alphabet = "abcXYZ019-_.=&%+/ \u00e9\u20ac{}\"'<>";
+        int cases = 0;
+        for (int i = 0; i < 1500; i++) {
+            String token = issuer.mint();
+            StringBuilder b = new StringBuilder(token);
+            switch (i % 4) {
+                case 0 -> { // flip characters, never into the same character
+                    for (int k = 0; k < 1 + random.nextInt(3); k++) {
+                        int at = random.nextInt(b.length());
+                        char c;
+                        do {
+                            c = alphabet.charAt(random.nextInt(alphabet.length()));
+                        } while (c == b.charAt(at));
+                        b.setCharAt(at, c);
+                    }
+                }
+                case 1 -> b.setLength(random.nextInt(b.length()));
+                case 2 -> { // swap two of the three parts: header, payload, signature
+                    String[] parts = token.split("\\.", -1);
+                    int x = random.nextInt(3);
+                    int y = (x + 1 + random.nextInt(2)) % 3;
+                    String t = parts[x];
+                    parts[x] = parts[y];
+                    parts[y] = t;
+                    b = new StringBuilder(String.join(".", parts));
+                }
+                default -> { // random printable garbage, sometimes shaped like a JWT
+                    b = new StringBuilder();
+                    for (int k = 0; k < random.nextInt(300); k++) {
+                        b.append(random.nextInt(20) == 0 ? '.' : alphabet.charAt(random.nextInt(alphabet.length())));
+                    }
+                }
+            }
+            String mutated = b.toString();
+            if (mutated.equals(token)) {
+                continue;
+            }
+            cases++;
+            StsReply reply = i % 2 == 0 ? post(params("WebIdentityToken", mutated)) : get(params("WebIdentityToken", mutated));
+            assertThat(reply.status()).as(mutated).isBetween(400, 499);
+            Element root = root(reply);
+            assertThat(root.getLocalName()).as(mutated).isEqualTo("ErrorResponse");
+            assertThat(reply.body()).doesNotContain("<Credentials>");
+        }
+        for (int i = 0; i < 1000; i++) { // random raw query strings and form bodies
+            StringBuilder q = new StringBuilder();
+            for (int k = 0; k < random.nextInt(200); k++) {
+                q.append(alphabet.charAt(random.nextInt(alphabet.length())));
+            }
+            String raw = (i % 3 == 0 ? "Action=AssumeRoleWithWebIdentity&" : "") + q;
+            StsReply reply = i % 2 == 0
+                    ? sts.handle("GET", raw, Optional.empty(), new byte[0], "req-f")
+                    : sts.handle("POST", "", Optional.of(FORM), raw.getBytes(StandardCharsets.UTF_8), "req-f");
+            assertThat(reply.status()).as(raw).isBetween(400, 499);
+            assertThat(root(reply).getLocalName()).isEqualTo("ErrorResponse");
+            cases++;
+        }
+        assertThat(cases).isGreaterThan(2000);
+    }
 }
