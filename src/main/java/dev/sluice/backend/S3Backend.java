@@ -2,6 +2,7 @@ package dev.sluice.backend;
 
 import dev.sluice.s3.ByteRange;
 import dev.sluice.s3.ObjectSummary;
+import dev.sluice.s3.HttpDate;
 import dev.sluice.s3.Preconditions;
 import dev.sluice.s3.S3Error;
 import dev.sluice.s3.S3Exception;
@@ -29,9 +30,6 @@ import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.InstantSource;
-import java.time.ZonedDateTime;
-import java.time.format.DateTimeFormatter;
-import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -297,11 +295,7 @@ public final class S3Backend implements Backend {
         if (etag == null || lastModified == null) {
             return Preconditions.Outcome.PROCEED;
         }
-        try {
-            return p.evaluate(etag, ZonedDateTime.parse(lastModified.trim(), DateTimeFormatter.RFC_1123_DATE_TIME).toInstant());
-        } catch (DateTimeParseException e) {
-            return Preconditions.Outcome.PROCEED;
-        }
+        return HttpDate.parse(lastModified).map(modified -> p.evaluate(etag, modified)).orElse(Preconditions.Outcome.PROCEED);
     }
 
     /** The headers a 304 keeps (RFC 9110 §15.4.5): validators and caching, nothing about a body. */

@@ -1,9 +1,6 @@
 package dev.sluice.s3;
 
 import java.time.Instant;
-import java.time.ZonedDateTime;
-import java.time.format.DateTimeFormatter;
-import java.time.format.DateTimeParseException;
 import java.util.Optional;
 
 /**
@@ -92,13 +89,6 @@ public record Preconditions(Optional<String> ifMatch, Optional<String> ifNoneMat
     }
 
     static Optional<Instant> parseHttpDate(String value) {
-        if (value == null || value.isBlank()) {
-            return Optional.empty();
-        }
-        try {
-            return Optional.of(ZonedDateTime.parse(value.trim(), DateTimeFormatter.RFC_1123_DATE_TIME).toInstant());
-        } catch (DateTimeParseException e) {
-            return Optional.empty();
-        }
+        return HttpDate.parse(value);
     }
 }

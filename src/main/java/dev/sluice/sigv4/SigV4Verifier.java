@@ -1,5 +1,6 @@
 package dev.sluice.sigv4;
 
+import dev.sluice.s3.HttpDate;
 import dev.sluice.s3.S3Error;
 import dev.sluice.s3.S3Exception;
 import java.time.DateTimeException;
@@ -9,7 +10,6 @@ import java.time.InstantSource;
 import java.time.LocalDate;
 import java.time.LocalDateTime;
 import java.time.ZoneOffset;
-import java.time.ZonedDateTime;
 import java.time.format.DateTimeFormatter;
 import java.time.format.ResolverStyle;
 import java.util.ArrayList;
@@ -313,11 +313,8 @@ public final class SigV4Verifier {
             throw malformed.because(dates.isEmpty()
                     ? "an x-amz-date or Date header is required" : "more than one Date header");
         }
-        try {
-            return ZonedDateTime.parse(dates.getFirst().strip(), DateTimeFormatter.RFC_1123_DATE_TIME).toInstant();
-        } catch (DateTimeException e) {
-            throw malformed.because("the Date header is not an RFC 1123 date");
-        }
+        return HttpDate.parse(dates.getFirst())
+                .orElseThrow(() -> malformed.because("the Date header is not an HTTP date"));
     }
 
     private static Instant parseAmzDate(String text, Malformed malformed) {
