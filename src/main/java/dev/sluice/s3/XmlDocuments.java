@@ -110,8 +110,36 @@ public final class XmlDocuments {
 
     private static void element(XMLStreamWriter w, String name, String text) throws XMLStreamException {
         w.writeStartElement(name);
-        w.writeCharacters(text);
+        characters(w, text);
         w.writeEndElement();
+    }
+
+    /**
+     * Text content that survives an XML parser unchanged, as S3 writes it: {@code &}, {@code <}
+     * and {@code >} escaped by the writer, and every control character but tab and line feed as
+     * a character reference ({@code &#xD;}). A raw carriage return would reach the client as a
+     * line feed (XML end-of-line normalisation), so a key {@code "a\rb"} would come back as a
+     * different key. Control characters other than those are not allowed in XML 1.0 at all; S3
+     * writes them as references too, which lenient parsers accept, and recommends
+     * {@code encoding-type=url}, which aws-cli and boto3 send by default.
+     */
+    private static void characters(XMLStreamWriter w, String text) throws XMLStreamException {
+        int start = 0;
+        for (int i = 0; i < text.length(); i++) {
+            char c = text.charAt(i);
+            if ((c < 0x20 && c != '\t' && c != '\n') || c == 0xFFFE || c == 0xFFFF) {
+                if (i > start) {
+                    w.writeCharacters(text.substring(start, i));
+                }
+                w.writeEntityRef("#x" + Integer.toHexString(c).toUpperCase(java.util.Locale.ROOT));
+                start = i + 1;
+            }
+        }
+        if (start == 0) {
+            w.writeCharacters(text);
+        } else if (start < text.length()) {
+            w.writeCharacters(text.substring(start));
+        }
     }
 
     private interface Body {

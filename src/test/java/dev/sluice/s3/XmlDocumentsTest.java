@@ -165,6 +165,31 @@ class XmlDocumentsTest {
     }
 
     @Test
+    void aKeyWithACarriageReturnSurvivesXmlEndOfLineNormalisation() {
+        ListRequest req = v2("", Optional.empty(), 1000, Optional.empty(), Optional.empty(), false, false);
+        String key = "line\r\nbreak\rand\ttab.txt";
+        ListResult res = result(List.of(new ObjectSummary(key, 1, T1, "\"e\"")), List.of(), false, Optional.empty(), Optional.empty());
+
+        String xml = XmlDocuments.listResult("demo", req, res, "demo");
+        Element contents = child(parseXml(xml).getDocumentElement(), "Contents");
+
+        assertThat(xml).contains("line&#xD;\nbreak&#xD;and\ttab.txt");
+        assertThat(text(contents, "Key")).isEqualTo(key);
+    }
+
+    @Test
+    void controlCharactersXmlCannotCarryAreWrittenAsReferencesAsS3Does() {
+        ListRequest req = v2("", Optional.empty(), 1000, Optional.empty(), Optional.empty(), false, false);
+        ListResult res = result(List.of(new ObjectSummary("a\u0001b\u001fc", 1, T1, "\"e\"")), List.of(), false,
+                Optional.empty(), Optional.empty());
+
+        assertThat(XmlDocuments.listResult("demo", req, res, "demo")).contains("<Key>a&#x1;b&#x1F;c</Key>");
+        // With encoding-type=url (aws-cli and boto3 ask for it) the key is plain ASCII.
+        ListRequest url = v2("", Optional.empty(), 1000, Optional.empty(), Optional.empty(), true, false);
+        assertThat(XmlDocuments.listResult("demo", url, res, "demo")).contains("<Key>a%01b%1Fc</Key>");
+    }
+
+    @Test
     void lastModifiedAlwaysHasMillisecondsAndZ() {
         ListRequest req = v2("", Optional.empty(), 1000, Optional.empty(), Optional.empty(), false, false);
         ListResult res = result(List.of(new ObjectSummary("k", 0, T2, "\"e\"")), List.of(), false, Optional.empty(), Optional.empty());
