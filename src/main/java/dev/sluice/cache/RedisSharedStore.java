@@ -52,7 +52,7 @@ public final class RedisSharedStore implements SharedStore {
     private static final long RECONNECT_INTERVAL_NANOS = TimeUnit.MILLISECONDS.toNanos(250);
     /** Connecting happens in the background, so it may take longer than a call; a cold JVM needs it. */
     private static final Duration MIN_CONNECT_TIMEOUT = Duration.ofSeconds(1);
-    private static final String RELEASE_SCRIPT =
+    private static final String COMPARE_AND_DELETE =
             "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end";
 
     /** Counts what happened, for metrics. */
@@ -114,8 +114,8 @@ public final class RedisSharedStore implements SharedStore {
     }
 
     @Override
-    public void delete(String key) {
-        if (call("delete", c -> c.del(key)).ok()) {
+    public void delete(String key, byte[] expected) {
+        if (call("delete", c -> c.<Long>eval(COMPARE_AND_DELETE, ScriptOutputType.INTEGER, new String[] {key}, expected)).ok()) {
             observer.call("delete", "ok");
         }
     }
@@ -133,7 +133,7 @@ public final class RedisSharedStore implements SharedStore {
 
     @Override
     public void releaseLease(String key, String token) {
-        if (call("release", c -> c.<Long>eval(RELEASE_SCRIPT, ScriptOutputType.INTEGER, new String[] {key},
+        if (call("release", c -> c.<Long>eval(COMPARE_AND_DELETE, ScriptOutputType.INTEGER, new String[] {key},
                 token.getBytes(StandardCharsets.UTF_8))).ok()) {
             observer.call("release", "ok");
         }

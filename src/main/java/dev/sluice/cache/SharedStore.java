@@ -30,8 +30,12 @@ public interface SharedStore extends AutoCloseable {
     /** Stores {@code value} for {@code ttl}; best effort. */
     void put(String key, byte[] value, Duration ttl);
 
-    /** Deletes {@code key}; best effort. */
-    void delete(String key);
+    /**
+     * Deletes {@code key} only while it still holds {@code expected} (compare-and-delete); best
+     * effort. A reader discarding a stale entry must not delete the fresh one another instance
+     * wrote in the meantime.
+     */
+    void delete(String key, byte[] expected);
 
     /** {@code SET key token NX PX ttl}. */
     Lease acquireLease(String key, String token, Duration ttl);
@@ -58,7 +62,7 @@ public interface SharedStore extends AutoCloseable {
         }
 
         @Override
-        public void delete(String key) {
+        public void delete(String key, byte[] expected) {
         }
 
         @Override

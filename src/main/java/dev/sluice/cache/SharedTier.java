@@ -25,7 +25,8 @@ import java.util.function.Supplier;
  *       {@code scope ␟ subject} (U+001F between them).</li>
  *   <li><b>Values</b> are sealed ({@link Sealer}, the Redis key as associated data). A value
  *       that does not open (wrong key after a rotation, tampering), does not decode, or is
- *       already inside L1's refresh lead is a miss, and is deleted.</li>
+ *       already inside L1's refresh lead is a miss, and is deleted if it is still the value
+ *       read (compare-and-delete: a fresh one another instance wrote meanwhile stays).</li>
  *   <li><b>TTL</b> = {@code exp − now − lead}; nothing is written when that is not positive,
  *       and failures are never written.</li>
  *   <li><b>Fleet single flight</b>: on a miss, take a lease ({@code SET NX PX}). Its holder
@@ -181,7 +182,7 @@ public final class SharedTier<K, V> implements RefreshAheadCache.Loader<K, V> {
         Instant now = clock.instant();
         if (value.isEmpty() || !now.isBefore(value.get().expiresAt().minus(settings.refreshLead()))) {
             observer.event("discarded");
-            writeBack.execute(() -> store.delete(storeKey));
+            writeBack.execute(() -> store.delete(storeKey, hit.value()));
             return new Found<>(Optional.empty(), false);
         }
         observer.event("hit");

@@ -223,14 +223,25 @@ class RedisSharedStoreTest {
     }
 
     @Test
-    void deleteRemovesTheKey() throws Exception {
+    void deleteRemovesTheKeyWhileItHoldsTheExpectedValue() throws Exception {
         RedisSharedStore store = store();
         store.put(key("k"), bytes("v"), Duration.ofSeconds(60));
 
-        store.delete(key("k"));
+        store.delete(key("k"), bytes("v"));
 
         assertThat(store.get(key("k"))).isInstanceOf(Read.Miss.class);
         assertThat(redis.cli("EXISTS", key("k")).trim()).isEqualTo("0");
+    }
+
+    @Test
+    void deleteLeavesAValueWrittenSinceTheReaderSawTheOldOne() throws Exception {
+        RedisSharedStore store = store();
+        store.put(key("k"), bytes("stale"), Duration.ofSeconds(60));
+        store.put(key("k"), bytes("fresh"), Duration.ofSeconds(60)); // another instance, meanwhile
+
+        store.delete(key("k"), bytes("stale"));
+
+        assertThat(redis.cli("GET", key("k")).trim()).isEqualTo("fresh");
     }
 
     @Test
@@ -342,7 +353,7 @@ class RedisSharedStoreTest {
         try {
             assertThat(within(DEADLINE, () -> store.get(key("present")))).isInstanceOf(Read.Unavailable.class);
             within(DEADLINE, () -> store.put(key("other"), bytes("v"), Duration.ofSeconds(60)));
-            within(DEADLINE, () -> store.delete(key("third")));
+            within(DEADLINE, () -> store.delete(key("third"), bytes("v")));
             assertThat(within(DEADLINE, () -> store.acquireLease(key("lease"), "t", Duration.ofSeconds(10))))
                     .isEqualTo(Lease.UNAVAILABLE);
             within(DEADLINE, () -> store.releaseLease(key("lease"), "t"));
@@ -468,7 +479,7 @@ class RedisSharedStoreTest {
         assertThat(within(DEADLINE, () -> store.get("k"))).isInstanceOf(Read.Unavailable.class);
         assertThat(within(DEADLINE, () -> store.acquireLease("k:lease", "t", Duration.ofSeconds(10)))).isEqualTo(Lease.UNAVAILABLE);
         within(DEADLINE, () -> store.put("k", bytes("v"), Duration.ofSeconds(10)));
-        within(DEADLINE, () -> store.delete("k"));
+        within(DEADLINE, () -> store.delete("k", bytes("v")));
         within(DEADLINE, () -> store.releaseLease("k:lease", "t"));
 
         assertThat(store.breaker().state()).isEqualTo(State.OPEN);

@@ -407,6 +407,22 @@ class SharedTierTest {
     }
 
     @Test
+    void discardingAStaleEntryDoesNotDeleteAFreshOneWrittenMeanwhile() throws Exception {
+        CredentialKey key = key();
+        putSealed(key, issue(key, T0.plus(POLICY.refreshLead())), sealer);
+        Queue<Runnable> pending = new ArrayDeque<>();
+        Instance instance = new Instance(store(), k -> issue(k, clock.instant().plus(CREDENTIAL_LIFETIME)), pending::add,
+                Duration.ofSeconds(5));
+
+        instance.get(key); // reads the stale entry and queues its delete
+        Expiring<AwsCredentials> fresh = issue(key, T0.plus(CREDENTIAL_LIFETIME));
+        putSealed(key, fresh, sealer); // another instance writes a fresh one before the delete runs
+        pending.poll().run(); // the delete, queued first
+
+        assertThat(inRedis(key).value()).isEqualTo(fresh.value());
+    }
+
+    @Test
     void anEntryOneNanosecondOutsideTheRefreshLeadIsServed() {
         CredentialKey key = key();
         Expiring<AwsCredentials> fresh = issue(key, T0.plus(POLICY.refreshLead()).plusNanos(1));
@@ -624,8 +640,8 @@ class SharedTierTest {
         }
 
         @Override
-        public void delete(String key) {
-            delegate.delete(key);
+        public void delete(String key, byte[] expected) {
+            delegate.delete(key, expected);
         }
 
         @Override
