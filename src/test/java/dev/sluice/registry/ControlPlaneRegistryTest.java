@@ -462,11 +462,13 @@ class ControlPlaneRegistryTest {
     @Test
     void productListsHaveTheirOwnShorterTtl() {
         registry.list(ACCOUNT, anonymous());
-        clock.advance(Duration.ofSeconds(59));
+        // 53 s: fresh and not yet inside the 6 s refresh lead (TTL/10), so no background reload
+        // can race the count. (At 59 s one starts, and the count depends on its timing.)
+        clock.advance(Duration.ofSeconds(53));
         registry.list(ACCOUNT, anonymous());
         assertThat(cp.count(PRODUCTS)).isEqualTo(1);
 
-        clock.advance(Duration.ofSeconds(1));
+        clock.advance(Duration.ofSeconds(8)); // 61 s: past the 60 s TTL, far short of a product's 300 s
         registry.list(ACCOUNT, anonymous());
         assertThat(cp.count(PRODUCTS)).isEqualTo(2);
     }
@@ -663,7 +665,8 @@ class ControlPlaneRegistryTest {
     void permissionsAreCachedForTheirTtl() {
         Caller alice = Caller.authenticated("user:alice", "r");
         registry.permissions(ref("lidar-2024"), alice);
-        clock.advance(Duration.ofSeconds(59));
+        // 53 s: not yet inside the 6 s refresh lead, where a background reload would race the count
+        clock.advance(Duration.ofSeconds(53));
         registry.permissions(ref("lidar-2024"), alice);
         assertThat(cp.count(LIDAR + "/permissions")).isEqualTo(1);
     }
