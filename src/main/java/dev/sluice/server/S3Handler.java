@@ -288,7 +288,8 @@ public final class S3Handler extends Handler.Abstract {
 
     private static String principalName(Principal principal) {
         return switch (principal) {
-            case Principal.Anonymous a -> "anonymous";
+            // A stray key's id is not logged: it names someone's AWS account, not a sluice caller.
+            case Principal.Anonymous a -> a.unknownKeyId().isPresent() ? "anonymous:unknown-key" : "anonymous";
             case Principal.AccessKey k -> "key:" + k.name();
             case Principal.Session s -> "session:" + s.subjectName();
         };
