@@ -305,4 +305,45 @@ class InboundAccessKeysTest {
                 signedHeaders(path, Instant.now(), READER_SECRET, SigV4.EMPTY_SHA256));
         assertThat(r.status()).isEqualTo(400);
     }
+
+    // --- the access log -----------------------------------------------------------------------------
+
+    @Test
+    void theAccessLogNamesThePrincipalAndNeverASecretSignatureOrToken() throws InterruptedException {
+        ch.qos.logback.classic.Logger access = (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger("sluice.access");
+        // The line is written after the response is sent, so the test waits for it (bounded).
+        java.util.concurrent.CountDownLatch written = new java.util.concurrent.CountDownLatch(4);
+        List<String> logged = new java.util.concurrent.CopyOnWriteArrayList<>();
+        ch.qos.logback.core.AppenderBase<ch.qos.logback.classic.spi.ILoggingEvent> lines = new ch.qos.logback.core.AppenderBase<>() {
+            @Override
+            protected void append(ch.qos.logback.classic.spi.ILoggingEvent e) {
+                logged.add(e.getFormattedMessage());
+                written.countDown();
+            }
+        };
+        lines.start();
+        ch.qos.logback.classic.Level before = access.getLevel();
+        access.setLevel(ch.qos.logback.classic.Level.INFO);
+        access.addAppender(lines);
+        URI presigned = presign(READER_ID, READER_SECRET, "private/a/x.csv", Duration.ofMinutes(5));
+        try {
+            get(as(READER_ID, READER_SECRET), "demo", "private/a/x.csv");
+            get(sluice.anonymousClient(), "demo", "hello/greeting.txt");
+            get(sluice.unknownKeyClient(), "demo", "hello/greeting.txt");
+            assertThat(sluice.send("GET", pathAndQuery(presigned)).status()).isEqualTo(200);
+            assertThat(written.await(10, java.util.concurrent.TimeUnit.SECONDS)).as("four access-log lines").isTrue();
+        } finally {
+            access.detachAppender(lines);
+            access.setLevel(before);
+        }
+
+        // Each line is written after its response, so two may land in either order: count them.
+        assertThat(logged).hasSize(4);
+        assertThat(logged.stream().map(l -> l.replaceAll(".*\"principal\":\"([^\"]*)\".*", "$1")).sorted().toList())
+                .containsExactly("anonymous", "anonymous:unknown-key", "key:reader", "key:reader");
+        String signature = presigned.getRawQuery().replaceAll(".*X-Amz-Signature=([0-9a-f]+).*", "$1");
+        assertThat(String.join("\n", logged)).doesNotContain(READER_SECRET).doesNotContain(signature)
+                .doesNotContain("AKIDUNKNOWNTOSLUICE")
+                .doesNotContain("X-Amz-").doesNotContain("Authorization");
+    }
 }
