@@ -10,7 +10,10 @@ import java.time.Duration;
 /**
  * Request metrics in Prometheus form: {@code sluice_requests_seconds} (a latency histogram
  * by operation and status, whose {@code _count} is the request count) and
- * {@code sluice_response_bytes_total}. Labels never carry keys, products or secrets, so
+ * {@code sluice_response_bytes_total}, {@code sluice_errors_total} by S3 error code, and
+ * {@code sluice_callers_total} by kind of caller ({@code anonymous}, {@code unknown_key},
+ * {@code access_key}, {@code session}): how much traffic is signed, and how much signs with
+ * keys sluice does not know. Labels never carry keys, products, names or secrets, so
  * cardinality stays bounded.
  */
 public final class RequestMetrics {
@@ -34,6 +37,18 @@ public final class RequestMetrics {
         if (bytes > 0) {
             bytesOut.increment(bytes);
         }
+    }
+
+    /** One request answered with an S3 error document with this code. */
+    public void error(String code) {
+        Counter.builder("sluice.errors").description("Error responses by S3 error code").tag("code", code)
+                .register(registry).increment();
+    }
+
+    /** One S3 request identified as this kind of caller. */
+    public void caller(String kind) {
+        Counter.builder("sluice.callers").description("S3 requests by kind of caller").tag("kind", kind)
+                .register(registry).increment();
     }
 
     /** The registry, for other components to register their meters in. */

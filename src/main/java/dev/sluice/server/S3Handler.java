@@ -135,6 +135,11 @@ public final class S3Handler extends Handler.Abstract {
                         ? Principal.Anonymous.UNSIGNED
                         : identifier.identify(signable(request, rawPath), smallBody(request));
                 outcome.principal = principalName(principal);
+                metrics.caller(switch (principal) {
+                    case Principal.Anonymous a -> a.unknownKeyId().isPresent() ? "unknown_key" : "anonymous";
+                    case Principal.AccessKey k -> "access_key";
+                    case Principal.Session x -> "session";
+                });
                 serve(op, principal, request, response, requestId, outcome);
             }
             callback.succeeded();
@@ -150,6 +155,9 @@ public final class S3Handler extends Handler.Abstract {
         } finally {
             Duration took = Duration.ofNanos(System.nanoTime() - started);
             metrics.record(outcome.operation, outcome.status, took, outcome.bytes);
+            if (outcome.errorCode != null) {
+                metrics.error(outcome.errorCode);
+            }
             accessLog.write(new AccessLog.Entry(requestId, method, outcome.operation, outcome.account, outcome.product,
                     outcome.key, outcome.status, outcome.bytes, took.toNanos() / 1000,
                     Request.getRemoteAddr(request), outcome.errorCode, outcome.principal));

@@ -346,4 +346,24 @@ class InboundAccessKeysTest {
                 .doesNotContain("AKIDUNKNOWNTOSLUICE")
                 .doesNotContain("X-Amz-").doesNotContain("Authorization");
     }
+
+    @Test
+    void metricsCountCallersByKindAndErrorsByCode() {
+        get(as(READER_ID, READER_SECRET), "demo", "hello/greeting.txt");
+        get(sluice.unknownKeyClient(), "demo", "hello/greeting.txt");
+        assertSdkError(() -> get(as(READER_ID, "not-the-secret"), "demo", "hello/greeting.txt"), 403, "SignatureDoesNotMatch");
+
+        // Counters are recorded once the response is out: wait (bounded) for the last one.
+        String metrics = sluice.admin("/metrics").text();
+        for (long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+             !metrics.contains("code=\"SignatureDoesNotMatch\"") && System.nanoTime() < deadline; ) {
+            Thread.onSpinWait();
+            metrics = sluice.admin("/metrics").text();
+        }
+
+        assertThat(metrics).containsPattern("sluice_callers_total\\{kind=\"access_key\"[^}]*\\} [1-9]")
+                .containsPattern("sluice_callers_total\\{kind=\"unknown_key\"[^}]*\\} [1-9]")
+                .containsPattern("sluice_errors_total\\{code=\"SignatureDoesNotMatch\"[^}]*\\} [1-9]")
+                .doesNotContain(READER_ID);
+    }
 }
