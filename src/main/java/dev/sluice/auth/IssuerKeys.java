@@ -8,19 +8,25 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
-import java.io.InputStream;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.InstantSource;
+import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Flow;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 
 /**
  * The signing keys of trusted OIDC issuers, fetched the way relying parties do: the issuer's
@@ -194,18 +200,74 @@ public final class IssuerKeys implements AutoCloseable {
         }
     }
 
+    /**
+     * One document, within {@link #timeout} from the request to the last byte: the client's
+     * request timeout alone ends at the response head, and an issuer that sends its head and
+     * then trickles the body would hold every caller of that issuer. At most
+     * {@link #MAX_DOCUMENT_BYTES}.
+     */
     private String get(URI uri) throws IOException, InterruptedException {
         HttpRequest request = HttpRequest.newBuilder(uri).timeout(timeout).header("Accept", "application/json").GET().build();
-        HttpResponse<InputStream> response = http.send(request, HttpResponse.BodyHandlers.ofInputStream());
-        try (InputStream in = response.body()) {
-            if (response.statusCode() != 200) {
-                throw new IOException(uri + " answered " + response.statusCode());
+        CompletableFuture<HttpResponse<byte[]>> call = http.sendAsync(request, info -> new LimitedBody(MAX_DOCUMENT_BYTES));
+        HttpResponse<byte[]> response;
+        try {
+            response = call.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (TimeoutException e) {
+            call.cancel(true);
+            throw new IOException(uri + " did not answer in full within " + timeout);
+        } catch (ExecutionException e) {
+            throw new IOException(uri + ": " + e.getCause(), e.getCause());
+        }
+        if (response.statusCode() != 200) {
+            throw new IOException(uri + " answered " + response.statusCode());
+        }
+        return new String(response.body(), StandardCharsets.UTF_8);
+    }
+
+    /** A body collected into memory, refused (and the stream cancelled) past {@code max} bytes. */
+    private static final class LimitedBody implements HttpResponse.BodySubscriber<byte[]> {
+        private final CompletableFuture<byte[]> body = new CompletableFuture<>();
+        private final java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
+        private final int max;
+        private Flow.Subscription subscription;
+
+        LimitedBody(int max) {
+            this.max = max;
+        }
+
+        @Override
+        public CompletionStage<byte[]> getBody() {
+            return body;
+        }
+
+        @Override
+        public void onSubscribe(Flow.Subscription s) {
+            subscription = s;
+            s.request(Long.MAX_VALUE);
+        }
+
+        @Override
+        public void onNext(List<ByteBuffer> items) {
+            for (ByteBuffer b : items) {
+                if (bytes.size() + b.remaining() > max) {
+                    subscription.cancel();
+                    body.completeExceptionally(new IOException("more than " + max + " bytes"));
+                    return;
+                }
+                byte[] chunk = new byte[b.remaining()];
+                b.get(chunk);
+                bytes.write(chunk, 0, chunk.length);
             }
-            byte[] body = in.readNBytes(MAX_DOCUMENT_BYTES + 1);
-            if (body.length > MAX_DOCUMENT_BYTES) {
-                throw new IOException(uri + " answered more than " + MAX_DOCUMENT_BYTES + " bytes");
-            }
-            return new String(body, StandardCharsets.UTF_8);
+        }
+
+        @Override
+        public void onError(Throwable t) {
+            body.completeExceptionally(t);
+        }
+
+        @Override
+        public void onComplete() {
+            body.complete(bytes.toByteArray());
         }
     }
 

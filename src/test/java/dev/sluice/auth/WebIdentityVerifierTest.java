@@ -332,6 +332,38 @@ class WebIdentityVerifierTest {
     }
 
     @Test
+    void anIssuerThatHangsOrTricklesIsUnreachableWithinTheTimeout() throws Exception {
+        Duration timeout = Duration.ofMillis(300);
+        try (IssuerKeys quick = new IssuerKeys(clock, timeout)) {
+            WebIdentityVerifier impatient = new WebIdentityVerifier(quick, clock);
+            issuer.outage(TestIssuer.Outage.TRICKLE);
+            long started = System.nanoTime();
+            assertThatThrownBy(() -> impatient.verify(issuer.mint(), role))
+                    .isInstanceOfSatisfying(WebIdentityVerifier.Rejected.class,
+                            r -> assertThat(r.reason()).isEqualTo(Reason.ISSUER_UNREACHABLE));
+            assertThat(Duration.ofNanos(System.nanoTime() - started)).isLessThan(timeout.plusSeconds(2));
+        } finally {
+            issuer.release();
+        }
+    }
+
+    @Test
+    void anIssuerThatNeverAnswersIsUnreachableWithinTheTimeout() throws Exception {
+        Duration timeout = Duration.ofMillis(300);
+        issuer.hold();
+        try (IssuerKeys quick = new IssuerKeys(clock, timeout)) {
+            WebIdentityVerifier impatient = new WebIdentityVerifier(quick, clock);
+            long started = System.nanoTime();
+            assertThatThrownBy(() -> impatient.verify(issuer.mint(), role))
+                    .isInstanceOfSatisfying(WebIdentityVerifier.Rejected.class,
+                            r -> assertThat(r.reason()).isEqualTo(Reason.ISSUER_UNREACHABLE));
+            assertThat(Duration.ofNanos(System.nanoTime() - started)).isLessThan(timeout.plusSeconds(2));
+        } finally {
+            issuer.release();
+        }
+    }
+
+    @Test
     void concurrentColdLookupsShareOneFetch() throws Exception {
         issuer.hold();
         int callers = 8;

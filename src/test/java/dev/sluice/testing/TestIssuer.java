@@ -58,7 +58,12 @@ public final class TestIssuer implements AutoCloseable {
         /** Discovery and JWKS answer 500. */
         ERROR_500,
         /** Nothing listens on the port any more: connections are refused. */
-        REFUSE
+        REFUSE,
+        /**
+         * The response head and the first bytes of the body are sent, then nothing more until
+         * {@link #release()} or {@link #close()} (for at most 10 s): an issuer that trickles.
+         */
+        TRICKLE
     }
 
     private record IssuerKey(JWK publicJwk, JWSAlgorithm alg, JWSSigner signer) {
@@ -76,6 +81,7 @@ public final class TestIssuer implements AutoCloseable {
     private final AtomicReference<String> claimedIssuer = new AtomicReference<>();
     private final AtomicReference<CountDownLatch> hold = new AtomicReference<>();
     private final CountDownLatch firstRequest = new CountDownLatch(1);
+    private final CountDownLatch stopTrickling = new CountDownLatch(1);
 
     public TestIssuer(InstantSource clock) throws Exception {
         this.clock = clock;
@@ -151,6 +157,7 @@ public final class TestIssuer implements AutoCloseable {
     }
 
     public void release() {
+        stopTrickling.countDown();
         CountDownLatch l = hold.getAndSet(null);
         if (l != null) {
             l.countDown();
@@ -218,6 +225,18 @@ public final class TestIssuer implements AutoCloseable {
         }
         if (outage.get() == Outage.ERROR_500) {
             answer(response, callback, 500, "{\"error\":\"down\"}");
+            return;
+        }
+        if (outage.get() == Outage.TRICKLE) {
+            response.setStatus(200);
+            response.getHeaders().put("Content-Type", "application/json");
+            response.getHeaders().put("Content-Length", 4096);
+            try (org.eclipse.jetty.util.Blocker.Callback sent = org.eclipse.jetty.util.Blocker.callback()) {
+                response.write(false, java.nio.ByteBuffer.wrap("{\"issuer\":".getBytes(java.nio.charset.StandardCharsets.UTF_8)), sent);
+                sent.block();
+            }
+            stopTrickling.await(10, TimeUnit.SECONDS);
+            callback.failed(new java.io.IOException("trickled"));
             return;
         }
         switch (path) {
