@@ -333,6 +333,15 @@ public final class StsService {
         return new StsReply(200, CONTENT_TYPE, body);
     }
 
+    /**
+     * The answer to a body over {@link #MAX_BODY_BYTES} that the server refused to read in full,
+     * in the same shape {@link #handle} gives it.
+     */
+    public static StsReply bodyTooLarge(String requestId) {
+        return error(413, "Sender", "RequestEntityTooLarge", "The request body exceeds " + MAX_BODY_BYTES + " bytes.",
+                requestId == null ? "" : requestId);
+    }
+
     private static StsReply error(int status, String type, String code, String message, String requestId) {
         String body = "<ErrorResponse xmlns=\"" + NAMESPACE + "\">\n"
                 + "  <Error>\n"

@@ -234,11 +234,24 @@ public final class S3Handler extends Handler.Abstract {
             throw new S3Exception(S3Error.NOT_IMPLEMENTED, "The STS endpoint is not enabled on this server (inbound.sts).");
         }
         String method = request.getMethod();
-        byte[] body = method.equals("POST") ? smallBody(request) : new byte[0];
-        StsReply reply = sts.get().handle(method, Optional.ofNullable(request.getHttpURI().getQuery()).orElse(""),
-                Optional.ofNullable(request.getHeaders().get(HttpHeader.CONTENT_TYPE)), body, requestId);
+        StsReply reply;
+        try {
+            byte[] body = method.equals("POST") ? smallBody(request) : new byte[0];
+            reply = sts.get().handle(method, Optional.ofNullable(request.getHttpURI().getQuery()).orElse(""),
+                    Optional.ofNullable(request.getHeaders().get(HttpHeader.CONTENT_TYPE)), body, requestId);
+        } catch (S3Exception e) {
+            if (e.error() != S3Error.MAX_MESSAGE_LENGTH_EXCEEDED) {
+                throw e;
+            }
+            // STS clients parse STS errors: answer the oversized body in that shape.
+            e.extraHeaders().forEach(h -> response.getHeaders().put(h.getKey(), h.getValue()));
+            reply = StsService.bodyTooLarge(requestId);
+        }
         outcome.status = reply.status();
         response.setStatus(reply.status());
+        if (reply.status() == 405) {
+            response.getHeaders().put("Allow", "GET, POST");
+        }
         response.getHeaders().put("Content-Type", reply.contentType());
         response.getHeaders().put("Cache-Control", "no-store");
         outcome.bytes = finish(response, reply.body());

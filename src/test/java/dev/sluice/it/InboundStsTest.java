@@ -196,7 +196,15 @@ class InboundStsTest {
                         .header("Content-Type", "application/x-www-form-urlencoded")
                         .POST(java.net.http.HttpRequest.BodyPublishers.ofByteArray(big)).build(),
                 java.net.http.HttpResponse.BodyHandlers.ofString(StandardCharsets.UTF_8));
-        assertThat(r.statusCode()).isEqualTo(400);
-        assertThat(r.body()).contains("MaxMessageLengthExceeded");
+        assertThat(r.statusCode()).isEqualTo(413);
+        assertThat(r.body()).contains("<ErrorResponse").contains("<Code>RequestEntityTooLarge</Code>");
+    }
+
+    @Test
+    void anotherMethodIsMethodNotAllowedWithTheAllowedOnes() {
+        SluiceUnderTest.RawResponse r = sluice.send("DELETE", "/.sts");
+        assertThat(r.status()).isEqualTo(405);
+        assertThat(r.header("Allow")).hasValue("GET, POST");
+        assertThat(r.text()).contains("<ErrorResponse").contains("MethodNotAllowed");
     }
 }
