@@ -15,6 +15,22 @@ public sealed interface Principal {
     List<Scope> scopes();
 
     /**
+     * What kind of caller this is, for metrics and the access log: {@code anonymous},
+     * {@code unknown_key} (signed with a key sluice does not know, served as anonymous),
+     * {@code access_key} or {@code session}.
+     */
+    String kind();
+
+    /**
+     * How the access log names the caller: the kind, then the subject when there is one
+     * ({@code access_key:reader}, {@code session:repo:org/app}). A stray key's id is not
+     * named: it identifies someone's AWS account, not a sluice caller.
+     */
+    default String logName() {
+        return subject().map(s -> kind() + ":" + s).orElse(kind());
+    }
+
+    /**
      * No signature, or a signature by a key sluice does not know ({@code unknownKeyId}
      * present). The latter is served as anonymous where anonymous access is allowed: many
      * clients sign with unrelated AWS credentials from their environment.
@@ -31,6 +47,11 @@ public sealed interface Principal {
         public List<Scope> scopes() {
             return List.of();
         }
+
+        @Override
+        public String kind() {
+            return unknownKeyId.isPresent() ? "unknown_key" : "anonymous";
+        }
     }
 
     /** A long-lived access key from {@code inbound.access_keys}. */
@@ -42,6 +63,11 @@ public sealed interface Principal {
         @Override
         public Optional<String> subject() {
             return Optional.of(name);
+        }
+
+        @Override
+        public String kind() {
+            return "access_key";
         }
     }
 
@@ -55,6 +81,11 @@ public sealed interface Principal {
         @Override
         public Optional<String> subject() {
             return Optional.of(subjectName);
+        }
+
+        @Override
+        public String kind() {
+            return "session";
         }
     }
 }

@@ -12,10 +12,9 @@ import java.io.UncheckedIOException;
 /**
  * One JSON line per request on the {@code sluice.access} logger. It names what was asked
  * and what happened, never credentials: no Authorization header, no query string (presigned
- * URLs carry signatures there), no tokens. {@code principal} names who was served:
- * {@code anonymous}, {@code anonymous:unknown-key} (signed with a key sluice does not know,
- * served as anonymous), {@code key:NAME} or {@code session:SUBJECT} (an access key's principal
- * name, a session's subject; never a secret).
+ * URLs carry signatures there), no tokens. {@code principal} names who was served, as
+ * {@link dev.sluice.auth.Principal#logName()} writes it: {@code anonymous}, {@code unknown_key},
+ * {@code access_key:NAME} or {@code session:SUBJECT} (never a secret).
  */
 public final class AccessLog {
     private static final Logger LOG = LoggerFactory.getLogger("sluice.access");

@@ -134,12 +134,8 @@ public final class S3Handler extends Handler.Abstract {
                 Principal principal = op instanceof Operation.Unsupported
                         ? Principal.Anonymous.UNSIGNED
                         : identifier.identify(signable(request, rawPath), smallBody(request));
-                outcome.principal = principalName(principal);
-                metrics.caller(switch (principal) {
-                    case Principal.Anonymous a -> a.unknownKeyId().isPresent() ? "unknown_key" : "anonymous";
-                    case Principal.AccessKey k -> "access_key";
-                    case Principal.Session x -> "session";
-                });
+                outcome.principal = principal.logName();
+                metrics.caller(principal.kind());
                 serve(op, principal, request, response, requestId, outcome);
             }
             callback.succeeded();
@@ -305,15 +301,6 @@ public final class S3Handler extends Handler.Abstract {
         // With part of the body unread, the connection cannot carry another request.
         return new S3Exception(S3Error.MAX_MESSAGE_LENGTH_EXCEEDED, S3Error.MAX_MESSAGE_LENGTH_EXCEEDED.defaultMessage(), null,
                 unread ? List.of(Map.entry("Connection", "close")) : List.of());
-    }
-
-    private static String principalName(Principal principal) {
-        return switch (principal) {
-            // A stray key's id is not logged: it names someone's AWS account, not a sluice caller.
-            case Principal.Anonymous a -> a.unknownKeyId().isPresent() ? "anonymous:unknown-key" : "anonymous";
-            case Principal.AccessKey k -> "key:" + k.name();
-            case Principal.Session s -> "session:" + s.subjectName();
-        };
     }
 
     private void serve(Operation op, Principal principal, Request request, Response response, String requestId,

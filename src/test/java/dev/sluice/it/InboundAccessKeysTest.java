@@ -340,7 +340,7 @@ class InboundAccessKeysTest {
         // Each line is written after its response, so two may land in either order: count them.
         assertThat(logged).hasSize(4);
         assertThat(logged.stream().map(l -> l.replaceAll(".*\"principal\":\"([^\"]*)\".*", "$1")).sorted().toList())
-                .containsExactly("anonymous", "anonymous:unknown-key", "key:reader", "key:reader");
+                .containsExactly("access_key:reader", "access_key:reader", "anonymous", "unknown_key");
         String signature = presigned.getRawQuery().replaceAll(".*X-Amz-Signature=([0-9a-f]+).*", "$1");
         assertThat(String.join("\n", logged)).doesNotContain(READER_SECRET).doesNotContain(signature)
                 .doesNotContain("AKIDUNKNOWNTOSLUICE")
