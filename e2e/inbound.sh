@@ -21,11 +21,6 @@ PUBLIC_DATA="$ROOT/examples/data"
 PRIV="$WORK/private"            # the restricted product demo/private (e2e/inbound.yaml)
 ISSUER_DIR="$WORK/issuer"
 CONFIG="$ROOT/e2e/inbound.yaml"
-AWS=/usr/bin/aws
-PY=/usr/bin/python3
-RCLONE=/usr/bin/rclone
-READY_TIMEOUT_S="${E2E_READY_TIMEOUT_S:-60}"
-T=60        # per tool call timeout (seconds)
 
 KEY_ID=AKIASLUICEE2E00001
 ROLE_ARN="arn:aws:iam::123456789012:role/e2e-reader"
@@ -33,123 +28,11 @@ BIG=blob.bin                                  # 1 MiB of random bytes
 ODD="reports/year=2024/q1 total=42.csv"       # a space and '=', nested
 NESTED=nested/deeper/leaf.txt
 
-rm -rf "$WORK"
-mkdir -p "$WORK"
-# Everything here is loopback: never route it through a proxy from the environment.
-export NO_PROXY="127.0.0.1,localhost${NO_PROXY:+,$NO_PROXY}" no_proxy="127.0.0.1,localhost${no_proxy:+,$no_proxy}"
-SERVER_LOG="$WORK/server.log"
+. "$ROOT/e2e/lib.sh"
 ISSUER_LOG="$WORK/issuer.log"
-SERVER_PID=""
-ISSUER_PID=""
-
-PASSED=0
-FAILED=0
-FAILED_NAMES=()
-
-ok()   { PASSED=$((PASSED + 1)); printf 'ok  %s\n' "$1"; }
-bad()  { FAILED=$((FAILED + 1)); FAILED_NAMES+=("$1"); printf 'FAIL %s\n' "$1"; }
-
-# check "NAME" FUNCTION [ARGS...]: run one check; everything it prints goes to
-# $WORK/check.log and is shown under the FAIL line if it fails.
-check() {
-  local name="$1"; shift
-  if "$@" >"$WORK/check.log" 2>&1; then
-    ok "$name"
-  else
-    bad "$name"
-    sed -e 's/^/     | /' "$WORK/check.log" | head -40
-  fi
-}
-
-LOG_PRINTED=0
-print_server_log() {
-  if [[ $LOG_PRINTED -eq 0 && -f "$SERVER_LOG" ]]; then
-    LOG_PRINTED=1
-    echo "----- server log ($SERVER_LOG, last 200 lines) -----"
-    tail -n 200 "$SERVER_LOG" || true
-    echo "----- end of server log -----"
-    if [[ -f "$ISSUER_LOG" ]]; then
-      echo "----- issuer log ($ISSUER_LOG, last 40 lines) -----"
-      tail -n 40 "$ISSUER_LOG" || true
-      echo "----- end of issuer log -----"
-    fi
-  fi
-}
-
-# stop_group PID: both servers run in their own session/process group (setsid):
-# signal the whole group so a launcher and what it started both go.
-stop_group() {
-  local pid="$1" i
-  [[ -n "$pid" ]] || return 0
-  kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null || true
-  for i in $(seq 1 50); do
-    kill -0 -- "-$pid" 2>/dev/null || break
-    sleep 0.2
-  done
-  kill -KILL -- "-$pid" 2>/dev/null || true
-  wait "$pid" 2>/dev/null || true
-}
-
-on_exit() {
-  local rc=$?
-  stop_group "$SERVER_PID"; SERVER_PID=""
-  stop_group "$ISSUER_PID"; ISSUER_PID=""
-  if [[ $rc -ne 0 ]]; then print_server_log; fi
-  exit "$rc"
-}
-trap on_exit EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-
-free_port() {
-  "$PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
-}
-
-summary_and_exit() {
-  echo
-  if [[ $FAILED -gt 0 ]]; then
-    echo "failed checks:"
-    printf '  - %s\n' "${FAILED_NAMES[@]}"
-    print_server_log
-  fi
-  echo "$PASSED passed, $FAILED failed"
-  if [[ $FAILED -gt 0 ]]; then exit 1; fi
-  exit 0
-}
-
-# ---------------------------------------------------------------- tools ------
-# A missing tool fails the run, unless E2E_ALLOW_MISSING=1 outside CI, in which
-# case its checks are skipped with a loud warning.
-missing_tool() {
-  local tool="$1" why="$2"
-  if [[ "${CI:-}" != "true" && "${E2E_ALLOW_MISSING:-}" == "1" ]]; then
-    echo "SKIP $tool: $why -- SKIPPING ALL $tool CHECKS (E2E_ALLOW_MISSING=1)"
-  else
-    bad "tool available: $tool ($why)"
-  fi
-}
-
-HAVE_AWS=0 HAVE_BOTO3=0 HAVE_RCLONE=0
-if [[ -x "$AWS" ]] && ver="$(timeout 30 "$AWS" --version 2>&1)" && [[ "$ver" == aws-cli/2* ]]; then
-  HAVE_AWS=1
-else
-  missing_tool aws-cli "$AWS is missing or is not aws-cli v2 (got: ${ver:-nothing})"
-fi
-if [[ -x "$PY" ]] && timeout 30 "$PY" -c 'import boto3, botocore' >/dev/null 2>&1; then
-  HAVE_BOTO3=1
-else
-  missing_tool boto3 "$PY cannot import boto3 (Debian package python3-boto3)"
-fi
-if [[ -x "$RCLONE" ]] && timeout 30 "$RCLONE" version >/dev/null 2>&1; then
-  HAVE_RCLONE=1
-else
-  missing_tool rclone "$RCLONE is missing"
-fi
-for t in curl cmp diff sha256sum timeout setsid openssl base64; do
-  command -v "$t" >/dev/null || { bad "tool available: $t"; }
-done
-# The issuer (python3 + openssl) and the free ports need these; without them nothing runs.
-[[ -x "$PY" ]] || { bad "tool available: $PY (needed for ports and the OIDC issuer)"; summary_and_exit; }
+EXTRA_LOGS+=("$ISSUER_LOG")
+require_tools openssl base64
+# The issuer (python3 + openssl) needs these; without them nothing runs.
 command -v openssl >/dev/null || summary_and_exit
 
 # ------------------------------------------------------ restricted data ------
@@ -172,7 +55,7 @@ mint() { timeout "$T" "$PY" "$ROOT/e2e/oidc_issuer.py" mint "$ISSUER_DIR" "$@"; 
 issuer_up() {
   timeout "$T" "$PY" "$ROOT/e2e/oidc_issuer.py" init "$ISSUER_DIR" "$ISSUER" || { echo "issuer init failed"; return 1; }
   setsid "$PY" "$ROOT/e2e/oidc_issuer.py" serve "$ISSUER_DIR" "$ISSUER_PORT" >"$ISSUER_LOG" 2>&1 </dev/null &
-  ISSUER_PID=$!
+  EXTRA_PIDS+=("$!")
   local deadline=$((SECONDS + 20)) doc
   while ((SECONDS < deadline)); do
     if doc="$(curl -fsS --max-time 2 "$ISSUER/.well-known/openid-configuration" 2>/dev/null)"; then
@@ -185,7 +68,7 @@ issuer_up() {
   echo "issuer not answering on $ISSUER"; return 1
 }
 # The issuer is the root of every STS check: it is started in the main shell (not a
-# check's subshell) so that ISSUER_PID is known to the exit trap.
+# check's subshell) so that its pid reaches EXTRA_PIDS, which the exit trap stops.
 if issuer_up >"$WORK/check.log" 2>&1; then
   ok "issuer: test OIDC issuer serves its discovery document and JWKS on $ISSUER"
 else
@@ -208,38 +91,11 @@ check_minted() {
 check "issuer: a minted RS256 token verifies with openssl against the issuer's key" check_minted
 
 # --------------------------------------------------------------- server ------
-PORT="$(free_port)"
-ADMIN_PORT="$(free_port)"
-while [[ "$ADMIN_PORT" == "$PORT" || "$ADMIN_PORT" == "$ISSUER_PORT" ]]; do ADMIN_PORT="$(free_port)"; done
-while [[ "$PORT" == "$ISSUER_PORT" ]]; do PORT="$(free_port)"; done
-ENDPOINT="http://127.0.0.1:$PORT"
-ADMIN="http://127.0.0.1:$ADMIN_PORT"
 E2E_SECRET="$(head -c 30 /dev/urandom | base64)"       # has '+' and '/' most runs: fine for SigV4
 SLUICE_SESSION_KEY="$(head -c 32 /dev/urandom | base64)"
-
-echo "starting: ./sluice serve --config e2e/inbound.yaml on 127.0.0.1:$PORT (admin $ADMIN_PORT, issuer $ISSUER)  (log: $SERVER_LOG)"
-SLUICE_LISTEN="127.0.0.1:$PORT" SLUICE_ADMIN_LISTEN="127.0.0.1:$ADMIN_PORT" E2E_ISSUER="$ISSUER" \
-  E2E_SECRET="$E2E_SECRET" SLUICE_SESSION_KEY="$SLUICE_SESSION_KEY" \
-  setsid ./sluice serve --config "$CONFIG" >"$SERVER_LOG" 2>&1 </dev/null &
-SERVER_PID=$!
-
-ready=0
-deadline=$((SECONDS + READY_TIMEOUT_S))
-while ((SECONDS < deadline)); do
-  if ! kill -0 "$SERVER_PID" 2>/dev/null; then
-    echo "server exited before becoming ready"
-    break
-  fi
-  code="$(curl -s -o /dev/null -w '%{http_code}' --max-time 2 "$ADMIN/readyz" || true)"
-  if [[ "$code" == "200" ]]; then ready=1; break; fi
-  sleep 0.5
-done
-if [[ $ready -eq 1 ]]; then
-  ok "server: GET /readyz is 200 within ${READY_TIMEOUT_S}s"
-else
-  bad "server: GET /readyz is 200 within ${READY_TIMEOUT_S}s"
-  summary_and_exit
-fi
+AVOID_PORTS=("$ISSUER_PORT")
+start_sluice "./sluice serve --config e2e/inbound.yaml (issuer $ISSUER)" \
+  E2E_ISSUER="$ISSUER" E2E_SECRET="$E2E_SECRET" SLUICE_SESSION_KEY="$SLUICE_SESSION_KEY" -- --config "$CONFIG"
 
 # expect_error CODE COMMAND...: the command fails and its stderr names CODE.
 expect_error() {
