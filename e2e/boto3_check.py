@@ -10,49 +10,16 @@ earlier one failed.
 import hashlib
 import os
 import sys
-import traceback
 
-import boto3
-from botocore import UNSIGNED
-from botocore.config import Config
 from botocore.exceptions import ClientError
+
+from boto3_common import Checks, s3_client
 
 ENDPOINT, DATA = sys.argv[1], sys.argv[2]
 BUCKET = "demo"
 
-s3 = boto3.client(
-    "s3",
-    endpoint_url=ENDPOINT,
-    region_name="us-east-1",
-    config=Config(
-        signature_version=UNSIGNED,
-        s3={"addressing_style": "path"},
-        retries={"max_attempts": 1},
-        connect_timeout=10,
-        read_timeout=60,
-    ),
-)
-
-failures = 0
-
-
-def check(name):
-    def wrap(fn):
-        global failures
-        try:
-            fn()
-            print(f"ok  boto3: {name}", flush=True)
-        except Exception as e:  # noqa: BLE001 -- every failure is a failed check
-            failures += 1
-            print(f"FAIL boto3: {name}", flush=True)
-            for line in (f"{type(e).__name__}: {e}").splitlines():
-                print(f"  {line}", flush=True)
-            if not isinstance(e, AssertionError):
-                for line in traceback.format_exc().splitlines()[-6:]:
-                    print(f"  {line}", flush=True)
-        return fn
-
-    return wrap
+s3 = s3_client(ENDPOINT, unsigned=True)
+check = Checks()
 
 
 def walk(product):
@@ -179,4 +146,4 @@ def _():
     assert h.hexdigest() == want, f"sha256 {h.hexdigest()} != {want} ({n} bytes received)"
 
 
-sys.exit(1 if failures else 0)
+sys.exit(1 if check.failures else 0)

@@ -11,13 +11,13 @@ earlier one failed.
 import hashlib
 import os
 import sys
-import traceback
 from datetime import datetime, timezone
 
 import boto3
-from botocore import UNSIGNED
 from botocore.config import Config
 from botocore.exceptions import ClientError
+
+from boto3_common import Checks, s3_client
 
 ENDPOINT, DATA = sys.argv[1], sys.argv[2]
 BUCKET = "demo"
@@ -26,42 +26,9 @@ ROLE_ARN = "arn:aws:iam::123456789012:role/e2e-reader"
 BIG = "blob.bin"
 ODD = "reports/year=2024/q1 total=42.csv"
 
-CONFIG = dict(
-    s3={"addressing_style": "path"},
-    retries={"max_attempts": 1},
-    connect_timeout=10,
-    read_timeout=60,
-)
-
-
-def s3_client(**creds):
-    return boto3.client("s3", endpoint_url=ENDPOINT, region_name="us-east-1", config=Config(**CONFIG), **creds)
-
-
-keyed = s3_client(aws_access_key_id=os.environ["E2E_KEY_ID"], aws_secret_access_key=os.environ["E2E_SECRET"])
-anonymous = boto3.client("s3", endpoint_url=ENDPOINT, region_name="us-east-1",
-                         config=Config(signature_version=UNSIGNED, **CONFIG))
-
-failures = 0
-
-
-def check(name):
-    def wrap(fn):
-        global failures
-        try:
-            fn()
-            print(f"ok  boto3: {name}", flush=True)
-        except Exception as e:  # noqa: BLE001 -- every failure is a failed check
-            failures += 1
-            print(f"FAIL boto3: {name}", flush=True)
-            for line in (f"{type(e).__name__}: {e}").splitlines():
-                print(f"  {line}", flush=True)
-            if not isinstance(e, AssertionError):
-                for line in traceback.format_exc().splitlines()[-6:]:
-                    print(f"  {line}", flush=True)
-        return fn
-
-    return wrap
+keyed = s3_client(ENDPOINT, aws_access_key_id=os.environ["E2E_KEY_ID"], aws_secret_access_key=os.environ["E2E_SECRET"])
+anonymous = s3_client(ENDPOINT, unsigned=True)
+check = Checks()
 
 
 def read(rel):
@@ -164,13 +131,13 @@ def _():
 @check("sts session: get_object of the 1 MiB file has its sha256")
 def _():
     assert session, "no session (the STS check failed)"
-    assert_same_sha256(s3_client(**session), BIG)
+    assert_same_sha256(s3_client(ENDPOINT, **session), BIG)
 
 
 @check("sts session: list_objects_v2 paginator under private/ gives every key once")
 def _():
     assert session, "no session (the STS check failed)"
-    assert_listing(s3_client(**session))
+    assert_listing(s3_client(ENDPOINT, **session))
 
 
-sys.exit(1 if failures else 0)
+sys.exit(1 if check.failures else 0)
