@@ -6,15 +6,13 @@ import org.eclipse.jetty.client.HttpClient;
 import org.eclipse.jetty.http.HttpField;
 import org.eclipse.jetty.http.HttpHeader;
 import org.eclipse.jetty.io.Content;
-import org.eclipse.jetty.server.Handler;
 import org.eclipse.jetty.server.Request;
 import org.eclipse.jetty.server.Response;
-import org.eclipse.jetty.server.Server;
-import org.eclipse.jetty.server.ServerConnector;
 import org.eclipse.jetty.util.Callback;
 
 import java.net.URI;
 import java.nio.ByteBuffer;
+import java.time.Duration;
 import java.time.Instant;
 import java.time.InstantSource;
 import java.util.List;
@@ -43,8 +41,7 @@ public final class RecordingProxy implements AutoCloseable {
 
     private final URI target;
     private final InstantSource clock;
-    private final Server server;
-    private final ServerConnector connector;
+    private final LoopbackServer server;
     private final HttpClient client;
     private final List<Forwarded> forwarded = new CopyOnWriteArrayList<>();
 
@@ -55,27 +52,14 @@ public final class RecordingProxy implements AutoCloseable {
         client.setFollowRedirects(false);
         client.setUserAgentField(null);
         client.getContentDecoderFactories().clear();
-        this.server = new Server();
-        this.connector = new ServerConnector(server);
-        connector.setHost("127.0.0.1");
-        connector.setPort(0);
-        server.addConnector(connector);
-        server.setHandler(new Handler.Abstract() {
-            @Override
-            public boolean handle(Request request, Response response, Callback callback) throws Exception {
-                forward(request, response, callback);
-                return true;
-            }
-        });
-        server.setStopTimeout(1000);
+        this.server = new LoopbackServer(this::forward, Duration.ofSeconds(1));
     }
 
     /** A proxy to {@code target} on a free loopback port, stamping arrivals with {@code clock}. */
     public static RecordingProxy start(URI target, InstantSource clock) throws Exception {
         RecordingProxy proxy = new RecordingProxy(target, clock);
         try {
-            proxy.client.start();
-            proxy.server.start();
+            proxy.client.start(); // before anyone knows the port, so before the first request
             return proxy;
         } catch (Exception e) {
             proxy.close();
@@ -84,7 +68,7 @@ public final class RecordingProxy implements AutoCloseable {
     }
 
     public URI endpoint() {
-        return URI.create("http://127.0.0.1:" + connector.getLocalPort());
+        return URI.create(server.url());
     }
 
     /** Every request forwarded so far, in order of completion. */
@@ -134,7 +118,7 @@ public final class RecordingProxy implements AutoCloseable {
     @Override
     public void close() throws Exception {
         try {
-            server.stop();
+            server.close();
         } finally {
             client.stop();
         }

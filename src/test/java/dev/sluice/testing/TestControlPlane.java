@@ -13,11 +13,8 @@ import com.nimbusds.jwt.JWTClaimsSet;
 import com.nimbusds.jwt.proc.DefaultJWTClaimsVerifier;
 import com.nimbusds.jwt.proc.DefaultJWTProcessor;
 import org.eclipse.jetty.io.Content;
-import org.eclipse.jetty.server.Handler;
 import org.eclipse.jetty.server.Request;
 import org.eclipse.jetty.server.Response;
-import org.eclipse.jetty.server.Server;
-import org.eclipse.jetty.server.ServerConnector;
 import org.eclipse.jetty.util.Callback;
 
 import java.io.IOException;
@@ -26,6 +23,7 @@ import java.io.UncheckedIOException;
 import java.net.URI;
 import java.net.URL;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -70,8 +68,7 @@ public final class TestControlPlane implements AutoCloseable {
     private record Answer(int status, String body, boolean hang, boolean restricted) {
     }
 
-    private final Server server;
-    private final ServerConnector connector;
+    private final LoopbackServer server;
     private final Map<String, Answer> answers = new ConcurrentHashMap<>();
     private final Map<String, AtomicInteger> counts = new ConcurrentHashMap<>();
     private final Map<String, Map<String, String>> lastHeaders = new ConcurrentHashMap<>();
@@ -81,21 +78,8 @@ public final class TestControlPlane implements AutoCloseable {
     private volatile JWKSource<SecurityContext> trustedKeys;
 
     public TestControlPlane() throws Exception {
-        server = new Server();
-        connector = new ServerConnector(server);
-        connector.setHost("127.0.0.1");
-        connector.setPort(0);
-        server.addConnector(connector);
-        server.setHandler(new Handler.Abstract() {
-            @Override
-            public boolean handle(Request request, Response response, Callback callback) throws Exception {
-                TestControlPlane.this.handle(request, response, callback);
-                return true;
-            }
-        });
         // No graceful wait on stop: clients keep idle connections open, and a test is over.
-        server.setStopTimeout(0);
-        server.start();
+        server = new LoopbackServer(this::handle, Duration.ZERO);
         put(PRODUCTS, fixture("product-list.json"));
         put(CITY_TREES, fixture("product-public.json"));
         put(LIDAR, fixture("product-federated.json"));
@@ -112,7 +96,7 @@ public final class TestControlPlane implements AutoCloseable {
 
     /** The API base URL, which is also the audience its JWTs must name. */
     public String url() {
-        return "http://127.0.0.1:" + connector.getLocalPort();
+        return server.url();
     }
 
     /** Verifies restricted requests' JWTs against this JWKS document (sluice's {@code /.well-known/jwks.json}). */
@@ -290,6 +274,6 @@ public final class TestControlPlane implements AutoCloseable {
     public void close() throws Exception {
         released.countDown();
         holds.values().forEach(CountDownLatch::countDown);
-        server.stop();
+        server.close();
     }
 }

@@ -16,11 +16,8 @@ import com.nimbusds.jwt.JWTClaimsSet;
 import com.nimbusds.jwt.SignedJWT;
 import dev.sluice.federation.SigningKey;
 import org.eclipse.jetty.io.Content;
-import org.eclipse.jetty.server.Handler;
 import org.eclipse.jetty.server.Request;
 import org.eclipse.jetty.server.Response;
-import org.eclipse.jetty.server.Server;
-import org.eclipse.jetty.server.ServerConnector;
 import org.eclipse.jetty.util.Callback;
 
 import java.time.Duration;
@@ -70,9 +67,7 @@ public final class TestIssuer implements AutoCloseable {
     }
 
     private final InstantSource clock;
-    private final Server server;
-    private final ServerConnector connector;
-    private final int port;
+    private final LoopbackServer server;
     private final Map<String, IssuerKey> keys = new ConcurrentHashMap<>();
     private final List<String> published = new CopyOnWriteArrayList<>();
     private final AtomicInteger discoveryFetches = new AtomicInteger();
@@ -85,28 +80,14 @@ public final class TestIssuer implements AutoCloseable {
 
     public TestIssuer(InstantSource clock) throws Exception {
         this.clock = clock;
-        this.server = new Server();
-        this.connector = new ServerConnector(server);
-        connector.setHost("127.0.0.1");
-        connector.setPort(0);
-        server.addConnector(connector);
-        server.setHandler(new Handler.Abstract() {
-            @Override
-            public boolean handle(Request request, Response response, Callback callback) throws Exception {
-                TestIssuer.this.handle(request, response, callback);
-                return true;
-            }
-        });
         // no graceful stop: relying parties' pooled keep-alive connections would hold it up
-        server.setStopTimeout(0);
-        server.start();
-        this.port = connector.getLocalPort();
+        this.server = new LoopbackServer(this::handle, Duration.ZERO);
         addRsaKey(DEFAULT_KID, "test-rsa-a");
     }
 
     /** The issuer URL, as it appears in {@code iss} and the discovery document. */
     public String issuer() {
-        return "http://127.0.0.1:" + port;
+        return server.url();
     }
 
     /** Adds and publishes an RSA key made from one of the {@link TestKeys}. */
@@ -144,10 +125,9 @@ public final class TestIssuer implements AutoCloseable {
     public void outage(Outage o) throws Exception {
         Outage before = outage.getAndSet(o);
         if (o == Outage.REFUSE && before != Outage.REFUSE) {
-            connector.stop();
+            server.refuseConnections();
         } else if (o != Outage.REFUSE && before == Outage.REFUSE) {
-            connector.setPort(port);
-            connector.start();
+            server.listenAgain();
         }
     }
 
@@ -265,6 +245,6 @@ public final class TestIssuer implements AutoCloseable {
     @Override
     public void close() throws Exception {
         release();
-        server.stop();
+        server.close();
     }
 }

@@ -12,11 +12,8 @@ import com.nimbusds.jwt.proc.BadJWTException;
 import com.nimbusds.jwt.proc.DefaultJWTClaimsVerifier;
 import com.nimbusds.jwt.proc.DefaultJWTProcessor;
 import org.eclipse.jetty.io.Content;
-import org.eclipse.jetty.server.Handler;
 import org.eclipse.jetty.server.Request;
 import org.eclipse.jetty.server.Response;
-import org.eclipse.jetty.server.Server;
-import org.eclipse.jetty.server.ServerConnector;
 import org.eclipse.jetty.util.Callback;
 
 import java.io.IOException;
@@ -69,8 +66,7 @@ public final class TestSts implements AutoCloseable {
     public record Issued(String roleArn, String subject, String sessionToken, Instant expiration) {
     }
 
-    private final Server server;
-    private final ServerConnector connector;
+    private final LoopbackServer server;
     private volatile String trustedIssuer;
     private final String audience;
     private final String accessKeyId;
@@ -105,24 +101,11 @@ public final class TestSts implements AutoCloseable {
         this.audience = audience;
         this.accessKeyId = accessKeyId;
         this.secretAccessKey = secretAccessKey;
-        this.server = new Server();
-        this.connector = new ServerConnector(server);
-        connector.setHost("127.0.0.1");
-        connector.setPort(0);
-        server.addConnector(connector);
-        server.setHandler(new Handler.Abstract() {
-            @Override
-            public boolean handle(Request request, Response response, Callback callback) throws Exception {
-                TestSts.this.handle(request, response, callback);
-                return true;
-            }
-        });
-        server.setStopTimeout(1000);
-        server.start();
+        this.server = new LoopbackServer(this::handle, Duration.ofSeconds(1));
     }
 
     public URI endpoint() {
-        return URI.create("http://127.0.0.1:" + connector.getLocalPort() + "/");
+        return URI.create(server.url() + "/");
     }
 
     /** Trusts {@code issuer} from now on (its discovery document and JWKS are fetched afresh). */
@@ -351,6 +334,6 @@ public final class TestSts implements AutoCloseable {
     @Override
     public void close() throws Exception {
         released.countDown();
-        server.stop();
+        server.close();
     }
 }
