@@ -156,72 +156,68 @@ class InboundFuzzTest {
 
     @Test
     void mutatedAuthorizationHeadersAreNeverGrantedNorAnswered5xx() {
-        Random random = new Random(1);
-        int sent = 0;
-        for (int i = 0; i < CASES_PER_KIND; i++) {
-            Map<String, String> h = signedHeaders(AwsCredentials.of(KEY_ID, SECRET));
-            String original = h.get("authorization");
-            String mutated = mutate(original, random);
-            if (mutated.equals(original)) {
-                continue;
-            }
-            h.put("authorization", mutated);
-            Optional<SluiceUnderTest.RawResponse> r = trySend(PATH, flatten(h));
-            if (r.isPresent()) {
-                sent++;
-                assertRefused(r.get(), mutated);
-            }
-        }
+        List<Map<String, String>> current = new ArrayList<>(List.of(Map.of()));
+        int sent = fuzz(1, () -> {
+            current.set(0, signedHeaders(AwsCredentials.of(KEY_ID, SECRET)));
+            return current.get(0).get("authorization");
+        }, InboundFuzzTest::mutate, mutated -> {
+            current.get(0).put("authorization", mutated);
+            return trySend(PATH, flatten(current.get(0)));
+        });
         assertThat(sent).isGreaterThan(CASES_PER_KIND / 2);
     }
 
     @Test
     void mutatedPresignedQueriesAreNeverGrantedNorAnswered5xx() {
-        Random random = new Random(2);
-        int sent = 0;
-        for (int i = 0; i < CASES_PER_KIND; i++) {
-            String original = presignedQuery();
-            String mutated = mutate(original, random);
-            if (mutated.equals(original) || !mutated.chars().allMatch(c -> c > 0x20 && c < 0x7f && c != '#')) {
-                continue; // a URI cannot carry these unescaped; the raw-header cases cover odd bytes
+        int sent = fuzz(2, InboundFuzzTest::presignedQuery, InboundFuzzTest::mutate, mutated -> {
+            if (!mutated.chars().allMatch(c -> c > 0x20 && c < 0x7f && c != '#')) {
+                return Optional.empty(); // a URI cannot carry these unescaped; the raw-header cases cover odd bytes
             }
-            Optional<SluiceUnderTest.RawResponse> r;
             try {
-                r = trySend(PATH + "?" + mutated);
+                return trySend(PATH + "?" + mutated);
             } catch (RuntimeException badUri) {
-                continue;
+                return Optional.empty();
             }
-            if (r.isPresent()) {
-                sent++;
-                assertRefused(r.get(), mutated);
-            }
-        }
+        });
         assertThat(sent).isGreaterThan(CASES_PER_KIND / 4);
     }
 
     @Test
     void mutatedAndForgedSessionTokensAreNeverGrantedNorAnswered5xx() {
-        Random random = new Random(3);
+        int sent = fuzz(3, () -> sessionToken("ASIAFUZZSESSION001", "session-secret"), (token, random) -> switch (random.nextInt(3)) {
+            case 0 -> mutate(token, random);
+            case 1 -> Base64.getUrlEncoder().withoutPadding().encodeToString(randomBytes(random, random.nextInt(200)));
+            default -> token.substring(0, random.nextInt(token.length()));
+        }, mutated -> mutated.isEmpty()
+                ? Optional.empty()
+                // Signed correctly with the session's secret, so only the token can make it fail.
+                : trySend(PATH, flatten(signedHeaders(AwsCredentials.of("ASIAFUZZSESSION001", "session-secret", mutated)))));
+        assertThat(sent).isGreaterThan(CASES_PER_KIND / 2);
+    }
+
+    /**
+     * {@link #CASES_PER_KIND} rounds of: a fresh valid {@code original}, a mutation of it (skipped
+     * when it mutated into itself), sent by {@code send} (empty when it cannot be sent), and the
+     * answer asserted to be a refusal. Returns how many were sent.
+     */
+    private static int fuzz(long seed, java.util.function.Supplier<String> original,
+                            java.util.function.BiFunction<String, Random, String> mutation,
+                            java.util.function.Function<String, Optional<SluiceUnderTest.RawResponse>> send) {
+        Random random = new Random(seed);
         int sent = 0;
         for (int i = 0; i < CASES_PER_KIND; i++) {
-            String token = sessionToken("ASIAFUZZSESSION001", "session-secret");
-            String mutated = switch (i % 3) {
-                case 0 -> mutate(token, random);
-                case 1 -> Base64.getUrlEncoder().withoutPadding().encodeToString(randomBytes(random, random.nextInt(200)));
-                default -> token.substring(0, random.nextInt(token.length()));
-            };
-            if (mutated.equals(token) || mutated.isEmpty()) {
+            String valid = original.get();
+            String mutated = mutation.apply(valid, random);
+            if (mutated.equals(valid)) {
                 continue;
             }
-            // Signed correctly with the session's secret, so only the token can make it fail.
-            Map<String, String> h = signedHeaders(AwsCredentials.of("ASIAFUZZSESSION001", "session-secret", mutated));
-            Optional<SluiceUnderTest.RawResponse> r = trySend(PATH, flatten(h));
+            Optional<SluiceUnderTest.RawResponse> r = send.apply(mutated);
             if (r.isPresent()) {
                 sent++;
                 assertRefused(r.get(), mutated);
             }
         }
-        assertThat(sent).isGreaterThan(CASES_PER_KIND / 2);
+        return sent;
     }
 
     @Test
