@@ -6,6 +6,8 @@ import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 
 import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * Request metrics in Prometheus form: {@code sluice_requests_seconds} (a latency histogram
@@ -19,6 +21,9 @@ import java.time.Duration;
 public final class RequestMetrics {
     private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     private final Counter bytesOut;
+    // Looked up per request: a map read, not a builder and a registry lookup each time.
+    private final Map<String, Counter> errors = new ConcurrentHashMap<>();
+    private final Map<String, Counter> callers = new ConcurrentHashMap<>();
 
     public RequestMetrics() {
         this.bytesOut = Counter.builder("sluice.response.bytes").description("Body bytes sent to clients").register(registry);
@@ -41,14 +46,14 @@ public final class RequestMetrics {
 
     /** One request answered with an S3 error document with this code. */
     public void error(String code) {
-        Counter.builder("sluice.errors").description("Error responses by S3 error code").tag("code", code)
-                .register(registry).increment();
+        errors.computeIfAbsent(code, c -> Counter.builder("sluice.errors").description("Error responses by S3 error code")
+                .tag("code", c).register(registry)).increment();
     }
 
     /** One S3 request identified as this kind of caller. */
     public void caller(String kind) {
-        Counter.builder("sluice.callers").description("S3 requests by kind of caller").tag("kind", kind)
-                .register(registry).increment();
+        callers.computeIfAbsent(kind, k -> Counter.builder("sluice.callers").description("S3 requests by kind of caller")
+                .tag("kind", k).register(registry)).increment();
     }
 
     /** The registry, for other components to register their meters in. */
