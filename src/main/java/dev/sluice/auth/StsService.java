@@ -334,12 +334,14 @@ public final class StsService {
     }
 
     /**
-     * The answer to a body over {@link #MAX_BODY_BYTES} that the server refused to read in full,
-     * in the same shape {@link #handle} gives it.
+     * The answer, in the shape {@link #handle} gives, to a request whose body the server could
+     * not read: over {@link #MAX_BODY_BYTES} ({@code tooLarge}), or not sent in time.
      */
-    public static StsReply bodyTooLarge(String requestId) {
-        return error(413, "Sender", "RequestEntityTooLarge", "The request body exceeds " + MAX_BODY_BYTES + " bytes.",
-                requestId == null ? "" : requestId);
+    public static StsReply unreadableBody(boolean tooLarge, String requestId) {
+        String id = requestId == null ? "" : requestId;
+        return tooLarge
+                ? error(413, "Sender", "RequestEntityTooLarge", "The request body exceeds " + MAX_BODY_BYTES + " bytes.", id)
+                : error(400, "Sender", "RequestTimeout", "The request body was not received in time.", id);
     }
 
     private static StsReply error(int status, String type, String code, String message, String requestId) {

@@ -103,7 +103,7 @@ public final class ConfigLoader {
     }
 
     private SluiceConfig.Server server(Node n) {
-        n.allowOnly("listen", "admin_listen", "public_url", "shutdown_timeout");
+        n.allowOnly("listen", "admin_listen", "public_url", "shutdown_timeout", "body_timeout");
         SluiceConfig.HostPort listen = hostPort(n, "listen", "127.0.0.1:8080");
         SluiceConfig.HostPort admin = hostPort(n, "admin_listen", "127.0.0.1:9090");
         if (listen.equals(admin) && listen.port() != 0) {
@@ -111,8 +111,12 @@ public final class ConfigLoader {
         }
         Optional<String> publicUrl = n.optionalText("public_url");
         publicUrl.ifPresent(u -> requireHttpUrl(u, n.path("public_url")));
+        Duration bodyTimeout = n.duration("body_timeout", Duration.ofSeconds(30));
+        if (!bodyTimeout.isPositive()) {
+            throw new ConfigException(n.path("body_timeout") + ": must be positive");
+        }
         return new SluiceConfig.Server(listen, admin, publicUrl.map(u -> u.replaceAll("/+$", "")),
-                n.duration("shutdown_timeout", Duration.ofSeconds(20)));
+                n.duration("shutdown_timeout", Duration.ofSeconds(20)), bodyTimeout);
     }
 
     private SluiceConfig.Oidc oidc(Node n, Path base) {

@@ -48,7 +48,9 @@ public record SluiceConfig(Server server, Registry registry, Optional<Oidc> oidc
     }
 
     /** Listeners. {@code publicUrl} defaults to {@code http://} + listen. */
-    public record Server(HostPort listen, HostPort adminListen, Optional<String> publicUrl, Duration shutdownTimeout) {
+    /** {@code bodyTimeout}: how long a client may take to send a small body sluice reads (signed reads, {@code /.sts}). */
+    public record Server(HostPort listen, HostPort adminListen, Optional<String> publicUrl, Duration shutdownTimeout,
+                         Duration bodyTimeout) {
         public String effectivePublicUrl() {
             return publicUrl.orElse("http://" + listen);
         }

@@ -29,9 +29,7 @@ import org.eclipse.jetty.util.Callback;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.InputStream;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -39,6 +37,10 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 
 /**
  * The S3 front end: one request per virtual thread, blocking code, every outcome an S3
@@ -58,6 +60,7 @@ public final class S3Handler extends Handler.Abstract {
     private final Optional<OidcProvider> oidc;
     private final Identifier identifier;
     private final Optional<StsService> sts;
+    private final Duration bodyDeadline;
 
     /**
      * Whether a request is for the client STS endpoint: anything on {@code /.sts}, or on the
@@ -87,11 +90,9 @@ public final class S3Handler extends Handler.Abstract {
     static final int MAX_SMALL_BODY = 64 * 1024;
     /** How much of an oversized body is read and thrown away so that its error reaches the client. */
     static final int MAX_DRAINED_BODY = 1024 * 1024;
-    /** How long a client may take to send such a body. */
-    private static final Duration BODY_DEADLINE = Duration.ofSeconds(30);
 
     public S3Handler(Reads reads, RequestIds requestIds, RequestMetrics metrics, AccessLog accessLog, String version,
-                     Optional<OidcProvider> oidc, Identifier identifier, Optional<StsService> sts) {
+                     Optional<OidcProvider> oidc, Identifier identifier, Optional<StsService> sts, Duration bodyDeadline) {
         super(InvocationType.BLOCKING);
         this.reads = reads;
         this.requestIds = requestIds;
@@ -101,6 +102,7 @@ public final class S3Handler extends Handler.Abstract {
         this.oidc = oidc;
         this.identifier = identifier;
         this.sts = sts;
+        this.bodyDeadline = bodyDeadline;
     }
 
     @Override
@@ -236,12 +238,12 @@ public final class S3Handler extends Handler.Abstract {
             reply = sts.get().handle(method, Optional.ofNullable(request.getHttpURI().getQuery()).orElse(""),
                     Optional.ofNullable(request.getHeaders().get(HttpHeader.CONTENT_TYPE)), body, requestId);
         } catch (S3Exception e) {
-            if (e.error() != S3Error.MAX_MESSAGE_LENGTH_EXCEEDED) {
+            if (e.error() != S3Error.MAX_MESSAGE_LENGTH_EXCEEDED && e.error() != S3Error.REQUEST_TIMEOUT) {
                 throw e;
             }
-            // STS clients parse STS errors: answer the oversized body in that shape.
+            // STS clients parse STS errors: answer a body that could not be read in that shape.
             e.extraHeaders().forEach(h -> response.getHeaders().put(h.getKey(), h.getValue()));
-            reply = StsService.bodyTooLarge(requestId);
+            reply = StsService.unreadableBody(e.error() == S3Error.MAX_MESSAGE_LENGTH_EXCEEDED, requestId);
         }
         outcome.status = reply.status();
         response.setStatus(reply.status());
@@ -264,37 +266,44 @@ public final class S3Handler extends Handler.Abstract {
     }
 
     /**
-     * The whole body of a request that should carry little or none, read within a deadline:
-     * empty when there is none, {@code 400 MaxMessageLengthExceeded} when it is larger than
-     * {@link #MAX_SMALL_BODY}. An oversized body is read and discarded up to
-     * {@link #MAX_DRAINED_BODY} first: a server that closes a connection with unread bytes in
-     * it makes the kernel reset it, and the client loses the error it was sent.
+     * The whole body of a request that should carry little or none, read within
+     * {@code bodyDeadline} from first byte to last: empty when there is none,
+     * {@code 400 MaxMessageLengthExceeded} when it is larger than {@link #MAX_SMALL_BODY},
+     * {@code 400 RequestTimeout} when the client is too slow. An oversized body is read (and
+     * dropped) up to {@link #MAX_DRAINED_BODY} first: a server that closes a connection with
+     * unread bytes in it makes the kernel reset it, and the client loses the error it was sent.
      */
-    private static byte[] smallBody(Request request) throws IOException {
+    private byte[] smallBody(Request request) throws IOException {
         long length = request.getLength();
         boolean chunked = request.getHeaders().contains(HttpHeader.TRANSFER_ENCODING);
         if (length == 0 || (length < 0 && !chunked)) {
             return new byte[0];
         }
-        long deadline = System.nanoTime() + BODY_DEADLINE.toNanos();
-        try (InputStream in = Content.Source.asInputStream(request)) {
-            ByteArrayOutputStream body = new ByteArrayOutputStream((int) Math.min(Math.max(length, 0), MAX_SMALL_BODY));
-            byte[] buffer = new byte[8192];
-            long total = 0;
-            for (int n; (n = in.read(buffer)) >= 0; ) {
-                total += n;
-                if (total <= MAX_SMALL_BODY) {
-                    body.write(buffer, 0, n);
-                }
-                if (total > MAX_DRAINED_BODY || System.nanoTime() > deadline) {
-                    throw tooLarge(true);
-                }
-            }
-            if (total > MAX_SMALL_BODY) {
-                throw tooLarge(false);
-            }
-            return body.toByteArray();
+        if (length > MAX_DRAINED_BODY) {
+            throw tooLarge(true);
         }
+        CompletableFuture<byte[]> read = Content.Source.asByteArrayAsync(request, MAX_DRAINED_BODY);
+        byte[] body;
+        try {
+            body = read.get(bodyDeadline.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (TimeoutException e) {
+            read.cancel(true);
+            request.fail(e);
+            throw new S3Exception(S3Error.REQUEST_TIMEOUT, S3Error.REQUEST_TIMEOUT.defaultMessage(), null,
+                    List.of(Map.entry("Connection", "close")));
+        } catch (ExecutionException e) {
+            if (e.getCause() instanceof IOException io) {
+                throw io;
+            }
+            throw tooLarge(true); // more than MAX_DRAINED_BODY
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException("interrupted while reading the request body", e);
+        }
+        if (body.length > MAX_SMALL_BODY) {
+            throw tooLarge(false);
+        }
+        return body;
     }
 
     private static S3Exception tooLarge(boolean unread) {

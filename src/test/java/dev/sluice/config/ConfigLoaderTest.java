@@ -695,6 +695,13 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void theBodyTimeoutDefaultsToThirtySecondsAndMustBePositive() {
+        assertThat(parse(FILE_PRODUCT).server().bodyTimeout()).isEqualTo(Duration.ofSeconds(30));
+        assertThat(parse("server: { body_timeout: 2s }\n" + FILE_PRODUCT).server().bodyTimeout()).isEqualTo(Duration.ofSeconds(2));
+        assertConfigError("server: { body_timeout: 0s }\n" + FILE_PRODUCT, "server.body_timeout");
+    }
+
+    @Test
     void publicUrlLosesItsTrailingSlashAndMustBeHttp() {
         assertThat(parse("server: { public_url: \"https://data.example.org/\" }\n" + FILE_PRODUCT).server().effectivePublicUrl())
                 .isEqualTo("https://data.example.org");

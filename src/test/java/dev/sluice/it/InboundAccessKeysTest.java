@@ -58,6 +58,7 @@ class InboundAccessKeysTest {
         write("private/key with space=1.txt", "spaced\n");
         write("other/secret.txt", "other\n");
         String yaml = """
+                server: { listen: "127.0.0.1:0", admin_listen: "127.0.0.1:0", body_timeout: 1s }
                 registry:
                   products:
                     - { account: demo, product: hello, backend: { type: file, path: ./hello } }
@@ -365,5 +366,40 @@ class InboundAccessKeysTest {
                 .containsPattern("sluice_callers_total\\{kind=\"unknown_key\"[^}]*\\} [1-9]")
                 .containsPattern("sluice_errors_total\\{code=\"SignatureDoesNotMatch\"[^}]*\\} [1-9]")
                 .doesNotContain(READER_ID);
+    }
+
+    // --- bodies of signed reads ---------------------------------------------------------------------
+
+    /** A GET of {@code path} with a body that declares {@code declaredLength} bytes and sends {@code sent}. */
+    private static SluiceUnderTest.RawResponse getWithBody(String path, int declaredLength, byte[] sent) throws Exception {
+        URI endpoint = sluice.s3Endpoint();
+        try (java.net.Socket socket = new java.net.Socket(endpoint.getHost(), endpoint.getPort())) {
+            socket.setSoTimeout(10_000);
+            socket.getOutputStream().write(("GET " + path + " HTTP/1.1\r\nHost: " + endpoint.getAuthority()
+                    + "\r\nAuthorization: AWS4-HMAC-SHA256 Credential=" + READER_ID + "/20261126/us-east-1/s3/aws4_request, "
+                    + "SignedHeaders=host, Signature=" + "0".repeat(64)
+                    + "\r\nContent-Length: " + declaredLength + "\r\nConnection: close\r\n\r\n")
+                    .getBytes(StandardCharsets.US_ASCII));
+            socket.getOutputStream().write(sent);
+            socket.getOutputStream().flush();
+            return RawHttp.parse(socket.getInputStream().readAllBytes());
+        }
+    }
+
+    @Test
+    void aSignedReadWhoseBodyStopsIsRequestTimeoutWithinTheBodyTimeout() throws Exception {
+        long started = System.nanoTime();
+        SluiceUnderTest.RawResponse r = getWithBody("/demo/private/a/x.csv", 100, new byte[10]);
+
+        assertThat(Duration.ofNanos(System.nanoTime() - started)).isLessThan(Duration.ofSeconds(4));
+        assertS3Error(r, 400, "RequestTimeout", "/demo/private/a/x.csv");
+        assertThat(r.header("Connection")).hasValue("close");
+    }
+
+    @Test
+    void aSignedReadWithABodyOver64KiBIsMaxMessageLengthExceeded() throws Exception {
+        SluiceUnderTest.RawResponse r = getWithBody("/demo/private/a/x.csv", 70 * 1024, new byte[70 * 1024]);
+
+        assertS3Error(r, 400, "MaxMessageLengthExceeded", "/demo/private/a/x.csv");
     }
 }

@@ -54,6 +54,7 @@ class InboundStsTest {
         Files.writeString(dir.resolve("teams/acme/report.csv"), "acme,1\n");
         Files.writeString(dir.resolve("teams/other/report.csv"), "other,2\n");
         String yaml = """
+                server: { listen: "127.0.0.1:0", admin_listen: "127.0.0.1:0", body_timeout: 1s }
                 registry:
                   products:
                     - { account: demo, product: teams, visibility: restricted, backend: { type: file, path: ./teams } }
@@ -206,5 +207,25 @@ class InboundStsTest {
         assertThat(r.status()).isEqualTo(405);
         assertThat(r.header("Allow")).hasValue("GET, POST");
         assertThat(r.text()).contains("<ErrorResponse").contains("MethodNotAllowed");
+    }
+
+    @Test
+    void aClientThatStopsSendingItsBodyIsAnsweredRequestTimeoutWithinTheBodyTimeout() throws Exception {
+        URI endpoint = sluice.s3Endpoint();
+        try (java.net.Socket socket = new java.net.Socket(endpoint.getHost(), endpoint.getPort())) {
+            socket.setSoTimeout(10_000);
+            long started = System.nanoTime();
+            socket.getOutputStream().write(("POST /.sts HTTP/1.1\r\nHost: " + endpoint.getAuthority()
+                    + "\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 1000\r\n\r\nAction=Assume")
+                    .getBytes(StandardCharsets.US_ASCII));
+            socket.getOutputStream().flush();
+            // ... and nothing more: sluice must not wait for the rest beyond server.body_timeout (1 s).
+            SluiceUnderTest.RawResponse r = RawHttp.parse(socket.getInputStream().readAllBytes());
+
+            assertThat(Duration.ofNanos(System.nanoTime() - started)).isLessThan(Duration.ofSeconds(4));
+            assertThat(r.status()).isEqualTo(400);
+            assertThat(r.text()).contains("<ErrorResponse").contains("<Code>RequestTimeout</Code>");
+            assertThat(r.header("Connection")).hasValue("close");
+        }
     }
 }
