@@ -53,7 +53,6 @@ import org.eclipse.jetty.util.thread.QueuedThreadPool;
 import java.net.URI;
 import java.security.SecureRandom;
 import java.time.Duration;
-import java.util.Base64;
 import java.util.UUID;
 import java.util.function.Function;
 import java.time.InstantSource;
@@ -96,7 +95,7 @@ public final class Sluice implements AutoCloseable {
         // One sealer for every use of the shared tier (credentials, control-plane answers).
         SluiceConfig.Shared shared = config.cache().shared();
         Optional<Sealer> sealer = shared.enabled()
-                ? Optional.of(new Sealer(Base64.getDecoder().decode(shared.sealKey().orElseThrow().value().trim()), new SecureRandom()))
+                ? Optional.of(new Sealer(shared.sealKey().orElseThrow().bytes(), new SecureRandom()))
                 : Optional.empty();
         this.credentials = oidc.map(provider -> {
             StsExchange exchange = new StsExchange(backendHttp, URI.create(config.sts().endpoint()), provider,
@@ -146,7 +145,7 @@ public final class Sluice implements AutoCloseable {
         SluiceConfig.Inbound inbound = config.inbound();
         SecureRandom random = new SecureRandom();
         Optional<SessionTokens> sessions = inbound.sts()
-                .map(s -> new SessionTokens(s.sessionKey(), s.previousSessionKey(), random));
+                .map(s -> new SessionTokens(s.sessionKey().bytes(), s.previousSessionKey().map(SluiceConfig.AesKey::bytes), random));
         Identifier identifier = new Identifier(new SigV4Verifier(clock), accessKeys(inbound), sessions, clock);
         Optional<StsService> sts = inbound.sts().map(s -> new StsService(
                 s.roles().stream().map(Sluice::role).toList(),

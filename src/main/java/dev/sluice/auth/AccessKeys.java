@@ -24,8 +24,6 @@ public final class AccessKeys {
         }
     }
 
-    public static final AccessKeys NONE = new AccessKeys(List.of());
-
     private final Map<String, Entry> byId;
 
     public AccessKeys(List<Entry> entries) {

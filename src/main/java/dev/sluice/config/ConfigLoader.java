@@ -217,8 +217,7 @@ public final class ConfigLoader {
             throw new ConfigException(n.path("seal_key_env") + ": the redis shared tier needs a seal key (32 random bytes, base64): "
                     + "set seal_key_env or seal_key_file, e.g. head -c32 /dev/urandom | base64");
         }
-        key32(n, "seal_key", base);
-        SluiceConfig.Secret sealKey = secret(n, "seal_key", base);
+        SluiceConfig.AesKey sealKey = key32(n, "seal_key", base);
         Duration leaseWait = n.duration("lease_wait", Duration.ofSeconds(2));
         Duration leaseTtl = n.duration("lease_ttl", sts.timeout().plusSeconds(5));
         if (!leaseTtl.isPositive()) {
@@ -342,7 +341,7 @@ public final class ConfigLoader {
     }
 
     /** A 32-byte AES key given as base64 in {@code NAME_env} or {@code NAME_file}. */
-    private byte[] key32(Node n, String name, Path base) {
+    private SluiceConfig.AesKey key32(Node n, String name, Path base) {
         SluiceConfig.Secret secret = secret(n, name, base);
         String what = name.replace('_', ' ');
         byte[] raw;
@@ -354,7 +353,7 @@ public final class ConfigLoader {
         if (raw.length != 32) {
             throw new ConfigException(n.path() + ": the " + what + " must decode to 32 bytes, not " + raw.length);
         }
-        return raw;
+        return new SluiceConfig.AesKey(raw);
     }
 
     private static final Pattern ACCESS_KEY_ID = Pattern.compile("[A-Za-z0-9]{8,128}");
@@ -399,8 +398,8 @@ public final class ConfigLoader {
                     throw new ConfigException(s.path("session_key_env") + ": sessions are sealed with a key (32 random bytes, "
                             + "base64): set session_key_env or session_key_file, e.g. head -c32 /dev/urandom | base64");
                 }
-                byte[] key = key32(s, "session_key", base);
-                Optional<byte[]> previous = s.has("previous_session_key_env") || s.has("previous_session_key_file")
+                SluiceConfig.AesKey key = key32(s, "session_key", base);
+                Optional<SluiceConfig.AesKey> previous = s.has("previous_session_key_env") || s.has("previous_session_key_file")
                         ? Optional.of(key32(s, "previous_session_key", base)) : Optional.empty();
                 Duration defaultMax = sessionDuration(s, "max_session_duration", MAX_SESSION);
                 List<SluiceConfig.Role> roles = new ArrayList<>();

@@ -40,7 +40,7 @@ public record SluiceConfig(Server server, Registry registry, Optional<Oidc> oidc
      * {@code sealKey} is the 32-byte AES key (from {@code seal_key_env} or {@code seal_key_file}).
      */
     public record Shared(String type, String uri, java.time.Duration timeout, java.time.Duration lead,
-                         Optional<Secret> sealKey, java.time.Duration leaseTtl, java.time.Duration leaseWait,
+                         Optional<AesKey> sealKey, java.time.Duration leaseTtl, java.time.Duration leaseWait,
                          int breakerFailures, java.time.Duration breakerOpen) {
         public boolean enabled() {
             return !type.equals("none");
@@ -119,16 +119,20 @@ public record SluiceConfig(Server server, Registry registry, Optional<Oidc> oidc
     }
 
     /** {@code inbound.sts}: the session key (and the previous one, accepted for opening) and the roles. */
-    public record InboundSts(byte[] sessionKey, Optional<byte[]> previousSessionKey, List<Role> roles) {
-        @Override
-        public String toString() {
-            return "InboundSts[sessionKey=<redacted>, roles=" + roles + "]";
-        }
+    public record InboundSts(AesKey sessionKey, Optional<AesKey> previousSessionKey, List<Role> roles) {
     }
 
     /** A role clients may assume with a web identity token. */
     public record Role(String id, List<String> trustedIssuers, List<String> audiences, List<String> subjects,
                        java.time.Duration maxSessionDuration, List<ScopeSpec> scopes) {
+    }
+
+    /** A 256-bit AES key, decoded from its base64 secret once, when the config is loaded. */
+    public record AesKey(byte[] bytes) {
+        @Override
+        public String toString() {
+            return "<redacted>";
+        }
     }
 
     public record Secret(String value) {

@@ -94,7 +94,7 @@ class SharedTierConfigTest {
         assertThat(shared.leaseTtl()).as("the STS deadline (5 s) and a margin").isEqualTo(Duration.ofSeconds(10));
         assertThat(shared.breakerFailures()).isEqualTo(3);
         assertThat(shared.breakerOpen()).isEqualTo(Duration.ofSeconds(5));
-        assertThat(shared.sealKey()).hasValueSatisfying(k -> assertThat(k.value()).isEqualTo(SEAL_KEY));
+        assertThat(shared.sealKey()).hasValueSatisfying(k -> assertThat(k.bytes()).isEqualTo(Base64.getDecoder().decode(SEAL_KEY)));
     }
 
     @Test
@@ -167,7 +167,7 @@ class SharedTierConfigTest {
                 seal_key_file: %s
                 """.formatted(file));
 
-        assertThat(Base64.getDecoder().decode(shared.sealKey().orElseThrow().value())).hasSize(32);
+        assertThat(shared.sealKey().orElseThrow().bytes()).hasSize(32);
     }
 
     @Test
