@@ -11,6 +11,7 @@ import dev.sluice.sigv4.AwsCredentials;
 import dev.sluice.sigv4.RequestSigner;
 import dev.sluice.sigv4.SigV4;
 import dev.sluice.sigv4.UriEncoding;
+import dev.sluice.time.Ticker;
 import org.eclipse.jetty.client.ContentResponse;
 import org.eclipse.jetty.client.HttpClient;
 import org.eclipse.jetty.client.Request;
@@ -76,11 +77,12 @@ public final class S3Backend implements Backend {
     private final BackendCredentials credentials;
     private final RequestSigner signer;
     private final InstantSource clock;
+    private final Ticker ticker;
     private final Duration timeout;
     private final String host;
 
     public S3Backend(HttpClient http, URI endpoint, String region, String bucket, String prefix,
-                     BackendCredentials credentials, InstantSource clock, Duration timeout) {
+                     BackendCredentials credentials, InstantSource clock, Ticker ticker, Duration timeout) {
         this.http = http;
         this.endpoint = endpoint;
         this.bucket = bucket;
@@ -88,6 +90,7 @@ public final class S3Backend implements Backend {
         this.credentials = credentials;
         this.signer = new RequestSigner(region, "s3");
         this.clock = clock;
+        this.ticker = ticker;
         this.timeout = timeout;
         this.host = hostHeader(endpoint);
     }
@@ -190,7 +193,7 @@ public final class S3Backend implements Backend {
      */
     @Override
     public ListPage list(ListQuery query) {
-        long deadline = System.nanoTime() + timeout.toNanos();
+        long deadline = ticker.nanoTime() + timeout.toNanos();
         ListPosition position = query.position();
         while (true) {
             ListPage page = listOnce(query, position, deadline);
@@ -219,7 +222,7 @@ public final class S3Backend implements Backend {
         if (position instanceof ListPosition.After a) {
             q.append("&start-after=").append(UriEncoding.encode(prefix + a.key()));
         }
-        long remaining = TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime());
+        long remaining = TimeUnit.NANOSECONDS.toMillis(ticker.remainingNanos(deadline));
         if (remaining <= 0) {
             throw S3Exception.unavailable(describe() + ": listing found nothing to list within " + timeout, null);
         }
