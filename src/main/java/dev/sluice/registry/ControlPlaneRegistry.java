@@ -12,6 +12,7 @@ import dev.sluice.cache.RefreshAheadCache;
 import dev.sluice.cache.Sealer;
 import dev.sluice.cache.SharedStore;
 import dev.sluice.cache.SharedTier;
+import dev.sluice.observe.CounterFamily;
 import dev.sluice.registry.ControlPlaneDocuments.DataConnectionDocument;
 import dev.sluice.registry.ControlPlaneDocuments.ProductDocument;
 import dev.sluice.s3.S3Error;
@@ -400,6 +401,8 @@ public final class ControlPlaneRegistry implements Registry {
         }
         Counter stale = Counter.builder("sluice.control_plane.stale_served")
                 .description("Control-plane answers served stale because the API failed").tag("kind", kind).register(meters);
+        CounterFamily fetches = new CounterFamily(meters, "sluice.control_plane.fetches", "Control-plane API calls by outcome",
+                "kind", "outcome");
         RefreshAheadCache.Observer l1 = new RefreshAheadCache.Observer() {
             @Override
             public void lookup(RefreshAheadCache.Outcome outcome) {
@@ -409,8 +412,7 @@ public final class ControlPlaneRegistry implements Registry {
         return new DocumentCache.Observer() {
             @Override
             public void fetched(String outcome) {
-                Counter.builder("sluice.control_plane.fetches").description("Control-plane API calls by outcome")
-                        .tag("kind", kind).tag("outcome", outcome).register(meters).increment();
+                fetches.increment(kind, outcome);
             }
 
             @Override
