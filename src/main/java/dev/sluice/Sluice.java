@@ -80,6 +80,7 @@ public final class Sluice implements AutoCloseable {
     private final ExecutorService loads;
     private final SharedStore sharedStore;
     private final S3Handler handler;
+    private final IssuerKeys issuerKeys;
     private final Optional<SluiceConfig.ControlPlane> controlPlane;
     /** The deadline for a control-plane backend's response head, as a static s3 backend's default. */
     private static final Duration CONTROL_PLANE_BACKEND_TIMEOUT = Duration.ofSeconds(30);
@@ -148,9 +149,10 @@ public final class Sluice implements AutoCloseable {
         Optional<SessionTokens> sessions = inbound.sts()
                 .map(s -> new SessionTokens(s.sessionKey().bytes(), s.previousSessionKey().map(SluiceConfig.AesKey::bytes), random));
         Identifier identifier = new Identifier(new SigV4Verifier(clock), accessKeys(inbound), sessions, clock);
+        this.issuerKeys = new IssuerKeys(backendHttp, clock, IssuerKeys.DEFAULT_TIMEOUT);
         Optional<StsService> sts = inbound.sts().map(s -> new StsService(
                 s.roles().stream().map(Sluice::role).toList(),
-                new WebIdentityVerifier(new IssuerKeys(clock), clock), sessions.orElseThrow(), clock, random));
+                new WebIdentityVerifier(issuerKeys, clock), sessions.orElseThrow(), clock, random));
         this.handler = new S3Handler(new Reads(registry), new RequestIds(() -> ThreadLocalRandom.current().nextLong()),
                 metrics, new AccessLog(), Version.current(), oidc, identifier, sts, config.server().bodyTimeout());
     }
@@ -279,6 +281,7 @@ public final class Sluice implements AutoCloseable {
             server.stop();
         } finally {
             registry.close();
+            issuerKeys.close();
             loads.shutdownNow();
             sharedStore.close();
             backendHttp.stop();
