@@ -1,5 +1,6 @@
 package dev.sluice.bench;
 
+import dev.sluice.time.Ticker;
 import dev.sluice.cache.CircuitBreaker;
 import dev.sluice.cache.RedisSharedStore;
 import dev.sluice.cache.Sealer;
@@ -89,7 +90,8 @@ public final class ControlPlaneLoadBench {
                 Optional<ControlPlaneRegistry.Shared> shared = Optional.empty();
                 if (redisUri.isPresent()) {
                     RedisSharedStore store = new RedisSharedStore(redisUri.get(), Duration.ofSeconds(1),
-                            new CircuitBreaker(3, Duration.ofSeconds(5), clock), RedisSharedStore.Observer.NONE);
+                            new CircuitBreaker(3, Duration.ofSeconds(5), clock), Ticker.SYSTEM,
+                            RedisSharedStore.Observer.NONE);
                     closing.add(store);
                     connected(store);
                     // write-back on the loading thread: a simulated hour passes in a second, and an

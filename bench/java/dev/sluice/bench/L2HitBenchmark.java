@@ -9,6 +9,7 @@ import dev.sluice.federation.CredentialCodec;
 import dev.sluice.federation.CredentialKey;
 import dev.sluice.sigv4.AwsCredentials;
 import dev.sluice.testing.RedisProcess;
+import dev.sluice.time.Ticker;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
@@ -52,7 +53,8 @@ public class L2HitBenchmark {
     public void setUp() throws Exception {
         redis = RedisProcess.start();
         store = new RedisSharedStore(redis.uri(), Duration.ofSeconds(1),
-                new CircuitBreaker(3, Duration.ofSeconds(5), InstantSource.system()), RedisSharedStore.Observer.NONE);
+                new CircuitBreaker(3, Duration.ofSeconds(5), InstantSource.system()), Ticker.SYSTEM,
+                RedisSharedStore.Observer.NONE);
         byte[] sealKey = new byte[32];
         new SecureRandom().nextBytes(sealKey);
         AwsCredentials creds = AwsCredentials.of("ASIABENCHMARK", "secret", "token");
@@ -60,7 +62,7 @@ public class L2HitBenchmark {
                 new CredentialCodec(), k -> new Expiring<>(creds, Instant.now().plus(Duration.ofHours(1))),
                 new SharedTier.Settings(Duration.ofSeconds(300), Duration.ofSeconds(60), Duration.ofSeconds(10),
                         Duration.ofSeconds(2), Duration.ofMillis(25)),
-                InstantSource.system(), Executors.newVirtualThreadPerTaskExecutor(), () -> UUID.randomUUID().toString(),
+                InstantSource.system(), Ticker.SYSTEM, Executors.newVirtualThreadPerTaskExecutor(), () -> UUID.randomUUID().toString(),
                 SharedTier.Observer.NONE);
         storeKey = tier.storeKey(key);
         tier.load(key); // exchanges once and writes back asynchronously

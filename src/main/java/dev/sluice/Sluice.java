@@ -47,6 +47,7 @@ import dev.sluice.server.S3Handler;
 import dev.sluice.server.SluiceServer;
 import dev.sluice.sigv4.AwsCredentials;
 import dev.sluice.sigv4.SigV4Verifier;
+import dev.sluice.time.Ticker;
 import org.eclipse.jetty.client.HttpClient;
 import org.eclipse.jetty.util.thread.QueuedThreadPool;
 
@@ -79,6 +80,7 @@ public final class Sluice implements AutoCloseable {
     private final ExecutorService loads;
     private final SharedStore sharedStore;
     private final S3Handler handler;
+    private final IssuerKeys issuerKeys;
     private final Optional<SluiceConfig.ControlPlane> controlPlane;
     /** The deadline for a control-plane backend's response head, as a static s3 backend's default. */
     private static final Duration CONTROL_PLANE_BACKEND_TIMEOUT = Duration.ofSeconds(30);
@@ -100,14 +102,14 @@ public final class Sluice implements AutoCloseable {
         this.credentials = oidc.map(provider -> {
             StsExchange exchange = new StsExchange(backendHttp, URI.create(config.sts().endpoint()), provider,
                     config.sts().timeout(), config.sts().sessionDuration(), () -> ThreadLocalRandom.current().nextDouble(),
-                    CredentialTier.exchangeMetrics(metrics.registry()));
+                    Ticker.SYSTEM, CredentialTier.exchangeMetrics(metrics.registry()));
             SluiceConfig.Cache c = config.cache();
             RefreshAheadCache.Loader<CredentialKey, AwsCredentials> next = CredentialTier.exchanging(exchange);
             if (sealer.isPresent()) {
                 next = new SharedTier<>("cred", CredentialKey::sharedIdentity, sharedStore, sealer.get(), new CredentialCodec(), next,
                         new SharedTier.Settings(c.shared().lead(), c.refreshLead(), c.shared().leaseTtl(), c.shared().leaseWait(),
                                 Duration.ofMillis(25)),
-                        clock, loads, () -> UUID.randomUUID().toString(), new CacheMetrics(metrics.registry()).tierEvents("cred"));
+                        clock, Ticker.SYSTEM, loads, () -> UUID.randomUUID().toString(), new CacheMetrics(metrics.registry()).tierEvents("cred"));
             }
             if (c.comparisonMode().equals(SluiceConfig.Cache.PER_REQUEST)) {
                 LOG.warn("cache.credentials.comparison_mode=per_request: every request exchanges (benchmark baseline only)");
@@ -147,9 +149,10 @@ public final class Sluice implements AutoCloseable {
         Optional<SessionTokens> sessions = inbound.sts()
                 .map(s -> new SessionTokens(s.sessionKey().bytes(), s.previousSessionKey().map(SluiceConfig.AesKey::bytes), random));
         Identifier identifier = new Identifier(new SigV4Verifier(clock), accessKeys(inbound), sessions, clock);
+        this.issuerKeys = new IssuerKeys(backendHttp, clock, IssuerKeys.DEFAULT_TIMEOUT);
         Optional<StsService> sts = inbound.sts().map(s -> new StsService(
                 s.roles().stream().map(Sluice::role).toList(),
-                new WebIdentityVerifier(new IssuerKeys(clock), clock), sessions.orElseThrow(), clock, random));
+                new WebIdentityVerifier(issuerKeys, clock), sessions.orElseThrow(), clock, random));
         this.handler = new S3Handler(new Reads(registry), new RequestIds(() -> ThreadLocalRandom.current().nextLong()),
                 metrics, new AccessLog(), Version.current(), oidc, identifier, sts, config.server().bodyTimeout());
     }
@@ -178,14 +181,15 @@ public final class Sluice implements AutoCloseable {
         CacheMetrics cacheMetrics = new CacheMetrics(metrics.registry());
         CircuitBreaker breaker = new CircuitBreaker(shared.breakerFailures(), shared.breakerOpen(), clock);
         cacheMetrics.breaker(breaker);
-        return new RedisSharedStore(shared.uri(), shared.timeout(), breaker, cacheMetrics.storeCalls());
+        return new RedisSharedStore(shared.uri(), shared.timeout(), breaker, Ticker.SYSTEM, cacheMetrics.storeCalls());
     }
 
     private Backend backend(SluiceConfig.Backend b, InstantSource clock) {
         return switch (b.type()) {
             case "file" -> new FileBackend(b.path().orElseThrow());
             case "s3" -> new S3Backend(backendHttp, URI.create(b.endpoint().orElseThrow()), b.region().orElseThrow(),
-                    b.bucket().orElseThrow(), b.prefix(), credentials(b.auth()), clock, b.timeout());
+                    b.bucket().orElseThrow(), b.prefix(), credentials(b.auth()), clock, Ticker.SYSTEM,
+                    b.timeout());
             default -> throw new IllegalArgumentException("unknown backend type " + b.type());
         };
     }
@@ -204,7 +208,7 @@ public final class Sluice implements AutoCloseable {
             }
         };
         return new S3Backend(backendHttp, location.endpoint(), location.region(), location.bucket(), location.prefix(), creds,
-                clock, CONTROL_PLANE_BACKEND_TIMEOUT);
+                clock, Ticker.SYSTEM, CONTROL_PLANE_BACKEND_TIMEOUT);
     }
 
     private BackendCredentials credentials(SluiceConfig.Auth auth) {
@@ -277,6 +281,7 @@ public final class Sluice implements AutoCloseable {
             server.stop();
         } finally {
             registry.close();
+            issuerKeys.close();
             loads.shutdownNow();
             sharedStore.close();
             backendHttp.stop();

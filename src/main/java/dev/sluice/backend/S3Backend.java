@@ -11,6 +11,8 @@ import dev.sluice.sigv4.AwsCredentials;
 import dev.sluice.sigv4.RequestSigner;
 import dev.sluice.sigv4.SigV4;
 import dev.sluice.sigv4.UriEncoding;
+import dev.sluice.time.Ticker;
+import org.eclipse.jetty.client.CompletableResponseListener;
 import org.eclipse.jetty.client.ContentResponse;
 import org.eclipse.jetty.client.HttpClient;
 import org.eclipse.jetty.client.Request;
@@ -30,6 +32,7 @@ import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.InstantSource;
+import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -76,11 +79,12 @@ public final class S3Backend implements Backend {
     private final BackendCredentials credentials;
     private final RequestSigner signer;
     private final InstantSource clock;
+    private final Ticker ticker;
     private final Duration timeout;
     private final String host;
 
     public S3Backend(HttpClient http, URI endpoint, String region, String bucket, String prefix,
-                     BackendCredentials credentials, InstantSource clock, Duration timeout) {
+                     BackendCredentials credentials, InstantSource clock, Ticker ticker, Duration timeout) {
         this.http = http;
         this.endpoint = endpoint;
         this.bucket = bucket;
@@ -88,6 +92,7 @@ public final class S3Backend implements Backend {
         this.credentials = credentials;
         this.signer = new RequestSigner(region, "s3");
         this.clock = clock;
+        this.ticker = ticker;
         this.timeout = timeout;
         this.host = hostHeader(endpoint);
     }
@@ -190,7 +195,7 @@ public final class S3Backend implements Backend {
      */
     @Override
     public ListPage list(ListQuery query) {
-        long deadline = System.nanoTime() + timeout.toNanos();
+        long deadline = ticker.nanoTime() + timeout.toNanos();
         ListPosition position = query.position();
         while (true) {
             ListPage page = listOnce(query, position, deadline);
@@ -219,17 +224,27 @@ public final class S3Backend implements Backend {
         if (position instanceof ListPosition.After a) {
             q.append("&start-after=").append(UriEncoding.encode(prefix + a.key()));
         }
-        long remaining = TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime());
+        long remaining = TimeUnit.NANOSECONDS.toMillis(ticker.remainingNanos(deadline));
         if (remaining <= 0) {
             throw S3Exception.unavailable(describe() + ": listing found nothing to list within " + timeout, null);
         }
         Request request = newRequest("GET", basePath(), q.toString(), List.of()).timeout(remaining, TimeUnit.MILLISECONDS);
         ContentResponse response;
         try {
-            response = request.send();
+            // Request.send() would buffer at most 2 MiB and fail a larger (legal) page as an I/O error.
+            // The request's own timeout ends the exchange; the wait has a deadline of its own all the same.
+            response = new CompletableResponseListener(request, MAX_LIST_BYTES).send().get(remaining + 1_000, TimeUnit.MILLISECONDS);
         } catch (TimeoutException e) {
+            request.abort(e);
             throw S3Exception.unavailable(describe() + ": listing got no response within " + timeout, e);
         } catch (ExecutionException e) {
+            if (e.getCause() instanceof TimeoutException t) {
+                throw S3Exception.unavailable(describe() + ": listing got no response within " + timeout, t);
+            }
+            if (e.getCause() instanceof IllegalArgumentException tooLarge) { // the listener's "buffering capacity exceeded"
+                throw S3Exception.unavailable(describe() + ": listing response too large (over " + MAX_LIST_BYTES + " bytes)",
+                        tooLarge);
+            }
             throw S3Exception.unavailable(describe() + ": listing failed", e.getCause());
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
@@ -398,9 +413,15 @@ public final class S3Backend implements Backend {
     }
 
     private ListPage parseListing(byte[] body) {
-        if (body.length > MAX_LIST_BYTES) {
-            throw S3Exception.unavailable(describe() + ": listing response too large", null);
+        try {
+            return parseListingDocument(body);
+        } catch (NumberFormatException | DateTimeParseException e) {
+            // What the backend sent is wrong, not sluice: a backend failure, as for any other bad reply.
+            throw S3Exception.unavailable(describe() + ": listing has an entry whose Size or LastModified does not parse", e);
         }
+    }
+
+    private ListPage parseListingDocument(byte[] body) {
         Element root = XmlReader.parse(body)
                 .orElseThrow(() -> S3Exception.unavailable(describe() + ": listing response is not XML", null))
                 .getDocumentElement();

@@ -1,5 +1,6 @@
 package dev.sluice.cache;
 
+import dev.sluice.time.Ticker;
 import io.lettuce.core.ClientOptions;
 import io.lettuce.core.RedisClient;
 import io.lettuce.core.RedisURI;
@@ -66,6 +67,7 @@ public final class RedisSharedStore implements SharedStore {
     private final RedisURI uri;
     private final Duration timeout;
     private final CircuitBreaker breaker;
+    private final Ticker ticker;
     private final Observer observer;
     private final ClientResources resources;
     private final RedisClient client;
@@ -74,12 +76,13 @@ public final class RedisSharedStore implements SharedStore {
     private volatile boolean closed;
     private volatile String lastProblem = "";
 
-    public RedisSharedStore(String uri, Duration timeout, CircuitBreaker breaker, Observer observer) {
+    public RedisSharedStore(String uri, Duration timeout, CircuitBreaker breaker, Ticker ticker, Observer observer) {
         this.uri = RedisURI.create(uri);
         Duration connectTimeout = timeout.compareTo(MIN_CONNECT_TIMEOUT) > 0 ? timeout : MIN_CONNECT_TIMEOUT;
         this.uri.setTimeout(connectTimeout); // bounds the connection handshake; commands have their own timeout below
         this.timeout = timeout;
         this.breaker = breaker;
+        this.ticker = ticker;
         this.observer = observer;
         this.resources = DefaultClientResources.builder().ioThreadPoolSize(2).computationThreadPoolSize(2)
                 // Lettuce's default reconnect backoff grows to 30 s, which kept a fleet off a restarted
@@ -93,7 +96,7 @@ public final class RedisSharedStore implements SharedStore {
                 .socketOptions(SocketOptions.builder().connectTimeout(connectTimeout).build())
                 .timeoutOptions(TimeoutOptions.enabled(timeout))
                 .build());
-        startAttempt(null, System.nanoTime());
+        startAttempt(null, ticker.nanoTime());
     }
 
     @Override
@@ -182,7 +185,7 @@ public final class RedisSharedStore implements SharedStore {
             return new Reply<>(false, null);
         }
         try {
-            StatefulRedisConnection<String, byte[]> c = connection(System.nanoTime() + timeout.toNanos());
+            StatefulRedisConnection<String, byte[]> c = connection(ticker.nanoTime() + timeout.toNanos());
             // The reply gets its whole timeout from the moment the command is handed to Lettuce. An
             // earlier revision started the clock before the dispatch: in a fresh JVM serving a burst,
             // the caller's (virtual) thread was sometimes held up 100-160 ms inside the dispatch, so
@@ -215,10 +218,6 @@ public final class RedisSharedStore implements SharedStore {
         lastProblem = problem;
     }
 
-    private static long remaining(long deadline) {
-        return Math.max(0, deadline - System.nanoTime());
-    }
-
     /**
      * The connection, or the attempt in flight to open one, waited for until {@code deadline}; a
      * failed attempt is followed by another (started by a caller) at most every 250 ms.
@@ -230,14 +229,14 @@ public final class RedisSharedStore implements SharedStore {
             return c;
         }
         Attempt a = attempt.get();
-        long now = System.nanoTime();
+        long now = ticker.nanoTime();
         if (a.result().isCompletedExceptionally() && now - a.startedNanos() >= RECONNECT_INTERVAL_NANOS) {
             a = startAttempt(a, now);
         }
         if (a.result().isCompletedExceptionally()) {
             throw new IllegalStateException("not connected (retrying)");
         }
-        return a.result().get(remaining(deadline), TimeUnit.NANOSECONDS);
+        return a.result().get(ticker.remainingNanos(deadline), TimeUnit.NANOSECONDS);
     }
 
     /** Starts a connection attempt unless another caller replaced {@code previous} first; returns the current attempt. */

@@ -194,7 +194,28 @@ public final class RefreshAheadCache<K, V> {
             observer.lookup(Outcome.ERROR);
             throw failure.error();
         }
-        InFlight<V> load = inFlightOrStart(key, slot, now, false);
+        return await(inFlightOrStart(key, slot, now, false), maxWait);
+    }
+
+    /**
+     * Loads {@code key} now even when its value is fresh (joining a load already in flight), and
+     * waits at most {@code maxWait} for it: for a caller that knows the source has changed (an
+     * issuer published a new key). A failed refresh keeps the value there was, which goes on
+     * being served, and starts the failure backoff like any failed load; within a backoff the
+     * failure is thrown at once, without a load.
+     */
+    public V refresh(K key, Duration maxWait) {
+        Instant now = clock.instant();
+        Slot<V> slot = slots.get(key, k -> new Slot<>());
+        Failure failure = slot.failure;
+        if (failure != null && now.isBefore(failure.until())) {
+            observer.lookup(Outcome.ERROR);
+            throw failure.error();
+        }
+        return await(inFlightOrStart(key, slot, now, true), maxWait);
+    }
+
+    private V await(InFlight<V> load, Duration maxWait) {
         try {
             long waitNanos = maxWait.compareTo(MAX_WAIT) > 0 ? MAX_WAIT.toNanos() : Math.max(0, maxWait.toNanos());
             V value = load.future().get(waitNanos, TimeUnit.NANOSECONDS).value();

@@ -1,5 +1,7 @@
 package dev.sluice.cache;
 
+import dev.sluice.time.Ticker;
+
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -9,7 +11,6 @@ import java.time.InstantSource;
 import java.util.Base64;
 import java.util.Optional;
 import java.util.concurrent.Executor;
-import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
 import java.util.function.Supplier;
 
@@ -84,13 +85,14 @@ public final class SharedTier<K, V> implements RefreshAheadCache.Loader<K, V> {
     private final RefreshAheadCache.Loader<K, V> origin;
     private final Settings settings;
     private final InstantSource clock;
+    private final Ticker ticker;
     private final Executor writeBack;
     private final Supplier<String> leaseTokens;
     private final Observer observer;
 
     public SharedTier(String namespace, Function<K, String> identity, SharedStore store, Sealer sealer, Codec<V> codec,
-                      RefreshAheadCache.Loader<K, V> origin, Settings settings, InstantSource clock, Executor writeBack,
-                      Supplier<String> leaseTokens, Observer observer) {
+                      RefreshAheadCache.Loader<K, V> origin, Settings settings, InstantSource clock, Ticker ticker,
+                      Executor writeBack, Supplier<String> leaseTokens, Observer observer) {
         this.namespace = namespace;
         this.identity = identity;
         this.store = store;
@@ -99,6 +101,7 @@ public final class SharedTier<K, V> implements RefreshAheadCache.Loader<K, V> {
         this.origin = origin;
         this.settings = settings;
         this.clock = clock;
+        this.ticker = ticker;
         this.writeBack = writeBack;
         this.leaseTokens = leaseTokens;
         this.observer = observer;
@@ -144,8 +147,8 @@ public final class SharedTier<K, V> implements RefreshAheadCache.Loader<K, V> {
                 }
             }
             case HELD -> {
-                long deadline = System.nanoTime() + settings.leaseWait().toNanos();
-                while (System.nanoTime() < deadline) {
+                long deadline = ticker.nanoTime() + settings.leaseWait().toNanos();
+                while (ticker.remainingNanos(deadline) > 0) {
                     if (!pause(settings.pollInterval())) {
                         break;
                     }
@@ -212,9 +215,9 @@ public final class SharedTier<K, V> implements RefreshAheadCache.Loader<K, V> {
         return value;
     }
 
-    private static boolean pause(Duration d) {
+    private boolean pause(Duration d) {
         try {
-            TimeUnit.NANOSECONDS.sleep(d.toNanos());
+            ticker.sleep(d);
             return true;
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();

@@ -1,6 +1,7 @@
 package dev.sluice.federation;
 
 import dev.sluice.cache.RefreshAheadCache;
+import dev.sluice.observe.CounterFamily;
 import dev.sluice.s3.S3Exception;
 import dev.sluice.sigv4.AwsCredentials;
 import io.micrometer.core.instrument.Counter;
@@ -54,11 +55,13 @@ public final class CredentialTier {
 
     /** The exchange as the last tier, with its metrics registered in {@code meters}. */
     public static StsExchange.Observer exchangeMetrics(MeterRegistry meters) {
+        CounterFamily exchanges = new CounterFamily(meters, "sluice.sts.exchanges", "STS exchanges by outcome and STS error code",
+                "outcome", "code");
+        Timer latency = Timer.builder("sluice.sts.exchange").description("STS exchange latency, retries included")
+                .publishPercentileHistogram().register(meters);
         return (outcome, code, duration) -> {
-            Counter.builder("sluice.sts.exchanges").description("STS exchanges by outcome and STS error code")
-                    .tag("outcome", outcome).tag("code", code).register(meters).increment();
-            Timer.builder("sluice.sts.exchange").description("STS exchange latency, retries included")
-                    .publishPercentileHistogram().register(meters).record(duration);
+            exchanges.increment(outcome, code);
+            latency.record(duration);
         };
     }
 

@@ -5,6 +5,7 @@ import dev.sluice.s3.S3Error;
 import dev.sluice.s3.S3Exception;
 import dev.sluice.s3.XmlReader;
 import dev.sluice.sigv4.AwsCredentials;
+import dev.sluice.time.Ticker;
 import org.eclipse.jetty.client.ContentResponse;
 import org.eclipse.jetty.client.FormRequestContent;
 import org.eclipse.jetty.client.HttpClient;
@@ -62,16 +63,18 @@ public final class StsExchange {
     private final Duration timeout;
     private final Duration sessionDuration;
     private final DoubleSupplier jitter;
+    private final Ticker ticker;
     private final Observer observer;
 
     public StsExchange(HttpClient http, URI endpoint, OidcProvider oidc, Duration timeout, Duration sessionDuration,
-                       DoubleSupplier jitter, Observer observer) {
+                       DoubleSupplier jitter, Ticker ticker, Observer observer) {
         this.http = http;
         this.endpoint = endpoint;
         this.oidc = oidc;
         this.timeout = timeout;
         this.sessionDuration = sessionDuration;
         this.jitter = jitter;
+        this.ticker = ticker;
         this.observer = observer;
     }
 
@@ -81,20 +84,19 @@ public final class StsExchange {
 
     /** Exchanges a fresh JWT for {@code key.subject()} for temporary credentials of {@code key.roleArn()}. */
     public Expiring<AwsCredentials> exchange(CredentialKey key) {
-        long started = System.nanoTime();
+        long started = ticker.nanoTime();
         long deadline = started + timeout.toNanos();
         Duration backoff = FIRST_BACKOFF;
         int attempt = 0;
         Failure last = null;
         while (true) {
             attempt++;
-            long remaining = deadline - System.nanoTime();
-            if (remaining <= 0) {
+            if (ticker.remainingNanos(deadline) == 0) {
                 return fail(key, last != null ? last : Failure.deadline(), attempt - 1, started, true);
             }
             Result result = attempt(key, deadline);
             if (result instanceof Success s) {
-                Duration took = Duration.ofNanos(System.nanoTime() - started);
+                Duration took = ticker.since(started);
                 observer.exchanged("success", "", took);
                 LOG.info("sts exchange role={} subject={} outcome=success attempts={} duration_ms={} sts_request_id={} expires={}",
                         key.roleArn(), key.subject(), attempt, took.toMillis(), s.requestId(), s.credentials().expiresAt());
@@ -104,14 +106,14 @@ public final class StsExchange {
             if (!last.retryable()) {
                 return fail(key, last, attempt, started, false);
             }
-            long sleep = (long) (backoff.toNanos() * (0.5 + jitter.getAsDouble()));
-            if (System.nanoTime() + sleep >= deadline) {
+            Duration sleep = Duration.ofNanos((long) (backoff.toNanos() * (0.5 + jitter.getAsDouble())));
+            if (sleep.toNanos() >= ticker.remainingNanos(deadline)) {
                 return fail(key, last, attempt, started, true);
             }
             LOG.debug("sts exchange role={} subject={} attempt {} failed ({} {}), retrying", key.roleArn(), key.subject(),
                     attempt, last.code(), last.message());
             try {
-                TimeUnit.NANOSECONDS.sleep(sleep);
+                ticker.sleep(sleep);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 return fail(key, last, attempt, started, true);
@@ -128,8 +130,8 @@ public final class StsExchange {
         form.put("RoleSessionName", sessionName(key.subject()));
         form.put("WebIdentityToken", oidc.mint(key.subject(), OidcProvider.STS_AUDIENCE, TOKEN_LIFETIME));
         form.put("DurationSeconds", Long.toString(sessionDuration.toSeconds()));
-        long remainingNanos = deadlineNanos - System.nanoTime();
-        if (remainingNanos <= 0) {
+        long remainingNanos = ticker.remainingNanos(deadlineNanos);
+        if (remainingNanos == 0) {
             return Failure.deadline();
         }
         Request request = http.newRequest(endpoint)
@@ -191,7 +193,7 @@ public final class StsExchange {
     }
 
     private Expiring<AwsCredentials> fail(CredentialKey key, Failure f, int attempts, long started, boolean outOfTime) {
-        Duration took = Duration.ofNanos(System.nanoTime() - started);
+        Duration took = ticker.since(started);
         observer.exchanged(f.kind(), f.code(), took);
         LOG.warn("sts exchange role={} subject={} outcome={} code={} message=\"{}\" attempts={} duration_ms={} sts_request_id={}",
                 key.roleArn(), key.subject(), f.kind(), f.code(), f.message(), attempts, took.toMillis(), f.requestId());

@@ -3,7 +3,6 @@ package dev.sluice.observe;
 import dev.sluice.cache.CircuitBreaker;
 import dev.sluice.cache.RedisSharedStore;
 import dev.sluice.cache.SharedTier;
-import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -24,13 +23,13 @@ public final class CacheMetrics {
     }
 
     public RedisSharedStore.Observer storeCalls() {
-        return (op, outcome) -> Counter.builder("sluice.shared.calls").description("Shared tier (Redis) calls by outcome")
-                .tag("op", op).tag("outcome", outcome).register(meters).increment();
+        CounterFamily calls = new CounterFamily(meters, "sluice.shared.calls", "Shared tier (Redis) calls by outcome", "op", "outcome");
+        return calls::increment;
     }
 
     public SharedTier.Observer tierEvents(String namespace) {
-        return event -> Counter.builder("sluice.shared.events").description("What shared-tier loads did")
-                .tag("namespace", namespace).tag("event", event).register(meters).increment();
+        CounterFamily events = new CounterFamily(meters, "sluice.shared.events", "What shared-tier loads did", "namespace", "event");
+        return event -> events.increment(namespace, event);
     }
 
     public void breaker(CircuitBreaker breaker) {

@@ -12,18 +12,16 @@ import dev.sluice.cache.RefreshAheadCache;
 import dev.sluice.cache.Sealer;
 import dev.sluice.cache.SharedStore;
 import dev.sluice.cache.SharedTier;
+import dev.sluice.observe.CounterFamily;
 import dev.sluice.registry.ControlPlaneDocuments.DataConnectionDocument;
 import dev.sluice.registry.ControlPlaneDocuments.ProductDocument;
 import dev.sluice.s3.S3Error;
 import dev.sluice.s3.S3Exception;
 import io.micrometer.core.instrument.Counter;
+import org.eclipse.jetty.client.HttpClient;
 import io.micrometer.core.instrument.MeterRegistry;
 
-import java.io.IOException;
 import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.time.InstantSource;
 import java.util.Comparator;
@@ -34,6 +32,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.Executor;
+import java.util.concurrent.TimeUnit;
 import java.util.function.DoubleSupplier;
 import java.util.function.Supplier;
 import java.util.regex.Pattern;
@@ -373,15 +372,24 @@ public final class ControlPlaneRegistry implements Registry {
      * so callers report a problem as a warning, never as a failure to start.
      */
     public static Optional<String> unreachable(String url, Duration timeout) {
-        try (HttpClient http = HttpClient.newBuilder().connectTimeout(timeout).build()) {
-            http.send(HttpRequest.newBuilder(URI.create(url)).timeout(timeout).GET().build(),
-                    HttpResponse.BodyHandlers.discarding());
+        HttpClient http = new HttpClient();
+        http.setConnectTimeout(timeout.toMillis());
+        http.setFollowRedirects(false);
+        try {
+            http.start();
+            http.newRequest(URI.create(url)).timeout(timeout.toMillis(), TimeUnit.MILLISECONDS).send();
             return Optional.empty();
-        } catch (IOException | IllegalArgumentException e) {
-            return Optional.of("control plane " + url + " is not reachable: " + e);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             return Optional.of("interrupted checking control plane " + url);
+        } catch (Exception e) {
+            return Optional.of("control plane " + url + " is not reachable: " + e);
+        } finally {
+            try {
+                http.stop();
+            } catch (Exception e) {
+                // nothing to do: the probe's answer is already decided
+            }
         }
     }
 
@@ -400,6 +408,8 @@ public final class ControlPlaneRegistry implements Registry {
         }
         Counter stale = Counter.builder("sluice.control_plane.stale_served")
                 .description("Control-plane answers served stale because the API failed").tag("kind", kind).register(meters);
+        CounterFamily fetches = new CounterFamily(meters, "sluice.control_plane.fetches", "Control-plane API calls by outcome",
+                "kind", "outcome");
         RefreshAheadCache.Observer l1 = new RefreshAheadCache.Observer() {
             @Override
             public void lookup(RefreshAheadCache.Outcome outcome) {
@@ -409,8 +419,7 @@ public final class ControlPlaneRegistry implements Registry {
         return new DocumentCache.Observer() {
             @Override
             public void fetched(String outcome) {
-                Counter.builder("sluice.control_plane.fetches").description("Control-plane API calls by outcome")
-                        .tag("kind", kind).tag("outcome", outcome).register(meters).increment();
+                fetches.increment(kind, outcome);
             }
 
             @Override

@@ -10,6 +10,7 @@ import dev.sluice.cache.RefreshAheadCache;
 import dev.sluice.cache.Sealer;
 import dev.sluice.cache.SharedStore;
 import dev.sluice.cache.SharedTier;
+import dev.sluice.time.Ticker;
 
 import java.io.IOException;
 import java.time.Duration;
@@ -151,7 +152,7 @@ final class DocumentCache<T> {
             next = new SharedTier<>("cp", k -> s.apiUrl() + k.path + "\u001F" + k.subject, s.store(), s.sealer(),
                     new DocumentCodec<>(parse), next,
                     new SharedTier.Settings(sharedLead(ttl), refreshLead, s.leaseTtl(), s.leaseWait(), Duration.ofMillis(25)),
-                    clock, s.writeBack(), s.leaseTokens(), s.observer());
+                    clock, Ticker.SYSTEM, s.writeBack(), s.leaseTokens(), s.observer());
         }
         RefreshAheadCache.Loader<Key, Doc<T>> tiers = next;
         this.l1 = new RefreshAheadCache<>(key -> remember(key, tiers.load(key)), policy, clock, loads, jitter,

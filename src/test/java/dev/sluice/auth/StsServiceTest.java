@@ -17,6 +17,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.stream.Collectors;
+import org.eclipse.jetty.client.HttpClient;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -34,6 +35,7 @@ class StsServiceTest {
 
     private final MutableClock clock = new MutableClock(NOW);
     private TestIssuer issuer;
+    private HttpClient http;
     private IssuerKeys keys;
     private StsService sts;
     private final SessionTokens tokens = new SessionTokens(SEAL_KEY, Optional.empty(), new SecureRandom());
@@ -41,7 +43,10 @@ class StsServiceTest {
     @BeforeEach
     void start() throws Exception {
         issuer = new TestIssuer(clock);
-        keys = new IssuerKeys(clock);
+        http = new HttpClient();
+        http.start();
+        // Loads run on the caller's thread, so a background renewal has happened when a lookup returns.
+        keys = new IssuerKeys(http, clock, IssuerKeys.DEFAULT_TIMEOUT, Runnable::run);
         sts = service(new WebIdentityVerifier(keys, clock));
     }
 
@@ -57,6 +62,7 @@ class StsServiceTest {
     @AfterEach
     void stop() throws Exception {
         keys.close();
+        http.stop();
         issuer.close();
     }
 

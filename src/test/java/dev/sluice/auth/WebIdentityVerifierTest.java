@@ -23,6 +23,7 @@ import java.util.concurrent.Callable;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import org.eclipse.jetty.client.HttpClient;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -36,6 +37,7 @@ class WebIdentityVerifierTest {
 
     private final MutableClock clock = new MutableClock(NOW);
     private TestIssuer issuer;
+    private HttpClient http;
     private IssuerKeys keys;
     private WebIdentityVerifier verifier;
     private Role role;
@@ -43,7 +45,10 @@ class WebIdentityVerifierTest {
     @BeforeEach
     void start() throws Exception {
         issuer = new TestIssuer(clock);
-        keys = new IssuerKeys(clock);
+        http = new HttpClient();
+        http.start();
+        // Loads run on the caller's thread, so a background renewal has happened when a lookup returns.
+        keys = new IssuerKeys(http, clock, IssuerKeys.DEFAULT_TIMEOUT, Runnable::run);
         verifier = new WebIdentityVerifier(keys, clock);
         role = role(List.of());
     }
@@ -51,6 +56,7 @@ class WebIdentityVerifierTest {
     @AfterEach
     void stop() throws Exception {
         keys.close();
+        http.stop();
         issuer.close();
     }
 
@@ -253,7 +259,7 @@ class WebIdentityVerifierTest {
     // ---- key fetching policy (IssuerKeys) ----
 
     @Test
-    void cachesKeysForFifteenMinutes() throws Exception {
+    void cachesKeysForFifteenMinutesThenRenewsThem() throws Exception {
         verifier.verify(issuer.mint(), role);
         clock.advance(IssuerKeys.KEYS_TTL.minusNanos(1));
         verifier.verify(issuer.mint(), role);
@@ -263,6 +269,21 @@ class WebIdentityVerifierTest {
         verifier.verify(issuer.mint(), role);
         assertThat(issuer.discoveryFetches()).isEqualTo(2);
         assertThat(issuer.jwksFetches()).isEqualTo(2);
+    }
+
+    @Test
+    void anIssuerDownWhenItsKeysAreRenewedCostsNothingUntilTheyExpire() throws Exception {
+        verifier.verify(issuer.mint(), role);
+        issuer.outage(TestIssuer.Outage.ERROR_500);
+        clock.advance(IssuerKeys.KEYS_TTL);
+
+        verifier.verify(issuer.mint(), role); // the renewal fails; the cached keys still verify
+        assertThat(issuer.discoveryFetches()).isEqualTo(2);
+        clock.advance(IssuerKeys.REFRESH_LEAD.minusNanos(1));
+        verifier.verify(issuer.mint(), role);
+
+        clock.advance(Duration.ofNanos(1));
+        assertThat(rejection(issuer.mint())).isEqualTo(Reason.ISSUER_UNREACHABLE);
     }
 
     @Test
@@ -345,7 +366,7 @@ class WebIdentityVerifierTest {
 
     /** A verifier whose key fetches time out after {@code timeout} rejects promptly, then the issuer is let go. */
     private void assertUnreachableWithin(Duration timeout) throws Exception {
-        try (IssuerKeys quick = new IssuerKeys(clock, timeout)) {
+        try (IssuerKeys quick = new IssuerKeys(http, clock, timeout)) {
             WebIdentityVerifier impatient = new WebIdentityVerifier(quick, clock);
             long started = System.nanoTime();
             assertThatThrownBy(() -> impatient.verify(issuer.mint(), role))

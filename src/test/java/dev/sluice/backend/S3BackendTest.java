@@ -1,5 +1,6 @@
 package dev.sluice.backend;
 
+import dev.sluice.time.Ticker;
 import dev.sluice.s3.ByteRange;
 import dev.sluice.s3.ObjectSummary;
 import dev.sluice.s3.Preconditions;
@@ -56,7 +57,7 @@ class S3BackendTest {
         http.start();
         backend = new S3Backend(http, s3proxy.endpoint(), "us-east-1", BUCKET, "p/",
                 BackendCredentials.fixed(AwsCredentials.of(S3ProxyProcess.IDENTITY, S3ProxyProcess.CREDENTIAL)),
-                InstantSource.system(), Duration.ofSeconds(10));
+                InstantSource.system(), Ticker.SYSTEM, Duration.ofSeconds(10));
     }
 
     @AfterAll

@@ -1,5 +1,6 @@
 package dev.sluice.cache;
 
+import dev.sluice.time.Ticker;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.sluice.cache.CircuitBreaker.State;
@@ -70,7 +71,8 @@ class RedisSharedStoreTest {
      */
     static void warmUp(String uri) {
         try (RedisSharedStore s = new RedisSharedStore(uri, Duration.ofSeconds(5),
-                new CircuitBreaker(Integer.MAX_VALUE, Duration.ZERO, java.time.InstantSource.system()), RedisSharedStore.Observer.NONE)) {
+                new CircuitBreaker(Integer.MAX_VALUE, Duration.ZERO, java.time.InstantSource.system()), Ticker.SYSTEM,
+                RedisSharedStore.Observer.NONE)) {
             eventually(Duration.ofSeconds(20), () -> !(s.get("warm-up") instanceof Read.Unavailable));
         }
     }
@@ -88,7 +90,7 @@ class RedisSharedStoreTest {
     }
 
     private RedisSharedStore store(String uri, Duration timeout, int threshold) {
-        RedisSharedStore s = new RedisSharedStore(uri, timeout, new CircuitBreaker(threshold, OPEN_FOR, clock),
+        RedisSharedStore s = new RedisSharedStore(uri, timeout, new CircuitBreaker(threshold, OPEN_FOR, clock), Ticker.SYSTEM,
                 (op, outcome) -> calls.add(op + " " + outcome));
         stores.add(s);
         return s;

@@ -414,6 +414,40 @@ class RefreshAheadCacheTest {
         assertThat(observer.renewalsStarted()).isEqualTo(2);
     }
 
+    // ---- refresh: a caller that knows the source changed ----
+
+    @Test
+    void refreshLoadsAFreshValueAtOnce() {
+        RefreshAheadCache<CredentialKey, String> cache = primedWithV1();
+        steps.runInline();
+        loader.thenReturn("v2", LATER_EXP);
+
+        assertThat(cache.refresh(KEY, LONG_WAIT)).isEqualTo("v2");
+
+        assertThat(loader.calls()).isEqualTo(2);
+        assertThat(cache.get(KEY, LONG_WAIT)).isEqualTo("v2");
+    }
+
+    @Test
+    void aFailedRefreshKeepsServingTheValueAndBacksOffLikeAnyLoad() {
+        RefreshAheadCache<CredentialKey, String> cache = primedWithV1();
+        steps.runInline();
+        RuntimeException boom = new RuntimeException("issuer down");
+        loader.thenThrow(boom);
+
+        assertThatThrownBy(() -> cache.refresh(KEY, LONG_WAIT)).isSameAs(boom);
+        assertThat(cache.get(KEY, LONG_WAIT)).as("the fresh value is kept").isEqualTo("v1");
+
+        clock.advance(BACKOFF.minus(NS));
+        assertThatThrownBy(() -> cache.refresh(KEY, LONG_WAIT)).as("within the backoff, without a load").isSameAs(boom);
+        assertThat(loader.calls()).isEqualTo(2);
+
+        clock.advance(NS);
+        loader.thenReturn("v2", LATER_EXP);
+        assertThat(cache.refresh(KEY, LONG_WAIT)).isEqualTo("v2");
+        assertThat(loader.calls()).isEqualTo(3);
+    }
+
     @Test
     void failureIsNeverCachedAsAValue() {
         RefreshAheadCache<CredentialKey, String> cache = cache(steps);

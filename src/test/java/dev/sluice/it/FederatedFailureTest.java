@@ -9,6 +9,7 @@ import dev.sluice.s3.S3Exception;
 import dev.sluice.testing.S3ProxyExtension;
 import dev.sluice.testing.TestKeys;
 import dev.sluice.testing.TestSts.Fault;
+import dev.sluice.time.Ticker;
 import org.eclipse.jetty.client.HttpClient;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
@@ -289,7 +290,7 @@ class FederatedFailureTest {
     }
 
     private static StsExchange exchange(HttpClient http, OidcProvider oidc) {
-        return new StsExchange(http, federation.sts.endpoint(), oidc, STS_TIMEOUT, Duration.ofMinutes(15), () -> 0.5,
+        return new StsExchange(http, federation.sts.endpoint(), oidc, STS_TIMEOUT, Duration.ofMinutes(15), () -> 0.5, Ticker.SYSTEM,
                 StsExchange.Observer.NONE);
     }
 

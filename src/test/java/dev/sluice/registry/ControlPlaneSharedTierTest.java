@@ -1,5 +1,6 @@
 package dev.sluice.registry;
 
+import dev.sluice.time.Ticker;
 import dev.sluice.cache.CircuitBreaker;
 import dev.sluice.cache.RedisSharedStore;
 import dev.sluice.cache.Sealer;
@@ -110,7 +111,7 @@ class ControlPlaneSharedTierTest {
     /** A Redis connection that has answered once (the connection is made in the background). */
     private RedisSharedStore store(String uri) {
         RedisSharedStore store = new RedisSharedStore(uri, Duration.ofSeconds(1),
-                new CircuitBreaker(3, Duration.ofSeconds(5), clock), RedisSharedStore.Observer.NONE);
+                new CircuitBreaker(3, Duration.ofSeconds(5), clock), Ticker.SYSTEM, RedisSharedStore.Observer.NONE);
         closing.add(store);
         return store;
     }
