@@ -214,26 +214,6 @@ public final class ControlPlaneRegistry implements Registry {
         }
     }
 
-    /**
-     * Whether {@code caller} may write to {@code ref}: anonymous callers are refused without a
-     * call, a read-only connection refuses everyone, and otherwise the API's permissions must
-     * include {@code write}. No write operation exists yet; this is what one will ask.
-     */
-    public WriteDecision mayWrite(ProductRef ref, Caller caller) {
-        if (caller.isAnonymous()) {
-            return WriteDecision.DENY_ANONYMOUS;
-        }
-        ProductDocument doc = productDocument(ref, caller).filter(d -> !d.disabled())
-                .orElseThrow(() -> new S3Exception(S3Error.NO_SUCH_BUCKET));
-        ControlPlaneDocuments.Mirror mirror = mirror(ref, doc);
-        DataConnectionDocument connection = connection(ref, mirror, caller);
-        boolean readOnly = readOnly(connection);
-        if (readOnly) {
-            return WriteDecision.DENY_READ_ONLY;
-        }
-        return WriteDecision.decide(caller, false, permissions(ref, caller));
-    }
-
     private Optional<ProductDocument> productDocument(ProductRef ref, Caller caller) {
         if (!validRef(ref)) {
             return Optional.empty();

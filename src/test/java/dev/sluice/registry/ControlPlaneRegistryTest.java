@@ -640,25 +640,7 @@ class ControlPlaneRegistryTest {
     @Test
     void anonymousCallersHaveNoPermissionsAndCostNoCall() {
         assertThat(registry.permissions(ref("lidar-2024"), anonymous())).isEmpty();
-        assertThat(registry.mayWrite(ref("lidar-2024"), anonymous())).isEqualTo(WriteDecision.DENY_ANONYMOUS);
         assertThat(cp.total()).isZero();
-    }
-
-    @Test
-    void aReadOnlyConnectionRefusesWritesWithoutAskingPermissions() {
-        assertThat(registry.mayWrite(ref("city-trees"), Caller.authenticated("user:alice", "r")))
-                .isEqualTo(WriteDecision.DENY_READ_ONLY);
-        assertThat(cp.count(CITY_TREES + "/permissions")).isZero();
-    }
-
-    @Test
-    void writesNeedTheWritePermission() {
-        Caller alice = Caller.authenticated("user:alice", "r");
-        assertThat(registry.mayWrite(ref("lidar-2024"), alice)).isEqualTo(WriteDecision.ALLOW);
-
-        cp.put(LIDAR + "/permissions", "[\"read\"]");
-        clock.advance(Duration.ofSeconds(60));
-        assertThat(registry.mayWrite(ref("lidar-2024"), alice)).isEqualTo(WriteDecision.DENY_NO_WRITE_PERMISSION);
     }
 
     @Test
@@ -669,17 +651,5 @@ class ControlPlaneRegistryTest {
         clock.advance(Duration.ofSeconds(53));
         registry.permissions(ref("lidar-2024"), alice);
         assertThat(cp.count(LIDAR + "/permissions")).isEqualTo(1);
-    }
-
-    @Test
-    void theWriteDecisionRules() {
-        Caller alice = Caller.authenticated("user:alice", "r");
-        Set<String> rw = Set.of("read", "write");
-        assertThat(WriteDecision.decide(Caller.anonymous("r"), false, rw)).isEqualTo(WriteDecision.DENY_ANONYMOUS);
-        assertThat(WriteDecision.decide(alice, true, rw)).isEqualTo(WriteDecision.DENY_READ_ONLY);
-        assertThat(WriteDecision.decide(alice, false, Set.of("read"))).isEqualTo(WriteDecision.DENY_NO_WRITE_PERMISSION);
-        assertThat(WriteDecision.decide(alice, false, Set.of())).isEqualTo(WriteDecision.DENY_NO_WRITE_PERMISSION);
-        assertThat(WriteDecision.decide(alice, false, rw)).isEqualTo(WriteDecision.ALLOW);
-        assertThat(WriteDecision.decide(alice, false, rw).allowed()).isTrue();
     }
 }
