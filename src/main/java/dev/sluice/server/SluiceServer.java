@@ -139,10 +139,11 @@ public final class SluiceServer implements AutoCloseable {
     }
 
     /**
-     * Closes the S3 listener (new connections are refused; open connections with no request
-     * in flight are closed), waits for in-flight S3 requests up to {@code server.shutdown_timeout},
-     * cuts the connections of those still running, then stops both listeners. Without a
-     * grace: {@link #shutdown()} is the one for a running service.
+     * Closes the S3 listener (new connections are refused; open connections are closed now
+     * if they carry no request, else when their response ends), waits for in-flight S3
+     * requests up to {@code server.shutdown_timeout}, cuts the connections of those still
+     * running, then stops both listeners. Without a grace: {@link #shutdown()} is the one for
+     * a running service.
      */
     public void stop() throws Exception {
         stopping = true;
@@ -158,7 +159,7 @@ public final class SluiceServer implements AutoCloseable {
             // Jetty would shorten every open connection's idle timeout to its shutdown idle
             // timeout (one second), cutting a response whose client pauses; keep them as they are.
             s3Connector.setShutdownIdleTimeout(s3Connector.getIdleTimeout());
-            // Closes the listening socket; each response started from now on says Connection: close.
+            // Closes the listening socket; from now on Jetty ends each connection with its response.
             s3Connector.shutdown();
             int idle = inFlight.closeIdle(s3Connector.getConnectedEndPoints());
             int running = inFlight.count();

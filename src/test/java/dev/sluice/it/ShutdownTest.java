@@ -45,8 +45,10 @@ class ShutdownTest {
     Path dir;
 
     @Test
-    void aPausedDownloadOutlivesTheGraceAndTheListenerThenCompletesAndSluiceExitsCleanly() throws Exception {
-        try (SluiceProcess sluice = start("2s", "60s"); PausedDownload download = PausedDownload.begin(sluice.endpoint(), BIG)) {
+    void pausedDownloadsOutliveTheGraceAndTheListenerThenCompleteAndSluiceExitsCleanly() throws Exception {
+        try (SluiceProcess sluice = start("2s", "60s");
+             PausedDownload first = PausedDownload.begin(sluice.endpoint(), BIG);
+             PausedDownload second = PausedDownload.begin(sluice.endpoint(), BIG)) {
             sluice.terminate();
 
             awaitReadiness(sluice, 503);
@@ -57,9 +59,15 @@ class ShutdownTest {
             awaitRefused(sluice.endpoint());
             assertThat(sluice.readyStatus()).as("the admin listener answers while the drain runs").isEqualTo(503);
 
-            Received rest = download.resume();
-            assertThat(rest.bytes()).isEqualTo(SIZE);
-            assertThat(rest.ending()).isEqualTo(Received.END_OF_STREAM);
+            Received whole = first.resume();
+            assertThat(whole.bytes()).isEqualTo(SIZE);
+            assertThat(whole.ending()).as("the connection ends with its response, while the drain goes on")
+                    .isEqualTo(Received.END_OF_STREAM);
+            assertThat(sluice.readyStatus()).as("still draining the second download").isEqualTo(503);
+
+            whole = second.resume();
+            assertThat(whole.bytes()).isEqualTo(SIZE);
+            assertThat(whole.ending()).isEqualTo(Received.END_OF_STREAM);
             assertThat(sluice.awaitExit(LIMIT)).as("exit status").contains(0);
         }
     }
