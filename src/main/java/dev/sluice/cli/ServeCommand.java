@@ -10,11 +10,15 @@ import org.slf4j.LoggerFactory;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
+import sun.misc.Signal;
+
 import java.nio.file.Path;
 import java.time.InstantSource;
+import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 /** {@code sluice serve}: start the proxy and run until SIGTERM or SIGINT, then drain. */
 @Command(name = "serve", description = "Start the proxy (default config: examples/quickstart.yaml).")
@@ -46,15 +50,23 @@ final class ServeCommand implements Callable<Integer> {
             sluice.close();
             return 1;
         }
-        CountDownLatch stopped = new CountDownLatch(1);
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-            LOG.info("shutting down: refusing new requests, draining in-flight ones (up to {})", cfg.server().shutdownTimeout());
+        // SIGTERM and SIGINT start the shutdown here rather than in a JVM shutdown hook: the
+        // JVM would report a SIGTERM as exit status 143 however cleanly the drain went, and a
+        // JVM already shutting down is a poor place to keep serving S3 requests through the grace.
+        CountDownLatch signalled = new CountDownLatch(1);
+        for (String name : List.of("TERM", "INT")) {
             try {
-                sluice.close();
-            } catch (Exception e) {
-                LOG.warn("shutdown did not complete cleanly: {}", e.toString());
+                Signal.handle(new Signal(name), s -> signalled.countDown());
+            } catch (IllegalArgumentException e) {
+                LOG.warn("cannot handle SIG{} ({}); it will shut down from a JVM shutdown hook", name, e.getMessage());
             }
-            stopped.countDown();
+        }
+        // Any other way the JVM ends (SIGHUP, say) still drains, from a hook.
+        AtomicBoolean shuttingDown = new AtomicBoolean();
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            if (shuttingDown.compareAndSet(false, true)) {
+                shutDown(sluice);
+            }
         }, "sluice-shutdown"));
 
         String endpoint = sluice.server().s3Endpoint().toString();
@@ -66,8 +78,26 @@ final class ServeCommand implements Callable<Integer> {
         System.out.println("  admin:       " + sluice.server().adminEndpoint() + "  (/healthz /readyz /metrics)");
         System.out.println("  try:         aws s3 ls s3://" + account + "/ --endpoint-url " + endpoint + " --no-sign-request");
         System.out.flush();
-        sluice.server().join();
-        stopped.await();
+        signalled.await();
+        if (shuttingDown.compareAndSet(false, true)) {
+            shutDown(sluice);
+        }
         return 0;
+    }
+
+    /** The sequence of docs/operations.md, "Shutdown": unready for the grace, then drain, then release everything. */
+    private static void shutDown(Sluice sluice) {
+        try {
+            sluice.server().shutdown();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (Exception e) {
+            LOG.warn("shutdown did not complete cleanly: {}", e.toString());
+        }
+        try {
+            sluice.close();
+        } catch (Exception e) {
+            LOG.warn("shutdown did not complete cleanly: {}", e.toString());
+        }
     }
 }

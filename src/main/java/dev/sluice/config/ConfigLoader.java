@@ -103,7 +103,7 @@ public final class ConfigLoader {
     }
 
     private SluiceConfig.Server server(Node n) {
-        n.allowOnly("listen", "admin_listen", "public_url", "shutdown_timeout", "body_timeout");
+        n.allowOnly("listen", "admin_listen", "public_url", "shutdown_timeout", "body_timeout", "shutdown_grace");
         SluiceConfig.HostPort listen = hostPort(n, "listen", "127.0.0.1:8080");
         SluiceConfig.HostPort admin = hostPort(n, "admin_listen", "127.0.0.1:9090");
         if (listen.equals(admin) && listen.port() != 0) {
@@ -115,8 +115,27 @@ public final class ConfigLoader {
         if (!bodyTimeout.isPositive()) {
             throw new ConfigException(n.path("body_timeout") + ": must be positive");
         }
+        Duration shutdownTimeout = n.duration("shutdown_timeout", Duration.ofSeconds(20));
         return new SluiceConfig.Server(listen, admin, publicUrl.map(u -> u.replaceAll("/+$", "")),
-                n.duration("shutdown_timeout", Duration.ofSeconds(20)), bodyTimeout);
+                shutdownTimeout, bodyTimeout, shutdownGrace(n, shutdownTimeout));
+    }
+
+    /**
+     * The grace is part of the shutdown timeout, so {@code shutdown_timeout} alone bounds how
+     * long a shutdown takes. Unset, it is 5s, or half the timeout when that is shorter, so a
+     * configuration written before the grace existed still loads (docs/operations.md).
+     */
+    private static Duration shutdownGrace(Node n, Duration shutdownTimeout) {
+        Duration fallback = Duration.ofSeconds(5);
+        if (!n.has("shutdown_grace")) {
+            return shutdownTimeout.compareTo(fallback.multipliedBy(2)) < 0 ? shutdownTimeout.dividedBy(2) : fallback;
+        }
+        Duration grace = n.duration("shutdown_grace", fallback);
+        if (grace.isPositive() && grace.compareTo(shutdownTimeout) >= 0) {
+            throw new ConfigException(n.path("shutdown_grace") + ": must be shorter than server.shutdown_timeout (" + shutdownTimeout
+                    + "), which it is part of; 0 skips it");
+        }
+        return grace;
     }
 
     private SluiceConfig.Oidc oidc(Node n, Path base) {

@@ -49,8 +49,9 @@ public record SluiceConfig(Server server, Registry registry, Optional<Oidc> oidc
 
     /** Listeners. {@code publicUrl} defaults to {@code http://} + listen. */
     /** {@code bodyTimeout}: how long a client may take to send a small body sluice reads (signed reads, {@code /.sts}). */
+    /** {@code shutdownGrace}: the first part of {@code shutdownTimeout}, unready but still serving (docs/operations.md). */
     public record Server(HostPort listen, HostPort adminListen, Optional<String> publicUrl, Duration shutdownTimeout,
-                         Duration bodyTimeout) {
+                         Duration bodyTimeout, Duration shutdownGrace) {
         public String effectivePublicUrl() {
             return publicUrl.orElse("http://" + listen);
         }

@@ -12,7 +12,9 @@ import java.util.function.Supplier;
 
 /**
  * The admin listener: {@code /healthz} (the process is alive), {@code /readyz} (it accepts
- * traffic; 503 once shutdown has begun, so a load balancer drains it; optional dependencies
+ * traffic; 503 from the start of a shutdown, through the grace in which S3 requests are still
+ * served and the drain that follows, so a load balancer stops routing here before the S3
+ * listener closes: docs/operations.md, "Shutdown"; optional dependencies
  * such as the shared tier are reported in the body but never make it unready, because sluice
  * serves without them) and {@code /metrics}
  * (Prometheus text). Kept off the S3 port so it can be firewalled separately.

@@ -11,9 +11,10 @@ import org.eclipse.jetty.server.Response;
 import org.eclipse.jetty.server.Server;
 import org.eclipse.jetty.server.ServerConnector;
 import org.eclipse.jetty.server.handler.ErrorHandler;
-import org.eclipse.jetty.server.handler.GracefulHandler;
 import org.eclipse.jetty.util.Callback;
 import org.eclipse.jetty.util.thread.QueuedThreadPool;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -24,8 +25,11 @@ import java.util.function.Supplier;
 
 /**
  * Jetty wired for sluice: the S3 listener and the admin listener on one server, requests on
- * virtual threads, and a graceful stop that refuses new work and lets in-flight requests
- * finish within {@code server.shutdown_timeout}.
+ * virtual threads, and a shutdown in the order a load balancer needs (docs/operations.md,
+ * "Shutdown"): {@code /readyz} answers 503 for {@code server.shutdown_grace} while S3 requests
+ * are still served, then the S3 listener closes, then in-flight S3 requests drain, whatever
+ * the pace of their clients, until {@code server.shutdown_timeout} after the start of the
+ * shutdown; the admin listener answers until the drain ends.
  *
  * <p>URI compliance is relaxed to accept any path: Jetty would otherwise reject encoded
  * slashes, dot segments and the like with its own HTML 400, and sluice must answer every
@@ -34,11 +38,16 @@ import java.util.function.Supplier;
  * handler, which on the S3 listener also answers with an S3 error document.
  */
 public final class SluiceServer implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(SluiceServer.class);
     private final Server server;
     private final ServerConnector s3Connector;
     private final ServerConnector adminConnector;
     private final AdminHandler admin;
+    private final InFlight inFlight = new InFlight();
+    private final Duration shutdownGrace;
+    private final Duration shutdownTimeout;
     private volatile boolean stopping;
+    private boolean stopped;
 
     /** Binds both listeners now, so their addresses (and the default public URL) are known before anything else is built. */
     public SluiceServer(SluiceConfig.Server config, RequestMetrics metrics, Supplier<String> dependencyHealth) {
@@ -60,7 +69,10 @@ public final class SluiceServer implements AutoCloseable {
         server.addConnector(adminConnector);
 
         this.admin = new AdminHandler(metrics, () -> server.isStarted() && !stopping, dependencyHealth);
-        server.setStopTimeout(config.shutdownTimeout().toMillis());
+        this.shutdownGrace = config.shutdownGrace();
+        this.shutdownTimeout = config.shutdownTimeout();
+        // The drain happens before Jetty's stop (see stop()); what is left then is cut at once.
+        server.setStopTimeout(0);
         server.setStopAtShutdown(false);
         try {
             s3Connector.open();
@@ -90,10 +102,19 @@ public final class SluiceServer implements AutoCloseable {
                 if (request.getConnectionMetaData().getConnector() == adminConnector) {
                     return admin.handle(request, response, callback);
                 }
-                return s3.handle(request, response, callback);
+                InFlight.Tracked tracked = inFlight.track(request, callback);
+                boolean handled = false;
+                try {
+                    handled = s3.handle(request, response, tracked);
+                    return handled;
+                } finally {
+                    if (!handled) {
+                        tracked.release();
+                    }
+                }
             }
         };
-        server.setHandler(new GracefulHandler(byListener));
+        server.setHandler(byListener);
         ErrorHandler plainErrors = new ErrorHandler();
         server.setErrorHandler((Request.Handler) (request, response, callback) ->
                 request.getConnectionMetaData().getConnector() == adminConnector
@@ -102,9 +123,55 @@ public final class SluiceServer implements AutoCloseable {
         server.start();
     }
 
-    /** Refuses new requests, waits for in-flight ones up to the shutdown timeout, then stops. */
+    /**
+     * The shutdown a signal asks for: stops advertising readiness and keeps serving for
+     * {@code server.shutdown_grace}, so that load balancers stop sending new connections here
+     * before the listener goes, then {@link #stop()}, all within {@code server.shutdown_timeout}.
+     */
+    public void shutdown() throws Exception {
+        long deadline = System.nanoTime() + shutdownTimeout.toNanos();
+        stopping = true;
+        if (shutdownGrace.isPositive()) {
+            LOG.info("shutting down: /readyz answers 503, S3 requests are still served for {} (server.shutdown_grace)", shutdownGrace);
+            Thread.sleep(shutdownGrace.toMillis());
+        }
+        drainAndStop(deadline);
+    }
+
+    /**
+     * Closes the S3 listener (new connections are refused; open connections are closed now
+     * if they carry no request, else when their response ends), waits for in-flight S3
+     * requests up to {@code server.shutdown_timeout}, cuts the connections of those still
+     * running, then stops both listeners. Without a grace: {@link #shutdown()} is the one for
+     * a running service.
+     */
     public void stop() throws Exception {
         stopping = true;
+        drainAndStop(System.nanoTime() + shutdownTimeout.toNanos());
+    }
+
+    private synchronized void drainAndStop(long deadline) throws Exception {
+        if (stopped) {
+            return;
+        }
+        stopped = true;
+        if (server.isStarted()) {
+            // Jetty would shorten every open connection's idle timeout to its shutdown idle
+            // timeout (one second), cutting a response whose client pauses; keep them as they are.
+            s3Connector.setShutdownIdleTimeout(s3Connector.getIdleTimeout());
+            // Closes the listening socket; from now on Jetty ends each connection with its response.
+            s3Connector.shutdown();
+            int idle = inFlight.closeIdle(s3Connector.getConnectedEndPoints());
+            int running = inFlight.count();
+            LOG.info("shutting down: S3 listener closed, {} idle connection(s) closed, draining {} request(s) in flight",
+                    idle, running);
+            if (inFlight.awaitNone(deadline)) {
+                LOG.info("shutting down: every in-flight request has finished");
+            } else {
+                LOG.warn("shutting down: {} S3 request(s) still in flight at server.shutdown_timeout ({}); their connections are closed",
+                        inFlight.count(), shutdownTimeout);
+            }
+        }
         server.stop();
     }
 

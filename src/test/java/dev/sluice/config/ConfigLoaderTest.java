@@ -647,6 +647,19 @@ class ConfigLoaderTest {
         assertConfigError("server: { shutdown_timeout: soon }\n" + FILE_PRODUCT, "server.shutdown_timeout");
     }
 
+    @Test
+    void theShutdownGraceIsPartOfTheShutdownTimeout() {
+        assertThat(parse(FILE_PRODUCT).server().shutdownGrace()).isEqualTo(Duration.ofSeconds(5));
+        assertThat(parse("server: { shutdown_grace: 0 }\n" + FILE_PRODUCT).server().shutdownGrace()).isZero();
+        assertThat(parse("server: { shutdown_grace: 10s, shutdown_timeout: 30s }\n" + FILE_PRODUCT).server().shutdownGrace())
+                .isEqualTo(Duration.ofSeconds(10));
+        // Unset, it fits inside a short timeout written before the grace existed.
+        assertThat(parse("server: { shutdown_timeout: 1s }\n" + FILE_PRODUCT).server().shutdownGrace()).isEqualTo(Duration.ofMillis(500));
+        assertConfigError("server: { shutdown_grace: 20s }\n" + FILE_PRODUCT, "server.shutdown_grace: must be shorter");
+        assertConfigError("server: { shutdown_grace: 5s, shutdown_timeout: 3s }\n" + FILE_PRODUCT, "server.shutdown_grace");
+        assertConfigError("server: { shutdown_grace: soon }\n" + FILE_PRODUCT, "server.shutdown_grace");
+    }
+
     // --- listeners -----------------------------------------------------------------------------
 
     @Test

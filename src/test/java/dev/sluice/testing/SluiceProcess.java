@@ -11,6 +11,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -73,14 +74,19 @@ public final class SluiceProcess implements AutoCloseable {
 
     public boolean ready() {
         try {
-            return HTTP.send(HttpRequest.newBuilder(admin.resolve("/readyz")).timeout(Duration.ofSeconds(2)).build(),
-                    HttpResponse.BodyHandlers.discarding()).statusCode() == 200;
+            return readyStatus() == 200;
         } catch (IOException e) {
             return false;
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             return false;
         }
+    }
+
+    /** The status {@code /readyz} answers; an {@link IOException} when the admin listener does not answer. */
+    public int readyStatus() throws IOException, InterruptedException {
+        return HTTP.send(HttpRequest.newBuilder(admin.resolve("/readyz")).timeout(Duration.ofSeconds(2)).build(),
+                HttpResponse.BodyHandlers.discarding()).statusCode();
     }
 
     /** The admin {@code /readyz} body. */
@@ -123,6 +129,16 @@ public final class SluiceProcess implements AutoCloseable {
 
     public boolean isAlive() {
         return process.isAlive();
+    }
+
+    /** Sends SIGTERM and returns at once, for a test to watch the shutdown. */
+    public void terminate() {
+        process.destroy();
+    }
+
+    /** The exit status, once the process has exited within {@code timeout}. */
+    public Optional<Integer> awaitExit(Duration timeout) throws InterruptedException {
+        return process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS) ? Optional.of(process.exitValue()) : Optional.empty();
     }
 
     @Override
