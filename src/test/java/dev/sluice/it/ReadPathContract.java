@@ -536,6 +536,38 @@ abstract class ReadPathContract {
         assertThat(r.asByteArray()).isEqualTo(Fixture.bytes("greeting.txt"));
     }
 
+    /**
+     * {@code If-None-Match: *} is false for any object that exists (RFC 9110 §13.1.2), so a GET
+     * or HEAD of one is 304, as AWS S3 answers; {@code If-Match: *} holds for it. Some
+     * S3-compatible servers (S3Proxy) ignore the {@code *}; sluice answers alike on every backend.
+     */
+    @Test
+    void ifNoneMatchAnyIsNotModifiedForAnExistingObject() {
+        String etag = head("greeting.txt").eTag();
+
+        RawResponse get = sluice.send("GET", "/acme/hello/greeting.txt", "If-None-Match", "*");
+        RawResponse head = sluice.send("HEAD", "/acme/hello/greeting.txt", "If-None-Match", "*");
+        RawResponse both = sluice.send("GET", "/acme/hello/greeting.txt", "If-Match", "*", "If-None-Match", "*");
+
+        assertThat(get.status()).isEqualTo(304);
+        assertThat(get.body()).isEmpty();
+        assertThat(get.header("ETag")).hasValue(etag);
+        assertThat(head.status()).isEqualTo(304);
+        assertThat(both.status()).isEqualTo(304);
+        assertThatThrownBy(() -> s3.getObjectAsBytes(b -> b.bucket(ACCOUNT).key("hello/greeting.txt").ifNoneMatch("*")))
+                .isInstanceOfSatisfying(S3Exception.class, e -> assertThat(e.statusCode()).isEqualTo(304));
+        assertS3Error(sluice.send("GET", "/acme/hello/no-such-key", "If-None-Match", "*"), 404, "NoSuchKey",
+                "/acme/hello/no-such-key");
+    }
+
+    @Test
+    void ifMatchAnyServesAnExistingObject() {
+        RawResponse r = sluice.send("GET", "/acme/hello/greeting.txt", "If-Match", "*");
+
+        assertThat(r.status()).isEqualTo(200);
+        assertThat(r.body()).isEqualTo(Fixture.bytes("greeting.txt"));
+    }
+
     @Test
     void ifModifiedSinceTheLastModificationIsNotModified() {
         Instant modified = head("greeting.txt").lastModified();
