@@ -17,7 +17,11 @@ import java.io.UncheckedIOException;
  * and what happened, never credentials: no Authorization header, no query string (presigned
  * URLs carry signatures there), no tokens. {@code principal} names who was served, as
  * {@link dev.sluice.auth.Principal#logName()} writes it: {@code anonymous}, {@code unknown_key},
- * {@code access_key:NAME} or {@code session:SUBJECT} (never a secret).
+ * {@code access_key:NAME} or {@code session:SUBJECT} (never a secret). {@code bytes} counts
+ * body bytes actually written to the client. {@code error} is the S3 error code of an error
+ * answer or, for a response whose head went out but whose body was cut short,
+ * {@code ClientDisconnected}, {@code BackendStreamFailed} or {@code IncompleteBody}: the
+ * status then is the one the head carried, and the client saw a short body.
  *
  * <p>Every value is escaped by the JSON writer, so a line is always exactly one JSON object
  * whatever a client put in a key or a token: besides what JSON requires (C0 controls, quote,
