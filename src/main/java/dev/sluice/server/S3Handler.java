@@ -7,6 +7,7 @@ import dev.sluice.auth.StsService;
 import dev.sluice.backend.ObjectResponse;
 import dev.sluice.federation.OidcProvider;
 import dev.sluice.observe.AccessLog;
+import dev.sluice.observe.LogText;
 import dev.sluice.observe.RequestMetrics;
 import dev.sluice.s3.ListResult;
 import dev.sluice.s3.Operation;
@@ -153,7 +154,7 @@ public final class S3Handler extends Handler.Abstract {
             outcome.status = outcome.status == 0 ? 499 : outcome.status;
             callback.failed(e);
         } catch (RuntimeException e) {
-            LOG.error("request {}: {} {} failed with a bug", requestId, method, rawPath, e);
+            LOG.error("request {}: {} {} failed with a bug", requestId, method, LogText.escape(rawPath), e);
             sendError(response, callback, new S3Exception(S3Error.INTERNAL_ERROR), rawPath, requestId, outcome);
         } finally {
             Duration took = Duration.ofNanos(System.nanoTime() - started);
