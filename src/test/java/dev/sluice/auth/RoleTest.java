@@ -134,6 +134,8 @@ class RoleTest {
         assertThat(prefix.resolve(Map.of("sub", "a*"))).isEmpty();
         assertThat(prefix.resolve(Map.of("sub", ""))).isEmpty();
         assertThat(prefix.resolve(Map.of("sub", "a\nb"))).isEmpty();
+        assertThat(prefix.resolve(Map.of("sub", "a\u2028b"))).isEmpty();
+        assertThat(prefix.resolve(Map.of("sub", "a\u0085b"))).isEmpty();
         assertThat(prefix.resolve(Map.of("sub", "team/alice"))).map(Scope::prefixes).contains(List.of("home/team/alice"));
         ScopeTemplate whole = new ScopeTemplate("{account}", List.of(), READ);
         assertThat(whole.resolve(Map.of("account", "acme"))).isEmpty();
