@@ -165,7 +165,7 @@ public final class Sluice implements AutoCloseable {
     }
 
     private static Role role(SluiceConfig.Role r) {
-        return new Role(r.id(), r.trustedIssuers(), r.audiences(), r.subjects(), r.maxSessionDuration(),
+        return new Role(r.id(), r.trustedIssuers(), r.audiences(), r.subjects(), r.maxSessionDuration(), r.maxTokenLifetime(),
                 r.scopes().stream().map(s -> new ScopeTemplate(s.product(), s.prefixes(), actions(s))).toList());
     }
 

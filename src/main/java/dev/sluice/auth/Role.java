@@ -12,12 +12,26 @@ import java.util.Optional;
  *
  * <p>{@code subjectPatterns} are globs in which {@code *} matches any run of characters,
  * {@code /} and {@code :} included ({@code repo:acme/*:ref:refs/heads/main}); every other
- * character matches itself. An empty list admits any subject of a trusted issuer.
+ * character matches itself. An empty list admits any subject of a trusted issuer. No subject
+ * holding a control character ({@link #isControl}) is ever admitted: a subject carrying a line
+ * break and a forged JSON line was admitted by {@code user:*} and written into the log.
+ *
+ * <p>{@code maxTokenLifetime} caps how long a token this role accepts may be valid, from its
+ * {@code iat} (or from now, when it has none or names a later time) to its {@code exp}: a token
+ * valid until the year 3000 is a bearer credential nobody can revoke.
  */
 public record Role(String id, List<String> trustedIssuers, List<String> audiences, List<String> subjectPatterns,
-                   Duration maxSessionDuration, List<ScopeTemplate> scopes) {
+                   Duration maxSessionDuration, Duration maxTokenLifetime, List<ScopeTemplate> scopes) {
     /** AWS's floor for temporary credentials; shorter sessions are lengthened to it. */
     public static final Duration MIN_SESSION_DURATION = Duration.ofSeconds(900);
+    /** The longest a token may be valid unless the role says otherwise. */
+    public static final Duration DEFAULT_MAX_TOKEN_LIFETIME = Duration.ofHours(24);
+
+    /** A role accepting tokens valid for up to {@link #DEFAULT_MAX_TOKEN_LIFETIME}. */
+    public Role(String id, List<String> trustedIssuers, List<String> audiences, List<String> subjectPatterns,
+                Duration maxSessionDuration, List<ScopeTemplate> scopes) {
+        this(id, trustedIssuers, audiences, subjectPatterns, maxSessionDuration, DEFAULT_MAX_TOKEN_LIFETIME, scopes);
+    }
 
     public Role {
         Objects.requireNonNull(id, "id");
@@ -34,10 +48,16 @@ public record Role(String id, List<String> trustedIssuers, List<String> audience
         if (maxSessionDuration.compareTo(MIN_SESSION_DURATION) < 0) {
             throw new IllegalArgumentException("role " + id + ": max session duration must be at least 900 s");
         }
+        if (maxTokenLifetime.isNegative() || maxTokenLifetime.isZero()) {
+            throw new IllegalArgumentException("role " + id + ": max token lifetime must be positive");
+        }
     }
 
     /** Whether {@code subject} matches one of the subject patterns (any subject when there are none). */
     public boolean admitsSubject(String subject) {
+        if (hasControl(subject)) {
+            return false;
+        }
         return subjectPatterns.isEmpty() || subjectPatterns.stream().anyMatch(p -> globMatches(p, subject));
     }
 
@@ -66,6 +86,9 @@ public record Role(String id, List<String> trustedIssuers, List<String> audience
 
     /** Glob match without regular expressions, so a pattern cannot cost more than O(pattern x subject). */
     static boolean globMatches(String pattern, String s) {
+        if (hasControl(s)) {
+            return false;
+        }
         int p = 0;
         int i = 0;
         int star = -1;
@@ -88,5 +111,24 @@ public record Role(String id, List<String> trustedIssuers, List<String> audience
             p++;
         }
         return p == pattern.length();
+    }
+
+    /**
+     * Whether {@code c} is a control character (C0, DEL, C1) or a line or paragraph separator:
+     * characters that end or rewrite a log line and have no place in a name.
+     */
+    public static boolean isControl(char c) {
+        int type = Character.getType(c);
+        return Character.isISOControl(c) || type == Character.LINE_SEPARATOR || type == Character.PARAGRAPH_SEPARATOR;
+    }
+
+    /** Whether any character of {@code s} {@linkplain #isControl is a control character}. */
+    public static boolean hasControl(String s) {
+        for (int i = 0; i < s.length(); i++) {
+            if (isControl(s.charAt(i))) {
+                return true;
+            }
+        }
+        return false;
     }
 }

@@ -15,7 +15,8 @@ import java.util.regex.Pattern;
  *
  * <p>Substitution only ever narrows. A template whose claim is missing, not a string, or empty,
  * or whose value would change the shape of the grant (a {@code *} anywhere, a {@code /} in the
- * product), yields no scope at all: the grant is dropped rather than widened. Without that, a
+ * product, a control character or line separator anywhere, see {@link Role#isControl}), yields
+ * no scope at all: the grant is dropped rather than widened. Without that, a
  * subject named {@code *} would be granted {@code acme/*}, and an empty one the prefix
  * {@code ""}, which is every key.
  *
@@ -68,6 +69,6 @@ public record ScopeTemplate(String product, List<String> prefixes, Set<Action> a
         if (value.isEmpty() || value.indexOf('*') >= 0 || (inProduct && value.indexOf('/') >= 0)) {
             return false;
         }
-        return value.chars().noneMatch(Character::isISOControl);
+        return !Role.hasControl(value);
     }
 }

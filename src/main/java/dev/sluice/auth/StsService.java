@@ -1,5 +1,6 @@
 package dev.sluice.auth;
 
+import dev.sluice.observe.LogText;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -47,15 +48,19 @@ import java.util.regex.Pattern;
  *   <tr><td>no RoleArn or WebIdentityToken</td><td>400</td><td>MissingParameter</td></tr>
  *   <tr><td>DurationSeconds not an integer</td><td>400</td><td>InvalidParameterValue</td></tr>
  *   <tr><td>RoleSessionName not 2–64 of {@code [\w+=,.@-]}</td><td>400</td><td>ValidationError</td></tr>
- *   <tr><td>RoleArn names no role</td><td>403</td><td>AccessDenied</td></tr>
- *   <tr><td>token malformed, badly signed, untrusted issuer, wrong audience, not yet valid</td><td>400</td><td>InvalidIdentityToken</td></tr>
+ *   <tr><td>token malformed, badly signed, issuer or audience no role trusts, not yet valid,
+ *       control characters in sub, iss or aud</td><td>400</td><td>InvalidIdentityToken</td></tr>
  *   <tr><td>token expired</td><td>400</td><td>ExpiredTokenException</td></tr>
- *   <tr><td>token genuine but its subject may not assume the role</td><td>403</td><td>AccessDenied</td></tr>
+ *   <tr><td>token genuine but RoleArn names no role, or a role that does not trust its issuer or
+ *       audience or admit its subject</td><td>403</td><td>AccessDenied</td></tr>
+ *   <tr><td>token genuine and admitted, but valid for longer than the role's
+ *       max token lifetime</td><td>400</td><td>InvalidIdentityToken</td></tr>
  *   <tr><td>issuer's keys cannot be fetched</td><td>400</td><td>IDPCommunicationError</td></tr>
  *   <tr><td>anything unexpected (logged)</td><td>500</td><td>InternalFailure, type Receiver</td></tr>
  * </table>
- * An unknown role and a refused subject answer alike, as AWS does, so the endpoint does not tell
- * a caller which roles exist.
+ * The token is verified before the role is looked up (see {@link WebIdentityVerifier}): an
+ * unknown role and a refused subject answer alike, as AWS does, and a bad token is refused the
+ * same way whatever role it names, so the endpoint does not tell a caller which roles exist.
  *
  * <p>{@code DurationSeconds} is clamped to [900 s, the role's maximum] rather than refused;
  * absent, it is 3600 s (clamped the same way). {@code RoleSessionName} is optional; absent, it
@@ -128,7 +133,7 @@ public final class StsService {
         try {
             return assume(parameters(method, rawQuery, contentType, body), requestId);
         } catch (StsError e) {
-            LOG.debug("sts request {} refused: {} {}", requestId, e.code, e.getMessage());
+            LOG.debug("sts request {} refused: {} {}", requestId, e.code, LogText.escape(e.getMessage()));
             return error(e.status, "Sender", e.code, e.getMessage(), requestId);
         } catch (RuntimeException e) {
             LOG.error("sts request {} failed", requestId, e);
@@ -224,11 +229,13 @@ public final class StsService {
                     "1 validation error detected: Value at 'roleSessionName' failed to satisfy constraint: "
                             + "Member must have length 2-64 and match the pattern [\\w+=,.@-]*");
         }
-        Role role = Role.byArn(roles, roleArn).orElseThrow(() -> notAuthorized());
-
+        // The token is verified before the role is looked at, and an unknown role is refused
+        // only where a known one refusing the subject would be: the answer, and the work done
+        // to reach it, never tell whether a role exists.
+        Optional<Role> wanted = Role.byArn(roles, roleArn);
         VerifiedToken verified;
         try {
-            verified = verifier.verify(token, role);
+            verified = verifier.verify(token, roles, wanted);
         } catch (WebIdentityVerifier.Rejected e) {
             throw switch (e.reason()) {
                 case INVALID -> new StsError(400, "InvalidIdentityToken", "The web identity token could not be validated: "
@@ -239,6 +246,7 @@ public final class StsService {
                         "Could not reach the identity provider of the token; retry later.");
             };
         }
+        Role role = wanted.orElseThrow(StsService::notAuthorized); // verified for no role only when there is one
         if (sessionName == null) {
             sessionName = defaultSessionName(verified.subject());
         }
@@ -248,7 +256,7 @@ public final class StsService {
         SessionClaims claims = new SessionClaims(accessKeyId(), secret(), expiry, verified.subject(), role.id(), scopes);
         String sessionToken = tokens.seal(claims);
         LOG.info("sts request {}: issued {} to subject {} of {} for role {} until {} with {} of {} grants", requestId,
-                claims.accessKeyId(), verified.subject(), verified.issuer(), role.id(), expiry, scopes.size(),
+                claims.accessKeyId(), LogText.escape(verified.subject()), LogText.escape(verified.issuer()), role.id(), expiry, scopes.size(),
                 role.scopes().size());
         return success(claims, sessionToken, verified, role, sessionName, requestId);
     }

@@ -20,30 +20,40 @@ import java.time.Duration;
 import java.time.Instant;
 import java.time.InstantSource;
 import java.util.Date;
+import java.util.List;
 import java.util.Optional;
 
 /**
  * Decides whether an OIDC token (a CI provider's, the platform login's) lets its bearer assume
- * a {@link Role}, checking what AWS STS checks for {@code AssumeRoleWithWebIdentity}:
+ * a {@link Role}, checking what AWS STS checks for {@code AssumeRoleWithWebIdentity}. First the
+ * token itself, against the trust of all the roles together (as AWS checks it against the
+ * account's OIDC providers), the same whichever role is asked for:
  * <ol>
  *   <li>the token is a JWS signed with RS256 or ES256. {@code alg: none} and every other
  *       algorithm are refused before any key is looked at; in particular HS256, the classic
  *       confusion attack where a token is "signed" with the issuer's public key bytes as an HMAC
  *       secret and a naive verifier picks the algorithm from the header;</li>
- *   <li>{@code iss} is one of the role's trusted issuers, checked before any key is fetched so a
+ *   <li>{@code iss} is trusted by one of the roles, checked before any key is fetched so a
  *       token cannot make sluice call a URL of its choosing;</li>
  *   <li>the key named by {@code kid} is published by that issuer ({@link IssuerKeys}), is of the
  *       type the algorithm needs (RSA for RS256, EC P-256 for ES256) and verifies the signature;</li>
  *   <li>{@code exp} is present and not passed, and {@code nbf} (if present) is reached, both
  *       with {@link #CLOCK_SKEW} of tolerance;</li>
- *   <li>{@code aud} (a string or an array) includes one of the role's audiences;</li>
- *   <li>{@code sub} is present and matches the role's subject patterns.</li>
+ *   <li>{@code aud} (a string or an array) includes an audience of a role trusting the issuer;</li>
+ *   <li>{@code sub} is present, and {@code sub}, {@code iss} and every {@code aud} are free of
+ *       control characters ({@link Role#isControl}): they are logged, echoed and matched.</li>
  * </ol>
- * Only the last check answers {@link Rejected.Reason#NOT_AUTHORIZED}: the token is genuine but
- * its subject may not assume the role (AWS answers {@code AccessDenied}). An untrusted issuer
- * or wrong audience makes the token {@link Rejected.Reason#INVALID} for this role, as AWS
- * answers {@code InvalidIdentityToken} for both. Rejection messages name the failed check and
- * never quote the token.
+ * Any failure so far makes the token {@link Rejected.Reason#INVALID} (or expired, or its issuer
+ * unreachable) whatever role was asked for, so the answer does not depend on whether that role
+ * exists, and the same work is done either way. Then the role: it must exist, trust the issuer,
+ * accept one of the token's audiences and admit its subject, or the answer is
+ * {@link Rejected.Reason#NOT_AUTHORIZED} (AWS answers {@code AccessDenied}), the same for a role
+ * that does not exist. Last, the token's lifetime ({@code exp} minus the earlier of {@code iat}
+ * and now) must be within the role's {@link Role#maxTokenLifetime} (plus skew), or it is
+ * {@code INVALID}; that answer only reaches callers the role admits. Verified against one role
+ * alone ({@link #verify(String, Role)}), an issuer or audience it does not trust is
+ * {@code INVALID}, as AWS answers {@code InvalidIdentityToken} for both. Rejection messages name
+ * the failed check and never quote the token.
  */
 public final class WebIdentityVerifier {
     public static final Duration CLOCK_SKEW = Duration.ofSeconds(60);
@@ -83,7 +93,16 @@ public final class WebIdentityVerifier {
         }
     }
 
+    /** Verifies {@code jwt} for {@code role} alone. */
     public VerifiedToken verify(String jwt, Role role) throws Rejected {
+        return verify(jwt, List.of(role), Optional.of(role));
+    }
+
+    /**
+     * Verifies {@code jwt} against the trust of all {@code roles}, then for {@code wanted}: the
+     * role asked for, empty when none of that name exists.
+     */
+    public VerifiedToken verify(String jwt, List<Role> roles, Optional<Role> wanted) throws Rejected {
         if (jwt == null || jwt.isEmpty() || jwt.length() > MAX_TOKEN_CHARS) {
             throw invalid("the token is empty or longer than " + MAX_TOKEN_CHARS + " characters");
         }
@@ -99,8 +118,9 @@ public final class WebIdentityVerifier {
             throw invalid("the token's claims are not a JSON object");
         }
         String issuer = claims.getIssuer();
-        if (issuer == null || !role.trustedIssuers().contains(issuer)) {
-            throw invalid("the token's issuer is not trusted by role " + role.id());
+        List<Role> trusting = issuer == null ? List.of() : roles.stream().filter(r -> r.trustedIssuers().contains(issuer)).toList();
+        if (trusting.isEmpty()) {
+            throw invalid("the token's issuer is not trusted");
         }
         String kid = signed.getHeader().getKeyID();
         if (kid == null) {
@@ -126,18 +146,33 @@ public final class WebIdentityVerifier {
         if (nbf != null && now.plus(CLOCK_SKEW).isBefore(nbf.toInstant())) {
             throw invalid("the token is not valid yet (nbf)");
         }
-        Optional<String> audience = claims.getAudience().stream().filter(role.audiences()::contains).findFirst();
-        if (audience.isEmpty()) {
-            throw invalid("the token's audience is not one role " + role.id() + " accepts");
+        List<String> audiences = claims.getAudience();
+        if (audiences.stream().noneMatch(a -> trusting.stream().anyMatch(r -> r.audiences().contains(a)))) {
+            throw invalid("the token's audience is not accepted");
         }
         String subject = claims.getSubject();
         if (subject == null || subject.isEmpty()) {
             throw invalid("the token has no subject (sub)");
         }
-        if (!role.admitsSubject(subject)) {
-            throw new Rejected(Rejected.Reason.NOT_AUTHORIZED, "the token's subject may not assume role " + role.id());
+        if (Role.hasControl(subject) || Role.hasControl(issuer) || audiences.stream().anyMatch(Role::hasControl)) {
+            throw invalid("the token's sub, iss or aud holds a control character");
+        }
+
+        Role role = wanted.filter(trusting::contains).orElseThrow(WebIdentityVerifier::notAuthorized);
+        Optional<String> audience = audiences.stream().filter(role.audiences()::contains).findFirst();
+        if (audience.isEmpty() || !role.admitsSubject(subject)) {
+            throw notAuthorized();
+        }
+        Date iat = claims.getIssueTime();
+        Instant from = iat == null || iat.toInstant().isAfter(now) ? now : iat.toInstant();
+        if (Duration.between(from, exp.toInstant()).compareTo(role.maxTokenLifetime().plus(CLOCK_SKEW)) > 0) {
+            throw invalid("the token is valid for longer than role " + role.id() + " accepts (" + role.maxTokenLifetime() + ")");
         }
         return new VerifiedToken(subject, issuer, audience.get(), claims.getClaims());
+    }
+
+    private static Rejected notAuthorized() {
+        return new Rejected(Rejected.Reason.NOT_AUTHORIZED, "the token's subject may not assume the role");
     }
 
     private static SignedJWT parse(String jwt) throws Rejected {

@@ -61,8 +61,11 @@ import java.util.concurrent.TimeoutException;
  * judged here, at whole seconds, against the Last-Modified the client was shown: a server that
  * keeps sub-second times (S3Proxy's filesystem store) would otherwise answer 200 to
  * {@code If-Modified-Since} carrying the object's own Last-Modified, and 412 to the same
- * {@code If-Unmodified-Since}. A GET whose date condition fails is aborted after the response
- * head. A HEAD's Range is answered here too (see {@code headOfRange}).
+ * {@code If-Unmodified-Since}. An ETag condition naming {@code *} is judged here too, and not
+ * sent: S3 answers {@code If-None-Match: *} on an existing object with 304 and lets
+ * {@code If-Match: *} through, while S3Proxy served the first and refused the second with 412.
+ * A GET whose condition fails here is aborted after the response head. A HEAD's Range is
+ * answered here too (see {@code headOfRange}).
  */
 public final class S3Backend implements Backend {
     private static final Logger LOG = LoggerFactory.getLogger(S3Backend.class);
@@ -113,8 +116,8 @@ public final class S3Backend implements Backend {
             read.range().ifPresent(spec -> conditional.add(Map.entry("range", rangeHeader(spec))));
         }
         Preconditions p = read.preconditions();
-        p.ifMatch().ifPresent(v -> conditional.add(Map.entry("if-match", v)));
-        p.ifNoneMatch().ifPresent(v -> conditional.add(Map.entry("if-none-match", v)));
+        p.ifMatch().filter(v -> !namesAnyTag(v)).ifPresent(v -> conditional.add(Map.entry("if-match", v)));
+        p.ifNoneMatch().filter(v -> !namesAnyTag(v)).ifPresent(v -> conditional.add(Map.entry("if-none-match", v)));
         String method = read.headOnly() ? "HEAD" : "GET";
         Request request = newRequest(method, path, "", conditional);
 
@@ -124,10 +127,10 @@ public final class S3Backend implements Backend {
         if (status == 200 || status == 206 || status == 304) {
             List<Map.Entry<String, String>> headers = passthroughHeaders(response);
             if (status != 304) {
-                Preconditions.Outcome dates = evaluateDates(p, response);
-                if (dates != Preconditions.Outcome.PROCEED) {
-                    request.abort(new IOException("date condition failed")); // aborts a GET's body
-                    Preconditions.throwIfFailed(dates);
+                Preconditions.Outcome judged = evaluateHere(p, response);
+                if (judged != Preconditions.Outcome.PROCEED) {
+                    request.abort(new IOException("condition failed")); // aborts a GET's body
+                    Preconditions.throwIfFailed(judged);
                     return new ObjectResponse(304, notModifiedHeaders(headers), Optional.empty());
                 }
                 advertiseByteRanges(headers);
@@ -296,13 +299,16 @@ public final class S3Backend implements Backend {
     }
 
     /**
-     * Evaluates the request's date conditions against the Last-Modified the client is shown, at
-     * whole seconds, together with its ETag conditions (which the server has already applied, so
-     * they agree) in S3's order. Without a date condition, or without the headers to judge it
-     * by, the server's answer stands.
+     * Evaluates what the server was not asked to judge, the date conditions and ETag conditions
+     * naming {@code *}, against the ETag and Last-Modified the client is shown (dates at whole
+     * seconds), together with the ETag conditions the server has already applied (so they
+     * agree), in S3's order. Without such a condition, or without the headers to judge it by,
+     * the server's answer stands.
      */
-    private static Preconditions.Outcome evaluateDates(Preconditions p, Response response) {
-        if (p.ifModifiedSince().isEmpty() && p.ifUnmodifiedSince().isEmpty()) {
+    private static Preconditions.Outcome evaluateHere(Preconditions p, Response response) {
+        boolean anyTag = p.ifMatch().filter(S3Backend::namesAnyTag).isPresent()
+                || p.ifNoneMatch().filter(S3Backend::namesAnyTag).isPresent();
+        if (p.ifModifiedSince().isEmpty() && p.ifUnmodifiedSince().isEmpty() && !anyTag) {
             return Preconditions.Outcome.PROCEED;
         }
         String etag = response.getHeaders().get("ETag");
@@ -311,6 +317,16 @@ public final class S3Backend implements Backend {
             return Preconditions.Outcome.PROCEED;
         }
         return HttpDate.parse(lastModified).map(modified -> p.evaluate(etag, modified)).orElse(Preconditions.Outcome.PROCEED);
+    }
+
+    /** Whether an {@code If-Match}/{@code If-None-Match} value lists {@code *}, which stands for any ETag. */
+    private static boolean namesAnyTag(String header) {
+        for (String candidate : header.split(",")) {
+            if (candidate.trim().equals("*")) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** The headers a 304 keeps (RFC 9110 §15.4.5): validators and caching, nothing about a body. */

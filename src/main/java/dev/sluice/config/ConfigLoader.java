@@ -410,8 +410,8 @@ public final class ConfigLoader {
         if (n.has("sts")) {
             Node s = n.child("sts");
             s.allowOnly("enabled", "session_key_env", "session_key_file", "previous_session_key_env",
-                    "previous_session_key_file", "trusted_issuers", "audiences", "subjects", "max_session_duration", "scopes",
-                    "roles");
+                    "previous_session_key_file", "trusted_issuers", "audiences", "subjects", "max_session_duration",
+                    "max_token_lifetime", "scopes", "roles");
             if (bool(s, "enabled", true)) {
                 if (!s.has("session_key_env") && !s.has("session_key_file")) {
                     throw new ConfigException(s.path("session_key_env") + ": sessions are sealed with a key (32 random bytes, "
@@ -421,16 +421,18 @@ public final class ConfigLoader {
                 Optional<SluiceConfig.AesKey> previous = s.has("previous_session_key_env") || s.has("previous_session_key_file")
                         ? Optional.of(key32(s, "previous_session_key", base)) : Optional.empty();
                 Duration defaultMax = sessionDuration(s, "max_session_duration", MAX_SESSION);
+                Duration defaultLifetime = positive(s, "max_token_lifetime", dev.sluice.auth.Role.DEFAULT_MAX_TOKEN_LIFETIME);
                 List<SluiceConfig.Role> roles = new ArrayList<>();
                 if (s.has("trusted_issuers")) {
-                    roles.add(role(s, "default", defaultMax));
+                    roles.add(role(s, "default", defaultMax, defaultLifetime));
                 } else if (s.has("audiences") || s.has("subjects") || s.has("scopes")) {
                     throw new ConfigException(s.path("trusted_issuers") + ": is required for the default role "
                             + "(audiences, subjects and scopes here describe it)");
                 }
                 Set<String> roleIds = new HashSet<>(roles.stream().map(SluiceConfig.Role::id).toList());
                 for (Node r : s.list("roles")) {
-                    r.allowOnly("id", "trusted_issuers", "audiences", "subjects", "max_session_duration", "scopes");
+                    r.allowOnly("id", "trusted_issuers", "audiences", "subjects", "max_session_duration", "max_token_lifetime",
+                            "scopes");
                     String id = r.requiredText("id");
                     if (!ROLE_ID.matcher(id).matches()) {
                         throw new ConfigException(r.path("id") + ": must be 1 to 64 of letters, digits and +=,.@_-");
@@ -438,7 +440,7 @@ public final class ConfigLoader {
                     if (!roleIds.add(id)) {
                         throw new ConfigException(r.path("id") + ": role '" + id + "' is defined twice");
                     }
-                    roles.add(role(r, id, defaultMax));
+                    roles.add(role(r, id, defaultMax, defaultLifetime));
                 }
                 if (roles.isEmpty()) {
                     throw new ConfigException(s.path() + ": enabled but no role: set trusted_issuers and audiences (one "
@@ -450,7 +452,7 @@ public final class ConfigLoader {
         return new SluiceConfig.Inbound(List.copyOf(keys), sts);
     }
 
-    private SluiceConfig.Role role(Node n, String id, Duration defaultMax) {
+    private SluiceConfig.Role role(Node n, String id, Duration defaultMax, Duration defaultLifetime) {
         List<String> issuers = nonEmptyTexts(n, "trusted_issuers");
         for (int i = 0; i < issuers.size(); i++) {
             requireHttpUrl(issuers.get(i), n.path("trusted_issuers") + "[" + i + "]");
@@ -458,7 +460,8 @@ public final class ConfigLoader {
         List<String> audiences = nonEmptyTexts(n, "audiences");
         List<String> subjects = texts(n, "subjects");
         Duration max = sessionDuration(n, "max_session_duration", defaultMax);
-        return new SluiceConfig.Role(id, issuers, audiences, subjects, max, scopes(n, true));
+        Duration lifetime = positive(n, "max_token_lifetime", defaultLifetime);
+        return new SluiceConfig.Role(id, issuers, audiences, subjects, max, lifetime, scopes(n, true));
     }
 
     private static Duration sessionDuration(Node n, String key, Duration fallback) {

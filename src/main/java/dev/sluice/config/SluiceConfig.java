@@ -125,7 +125,7 @@ public record SluiceConfig(Server server, Registry registry, Optional<Oidc> oidc
 
     /** A role clients may assume with a web identity token. */
     public record Role(String id, List<String> trustedIssuers, List<String> audiences, List<String> subjects,
-                       java.time.Duration maxSessionDuration, List<ScopeSpec> scopes) {
+                       java.time.Duration maxSessionDuration, java.time.Duration maxTokenLifetime, List<ScopeSpec> scopes) {
     }
 
     /** A 256-bit AES key, decoded from its base64 secret once, when the config is loaded. */

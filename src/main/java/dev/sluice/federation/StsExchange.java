@@ -1,6 +1,7 @@
 package dev.sluice.federation;
 
 import dev.sluice.cache.Expiring;
+import dev.sluice.observe.LogText;
 import dev.sluice.s3.S3Error;
 import dev.sluice.s3.S3Exception;
 import dev.sluice.s3.XmlReader;
@@ -99,7 +100,7 @@ public final class StsExchange {
                 Duration took = ticker.since(started);
                 observer.exchanged("success", "", took);
                 LOG.info("sts exchange role={} subject={} outcome=success attempts={} duration_ms={} sts_request_id={} expires={}",
-                        key.roleArn(), key.subject(), attempt, took.toMillis(), s.requestId(), s.credentials().expiresAt());
+                        key.roleArn(), LogText.escape(key.subject()), attempt, took.toMillis(), s.requestId(), s.credentials().expiresAt());
                 return s.credentials();
             }
             last = (Failure) result;
@@ -110,8 +111,8 @@ public final class StsExchange {
             if (sleep.toNanos() >= ticker.remainingNanos(deadline)) {
                 return fail(key, last, attempt, started, true);
             }
-            LOG.debug("sts exchange role={} subject={} attempt {} failed ({} {}), retrying", key.roleArn(), key.subject(),
-                    attempt, last.code(), last.message());
+            LOG.debug("sts exchange role={} subject={} attempt {} failed ({} {}), retrying", key.roleArn(),
+                    LogText.escape(key.subject()), attempt, LogText.escape(last.code()), LogText.escape(last.message()));
             try {
                 ticker.sleep(sleep);
             } catch (InterruptedException e) {
@@ -196,7 +197,8 @@ public final class StsExchange {
         Duration took = ticker.since(started);
         observer.exchanged(f.kind(), f.code(), took);
         LOG.warn("sts exchange role={} subject={} outcome={} code={} message=\"{}\" attempts={} duration_ms={} sts_request_id={}",
-                key.roleArn(), key.subject(), f.kind(), f.code(), f.message(), attempts, took.toMillis(), f.requestId());
+                key.roleArn(), LogText.escape(key.subject()), f.kind(), LogText.escape(f.code()), LogText.escape(f.message()), attempts,
+                took.toMillis(), LogText.escape(f.requestId()));
         String detail = "STS " + f.kind() + " " + f.code() + " for role " + key.roleArn() + " (request id " + f.requestId() + ")";
         if (f.code().equals("AccessDenied")) {
             throw new S3Exception(S3Error.ACCESS_DENIED, S3Error.ACCESS_DENIED.defaultMessage(),

@@ -15,8 +15,11 @@ import java.util.concurrent.ConcurrentHashMap;
  * {@code sluice_response_bytes_total}, {@code sluice_errors_total} by S3 error code, and
  * {@code sluice_callers_total} by kind of caller ({@code anonymous}, {@code unknown_key},
  * {@code access_key}, {@code session}): how much traffic is signed, and how much signs with
- * keys sluice does not know. Labels never carry keys, products, names or secrets, so
- * cardinality stays bounded.
+ * keys sluice does not know. {@code sluice_responses_truncated_total} by {@code reason}
+ * ({@code client_disconnected}, {@code backend_failed}, {@code incomplete_body}) counts
+ * responses whose head went out but whose body did not arrive whole; they are still counted
+ * under the status their head carried. Labels never carry keys, products, names or secrets,
+ * so cardinality stays bounded.
  */
 public final class RequestMetrics {
     private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
@@ -24,6 +27,7 @@ public final class RequestMetrics {
     // Looked up per request: a map read, not a builder and a registry lookup each time.
     private final Map<String, Counter> errors = new ConcurrentHashMap<>();
     private final Map<String, Counter> callers = new ConcurrentHashMap<>();
+    private final Map<String, Counter> truncated = new ConcurrentHashMap<>();
 
     public RequestMetrics() {
         this.bytesOut = Counter.builder("sluice.response.bytes").description("Body bytes sent to clients").register(registry);
@@ -48,6 +52,13 @@ public final class RequestMetrics {
     public void error(String code) {
         errors.computeIfAbsent(code, c -> Counter.builder("sluice.errors").description("Error responses by S3 error code")
                 .tag("code", c).register(registry)).increment();
+    }
+
+    /** One response whose body stopped short, for this reason. */
+    public void truncated(String reason) {
+        truncated.computeIfAbsent(reason, r -> Counter.builder("sluice.responses.truncated")
+                .description("Responses whose body did not reach the client whole, by reason")
+                .tag("reason", r).register(registry)).increment();
     }
 
     /** One S3 request identified as this kind of caller. */

@@ -47,7 +47,16 @@ public final class Reads {
         this.registry = registry;
     }
 
+    /**
+     * Reads an object. {@code response-*} overrides are refused to anonymous callers (a stray
+     * key is served as one), as S3 refuses them: honoured, they let anyone serve a public object
+     * holding markup as {@code text/html} from sluice's origin with a crafted link. Refused before
+     * the product is looked up, so the answer says nothing about it (docs/behaviour.md).
+     */
     public ObjectResponse read(Operation.ReadObject op, Principal principal, String requestId) {
+        if (principal instanceof Principal.Anonymous && !op.overrides().headers().isEmpty()) {
+            throw new S3Exception(S3Error.INVALID_REQUEST, "Request specific response headers cannot be used for anonymous GET requests.");
+        }
         ProductRef ref = new ProductRef(op.account(), op.product());
         Optional<Product> found = registry.find(ref, caller(principal, requestId));
         Product product = Authorizer.authorize(principal, op.headOnly() ? Action.HEAD_OBJECT : Action.GET_OBJECT, ref, found,

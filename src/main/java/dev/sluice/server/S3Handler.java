@@ -7,6 +7,7 @@ import dev.sluice.auth.StsService;
 import dev.sluice.backend.ObjectResponse;
 import dev.sluice.federation.OidcProvider;
 import dev.sluice.observe.AccessLog;
+import dev.sluice.observe.LogText;
 import dev.sluice.observe.RequestMetrics;
 import dev.sluice.s3.ListResult;
 import dev.sluice.s3.Operation;
@@ -144,11 +145,16 @@ public final class S3Handler extends Handler.Abstract {
         } catch (S3Exception e) {
             sendError(response, callback, e, rawPath, requestId, outcome);
         } catch (IOException e) {
-            LOG.debug("request {}: client connection failed: {}", requestId, e.toString());
+            if (outcome.truncation == Truncation.BACKEND_STREAM_FAILED || outcome.truncation == Truncation.INCOMPLETE_BODY) {
+                LOG.warn("request {}: {} after {} body bytes sent; the connection is aborted: {}", requestId,
+                        outcome.truncation.code, outcome.bytes, e.toString());
+            } else {
+                LOG.debug("request {}: client connection failed: {}", requestId, e.toString());
+            }
             outcome.status = outcome.status == 0 ? 499 : outcome.status;
             callback.failed(e);
         } catch (RuntimeException e) {
-            LOG.error("request {}: {} {} failed with a bug", requestId, method, rawPath, e);
+            LOG.error("request {}: {} {} failed with a bug", requestId, method, LogText.escape(rawPath), e);
             sendError(response, callback, new S3Exception(S3Error.INTERNAL_ERROR), rawPath, requestId, outcome);
         } finally {
             Duration took = Duration.ofNanos(System.nanoTime() - started);
@@ -156,9 +162,12 @@ public final class S3Handler extends Handler.Abstract {
             if (outcome.errorCode != null) {
                 metrics.error(outcome.errorCode);
             }
+            if (outcome.truncation != null) {
+                metrics.truncated(outcome.truncation.metricReason);
+            }
             accessLog.write(new AccessLog.Entry(requestId, method, outcome.operation, outcome.account, outcome.product,
-                    outcome.key, outcome.status, outcome.bytes, took.toNanos() / 1000,
-                    Request.getRemoteAddr(request), outcome.errorCode, outcome.principal));
+                    outcome.key, outcome.status, outcome.bytes, took.toNanos() / 1000, Request.getRemoteAddr(request),
+                    outcome.truncation != null ? outcome.truncation.code : outcome.errorCode, outcome.principal));
         }
         return true;
     }
@@ -359,6 +368,9 @@ public final class S3Handler extends Handler.Abstract {
         for (Map.Entry<String, String> h : object.headers()) {
             headers.put(h.getKey(), h.getValue());
         }
+        // Object bytes are whatever was stored: a browser must take the declared type, never
+        // guess HTML from the content (docs/behaviour.md, "Headers").
+        headers.put("X-Content-Type-Options", "nosniff");
         if (object.status() != 304) {
             for (Map.Entry<String, String> h : op.overrides().headers()) {
                 headers.put(h.getKey(), h.getValue());
@@ -370,17 +382,87 @@ public final class S3Handler extends Handler.Abstract {
             finish(response, null);
             return;
         }
+        long expected = object.headers().stream().filter(h -> h.getKey().equalsIgnoreCase("Content-Length")).findFirst()
+                .map(h -> parseLength(h.getValue())).orElse(-1L);
+        Transfer transfer = new Transfer();
         try (var body = object.body().get(); Blocker.Callback done = Blocker.callback()) {
-            long[] sent = new long[1];
-            Content.copy(body.source(), response, (chunk, cb) -> {
-                sent[0] += chunk.remaining();
+            Content.Sink counted = (last, buffer, cb) -> {
+                int n = buffer == null ? 0 : buffer.remaining();
+                response.write(last, buffer, Callback.from(() -> {
+                    transfer.sent += n;
+                    cb.succeeded();
+                }, cb::failed));
+            };
+            Content.copy(body.source(), counted, (chunk, cb) -> {
+                if (Content.Chunk.isFailure(chunk)) {
+                    transfer.sourceFailed = true;
+                } else {
+                    transfer.received += chunk.remaining();
+                    transfer.sourceEnded = chunk.isLast();
+                }
                 return false;
             }, done);
             try {
                 done.block();
+            } catch (IOException e) {
+                outcome.truncation = transfer.why(expected);
+                throw e;
             } finally {
-                outcome.bytes = sent[0];
+                outcome.bytes = transfer.sent;
             }
+            if (expected >= 0 && transfer.sent < expected) {
+                // The body ended early without an error; a normal end would make it look whole.
+                outcome.truncation = Truncation.INCOMPLETE_BODY;
+                throw new IOException("the body ended after " + transfer.sent + " of " + expected + " bytes");
+            }
+        }
+    }
+
+    private static long parseLength(String value) {
+        try {
+            return Long.parseLong(value.trim());
+        } catch (NumberFormatException e) {
+            return -1;
+        }
+    }
+
+    /**
+     * Why a response whose head was already sent ended before its body was complete: the client
+     * sees a status 200 or 206 and a short body, and the access log and metrics must say so,
+     * not count a success. The client going away is told apart from the backend failing.
+     */
+    enum Truncation {
+        /** Writing to the client failed: it closed the connection or stopped reading. */
+        CLIENT_DISCONNECTED("ClientDisconnected", "client_disconnected"),
+        /** The backend's body failed mid-stream (an S3 connection that died). */
+        BACKEND_STREAM_FAILED("BackendStreamFailed", "backend_failed"),
+        /** The backend's body ended before its Content-Length (a file that shrank while read). */
+        INCOMPLETE_BODY("IncompleteBody", "incomplete_body");
+
+        final String code;
+        final String metricReason;
+
+        Truncation(String code, String metricReason) {
+            this.code = code;
+            this.metricReason = metricReason;
+        }
+    }
+
+    /** What one body transfer did: bytes taken from the backend, bytes written to the client, how the backend's side ended. */
+    private static final class Transfer {
+        volatile long received;
+        volatile long sent;
+        volatile boolean sourceEnded;
+        volatile boolean sourceFailed;
+
+        Truncation why(long expected) {
+            if (sourceFailed) {
+                return Truncation.BACKEND_STREAM_FAILED;
+            }
+            if (sourceEnded && expected >= 0 && received < expected) {
+                return Truncation.INCOMPLETE_BODY;
+            }
+            return Truncation.CLIENT_DISCONNECTED;
         }
     }
 
@@ -451,6 +533,8 @@ public final class S3Handler extends Handler.Abstract {
         String key;
         String errorCode;
         String principal;
+        /** Set when the head went out but the body did not arrive whole. */
+        Truncation truncation;
     }
 
 }

@@ -39,6 +39,26 @@ class RoleTest {
         assertThat(Role.globMatches("", "x")).isFalse();
     }
 
+    /** A subject carrying a line break was admitted by {@code user:*} and then forged a log line. */
+    @Test
+    void globsNeverMatchControlCharacters() {
+        Role r = role("users", List.of("user:*", "*"));
+        for (String subject : List.of("user:a\n{\"forged\":true}", "user:a\rb", "user:\u0000", "user:a\u0085b",
+                "user:a\u2028b", "user:a\u2029b", "\u001b[31m")) {
+            assertThat(r.admitsSubject(subject)).as(subject).isFalse();
+            assertThat(Role.globMatches("*", subject)).as(subject).isFalse();
+        }
+        assertThat(r.admitsSubject("user:alice")).isTrue();
+        assertThat(role("any", List.of()).admitsSubject("a\nb")).isFalse();
+    }
+
+    @Test
+    void aTokenLifetimeCapIsPositiveAndDefaultsToADay() {
+        assertThat(role("r", List.of()).maxTokenLifetime()).isEqualTo(Duration.ofHours(24));
+        assertThatThrownBy(() -> new Role("r", List.of("i"), List.of("a"), List.of(), Duration.ofHours(1), Duration.ZERO, List.of()))
+                .isInstanceOf(IllegalArgumentException.class);
+    }
+
     @Test
     void noSubjectPatternsAdmitsAnySubject() {
         assertThat(role("any", List.of()).admitsSubject("whoever")).isTrue();
@@ -114,6 +134,8 @@ class RoleTest {
         assertThat(prefix.resolve(Map.of("sub", "a*"))).isEmpty();
         assertThat(prefix.resolve(Map.of("sub", ""))).isEmpty();
         assertThat(prefix.resolve(Map.of("sub", "a\nb"))).isEmpty();
+        assertThat(prefix.resolve(Map.of("sub", "a\u2028b"))).isEmpty();
+        assertThat(prefix.resolve(Map.of("sub", "a\u0085b"))).isEmpty();
         assertThat(prefix.resolve(Map.of("sub", "team/alice"))).map(Scope::prefixes).contains(List.of("home/team/alice"));
         ScopeTemplate whole = new ScopeTemplate("{account}", List.of(), READ);
         assertThat(whole.resolve(Map.of("account", "acme"))).isEmpty();

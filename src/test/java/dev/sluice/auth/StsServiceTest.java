@@ -224,6 +224,37 @@ class StsServiceTest {
         assertError(post(params("RoleArn", "arn:aws:iam::000000000000:user/ci-reader")), 403, "AccessDenied");
     }
 
+    /**
+     * The docs promise that the endpoint does not tell which roles exist: a garbage token named a
+     * known role 400 InvalidIdentityToken and an unknown one 403 AccessDenied. Every token now
+     * gets the same answer for a role that exists as for one that does not.
+     */
+    @Test
+    void answersAnUnknownRoleExactlyAsAKnownOneWhateverTheToken() throws Exception {
+        String forged = issuer.mint().replaceAll(".{6}$", "AAAAAA");
+        String expired = issuer.mint(TestIssuer.DEFAULT_KID, issuer.claims()
+                .expirationTime(java.util.Date.from(NOW.minus(Duration.ofHours(1)))).build());
+        String outsider = issuer.mint(TestIssuer.DEFAULT_KID, issuer.claims().subject("repo:evil/x").build());
+        String strangers;
+        try (TestIssuer stranger = new TestIssuer(clock)) {
+            strangers = stranger.mint();
+        }
+        for (String token : List.of("not-a-jwt", forged, expired, outsider, strangers)) {
+            StsReply known = post(params("WebIdentityToken", token));
+            StsReply unknown = post(params("WebIdentityToken", token, "RoleArn", "arn:aws:iam::000000000000:role/admin"));
+            assertThat(unknown.status()).as(token).isEqualTo(known.status());
+            assertThat(text(root(unknown), "Error", "Code")).as(token).isEqualTo(text(root(known), "Error", "Code"));
+            assertThat(text(root(unknown), "Error", "Message")).as(token).isEqualTo(text(root(known), "Error", "Message"));
+        }
+        assertError(post(params("WebIdentityToken", "not-a-jwt", "RoleArn", "admin")), 400, "InvalidIdentityToken");
+    }
+
+    @Test
+    void verifiesTheTokenWithItsIssuerEvenForAnUnknownRole() throws Exception {
+        issuer.outage(TestIssuer.Outage.ERROR_500);
+        assertError(post(params("RoleArn", "arn:aws:iam::000000000000:role/admin")), 400, "IDPCommunicationError");
+    }
+
     // ---- duration ----
 
     @Test
@@ -342,6 +373,23 @@ class StsServiceTest {
         }
         String wrongAudience = issuer.mint(TestIssuer.DEFAULT_KID, issuer.claims().audience("sts.amazonaws.com").build());
         assertError(post(params("WebIdentityToken", wrongAudience)), 400, "InvalidIdentityToken");
+    }
+
+    @Test
+    void refusesASubjectWithControlCharactersBeforeAnyGlobSeesIt() {
+        String forged = issuer.mint(TestIssuer.DEFAULT_KID, issuer.claims()
+                .subject("repo:acme/x\n{\"principal\":\"admin\"}").build());
+        StsReply reply = sts.handle("POST", "", Optional.of(FORM),
+                encode(params("WebIdentityToken", forged, "RoleArn", "anyone")).getBytes(StandardCharsets.UTF_8), "req-1");
+        assertError(reply, 400, "InvalidIdentityToken");
+    }
+
+    @Test
+    void refusesATokenValidForLongerThanTheRolesMaximumTokenLifetime() {
+        String year3000 = issuer.mint(TestIssuer.DEFAULT_KID, issuer.claims()
+                .expirationTime(java.util.Date.from(Instant.parse("3000-01-01T00:00:00Z"))).build());
+        assertError(post(params("WebIdentityToken", year3000)), 400, "InvalidIdentityToken");
+        assertError(post(params("WebIdentityToken", year3000, "RoleArn", "anyone")), 400, "InvalidIdentityToken");
     }
 
     @Test

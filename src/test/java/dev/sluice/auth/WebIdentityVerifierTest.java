@@ -256,6 +256,79 @@ class WebIdentityVerifierTest {
         assertThat(rejection(otherOrg, mainOnly)).isEqualTo(Reason.NOT_AUTHORIZED);
     }
 
+    @Test
+    void refusesControlCharactersInTheClaimsItUses() {
+        for (String sub : List.of("user:a\n{\"forged\":true}", "a\rb", "a\u0000", "a\u2028b", "a\u0085")) {
+            assertThat(rejection(issuer.mint(TestIssuer.DEFAULT_KID, issuer.claims().subject(sub).build()))).as(sub)
+                    .isEqualTo(Reason.INVALID);
+        }
+        String badAudience = issuer.mint(TestIssuer.DEFAULT_KID, issuer.claims().audience(List.of("sluice", "x\ny")).build());
+        assertThat(rejection(badAudience)).isEqualTo(Reason.INVALID);
+    }
+
+    // ---- token lifetime (a role's max_token_lifetime, 24 h by default) ----
+
+    private String lifetimeToken(Instant issuedAt, Instant expiresAt) {
+        return issuer.mint(TestIssuer.DEFAULT_KID, issuer.claims()
+                .issueTime(issuedAt == null ? null : Date.from(issuedAt)).expirationTime(Date.from(expiresAt)).build());
+    }
+
+    @Test
+    void refusesATokenThatLivesLongerThanTheRoleAllows() {
+        assertThat(rejection(lifetimeToken(NOW, Instant.parse("3000-01-01T00:00:00Z")))).isEqualTo(Reason.INVALID);
+        assertThat(rejection(lifetimeToken(null, Instant.parse("3000-01-01T00:00:00Z")))).isEqualTo(Reason.INVALID);
+        assertThat(rejection(lifetimeToken(NOW, NOW.plus(Duration.ofHours(24)).plus(WebIdentityVerifier.CLOCK_SKEW).plusSeconds(1))))
+                .isEqualTo(Reason.INVALID);
+        // issued "in the future", so exp - iat is short, but it would be accepted for years
+        assertThat(rejection(lifetimeToken(Instant.parse("2999-12-31T23:00:00Z"), Instant.parse("3000-01-01T00:00:00Z"))))
+                .isEqualTo(Reason.INVALID);
+    }
+
+    @Test
+    void acceptsATokenUpToTheRolesLifetimeMeasuredFromIssueOrNow() throws Exception {
+        verifier.verify(lifetimeToken(NOW, NOW.plus(Duration.ofHours(24))), role);
+        verifier.verify(lifetimeToken(null, NOW.plus(Duration.ofHours(24))), role);
+        // issued an hour ago for a day: its lifetime is measured from iat
+        clock.advance(Duration.ofHours(1));
+        assertThat(rejection(lifetimeToken(NOW, NOW.plus(Duration.ofHours(25))))).isEqualTo(Reason.INVALID);
+        verifier.verify(lifetimeToken(NOW, NOW.plus(Duration.ofHours(24))), role);
+        Role shortLived = new Role("short", List.of(issuer.issuer()), List.of("sluice"), List.of(), Duration.ofHours(1),
+                Duration.ofMinutes(10), List.of());
+        assertThat(rejection(lifetimeToken(null, clock.instant().plus(Duration.ofMinutes(20))), shortLived)).isEqualTo(Reason.INVALID);
+        verifier.verify(lifetimeToken(null, clock.instant().plus(Duration.ofMinutes(10))), shortLived);
+    }
+
+    // ---- the role asked for, among several ----
+
+    @Test
+    void checksTheTokenAgainstEveryRoleBeforeTheOneAskedFor() throws Exception {
+        Role other = new Role("other", List.of("https://elsewhere.example"), List.of("elsewhere"), List.of(), Duration.ofHours(1),
+                List.of());
+        List<Role> roles = List.of(role, other);
+        // A genuine token for a role that does not trust its issuer, or for no role, is refused as the role's refusal.
+        assertThat(rejection(() -> verifier.verify(issuer.mint(), roles, java.util.Optional.of(other))))
+                .isEqualTo(Reason.NOT_AUTHORIZED);
+        assertThat(rejection(() -> verifier.verify(issuer.mint(), roles, java.util.Optional.empty())))
+                .isEqualTo(Reason.NOT_AUTHORIZED);
+        // A bad token is refused as a bad token, whatever role is asked for.
+        for (java.util.Optional<Role> wanted : List.of(java.util.Optional.of(role), java.util.Optional.of(other),
+                java.util.Optional.<Role>empty())) {
+            assertThat(rejection(() -> verifier.verify("not-a-jwt", roles, wanted))).isEqualTo(Reason.INVALID);
+        }
+        assertThat(verifier.verify(issuer.mint(), roles, java.util.Optional.of(role)).audience()).isEqualTo("sluice");
+    }
+
+    private static Reason rejection(Callable<VerifiedToken> verification) {
+        try {
+            verification.call();
+        } catch (Rejected e) {
+            return e.reason();
+        } catch (Exception e) {
+            throw new AssertionError(e);
+        }
+        throw new AssertionError("the token was accepted");
+    }
+
     // ---- key fetching policy (IssuerKeys) ----
 
     @Test

@@ -807,7 +807,24 @@ class ConfigLoaderTest {
         assertThat(sts.sessionKey().bytes()).hasSize(32);
         assertThat(sts.previousSessionKey()).isEmpty();
         assertThat(sts.roles()).containsExactly(new SluiceConfig.Role("default", List.of("https://token.actions.example.com"),
-                List.of("sluice"), List.of(), Duration.ofHours(2), List.of()));
+                List.of("sluice"), List.of(), Duration.ofHours(2), Duration.ofHours(24), List.of()));
+    }
+
+    @Test
+    void stsRolesCapTheTokenLifetimeTheyAccept() {
+        env.put("SESSION_KEY", SESSION_KEY);
+        SluiceConfig.InboundSts sts = parse("""
+                inbound:
+                  sts:
+                    session_key_env: SESSION_KEY
+                    max_token_lifetime: 2h
+                    roles:
+                      - { id: inherits, trusted_issuers: ["https://i.example"], audiences: [a] }
+                      - { id: own, trusted_issuers: ["https://i.example"], audiences: [a], max_token_lifetime: 10m }
+                """ + FILE_PRODUCT).inbound().sts().orElseThrow();
+
+        assertThat(sts.roles()).extracting(SluiceConfig.Role::maxTokenLifetime)
+                .containsExactly(Duration.ofHours(2), Duration.ofMinutes(10));
     }
 
     @Test
@@ -848,6 +865,8 @@ class ConfigLoaderTest {
             "session_key_env: SESSION_KEY, trusted_issuers: [\"https://i.example\"], audiences: [a], max_session_duration: 5m|inbound.sts.max_session_duration",
             "session_key_env: SESSION_KEY, roles: [ { id: 'a b', trusted_issuers: [\"https://i.example\"], audiences: [a] } ]|inbound.sts.roles[0].id",
             "session_key_env: SESSION_KEY, roles: [ { id: r, audiences: [a] } ]|inbound.sts.roles[0].trusted_issuers",
+            "session_key_env: SESSION_KEY, trusted_issuers: [\"https://i.example\"], audiences: [a], max_token_lifetime: 0s|inbound.sts.max_token_lifetime",
+            "session_key_env: SESSION_KEY, roles: [ { id: r, trusted_issuers: [\"https://i.example\"], audiences: [a], max_token_lifetime: -1h } ]|inbound.sts.roles[0].max_token_lifetime",
     })
     void badStsSettingsAreRefusedWithTheirPath(String fields, String expected) {
         env.put("SESSION_KEY", SESSION_KEY);

@@ -203,6 +203,33 @@ class InboundAccessKeysTest {
         return url.getRawPath() + "?" + url.getRawQuery();
     }
 
+    /** Signed callers keep S3's response header overrides: presigned links for downloads depend on them. */
+    @Test
+    void signedCallersMayOverrideResponseHeaders() {
+        S3Client reader = as(READER_ID, READER_SECRET);
+        var got = reader.getObject(b -> b.bucket("demo").key("hello/greeting.txt")
+                .responseContentType("text/csv").responseContentDisposition("attachment; filename=x.csv"),
+                ResponseTransformer.toBytes()).response();
+        URI presigned;
+        try (S3Presigner presigner = S3Presigner.builder()
+                .endpointOverride(sluice.s3Endpoint())
+                .region(Region.US_EAST_1)
+                .serviceConfiguration(software.amazon.awssdk.services.s3.S3Configuration.builder().pathStyleAccessEnabled(true).build())
+                .credentialsProvider(StaticCredentialsProvider.create(AwsBasicCredentials.create(READER_ID, READER_SECRET)))
+                .build()) {
+            presigned = URI.create(presigner.presignGetObject(p -> p.signatureDuration(Duration.ofMinutes(5))
+                    .getObjectRequest(g -> g.bucket("demo").key("hello/greeting.txt").responseContentType("text/csv")))
+                    .url().toString());
+        }
+        SluiceUnderTest.RawResponse r = sluice.send("GET", pathAndQuery(presigned));
+
+        assertThat(got.contentType()).isEqualTo("text/csv");
+        assertThat(got.contentDisposition()).isEqualTo("attachment; filename=x.csv");
+        assertThat(r.status()).isEqualTo(200);
+        assertThat(r.header("Content-Type")).hasValue("text/csv");
+        assertThat(r.header("X-Content-Type-Options")).hasValue("nosniff");
+    }
+
     @Test
     void aPresignedUrlFromTheSdkIsFetchedWithAPlainClient() {
         URI url = presign(READER_ID, READER_SECRET, "private/key with space=1.txt", Duration.ofMinutes(5));

@@ -429,6 +429,37 @@ abstract class ReadPathContract {
         assertThat(r.header("x-amz-request-id")).hasValueSatisfying(id -> assertThat(id).matches("[0-9A-F]{16}"));
     }
 
+    /**
+     * S3 refuses {@code response-*} overrides on anonymous GETs; honouring them would let anyone
+     * serve a public object holding markup as {@code text/html} from sluice's origin with a link.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"response-content-type=text%2Fhtml", "response-content-encoding=gzip",
+            "response-content-disposition=inline", "response-content-language=en", "response-cache-control=no-cache",
+            "response-expires=0"})
+    void anonymousCallersMayNotOverrideResponseHeaders(String override) {
+        String path = "/acme/hello/greeting.txt";
+
+        S3ErrorAssert.ErrorDocument error = assertS3Error(sluice.send("GET", path + "?" + override), 400, "InvalidRequest", path);
+
+        assertThat(error.message()).isEqualTo("Request specific response headers cannot be used for anonymous GET requests.");
+        assertThat(sluice.send("HEAD", path + "?" + override).status()).isEqualTo(400);
+        assertThatThrownBy(() -> sluice.unknownKeyClient().getObjectAsBytes(b -> b.bucket(ACCOUNT).key("hello/greeting.txt")
+                .responseContentType("text/html")))
+                .isInstanceOfSatisfying(S3Exception.class, e -> {
+                    assertThat(e.statusCode()).isEqualTo(400);
+                    assertThat(e.awsErrorDetails().errorCode()).isEqualTo("InvalidRequest");
+                });
+    }
+
+    @Test
+    void objectResponsesForbidContentSniffing() {
+        assertThat(sluice.send("GET", "/acme/hello/greeting.txt").header("X-Content-Type-Options")).hasValue("nosniff");
+        assertThat(sluice.send("HEAD", "/acme/hello/greeting.txt").header("X-Content-Type-Options")).hasValue("nosniff");
+        assertThat(sluice.send("GET", "/acme/hello/big.bin", "Range", "bytes=0-9").header("X-Content-Type-Options"))
+                .hasValue("nosniff");
+    }
+
     @Test
     void servesAnEmptyObject() {
         ResponseBytes<GetObjectResponse> r = s3.getObjectAsBytes(b -> b.bucket(ACCOUNT).key("hello/" + EMPTY));
@@ -534,6 +565,38 @@ abstract class ReadPathContract {
                 .ifNoneMatch("\"0123456789abcdef\""));
 
         assertThat(r.asByteArray()).isEqualTo(Fixture.bytes("greeting.txt"));
+    }
+
+    /**
+     * {@code If-None-Match: *} is false for any object that exists (RFC 9110 §13.1.2), so a GET
+     * or HEAD of one is 304, as AWS S3 answers; {@code If-Match: *} holds for it. Some
+     * S3-compatible servers (S3Proxy) ignore the {@code *}; sluice answers alike on every backend.
+     */
+    @Test
+    void ifNoneMatchAnyIsNotModifiedForAnExistingObject() {
+        String etag = head("greeting.txt").eTag();
+
+        RawResponse get = sluice.send("GET", "/acme/hello/greeting.txt", "If-None-Match", "*");
+        RawResponse head = sluice.send("HEAD", "/acme/hello/greeting.txt", "If-None-Match", "*");
+        RawResponse both = sluice.send("GET", "/acme/hello/greeting.txt", "If-Match", "*", "If-None-Match", "*");
+
+        assertThat(get.status()).isEqualTo(304);
+        assertThat(get.body()).isEmpty();
+        assertThat(get.header("ETag")).hasValue(etag);
+        assertThat(head.status()).isEqualTo(304);
+        assertThat(both.status()).isEqualTo(304);
+        assertThatThrownBy(() -> s3.getObjectAsBytes(b -> b.bucket(ACCOUNT).key("hello/greeting.txt").ifNoneMatch("*")))
+                .isInstanceOfSatisfying(S3Exception.class, e -> assertThat(e.statusCode()).isEqualTo(304));
+        assertS3Error(sluice.send("GET", "/acme/hello/no-such-key", "If-None-Match", "*"), 404, "NoSuchKey",
+                "/acme/hello/no-such-key");
+    }
+
+    @Test
+    void ifMatchAnyServesAnExistingObject() {
+        RawResponse r = sluice.send("GET", "/acme/hello/greeting.txt", "If-Match", "*");
+
+        assertThat(r.status()).isEqualTo(200);
+        assertThat(r.body()).isEqualTo(Fixture.bytes("greeting.txt"));
     }
 
     @Test
