@@ -164,7 +164,8 @@ final class ContentHashes {
     }
 
     private void queue(Path file, Version version) {
-        if (!queued.add(version)) {
+        // The size check spares a listing of many unhashed files an exception per file once the queue is full.
+        if (queued.size() >= QUEUE_LIMIT || !queued.add(version)) {
             return;
         }
         try {

@@ -99,14 +99,16 @@ public final class FileBackend implements Backend {
         long size = attrs.size();
         Instant modified = attrs.lastModifiedTime().toInstant();
         String etag = hashes.etag(file, attrs);
-        // Until the hash is known the provisional tag was served; both name this unchanged file.
+        // A client may hold the provisional tag served before the hash was known; both name
+        // this unchanged file (docs/behaviour.md, "File backend ETags").
         String provisional = ContentHashes.provisional(attrs);
+        List<String> current = etag.equals(provisional) ? List.of(etag) : List.of(etag, provisional);
 
         List<Map.Entry<String, String>> headers = new ArrayList<>();
         headers.add(Map.entry("ETag", etag));
         headers.add(Map.entry("Last-Modified", HttpDate.format(modified)));
 
-        Preconditions.Outcome outcome = request.preconditions().evaluate(etag.equals(provisional) ? List.of(etag) : List.of(etag, provisional), modified);
+        Preconditions.Outcome outcome = request.preconditions().evaluate(current, modified);
         Preconditions.throwIfFailed(outcome);
         if (outcome == Preconditions.Outcome.NOT_MODIFIED) {
             return new ObjectResponse(304, headers, Optional.empty());
