@@ -78,6 +78,8 @@ public final class Sluice implements AutoCloseable {
     /** (role, subject) → credentials usable now: the credential tier, or in a benchmark baseline the bare exchange. */
     private final Optional<Function<CredentialKey, AwsCredentials>> credentials;
     private final ExecutorService loads;
+    /** Hashes the content of files served by file backends, in the background, one at a time. */
+    private final ExecutorService hashing;
     private final SharedStore sharedStore;
     private final S3Handler handler;
     private final IssuerKeys issuerKeys;
@@ -94,6 +96,7 @@ public final class Sluice implements AutoCloseable {
         this.oidc = config.oidc().map(o -> new OidcProvider(o.issuer().orElse(publicUrl), signingKey(o.signingKey(), "oidc.signing_key"),
                 o.previousKey().map(k -> signingKey(k, "oidc.previous_key")), clock));
         this.loads = Executors.newVirtualThreadPerTaskExecutor();
+        this.hashing = FileBackend.hashWorker();
         // One sealer for every use of the shared tier (credentials, control-plane answers).
         SluiceConfig.Shared shared = config.cache().shared();
         Optional<Sealer> sealer = shared.enabled()
@@ -186,7 +189,7 @@ public final class Sluice implements AutoCloseable {
 
     private Backend backend(SluiceConfig.Backend b, InstantSource clock) {
         return switch (b.type()) {
-            case "file" -> new FileBackend(b.path().orElseThrow());
+            case "file" -> new FileBackend(b.path().orElseThrow(), hashing);
             case "s3" -> new S3Backend(backendHttp, URI.create(b.endpoint().orElseThrow()), b.region().orElseThrow(),
                     b.bucket().orElseThrow(), b.prefix(), credentials(b.auth()), clock, Ticker.SYSTEM,
                     b.timeout());
@@ -283,6 +286,7 @@ public final class Sluice implements AutoCloseable {
             registry.close();
             issuerKeys.close();
             loads.shutdownNow();
+            hashing.shutdownNow();
             sharedStore.close();
             backendHttp.stop();
         }

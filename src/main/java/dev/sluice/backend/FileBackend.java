@@ -14,7 +14,6 @@ import org.eclipse.jetty.io.Content;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.channels.FileChannel;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
@@ -23,14 +22,13 @@ import java.nio.file.Path;
 import java.nio.file.SimpleFileVisitor;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.BasicFileAttributes;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.Executor;
+import java.util.concurrent.ExecutorService;
 
 /**
  * A product served from a local directory.
@@ -40,10 +38,10 @@ import java.util.Optional;
  * refused by {@link dev.sluice.s3.ObjectKeys}) nor a symlink pointing outside can read other
  * files. Symlinked directories are not descended into when listing.
  *
- * <p>ETags are derived from size and modification time, so they are stable across restarts
- * for an unchanged file without reading it. They are 40 hex digits, not 32: S3 clients
- * (rclone among them) take a 32-digit ETag without a {@code -N} suffix for the body's MD5
- * and fail the download when it is not. Ranged reads position the channel; nothing is
+ * <p>A file's ETag is the MD5 of its content, as S3 gives a single-part object, once
+ * {@link ContentHashes} knows it; a read never waits for a large file to be hashed, and until
+ * then the file has a provisional ETag from its size and modification time (see
+ * {@code docs/behaviour.md}). Ranged reads position the channel; nothing is
  * read from the start of the file. Listing walks the subtree under the prefix's directory and
  * sorts keys in S3 order, which costs O(n log n) per page for n files under it: fine for the
  * local datasets this backend is for, not for millions of files.
@@ -53,8 +51,14 @@ public final class FileBackend implements Backend {
     private final ByteBufferPool.Sized buffers = new ByteBufferPool.Sized(new ArrayByteBufferPool(), true, 64 * 1024);
 
     private final Path root;
+    private final ContentHashes hashes;
 
-    public FileBackend(Path directory) {
+    /**
+     * A backend serving {@code directory}; files too large to hash inline are hashed on
+     * {@code hashing}, which is {@link #hashWorker()} outside tests.
+     */
+    public FileBackend(Path directory, Executor hashing) {
+        this.hashes = new ContentHashes(hashing);
         try {
             this.root = directory.toRealPath();
         } catch (IOException e) {
@@ -63,6 +67,14 @@ public final class FileBackend implements Backend {
         if (!Files.isDirectory(root)) {
             throw new IllegalArgumentException(directory + " is not a directory");
         }
+    }
+
+    /**
+     * The executor file backends hash on: one virtual thread and a bounded queue for the whole
+     * process, so hashing cannot starve serving. Shut it down when the backends are closed.
+     */
+    public static ExecutorService hashWorker() {
+        return ContentHashes.worker();
     }
 
     @Override
@@ -86,13 +98,17 @@ public final class FileBackend implements Backend {
         }
         long size = attrs.size();
         Instant modified = attrs.lastModifiedTime().toInstant();
-        String etag = etag(size, modified);
+        String etag = hashes.etag(file, attrs);
+        // A client may hold the provisional tag served before the hash was known; both name
+        // this unchanged file (docs/behaviour.md, "File backend ETags").
+        String provisional = ContentHashes.provisional(attrs);
+        List<String> current = etag.equals(provisional) ? List.of(etag) : List.of(etag, provisional);
 
         List<Map.Entry<String, String>> headers = new ArrayList<>();
         headers.add(Map.entry("ETag", etag));
         headers.add(Map.entry("Last-Modified", HttpDate.format(modified)));
 
-        Preconditions.Outcome outcome = request.preconditions().evaluate(etag, modified);
+        Preconditions.Outcome outcome = request.preconditions().evaluate(current, modified);
         Preconditions.throwIfFailed(outcome);
         if (outcome == Preconditions.Outcome.NOT_MODIFIED) {
             return new ObjectResponse(304, headers, Optional.empty());
@@ -173,7 +189,7 @@ public final class FileBackend implements Backend {
                     }
                     if (a.isRegularFile()) {
                         Instant modified = a.lastModifiedTime().toInstant();
-                        out.add(new ObjectSummary(key, a.size(), modified, etag(a.size(), modified)));
+                        out.add(new ObjectSummary(key, a.size(), modified, hashes.etag(f, a)));
                     }
                     return FileVisitResult.CONTINUE;
                 }
@@ -260,17 +276,6 @@ public final class FileBackend implements Backend {
             return Optional.empty();
         }
         return Optional.of(candidate);
-    }
-
-    static String etag(long size, Instant modified) {
-        try {
-            MessageDigest sha = MessageDigest.getInstance("SHA-256");
-            byte[] digest = sha.digest((size + ":" + modified.getEpochSecond() + "." + modified.getNano())
-                    .getBytes(StandardCharsets.US_ASCII));
-            return "\"" + HexFormat.of().formatHex(digest, 0, 20) + "\"";
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException("SHA-256 is required of every JVM", e);
-        }
     }
 
     private static String contentType(Path file) {

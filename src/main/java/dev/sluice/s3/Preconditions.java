@@ -1,6 +1,7 @@
 package dev.sluice.s3;
 
 import java.time.Instant;
+import java.util.List;
 import java.util.Optional;
 
 /**
@@ -35,16 +36,25 @@ public record Preconditions(Optional<String> ifMatch, Optional<String> ifNoneMat
     }
 
     public Outcome evaluate(String etag, Instant lastModified) {
+        return evaluate(List.of(etag), lastModified);
+    }
+
+    /**
+     * As {@link #evaluate(String, Instant)} for an object that answers to several strong ETags
+     * at once (a file served under its provisional tag until its content hash is known, see
+     * {@code docs/behaviour.md}): a header's tag list matches when it names any of them.
+     */
+    public Outcome evaluate(List<String> etags, Instant lastModified) {
         long modified = lastModified.getEpochSecond();
         if (ifMatch.isPresent()) {
-            if (!etagListMatches(ifMatch.get(), etag, false)) {
+            if (!anyMatches(ifMatch.get(), etags, false)) {
                 return Outcome.PRECONDITION_FAILED;
             }
         } else if (ifUnmodifiedSince.isPresent() && modified > ifUnmodifiedSince.get().getEpochSecond()) {
             return Outcome.PRECONDITION_FAILED;
         }
         if (ifNoneMatch.isPresent()) {
-            if (etagListMatches(ifNoneMatch.get(), etag, true)) {
+            if (anyMatches(ifNoneMatch.get(), etags, true)) {
                 return Outcome.NOT_MODIFIED;
             }
         } else if (ifModifiedSince.isPresent() && modified <= ifModifiedSince.get().getEpochSecond()) {
@@ -58,6 +68,10 @@ public record Preconditions(Optional<String> ifMatch, Optional<String> ifNoneMat
         if (outcome == Outcome.PRECONDITION_FAILED) {
             throw new S3Exception(S3Error.PRECONDITION_FAILED);
         }
+    }
+
+    private static boolean anyMatches(String header, List<String> etags, boolean weakComparison) {
+        return etags.stream().anyMatch(etag -> etagListMatches(header, etag, weakComparison));
     }
 
     static boolean etagListMatches(String header, String etag, boolean weakComparison) {

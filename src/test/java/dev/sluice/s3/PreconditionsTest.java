@@ -8,6 +8,7 @@ import static org.assertj.core.api.Assertions.assertThatCode;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.time.Instant;
+import java.util.List;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -218,5 +219,30 @@ class PreconditionsTest {
     void parsesImfFixdateAndItsSingleDigitDayVariant() {
         assertThat(Preconditions.parseHttpDate("Mon, 03 Jun 2024 10:15:30 GMT")).contains(Instant.parse("2024-06-03T10:15:30Z"));
         assertThat(Preconditions.parseHttpDate("Mon, 3 Jun 2024 10:15:30 GMT")).contains(Instant.parse("2024-06-03T10:15:30Z"));
+    }
+
+    // An object known by two tags at once (the file backend's provisional and content-MD5 tags).
+
+    @Test
+    void anIfMatchNamingEitherOfTheObjectsTagsHolds() {
+        List<String> both = List.of(ETAG, OTHER);
+
+        assertThat(Preconditions.of(OTHER, null, null, null).evaluate(both, MODIFIED)).isEqualTo(PROCEED);
+        assertThat(Preconditions.of(ETAG, null, null, null).evaluate(both, MODIFIED)).isEqualTo(PROCEED);
+        assertThat(Preconditions.of("\"abc\"", null, null, null).evaluate(both, MODIFIED)).isEqualTo(PRECONDITION_FAILED);
+    }
+
+    @Test
+    void anIfNoneMatchNamingEitherOfTheObjectsTagsIsNotModified() {
+        List<String> both = List.of(ETAG, OTHER);
+
+        assertThat(Preconditions.of(null, OTHER, null, null).evaluate(both, MODIFIED)).isEqualTo(NOT_MODIFIED);
+        assertThat(Preconditions.of(null, "W/" + ETAG, null, null).evaluate(both, MODIFIED)).isEqualTo(NOT_MODIFIED);
+        assertThat(Preconditions.of(null, "\"abc\"", SAME_SECOND, null).evaluate(both, MODIFIED)).isEqualTo(PROCEED);
+    }
+
+    @Test
+    void anIfMatchOnOneTagAndAnIfNoneMatchOnTheOtherIsNotModified() {
+        assertThat(Preconditions.of(ETAG, OTHER, null, null).evaluate(List.of(ETAG, OTHER), MODIFIED)).isEqualTo(NOT_MODIFIED);
     }
 }

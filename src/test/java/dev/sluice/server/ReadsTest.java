@@ -83,7 +83,7 @@ class ReadsTest {
             Files.createDirectories(file.getParent());
             Files.writeString(file, account + "/" + name + "/" + key);
         }
-        return new Product(new ProductRef(account, name), visibility, new FileBackend(dir));
+        return new Product(new ProductRef(account, name), visibility, new FileBackend(dir, Runnable::run));
     }
 
     private static Operation parse(String method, String rawPath, String rawQuery) {
