@@ -366,6 +366,10 @@ public final class ConfigLoader {
             case "file" -> {
                 n.allowOnly("type", "path");
                 Path path = base.resolve(n.requiredText("path")).normalize();
+                if (Files.exists(path) && !Files.isDirectory(path)) {
+                    throw new ConfigException(n.path("path") + ": " + path + " is not a directory (a file backend serves a "
+                            + "directory's files; to serve one file, give its directory)");
+                }
                 if (!Files.isDirectory(path)) {
                     throw new ConfigException(n.path("path") + ": directory " + path + " does not exist");
                 }
@@ -633,12 +637,16 @@ public final class ConfigLoader {
     private static SluiceConfig.HostPort hostPort(Node n, String key, String fallback) {
         String value = n.text(key, fallback);
         int colon = value.lastIndexOf(':');
-        if (colon <= 0) {
-            throw new ConfigException(n.path(key) + ": expected host:port, got '" + value + "'");
+        if (colon < 0) {
+            throw new ConfigException(n.path(key) + ": expected host:port or :port, got '" + value + "'");
         }
+        // ":8080" has no host: every interface, as in Go's net.Listen and most servers' listen options.
         String host = value.substring(0, colon);
         if (host.startsWith("[") && host.endsWith("]")) {
             host = host.substring(1, host.length() - 1);
+            if (host.isEmpty()) {
+                throw new ConfigException(n.path(key) + ": '[]' is not a host; for every interface write ':PORT' or '[::]:PORT'");
+            }
         }
         try {
             int port = Integer.parseInt(value.substring(colon + 1));

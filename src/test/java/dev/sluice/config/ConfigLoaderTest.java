@@ -544,7 +544,8 @@ class ConfigLoaderTest {
     void aFileBackendPathThatIsAFileIsReported() throws IOException {
         Files.writeString(dir.resolve("data/plain.txt"), "x");
 
-        assertConfigError(withBackend("type: file\npath: data/plain.txt"), "registry.products[0].backend.path");
+        assertConfigError(withBackend("type: file\npath: data/plain.txt"), "registry.products[0].backend.path")
+                .hasMessageContaining(dir.resolve("data/plain.txt") + " is not a directory");
     }
 
     @Test
@@ -773,12 +774,32 @@ class ConfigLoaderTest {
 
     @ParameterizedTest
     @CsvSource(delimiter = '|', textBlock = """
+        :8080         | ''        | :8080
+        0.0.0.0:8080  | 0.0.0.0   | 0.0.0.0:8080
+        [::]:8080     | ::        | [::]:8080
+        """)
+    void aListenAddressWithoutAHostOrWithAWildcardMeansAllInterfaces(String value, String host, String shown) {
+        SluiceConfig.HostPort listen = parse("server: { listen: \"" + value + "\" }\n" + FILE_PRODUCT).server().listen();
+
+        assertThat(listen).isEqualTo(new SluiceConfig.HostPort(host, 8080));
+        assertThat(listen.allInterfaces()).isTrue();
+        assertThat(listen.toString()).isEqualTo(shown);
+    }
+
+    @Test
+    void aNamedHostIsNotAllInterfaces() {
+        assertThat(parse(FILE_PRODUCT).server().listen().allInterfaces()).isFalse();
+    }
+
+    @ParameterizedTest
+    @CsvSource(delimiter = '|', textBlock = """
         listen       | 127.0.0.1:99999
         listen       | 127.0.0.1:-1
         listen       | 127.0.0.1:http
         listen       | 127.0.0.1:
         listen       | localhost
-        listen       | :8080
+        listen       | :
+        listen       | []:8080
         admin_listen | 127.0.0.1:65536
         admin_listen | nohostport
         """)
