@@ -44,7 +44,7 @@ final class CheckConfigCommand implements Callable<Integer> {
             return SluiceCommand.CONFIG_ERROR;
         }
         ObjectMapper yaml = new ObjectMapper(new YAMLFactory().disable(YAMLGenerator.Feature.WRITE_DOC_START_MARKER));
-        System.out.print(yaml.writeValueAsString(redact(loader.resolvedTree(path))));
+        System.out.print(yaml.writeValueAsString(absolutePaths(redact(loader.resolvedTree(path)), cfg)));
         String registry = cfg.registry().controlPlane()
                 .map(cp -> "products from control plane " + cp.url())
                 .orElse(cfg.registry().products().size() + " product(s)");
@@ -53,10 +53,48 @@ final class CheckConfigCommand implements Callable<Integer> {
                         .map(dev.sluice.config.SluiceConfig.Role::id).toList())).orElse("/.sts off");
         System.err.println("config OK: " + registry + ", " + inbound + ", listen " + cfg.server().listen() + ", admin "
                 + cfg.server().adminListen());
+        if (cfg.registry().controlPlane().isEmpty() && cfg.registry().products().isEmpty()) {
+            // Valid (products may be added later), but rarely what a first run meant.
+            System.err.println("warning: no product is configured (registry.products is empty): every request will be "
+                    + "answered 404 NoSuchBucket");
+        }
         // The API may come up after sluice: a warning, not a config error.
         cfg.registry().controlPlane().flatMap(cp -> ControlPlaneRegistry.unreachable(cp.url(), cp.timeout()))
                 .ifPresent(problem -> System.err.println("warning: " + problem));
         return 0;
+    }
+
+    /**
+     * Shows every file a key names as the absolute path sluice will open: relative paths resolve
+     * against the config file's directory, which is easy to forget when reading the file itself.
+     * File backends show the directory the loader checked; {@code *_file} keys (secret and key
+     * files, whose names are not secret) are resolved the same way.
+     */
+    static JsonNode absolutePaths(JsonNode tree, SluiceConfig cfg) {
+        JsonNode products = tree.path("registry").path("products");
+        for (int i = 0; i < cfg.registry().products().size() && i < products.size(); i++) {
+            Optional<Path> dir = cfg.registry().products().get(i).backend().path();
+            if (dir.isPresent() && products.get(i).path("backend") instanceof ObjectNode backend) {
+                backend.put("path", dir.get().toString());
+            }
+        }
+        resolveFileKeys(tree, cfg.baseDirectory());
+        return tree;
+    }
+
+    private static void resolveFileKeys(JsonNode node, Path base) {
+        if (node instanceof ObjectNode obj) {
+            for (Iterator<Map.Entry<String, JsonNode>> it = obj.fields(); it.hasNext(); ) {
+                Map.Entry<String, JsonNode> e = it.next();
+                if (e.getKey().endsWith("_file") && e.getValue().isTextual()) {
+                    e.setValue(new TextNode(base.resolve(e.getValue().asText()).normalize().toString()));
+                } else {
+                    resolveFileKeys(e.getValue(), base);
+                }
+            }
+        } else if (node.isArray()) {
+            node.forEach(child -> resolveFileKeys(child, base));
+        }
     }
 
     /** Replaces secret values (never the names of the variables or files they come from) and URI passwords. */

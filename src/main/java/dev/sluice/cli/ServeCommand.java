@@ -71,13 +71,14 @@ final class ServeCommand implements Callable<Integer> {
 
         String endpoint = sluice.server().s3Endpoint().toString();
         String account = cfg.registry().products().isEmpty() ? "ACCOUNT" : cfg.registry().products().get(0).account();
-        System.out.println("sluice " + Version.current() + " serving " + cfg.registry().controlPlane()
+        // stdout is the access log, one JSON object per line; the banner is for a person, on stderr.
+        System.err.println("sluice " + Version.current() + " serving " + cfg.registry().controlPlane()
                 .map(cp -> "the products of control plane " + cp.url() + " (config " + path + ")")
                 .orElse(cfg.registry().products().size() + " product(s) from " + path));
-        System.out.println("  S3 endpoint: " + endpoint);
-        System.out.println("  admin:       " + sluice.server().adminEndpoint() + "  (/healthz /readyz /metrics)");
-        System.out.println("  try:         aws s3 ls s3://" + account + "/ --endpoint-url " + endpoint + " --no-sign-request");
-        System.out.flush();
+        System.err.println("  S3 endpoint: " + endpoint);
+        System.err.println("  admin:       " + sluice.server().adminEndpoint() + "  (/healthz /readyz /metrics)");
+        System.err.println("  try:         aws s3 ls s3://" + account + "/ --endpoint-url " + endpoint + " --no-sign-request");
+        System.err.flush();
         signalled.await();
         if (shuttingDown.compareAndSet(false, true)) {
             shutDown(sluice);

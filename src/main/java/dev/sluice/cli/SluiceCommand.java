@@ -8,8 +8,11 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Optional;
 
-/** The {@code sluice} command. */
-@Command(name = "sluice", mixinStandardHelpOptions = true, versionProvider = SluiceCommand.VersionProvider.class,
+/**
+ * The {@code sluice} command. Its help and version options are inherited by every subcommand,
+ * so {@code sluice serve --help} prints the usage instead of "Unknown option".
+ */
+@Command(name = "sluice", mixinStandardHelpOptions = true, scope = CommandLine.ScopeType.INHERIT, versionProvider = SluiceCommand.VersionProvider.class,
         description = "An S3-compatible data proxy for published datasets.",
         subcommands = {ServeCommand.class, CheckConfigCommand.class, KeygenCommand.class, VersionCommand.class})
 public final class SluiceCommand implements Runnable {
@@ -25,7 +28,7 @@ public final class SluiceCommand implements Runnable {
 
     @Override
     public void run() {
-        throw new CommandLine.ParameterException(spec.commandLine(), "a subcommand is required (serve, check-config, version)");
+        throw new CommandLine.ParameterException(spec.commandLine(), "a subcommand is required (serve, check-config, keygen, version)");
     }
 
     /**

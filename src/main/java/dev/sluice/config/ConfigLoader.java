@@ -21,6 +21,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.function.Function;
+import java.util.function.Supplier;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -30,6 +31,13 @@ import java.util.regex.Pattern;
  * validation. Every problem is reported with the dotted path of the key it concerns, and
  * unknown keys are errors (a misspelt key silently ignored is a misconfiguration found in
  * production). Relative paths resolve against the config file's directory.
+ *
+ * <p>Problems are collected, not thrown one at a time: unknown keys are recorded, and each
+ * section, each product, each access key and each role is parsed inside
+ * {@link Problems#collect}, which records its {@code ConfigException} and goes on with the
+ * next. One {@code ConfigException} then lists them all, so a file with three typos needs one
+ * run to fix, not three. Within one product (or key, or role) parsing still stops at the first
+ * problem, since what follows often depends on it.
  */
 public final class ConfigLoader {
     private static final Pattern VARIABLE = Pattern.compile("\\$\\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?}");
@@ -63,33 +71,73 @@ public final class ConfigLoader {
     /** The interpolated document, for {@code check-config} to print (after redaction). */
     public JsonNode resolvedTree(Path file) {
         try {
-            return interpolate(readTree(Files.readString(file, StandardCharsets.UTF_8)), "");
+            Problems problems = new Problems();
+            JsonNode tree = interpolate(readTree(Files.readString(file, StandardCharsets.UTF_8)), "", problems);
+            problems.throwIfAny();
+            return tree;
         } catch (IOException e) {
             throw new ConfigException("config file " + file + " cannot be read: " + e.getMessage());
         }
     }
 
     public SluiceConfig parse(String yaml, Path baseDirectory) {
-        JsonNode root = interpolate(readTree(yaml), "");
+        Problems problems = new Problems();
+        JsonNode root = interpolate(readTree(yaml), "", problems);
+        // A value still holding ${VAR} would only cause confusing follow-up errors.
+        problems.throwIfAny();
         if (!root.isObject()) {
             throw new ConfigException("the configuration must be a YAML mapping");
         }
-        Node r = new Node(root, "");
+        Node r = new Node(root, "", problems);
         r.allowOnly("server", "registry", "oidc", "sts", "cache", "inbound");
-        SluiceConfig.Server server = server(r.child("server"));
-        Optional<SluiceConfig.Oidc> oidc = r.has("oidc") ? Optional.of(oidc(r.child("oidc"), baseDirectory)) : Optional.empty();
-        SluiceConfig.Sts sts = sts(r.child("sts"));
-        SluiceConfig.Cache cache = cache(r.child("cache"), sts, baseDirectory);
-        SluiceConfig.Registry registry = registry(r.required("registry"), baseDirectory);
-        for (int i = 0; i < registry.products().size(); i++) {
-            SluiceConfig.Product p = registry.products().get(i);
-            if (p.backend().auth().type().equals(SluiceConfig.Auth.WEB_IDENTITY_TYPE) && oidc.isEmpty()) {
-                throw new ConfigException("registry.products[" + i + "].backend.auth: web_identity_role needs sluice's OIDC "
-                        + "provider: set oidc.signing_key (sluice keygen --out FILE makes one)");
+        Optional<SluiceConfig.Server> server = problems.collect(() -> server(r.child("server")));
+        Optional<Optional<SluiceConfig.Oidc>> oidc = problems.collect(() ->
+                r.has("oidc") ? Optional.of(oidc(r.child("oidc"), baseDirectory)) : Optional.empty());
+        Optional<SluiceConfig.Sts> sts = problems.collect(() -> sts(r.child("sts")));
+        Optional<SluiceConfig.Cache> cache = sts.flatMap(s -> problems.collect(() -> cache(r.child("cache"), s, baseDirectory)));
+        Optional<SluiceConfig.Registry> registry = problems.collect(() -> registry(r.required("registry"), baseDirectory));
+        if (registry.isPresent() && oidc.isPresent()) {
+            for (int i = 0; i < registry.get().products().size(); i++) {
+                SluiceConfig.Product p = registry.get().products().get(i);
+                if (p.backend().auth().type().equals(SluiceConfig.Auth.WEB_IDENTITY_TYPE) && oidc.get().isEmpty()) {
+                    problems.add("registry.products[" + i + "].backend.auth: web_identity_role needs sluice's OIDC "
+                            + "provider: set oidc.signing_key (sluice keygen --out FILE makes one)");
+                }
             }
         }
-        SluiceConfig.Inbound inbound = r.has("inbound") ? inbound(r.child("inbound"), baseDirectory) : SluiceConfig.Inbound.NONE;
-        return new SluiceConfig(server, registry, oidc, sts, cache, inbound, baseDirectory);
+        Optional<SluiceConfig.Inbound> inbound = problems.collect(() ->
+                r.has("inbound") ? inbound(r.child("inbound"), baseDirectory) : SluiceConfig.Inbound.NONE);
+        problems.throwIfAny();
+        return new SluiceConfig(server.orElseThrow(), registry.orElseThrow(), oidc.orElseThrow(), sts.orElseThrow(),
+                cache.orElseThrow(), inbound.orElseThrow(), baseDirectory);
+    }
+
+    /**
+     * The problems found so far in one document. {@link #collect} runs one part of the parse
+     * (a section, a product, a key, a role) and, if it throws a {@code ConfigException},
+     * records it and answers empty so the caller goes on with the next part.
+     */
+    private static final class Problems {
+        private final List<String> found = new ArrayList<>();
+
+        void add(String problem) {
+            found.add(problem);
+        }
+
+        <T> Optional<T> collect(Supplier<T> part) {
+            try {
+                return Optional.of(part.get());
+            } catch (ConfigException e) {
+                found.addAll(e.problems());
+                return Optional.empty();
+            }
+        }
+
+        void throwIfAny() {
+            if (!found.isEmpty()) {
+                throw ConfigException.of(found);
+            }
+        }
     }
 
     private static JsonNode readTree(String yaml) {
@@ -274,11 +322,13 @@ public final class ConfigLoader {
         List<SluiceConfig.Product> products = new ArrayList<>();
         Set<String> seen = new HashSet<>();
         for (Node p : n.list("products")) {
-            SluiceConfig.Product product = product(p, base);
-            if (!seen.add(product.account() + "/" + product.product())) {
-                throw new ConfigException(p.path() + ": product " + product.account() + "/" + product.product() + " is listed twice");
-            }
-            products.add(product);
+            n.problems().collect(() -> {
+                SluiceConfig.Product product = product(p, base);
+                if (!seen.add(product.account() + "/" + product.product())) {
+                    throw new ConfigException(p.path() + ": product " + product.account() + "/" + product.product() + " is listed twice");
+                }
+                return products.add(product);
+            });
         }
         return new SluiceConfig.Registry(type, List.copyOf(products));
     }
@@ -335,6 +385,10 @@ public final class ConfigLoader {
             case "file" -> {
                 n.allowOnly("type", "path");
                 Path path = base.resolve(n.requiredText("path")).normalize();
+                if (Files.exists(path) && !Files.isDirectory(path)) {
+                    throw new ConfigException(n.path("path") + ": " + path + " is not a directory (a file backend serves a "
+                            + "directory's files; to serve one file, give its directory)");
+                }
                 if (!Files.isDirectory(path)) {
                     throw new ConfigException(n.path("path") + ": directory " + path + " does not exist");
                 }
@@ -386,25 +440,27 @@ public final class ConfigLoader {
         List<SluiceConfig.AccessKey> keys = new ArrayList<>();
         Set<String> ids = new HashSet<>();
         for (Node k : n.list("access_keys")) {
-            k.allowOnly("access_key_id", "secret_access_key_env", "secret_access_key_file", "name", "expires_at", "enabled",
-                    "scopes");
-            String id = k.requiredText("access_key_id");
-            if (!ACCESS_KEY_ID.matcher(id).matches()) {
-                throw new ConfigException(k.path("access_key_id") + ": must be 8 to 128 letters and digits");
-            }
-            if (!ids.add(id)) {
-                throw new ConfigException(k.path("access_key_id") + ": '" + id + "' is listed twice");
-            }
-            SluiceConfig.Secret secret = secret(k, "secret_access_key", base);
-            Optional<java.time.Instant> expires = k.optionalText("expires_at").map(t -> {
-                try {
-                    return java.time.OffsetDateTime.parse(t).toInstant();
-                } catch (java.time.format.DateTimeParseException e) {
-                    throw new ConfigException(k.path("expires_at") + ": '" + t + "' is not a date-time such as 2027-01-31T00:00:00Z");
+            n.problems().collect(() -> {
+                k.allowOnly("access_key_id", "secret_access_key_env", "secret_access_key_file", "name", "expires_at", "enabled",
+                        "scopes");
+                String id = k.requiredText("access_key_id");
+                if (!ACCESS_KEY_ID.matcher(id).matches()) {
+                    throw new ConfigException(k.path("access_key_id") + ": must be 8 to 128 letters and digits");
                 }
+                if (!ids.add(id)) {
+                    throw new ConfigException(k.path("access_key_id") + ": '" + id + "' is listed twice");
+                }
+                SluiceConfig.Secret secret = secret(k, "secret_access_key", base);
+                Optional<java.time.Instant> expires = k.optionalText("expires_at").map(t -> {
+                    try {
+                        return java.time.OffsetDateTime.parse(t).toInstant();
+                    } catch (java.time.format.DateTimeParseException e) {
+                        throw new ConfigException(k.path("expires_at") + ": '" + t + "' is not a date-time such as 2027-01-31T00:00:00Z");
+                    }
+                });
+                boolean enabled = bool(k, "enabled", true);
+                return keys.add(new SluiceConfig.AccessKey(id, secret, k.text("name", id), expires, enabled, scopes(k, false)));
             });
-            boolean enabled = bool(k, "enabled", true);
-            keys.add(new SluiceConfig.AccessKey(id, secret, k.text("name", id), expires, enabled, scopes(k, false)));
         }
         Optional<SluiceConfig.InboundSts> sts = Optional.empty();
         if (n.has("sts")) {
@@ -431,18 +487,20 @@ public final class ConfigLoader {
                 }
                 Set<String> roleIds = new HashSet<>(roles.stream().map(SluiceConfig.Role::id).toList());
                 for (Node r : s.list("roles")) {
-                    r.allowOnly("id", "trusted_issuers", "audiences", "subjects", "max_session_duration", "max_token_lifetime",
-                            "scopes");
-                    String id = r.requiredText("id");
-                    if (!ROLE_ID.matcher(id).matches()) {
-                        throw new ConfigException(r.path("id") + ": must be 1 to 64 of letters, digits and +=,.@_-");
-                    }
-                    if (!roleIds.add(id)) {
-                        throw new ConfigException(r.path("id") + ": role '" + id + "' is defined twice");
-                    }
-                    roles.add(role(r, id, defaultMax, defaultLifetime));
+                    n.problems().collect(() -> {
+                        r.allowOnly("id", "trusted_issuers", "audiences", "subjects", "max_session_duration", "max_token_lifetime",
+                                "scopes");
+                        String id = r.requiredText("id");
+                        if (!ROLE_ID.matcher(id).matches()) {
+                            throw new ConfigException(r.path("id") + ": must be 1 to 64 of letters, digits and +=,.@_-");
+                        }
+                        if (!roleIds.add(id)) {
+                            throw new ConfigException(r.path("id") + ": role '" + id + "' is defined twice");
+                        }
+                        return roles.add(role(r, id, defaultMax, defaultLifetime));
+                    });
                 }
-                if (roles.isEmpty()) {
+                if (roles.isEmpty() && s.list("roles").isEmpty()) {
                     throw new ConfigException(s.path() + ": enabled but no role: set trusted_issuers and audiences (one "
                             + "default role) or list roles");
                 }
@@ -601,12 +659,16 @@ public final class ConfigLoader {
     private static SluiceConfig.HostPort hostPort(Node n, String key, String fallback) {
         String value = n.text(key, fallback);
         int colon = value.lastIndexOf(':');
-        if (colon <= 0) {
-            throw new ConfigException(n.path(key) + ": expected host:port, got '" + value + "'");
+        if (colon < 0) {
+            throw new ConfigException(n.path(key) + ": expected host:port or :port, got '" + value + "'");
         }
+        // ":8080" has no host: every interface, as in Go's net.Listen and most servers' listen options.
         String host = value.substring(0, colon);
         if (host.startsWith("[") && host.endsWith("]")) {
             host = host.substring(1, host.length() - 1);
+            if (host.isEmpty()) {
+                throw new ConfigException(n.path(key) + ": '[]' is not a host; for every interface write ':PORT' or '[::]:PORT'");
+            }
         }
         try {
             int port = Integer.parseInt(value.substring(colon + 1));
@@ -645,22 +707,22 @@ public final class ConfigLoader {
         }
     }
 
-    private JsonNode interpolate(JsonNode node, String path) {
+    private JsonNode interpolate(JsonNode node, String path, Problems problems) {
         if (node.isTextual()) {
-            return new TextNode(interpolateText(node.asText(), path));
+            return new TextNode(problems.collect(() -> interpolateText(node.asText(), path)).orElse(node.asText()));
         }
         if (node.isObject()) {
             ObjectNode copy = YAML.createObjectNode();
             for (Iterator<Map.Entry<String, JsonNode>> it = node.fields(); it.hasNext(); ) {
                 var e = it.next();
-                copy.set(e.getKey(), interpolate(e.getValue(), path.isEmpty() ? e.getKey() : path + "." + e.getKey()));
+                copy.set(e.getKey(), interpolate(e.getValue(), path.isEmpty() ? e.getKey() : path + "." + e.getKey(), problems));
             }
             return copy;
         }
         if (node.isArray()) {
             ArrayNode copy = YAML.createArrayNode();
             for (int i = 0; i < node.size(); i++) {
-                copy.add(interpolate(node.get(i), path + "[" + i + "]"));
+                copy.add(interpolate(node.get(i), path + "[" + i + "]", problems));
             }
             return copy;
         }
@@ -685,8 +747,8 @@ public final class ConfigLoader {
         return out.toString();
     }
 
-    /** A node of the document with its dotted path, for precise messages. */
-    private record Node(JsonNode node, String path) {
+    /** A node of the document with its dotted path, for precise messages, and where its problems are recorded. */
+    private record Node(JsonNode node, String path, Problems problems) {
         String path(String key) {
             return path.isEmpty() ? key : path + "." + key;
         }
@@ -698,12 +760,12 @@ public final class ConfigLoader {
         Node child(String key) {
             JsonNode c = node.get(key);
             if (c == null || c.isNull()) {
-                return new Node(YAML.createObjectNode(), path(key));
+                return new Node(YAML.createObjectNode(), path(key), problems);
             }
             if (!c.isObject()) {
                 throw new ConfigException(path(key) + ": expected a mapping");
             }
-            return new Node(c, path(key));
+            return new Node(c, path(key), problems);
         }
 
         Node required(String key) {
@@ -730,7 +792,7 @@ public final class ConfigLoader {
                 if (!c.get(i).isObject()) {
                     throw new ConfigException(path(key) + "[" + i + "]: expected a mapping");
                 }
-                out.add(new Node(c.get(i), path(key) + "[" + i + "]"));
+                out.add(new Node(c.get(i), path(key) + "[" + i + "]", problems));
             }
             return out;
         }
@@ -759,12 +821,13 @@ public final class ConfigLoader {
             return optionalText(key).map(t -> parseDuration(t, path(key))).orElse(fallback);
         }
 
+        /** Records each key not in {@code keys}; parsing goes on, so every typo is reported in one run. */
         void allowOnly(String... keys) {
             Set<String> allowed = Set.of(keys);
             for (Iterator<String> it = node.fieldNames(); it.hasNext(); ) {
                 String k = it.next();
                 if (!allowed.contains(k)) {
-                    throw new ConfigException(path(k) + ": unknown key (allowed here: " + String.join(", ", keys) + ")");
+                    problems.add(path(k) + ": unknown key (allowed here: " + String.join(", ", keys) + ")");
                 }
             }
         }

@@ -145,6 +145,11 @@ public record SluiceConfig(Server server, Registry registry, Optional<Oidc> oidc
 
     /** host:port of a listener. */
     public record HostPort(String host, int port) {
+        /** {@code ":8080"} (empty host), {@code "0.0.0.0:8080"} and {@code "[::]:8080"} listen on every interface. */
+        public boolean allInterfaces() {
+            return host.isEmpty() || host.equals("0.0.0.0") || host.equals("::");
+        }
+
         @Override
         public String toString() {
             return (host.contains(":") ? "[" + host + "]" : host) + ":" + port;

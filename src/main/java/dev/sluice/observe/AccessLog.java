@@ -11,13 +11,18 @@ import org.slf4j.LoggerFactory;
 import java.io.IOException;
 import java.io.StringWriter;
 import java.io.UncheckedIOException;
+import java.time.InstantSource;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
 
 /**
  * One JSON line per request on the {@code sluice.access} logger. It names what was asked
  * and what happened, never credentials: no Authorization header, no query string (presigned
  * URLs carry signatures there), no tokens. {@code principal} names who was served, as
  * {@link dev.sluice.auth.Principal#logName()} writes it: {@code anonymous}, {@code unknown_key},
- * {@code access_key:NAME} or {@code session:SUBJECT} (never a secret). {@code bytes} counts
+ * {@code access_key:NAME} or {@code session:SUBJECT} (never a secret). {@code time} is when
+ * the line was written, ISO-8601 in UTC with milliseconds, so a line read on its own (shipped,
+ * grepped, piped through {@code jq}) still says when it happened. {@code bytes} counts
  * body bytes actually written to the client. {@code error} is the S3 error code of an error
  * answer or, for a response whose head went out but whose body was cut short,
  * {@code ClientDisconnected}, {@code BackendStreamFailed} or {@code IncompleteBody}: the
@@ -55,6 +60,15 @@ public final class AccessLog {
         }
     }
 
+    /** Always three fraction digits: {@code Instant.toString()} drops them on a whole second. */
+    private static final DateTimeFormatter TIME = DateTimeFormatter.ofPattern("uuuu-MM-dd'T'HH:mm:ss.SSS'Z'").withZone(ZoneOffset.UTC);
+
+    private final InstantSource clock;
+
+    public AccessLog(InstantSource clock) {
+        this.clock = clock;
+    }
+
     /** What one request did. Absent fields are written as null. */
     public record Entry(String requestId, String method, String operation, String account, String product,
                         String key, int status, long bytes, long durationMicros, String client, String errorCode,
@@ -69,6 +83,7 @@ public final class AccessLog {
         try (JsonGenerator g = JSON.createGenerator(out)) {
             g.setCharacterEscapes(ESCAPES);
             g.writeStartObject();
+            g.writeStringField("time", TIME.format(clock.instant()));
             g.writeStringField("request_id", e.requestId());
             g.writeStringField("method", e.method());
             g.writeStringField("operation", e.operation());

@@ -74,17 +74,30 @@ public final class SluiceServer implements AutoCloseable {
         // The drain happens before Jetty's stop (see stop()); what is left then is cut at once.
         server.setStopTimeout(0);
         server.setStopAtShutdown(false);
+        open(s3Connector, "server.listen", config.listen());
+        open(adminConnector, "server.admin_listen", config.adminListen());
+    }
+
+    /** Binds one listener; a failure names the config key and the address, and says "in use" plainly when it is. */
+    private static void open(ServerConnector connector, String key, SluiceConfig.HostPort at) {
         try {
-            s3Connector.open();
-            adminConnector.open();
+            connector.open();
         } catch (IOException e) {
-            throw new UncheckedIOException("cannot listen on " + config.listen() + " and " + config.adminListen() + ": " + e.getMessage(), e);
+            Throwable cause = e;
+            while (cause.getCause() != null && !(cause instanceof java.net.BindException)) {
+                cause = cause.getCause();
+            }
+            String why = cause instanceof java.net.BindException && String.valueOf(cause.getMessage()).contains("in use")
+                    ? "address already in use (is another sluice, or another program, listening there?)"
+                    : "cannot listen: " + cause.getMessage();
+            throw new UncheckedIOException(key + " " + at + ": " + why, e);
         }
     }
 
     private ServerConnector connector(HttpConfiguration http, SluiceConfig.HostPort at, String name) {
         ServerConnector c = new ServerConnector(server, 1, 1, new HttpConnectionFactory(http));
-        c.setHost(at.host());
+        // No host (":8080") is Jetty's null: the wildcard address, IPv6 and IPv4 where the system has both.
+        c.setHost(at.host().isEmpty() ? null : at.host());
         c.setPort(at.port());
         c.setName(name);
         c.setIdleTimeout(Duration.ofSeconds(60).toMillis());
@@ -188,7 +201,7 @@ public final class SluiceServer implements AutoCloseable {
     }
 
     private static String hostForUrl(ServerConnector c) {
-        String host = c.getHost() == null || c.getHost().equals("0.0.0.0") ? "127.0.0.1" : c.getHost();
+        String host = c.getHost() == null || c.getHost().equals("0.0.0.0") || c.getHost().equals("::") ? "127.0.0.1" : c.getHost();
         return host.contains(":") ? "[" + host + "]" : host;
     }
 

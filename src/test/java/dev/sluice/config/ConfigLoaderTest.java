@@ -191,6 +191,111 @@ class ConfigLoaderTest {
         assertThat(config.registry().products().get(0).backend().prefix()).isEqualTo("${NOT_A_VARIABLE}");
     }
 
+    // --- every problem in one run -------------------------------------------------------------
+
+    /** The problems a config error lists, one per line after the count. */
+    private List<String> problemsOf(String yaml) {
+        ConfigException e = org.junit.jupiter.api.Assertions.assertThrows(ConfigException.class, () -> parse(yaml));
+        assertThat(e.problems()).as(e.getMessage()).isNotEmpty();
+        return e.problems();
+    }
+
+    @Test
+    void threeTyposInThreeSectionsAreReportedTogether() {
+        ConfigException e = org.junit.jupiter.api.Assertions.assertThrows(ConfigException.class, () -> parse("""
+                server:
+                  listn: "127.0.0.1:8080"
+                registry:
+                  products:
+                    - account: demo
+                      product: hello
+                      visibilty: public
+                      backend: { type: file, path: data/hello }
+                inbound:
+                  access_keys:
+                    - access_key_id: AKIASLUICE0001
+                      secret_access_key_env: NOT_SET_ANYWHERE
+                """));
+
+        assertThat(e.problems()).hasSize(3);
+        assertThat(e.problems().get(0)).startsWith("server.listn: unknown key");
+        assertThat(e.problems().get(1)).startsWith("registry.products[0].visibilty: unknown key");
+        assertThat(e.problems().get(2)).startsWith("inbound.access_keys[0].secret_access_key_env: environment variable NOT_SET_ANYWHERE");
+        assertThat(e.getMessage().lines().toList()).containsExactly("3 problems:",
+                "  " + e.problems().get(0), "  " + e.problems().get(1), "  " + e.problems().get(2));
+    }
+
+    @Test
+    void aSingleProblemIsTheWholeMessage() {
+        ConfigException e = org.junit.jupiter.api.Assertions.assertThrows(ConfigException.class,
+                () -> parse("server: { listn: x }\n" + FILE_PRODUCT));
+
+        assertThat(e.problems()).hasSize(1);
+        assertThat(e.getMessage()).isEqualTo(e.problems().get(0));
+    }
+
+    @Test
+    void everyBadProductIsReportedNotOnlyTheFirst() {
+        List<String> problems = problemsOf("""
+                registry:
+                  products:
+                    - { account: demo, product: hello, visibility: secret, backend: { type: file, path: data/hello } }
+                    - { account: demo, product: census, backend: { type: file, path: data/census } }
+                    - { account: Demo, product: other, backend: { type: file, path: data/missing } }
+                    - { account: demo, product: hello, backend: { type: file, path: data/hello } }
+                """);
+
+        assertThat(problems).hasSize(2);
+        assertThat(problems.get(0)).startsWith("registry.products[0].visibility:");
+        assertThat(problems.get(1)).startsWith("registry.products[2].account:");
+    }
+
+    @Test
+    void severalUnknownKeysInOneMappingAreEachReported() {
+        List<String> problems = problemsOf("server: { listn: x, admin_lisen: y }\n" + FILE_PRODUCT);
+
+        assertThat(problems).containsExactly(
+                "server.listn: unknown key (allowed here: " + allowedServerKeys(problems.get(0)) + ")",
+                "server.admin_lisen: unknown key (allowed here: " + allowedServerKeys(problems.get(0)) + ")");
+    }
+
+    private static String allowedServerKeys(String problem) {
+        return problem.substring(problem.indexOf("allowed here: ") + "allowed here: ".length(), problem.length() - 1);
+    }
+
+    @Test
+    void everyBadAccessKeyAndRoleIsReported() {
+        env.put("SESSION_KEY", SESSION_KEY);
+        env.put("K_SECRET", "s");
+        List<String> problems = problemsOf("""
+                inbound:
+                  access_keys:
+                    - { access_key_id: short, secret_access_key_env: K_SECRET }
+                    - { access_key_id: AKIASLUICE0002, secret_access_key_env: K_SECRET, enabled: maybe }
+                  sts:
+                    session_key_env: SESSION_KEY
+                    roles:
+                      - { id: "bad id", trusted_issuers: ["https://issuer.example"], audiences: [sluice] }
+                      - { id: ok, trusted_issuers: ["not a url"], audiences: [sluice] }
+                """ + FILE_PRODUCT);
+
+        assertThat(problems).hasSize(4);
+        assertThat(problems.get(0)).startsWith("inbound.access_keys[0].access_key_id:");
+        assertThat(problems.get(1)).startsWith("inbound.access_keys[1].enabled:");
+        assertThat(problems.get(2)).startsWith("inbound.sts.roles[0].id:");
+        assertThat(problems.get(3)).startsWith("inbound.sts.roles[1].trusted_issuers[0]:");
+    }
+
+    @Test
+    void everyUnsetVariableIsReportedTogether() {
+        List<String> problems = problemsOf("""
+                server: { listen: "${NO_LISTEN}", admin_listen: "${NO_ADMIN}" }
+                """ + FILE_PRODUCT);
+
+        assertThat(problems).containsExactly("server.listen: environment variable NO_LISTEN is not set",
+                "server.admin_listen: environment variable NO_ADMIN is not set");
+    }
+
     // --- unknown and missing keys --------------------------------------------------------------
 
     @Test
@@ -439,7 +544,8 @@ class ConfigLoaderTest {
     void aFileBackendPathThatIsAFileIsReported() throws IOException {
         Files.writeString(dir.resolve("data/plain.txt"), "x");
 
-        assertConfigError(withBackend("type: file\npath: data/plain.txt"), "registry.products[0].backend.path");
+        assertConfigError(withBackend("type: file\npath: data/plain.txt"), "registry.products[0].backend.path")
+                .hasMessageContaining(dir.resolve("data/plain.txt") + " is not a directory");
     }
 
     @Test
@@ -681,12 +787,32 @@ class ConfigLoaderTest {
 
     @ParameterizedTest
     @CsvSource(delimiter = '|', textBlock = """
+        :8080         | ''        | :8080
+        0.0.0.0:8080  | 0.0.0.0   | 0.0.0.0:8080
+        [::]:8080     | ::        | [::]:8080
+        """)
+    void aListenAddressWithoutAHostOrWithAWildcardMeansAllInterfaces(String value, String host, String shown) {
+        SluiceConfig.HostPort listen = parse("server: { listen: \"" + value + "\" }\n" + FILE_PRODUCT).server().listen();
+
+        assertThat(listen).isEqualTo(new SluiceConfig.HostPort(host, 8080));
+        assertThat(listen.allInterfaces()).isTrue();
+        assertThat(listen.toString()).isEqualTo(shown);
+    }
+
+    @Test
+    void aNamedHostIsNotAllInterfaces() {
+        assertThat(parse(FILE_PRODUCT).server().listen().allInterfaces()).isFalse();
+    }
+
+    @ParameterizedTest
+    @CsvSource(delimiter = '|', textBlock = """
         listen       | 127.0.0.1:99999
         listen       | 127.0.0.1:-1
         listen       | 127.0.0.1:http
         listen       | 127.0.0.1:
         listen       | localhost
-        listen       | :8080
+        listen       | :
+        listen       | []:8080
         admin_listen | 127.0.0.1:65536
         admin_listen | nohostport
         """)
