@@ -212,7 +212,7 @@ public final class SigV2Verifier {
                     .orElseThrow(() -> new S3Exception(S3Error.ACCESS_DENIED, DATE_REQUIRED));
             dateLine = "";
         } else {
-            time = single(dates).flatMap(HttpDate::parse)
+            time = single(dates).flatMap(SigV2Verifier::parseDate)
                     .orElseThrow(() -> new S3Exception(S3Error.ACCESS_DENIED, DATE_REQUIRED));
             dateLine = SigV2.headerValue(dates.getFirst());
         }
@@ -291,6 +291,18 @@ public final class SigV2Verifier {
             } catch (DateTimeException e) {
                 return Optional.empty();
             }
+        }
+        return parseDate(text);
+    }
+
+    /**
+     * An HTTP date, also with the zone spelt {@code UTC}: Go's {@code time.RFC1123} writes that
+     * for a UTC time, rclone's SigV2 signer sends it in {@code Date}, and S3 accepts it.
+     */
+    private static Optional<Instant> parseDate(String value) {
+        String text = value.strip();
+        if (text.endsWith(" UTC")) {
+            text = text.substring(0, text.length() - "UTC".length()) + "GMT";
         }
         return HttpDate.parse(text);
     }

@@ -256,6 +256,19 @@ class SigV2VerifierTest {
     }
 
     @Test
+    void aDateWithItsZoneSpeltUtcIsAcceptedAsRcloneSendsIt() {
+        String date = "Wed, 18 Nov 2026 11:06:40 UTC"; // Go's time.RFC1123 for a UTC time
+        String signature = SigV2.signature(SECRET, "GET\n\n\n" + date + "\n/demo/a.txt");
+        SignableRequest r = request("GET", "/demo/a.txt", "", "Date", date, "Authorization", "AWS " + ID + ":" + signature);
+        SigV2Verifier verifier = new SigV2Verifier(new MutableClock(NOW));
+
+        SigV2Request signed = verifier.parse(r).orElseThrow();
+
+        assertThat(signed.time()).isEqualTo(NOW);
+        verifier.verify(r, signed, SECRET);
+    }
+
+    @Test
     void aPresignedUrlIsAcceptedUntilItsExpiresAndThenAccessDenied() {
         long expires = NOW.getEpochSecond() + 60;
         String signature = SigV2.signature(SECRET, "GET\n\n\n" + expires + "\n/demo/a.txt");
