@@ -3,7 +3,9 @@
 # (on free loopback ports) with a restricted product, an access key and an STS role
 # trusting a test OIDC issuer (e2e/oidc_issuer.py, served on another free port), then
 # read with unmodified clients -- aws-cli v2, boto3, rclone, curl on presigned URLs --
-# signed by the key and by sessions from sluice's /.sts, and check that the wrong
+# signed by the key and by sessions from sluice's /.sts, with SigV4 and with SigV2
+# (rclone v2_auth, s3cmd signature_v2, boto3 signature_version='s3', aws-cli v1's
+# s3 presign when E2E_AWS_V1 or ~/.pyenv/shims/aws is one), and check that the wrong
 # callers get the S3/STS error codes AWS would give.
 #
 #   e2e/inbound.sh                         # all tools must be present
