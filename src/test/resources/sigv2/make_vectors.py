@@ -3,10 +3,10 @@
 (HmacV1Auth for the Authorization header, HmacV1QueryAuth for presigned URLs), so the
 Java verifier is checked against an independent implementation, not against itself.
 
-Run once with the botocore of aws-cli v1 and commit both this script and its output:
+Run once with a python3 that has botocore (vectors.json names the version used) and
+commit both this script and its output:
 
-    /root/.pyenv/shims/python3 src/test/resources/sigv2/make_vectors.py \
-        > src/test/resources/sigv2/vectors.json
+    python3 src/test/resources/sigv2/make_vectors.py > src/test/resources/sigv2/vectors.json
 
 Each vector records the request exactly as it goes on the wire (method, raw path, raw
 query, headers in order), the credentials, the string to sign botocore built and the
