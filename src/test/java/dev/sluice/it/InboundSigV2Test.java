@@ -171,6 +171,55 @@ class InboundSigV2Test {
         }
     }
 
+    /**
+     * Two GETs of {@link #PRIVATE} on one connection, the first kept alive, each with its own
+     * {@code x-amz-date} and {@code Authorization}; returns the second response.
+     */
+    private static SluiceUnderTest.RawResponse secondOnOneConnection(String[] first, String[] second) {
+        URI endpoint = sluice.s3Endpoint();
+        try (Socket socket = new Socket()) {
+            socket.connect(new InetSocketAddress(endpoint.getHost(), endpoint.getPort()), 5_000);
+            socket.setSoTimeout(10_000);
+            OutputStream out = socket.getOutputStream();
+            InputStream in = socket.getInputStream();
+            out.write(head(endpoint, first, "keep-alive").getBytes(StandardCharsets.ISO_8859_1));
+            out.flush();
+            SluiceUnderTest.RawResponse firstResponse = readOne(in);
+            assertThat(firstResponse.status()).as(firstResponse.text()).isEqualTo(200);
+            out.write(head(endpoint, second, "close").getBytes(StandardCharsets.ISO_8859_1));
+            out.flush();
+            ByteArrayOutputStream rest = new ByteArrayOutputStream();
+            in.transferTo(rest);
+            return RawHttp.parse(rest.toByteArray());
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    private static String head(URI endpoint, String[] headers, String connection) {
+        StringBuilder head = new StringBuilder("GET " + PRIVATE + " HTTP/1.1\r\nHost: " + endpoint.getAuthority() + "\r\n");
+        for (int i = 0; i < headers.length; i += 2) {
+            head.append(headers[i]).append(": ").append(headers[i + 1]).append("\r\n");
+        }
+        return head.append("Connection: ").append(connection).append("\r\n\r\n").toString();
+    }
+
+    /** One response with a Content-Length body, read off a kept-alive connection. */
+    private static SluiceUnderTest.RawResponse readOne(InputStream in) throws IOException {
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        while (!bytes.toString(StandardCharsets.ISO_8859_1).endsWith("\r\n\r\n")) {
+            int b = in.read();
+            if (b < 0) {
+                throw new IOException("connection closed inside a response head");
+            }
+            bytes.write(b);
+        }
+        SluiceUnderTest.RawResponse headOnly = RawHttp.parse(bytes.toByteArray());
+        int length = Integer.parseInt(headOnly.header("Content-Length").orElseThrow());
+        bytes.write(in.readNBytes(length));
+        return RawHttp.parse(bytes.toByteArray());
+    }
+
     private static String sessionToken(String accessKeyId, String secret) {
         return tokens.seal(new SessionClaims(accessKeyId, secret, Instant.now().plus(Duration.ofHours(1)), "repo:x",
                 "default", List.of(new Scope("demo/private", List.of(), Set.of(Action.GET_OBJECT)))));
@@ -273,6 +322,17 @@ class InboundSigV2Test {
     void aHeaderSignedTwentyMinutesAgoIsRequestTimeTooSkewed() {
         assertS3Error(sluice.send("GET", PRIVATE, amzDated(KEY_ID, SECRET, PRIVATE, Instant.now().minus(Duration.ofMinutes(20)))),
                 403, "RequestTimeTooSkewed", PRIVATE);
+    }
+
+    @Test
+    void anAuthorizationDifferingOnlyInCaseFromTheLastOneOnTheConnectionIsReadAsSent() {
+        // Jetty's per-connection header cache matched values ignoring case, so this header came
+        // out as the earlier one: a key id that exists only in another case was granted.
+        String[] valid = amzDated(KEY_ID, SECRET, PRIVATE, Instant.now());
+        String[] otherCase = valid.clone();
+        otherCase[3] = otherCase[3].replace("AKIA", "AkIA");
+
+        assertS3Error(secondOnOneConnection(valid, otherCase), 403, "InvalidAccessKeyId", PRIVATE);
     }
 
     @Test
