@@ -227,7 +227,6 @@ class SigV2VerifierTest {
     // --- accepted and refused forms ----------------------------------------------------------------
 
     private static SignableRequest signedHeaderRequest(Instant at, String secret) {
-        SignableRequest unsigned = request("GET", "/demo/a.txt", "", "Date", date(at));
         String signature = SigV2.signature(secret, "GET\n\n\n" + date(at) + "\n/demo/a.txt");
         return request("GET", "/demo/a.txt", "", "Date", date(at), "Authorization", "AWS " + ID + ":" + signature);
     }
