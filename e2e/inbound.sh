@@ -3,7 +3,9 @@
 # (on free loopback ports) with a restricted product, an access key and an STS role
 # trusting a test OIDC issuer (e2e/oidc_issuer.py, served on another free port), then
 # read with unmodified clients -- aws-cli v2, boto3, rclone, curl on presigned URLs --
-# signed by the key and by sessions from sluice's /.sts, and check that the wrong
+# signed by the key and by sessions from sluice's /.sts, with SigV4 and with SigV2
+# (rclone v2_auth, s3cmd signature_v2, boto3 signature_version='s3', aws-cli v1's
+# s3 presign when E2E_AWS_V1 or ~/.pyenv/shims/aws is one), and check that the wrong
 # callers get the S3/STS error codes AWS would give.
 #
 #   e2e/inbound.sh                         # all tools must be present
@@ -408,6 +410,202 @@ for tag in ("AccessKeyId", "SecretAccessKey", "SessionToken", "Expiration"):
 PYEOF
   }
   check "sts: GET /.sts?Action=AssumeRoleWithWebIdentity&RoleArn=e2e-reader answers the STS XML with credentials" sts_get_form
+fi
+
+# ---------------------------------------------------- Signature Version 2 ------
+# SigV2 as S3 still accepts it, from signers other than sluice's own tests: rclone
+# (v2_auth), s3cmd (signature_v2), boto3 and aws-cli v1 presigned URLs. A SigV2 request
+# sluice does not accept must be refused, never served as anonymous (which for the
+# restricted product would be 404 NoSuchBucket).
+S3CMD=/usr/bin/s3cmd
+# aws-cli v1 is not packaged by Debian; checked when present (boto3's signature_version='s3'
+# below is the same botocore signer, so nothing is left unchecked without it).
+AWS1="${E2E_AWS_V1:-$HOME/.pyenv/shims/aws}"
+HAVE_S3CMD=0 HAVE_AWS1=0
+if [[ -x "$S3CMD" ]] && timeout 30 "$S3CMD" --version >/dev/null 2>&1; then
+  HAVE_S3CMD=1
+else
+  missing_tool s3cmd "$S3CMD is missing (Debian package s3cmd)"
+fi
+if [[ -x "$AWS1" ]] && [[ "$(timeout 30 "$AWS1" --version 2>&1)" == aws-cli/1.* ]]; then
+  HAVE_AWS1=1
+else
+  echo "note: no aws-cli v1 at $AWS1 (set E2E_AWS_V1); its s3 presign check is not run"
+fi
+
+# tamper_v2 URL: change the first character of the (decoded) SigV2 Signature.
+tamper_v2() {
+  "$PY" -c '
+import re, sys
+from urllib.parse import quote, unquote
+u = sys.argv[1]
+m = re.search(r"([?&]Signature=)([^&]+)", u)
+if not m: sys.exit("no Signature in " + u)
+sig = unquote(m.group(2))
+sig = ("A" if sig[0] != "A" else "B") + sig[1:]
+print(u[:m.start(2)] + quote(sig, safe="") + u[m.end(2):])' "$1"
+}
+
+# expect_http STATUS CODE URL: curl answers STATUS with an S3 error naming CODE.
+expect_http() {
+  local want="$1" code_name="$2" url="$3" code
+  code="$(timeout "$T" curl -sS --max-time "$T" -o "$WORK/v2-error.out" -w '%{http_code}' "$url")" || { echo "curl failed"; return 1; }
+  cat "$WORK/v2-error.out" >&2; echo >&2
+  [[ "$code" == "$want" ]] || { echo "HTTP status: expected $want, got $code"; return 1; }
+  grep -q "<Code>$code_name</Code>" "$WORK/v2-error.out" || { echo "body does not name $code_name"; return 1; }
+}
+
+# v2_presign ID SECRET KEY [TOKEN]: a SigV2 presigned GET URL made by boto3 (signature_version='s3').
+v2_presign() {
+  AWS_CONFIG_FILE=/dev/null AWS_SHARED_CREDENTIALS_FILE=/dev/null AWS_EC2_METADATA_DISABLED=true \
+    V2_ID="$1" V2_SECRET="$2" V2_TOKEN="${4:-}" timeout "$T" "$PY" -c '
+import os, sys, boto3
+from botocore.config import Config
+s3 = boto3.client("s3", endpoint_url=sys.argv[1], region_name="us-east-1",
+                  aws_access_key_id=os.environ["V2_ID"], aws_secret_access_key=os.environ["V2_SECRET"],
+                  aws_session_token=os.environ["V2_TOKEN"] or None,
+                  config=Config(signature_version="s3", s3={"addressing_style": "path"}))
+url = s3.generate_presigned_url("get_object", Params={"Bucket": "demo", "Key": sys.argv[2]}, ExpiresIn=300)
+assert "AWSAccessKeyId=" in url and "X-Amz-" not in url, "not a SigV2 URL: " + url
+print(url)
+' "$ENDPOINT" "$3"
+}
+
+if [[ $HAVE_RCLONE -eq 1 ]]; then
+  export RCLONE_CONFIG_PRIVV2_TYPE=s3
+  export RCLONE_CONFIG_PRIVV2_PROVIDER=Other
+  export RCLONE_CONFIG_PRIVV2_ENDPOINT="$ENDPOINT"
+  export RCLONE_CONFIG_PRIVV2_ENV_AUTH=false
+  export RCLONE_CONFIG_PRIVV2_ACCESS_KEY_ID="$KEY_ID"
+  export RCLONE_CONFIG_PRIVV2_SECRET_ACCESS_KEY="$E2E_SECRET"
+  export RCLONE_CONFIG_PRIVV2_REGION=us-east-1
+  export RCLONE_CONFIG_PRIVV2_FORCE_PATH_STYLE=true
+  export RCLONE_CONFIG_PRIVV2_LIST_VERSION=2
+  export RCLONE_CONFIG_PRIVV2_V2_AUTH=true
+  rclone_v2_lsf() {
+    local out want
+    out="$(rcl lsf -R --files-only privv2:demo/private | LC_ALL=C sort)" || { echo "rclone lsf (v2_auth) failed"; return 1; }
+    want="$( (cd "$PRIV" && find . -type f -printf '%P\n') | LC_ALL=C sort)"
+    [[ "$out" == "$want" ]] || { echo "listing mismatch"; diff <(echo "$want") <(echo "$out"); return 1; }
+  }
+  check "sigv2 rclone v2_auth key: lsf -R demo/private lists every restricted file" rclone_v2_lsf
+  rclone_v2_cat() {
+    rcl cat "privv2:demo/private/$ODD" >"$WORK/rclone-v2-odd.csv" || { echo "rclone cat (v2_auth) failed"; return 1; }
+    cmp "$PRIV/$ODD" "$WORK/rclone-v2-odd.csv"
+  }
+  check "sigv2 rclone v2_auth key: cat of '$ODD' is byte-exact" rclone_v2_cat
+  rclone_v2_wrong() {
+    RCLONE_CONFIG_PRIVV2_SECRET_ACCESS_KEY="wrong$E2E_SECRET" rcl cat "privv2:demo/private/$NESTED" >/dev/null 2>"$WORK/rclone-v2.err" \
+      && { echo "rclone with a wrong secret succeeded"; return 1; }
+    cat "$WORK/rclone-v2.err" >&2
+    grep -q SignatureDoesNotMatch "$WORK/rclone-v2.err" || { echo "no SignatureDoesNotMatch in rclone's error"; return 1; }
+  }
+  check "sigv2 rclone v2_auth wrong secret: cat fails with SignatureDoesNotMatch" rclone_v2_wrong
+fi
+
+if [[ $HAVE_S3CMD -eq 1 ]]; then
+  # s3cmd_cfg FILE ID SECRET [TOKEN]: path-style (host_bucket without %(bucket)s), plain HTTP, SigV2.
+  s3cmd_cfg() {
+    printf '[default]\naccess_key = %s\nsecret_key = %s\naccess_token = %s\nhost_base = 127.0.0.1:%s\nhost_bucket = 127.0.0.1:%s\nuse_https = False\nsignature_v2 = True\nbucket_location = us-east-1\n' \
+      "$2" "$3" "${4:-}" "$PORT" "$PORT" >"$1"
+  }
+  s3c() { local cfg="$1"; shift; timeout "$T" "$S3CMD" -c "$cfg" --no-check-certificate "$@"; }
+  s3cmd_cfg "$WORK/s3cmd-key.cfg" "$KEY_ID" "$E2E_SECRET"
+  s3cmd_cfg "$WORK/s3cmd-wrong.cfg" "$KEY_ID" "wrong$E2E_SECRET"
+
+  s3cmd_v2_ls() {
+    local out f n=0
+    out="$(s3c "$WORK/s3cmd-key.cfg" ls -r s3://demo/private/)" || { echo "s3cmd ls failed"; return 1; }
+    echo "$out" >&2
+    while IFS= read -r -d '' f; do
+      n=$((n + 1))
+      grep -qF " s3://demo/private/${f#./}" <<<"$out" || { echo "missing private/${f#./}"; return 1; }
+    done < <(cd "$PRIV" && find . -type f -print0)
+    [[ "$(grep -c 's3://demo/private/' <<<"$out")" == "$n" ]] || { echo "expected $n objects"; return 1; }
+  }
+  check "sigv2 s3cmd signature_v2 key: ls -r s3://demo/private/ lists every restricted file" s3cmd_v2_ls
+  s3cmd_v2_get() {
+    s3c "$WORK/s3cmd-key.cfg" get --force "s3://demo/private/$ODD" "$WORK/s3cmd-odd.csv" || { echo "s3cmd get failed"; return 1; }
+    cmp "$PRIV/$ODD" "$WORK/s3cmd-odd.csv"
+    s3c "$WORK/s3cmd-key.cfg" get --force "s3://demo/private/$BIG" "$WORK/s3cmd-blob.bin" || { echo "s3cmd get failed"; return 1; }
+    cmp "$PRIV/$BIG" "$WORK/s3cmd-blob.bin"
+  }
+  check "sigv2 s3cmd signature_v2 key: get of '$ODD' and of the 1 MiB file is byte-exact" s3cmd_v2_get
+  # ls, not get: s3cmd's get starts with a HEAD, whose error has no body to name the code.
+  check "sigv2 s3cmd signature_v2 wrong secret: ls s3://demo/private/ fails with SignatureDoesNotMatch" \
+    expect_error SignatureDoesNotMatch s3c "$WORK/s3cmd-wrong.cfg" ls s3://demo/private/
+fi
+
+if [[ $HAVE_BOTO3 -eq 1 ]]; then
+  V2_URL=""
+  boto3_v2_presign() {
+    V2_URL="$(v2_presign "$KEY_ID" "$E2E_SECRET" "private/$ODD")" || { echo "generate_presigned_url failed"; return 1; }
+    echo "$V2_URL" >&2
+    fetch_exact "$V2_URL" "$PRIV/$ODD"
+  }
+  if boto3_v2_presign >"$WORK/check.log" 2>&1; then
+    ok "sigv2 presign: boto3 (signature_version='s3') URL of '$ODD' fetched with curl -fsS is byte-exact"
+  else
+    bad "sigv2 presign: boto3 (signature_version='s3') URL of '$ODD' fetched with curl -fsS is byte-exact"
+    sed -e 's/^/     | /' "$WORK/check.log" | head -40
+  fi
+  boto3_v2_tampered() {
+    [[ -n "$V2_URL" ]] || { echo "no URL (the presign check failed)"; return 1; }
+    expect_http 403 SignatureDoesNotMatch "$(tamper_v2 "$V2_URL")"
+  }
+  check "sigv2 presign: the boto3 URL with its Signature changed is 403 SignatureDoesNotMatch" boto3_v2_tampered
+  boto3_v2_wrong_secret() {
+    local url
+    url="$(v2_presign "$KEY_ID" "wrong$E2E_SECRET" "private/$NESTED")" || { echo "generate_presigned_url failed"; return 1; }
+    expect_http 403 SignatureDoesNotMatch "$url"
+  }
+  check "sigv2 presign: a URL for the restricted product made with a wrong secret is 403, not 404" boto3_v2_wrong_secret
+  boto3_v2_unknown() {
+    local url
+    url="$(v2_presign AKIAUNKNOWNE2E00009 unknown-secret hello/greeting.txt)" || { echo "generate_presigned_url failed"; return 1; }
+    fetch_exact "$url" "$PUBLIC_DATA/hello/greeting.txt" || return 1
+    url="$(v2_presign AKIAUNKNOWNE2E00009 unknown-secret "private/$NESTED")" || { echo "generate_presigned_url failed"; return 1; }
+    expect_http 403 InvalidAccessKeyId "$url"
+  }
+  check "sigv2 presign: an unknown key's URL reads a public object and is 403 InvalidAccessKeyId on the restricted one" boto3_v2_unknown
+fi
+
+if [[ $HAVE_AWS1 -eq 1 ]]; then
+  aws1_presign() {
+    local url
+    url="$(AWS_CONFIG_FILE=/dev/null AWS_SHARED_CREDENTIALS_FILE=/dev/null AWS_EC2_METADATA_DISABLED=true \
+      AWS_ACCESS_KEY_ID="$KEY_ID" AWS_SECRET_ACCESS_KEY="$E2E_SECRET" \
+      timeout "$T" "$AWS1" --endpoint-url "$ENDPOINT" --region us-east-1 s3 presign "s3://demo/private/$BIG" --expires-in 300)" \
+      || { echo "aws (v1) s3 presign failed"; return 1; }
+    echo "$url" >&2
+    [[ "$url" == *AWSAccessKeyId=* ]] || { echo "aws-cli v1 did not make a SigV2 URL"; return 1; }
+    fetch_exact "$url" "$PRIV/$BIG" || return 1
+    expect_http 403 SignatureDoesNotMatch "$(tamper_v2 "$url")"
+  }
+  check "sigv2 presign: aws-cli v1 s3 presign of the 1 MiB file fetched with curl is byte-exact; tampered is 403" aws1_presign
+fi
+
+# Sessions from /.sts (the STS checks above): the token in the header and in the query.
+if [[ -n "${S_TOKEN:-}" ]]; then
+  if [[ $HAVE_S3CMD -eq 1 ]]; then
+    s3cmd_cfg "$WORK/s3cmd-session.cfg" "$S_ID" "$S_SECRET" "$S_TOKEN"
+    s3cmd_v2_session() {
+      s3c "$WORK/s3cmd-session.cfg" get --force "s3://demo/private/$NESTED" "$WORK/s3cmd-session.txt" || { echo "s3cmd get (session) failed"; return 1; }
+      cmp "$PRIV/$NESTED" "$WORK/s3cmd-session.txt"
+    }
+    check "sigv2 s3cmd session: get of a restricted file with x-amz-security-token is byte-exact" s3cmd_v2_session
+  fi
+  if [[ $HAVE_BOTO3 -eq 1 ]]; then
+    boto3_v2_session() {
+      local url
+      url="$(v2_presign "$S_ID" "$S_SECRET" "private/$NESTED" "$S_TOKEN")" || { echo "generate_presigned_url failed"; return 1; }
+      [[ "$url" == *x-amz-security-token=* ]] || { echo "no x-amz-security-token in $url"; return 1; }
+      fetch_exact "$url" "$PRIV/$NESTED"
+    }
+    check "sigv2 presign: a boto3 URL with the session's x-amz-security-token fetched with curl is byte-exact" boto3_v2_session
+  fi
+else
+  bad "sigv2 sessions: no session from /.sts to sign with (the STS checks failed or did not run)"
 fi
 
 summary_and_exit

@@ -2,6 +2,8 @@ package dev.sluice.auth;
 
 import dev.sluice.s3.S3Error;
 import dev.sluice.s3.S3Exception;
+import dev.sluice.sigv2.SigV2Request;
+import dev.sluice.sigv2.SigV2Verifier;
 import dev.sluice.sigv4.SigV4;
 import dev.sluice.sigv4.SigV4Verifier;
 import dev.sluice.sigv4.SignableRequest;
@@ -10,14 +12,18 @@ import dev.sluice.sigv4.SignedRequest;
 import java.time.Instant;
 import java.time.InstantSource;
 import java.util.Optional;
+import java.util.function.Consumer;
 
 /**
  * Step 4 of the request lifecycle: who signed this request? Unsigned requests are anonymous.
+ * Signature Version 4 and Version 2 are both accepted (see {@code docs/identity.md}); either way
+ * a request carrying signature material is never served as if it carried none.
  * A session token names a session sluice sealed; otherwise the access key id names a
  * configured key. A key sluice does not know is not an error by itself: the request is served
  * as anonymous where anonymous access is allowed (see {@link Authorizer}).
  *
- * <p>Order of checks, each answered with its S3 error: malformed signature material (400);
+ * <p>Order of checks, each answered with its S3 error: malformed signature material (400; for
+ * SigV2 without a usable date or one of its presigned parameters {@code 403 AccessDenied}, as S3);
  * session token unreadable, foreign or tampered ({@code 403 InvalidToken}) or expired
  * ({@code 403 ExpiredToken}); a disabled key ({@code 403 InvalidAccessKeyId}); time and
  * signature ({@code 403 RequestTimeTooSkewed}, {@code 403 AccessDenied} for an expired
@@ -27,12 +33,20 @@ import java.util.Optional;
 public final class Identifier {
 
     private final SigV4Verifier verifier;
+    private final SigV2Verifier sigV2;
     private final AccessKeys keys;
     private final Optional<SessionTokens> sessions;
     private final InstantSource clock;
 
+    /** An identifier for path-style requests, verifying SigV4 and SigV2 with the same clock. */
     public Identifier(SigV4Verifier verifier, AccessKeys keys, Optional<SessionTokens> sessions, InstantSource clock) {
+        this(verifier, new SigV2Verifier(clock), keys, sessions, clock);
+    }
+
+    public Identifier(SigV4Verifier verifier, SigV2Verifier sigV2, AccessKeys keys, Optional<SessionTokens> sessions,
+            InstantSource clock) {
         this.verifier = verifier;
+        this.sigV2 = sigV2;
         this.keys = keys;
         this.sessions = sessions;
         this.clock = clock;
@@ -40,40 +54,59 @@ public final class Identifier {
 
     /**
      * The principal of a request whose body has been read in full ({@code body}; empty for
-     * every read): a SHA-256 payload hash it declares must be that body's.
+     * every read): a SHA-256 payload hash it declares must be that body's. SigV2 material is
+     * looked for first, because the SigV4 parser would call it malformed; a request with
+     * neither is anonymous.
      */
     public Principal identify(SignableRequest request, byte[] body) {
+        Optional<SigV2Request> v2 = sigV2.parse(request);
+        if (v2.isPresent()) {
+            SigV2Request signed = v2.get();
+            return principal(signed.accessKeyId(), signed.securityToken(),
+                    secret -> sigV2.verify(request, signed, secret));
+        }
         Optional<SignedRequest> parsed = verifier.parse(request);
         if (parsed.isEmpty()) {
             return Principal.Anonymous.UNSIGNED;
         }
         SignedRequest signed = parsed.get();
         String payloadHash = signed.declaredPayloadHash().orElseGet(() -> SigV4.sha256Hex(body));
+        Principal principal = principal(signed.accessKeyId(), signed.securityToken(),
+                secret -> verifier.verify(request, signed, secret, payloadHash));
+        if (!(principal instanceof Principal.Anonymous)) {
+            SigV4Verifier.checkPayloadHash(payloadHash, body);
+        }
+        return principal;
+    }
+
+    /**
+     * What both signature versions share once their material is parsed: the session or key the
+     * access key id names, its signature checked by {@code verifySignature} with its secret.
+     */
+    private Principal principal(String accessKeyId, Optional<String> securityToken, Consumer<String> verifySignature) {
         Instant now = clock.instant();
-        if (signed.securityToken().isPresent()) {
+        if (securityToken.isPresent()) {
             SessionClaims claims = sessions
                     .orElseThrow(() -> new S3Exception(S3Error.INVALID_TOKEN))
-                    .open(signed.securityToken().get(), now);
-            if (!claims.accessKeyId().equals(signed.accessKeyId())) {
+                    .open(securityToken.get(), now);
+            if (!claims.accessKeyId().equals(accessKeyId)) {
                 throw new S3Exception(S3Error.INVALID_TOKEN);
             }
-            verifier.verify(request, signed, claims.secretAccessKey(), payloadHash);
-            SigV4Verifier.checkPayloadHash(payloadHash, body);
+            verifySignature.accept(claims.secretAccessKey());
             return new Principal.Session(claims.accessKeyId(), claims.subject(), claims.role(), claims.scopes(), claims.expiry());
         }
-        Optional<AccessKeys.Entry> key = keys.find(signed.accessKeyId());
+        Optional<AccessKeys.Entry> key = keys.find(accessKeyId);
         if (key.isEmpty()) {
-            return new Principal.Anonymous(Optional.of(signed.accessKeyId()));
+            return new Principal.Anonymous(Optional.of(accessKeyId));
         }
         AccessKeys.Entry entry = key.get();
         if (!entry.enabled()) {
             throw new S3Exception(S3Error.INVALID_ACCESS_KEY_ID);
         }
-        verifier.verify(request, signed, entry.secretAccessKey(), payloadHash);
+        verifySignature.accept(entry.secretAccessKey());
         if (entry.expiresAt().isPresent() && !now.isBefore(entry.expiresAt().get())) {
             throw new S3Exception(S3Error.EXPIRED_TOKEN, "The access key has expired.");
         }
-        SigV4Verifier.checkPayloadHash(payloadHash, body);
         return new Principal.AccessKey(entry.accessKeyId(), entry.name(), entry.scopes());
     }
 }

@@ -62,6 +62,10 @@ public final class SluiceServer implements AutoCloseable {
         http.setSendXPoweredBy(false);
         http.setRequestHeaderSize(16 * 1024);
         http.setOutputBufferSize(64 * 1024);
+        // Jetty reuses header fields seen earlier on a connection and by default matches them
+        // ignoring case, so an Authorization differing only in case (a SigV2 Base64 signature,
+        // an access key id) was handed over as the earlier one: signatures cover exact bytes.
+        http.setHeaderCacheCaseSensitive(true);
 
         this.s3Connector = connector(http, config.listen(), "s3");
         this.adminConnector = connector(http, config.adminListen(), "admin");

@@ -316,13 +316,16 @@ class InboundAccessKeysTest {
         for (String header : List.of(
                 "AWS4-HMAC-SHA256 Credential=" + READER_ID + "/20261126/us-east-1/s3/aws4_request, SignedHeaders=host",
                 "AWS4-HMAC-SHA256 garbage",
-                "AWS " + READER_ID + ":c2lnbmF0dXJl",
+                "AWS " + READER_ID,
                 "AWS4-HMAC-SHA256 Credential=x, SignedHeaders=host, Signature=zz")) {
             SluiceUnderTest.RawResponse r = sluice.send("GET", path, "Authorization", header, "x-amz-date", SigV4.amzDate(Instant.now()));
             assertThat(r.status()).as(header).isEqualTo(400);
             assertThat(S3ErrorAssert.parse(r.body()).code()).as(header).isIn("AuthorizationHeaderMalformed", "InvalidArgument",
                     "InvalidRequest");
         }
+        // A well-formed SigV2 header is checked as one (InboundSigV2Test), never served as anonymous.
+        assertS3Error(sluice.send("GET", path, "Authorization", "AWS " + READER_ID + ":c2lnbmF0dXJl", "x-amz-date",
+                SigV4.amzDate(Instant.now())), 403, "SignatureDoesNotMatch", path);
     }
 
     @Test

@@ -6,6 +6,8 @@ import dev.sluice.auth.Action;
 import dev.sluice.auth.Scope;
 import dev.sluice.auth.SessionClaims;
 import dev.sluice.auth.SessionTokens;
+import dev.sluice.s3.HttpDate;
+import dev.sluice.sigv2.SigV2;
 import dev.sluice.sigv4.AwsCredentials;
 import dev.sluice.sigv4.RequestSigner;
 import dev.sluice.sigv4.SigV4;
@@ -99,6 +101,24 @@ class InboundFuzzTest {
                 SigV4.stringToSign(at, "us-east-1", "s3", creq));
     }
 
+    /** SigV2 header authentication: {@code x-amz-date} and {@code Authorization: AWS id:signature}. */
+    private static Map<String, String> sigV2Headers() {
+        String date = HttpDate.format(Instant.now());
+        String signature = SigV2.signature(SECRET, "GET\n\n\n\nx-amz-date:" + date + "\n" + PATH);
+        Map<String, String> out = new TreeMap<>();
+        out.put("x-amz-date", date);
+        out.put("authorization", "AWS " + KEY_ID + ":" + signature);
+        return out;
+    }
+
+    /** A SigV2 presigned query: AWSAccessKeyId, Expires, Signature. */
+    private static String sigV2Query() {
+        long expires = Instant.now().plusSeconds(300).getEpochSecond();
+        String signature = SigV2.signature(SECRET, "GET\n\n\n" + expires + "\n" + PATH);
+        return "AWSAccessKeyId=" + KEY_ID + "&Expires=" + expires + "&Signature="
+                + signature.replace("+", "%2B").replace("/", "%2F").replace("=", "%3D");
+    }
+
     private static String sessionToken(String accessKeyId, String secret) {
         return tokens.seal(new SessionClaims(accessKeyId, secret, Instant.now().plus(Duration.ofHours(1)), "repo:x", "default",
                 List.of(new Scope("demo/private", List.of(), Set.of(Action.GET_OBJECT)))));
@@ -152,6 +172,32 @@ class InboundFuzzTest {
         assertThat(sluice.send("GET", PATH + "?" + presignedQuery()).status()).isEqualTo(200);
         Map<String, String> s = signedHeaders(AwsCredentials.of("ASIAFUZZSESSION001", "session-secret", sessionToken("ASIAFUZZSESSION001", "session-secret")));
         assertThat(sluice.send("GET", PATH, flatten(s)).status()).isEqualTo(200);
+        assertThat(sluice.send("GET", PATH, flatten(sigV2Headers())).status()).isEqualTo(200);
+        assertThat(sluice.send("GET", PATH + "?" + sigV2Query()).status()).isEqualTo(200);
+    }
+
+    @Test
+    void mutatedSigV2HeadersAndQueriesAreNeverGrantedNorAnswered5xx() {
+        List<Map<String, String>> current = new ArrayList<>(List.of(Map.of()));
+        int headers = fuzz(4, () -> {
+            current.set(0, sigV2Headers());
+            return current.get(0).get("authorization");
+        }, InboundFuzzTest::mutate, mutated -> {
+            current.get(0).put("authorization", mutated);
+            return trySend(PATH, flatten(current.get(0)));
+        });
+        int queries = fuzz(5, InboundFuzzTest::sigV2Query, InboundFuzzTest::mutate, mutated -> {
+            if (!mutated.chars().allMatch(c -> c > 0x20 && c < 0x7f && c != '#')) {
+                return Optional.empty(); // a URI cannot carry these unescaped
+            }
+            try {
+                return trySend(PATH + "?" + mutated);
+            } catch (RuntimeException badUri) {
+                return Optional.empty();
+            }
+        });
+        assertThat(headers).isGreaterThan(CASES_PER_KIND / 2);
+        assertThat(queries).isGreaterThan(CASES_PER_KIND / 4);
     }
 
     @Test
