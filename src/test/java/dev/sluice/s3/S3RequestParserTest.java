@@ -346,9 +346,16 @@ class S3RequestParserTest {
     }
 
     @Test
-    void aPlusInAListPrefixIsAPlus() {
-        assertThat(list("list-type=2&prefix=a+b").prefix()).isEqualTo("a+b");
+    void aPlusInAQueryValueIsASpaceAsS3ReadsIt() {
+        assertThat(list("list-type=2&prefix=hello/a+b").prefix()).isEqualTo("hello/a b");
         assertThat(list("list-type=2&prefix=a%20b").prefix()).isEqualTo("a b");
+        assertThat(list("list-type=2&prefix=a%2Bb").prefix()).isEqualTo("a+b");
+        assertThat(list("list-type=2&start-after=x+y&delimiter=%2F").startAfter()).contains("x y");
+        assertThat(list("marker=hello%2Fa+b.txt").startAfter()).contains("hello/a b.txt");
+        Operation.ReadObject op = (Operation.ReadObject) get("/demo/hello/a.csv",
+                "response-content-disposition=attachment%3B+filename%3D%22a+b.csv%22");
+        assertThat(op.overrides().headers()).containsExactly(
+                Map.entry("Content-Disposition", "attachment; filename=\"a b.csv\""));
     }
 
     @Test

@@ -1,0 +1,285 @@
+package dev.sluice.it;
+
+import static dev.sluice.it.S3ErrorAssert.assertS3Error;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.sluice.Version;
+import dev.sluice.it.SluiceUnderTest.RawResponse;
+import dev.sluice.sigv4.AwsCredentials;
+import dev.sluice.sigv4.RequestSigner;
+import dev.sluice.sigv4.SigV4;
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.io.UncheckedIOException;
+import java.net.Socket;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Predicate;
+import javax.xml.parsers.DocumentBuilderFactory;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+import org.junit.jupiter.params.provider.ValueSource;
+import org.w3c.dom.Document;
+import org.w3c.dom.Element;
+import org.w3c.dom.NodeList;
+import software.amazon.awssdk.auth.credentials.AnonymousCredentialsProvider;
+import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
+import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
+import software.amazon.awssdk.core.ResponseBytes;
+import software.amazon.awssdk.core.async.AsyncResponseTransformer;
+import software.amazon.awssdk.regions.Region;
+import software.amazon.awssdk.services.s3.S3AsyncClient;
+import software.amazon.awssdk.services.s3.S3Client;
+import software.amazon.awssdk.services.s3.model.Bucket;
+import software.amazon.awssdk.services.s3.model.GetObjectResponse;
+import software.amazon.awssdk.services.s3.model.HeadObjectResponse;
+import software.amazon.awssdk.services.s3.model.ListBucketsResponse;
+import software.amazon.awssdk.services.s3.model.S3Exception;
+import software.amazon.awssdk.services.s3.model.S3Object;
+
+/**
+ * S3 behaviours that common clients rely on beyond plain reads and listings: ListBuckets at
+ * the root, {@code +} in a query read as a space, {@code partNumber} and {@code versionId=null}
+ * on reads, authentication of requests answered 501, content types of the data formats served,
+ * virtual-hosted-style addressing, and the byte count of every response in the access log.
+ * One real sluice over directories; AWS SDK v2 clients and raw HTTP.
+ */
+class S3CompatibilityTest {
+    private static final String READER_ID = "AKIASLUICEREADER01";
+    private static final String READER_SECRET = "reader-secret-0123456789abcdefghijklmnop";
+    private static final String DOMAIN = "s3.example.test";
+    private static final String GREETING = "hello, world\n";
+
+    @TempDir
+    static Path dir;
+    static SluiceUnderTest sluice;
+
+    @BeforeAll
+    static void start() throws IOException {
+        write("hello/greeting.txt", GREETING);
+        write("hello/empty.txt", "");
+        write("hello/a b/inside.txt", "inside a space\n");
+        write("hello/a+b/plus.txt", "inside a plus\n");
+        for (String name : List.of("places.geojson", "part-0.parquet", "dem.tif", "cube.nc", "roads.fgb", "tiles.pmtiles",
+                "households.csv", "index.html", "cube.zarr/.zarray", "cube.zarr/.zattrs", "cube.zarr/.zgroup",
+                "v3.zarr/zarr.json", "blob.unknownext")) {
+            write("hello/formats/" + name, "x");
+        }
+        write("private/secret.txt", "secret\n");
+        write("vault/hidden.txt", "hidden\n");
+        write("pub/readme.txt", "open\n");
+        String yaml = """
+                server: { listen: "127.0.0.1:0", admin_listen: "127.0.0.1:0" }
+                registry:
+                  products:
+                    - { account: demo, product: hello, backend: { type: file, path: ./hello } }
+                    - { account: demo, product: private, visibility: restricted, backend: { type: file, path: ./private } }
+                    - { account: other, product: vault, visibility: restricted, backend: { type: file, path: ./vault } }
+                    - { account: open, product: pub, backend: { type: file, path: ./pub } }
+                inbound:
+                  access_keys:
+                    - access_key_id: %s
+                      secret_access_key_env: READER_SECRET
+                      name: reader
+                      scopes:
+                        - { product: "demo/*", actions: [get_object, head_object, list_bucket] }
+                        - { product: "other/vault", actions: [get_object, list_bucket] }
+                """.formatted(READER_ID);
+        sluice = SluiceUnderTest.start(yaml, Map.of("READER_SECRET", READER_SECRET), dir);
+    }
+
+    @AfterAll
+    static void stop() throws Exception {
+        if (sluice != null) {
+            sluice.close();
+        }
+    }
+
+    private static void write(String path, String content) throws IOException {
+        Path p = dir.resolve(path);
+        Files.createDirectories(p.getParent());
+        Files.writeString(p, content);
+    }
+
+    private static S3Client reader() {
+        return sluice.client(StaticCredentialsProvider.create(AwsBasicCredentials.create(READER_ID, READER_SECRET)));
+    }
+
+    // --- '+' in a query --------------------------------------------------------------------------
+
+    @Test
+    void aPlusInAQueryIsASpace() throws Exception {
+        assertThat(keys(sluice.send("GET", "/demo?list-type=2&prefix=hello/a+b/"))).containsExactly("hello/a b/inside.txt");
+        assertThat(keys(sluice.send("GET", "/demo?list-type=2&prefix=hello/a%20b/"))).containsExactly("hello/a b/inside.txt");
+        assertThat(keys(sluice.send("GET", "/demo?list-type=2&prefix=hello/a%2Bb/"))).containsExactly("hello/a+b/plus.txt");
+        assertThat(keys(sluice.send("GET", "/demo?prefix=hello/a+b/"))).containsExactly("hello/a b/inside.txt");
+        RawResponse overridden = sluice.send("GET", "/demo/hello/greeting.txt?response-content-disposition=attachment%3B+filename%3Dg+h.txt");
+        assertThat(overridden.header("Content-Disposition")).hasValue("attachment; filename=g h.txt");
+    }
+
+    @Test
+    void aSignedQueryWithAPlusIsVerifiedAsSentAndReadAsASpace() throws Exception {
+        String query = "list-type=2&prefix=hello%2Fa+b%2F";
+
+        RawResponse r = sluice.send("GET", "/demo?" + query, signed("GET", "/demo", query, sluice.s3Endpoint().getAuthority()));
+
+        assertThat(r.status()).as(r.text()).isEqualTo(200);
+        assertThat(keys(r)).containsExactly("hello/a b/inside.txt");
+        // Signed with '+', sent with '%20': the same listing, but not the query that was signed.
+        assertS3Error(sluice.send("GET", "/demo?list-type=2&prefix=hello%2Fa%20b%2F",
+                signed("GET", "/demo", query, sluice.s3Endpoint().getAuthority())), 403, "SignatureDoesNotMatch", "/demo");
+    }
+
+    // --- helpers ---------------------------------------------------------------------------------
+
+    /** SigV4 headers for a GET/DELETE of {@code path} with {@code query} (as it will be sent) by the reader key. */
+    private static String[] signed(String method, String path, String query, String host) {
+        List<Map.Entry<String, String>> h = new RequestSigner("us-east-1", "s3").sign(method, host, path, query, List.of(),
+                SigV4.EMPTY_SHA256, AwsCredentials.of(READER_ID, READER_SECRET), Instant.now());
+        List<String> flat = new ArrayList<>();
+        for (Map.Entry<String, String> e : h) {
+            flat.add(e.getKey());
+            flat.add(e.getValue());
+        }
+        return flat.toArray(String[]::new);
+    }
+
+    /** The same headers with the signature's last hex digit changed. */
+    private static String[] tamper(String[] headers) {
+        String[] out = headers.clone();
+        for (int i = 0; i < out.length; i += 2) {
+            if (out[i].equalsIgnoreCase("Authorization")) {
+                String v = out[i + 1];
+                out[i + 1] = v.substring(0, v.length() - 1) + (v.endsWith("0") ? "1" : "0");
+            }
+        }
+        return out;
+    }
+
+    private static String[] concat(String[] a, String[] b) {
+        String[] out = new String[a.length + b.length];
+        System.arraycopy(a, 0, out, 0, a.length);
+        System.arraycopy(b, 0, out, a.length, b.length);
+        return out;
+    }
+
+    /**
+     * A request written onto a socket, for headers java.net.http will not set (Host). Without a
+     * Host among {@code headers} the listener's own address is sent. The response is read until
+     * the server closes the connection, within a 10 s socket timeout.
+     */
+    private static RawResponse socket(String method, String pathAndQuery, String... headers) {
+        URI endpoint = sluice.s3Endpoint();
+        StringBuilder head = new StringBuilder(method + " " + pathAndQuery + " HTTP/1.1\r\n");
+        boolean host = false;
+        for (int i = 0; i < headers.length; i += 2) {
+            host |= headers[i].equalsIgnoreCase("Host");
+            head.append(headers[i]).append(": ").append(headers[i + 1]).append("\r\n");
+        }
+        if (!host) {
+            head.append("Host: ").append(endpoint.getAuthority()).append("\r\n");
+        }
+        head.append("Connection: close\r\n\r\n");
+        try (Socket socket = new Socket(endpoint.getHost(), endpoint.getPort())) {
+            socket.setSoTimeout(10_000);
+            OutputStream out = socket.getOutputStream();
+            out.write(head.toString().getBytes(StandardCharsets.ISO_8859_1));
+            out.flush();
+            InputStream in = socket.getInputStream();
+            ByteArrayOutputStream all = new ByteArrayOutputStream();
+            in.transferTo(all);
+            RawResponse r = RawHttp.parse(all.toByteArray());
+            return method.equals("HEAD") ? new RawResponse(r.status(), r.headers(), new byte[0]) : r;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** The access-log lines matching {@code which} written while {@code requests} ran (waits, bounded, for {@code count}). */
+    private static List<String> accessLogOf(Runnable requests, int count, Predicate<String> which) {
+        ch.qos.logback.classic.Logger access = (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger("sluice.access");
+        CountDownLatch written = new CountDownLatch(count);
+        List<String> logged = new CopyOnWriteArrayList<>();
+        ch.qos.logback.core.AppenderBase<ch.qos.logback.classic.spi.ILoggingEvent> lines = new ch.qos.logback.core.AppenderBase<>() {
+            @Override
+            protected void append(ch.qos.logback.classic.spi.ILoggingEvent e) {
+                String line = e.getFormattedMessage();
+                if (which.test(line)) {
+                    logged.add(line);
+                    written.countDown();
+                }
+            }
+        };
+        lines.start();
+        ch.qos.logback.classic.Level before = access.getLevel();
+        access.setLevel(ch.qos.logback.classic.Level.INFO);
+        access.addAppender(lines);
+        try {
+            requests.run();
+            // A line is written after its response is sent, so it may lag the client.
+            assertThat(written.await(10, TimeUnit.SECONDS)).as("%d access-log lines", count).isTrue();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        } finally {
+            access.detachAppender(lines);
+            access.setLevel(before);
+        }
+        assertThat(logged).hasSize(count);
+        return List.copyOf(logged);
+    }
+
+    private static Element xml(byte[] body) {
+        try {
+            DocumentBuilderFactory f = DocumentBuilderFactory.newInstance();
+            f.setNamespaceAware(true);
+            f.setFeature("http://apache.org/xml/features/disallow-doctype-decl", true);
+            Document d = f.newDocumentBuilder().parse(new ByteArrayInputStream(body));
+            return d.getDocumentElement();
+        } catch (Exception e) {
+            throw new AssertionError("not XML: " + new String(body, StandardCharsets.UTF_8), e);
+        }
+    }
+
+    private static String text(Element root, String parent, String child) {
+        Element p = (Element) root.getElementsByTagName(parent).item(0);
+        return p.getElementsByTagName(child).item(0).getTextContent();
+    }
+
+    private static List<String> names(Element root) {
+        List<String> out = new ArrayList<>();
+        NodeList buckets = root.getElementsByTagName("Bucket");
+        for (int i = 0; i < buckets.getLength(); i++) {
+            out.add(((Element) buckets.item(i)).getElementsByTagName("Name").item(0).getTextContent());
+        }
+        return out;
+    }
+
+    private static List<String> keys(RawResponse r) {
+        assertThat(r.status()).as(r.text()).isEqualTo(200);
+        List<String> out = new ArrayList<>();
+        NodeList contents = xml(r.body()).getElementsByTagName("Contents");
+        for (int i = 0; i < contents.getLength(); i++) {
+            out.add(((Element) contents.item(i)).getElementsByTagName("Key").item(0).getTextContent());
+        }
+        return out;
+    }
+}
