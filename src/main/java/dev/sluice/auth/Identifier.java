@@ -43,6 +43,22 @@ public final class Identifier {
      * every read): a SHA-256 payload hash it declares must be that body's.
      */
     public Principal identify(SignableRequest request, byte[] body) {
+        return identify(request, body, true);
+    }
+
+    /**
+     * The principal of a request whose body is not read at all: one sluice refuses whatever its
+     * body holds (a write, an S3 API it does not serve). The signature is verified over the
+     * payload hash the request declares ({@code x-amz-content-sha256}), which is not compared
+     * with the body, or over an empty body when it declares none; so a wrong signature is still
+     * {@code 403 SignatureDoesNotMatch} and the refusal is logged with who asked, yet a large
+     * body is never buffered to find out.
+     */
+    public Principal identifyWithoutBody(SignableRequest request) {
+        return identify(request, new byte[0], false);
+    }
+
+    private Principal identify(SignableRequest request, byte[] body, boolean bodyRead) {
         Optional<SignedRequest> parsed = verifier.parse(request);
         if (parsed.isEmpty()) {
             return Principal.Anonymous.UNSIGNED;
@@ -58,7 +74,9 @@ public final class Identifier {
                 throw new S3Exception(S3Error.INVALID_TOKEN);
             }
             verifier.verify(request, signed, claims.secretAccessKey(), payloadHash);
-            SigV4Verifier.checkPayloadHash(payloadHash, body);
+            if (bodyRead) {
+                SigV4Verifier.checkPayloadHash(payloadHash, body);
+            }
             return new Principal.Session(claims.accessKeyId(), claims.subject(), claims.role(), claims.scopes(), claims.expiry());
         }
         Optional<AccessKeys.Entry> key = keys.find(signed.accessKeyId());
@@ -73,7 +91,9 @@ public final class Identifier {
         if (entry.expiresAt().isPresent() && !now.isBefore(entry.expiresAt().get())) {
             throw new S3Exception(S3Error.EXPIRED_TOKEN, "The access key has expired.");
         }
-        SigV4Verifier.checkPayloadHash(payloadHash, body);
+        if (bodyRead) {
+            SigV4Verifier.checkPayloadHash(payloadHash, body);
+        }
         return new Principal.AccessKey(entry.accessKeyId(), entry.name(), entry.scopes());
     }
 }

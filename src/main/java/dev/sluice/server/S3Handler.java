@@ -132,9 +132,10 @@ public final class S3Handler extends Handler.Abstract {
                 Operation op = S3RequestParser.parse(method, rawPath, request.getHttpURI().getQuery(),
                         name -> Optional.ofNullable(request.getHeaders().get(name)));
                 outcome.operation = op.name();
-                // What sluice does not serve is answered 501 whoever asks; its body is never read.
+                // What sluice does not serve is answered 501, but only to a caller whose signature
+                // holds (a wrong one is 403 as for any request), and its body is never read.
                 Principal principal = op instanceof Operation.Unsupported
-                        ? Principal.Anonymous.UNSIGNED
+                        ? identifier.identifyWithoutBody(signable(request, rawPath))
                         : identifier.identify(signable(request, rawPath), smallBody(request));
                 outcome.principal = principal.logName();
                 metrics.caller(principal.kind());

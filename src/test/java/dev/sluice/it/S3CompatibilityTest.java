@@ -148,6 +148,50 @@ class S3CompatibilityTest {
                 signed("GET", "/demo", query, sluice.s3Endpoint().getAuthority())), 403, "SignatureDoesNotMatch", "/demo");
     }
 
+    // --- 501 after authentication -----------------------------------------------------------------
+
+    @Test
+    void anUnsupportedRequestWithAWrongSignatureIsSignatureDoesNotMatch() {
+        String path = "/demo/hello/greeting.txt";
+        String[] headers = signed("GET", path, "acl", sluice.s3Endpoint().getAuthority());
+        assertS3Error(sluice.send("GET", path + "?acl", tamper(headers)), 403, "SignatureDoesNotMatch", path);
+        assertS3Error(sluice.send("DELETE", path, signed("GET", path, "", sluice.s3Endpoint().getAuthority())), 403,
+                "SignatureDoesNotMatch", path);
+    }
+
+    @Test
+    void anUnsupportedRequestWithAValidSignatureIsNotImplementedAndLoggedWithItsPrincipal() {
+        String path = "/demo/hello/greeting.txt";
+        List<String> lines = accessLogOf(() -> {
+            assertS3Error(sluice.send("GET", path + "?acl", signed("GET", path, "acl", sluice.s3Endpoint().getAuthority())),
+                    501, "NotImplemented", path);
+            assertS3Error(sluice.send("GET", path + "?acl"), 501, "NotImplemented", path);
+        }, 2, line -> line.contains("\"operation\":\"Unsupported\""));
+
+        assertThat(lines.stream().map(l -> l.replaceAll(".*\"principal\":\"([^\"]*)\".*", "$1")).sorted().toList())
+                .containsExactly("access_key:reader", "anonymous");
+    }
+
+    @Test
+    void anUnsupportedWriteIsRefusedWithoutReadingItsBody() {
+        // A signed PUT declaring a 100 MiB body, of which nothing is sent: answered at once, so
+        // the body was not waited for, and the declared hash is trusted rather than checked.
+        String path = "/demo/hello/new.bin";
+        String declared = SigV4.sha256Hex("a body that is never sent".getBytes(StandardCharsets.UTF_8));
+        String host = sluice.s3Endpoint().getAuthority();
+        List<Map.Entry<String, String>> h = new RequestSigner("us-east-1", "s3").sign("PUT", host, path, "",
+                List.of(), declared, AwsCredentials.of(READER_ID, READER_SECRET), Instant.now());
+        List<String> headers = new ArrayList<>(List.of("Host", host, "Content-Length", Long.toString(100L << 20)));
+        h.forEach(e -> {
+            headers.add(e.getKey());
+            headers.add(e.getValue());
+        });
+
+        RawResponse r = socket("PUT", path, headers.toArray(String[]::new));
+
+        assertS3Error(r, 501, "NotImplemented", path);
+    }
+
     // --- helpers ---------------------------------------------------------------------------------
 
     /** SigV4 headers for a GET/DELETE of {@code path} with {@code query} (as it will be sent) by the reader key. */
