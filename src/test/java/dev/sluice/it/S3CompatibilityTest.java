@@ -192,6 +192,30 @@ class S3CompatibilityTest {
         assertS3Error(r, 501, "NotImplemented", path);
     }
 
+    // --- content types ---------------------------------------------------------------------------
+
+    @ParameterizedTest(name = "{0} -> {1}")
+    @CsvSource(delimiter = '|', textBlock = """
+        places.geojson         | application/geo+json
+        part-0.parquet         | application/vnd.apache.parquet
+        dem.tif                | image/tiff; application=geotiff
+        cube.nc                | application/x-netcdf
+        roads.fgb              | application/vnd.flatgeobuf
+        tiles.pmtiles          | application/vnd.pmtiles
+        households.csv         | text/csv
+        index.html             | text/html
+        cube.zarr/.zarray      | application/json
+        cube.zarr/.zattrs      | application/json
+        cube.zarr/.zgroup      | application/json
+        v3.zarr/zarr.json      | application/json
+        blob.unknownext        | application/octet-stream
+        """)
+    void getAndHeadCarryTheContentTypeOfTheFormat(String name, String type) {
+        String path = "/demo/hello/formats/" + name;
+        assertThat(sluice.send("GET", path).header("Content-Type")).hasValue(type);
+        assertThat(sluice.send("HEAD", path).header("Content-Type")).hasValue(type);
+    }
+
     // --- helpers ---------------------------------------------------------------------------------
 
     /** SigV4 headers for a GET/DELETE of {@code path} with {@code query} (as it will be sent) by the reader key. */
