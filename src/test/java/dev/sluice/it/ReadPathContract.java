@@ -615,6 +615,31 @@ abstract class ReadPathContract {
     }
 
     @Test
+    void partOneIsTheWholeObjectAsARangeAndNoOtherPartExists() {
+        ResponseBytes<GetObjectResponse> part = s3.getObjectAsBytes(b -> b.bucket(ACCOUNT).key("hello/" + BIG).partNumber(1));
+
+        assertThat(part.asByteArray()).isEqualTo(BIG_BYTES);
+        assertThat(part.response().contentRange()).isEqualTo("bytes 0-" + (BIG_BYTES.length - 1) + "/" + BIG_BYTES.length);
+        assertThat(part.response().partsCount()).isNull();
+        assertThat(s3.headObject(b -> b.bucket(ACCOUNT).key("hello/" + BIG).partNumber(1)).contentLength())
+                .isEqualTo(BIG_BYTES.length);
+        RawResponse empty = sluice.send("GET", "/acme/hello/" + EMPTY + "?partNumber=1");
+        assertThat(empty.status()).isEqualTo(200);
+        assertThat(empty.body()).isEmpty();
+        assertS3Error(sluice.send("GET", "/acme/hello/greeting.txt?partNumber=2"), 416, "InvalidPartNumber",
+                "/acme/hello/greeting.txt");
+        assertS3Error(sluice.send("GET", "/acme/hello/no-such-key?partNumber=2"), 404, "NoSuchKey", "/acme/hello/no-such-key");
+    }
+
+    @Test
+    void versionIdNullIsTheCurrentObject() {
+        assertThat(s3.getObjectAsBytes(b -> b.bucket(ACCOUNT).key("hello/greeting.txt").versionId("null")).asByteArray())
+                .isEqualTo(Fixture.bytes("greeting.txt"));
+        assertS3Error(sluice.send("GET", "/acme/hello/greeting.txt?versionId=abc"), 400, "InvalidArgument",
+                "/acme/hello/greeting.txt");
+    }
+
+    @Test
     void headOfAnUnknownKeyIsNotFoundWithoutABody() {
         assertThatThrownBy(() -> s3.headObject(b -> b.bucket(ACCOUNT).key("hello/no-such-key")))
                 .isInstanceOfSatisfying(S3Exception.class, e -> assertThat(e.statusCode()).isEqualTo(404));

@@ -148,6 +148,98 @@ class S3CompatibilityTest {
                 signed("GET", "/demo", query, sluice.s3Endpoint().getAuthority())), 403, "SignatureDoesNotMatch", "/demo");
     }
 
+    // --- partNumber ------------------------------------------------------------------------------
+
+    @Test
+    void partOneOfAnObjectIsTheWholeObjectAsARange() {
+        S3Client s3 = sluice.anonymousClient();
+
+        ResponseBytes<GetObjectResponse> part = s3.getObjectAsBytes(b -> b.bucket("demo").key("hello/greeting.txt").partNumber(1));
+
+        assertThat(part.asUtf8String()).isEqualTo(GREETING);
+        assertThat(part.response().sdkHttpResponse().statusCode()).isEqualTo(206);
+        assertThat(part.response().contentRange()).isEqualTo("bytes 0-12/13");
+        assertThat(part.response().partsCount()).isNull();
+        HeadObjectResponse head = s3.headObject(b -> b.bucket("demo").key("hello/greeting.txt").partNumber(1));
+        assertThat(head.contentLength()).isEqualTo(13);
+        assertThat(head.partsCount()).isNull();
+    }
+
+    @Test
+    void partOneOfAnEmptyObjectIsTheEmptyObject() {
+        RawResponse r = sluice.send("GET", "/demo/hello/empty.txt?partNumber=1");
+
+        assertThat(r.status()).isEqualTo(200);
+        assertThat(r.body()).isEmpty();
+    }
+
+    @Test
+    void anotherPartIsInvalidPartNumberOnceTheObjectIsKnown() {
+        assertS3Error(sluice.send("GET", "/demo/hello/greeting.txt?partNumber=2"), 416, "InvalidPartNumber",
+                "/demo/hello/greeting.txt");
+        assertThat(sluice.send("HEAD", "/demo/hello/greeting.txt?partNumber=10000").status()).isEqualTo(416);
+        assertThatThrownBy(() -> sluice.anonymousClient().getObjectAsBytes(b -> b.bucket("demo").key("hello/greeting.txt").partNumber(2)))
+                .isInstanceOfSatisfying(S3Exception.class, e -> assertThat(e.awsErrorDetails().errorCode()).isEqualTo("InvalidPartNumber"));
+        assertS3Error(sluice.send("GET", "/demo/hello/missing.txt?partNumber=2"), 404, "NoSuchKey", "/demo/hello/missing.txt");
+        assertS3Error(sluice.send("GET", "/demo/private/secret.txt?partNumber=1"), 404, "NoSuchBucket", "/demo/private/secret.txt");
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"0", "-1", "10001", "one", ""})
+    void aPartNumberOutsideOneToTenThousandIsInvalidArgument(String value) {
+        String path = "/demo/hello/greeting.txt";
+        assertS3Error(sluice.send("GET", path + "?partNumber=" + value), 400, "InvalidArgument", path);
+    }
+
+    @Test
+    void aPartNumberWithARangeIsInvalidRequest() {
+        String path = "/demo/hello/greeting.txt";
+        assertS3Error(sluice.send("GET", path + "?partNumber=1", "Range", "bytes=0-3"), 400, "InvalidRequest", path);
+    }
+
+    @Test
+    void theSdksMultipartDownloadReadsAnObjectThroughPartNumbers() {
+        List<String> lines = accessLogOf(() -> {
+            try (S3AsyncClient async = S3AsyncClient.builder()
+                    .endpointOverride(sluice.s3Endpoint())
+                    .forcePathStyle(true)
+                    .region(Region.US_EAST_1)
+                    .credentialsProvider(AnonymousCredentialsProvider.create())
+                    .multipartEnabled(true)
+                    .build()) {
+                ResponseBytes<GetObjectResponse> r = async.getObject(b -> b.bucket("demo").key("hello/greeting.txt"),
+                        AsyncResponseTransformer.toBytes()).get(30, TimeUnit.SECONDS);
+                assertThat(r.asUtf8String()).isEqualTo(GREETING);
+            } catch (Exception e) {
+                throw new AssertionError("multipart download failed", e);
+            }
+        }, 1, line -> line.contains("\"operation\":\"GetObject\""));
+
+        // The downloader asks for part 1 and, told of no other part, has the whole object.
+        assertThat(lines.get(0)).contains("\"status\":206");
+    }
+
+    // --- versionId -------------------------------------------------------------------------------
+
+    @Test
+    void versionIdNullReadsTheCurrentObject() {
+        RawResponse get = sluice.send("GET", "/demo/hello/greeting.txt?versionId=null");
+        assertThat(get.status()).isEqualTo(200);
+        assertThat(get.text()).isEqualTo(GREETING);
+        assertThat(sluice.send("HEAD", "/demo/hello/greeting.txt?versionId=null").status()).isEqualTo(200);
+        assertThat(sluice.anonymousClient().getObjectAsBytes(b -> b.bucket("demo").key("hello/greeting.txt").versionId("null"))
+                .asUtf8String()).isEqualTo(GREETING);
+    }
+
+    @Test
+    void anotherVersionIdIsInvalidArgumentAsOnAnUnversionedBucket() {
+        String path = "/demo/hello/greeting.txt";
+        S3ErrorAssert.ErrorDocument doc = assertS3Error(sluice.send("GET", path + "?versionId=3HL4kqtJlcpXroDTDmJ%2BrmSpXd3dIbrHY"),
+                400, "InvalidArgument", path);
+        assertThat(doc.message()).isEqualTo("Invalid version id specified");
+        assertThat(sluice.send("HEAD", path + "?versionId=abc").status()).isEqualTo(400);
+    }
+
     // --- 501 after authentication -----------------------------------------------------------------
 
     @Test

@@ -98,6 +98,45 @@ class S3RequestParserTest {
                 Map.entry("Content-Disposition", "attachment; filename=x.csv"));
     }
 
+    @ParameterizedTest
+    @ValueSource(strings = {"GET", "HEAD"})
+    void versionIdNullReadsTheCurrentObject(String method) {
+        Operation.ReadObject op = (Operation.ReadObject) parse(method, "/demo/hello/greeting.txt", "versionId=null", Map.of());
+
+        assertThat(op.key()).isEqualTo("greeting.txt");
+        assertThat(op.range()).isEmpty();
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"versionId=x", "versionId=3HL4kqtJlcpXroDTDmJ%2BrmSpXd3dIbrHY", "versionId=", "versionId=NULL"})
+    void anotherVersionIdIsInvalidArgumentAsOnAnUnversionedBucket(String query) {
+        assertRejected(() -> get("/demo/hello/greeting.txt", query), S3Error.INVALID_ARGUMENT);
+        assertRejected(() -> parse("HEAD", "/demo/hello/greeting.txt", query, Map.of()), S3Error.INVALID_ARGUMENT);
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"GET", "HEAD"})
+    void partNumberIsReadAsAPart(String method) {
+        Operation.ReadObject op = (Operation.ReadObject) parse(method, "/demo/hello/greeting.txt", "partNumber=1", Map.of());
+
+        assertThat(op.partNumber()).contains(1);
+        assertThat(op.range()).isEmpty();
+        assertThat(((Operation.ReadObject) get("/demo/hello/greeting.txt", "partNumber=10000")).partNumber()).contains(10000);
+        assertThat(getObject("/demo/hello/greeting.txt").partNumber()).isEmpty();
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"0", "-1", "10001", "abc", "", "1.0", "99999999999999999999"})
+    void partNumberOutsideOneToTenThousandIsInvalidArgument(String value) {
+        assertRejected(() -> get("/demo/hello/greeting.txt", "partNumber=" + value), S3Error.INVALID_ARGUMENT);
+    }
+
+    @Test
+    void partNumberWithARangeIsInvalidRequest() {
+        assertRejected(() -> parse("GET", "/demo/hello/greeting.txt", "partNumber=1", Map.of("Range", "bytes=0-9")),
+                S3Error.INVALID_REQUEST);
+    }
+
     @Test
     void anIgnoredRangeHeaderLeavesTheReadWhole() {
         Operation.ReadObject op = (Operation.ReadObject) parse("GET", "/demo/hello/greeting.txt", null,
@@ -153,8 +192,7 @@ class S3RequestParserTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"acl", "versionId=x", "partNumber=1", "tagging", "attributes", "uploadId=u", "torrent",
-        "retention", "legal-hold"})
+    @ValueSource(strings = {"acl", "tagging", "attributes", "uploadId=u", "torrent", "retention", "legal-hold"})
     void objectSubresourcesAreUnsupported(String query) {
         Operation op = get("/demo/hello/greeting.txt", query);
 
