@@ -12,7 +12,17 @@ public sealed interface Operation {
     /** The operation's S3 name, used in metrics and the access log. */
     String name();
 
-    /** {@code GET /}: a small JSON document naming the service. */
+    /**
+     * {@code GET /} (S3's ListBuckets): the accounts the caller can see, as buckets, those
+     * whose name starts with {@code prefix}.
+     */
+    record ListAccounts(String prefix) implements Operation {
+        public String name() {
+            return "ListBuckets";
+        }
+    }
+
+    /** {@code GET /} with {@code Accept: application/json}: a small JSON document naming the service. */
     record ServiceInfo() implements Operation {
         public String name() {
             return "ServiceInfo";

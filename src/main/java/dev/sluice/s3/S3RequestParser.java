@@ -57,7 +57,10 @@ public final class S3RequestParser {
             if (write) {
                 return new Operation.Unsupported(method + " /", Optional.empty());
             }
-            return new Operation.ServiceInfo();
+            if (header.apply("Accept").map(S3RequestParser::asksForJson).orElse(false)) {
+                return new Operation.ServiceInfo();
+            }
+            return new Operation.ListAccounts(query.first("prefix").orElse(""));
         }
         String account = decode(rawAccount);
         if (write) {

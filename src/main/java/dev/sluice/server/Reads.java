@@ -88,6 +88,20 @@ public final class Reads {
         }
     }
 
+    /**
+     * ListBuckets: the accounts whose name starts with {@code prefix} in which the caller can
+     * see at least one product (public ones, and restricted ones a scope of the caller covers),
+     * in key order. An account the caller sees nothing of is left out, as it answers them
+     * {@code NoSuchBucket} elsewhere.
+     */
+    public List<String> listAccounts(String prefix, Principal principal, String requestId) {
+        Caller caller = caller(principal, requestId);
+        return registry.accounts().stream()
+                .filter(account -> account.startsWith(prefix))
+                .filter(account -> registry.list(account, caller).stream().anyMatch(p -> Authorizer.canSee(principal, p)))
+                .toList();
+    }
+
     /** HeadBucket and GetBucketLocation on an account: does the caller see any product in it? */
     public void requireAccount(String account, Principal principal, String requestId) {
         visibleProducts(account, principal, requestId);

@@ -84,6 +84,18 @@ public final class S3Handler extends Handler.Abstract {
         return method.equals("GET") && query != null && (query.startsWith("Action=") || query.contains("&Action="));
     }
 
+    /**
+     * The owner named in ListBuckets. S3 names the caller's AWS account; sluice's accounts have no
+     * owner a client could use, so the service names itself (and reveals nothing about the caller).
+     */
+    static final String BUCKET_OWNER = "sluice";
+    /**
+     * ListBuckets' {@code CreationDate} for every account: a fixed instant, the Unix epoch, so
+     * every server of a fleet and every restart answers the same (no server knows when an
+     * account was created; a start time would differ between servers and move on each restart).
+     */
+    static final java.time.Instant ACCOUNT_CREATION_DATE = java.time.Instant.EPOCH;
+
     /** The path of the STS endpoint for clients. */
     public static final String STS_PATH = "/.sts";
     /** The largest body sluice reads to check a signature or parse an STS call. */
@@ -319,7 +331,14 @@ public final class S3Handler extends Handler.Abstract {
             case Operation.ServiceInfo s -> {
                 outcome.status = 200;
                 response.getHeaders().put("Content-Type", "application/json");
-                finish(response, "{\"name\":\"sluice\",\"version\":\"" + version + "\"}\n");
+                outcome.bytes = finish(response, "{\"name\":\"sluice\",\"version\":\"" + version + "\"}\n");
+            }
+            case Operation.ListAccounts l -> {
+                List<String> accounts = reads.listAccounts(l.prefix(), principal, requestId);
+                outcome.status = 200;
+                response.getHeaders().put("Content-Type", "application/xml");
+                String xml = XmlDocuments.bucketList(BUCKET_OWNER, accounts, ACCOUNT_CREATION_DATE, l.prefix());
+                outcome.bytes = finish(response, request.getMethod().equals("HEAD") ? null : xml);
             }
             case Operation.HeadAccount h -> {
                 outcome.account = h.account();

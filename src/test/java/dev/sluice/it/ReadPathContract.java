@@ -97,8 +97,13 @@ abstract class ReadPathContract {
     // ---------------------------------------------------------------- service
 
     @Test
-    void describesItselfAtTheRoot() throws IOException {
-        RawResponse r = sluice.send("GET", "/");
+    void listsTheAccountAsABucketAtTheRoot() {
+        assertThat(s3.listBuckets().buckets()).extracting(b -> b.name()).containsExactly(ACCOUNT);
+    }
+
+    @Test
+    void describesItselfAtTheRootWhenAskedForJson() throws IOException {
+        RawResponse r = sluice.send("GET", "/", "Accept", "application/json");
 
         assertThat(r.status()).isEqualTo(200);
         assertThat(r.header("Content-Type")).hasValueSatisfying(t -> assertThat(t).startsWith("application/json"));

@@ -123,6 +123,58 @@ class S3CompatibilityTest {
         return sluice.client(StaticCredentialsProvider.create(AwsBasicCredentials.create(READER_ID, READER_SECRET)));
     }
 
+    // --- ListBuckets ---------------------------------------------------------------------------
+
+    @Test
+    void listBucketsNamesTheAccountsWithAPublicProductToAnonymousCallers() {
+        ListBucketsResponse r = sluice.anonymousClient().listBuckets();
+
+        assertThat(r.buckets()).extracting(Bucket::name).containsExactly("demo", "open");
+        assertThat(r.buckets()).extracting(Bucket::creationDate).containsOnly(Instant.EPOCH);
+        assertThat(r.owner().id()).isEqualTo("sluice");
+        assertThat(sluice.unknownKeyClient().listBuckets().buckets()).extracting(Bucket::name).containsExactly("demo", "open");
+    }
+
+    @Test
+    void listBucketsAlsoNamesTheAccountsAKeysScopesCover() {
+        assertThat(reader().listBuckets().buckets()).extracting(Bucket::name).containsExactly("demo", "open", "other");
+    }
+
+    @Test
+    void listBucketsIsS3sXmlDocumentAndFiltersByPrefix() throws Exception {
+        RawResponse r = sluice.send("GET", "/");
+
+        assertThat(r.status()).isEqualTo(200);
+        assertThat(r.header("Content-Type")).hasValueSatisfying(t -> assertThat(t).startsWith("application/xml"));
+        Element root = xml(r.body());
+        assertThat(root.getTagName()).isEqualTo("ListAllMyBucketsResult");
+        assertThat(root.getNamespaceURI()).isEqualTo("http://s3.amazonaws.com/doc/2006-03-01/");
+        assertThat(text(root, "Owner", "ID")).isEqualTo("sluice");
+        assertThat(text(root, "Owner", "DisplayName")).isEqualTo("sluice");
+        assertThat(names(root)).containsExactly("demo", "open");
+        assertThat(root.getElementsByTagName("CreationDate").item(0).getTextContent()).isEqualTo("1970-01-01T00:00:00.000Z");
+
+        assertThat(names(xml(sluice.send("GET", "/?prefix=o").body()))).containsExactly("open");
+        assertThat(names(xml(sluice.send("GET", "/?prefix=nothing").body()))).isEmpty();
+    }
+
+    @Test
+    void theServiceDescriptionIsTheRootAskedForJson() throws IOException {
+        RawResponse r = sluice.send("GET", "/", "Accept", "application/json");
+
+        assertThat(r.status()).isEqualTo(200);
+        assertThat(r.header("Content-Type")).hasValueSatisfying(t -> assertThat(t).startsWith("application/json"));
+        var json = new ObjectMapper().readTree(r.body());
+        assertThat(json.path("name").asText()).isEqualTo("sluice");
+        assertThat(json.path("version").asText()).isEqualTo(Version.current());
+    }
+
+    @Test
+    void anStsCallOnTheRootIsStillAnStsCall() {
+        // This server has no STS endpoint configured, so the call is refused as such rather than listed.
+        assertS3Error(sluice.send("GET", "/?Action=AssumeRoleWithWebIdentity&Version=2011-06-15"), 501, "NotImplemented", "/");
+    }
+
     // --- '+' in a query --------------------------------------------------------------------------
 
     @Test

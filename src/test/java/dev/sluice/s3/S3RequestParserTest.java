@@ -46,9 +46,20 @@ class S3RequestParserTest {
     // --- operations ----------------------------------------------------------------------------
 
     @Test
-    void rootIsServiceInfo() {
-        assertThat(get("/", null)).isEqualTo(new Operation.ServiceInfo());
-        assertThat(parse("HEAD", "/", null, Map.of())).isEqualTo(new Operation.ServiceInfo());
+    void rootIsListBuckets() {
+        assertThat(get("/", null)).isEqualTo(new Operation.ListAccounts(""));
+        assertThat(get("/", "prefix=de")).isEqualTo(new Operation.ListAccounts("de"));
+        assertThat(get("/", "x-id=ListBuckets&max-buckets=1000")).isEqualTo(new Operation.ListAccounts(""));
+        assertThat(parse("HEAD", "/", null, Map.of())).isEqualTo(new Operation.ListAccounts(""));
+        assertThat(get("/", null).name()).isEqualTo("ListBuckets");
+    }
+
+    @Test
+    void rootAskedForJsonIsServiceInfo() {
+        assertThat(parse("GET", "/", null, Map.of("Accept", "application/json"))).isEqualTo(new Operation.ServiceInfo());
+        assertThat(parse("GET", "/", null, Map.of("Accept", "text/html, application/json;q=0.9")))
+                .isEqualTo(new Operation.ServiceInfo());
+        assertThat(parse("GET", "/", null, Map.of("Accept", "*/*"))).isEqualTo(new Operation.ListAccounts(""));
     }
 
     @Test
