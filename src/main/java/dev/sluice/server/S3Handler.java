@@ -351,7 +351,7 @@ public final class S3Handler extends Handler.Abstract {
                 reads.requireAccount(g.account(), principal, requestId);
                 outcome.status = 200;
                 response.getHeaders().put("Content-Type", "application/xml");
-                finish(response, XmlDocuments.location("us-east-1"));
+                outcome.bytes = finish(response, XmlDocuments.location("us-east-1"));
             }
             case Operation.ListAccount l -> {
                 outcome.account = l.account();

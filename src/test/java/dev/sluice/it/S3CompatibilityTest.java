@@ -360,6 +360,22 @@ class S3CompatibilityTest {
         assertThat(sluice.send("HEAD", path).header("Content-Type")).hasValue(type);
     }
 
+    // --- byte counts ---------------------------------------------------------------------------------
+
+    @Test
+    void everyResponsesBytesAreCountedInTheAccessLog() {
+        List<RawResponse> responses = new ArrayList<>();
+        List<String> lines = accessLogOf(() -> {
+            responses.add(sluice.send("GET", "/"));
+            responses.add(sluice.send("GET", "/", "Accept", "application/json"));
+            responses.add(sluice.send("GET", "/demo?location"));
+        }, 3, line -> line.matches(".*\"operation\":\"(ListBuckets|ServiceInfo|GetBucketLocation)\".*"));
+
+        List<Long> logged = lines.stream().map(l -> Long.parseLong(l.replaceAll(".*\"bytes\":(\\d+).*", "$1"))).sorted().toList();
+        assertThat(logged).containsExactlyElementsOf(responses.stream().map(r -> (long) r.body().length).sorted().toList());
+        assertThat(logged).allSatisfy(b -> assertThat(b).isPositive());
+    }
+
     // --- helpers ---------------------------------------------------------------------------------
 
     /** SigV4 headers for a GET/DELETE of {@code path} with {@code query} (as it will be sent) by the reader key. */
