@@ -49,8 +49,14 @@ public record SluiceConfig(Server server, Registry registry, Optional<Oidc> oidc
 
     /** Listeners. {@code publicUrl} defaults to {@code http://} + listen. */
     /** {@code bodyTimeout}: how long a client may take to send a small body sluice reads (signed reads, {@code /.sts}). */
+    /** {@code virtualHostDomain}: when present, {@code Host: {account}.{domain}} addresses that account (docs/configuration.md). */
     public record Server(HostPort listen, HostPort adminListen, Optional<String> publicUrl, Duration shutdownTimeout,
-                         Duration bodyTimeout) {
+                         Duration bodyTimeout, Optional<String> virtualHostDomain) {
+        public Server(HostPort listen, HostPort adminListen, Optional<String> publicUrl, Duration shutdownTimeout,
+                      Duration bodyTimeout) {
+            this(listen, adminListen, publicUrl, shutdownTimeout, bodyTimeout, Optional.empty());
+        }
+
         public String effectivePublicUrl() {
             return publicUrl.orElse("http://" + listen);
         }

@@ -61,6 +61,7 @@ public final class S3Handler extends Handler.Abstract {
     private final Identifier identifier;
     private final Optional<StsService> sts;
     private final Duration bodyDeadline;
+    private final Optional<VirtualHostStyle> virtualHosts;
 
     /**
      * Whether a request is for the client STS endpoint: anything on {@code /.sts}, or on the
@@ -105,7 +106,15 @@ public final class S3Handler extends Handler.Abstract {
 
     public S3Handler(Reads reads, RequestIds requestIds, RequestMetrics metrics, AccessLog accessLog, String version,
                      Optional<OidcProvider> oidc, Identifier identifier, Optional<StsService> sts, Duration bodyDeadline) {
+        this(reads, requestIds, metrics, accessLog, version, oidc, identifier, sts, bodyDeadline, Optional.empty());
+    }
+
+    /** @param virtualHostDomain {@code server.virtual_host_domain}: {@code Host: {account}.{domain}} names the account */
+    public S3Handler(Reads reads, RequestIds requestIds, RequestMetrics metrics, AccessLog accessLog, String version,
+                     Optional<OidcProvider> oidc, Identifier identifier, Optional<StsService> sts, Duration bodyDeadline,
+                     Optional<String> virtualHostDomain) {
         super(InvocationType.BLOCKING);
+        this.virtualHosts = virtualHostDomain.map(VirtualHostStyle::new);
         this.reads = reads;
         this.requestIds = requestIds;
         this.metrics = metrics;
@@ -126,6 +135,7 @@ public final class S3Handler extends Handler.Abstract {
         Cors.addTo(headers);
         String method = request.getMethod();
         String rawPath = request.getHttpURI().getPath();
+        Optional<String> hostAccount = virtualHosts.flatMap(v -> v.account(request.getHttpURI().getHost()));
         Outcome outcome = new Outcome();
         try {
             if (method.equals("OPTIONS")) {
@@ -134,14 +144,15 @@ public final class S3Handler extends Handler.Abstract {
                 outcome.status = 204;
                 response.setStatus(204);
                 finish(response, null);
-            } else if (rawPath.startsWith("/.well-known/")) {
+            } else if (hostAccount.isEmpty() && rawPath.startsWith("/.well-known/")) {
                 outcome.operation = "OidcDocument";
                 serveOidc(rawPath, method, response, outcome);
-            } else if (isStsCall(request, rawPath)) {
+            } else if (hostAccount.isEmpty() && isStsCall(request, rawPath)) {
                 outcome.operation = "AssumeRoleWithWebIdentity";
                 serveSts(request, response, requestId, outcome);
             } else {
-                Operation op = S3RequestParser.parse(method, rawPath, request.getHttpURI().getQuery(),
+                Operation op = S3RequestParser.parse(method, VirtualHostStyle.pathStyle(hostAccount, rawPath),
+                        request.getHttpURI().getQuery(),
                         name -> Optional.ofNullable(request.getHeaders().get(name)));
                 outcome.operation = op.name();
                 // What sluice does not serve is answered 501, but only to a caller whose signature

@@ -87,7 +87,7 @@ class S3CompatibilityTest {
         write("vault/hidden.txt", "hidden\n");
         write("pub/readme.txt", "open\n");
         String yaml = """
-                server: { listen: "127.0.0.1:0", admin_listen: "127.0.0.1:0" }
+                server: { listen: "127.0.0.1:0", admin_listen: "127.0.0.1:0", virtual_host_domain: %s }
                 registry:
                   products:
                     - { account: demo, product: hello, backend: { type: file, path: ./hello } }
@@ -102,7 +102,7 @@ class S3CompatibilityTest {
                       scopes:
                         - { product: "demo/*", actions: [get_object, head_object, list_bucket] }
                         - { product: "other/vault", actions: [get_object, list_bucket] }
-                """.formatted(READER_ID);
+                """.formatted(DOMAIN, READER_ID);
         sluice = SluiceUnderTest.start(yaml, Map.of("READER_SECRET", READER_SECRET), dir);
     }
 
@@ -358,6 +358,45 @@ class S3CompatibilityTest {
         String path = "/demo/hello/formats/" + name;
         assertThat(sluice.send("GET", path).header("Content-Type")).hasValue(type);
         assertThat(sluice.send("HEAD", path).header("Content-Type")).hasValue(type);
+    }
+
+    // --- virtual-hosted style --------------------------------------------------------------------
+
+    @Test
+    void aHostNamingAnAccountAddressesIt() throws Exception {
+        RawResponse get = socket("GET", "/hello/greeting.txt", "Host", "demo." + DOMAIN);
+        assertThat(get.status()).isEqualTo(200);
+        assertThat(get.text()).isEqualTo(GREETING);
+
+        RawResponse list = socket("GET", "/?list-type=2&prefix=hello/a+b/", "Host", "demo." + DOMAIN + ":" + sluice.s3Endpoint().getPort());
+        assertThat(list.status()).isEqualTo(200);
+        assertThat(keys(list)).containsExactly("hello/a b/inside.txt");
+        assertThat(xml(list.body()).getElementsByTagName("Name").item(0).getTextContent()).isEqualTo("demo");
+
+        assertThat(socket("HEAD", "/", "Host", "DEMO." + DOMAIN.toUpperCase()).status()).isEqualTo(200);
+        assertS3Error(socket("GET", "/hello/greeting.txt", "Host", "nobody." + DOMAIN), 404, "NoSuchBucket", "/hello/greeting.txt");
+    }
+
+    @Test
+    void theBareDomainAndOtherHostsArePathStyle() throws Exception {
+        assertThat(socket("GET", "/demo/hello/greeting.txt", "Host", DOMAIN).text()).isEqualTo(GREETING);
+        assertThat(socket("GET", "/demo/hello/greeting.txt", "Host", "demo.elsewhere.test").text()).isEqualTo(GREETING);
+        assertThat(sluice.send("GET", "/demo/hello/greeting.txt").text()).isEqualTo(GREETING);
+        assertThat(names(xml(socket("GET", "/", "Host", DOMAIN).body()))).containsExactly("demo", "open");
+    }
+
+    @Test
+    void aVirtualHostedRequestIsVerifiedOverThePathAndHostAsSent() {
+        String host = "demo." + DOMAIN + ":" + sluice.s3Endpoint().getPort();
+        String[] headers = concat(new String[]{"Host", host}, signed("GET", "/private/secret.txt", "", host));
+
+        RawResponse r = socket("GET", "/private/secret.txt", headers);
+
+        assertThat(r.status()).as(r.text()).isEqualTo(200);
+        assertThat(r.text()).isEqualTo("secret\n");
+        // Signed for the path-style form of the same object: not what was sent.
+        String[] pathStyle = concat(new String[]{"Host", host}, signed("GET", "/demo/private/secret.txt", "", host));
+        assertS3Error(socket("GET", "/private/secret.txt", pathStyle), 403, "SignatureDoesNotMatch", "/private/secret.txt");
     }
 
     // --- byte counts ---------------------------------------------------------------------------------
