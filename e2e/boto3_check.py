@@ -146,4 +146,31 @@ def _():
     assert h.hexdigest() == want, f"sha256 {h.hexdigest()} != {want} ({n} bytes received)"
 
 
+@check("list_buckets names the account demo")
+def _():
+    names = [b["Name"] for b in s3.list_buckets()["Buckets"]]
+    assert names == ["demo"], f"Buckets: {names}"
+
+
+@check("get_object PartNumber=1 is the whole object, with no PartsCount")
+def _():
+    want = read("hello/greeting.txt")
+    r = s3.get_object(Bucket=BUCKET, Key="hello/greeting.txt", PartNumber=1)
+    assert r["Body"].read() == want
+    assert "PartsCount" not in r, r.get("PartsCount")
+
+
+@check("head_object VersionId='null' is the current object")
+def _():
+    h = s3.head_object(Bucket=BUCKET, Key="hello/greeting.txt", VersionId="null")
+    assert h["ContentLength"] == len(read("hello/greeting.txt"))
+
+
+@check("list_objects_v2 of a prefix with a space lists 'field notes/'")
+def _():
+    r = s3.list_objects_v2(Bucket=BUCKET, Prefix="hello/field notes/")
+    keys = [o["Key"] for o in r.get("Contents", [])]
+    assert keys == ["hello/field notes/day one.txt"], keys
+
+
 sys.exit(1 if check.failures else 0)

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # End-to-end test of the quickstart: start `./sluice serve` exactly as a README
-# user would (on free loopback ports), then read the demo products with four
-# unmodified S3 clients -- aws-cli v2, boto3, rclone and s3cmd -- and compare every
-# byte, listing and content hash with examples/data.
+# user would (on free loopback ports), then read the demo products with
+# unmodified S3 clients -- aws-cli v2, boto3, rclone and s3cmd, plus curl and
+# python's urllib for what they send differently -- and compare every byte,
+# listing and content hash with examples/data.
 #
 #   e2e/quickstart.sh                    # all tools must be present
 #   E2E_ALLOW_MISSING=1 e2e/quickstart.sh  # skip (loudly) a missing tool; ignored when CI=true
@@ -182,7 +183,86 @@ if [[ $HAVE_AWS -eq 1 ]]; then
     grep -Eq '404|Not Found|NoSuchKey' "$WORK/aws-missing-cp.err" || { echo "expected a 404 in the error"; return 1; }
   }
   check "aws-cli: s3 cp of a missing key fails with 404" aws_missing_cp
+
+  aws_ls_buckets() {
+    local out
+    out="$(awsa s3 ls)" || { echo "aws s3 ls (ListBuckets) failed"; return 1; }
+    echo "$out" >&2
+    # "1970-01-01 00:00:00 demo": the accounts as buckets, with their fixed creation date.
+    grep -Eq '^1970-01-01 [0-9:]+ demo$' <<<"$out" || { echo "expected a line for the account demo"; return 1; }
+  }
+  check "aws-cli: s3 ls without a bucket lists the account demo" aws_ls_buckets
+
+  aws_ls_space_dir() {
+    local out
+    out="$(awsa s3 ls "s3://demo/hello/field notes/")" || { echo "aws s3 ls of a prefix with a space failed"; return 1; }
+    echo "$out" >&2
+    grep -Eq ' day one\.txt$' <<<"$out" || { echo "expected 'day one.txt'"; return 1; }
+  }
+  check "aws-cli: s3 ls of a directory with a space in its name" aws_ls_space_dir
+
+  aws_content_type() {
+    local out type
+    out="$(awsa s3api head-object --bucket demo --key hello/places.geojson --output json)" || { echo "head-object failed"; return 1; }
+    type="$("$PY" -c 'import json,sys; print(json.load(sys.stdin).get("ContentType",""))' <<<"$out")"
+    [[ "$type" == "application/geo+json" ]] || { echo "ContentType: expected application/geo+json, got '$type'"; return 1; }
+  }
+  check "aws-cli: head-object of a .geojson has Content-Type application/geo+json" aws_content_type
+
+  aws_part_number() {
+    local out rc=0
+    out="$(awsa s3api get-object --bucket demo --key hello/greeting.txt --part-number 1 "$WORK/aws-part1.txt" --output json)" \
+      || { echo "get-object --part-number 1 failed"; return 1; }
+    cmp "$DATA/hello/greeting.txt" "$WORK/aws-part1.txt" || { echo "part 1 is not the whole object"; return 1; }
+    awsa s3api head-object --bucket demo --key hello/greeting.txt --part-number 2 >/dev/null 2>"$WORK/aws-part2.err" || rc=$?
+    cat "$WORK/aws-part2.err" >&2
+    [[ $rc -ne 0 ]] || { echo "part 2 of a one-part object: expected a failure"; return 1; }
+    grep -Eq '416|InvalidPartNumber|Range Not Satisfiable' "$WORK/aws-part2.err" || { echo "expected 416 for part 2"; return 1; }
+  }
+  check "aws-cli: get-object --part-number 1 is the whole object, part 2 is 416" aws_part_number
+
+  aws_version_null() {
+    awsa s3api get-object --bucket demo --key hello/greeting.txt --version-id null "$WORK/aws-vnull.txt" >/dev/null \
+      || { echo "get-object --version-id null failed"; return 1; }
+    cmp "$DATA/hello/greeting.txt" "$WORK/aws-vnull.txt"
+  }
+  check "aws-cli: get-object --version-id null reads the current object" aws_version_null
 fi
+
+# ------------------------------------------- '+' in a query (curl, urllib) ------
+# Clients that build query strings as HTML forms do (curl by hand, python's
+# urlencode, browsers) send a space as '+'; S3 reads it as a space.
+plus_curl() {
+  local out
+  out="$(curl -s --max-time "$T" "$ENDPOINT/demo?list-type=2&prefix=hello/field+notes/")" || { echo "curl failed"; return 1; }
+  echo "$out" >&2
+  grep -q '<Key>hello/field notes/day one.txt</Key>' <<<"$out" || { echo "expected the key under 'field notes/'"; return 1; }
+}
+check "curl: list-type=2&prefix=hello/field+notes/ lists 'field notes/' (+ is a space)" plus_curl
+
+plus_urllib() {
+  timeout "$T" "$PY" - "$ENDPOINT" <<'PYEOF'
+import sys, urllib.parse, urllib.request
+query = urllib.parse.urlencode({"list-type": "2", "prefix": "hello/field notes/"})
+assert "+" in query, query
+with urllib.request.urlopen(sys.argv[1] + "/demo?" + query, timeout=30) as r:
+    body = r.read().decode()
+assert "<Key>hello/field notes/day one.txt</Key>" in body, body
+PYEOF
+}
+check "python urllib: urlencode()d prefix with a space lists 'field notes/'" plus_urllib
+
+# ------------------------------------------------ virtual-hosted style (curl) ------
+# The quickstart sets virtual_host_domain: localhost; --resolve keeps this off DNS.
+vhost_curl() {
+  local got
+  got="$(curl -s --max-time "$T" --resolve "demo.localhost:$PORT:127.0.0.1" "http://demo.localhost:$PORT/hello/greeting.txt")" \
+    || { echo "curl failed"; return 1; }
+  [[ "$got" == "$(cat "$DATA/hello/greeting.txt")" ]] || { echo "body differs: $got"; return 1; }
+  got="$(curl -s --max-time "$T" --resolve "demo.localhost:$PORT:127.0.0.1" "http://demo.localhost:$PORT/?list-type=2&delimiter=/")"
+  grep -q '<Prefix>hello/</Prefix>' <<<"$got" || { echo "listing lacks hello/: $got"; return 1; }
+}
+check "curl: http://demo.localhost/hello/greeting.txt (virtual-hosted) is the file" vhost_curl
 
 # ---------------------------------------------------------------- boto3 ------
 if [[ $HAVE_BOTO3 -eq 1 ]]; then
@@ -264,6 +344,14 @@ if [[ $HAVE_RCLONE -eq 1 ]]; then
     grep -q ' 0 differences found' <<<"$out" || { echo "expected '0 differences found'"; return 1; }
   }
   check "rclone: check examples/data against demo compares MD5 hashes and finds no difference" rclone_check_hashes
+
+  rclone_lsd_root() {
+    local out
+    out="$(rcl lsd sluice:)" || { echo "rclone lsd sluice: failed"; return 1; }
+    echo "$out" >&2
+    grep -Eq ' demo$' <<<"$out" || { echo "missing the account demo"; return 1; }
+  }
+  check "rclone: lsd of the remote's root shows the account demo" rclone_lsd_root
 fi
 
 # ---------------------------------------------------------------- s3cmd ------
@@ -288,6 +376,21 @@ if [[ $HAVE_S3CMD -eq 1 ]]; then
     grep -q ' 0 remote files to download' "$WORK/s3cmd-sync-2.out" || { echo "expected '0 remote files to download'"; return 1; }
   }
   check "s3cmd: sync demo to a dir is byte-equal, and a second sync downloads nothing" s3cmd_sync_twice
+
+  s3cmd_ls() {
+    local out
+    out="$(s3c ls)" || { echo "s3cmd ls failed"; return 1; }
+    echo "$out" >&2
+    grep -Eq ' s3://demo$' <<<"$out" || { echo "missing s3://demo"; return 1; }
+  }
+  check "s3cmd: ls lists the account demo" s3cmd_ls
+
+  s3cmd_get() {
+    rm -f "$WORK/s3cmd-greeting.txt"
+    s3c get s3://demo/hello/greeting.txt "$WORK/s3cmd-greeting.txt" >/dev/null || { echo "s3cmd get failed"; return 1; }
+    cmp "$DATA/hello/greeting.txt" "$WORK/s3cmd-greeting.txt"
+  }
+  check "s3cmd: get greeting.txt equals the file" s3cmd_get
 fi
 
 summary_and_exit

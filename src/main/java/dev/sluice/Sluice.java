@@ -157,7 +157,8 @@ public final class Sluice implements AutoCloseable {
                 s.roles().stream().map(Sluice::role).toList(),
                 new WebIdentityVerifier(issuerKeys, clock), sessions.orElseThrow(), clock, random));
         this.handler = new S3Handler(new Reads(registry), new RequestIds(() -> ThreadLocalRandom.current().nextLong()),
-                metrics, new AccessLog(clock), Version.current(), oidc, identifier, sts, config.server().bodyTimeout());
+                metrics, new AccessLog(clock), Version.current(), oidc, identifier, sts, config.server().bodyTimeout(),
+                config.server().virtualHostDomain());
     }
 
     private static AccessKeys accessKeys(SluiceConfig.Inbound inbound) {

@@ -59,6 +59,22 @@ public final class Identifier {
      * neither is anonymous.
      */
     public Principal identify(SignableRequest request, byte[] body) {
+        return identify(request, body, true);
+    }
+
+    /**
+     * The principal of a request whose body is not read at all: one sluice refuses whatever its
+     * body holds (a write, an S3 API it does not serve). The signature is verified over the
+     * payload hash the request declares ({@code x-amz-content-sha256}), which is not compared
+     * with the body, or over an empty body when it declares none; so a wrong signature is still
+     * {@code 403 SignatureDoesNotMatch} and the refusal is logged with who asked, yet a large
+     * body is never buffered to find out.
+     */
+    public Principal identifyWithoutBody(SignableRequest request) {
+        return identify(request, new byte[0], false);
+    }
+
+    private Principal identify(SignableRequest request, byte[] body, boolean bodyRead) {
         Optional<SigV2Request> v2 = sigV2.parse(request);
         if (v2.isPresent()) {
             SigV2Request signed = v2.get();
@@ -73,7 +89,7 @@ public final class Identifier {
         String payloadHash = signed.declaredPayloadHash().orElseGet(() -> SigV4.sha256Hex(body));
         Principal principal = principal(signed.accessKeyId(), signed.securityToken(),
                 secret -> verifier.verify(request, signed, secret, payloadHash));
-        if (!(principal instanceof Principal.Anonymous)) {
+        if (bodyRead && !(principal instanceof Principal.Anonymous)) {
             SigV4Verifier.checkPayloadHash(payloadHash, body);
         }
         return principal;

@@ -6,7 +6,6 @@ import dev.sluice.s3.ObjectSummary;
 import dev.sluice.s3.Preconditions;
 import dev.sluice.s3.S3Error;
 import dev.sluice.s3.S3Exception;
-import org.eclipse.jetty.http.MimeTypes;
 import org.eclipse.jetty.io.ArrayByteBufferPool;
 import org.eclipse.jetty.io.ByteBufferPool;
 import org.eclipse.jetty.io.Content;
@@ -47,6 +46,8 @@ import java.util.concurrent.ExecutorService;
  * local datasets this backend is for, not for millions of files.
  */
 public final class FileBackend implements Backend {
+    /** Content types by file name; the table is part of sluice, not of the host. */
+    private static final ContentTypes CONTENT_TYPES = ContentTypes.standard();
     /** Read buffers, pooled and direct so file bytes reach the socket without a heap copy. */
     private final ByteBufferPool.Sized buffers = new ByteBufferPool.Sized(new ArrayByteBufferPool(), true, 64 * 1024);
 
@@ -279,8 +280,7 @@ public final class FileBackend implements Backend {
     }
 
     private static String contentType(Path file) {
-        String type = MimeTypes.DEFAULTS.getMimeByExtension(file.getFileName().toString());
-        return type == null ? "application/octet-stream" : type;
+        return CONTENT_TYPES.of(file.getFileName().toString());
     }
 
     /** {@code length} bytes of an open file from its current position, which is the range's first byte. */

@@ -151,7 +151,8 @@ public final class ConfigLoader {
     }
 
     private SluiceConfig.Server server(Node n) {
-        n.allowOnly("listen", "admin_listen", "public_url", "shutdown_timeout", "body_timeout", "shutdown_grace");
+        n.allowOnly("listen", "admin_listen", "public_url", "shutdown_timeout", "body_timeout", "shutdown_grace",
+                "virtual_host_domain");
         SluiceConfig.HostPort listen = hostPort(n, "listen", "127.0.0.1:8080");
         SluiceConfig.HostPort admin = hostPort(n, "admin_listen", "127.0.0.1:9090");
         if (listen.equals(admin) && listen.port() != 0) {
@@ -163,9 +164,14 @@ public final class ConfigLoader {
         if (!bodyTimeout.isPositive()) {
             throw new ConfigException(n.path("body_timeout") + ": must be positive");
         }
+        Optional<String> virtualHostDomain = n.optionalText("virtual_host_domain").map(d -> d.toLowerCase(java.util.Locale.ROOT));
+        if (virtualHostDomain.isPresent() && !HOST_NAME.matcher(virtualHostDomain.get()).matches()) {
+            throw new ConfigException(n.path("virtual_host_domain") + ": must be a host name without scheme, port or path"
+                    + " (e.g. s3.example.org), not '" + virtualHostDomain.get() + "'");
+        }
         Duration shutdownTimeout = n.duration("shutdown_timeout", Duration.ofSeconds(20));
         return new SluiceConfig.Server(listen, admin, publicUrl.map(u -> u.replaceAll("/+$", "")),
-                shutdownTimeout, bodyTimeout, shutdownGrace(n, shutdownTimeout));
+                shutdownTimeout, bodyTimeout, shutdownGrace(n, shutdownTimeout), virtualHostDomain);
     }
 
     /**
@@ -185,6 +191,10 @@ public final class ConfigLoader {
         }
         return grace;
     }
+
+    /** A DNS host name: dot-separated labels of letters, digits and inner hyphens. */
+    private static final java.util.regex.Pattern HOST_NAME =
+            java.util.regex.Pattern.compile("[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*");
 
     private SluiceConfig.Oidc oidc(Node n, Path base) {
         n.allowOnly("issuer", "signing_key", "previous_key");

@@ -50,8 +50,9 @@ public record SluiceConfig(Server server, Registry registry, Optional<Oidc> oidc
     /** Listeners. {@code publicUrl} defaults to {@code http://} + listen. */
     /** {@code bodyTimeout}: how long a client may take to send a small body sluice reads (signed reads, {@code /.sts}). */
     /** {@code shutdownGrace}: the first part of {@code shutdownTimeout}, unready but still serving (docs/operations.md). */
+    /** {@code virtualHostDomain}: when present, {@code Host: {account}.{domain}} addresses that account (docs/configuration.md). */
     public record Server(HostPort listen, HostPort adminListen, Optional<String> publicUrl, Duration shutdownTimeout,
-                         Duration bodyTimeout, Duration shutdownGrace) {
+                         Duration bodyTimeout, Duration shutdownGrace, Optional<String> virtualHostDomain) {
         public String effectivePublicUrl() {
             return publicUrl.orElse("http://" + listen);
         }

@@ -373,6 +373,15 @@ public final class ControlPlaneRegistry implements Registry {
         }
     }
 
+    /**
+     * None: the API has no call that lists accounts (only an account's products), so
+     * ListBuckets on a control-plane sluice is an empty list (docs/control-plane.md).
+     */
+    @Override
+    public List<String> accounts() {
+        return List.of();
+    }
+
     @Override
     public void close() {
         resolved.invalidateAll();

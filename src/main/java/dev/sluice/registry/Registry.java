@@ -25,6 +25,14 @@ public interface Registry extends AutoCloseable {
         return list(account);
     }
 
+    /**
+     * The accounts this registry can name, in S3 key order, for ListBuckets ({@code GET /}).
+     * A registry that cannot enumerate its accounts names none; callers then see an empty list.
+     */
+    default List<String> accounts() {
+        return List.of();
+    }
+
     @Override
     default void close() {
     }

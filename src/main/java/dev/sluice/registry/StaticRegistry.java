@@ -38,6 +38,11 @@ public final class StaticRegistry implements Registry {
     }
 
     @Override
+    public List<String> accounts() {
+        return byAccount.keySet().stream().sorted(KeyOrder.COMPARATOR).toList();
+    }
+
+    @Override
     public void close() {
         byRef.values().forEach(p -> p.backend().close());
     }

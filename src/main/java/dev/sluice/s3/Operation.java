@@ -12,7 +12,17 @@ public sealed interface Operation {
     /** The operation's S3 name, used in metrics and the access log. */
     String name();
 
-    /** {@code GET /}: a small JSON document naming the service. */
+    /**
+     * {@code GET /} (S3's ListBuckets): the accounts the caller can see, as buckets, those
+     * whose name starts with {@code prefix}.
+     */
+    record ListAccounts(String prefix) implements Operation {
+        public String name() {
+            return "ListBuckets";
+        }
+    }
+
+    /** {@code GET /} with {@code Accept: application/json}: a small JSON document naming the service. */
     record ServiceInfo() implements Operation {
         public String name() {
             return "ServiceInfo";
@@ -40,9 +50,19 @@ public sealed interface Operation {
         }
     }
 
-    /** GetObject, or HeadObject when {@code headOnly}; HEAD honours Range like GET does. */
+    /**
+     * GetObject, or HeadObject when {@code headOnly}; HEAD honours Range like GET does.
+     * {@code partNumber} (1 to 10000, never together with a range) asks for one part of the
+     * object; sluice serves every object as a single part (docs/behaviour.md, "Reads").
+     */
     record ReadObject(String account, String product, String key, Optional<ByteRange.Spec> range,
-                      Preconditions preconditions, ResponseOverrides overrides, boolean headOnly) implements Operation {
+                      Preconditions preconditions, ResponseOverrides overrides, boolean headOnly,
+                      Optional<Integer> partNumber) implements Operation {
+        public ReadObject(String account, String product, String key, Optional<ByteRange.Spec> range,
+                          Preconditions preconditions, ResponseOverrides overrides, boolean headOnly) {
+            this(account, product, key, range, preconditions, overrides, headOnly, Optional.empty());
+        }
+
         public String name() {
             return headOnly ? "HeadObject" : "GetObject";
         }

@@ -21,10 +21,16 @@ public final class S3RequestParser {
             "policy", "policyStatus", "publicAccessBlock", "replication", "requestPayment", "tagging",
             "uploads", "versioning", "versions", "website", "delete");
 
-    /** Object sub-resources and parameters that ask for something other than the current object's bytes. */
+    /**
+     * Object sub-resources and parameters that ask for something other than the current object's
+     * bytes. {@code versionId} and {@code partNumber} are read by {@link #parse} itself.
+     */
     private static final Set<String> OBJECT_SUBRESOURCES = Set.of(
             "acl", "attributes", "legal-hold", "retention", "tagging", "torrent", "uploadId", "uploads",
-            "versionId", "partNumber", "restore", "select");
+            "restore", "select");
+    /** The version id S3 gives every object of a bucket that has never been versioned. */
+    private static final String NULL_VERSION = "null";
+    private static final int MAX_PART_NUMBER = 10_000;
 
     private S3RequestParser() {
     }
@@ -51,7 +57,10 @@ public final class S3RequestParser {
             if (write) {
                 return new Operation.Unsupported(method + " /", Optional.empty());
             }
-            return new Operation.ServiceInfo();
+            if (header.apply("Accept").map(S3RequestParser::asksForJson).orElse(false)) {
+                return new Operation.ServiceInfo();
+            }
+            return new Operation.ListAccounts(query.first("prefix").orElse(""));
         }
         String account = decode(rawAccount);
         if (write) {
@@ -77,9 +86,53 @@ public final class S3RequestParser {
         Preconditions preconditions = Preconditions.of(
                 header.apply("If-Match").orElse(null), header.apply("If-None-Match").orElse(null),
                 header.apply("If-Modified-Since").orElse(null), header.apply("If-Unmodified-Since").orElse(null));
-        Optional<ByteRange.Spec> range = header.apply("Range").flatMap(ByteRange::parse);
+        Optional<String> rangeHeader = header.apply("Range");
+        Optional<Integer> partNumber = partNumber(query);
+        if (partNumber.isPresent() && rangeHeader.isPresent()) {
+            throw new S3Exception(S3Error.INVALID_REQUEST, "Cannot specify both Range header and partNumber query parameter.");
+        }
+        requireCurrentVersion(query);
+        Optional<ByteRange.Spec> range = rangeHeader.flatMap(ByteRange::parse);
         return new Operation.ReadObject(account, product, key, range, preconditions,
-                ResponseOverrides.from(query), method.equals("HEAD"));
+                ResponseOverrides.from(query), method.equals("HEAD"), partNumber);
+    }
+
+    /**
+     * Objects behind sluice are unversioned, so the only version id that names one is S3's
+     * {@code null} (the current object); any other is what S3 answers on a bucket that was never
+     * versioned: {@code 400 InvalidArgument}.
+     */
+    private static void requireCurrentVersion(QueryString query) {
+        Optional<String> versionId = query.first("versionId");
+        if (versionId.isPresent() && !versionId.get().equals(NULL_VERSION)) {
+            throw new S3Exception(S3Error.INVALID_ARGUMENT, "Invalid version id specified");
+        }
+    }
+
+    /** {@code partNumber}: an integer from 1 to 10000, as S3 requires; anything else is {@code 400 InvalidArgument}. */
+    private static Optional<Integer> partNumber(QueryString query) {
+        Optional<String> raw = query.first("partNumber");
+        if (raw.isEmpty()) {
+            return Optional.empty();
+        }
+        String value = raw.get();
+        boolean digits = !value.isEmpty() && value.length() <= 5 && value.chars().allMatch(c -> c >= '0' && c <= '9');
+        int number = digits ? Integer.parseInt(value) : 0;
+        if (number < 1 || number > MAX_PART_NUMBER) {
+            throw new S3Exception(S3Error.INVALID_ARGUMENT, "Part number must be an integer between 1 and 10000, inclusive");
+        }
+        return Optional.of(number);
+    }
+
+    /** Whether an {@code Accept} header names JSON (service information rather than S3's bucket list). */
+    private static boolean asksForJson(String accept) {
+        for (String part : accept.split(",")) {
+            String type = part.split(";", 2)[0].trim();
+            if (type.equalsIgnoreCase("application/json")) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private static Operation parseAccountRequest(String method, String account, QueryString query) {

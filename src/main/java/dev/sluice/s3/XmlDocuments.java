@@ -43,6 +43,34 @@ public final class XmlDocuments {
         });
     }
 
+    /**
+     * {@code ListAllMyBucketsResult} (S3's ListBuckets): {@code Owner} {ID, DisplayName}, then one
+     * {@code Bucket} {Name, CreationDate} per name, in the order given; {@code Prefix} when one
+     * was asked for, as S3 echoes it.
+     */
+    public static String bucketList(String owner, java.util.List<String> names, Instant creationDate, String prefix) {
+        return write(w -> {
+            w.writeStartElement("ListAllMyBucketsResult");
+            w.writeDefaultNamespace(S3_NS);
+            w.writeStartElement("Owner");
+            element(w, "ID", owner);
+            element(w, "DisplayName", owner);
+            w.writeEndElement();
+            w.writeStartElement("Buckets");
+            for (String name : names) {
+                w.writeStartElement("Bucket");
+                element(w, "Name", name);
+                element(w, "CreationDate", ISO_MILLIS.format(creationDate));
+                w.writeEndElement();
+            }
+            w.writeEndElement();
+            if (!prefix.isEmpty()) {
+                element(w, "Prefix", prefix);
+            }
+            w.writeEndElement();
+        });
+    }
+
     /** {@code ListBucketResult}, V1 or V2 shape according to the request. */
     public static String listResult(String bucket, ListRequest req, ListResult result, String ownerId) {
         boolean url = req.urlEncoding();

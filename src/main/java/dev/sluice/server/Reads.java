@@ -13,6 +13,7 @@ import dev.sluice.registry.Caller;
 import dev.sluice.registry.Product;
 import dev.sluice.registry.ProductRef;
 import dev.sluice.registry.Registry;
+import dev.sluice.s3.ByteRange;
 import dev.sluice.s3.ListRequest;
 import dev.sluice.s3.ListResult;
 import dev.sluice.s3.ObjectSummary;
@@ -64,7 +65,50 @@ public final class Reads {
         if (op.key().isEmpty()) {
             throw new S3Exception(S3Error.NO_SUCH_KEY);
         }
+        if (op.partNumber().isPresent()) {
+            return readPart(product, op, op.partNumber().get(), requestId);
+        }
         return product.backend().read(new ObjectRead(op.key(), op.range(), op.preconditions(), op.headOnly(), requestId));
+    }
+
+    /**
+     * {@code ?partNumber=n}. Sluice serves every object as one part, as S3 serves an object that
+     * was not uploaded in parts: part 1 is the whole object as a range ({@code 206} with
+     * {@code Content-Range: bytes 0-(size-1)/size}, no {@code x-amz-mp-parts-count}), and any
+     * other part is {@code 416 InvalidPartNumber}, once the object is known to exist (a missing
+     * key is still {@code 404 NoSuchKey}). An empty object has no byte range; its part 1 is the
+     * whole object with 200. Multipart downloaders (the AWS SDKs' transfer managers) ask for
+     * part 1 and, seeing no parts count, take it as the whole object.
+     */
+    private static ObjectResponse readPart(Product product, Operation.ReadObject op, int part, String requestId) {
+        if (part > 1) {
+            product.backend().read(new ObjectRead(op.key(), Optional.empty(), op.preconditions(), true, requestId));
+            throw new S3Exception(S3Error.INVALID_PART_NUMBER);
+        }
+        try {
+            return product.backend().read(new ObjectRead(op.key(), Optional.of(new ByteRange.FromTo(0, Optional.empty())),
+                    op.preconditions(), op.headOnly(), requestId));
+        } catch (S3Exception e) {
+            if (e.error() != S3Error.INVALID_RANGE) {
+                throw e;
+            }
+            return product.backend().read(new ObjectRead(op.key(), Optional.empty(), op.preconditions(), op.headOnly(),
+                    requestId));
+        }
+    }
+
+    /**
+     * ListBuckets: the accounts whose name starts with {@code prefix} in which the caller can
+     * see at least one product (public ones, and restricted ones a scope of the caller covers),
+     * in key order. An account the caller sees nothing of is left out, as it answers them
+     * {@code NoSuchBucket} elsewhere.
+     */
+    public List<String> listAccounts(String prefix, Principal principal, String requestId) {
+        Caller caller = caller(principal, requestId);
+        return registry.accounts().stream()
+                .filter(account -> account.startsWith(prefix))
+                .filter(account -> registry.list(account, caller).stream().anyMatch(p -> Authorizer.canSee(principal, p)))
+                .toList();
     }
 
     /** HeadBucket and GetBucketLocation on an account: does the caller see any product in it? */

@@ -62,6 +62,7 @@ public final class S3Handler extends Handler.Abstract {
     private final Identifier identifier;
     private final Optional<StsService> sts;
     private final Duration bodyDeadline;
+    private final Optional<VirtualHostStyle> virtualHosts;
 
     /**
      * Whether a request is for the client STS endpoint: anything on {@code /.sts}, or on the
@@ -85,6 +86,18 @@ public final class S3Handler extends Handler.Abstract {
         return method.equals("GET") && query != null && (query.startsWith("Action=") || query.contains("&Action="));
     }
 
+    /**
+     * The owner named in ListBuckets. S3 names the caller's AWS account; sluice's accounts have no
+     * owner a client could use, so the service names itself (and reveals nothing about the caller).
+     */
+    static final String BUCKET_OWNER = "sluice";
+    /**
+     * ListBuckets' {@code CreationDate} for every account: a fixed instant, the Unix epoch, so
+     * every server of a fleet and every restart answers the same (no server knows when an
+     * account was created; a start time would differ between servers and move on each restart).
+     */
+    static final java.time.Instant ACCOUNT_CREATION_DATE = java.time.Instant.EPOCH;
+
     /** The path of the STS endpoint for clients. */
     public static final String STS_PATH = "/.sts";
     /** The largest body sluice reads to check a signature or parse an STS call. */
@@ -94,7 +107,15 @@ public final class S3Handler extends Handler.Abstract {
 
     public S3Handler(Reads reads, RequestIds requestIds, RequestMetrics metrics, AccessLog accessLog, String version,
                      Optional<OidcProvider> oidc, Identifier identifier, Optional<StsService> sts, Duration bodyDeadline) {
+        this(reads, requestIds, metrics, accessLog, version, oidc, identifier, sts, bodyDeadline, Optional.empty());
+    }
+
+    /** @param virtualHostDomain {@code server.virtual_host_domain}: {@code Host: {account}.{domain}} names the account */
+    public S3Handler(Reads reads, RequestIds requestIds, RequestMetrics metrics, AccessLog accessLog, String version,
+                     Optional<OidcProvider> oidc, Identifier identifier, Optional<StsService> sts, Duration bodyDeadline,
+                     Optional<String> virtualHostDomain) {
         super(InvocationType.BLOCKING);
+        this.virtualHosts = virtualHostDomain.map(VirtualHostStyle::new);
         this.reads = reads;
         this.requestIds = requestIds;
         this.metrics = metrics;
@@ -115,6 +136,7 @@ public final class S3Handler extends Handler.Abstract {
         Cors.addTo(headers);
         String method = request.getMethod();
         String rawPath = request.getHttpURI().getPath();
+        Optional<String> hostAccount = virtualHosts.flatMap(v -> v.account(request.getHttpURI().getHost()));
         Outcome outcome = new Outcome();
         try {
             if (method.equals("OPTIONS")) {
@@ -123,19 +145,21 @@ public final class S3Handler extends Handler.Abstract {
                 outcome.status = 204;
                 response.setStatus(204);
                 finish(response, null);
-            } else if (rawPath.startsWith("/.well-known/")) {
+            } else if (hostAccount.isEmpty() && rawPath.startsWith("/.well-known/")) {
                 outcome.operation = "OidcDocument";
                 serveOidc(rawPath, method, response, outcome);
-            } else if (isStsCall(request, rawPath)) {
+            } else if (hostAccount.isEmpty() && isStsCall(request, rawPath)) {
                 outcome.operation = "AssumeRoleWithWebIdentity";
                 serveSts(request, response, requestId, outcome);
             } else {
-                Operation op = S3RequestParser.parse(method, rawPath, request.getHttpURI().getQuery(),
+                Operation op = S3RequestParser.parse(method, VirtualHostStyle.pathStyle(hostAccount, rawPath),
+                        request.getHttpURI().getQuery(),
                         name -> Optional.ofNullable(request.getHeaders().get(name)));
                 outcome.operation = op.name();
-                // What sluice does not serve is answered 501 whoever asks; its body is never read.
+                // What sluice does not serve is answered 501, but only to a caller whose signature
+                // holds (a wrong one is 403 as for any request), and its body is never read.
                 Principal principal = op instanceof Operation.Unsupported
-                        ? Principal.Anonymous.UNSIGNED
+                        ? identifier.identifyWithoutBody(signable(request, rawPath))
                         : identifier.identify(signable(request, rawPath), smallBody(request));
                 outcome.principal = principal.logName();
                 metrics.caller(principal.kind());
@@ -327,7 +351,14 @@ public final class S3Handler extends Handler.Abstract {
             case Operation.ServiceInfo s -> {
                 outcome.status = 200;
                 response.getHeaders().put("Content-Type", "application/json");
-                finish(response, "{\"name\":\"sluice\",\"version\":\"" + version + "\"}\n");
+                outcome.bytes = finish(response, "{\"name\":\"sluice\",\"version\":\"" + version + "\"}\n");
+            }
+            case Operation.ListAccounts l -> {
+                List<String> accounts = reads.listAccounts(l.prefix(), principal, requestId);
+                outcome.status = 200;
+                response.getHeaders().put("Content-Type", "application/xml");
+                String xml = XmlDocuments.bucketList(BUCKET_OWNER, accounts, ACCOUNT_CREATION_DATE, l.prefix());
+                outcome.bytes = finish(response, request.getMethod().equals("HEAD") ? null : xml);
             }
             case Operation.HeadAccount h -> {
                 outcome.account = h.account();
@@ -340,7 +371,7 @@ public final class S3Handler extends Handler.Abstract {
                 reads.requireAccount(g.account(), principal, requestId);
                 outcome.status = 200;
                 response.getHeaders().put("Content-Type", "application/xml");
-                finish(response, XmlDocuments.location("us-east-1"));
+                outcome.bytes = finish(response, XmlDocuments.location("us-east-1"));
             }
             case Operation.ListAccount l -> {
                 outcome.account = l.account();

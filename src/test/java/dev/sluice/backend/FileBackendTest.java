@@ -197,7 +197,7 @@ class FileBackendTest {
         assertThat(header(backend.read(head("a.txt")), "Content-Type")).contains("text/plain");
         assertThat(header(backend.read(head("a.csv")), "Content-Type")).contains("text/csv");
         assertThat(header(backend.read(head("a.json")), "Content-Type")).contains("application/json");
-        assertThat(header(backend.read(head("a.parquet")), "Content-Type")).contains("application/octet-stream");
+        assertThat(header(backend.read(head("a.parquet")), "Content-Type")).contains("application/vnd.apache.parquet");
         assertThat(header(backend.read(head("noextension")), "Content-Type")).contains("application/octet-stream");
     }
 

@@ -842,6 +842,19 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void theVirtualHostDomainIsOptionalLowerCasedAndMustBeAHostName() {
+        assertThat(parse(FILE_PRODUCT).server().virtualHostDomain()).isEmpty();
+        assertThat(parse("server: { virtual_host_domain: S3.Example.TEST }\n" + FILE_PRODUCT).server().virtualHostDomain())
+                .contains("s3.example.test");
+        assertThat(parse("server: { virtual_host_domain: localhost }\n" + FILE_PRODUCT).server().virtualHostDomain())
+                .contains("localhost");
+        for (String bad : List.of("\"s3.example.test:8080\"", "\"http://s3.example.test\"", "\".s3.example.test\"",
+                "\"s3..example\"", "\"s3.example.test/\"", "\"\"", "\"s3_example\"")) {
+            assertConfigError("server: { virtual_host_domain: " + bad + " }\n" + FILE_PRODUCT, "server.virtual_host_domain");
+        }
+    }
+
+    @Test
     void publicUrlLosesItsTrailingSlashAndMustBeHttp() {
         assertThat(parse("server: { public_url: \"https://data.example.org/\" }\n" + FILE_PRODUCT).server().effectivePublicUrl())
                 .isEqualTo("https://data.example.org");

@@ -173,6 +173,11 @@ class ControlPlaneReadPathTest {
     }
 
     @Test
+    void listBucketsIsEmptyAsTheApiCannotEnumerateAccounts() {
+        assertThat(s3.listBuckets().buckets()).isEmpty();
+    }
+
+    @Test
     void anAccountListsItsProductsAsCommonPrefixes() {
         ListObjectsV2Response all = s3.listObjectsV2(b -> b.bucket(ACCOUNT).delimiter("/"));
         assertThat(all.commonPrefixes()).extracting(CommonPrefix::prefix).containsExactly("city-trees/", "lidar-2024/");

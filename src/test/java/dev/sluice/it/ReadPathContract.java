@@ -97,8 +97,13 @@ abstract class ReadPathContract {
     // ---------------------------------------------------------------- service
 
     @Test
-    void describesItselfAtTheRoot() throws IOException {
-        RawResponse r = sluice.send("GET", "/");
+    void listsTheAccountAsABucketAtTheRoot() {
+        assertThat(s3.listBuckets().buckets()).extracting(b -> b.name()).containsExactly(ACCOUNT);
+    }
+
+    @Test
+    void describesItselfAtTheRootWhenAskedForJson() throws IOException {
+        RawResponse r = sluice.send("GET", "/", "Accept", "application/json");
 
         assertThat(r.status()).isEqualTo(200);
         assertThat(r.header("Content-Type")).hasValueSatisfying(t -> assertThat(t).startsWith("application/json"));
@@ -675,6 +680,31 @@ abstract class ReadPathContract {
         assertThat(raw.header("Content-Length")).hasValue("100");
         assertThat(raw.header("Content-Range")).hasValue("bytes " + (BIG_BYTES.length - 100) + "-" + (BIG_BYTES.length - 1) + "/" + BIG_BYTES.length);
         assertThat(raw.body()).isEmpty();
+    }
+
+    @Test
+    void partOneIsTheWholeObjectAsARangeAndNoOtherPartExists() {
+        ResponseBytes<GetObjectResponse> part = s3.getObjectAsBytes(b -> b.bucket(ACCOUNT).key("hello/" + BIG).partNumber(1));
+
+        assertThat(part.asByteArray()).isEqualTo(BIG_BYTES);
+        assertThat(part.response().contentRange()).isEqualTo("bytes 0-" + (BIG_BYTES.length - 1) + "/" + BIG_BYTES.length);
+        assertThat(part.response().partsCount()).isNull();
+        assertThat(s3.headObject(b -> b.bucket(ACCOUNT).key("hello/" + BIG).partNumber(1)).contentLength())
+                .isEqualTo(BIG_BYTES.length);
+        RawResponse empty = sluice.send("GET", "/acme/hello/" + EMPTY + "?partNumber=1");
+        assertThat(empty.status()).isEqualTo(200);
+        assertThat(empty.body()).isEmpty();
+        assertS3Error(sluice.send("GET", "/acme/hello/greeting.txt?partNumber=2"), 416, "InvalidPartNumber",
+                "/acme/hello/greeting.txt");
+        assertS3Error(sluice.send("GET", "/acme/hello/no-such-key?partNumber=2"), 404, "NoSuchKey", "/acme/hello/no-such-key");
+    }
+
+    @Test
+    void versionIdNullIsTheCurrentObject() {
+        assertThat(s3.getObjectAsBytes(b -> b.bucket(ACCOUNT).key("hello/greeting.txt").versionId("null")).asByteArray())
+                .isEqualTo(Fixture.bytes("greeting.txt"));
+        assertS3Error(sluice.send("GET", "/acme/hello/greeting.txt?versionId=abc"), 400, "InvalidArgument",
+                "/acme/hello/greeting.txt");
     }
 
     @Test

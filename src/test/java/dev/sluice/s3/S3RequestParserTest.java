@@ -46,9 +46,20 @@ class S3RequestParserTest {
     // --- operations ----------------------------------------------------------------------------
 
     @Test
-    void rootIsServiceInfo() {
-        assertThat(get("/", null)).isEqualTo(new Operation.ServiceInfo());
-        assertThat(parse("HEAD", "/", null, Map.of())).isEqualTo(new Operation.ServiceInfo());
+    void rootIsListBuckets() {
+        assertThat(get("/", null)).isEqualTo(new Operation.ListAccounts(""));
+        assertThat(get("/", "prefix=de")).isEqualTo(new Operation.ListAccounts("de"));
+        assertThat(get("/", "x-id=ListBuckets&max-buckets=1000")).isEqualTo(new Operation.ListAccounts(""));
+        assertThat(parse("HEAD", "/", null, Map.of())).isEqualTo(new Operation.ListAccounts(""));
+        assertThat(get("/", null).name()).isEqualTo("ListBuckets");
+    }
+
+    @Test
+    void rootAskedForJsonIsServiceInfo() {
+        assertThat(parse("GET", "/", null, Map.of("Accept", "application/json"))).isEqualTo(new Operation.ServiceInfo());
+        assertThat(parse("GET", "/", null, Map.of("Accept", "text/html, application/json;q=0.9")))
+                .isEqualTo(new Operation.ServiceInfo());
+        assertThat(parse("GET", "/", null, Map.of("Accept", "*/*"))).isEqualTo(new Operation.ListAccounts(""));
     }
 
     @Test
@@ -96,6 +107,45 @@ class S3RequestParserTest {
         assertThat(op.overrides().headers()).containsExactlyInAnyOrder(
                 Map.entry("Content-Type", "text/csv"),
                 Map.entry("Content-Disposition", "attachment; filename=x.csv"));
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"GET", "HEAD"})
+    void versionIdNullReadsTheCurrentObject(String method) {
+        Operation.ReadObject op = (Operation.ReadObject) parse(method, "/demo/hello/greeting.txt", "versionId=null", Map.of());
+
+        assertThat(op.key()).isEqualTo("greeting.txt");
+        assertThat(op.range()).isEmpty();
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"versionId=x", "versionId=3HL4kqtJlcpXroDTDmJ%2BrmSpXd3dIbrHY", "versionId=", "versionId=NULL"})
+    void anotherVersionIdIsInvalidArgumentAsOnAnUnversionedBucket(String query) {
+        assertRejected(() -> get("/demo/hello/greeting.txt", query), S3Error.INVALID_ARGUMENT);
+        assertRejected(() -> parse("HEAD", "/demo/hello/greeting.txt", query, Map.of()), S3Error.INVALID_ARGUMENT);
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"GET", "HEAD"})
+    void partNumberIsReadAsAPart(String method) {
+        Operation.ReadObject op = (Operation.ReadObject) parse(method, "/demo/hello/greeting.txt", "partNumber=1", Map.of());
+
+        assertThat(op.partNumber()).contains(1);
+        assertThat(op.range()).isEmpty();
+        assertThat(((Operation.ReadObject) get("/demo/hello/greeting.txt", "partNumber=10000")).partNumber()).contains(10000);
+        assertThat(getObject("/demo/hello/greeting.txt").partNumber()).isEmpty();
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"0", "-1", "10001", "abc", "", "1.0", "99999999999999999999"})
+    void partNumberOutsideOneToTenThousandIsInvalidArgument(String value) {
+        assertRejected(() -> get("/demo/hello/greeting.txt", "partNumber=" + value), S3Error.INVALID_ARGUMENT);
+    }
+
+    @Test
+    void partNumberWithARangeIsInvalidRequest() {
+        assertRejected(() -> parse("GET", "/demo/hello/greeting.txt", "partNumber=1", Map.of("Range", "bytes=0-9")),
+                S3Error.INVALID_REQUEST);
     }
 
     @Test
@@ -153,8 +203,7 @@ class S3RequestParserTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"acl", "versionId=x", "partNumber=1", "tagging", "attributes", "uploadId=u", "torrent",
-        "retention", "legal-hold"})
+    @ValueSource(strings = {"acl", "tagging", "attributes", "uploadId=u", "torrent", "retention", "legal-hold"})
     void objectSubresourcesAreUnsupported(String query) {
         Operation op = get("/demo/hello/greeting.txt", query);
 
@@ -346,9 +395,16 @@ class S3RequestParserTest {
     }
 
     @Test
-    void aPlusInAListPrefixIsAPlus() {
-        assertThat(list("list-type=2&prefix=a+b").prefix()).isEqualTo("a+b");
+    void aPlusInAQueryValueIsASpaceAsS3ReadsIt() {
+        assertThat(list("list-type=2&prefix=hello/a+b").prefix()).isEqualTo("hello/a b");
         assertThat(list("list-type=2&prefix=a%20b").prefix()).isEqualTo("a b");
+        assertThat(list("list-type=2&prefix=a%2Bb").prefix()).isEqualTo("a+b");
+        assertThat(list("list-type=2&start-after=x+y&delimiter=%2F").startAfter()).contains("x y");
+        assertThat(list("marker=hello%2Fa+b.txt").startAfter()).contains("hello/a b.txt");
+        Operation.ReadObject op = (Operation.ReadObject) get("/demo/hello/a.csv",
+                "response-content-disposition=attachment%3B+filename%3D%22a+b.csv%22");
+        assertThat(op.overrides().headers()).containsExactly(
+                Map.entry("Content-Disposition", "attachment; filename=\"a b.csv\""));
     }
 
     @Test

@@ -105,6 +105,24 @@ class XmlDocumentsTest {
     }
 
     @Test
+    void bucketListIsListAllMyBucketsResult() {
+        Element root = parseXml(XmlDocuments.bucketList("sluice", java.util.List.of("demo", "open"), java.time.Instant.EPOCH, ""))
+                .getDocumentElement();
+
+        assertThat(root.getLocalName()).isEqualTo("ListAllMyBucketsResult");
+        assertAllInS3Namespace(root);
+        assertThat(childNames(root)).containsExactly("Owner", "Buckets");
+        Element owner = (Element) root.getElementsByTagNameNS("*", "Owner").item(0);
+        assertThat(childNames(owner)).containsExactly("ID", "DisplayName");
+        Element bucket = (Element) root.getElementsByTagNameNS("*", "Bucket").item(1);
+        assertThat(childNames(bucket)).containsExactly("Name", "CreationDate");
+        assertThat(text(bucket, "Name")).isEqualTo("open");
+        assertThat(text(bucket, "CreationDate")).isEqualTo("1970-01-01T00:00:00.000Z");
+        assertThat(childNames(parseXml(XmlDocuments.bucketList("sluice", java.util.List.of(), java.time.Instant.EPOCH, "de"))
+                .getDocumentElement())).containsExactly("Owner", "Buckets", "Prefix");
+    }
+
+    @Test
     void errorEscapesWhatTheClientSent() {
         String resource = "/demo/hello/<script>&\"'.txt";
         Element root = parseXml(XmlDocuments.error(S3Error.INVALID_REQUEST, "bad <key> & more", resource, "r")).getDocumentElement();

@@ -384,6 +384,21 @@ class SigV4VerifierTest {
     }
 
     @Test
+    void aPlusInASignedQueryIsVerifiedAsTheClientSentIt() {
+        // S3 reads '+' in a query as a space, but the signature covers the query as sent: '+'
+        // (canonically %2B) is not the '%20' a form-decoding verifier would make of it.
+        SignableRequest plus = headerSigned("GET", "/bucket", "list-type=2&prefix=dir%2Fa+b%2F", SigV4.EMPTY_SHA256, T);
+        verify(plus, SigV4.EMPTY_SHA256);
+
+        assertRejected(() -> verify(withQuery(plus, "list-type=2&prefix=dir%2Fa%20b%2F"), SigV4.EMPTY_SHA256),
+                S3Error.SIGNATURE_DOES_NOT_MATCH);
+        SignableRequest space = headerSigned("GET", "/bucket", "list-type=2&prefix=dir%2Fa%20b%2F", SigV4.EMPTY_SHA256, T);
+        verify(space, SigV4.EMPTY_SHA256);
+        assertRejected(() -> verify(withQuery(space, "list-type=2&prefix=dir%2Fa+b%2F"), SigV4.EMPTY_SHA256),
+                S3Error.SIGNATURE_DOES_NOT_MATCH);
+    }
+
+    @Test
     void tamperedPresignedUrlDoesNotMatch() {
         SignableRequest request = presigned("GET", "/bucket/key.txt", "versionId=1", HOST, "us-east-1", "s3", T, "300",
                 Optional.empty());
