@@ -13,10 +13,6 @@
 #   e2e/clients.sh                         # every tool must be present
 #   E2E_ALLOW_MISSING=1 e2e/clients.sh     # skip (loudly) a missing tool; ignored when CI=true
 #
-# Some checks exercise behaviour that is not built yet; they are tagged with an entry of
-# PENDING (below). Their failures print as XFAIL and are not counted; once one passes it is
-# reported as a failure (XPASS) until its tag is removed from PENDING.
-#
 # Prints one line per check and ends with "N passed, M failed"; exits 1 if any check
 # failed. Work files and server logs go to e2e/.work/clients/ (gitignored).
 set -euo pipefail
@@ -27,32 +23,7 @@ WORK="$ROOT/e2e/.work/clients"
 DATA="$ROOT/examples/data"
 README="$ROOT/README.md"
 
-# ------------------------------------------------------------- pending ------
-# Tags of behaviour the checks expect but sluice does not have yet (E2E_PENDING overrides):
-PENDING_LISTBUCKETS=listbuckets   # `aws s3 ls` with no bucket: ListBuckets on GET /
-PENDING_SIGV2=sigv2               # aws-cli v1 presigns with SigV2 query auth (AWSAccessKeyId, Signature, Expires)
-PENDING_MD5_ETAG=md5etag          # s3cmd compares a download's MD5 with the ETag and warns when they differ
-PENDING="${E2E_PENDING-$PENDING_LISTBUCKETS $PENDING_SIGV2 $PENDING_MD5_ETAG}"
-
 . "$ROOT/e2e/lib.sh"
-XFAILED=0
-
-# check_pending TAG NAME FUNCTION [ARGS...]: a check of behaviour TAG. While TAG is in
-# PENDING, a failure is an XFAIL (shown, not counted) and a pass is a failure (XPASS).
-check_pending() {
-  local tag="$1" name="$2"; shift 2
-  if [[ " $PENDING " != *" $tag "* ]]; then
-    check "$name" "$@"
-    return
-  fi
-  if "$@" >"$WORK/check.log" 2>&1; then
-    bad "XPASS $name: '$tag' works now; remove it from PENDING in e2e/clients.sh"
-  else
-    XFAILED=$((XFAILED + 1))
-    printf 'XFAIL %s (pending: %s)\n' "$name" "$tag"
-    sed -e 's/^/     | /' "$WORK/check.log" | head -8
-  fi
-}
 
 # --------------------------------------------------------------- tools ------
 require_tools find sort diff
@@ -126,10 +97,10 @@ run_readme_line() {
   fi
 }
 
-# readme_walk BLOCK LABEL AWS_BINARY [TAG_FOR_PRESIGN]: every line of a README block as one
-# check each, with `aws` meaning AWS_BINARY, in a fresh directory.
+# readme_walk BLOCK LABEL AWS_BINARY: every line of a README block as one check each, with
+# `aws` meaning AWS_BINARY, in a fresh directory.
 readme_walk() {
-  local block="$1" label="$2" bin="$3" presign_tag="${4:-}" line n=0 dir="$WORK/readme-$1-$2"
+  local block="$1" label="$2" bin="$3" line n=0 dir="$WORK/readme-$1-$2"
   local lines=()
   mapfile -t lines < <(readme_block "$block")
   if [[ ${#lines[@]} -eq 0 ]]; then bad "README: block e2e:$block found"; return; fi
@@ -138,11 +109,7 @@ readme_walk() {
   for line in "${lines[@]}"; do
     [[ -n "${line// }" ]] || continue
     n=$((n + 1))
-    if [[ -n "$presign_tag" && "$line" == *"s3 presign"* ]]; then
-      check_pending "$presign_tag" "$label README $block line $n: $line" run_readme_line "$label" "$line"
-    else
-      check "$label README $block line $n: $line" run_readme_line "$label" "$line"
-    fi
+    check "$label README $block line $n: $line" run_readme_line "$label" "$line"
   done
   popd >/dev/null
   unset -f aws
@@ -242,7 +209,7 @@ s3cmd_ops() { # LABEL PRODUCT KEY (s3cmd always signs; without a key sluice serv
   check "$label: get $p/$key to stdout equals the file" s3c_get
   check "$label: info $p/$key has the file's size" s3c_info
   check "$label: get --recursive demo/$p/: every file, byte-equal" s3c_copy
-  check_pending "$PENDING_MD5_ETAG" "$label: get $p/$key without an MD5 mismatch warning" s3c_md5
+  check "$label: get $p/$key without an MD5 mismatch warning" s3c_md5
 }
 
 gdal_ops() { # public reads through GDAL's /vsis3/
@@ -276,12 +243,12 @@ list_buckets() { # aws s3 ls with no bucket: the accounts as buckets
 if [[ $HAVE_AWS -eq 1 ]]; then
   readme_walk quickstart-client "aws-cli-v2" "$AWS"
   aws_ops "aws-cli-v2 anonymous" "$AWS" hello greeting.txt --no-sign-request
-  check_pending "$PENDING_LISTBUCKETS" "aws-cli-v2: s3 ls (no bucket) lists demo" list_buckets "$AWS"
+  check "aws-cli-v2: s3 ls (no bucket) lists demo" list_buckets "$AWS"
 fi
 if [[ $HAVE_AWS1 -eq 1 ]]; then
   readme_walk quickstart-client "aws-cli-v1" "$AWS1"
   aws_ops "aws-cli-v1 anonymous" "$AWS1" hello greeting.txt --no-sign-request
-  check_pending "$PENDING_LISTBUCKETS" "aws-cli-v1: s3 ls (no bucket) lists demo" list_buckets "$AWS1"
+  check "aws-cli-v1: s3 ls (no bucket) lists demo" list_buckets "$AWS1"
 fi
 [[ $HAVE_BOTO3 -eq 1 ]] && boto3_ops "anonymous" hello greeting.txt
 [[ $HAVE_RCLONE -eq 1 ]] && rclone_ops "rclone anonymous" hello greeting.txt
@@ -334,12 +301,11 @@ if [[ $HAVE_AWS -eq 1 ]]; then
   signed aws_ops "aws-cli-v2 signed" "$AWS" internal summary.txt
 fi
 if [[ $HAVE_AWS1 -eq 1 ]]; then
-  readme_walk restricted-client "aws-cli-v1" "$AWS1" "$PENDING_SIGV2"
+  readme_walk restricted-client "aws-cli-v1" "$AWS1"
   signed aws_ops "aws-cli-v1 signed" "$AWS1" internal summary.txt
 fi
 [[ $HAVE_BOTO3 -eq 1 ]] && signed boto3_ops "signed" internal summary.txt
 [[ $HAVE_RCLONE -eq 1 ]] && signed rclone_ops "rclone signed" internal summary.txt
 [[ $HAVE_S3CMD -eq 1 ]] && signed s3cmd_ops "s3cmd signed" internal summary.txt
 
-[[ $XFAILED -eq 0 ]] || echo "$XFAILED check(s) XFAIL, pending: $PENDING"
 summary_and_exit
