@@ -41,6 +41,7 @@ import dev.sluice.registry.StaticRegistry;
 import dev.sluice.registry.Visibility;
 import dev.sluice.s3.S3Error;
 import dev.sluice.s3.S3Exception;
+import dev.sluice.server.BodyBudget;
 import dev.sluice.server.Reads;
 import dev.sluice.server.RequestIds;
 import dev.sluice.server.S3Handler;
@@ -151,7 +152,8 @@ public final class Sluice implements AutoCloseable {
                 s.roles().stream().map(Sluice::role).toList(),
                 new WebIdentityVerifier(new IssuerKeys(clock), clock), sessions.orElseThrow(), clock, random));
         this.handler = new S3Handler(new Reads(registry), new RequestIds(() -> ThreadLocalRandom.current().nextLong()),
-                metrics, new AccessLog(), Version.current(), oidc, identifier, sts, config.server().bodyTimeout());
+                metrics, new AccessLog(), Version.current(), oidc, identifier, sts, config.server().bodyTimeout(),
+                new BodyBudget(config.server().limits().bodyBudget(), metrics.registry()));
     }
 
     private static AccessKeys accessKeys(SluiceConfig.Inbound inbound) {

@@ -50,10 +50,21 @@ public record SluiceConfig(Server server, Registry registry, Optional<Oidc> oidc
     /** Listeners. {@code publicUrl} defaults to {@code http://} + listen. */
     /** {@code bodyTimeout}: how long a client may take to send a small body sluice reads (signed reads, {@code /.sts}). */
     public record Server(HostPort listen, HostPort adminListen, Optional<String> publicUrl, Duration shutdownTimeout,
-                         Duration bodyTimeout) {
+                         Duration bodyTimeout, Limits limits) {
         public String effectivePublicUrl() {
             return publicUrl.orElse("http://" + listen);
         }
+    }
+
+    /**
+     * What a hostile client may hold of the S3 listener (docs/operations.md, "Connection and
+     * header limits"): {@code headerTimeout} for a whole request head; {@code maxConnections}
+     * open at once (empty: sized from the process's file-descriptor limit); the kernel's
+     * {@code acceptBacklog}; and {@code bodyBudget}, the request-body bytes held in memory
+     * across all requests.
+     */
+    public record Limits(Duration headerTimeout, Optional<Integer> maxConnections, int acceptBacklog, long bodyBudget) {
+        public static final Limits DEFAULT = new Limits(Duration.ofSeconds(10), Optional.empty(), 1024, 32L * 1024 * 1024);
     }
 
     /** Where products come from: {@code static} (the {@code products} list) or {@code control-plane} (an HTTP API). */

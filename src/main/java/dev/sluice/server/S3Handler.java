@@ -61,6 +61,7 @@ public final class S3Handler extends Handler.Abstract {
     private final Identifier identifier;
     private final Optional<StsService> sts;
     private final Duration bodyDeadline;
+    private final BodyBudget bodyBudget;
 
     /**
      * Whether a request is for the client STS endpoint: anything on {@code /.sts}, or on the
@@ -92,7 +93,8 @@ public final class S3Handler extends Handler.Abstract {
     static final int MAX_DRAINED_BODY = 1024 * 1024;
 
     public S3Handler(Reads reads, RequestIds requestIds, RequestMetrics metrics, AccessLog accessLog, String version,
-                     Optional<OidcProvider> oidc, Identifier identifier, Optional<StsService> sts, Duration bodyDeadline) {
+                     Optional<OidcProvider> oidc, Identifier identifier, Optional<StsService> sts, Duration bodyDeadline,
+                     BodyBudget bodyBudget) {
         super(InvocationType.BLOCKING);
         this.reads = reads;
         this.requestIds = requestIds;
@@ -103,6 +105,7 @@ public final class S3Handler extends Handler.Abstract {
         this.identifier = identifier;
         this.sts = sts;
         this.bodyDeadline = bodyDeadline;
+        this.bodyBudget = bodyBudget;
     }
 
     @Override
@@ -133,9 +136,13 @@ public final class S3Handler extends Handler.Abstract {
                         name -> Optional.ofNullable(request.getHeaders().get(name)));
                 outcome.operation = op.name();
                 // What sluice does not serve is answered 501 whoever asks; its body is never read.
+                // Everything it serves is a GET or HEAD, which has no body: one is refused unread.
+                if (!(op instanceof Operation.Unsupported)) {
+                    refuseBody(request);
+                }
                 Principal principal = op instanceof Operation.Unsupported
                         ? Principal.Anonymous.UNSIGNED
-                        : identifier.identify(signable(request, rawPath), smallBody(request));
+                        : identifier.identify(signable(request, rawPath), new byte[0]);
                 outcome.principal = principal.logName();
                 metrics.caller(principal.kind());
                 serve(op, principal, request, response, requestId, outcome);
@@ -225,7 +232,8 @@ public final class S3Handler extends Handler.Abstract {
 
     /**
      * {@code /.sts}: AssumeRoleWithWebIdentity for clients. The body is read only here, only
-     * for a POST, and only up to {@link #MAX_SMALL_BODY}; a larger one is refused unread.
+     * for a POST, and only up to {@link #MAX_SMALL_BODY}, held under the {@link BodyBudget}
+     * until the call is answered; a larger one is refused without being kept.
      */
     private void serveSts(Request request, Response response, String requestId, Outcome outcome) throws IOException {
         if (sts.isEmpty()) {
@@ -233,8 +241,8 @@ public final class S3Handler extends Handler.Abstract {
         }
         String method = request.getMethod();
         StsReply reply;
-        try {
-            byte[] body = method.equals("POST") ? smallBody(request) : new byte[0];
+        try (BodyBudget.Reservation held = method.equals("POST") ? reserveBody(request) : null) {
+            byte[] body = held != null ? smallBody(request) : new byte[0];
             reply = sts.get().handle(method, Optional.ofNullable(request.getHttpURI().getQuery()).orElse(""),
                     Optional.ofNullable(request.getHeaders().get(HttpHeader.CONTENT_TYPE)), body, requestId);
         } catch (S3Exception e) {
@@ -266,12 +274,48 @@ public final class S3Handler extends Handler.Abstract {
     }
 
     /**
+     * Refuses a body on a request that takes none (every S3 operation sluice serves is a GET
+     * or HEAD) with {@code 400 InvalidRequest}, before reading any of it: a body sluice does
+     * not need is not worth memory or a wait. Jetty discards what has already arrived; the
+     * connection is closed, since the rest of the body would still be in it.
+     */
+    private static void refuseBody(Request request) {
+        long length = request.getLength();
+        if (length > 0 || (length < 0 && request.getHeaders().contains(HttpHeader.TRANSFER_ENCODING))) {
+            throw new S3Exception(S3Error.INVALID_REQUEST, "A " + request.getMethod() + " request must not have a body.", null,
+                    List.of(Map.entry("Connection", "close")));
+        }
+    }
+
+    /**
+     * Reserves room in the {@link BodyBudget} for the body {@link #smallBody} will keep: its
+     * declared length, or {@link #MAX_SMALL_BODY} when it is chunked; nothing for a body too
+     * large to keep (it is only counted while drained). When the budget is spent the request
+     * is refused unread with {@code 503 SlowDown}.
+     */
+    private BodyBudget.Reservation reserveBody(Request request) {
+        return bodyBudget.tryReserve(keptBytes(request)).orElseThrow(() -> new S3Exception(S3Error.SLOW_DOWN,
+                S3Error.SLOW_DOWN.defaultMessage(), null, List.of(Map.entry("Connection", "close"))));
+    }
+
+    /** How many bytes of this request's body {@link #smallBody} keeps at most. */
+    private static int keptBytes(Request request) {
+        long length = request.getLength();
+        if (length < 0) {
+            return request.getHeaders().contains(HttpHeader.TRANSFER_ENCODING) ? MAX_SMALL_BODY : 0;
+        }
+        return length > MAX_SMALL_BODY ? 0 : (int) length;
+    }
+
+    /**
      * The whole body of a request that should carry little or none, read within
      * {@code bodyDeadline} from first byte to last: empty when there is none,
      * {@code 400 MaxMessageLengthExceeded} when it is larger than {@link #MAX_SMALL_BODY},
-     * {@code 400 RequestTimeout} when the client is too slow. An oversized body is read (and
-     * dropped) up to {@link #MAX_DRAINED_BODY} first: a server that closes a connection with
-     * unread bytes in it makes the kernel reset it, and the client loses the error it was sent.
+     * {@code 400 RequestTimeout} when the client is too slow. At most {@link #MAX_SMALL_BODY}
+     * bytes are ever kept (the caller has reserved them); an oversized body is read and
+     * dropped chunk by chunk up to {@link #MAX_DRAINED_BODY} first: a server that closes a
+     * connection with unread bytes in it makes the kernel reset it, and the client loses the
+     * error it was sent.
      */
     private byte[] smallBody(Request request) throws IOException {
         long length = request.getLength();
@@ -282,12 +326,12 @@ public final class S3Handler extends Handler.Abstract {
         if (length > MAX_DRAINED_BODY) {
             throw tooLarge(true);
         }
-        CompletableFuture<byte[]> read = Content.Source.asByteArrayAsync(request, MAX_DRAINED_BODY);
-        byte[] body;
+        BoundedRead read = new BoundedRead(request, keptBytes(request));
+        read.run();
         try {
-            body = read.get(bodyDeadline.toMillis(), TimeUnit.MILLISECONDS);
+            read.result.get(bodyDeadline.toMillis(), TimeUnit.MILLISECONDS);
         } catch (TimeoutException e) {
-            read.cancel(true);
+            read.result.cancel(false);
             request.fail(e);
             throw new S3Exception(S3Error.REQUEST_TIMEOUT, S3Error.REQUEST_TIMEOUT.defaultMessage(), null,
                     List.of(Map.entry("Connection", "close")));
@@ -300,10 +344,64 @@ public final class S3Handler extends Handler.Abstract {
             Thread.currentThread().interrupt();
             throw new IOException("interrupted while reading the request body", e);
         }
-        if (body.length > MAX_SMALL_BODY) {
+        if (read.total > MAX_SMALL_BODY) {
             throw tooLarge(false);
         }
-        return body;
+        return read.kept.toByteArray();
+    }
+
+    /**
+     * Reads a body to its end without blocking a thread, keeping its first {@code keep}
+     * bytes and counting the rest; fails once more than {@link #MAX_DRAINED_BODY} arrived.
+     * Each chunk is copied and released at once, so a slow client holds no network buffers.
+     */
+    private static final class BoundedRead implements Runnable {
+        final CompletableFuture<Void> result = new CompletableFuture<>();
+        final java.io.ByteArrayOutputStream kept;
+        private final Content.Source source;
+        private final int keep;
+        volatile long total;
+
+        BoundedRead(Content.Source source, int keep) {
+            this.source = source;
+            this.keep = keep;
+            this.kept = new java.io.ByteArrayOutputStream(keep);
+        }
+
+        @Override
+        public void run() {
+            while (!result.isDone()) {
+                Content.Chunk chunk = source.read();
+                if (chunk == null) {
+                    source.demand(this);
+                    return;
+                }
+                if (Content.Chunk.isFailure(chunk)) {
+                    Throwable failure = chunk.getFailure();
+                    result.completeExceptionally(failure instanceof IOException ? failure : new IOException(failure));
+                    return;
+                }
+                ByteBuffer bytes = chunk.getByteBuffer();
+                int n = bytes.remaining();
+                int copy = (int) Math.max(0, Math.min(n, keep - total));
+                if (copy > 0) {
+                    byte[] part = new byte[copy];
+                    bytes.get(part);
+                    kept.writeBytes(part);
+                }
+                total += n;
+                boolean last = chunk.isLast();
+                chunk.release();
+                if (total > MAX_DRAINED_BODY) {
+                    result.completeExceptionally(new IllegalStateException("body over " + MAX_DRAINED_BODY + " bytes"));
+                    return;
+                }
+                if (last) {
+                    result.complete(null);
+                    return;
+                }
+            }
+        }
     }
 
     private static S3Exception tooLarge(boolean unread) {
