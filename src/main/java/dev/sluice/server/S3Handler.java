@@ -171,11 +171,17 @@ public final class S3Handler extends Handler.Abstract {
     }
 
     /**
-     * Answers a request Jetty refused before any handler saw it (a path it cannot parse: a
-     * malformed percent-escape, {@code %00}, dot segments above the root) with an S3 error
-     * document, as every other failure is answered. Jetty's own answer would be an HTML page
-     * without a request id or CORS headers, which S3 clients cannot parse. By then the request
-     * line is gone, so the document names no resource.
+     * Answers a request Jetty refused before any handler saw it with an S3 error document, as
+     * every other failure is answered; Jetty's own answer would be an HTML page without a
+     * request id or CORS headers, which S3 clients cannot parse. These are all the client's
+     * errors, so none is a 5xx but the version one: a head over the size limit is
+     * {@code 400 RequestHeaderSectionTooLarge} (S3's answer), an HTTP version other than 1.0
+     * or 1.1 is {@code 505 HttpVersionNotSupported}, anything else that does not parse (a
+     * malformed percent-escape, {@code %00}, dot segments above the root, a bare LF in the
+     * request line) is {@code 400 InvalidRequest}. An earlier revision answered some of them
+     * {@code 500 InternalError}, counting a client's malformed request as a server failure,
+     * and told a client whose headers were too large to check its percent-encoding. By then
+     * the request line is gone, so the document names no resource.
      */
     public boolean handleRejected(Request request, Response response, Callback callback) {
         long started = System.nanoTime();
@@ -186,21 +192,35 @@ public final class S3Handler extends Handler.Abstract {
         Object failure = request.getAttribute(ErrorHandler.ERROR_EXCEPTION);
         if (failure instanceof HttpException http) {
             status = http.getCode();
+            // A request line cut short (by a bare LF) has no version, which Jetty takes for
+            // HTTP/0.9 and answers 505; it is a malformed request line.
+            if (status == 505 && String.valueOf(http.getReason()).contains("0.9")) {
+                status = 400;
+            }
         }
         LOG.debug("request {}: refused by Jetty with {}: {}", requestId, status,
                 failure != null ? failure : request.getAttribute(ErrorHandler.ERROR_MESSAGE));
         // Jetty closes the connection after a request it could not parse, but does not say so
         // on the response; a client that is not told reuses the connection and fails.
         List<Map.Entry<String, String>> close = List.of(Map.entry("Connection", "close"));
-        S3Exception error = status >= 500
-                ? new S3Exception(S3Error.INTERNAL_ERROR, S3Error.INTERNAL_ERROR.defaultMessage(), null, close)
-                : new S3Exception(S3Error.INVALID_REQUEST, "The request could not be parsed; check the percent-encoding of its path.",
-                        null, close);
+        S3Exception error = switch (status) {
+            case 431 -> new S3Exception(S3Error.REQUEST_HEADER_SECTION_TOO_LARGE,
+                    S3Error.REQUEST_HEADER_SECTION_TOO_LARGE.defaultMessage(), null, close);
+            case 505 -> new S3Exception(S3Error.HTTP_VERSION_NOT_SUPPORTED,
+                    "The HTTP version of the request is not supported; use HTTP/1.1.", null, close);
+            // A handler's failure reaches here too, before anything was written: that one is ours.
+            default -> status >= 500 ? new S3Exception(S3Error.INTERNAL_ERROR, S3Error.INTERNAL_ERROR.defaultMessage(), null, close)
+                    : new S3Exception(S3Error.INVALID_REQUEST,
+                    "The request could not be parsed; check its request line and the percent-encoding of its path.", null, close);
+        };
         try {
             sendError(response, callback, error, "", requestId, outcome);
         } finally {
             Duration took = Duration.ofNanos(System.nanoTime() - started);
             metrics.record(outcome.operation, outcome.status, took, outcome.bytes);
+            if (outcome.errorCode != null) {
+                metrics.error(outcome.errorCode);
+            }
             accessLog.write(new AccessLog.Entry(requestId, request.getMethod(), outcome.operation, null, null, null,
                     outcome.status, outcome.bytes, took.toNanos() / 1000, Request.getRemoteAddr(request), outcome.errorCode,
                     null));
