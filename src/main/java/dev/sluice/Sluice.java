@@ -41,6 +41,7 @@ import dev.sluice.registry.StaticRegistry;
 import dev.sluice.registry.Visibility;
 import dev.sluice.s3.S3Error;
 import dev.sluice.s3.S3Exception;
+import dev.sluice.server.BodyBudget;
 import dev.sluice.server.Reads;
 import dev.sluice.server.RequestIds;
 import dev.sluice.server.S3Handler;
@@ -158,7 +159,7 @@ public final class Sluice implements AutoCloseable {
                 new WebIdentityVerifier(issuerKeys, clock), sessions.orElseThrow(), clock, random));
         this.handler = new S3Handler(new Reads(registry), new RequestIds(() -> ThreadLocalRandom.current().nextLong()),
                 metrics, new AccessLog(clock), Version.current(), oidc, identifier, sts, config.server().bodyTimeout(),
-                config.server().virtualHostDomain());
+                new BodyBudget(config.server().limits().bodyBudget(), metrics.registry()), config.server().virtualHostDomain());
     }
 
     private static AccessKeys accessKeys(SluiceConfig.Inbound inbound) {

@@ -42,6 +42,7 @@ import java.util.regex.Pattern;
 public final class ConfigLoader {
     private static final Pattern VARIABLE = Pattern.compile("\\$\\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?}");
     private static final Pattern DURATION = Pattern.compile("(\\d+)(ms|s|m|h|d)?");
+    private static final Pattern BYTE_SIZE = Pattern.compile("(\\d+)\\s*(KiB|MiB|GiB)?");
     private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory());
 
     private final Function<String, Optional<String>> environment;
@@ -152,7 +153,7 @@ public final class ConfigLoader {
 
     private SluiceConfig.Server server(Node n) {
         n.allowOnly("listen", "admin_listen", "public_url", "shutdown_timeout", "body_timeout", "shutdown_grace",
-                "virtual_host_domain");
+                "virtual_host_domain", "header_timeout", "max_connections", "accept_backlog", "body_budget");
         SluiceConfig.HostPort listen = hostPort(n, "listen", "127.0.0.1:8080");
         SluiceConfig.HostPort admin = hostPort(n, "admin_listen", "127.0.0.1:9090");
         if (listen.equals(admin) && listen.port() != 0) {
@@ -171,7 +172,54 @@ public final class ConfigLoader {
         }
         Duration shutdownTimeout = n.duration("shutdown_timeout", Duration.ofSeconds(20));
         return new SluiceConfig.Server(listen, admin, publicUrl.map(u -> u.replaceAll("/+$", "")),
-                shutdownTimeout, bodyTimeout, shutdownGrace(n, shutdownTimeout), virtualHostDomain);
+                shutdownTimeout, bodyTimeout, shutdownGrace(n, shutdownTimeout), virtualHostDomain,
+                limits(n));
+    }
+
+    private static SluiceConfig.Limits limits(Node n) {
+        SluiceConfig.Limits d = SluiceConfig.Limits.DEFAULT;
+        Duration headerTimeout = n.duration("header_timeout", d.headerTimeout());
+        if (!headerTimeout.isPositive()) {
+            throw new ConfigException(n.path("header_timeout") + ": must be positive");
+        }
+        Optional<Integer> maxConnections = n.optionalText("max_connections")
+                .map(t -> (int) wholeNumber(t, n.path("max_connections"), 1, Integer.MAX_VALUE));
+        int backlog = (int) wholeNumber(n.text("accept_backlog", Integer.toString(d.acceptBacklog())), n.path("accept_backlog"),
+                1, 65535);
+        long budget = n.optionalText("body_budget").map(t -> byteSize(t, n.path("body_budget"))).orElse(d.bodyBudget());
+        return new SluiceConfig.Limits(headerTimeout, maxConnections, backlog, budget);
+    }
+
+    private static long wholeNumber(String text, String path, long min, long max) {
+        try {
+            long v = Long.parseLong(text.trim());
+            if (v >= min && v <= max) {
+                return v;
+            }
+        } catch (NumberFormatException e) {
+            // reported below
+        }
+        throw new ConfigException(path + ": '" + text + "' is not a whole number from " + min + " to " + max);
+    }
+
+    /** A size in bytes: a whole number, or one with a {@code KiB}, {@code MiB} or {@code GiB} suffix; of at least 64 KiB and less than 2 GiB. */
+    private static long byteSize(String text, String path) {
+        Matcher m = BYTE_SIZE.matcher(text.trim());
+        long v;
+        try {
+            v = m.matches() ? Long.parseLong(m.group(1)) : -1;
+        } catch (NumberFormatException e) {
+            v = -1;
+        }
+        long unit = !m.matches() || m.group(2) == null ? 1 : switch (m.group(2)) {
+            case "KiB" -> 1024L;
+            case "MiB" -> 1024L * 1024;
+            default -> 1024L * 1024 * 1024;
+        };
+        if (v < 0 || v > Integer.MAX_VALUE / unit || v * unit < 64 * 1024 || v * unit > Integer.MAX_VALUE) {
+            throw new ConfigException(path + ": '" + text + "' is not a size of at least 64KiB and less than 2GiB (examples: 65536, 256KiB, 32MiB)");
+        }
+        return v * unit;
     }
 
     /**

@@ -52,10 +52,21 @@ public record SluiceConfig(Server server, Registry registry, Optional<Oidc> oidc
     /** {@code shutdownGrace}: the first part of {@code shutdownTimeout}, unready but still serving (docs/operations.md). */
     /** {@code virtualHostDomain}: when present, {@code Host: {account}.{domain}} addresses that account (docs/configuration.md). */
     public record Server(HostPort listen, HostPort adminListen, Optional<String> publicUrl, Duration shutdownTimeout,
-                         Duration bodyTimeout, Duration shutdownGrace, Optional<String> virtualHostDomain) {
+                         Duration bodyTimeout, Duration shutdownGrace, Optional<String> virtualHostDomain, Limits limits) {
         public String effectivePublicUrl() {
             return publicUrl.orElse("http://" + listen);
         }
+    }
+
+    /**
+     * What a hostile client may hold of the S3 listener (docs/operations.md, "Connection and
+     * header limits"): {@code headerTimeout} for a whole request head; {@code maxConnections}
+     * open at once (empty: sized from the process's file-descriptor limit); the kernel's
+     * {@code acceptBacklog}; and {@code bodyBudget}, the request-body bytes held in memory
+     * across all requests.
+     */
+    public record Limits(Duration headerTimeout, Optional<Integer> maxConnections, int acceptBacklog, long bodyBudget) {
+        public static final Limits DEFAULT = new Limits(Duration.ofSeconds(10), Optional.empty(), 1024, 32L * 1024 * 1024);
     }
 
     /** Where products come from: {@code static} (the {@code products} list) or {@code control-plane} (an HTTP API). */

@@ -16,6 +16,32 @@ public final class ObjectKeys {
     private ObjectKeys() {
     }
 
+    /**
+     * Whether some key {@link #requireValid} accepts could start with {@code prefix}: no control
+     * characters, at most {@link #MAX_KEY_BYTES}, and no {@code .}, {@code ..} or empty segment
+     * before its last {@code /}. The text after the last {@code /} is a partial segment and may
+     * be anything ({@code a/.} is the start of {@code a/.hidden}).
+     */
+    public static boolean canPrefixAValidKey(String prefix) {
+        if (prefix.getBytes(StandardCharsets.UTF_8).length > MAX_KEY_BYTES) {
+            return false;
+        }
+        for (int i = 0; i < prefix.length(); i++) {
+            char c = prefix.charAt(i);
+            if (c < 0x20 || c == 0x7f) {
+                return false;
+            }
+        }
+        String[] segments = prefix.split("/", -1);
+        for (int i = 0; i < segments.length - 1; i++) {
+            String s = segments[i];
+            if (s.isEmpty() || s.equals(".") || s.equals("..")) {
+                return false;
+            }
+        }
+        return true;
+    }
+
     /** Throws {@code 400 InvalidRequest} (or {@code KeyTooLongError}) for a key no backend may be asked for. */
     public static void requireValid(String key) {
         if (key.getBytes(StandardCharsets.UTF_8).length > MAX_KEY_BYTES) {

@@ -24,6 +24,8 @@ public enum S3Error {
     INVALID_REQUEST("InvalidRequest", 400, "Invalid Request"),
     INVALID_ARGUMENT("InvalidArgument", 400, "Invalid Argument"),
     KEY_TOO_LONG("KeyTooLongError", 400, "Your key is too long."),
+    REQUEST_HEADER_SECTION_TOO_LARGE("RequestHeaderSectionTooLarge", 400,
+            "Your request header section exceeds the maximum allowed size."),
     MAX_MESSAGE_LENGTH_EXCEEDED("MaxMessageLengthExceeded", 400, "Your request was too big."),
     REQUEST_TIMEOUT("RequestTimeout", 400,
             "Your socket connection to the server was not read from or written to within the timeout period."),
@@ -36,6 +38,7 @@ public enum S3Error {
             "The proxy could not obtain credentials for the backend storage."),
     SERVICE_UNAVAILABLE("ServiceUnavailable", 503, "Service is unable to handle request, please retry."),
     SLOW_DOWN("SlowDown", 503, "Please reduce your request rate."),
+    HTTP_VERSION_NOT_SUPPORTED("HttpVersionNotSupported", 505, "The HTTP version of the request is not supported."),
     INTERNAL_ERROR("InternalError", 500, "We encountered an internal error. Please try again.");
 
     private final String code;

@@ -63,6 +63,7 @@ public final class S3Handler extends Handler.Abstract {
     private final Optional<StsService> sts;
     private final Duration bodyDeadline;
     private final Optional<VirtualHostStyle> virtualHosts;
+    private final BodyBudget bodyBudget;
 
     /**
      * Whether a request is for the client STS endpoint: anything on {@code /.sts}, or on the
@@ -106,14 +107,8 @@ public final class S3Handler extends Handler.Abstract {
     static final int MAX_DRAINED_BODY = 1024 * 1024;
 
     public S3Handler(Reads reads, RequestIds requestIds, RequestMetrics metrics, AccessLog accessLog, String version,
-                     Optional<OidcProvider> oidc, Identifier identifier, Optional<StsService> sts, Duration bodyDeadline) {
-        this(reads, requestIds, metrics, accessLog, version, oidc, identifier, sts, bodyDeadline, Optional.empty());
-    }
-
-    /** @param virtualHostDomain {@code server.virtual_host_domain}: {@code Host: {account}.{domain}} names the account */
-    public S3Handler(Reads reads, RequestIds requestIds, RequestMetrics metrics, AccessLog accessLog, String version,
                      Optional<OidcProvider> oidc, Identifier identifier, Optional<StsService> sts, Duration bodyDeadline,
-                     Optional<String> virtualHostDomain) {
+                     BodyBudget bodyBudget, Optional<String> virtualHostDomain) {
         super(InvocationType.BLOCKING);
         this.virtualHosts = virtualHostDomain.map(VirtualHostStyle::new);
         this.reads = reads;
@@ -125,6 +120,7 @@ public final class S3Handler extends Handler.Abstract {
         this.identifier = identifier;
         this.sts = sts;
         this.bodyDeadline = bodyDeadline;
+        this.bodyBudget = bodyBudget;
     }
 
     @Override
@@ -158,9 +154,14 @@ public final class S3Handler extends Handler.Abstract {
                 outcome.operation = op.name();
                 // What sluice does not serve is answered 501, but only to a caller whose signature
                 // holds (a wrong one is 403 as for any request), and its body is never read.
-                Principal principal = op instanceof Operation.Unsupported
-                        ? identifier.identifyWithoutBody(signable(request, rawPath))
-                        : identifier.identify(signable(request, rawPath), smallBody(request));
+                // Everything it serves is a GET or HEAD, which has no body: one is refused unread.
+                Principal principal;
+                if (op instanceof Operation.Unsupported) {
+                    principal = identifier.identifyWithoutBody(signable(request, rawPath));
+                } else {
+                    refuseBody(request);
+                    principal = identifier.identify(signable(request, rawPath), new byte[0]);
+                }
                 outcome.principal = principal.logName();
                 metrics.caller(principal.kind());
                 serve(op, principal, request, response, requestId, outcome);
@@ -197,11 +198,17 @@ public final class S3Handler extends Handler.Abstract {
     }
 
     /**
-     * Answers a request Jetty refused before any handler saw it (a path it cannot parse: a
-     * malformed percent-escape, {@code %00}, dot segments above the root) with an S3 error
-     * document, as every other failure is answered. Jetty's own answer would be an HTML page
-     * without a request id or CORS headers, which S3 clients cannot parse. By then the request
-     * line is gone, so the document names no resource.
+     * Answers a request Jetty refused before any handler saw it with an S3 error document, as
+     * every other failure is answered; Jetty's own answer would be an HTML page without a
+     * request id or CORS headers, which S3 clients cannot parse. These are all the client's
+     * errors, so none is a 5xx but the version one: a head over the size limit is
+     * {@code 400 RequestHeaderSectionTooLarge} (S3's answer), an HTTP version other than 1.0
+     * or 1.1 is {@code 505 HttpVersionNotSupported}, anything else that does not parse (a
+     * malformed percent-escape, {@code %00}, dot segments above the root, a bare LF in the
+     * request line) is {@code 400 InvalidRequest}. An earlier revision answered some of them
+     * {@code 500 InternalError}, counting a client's malformed request as a server failure,
+     * and told a client whose headers were too large to check its percent-encoding. By then
+     * the request line is gone, so the document names no resource.
      */
     public boolean handleRejected(Request request, Response response, Callback callback) {
         long started = System.nanoTime();
@@ -212,21 +219,35 @@ public final class S3Handler extends Handler.Abstract {
         Object failure = request.getAttribute(ErrorHandler.ERROR_EXCEPTION);
         if (failure instanceof HttpException http) {
             status = http.getCode();
+            // A request line cut short (by a bare LF) has no version, which Jetty takes for
+            // HTTP/0.9 and answers 505; it is a malformed request line.
+            if (status == 505 && String.valueOf(http.getReason()).contains("0.9")) {
+                status = 400;
+            }
         }
         LOG.debug("request {}: refused by Jetty with {}: {}", requestId, status,
                 failure != null ? failure : request.getAttribute(ErrorHandler.ERROR_MESSAGE));
         // Jetty closes the connection after a request it could not parse, but does not say so
         // on the response; a client that is not told reuses the connection and fails.
         List<Map.Entry<String, String>> close = List.of(Map.entry("Connection", "close"));
-        S3Exception error = status >= 500
-                ? new S3Exception(S3Error.INTERNAL_ERROR, S3Error.INTERNAL_ERROR.defaultMessage(), null, close)
-                : new S3Exception(S3Error.INVALID_REQUEST, "The request could not be parsed; check the percent-encoding of its path.",
-                        null, close);
+        S3Exception error = switch (status) {
+            case 431 -> new S3Exception(S3Error.REQUEST_HEADER_SECTION_TOO_LARGE,
+                    S3Error.REQUEST_HEADER_SECTION_TOO_LARGE.defaultMessage(), null, close);
+            case 505 -> new S3Exception(S3Error.HTTP_VERSION_NOT_SUPPORTED,
+                    "The HTTP version of the request is not supported; use HTTP/1.1.", null, close);
+            // A handler's failure reaches here too, before anything was written: that one is ours.
+            default -> status >= 500 ? new S3Exception(S3Error.INTERNAL_ERROR, S3Error.INTERNAL_ERROR.defaultMessage(), null, close)
+                    : new S3Exception(S3Error.INVALID_REQUEST,
+                    "The request could not be parsed; check its request line and the percent-encoding of its path.", null, close);
+        };
         try {
             sendError(response, callback, error, "", requestId, outcome);
         } finally {
             Duration took = Duration.ofNanos(System.nanoTime() - started);
             metrics.record(outcome.operation, outcome.status, took, outcome.bytes);
+            if (outcome.errorCode != null) {
+                metrics.error(outcome.errorCode);
+            }
             accessLog.write(new AccessLog.Entry(requestId, request.getMethod(), outcome.operation, null, null, null,
                     outcome.status, outcome.bytes, took.toNanos() / 1000, Request.getRemoteAddr(request), outcome.errorCode,
                     null));
@@ -258,7 +279,8 @@ public final class S3Handler extends Handler.Abstract {
 
     /**
      * {@code /.sts}: AssumeRoleWithWebIdentity for clients. The body is read only here, only
-     * for a POST, and only up to {@link #MAX_SMALL_BODY}; a larger one is refused unread.
+     * for a POST, and only up to {@link #MAX_SMALL_BODY}, held under the {@link BodyBudget}
+     * until the call is answered; a larger one is refused without being kept.
      */
     private void serveSts(Request request, Response response, String requestId, Outcome outcome) throws IOException {
         if (sts.isEmpty()) {
@@ -266,8 +288,8 @@ public final class S3Handler extends Handler.Abstract {
         }
         String method = request.getMethod();
         StsReply reply;
-        try {
-            byte[] body = method.equals("POST") ? smallBody(request) : new byte[0];
+        try (BodyBudget.Reservation held = method.equals("POST") ? reserveBody(request) : null) {
+            byte[] body = held != null ? smallBody(request) : new byte[0];
             reply = sts.get().handle(method, Optional.ofNullable(request.getHttpURI().getQuery()).orElse(""),
                     Optional.ofNullable(request.getHeaders().get(HttpHeader.CONTENT_TYPE)), body, requestId);
         } catch (S3Exception e) {
@@ -299,12 +321,48 @@ public final class S3Handler extends Handler.Abstract {
     }
 
     /**
+     * Refuses a body on a request that takes none (every S3 operation sluice serves is a GET
+     * or HEAD) with {@code 400 InvalidRequest}, before reading any of it: a body sluice does
+     * not need is not worth memory or a wait. Jetty discards what has already arrived; the
+     * connection is closed, since the rest of the body would still be in it.
+     */
+    private static void refuseBody(Request request) {
+        long length = request.getLength();
+        if (length > 0 || (length < 0 && request.getHeaders().contains(HttpHeader.TRANSFER_ENCODING))) {
+            throw new S3Exception(S3Error.INVALID_REQUEST, "A " + request.getMethod() + " request must not have a body.", null,
+                    List.of(Map.entry("Connection", "close")));
+        }
+    }
+
+    /**
+     * Reserves room in the {@link BodyBudget} for the body {@link #smallBody} will keep: its
+     * declared length, or {@link #MAX_SMALL_BODY} when it is chunked; nothing for a body too
+     * large to keep (it is only counted while drained). When the budget is spent the request
+     * is refused unread with {@code 503 SlowDown}.
+     */
+    private BodyBudget.Reservation reserveBody(Request request) {
+        return bodyBudget.tryReserve(keptBytes(request)).orElseThrow(() -> new S3Exception(S3Error.SLOW_DOWN,
+                S3Error.SLOW_DOWN.defaultMessage(), null, List.of(Map.entry("Connection", "close"))));
+    }
+
+    /** How many bytes of this request's body {@link #smallBody} keeps at most. */
+    private static int keptBytes(Request request) {
+        long length = request.getLength();
+        if (length < 0) {
+            return request.getHeaders().contains(HttpHeader.TRANSFER_ENCODING) ? MAX_SMALL_BODY : 0;
+        }
+        return length > MAX_SMALL_BODY ? 0 : (int) length;
+    }
+
+    /**
      * The whole body of a request that should carry little or none, read within
      * {@code bodyDeadline} from first byte to last: empty when there is none,
      * {@code 400 MaxMessageLengthExceeded} when it is larger than {@link #MAX_SMALL_BODY},
-     * {@code 400 RequestTimeout} when the client is too slow. An oversized body is read (and
-     * dropped) up to {@link #MAX_DRAINED_BODY} first: a server that closes a connection with
-     * unread bytes in it makes the kernel reset it, and the client loses the error it was sent.
+     * {@code 400 RequestTimeout} when the client is too slow. At most {@link #MAX_SMALL_BODY}
+     * bytes are ever kept (the caller has reserved them); an oversized body is read and
+     * dropped chunk by chunk up to {@link #MAX_DRAINED_BODY} first: a server that closes a
+     * connection with unread bytes in it makes the kernel reset it, and the client loses the
+     * error it was sent.
      */
     private byte[] smallBody(Request request) throws IOException {
         long length = request.getLength();
@@ -315,12 +373,12 @@ public final class S3Handler extends Handler.Abstract {
         if (length > MAX_DRAINED_BODY) {
             throw tooLarge(true);
         }
-        CompletableFuture<byte[]> read = Content.Source.asByteArrayAsync(request, MAX_DRAINED_BODY);
-        byte[] body;
+        BoundedRead read = new BoundedRead(request, keptBytes(request));
+        read.run();
         try {
-            body = read.get(bodyDeadline.toMillis(), TimeUnit.MILLISECONDS);
+            read.result.get(bodyDeadline.toMillis(), TimeUnit.MILLISECONDS);
         } catch (TimeoutException e) {
-            read.cancel(true);
+            read.result.cancel(false);
             request.fail(e);
             throw new S3Exception(S3Error.REQUEST_TIMEOUT, S3Error.REQUEST_TIMEOUT.defaultMessage(), null,
                     List.of(Map.entry("Connection", "close")));
@@ -333,10 +391,64 @@ public final class S3Handler extends Handler.Abstract {
             Thread.currentThread().interrupt();
             throw new IOException("interrupted while reading the request body", e);
         }
-        if (body.length > MAX_SMALL_BODY) {
+        if (read.total > MAX_SMALL_BODY) {
             throw tooLarge(false);
         }
-        return body;
+        return read.kept.toByteArray();
+    }
+
+    /**
+     * Reads a body to its end without blocking a thread, keeping its first {@code keep}
+     * bytes and counting the rest; fails once more than {@link #MAX_DRAINED_BODY} arrived.
+     * Each chunk is copied and released at once, so a slow client holds no network buffers.
+     */
+    private static final class BoundedRead implements Runnable {
+        final CompletableFuture<Void> result = new CompletableFuture<>();
+        final java.io.ByteArrayOutputStream kept;
+        private final Content.Source source;
+        private final int keep;
+        volatile long total;
+
+        BoundedRead(Content.Source source, int keep) {
+            this.source = source;
+            this.keep = keep;
+            this.kept = new java.io.ByteArrayOutputStream(keep);
+        }
+
+        @Override
+        public void run() {
+            while (!result.isDone()) {
+                Content.Chunk chunk = source.read();
+                if (chunk == null) {
+                    source.demand(this);
+                    return;
+                }
+                if (Content.Chunk.isFailure(chunk)) {
+                    Throwable failure = chunk.getFailure();
+                    result.completeExceptionally(failure instanceof IOException ? failure : new IOException(failure));
+                    return;
+                }
+                ByteBuffer bytes = chunk.getByteBuffer();
+                int n = bytes.remaining();
+                int copy = (int) Math.max(0, Math.min(n, keep - total));
+                if (copy > 0) {
+                    byte[] part = new byte[copy];
+                    bytes.get(part);
+                    kept.writeBytes(part);
+                }
+                total += n;
+                boolean last = chunk.isLast();
+                chunk.release();
+                if (total > MAX_DRAINED_BODY) {
+                    result.completeExceptionally(new IllegalStateException("body over " + MAX_DRAINED_BODY + " bytes"));
+                    return;
+                }
+                if (last) {
+                    result.complete(null);
+                    return;
+                }
+            }
+        }
     }
 
     private static S3Exception tooLarge(boolean unread) {

@@ -6,6 +6,7 @@ import org.eclipse.jetty.http.UriCompliance;
 import org.eclipse.jetty.server.Handler;
 import org.eclipse.jetty.server.HttpConfiguration;
 import org.eclipse.jetty.server.HttpConnectionFactory;
+import org.eclipse.jetty.server.NetworkConnectionLimit;
 import org.eclipse.jetty.server.Request;
 import org.eclipse.jetty.server.Response;
 import org.eclipse.jetty.server.Server;
@@ -16,8 +17,11 @@ import org.eclipse.jetty.util.thread.QueuedThreadPool;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import com.sun.management.UnixOperatingSystemMXBean;
+
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.lang.management.ManagementFactory;
 import java.net.URI;
 import java.time.Duration;
 import java.util.concurrent.Executors;
@@ -71,6 +75,7 @@ public final class SluiceServer implements AutoCloseable {
         this.adminConnector = connector(http, config.adminListen(), "admin");
         server.addConnector(s3Connector);
         server.addConnector(adminConnector);
+        limit(config.limits(), metrics);
 
         this.admin = new AdminHandler(metrics, () -> server.isStarted() && !stopping, dependencyHealth);
         this.shutdownGrace = config.shutdownGrace();
@@ -96,6 +101,36 @@ public final class SluiceServer implements AutoCloseable {
                     : "cannot listen: " + cause.getMessage();
             throw new UncheckedIOException(key + " " + at + ": " + why, e);
         }
+    }
+
+    /**
+     * What one client can hold of the S3 listener (docs/operations.md, "Connection and header
+     * limits"): a deadline for each request head, a cap on open connections so that file
+     * descriptors remain for the admin listener and the backends, and an accept backlog deep
+     * enough that connections over the cap wait in the kernel rather than being refused.
+     * The admin listener has none of these: it must answer while the S3 listener is saturated.
+     */
+    private void limit(SluiceConfig.Limits limits, RequestMetrics metrics) {
+        s3Connector.setAcceptQueueSize(limits.acceptBacklog());
+        int max = limits.maxConnections().orElseGet(SluiceServer::defaultMaxConnections);
+        server.addBean(new NetworkConnectionLimit(max, s3Connector));
+        server.addBean(new RequestHeadDeadline(s3Connector, limits.headerTimeout(), metrics.registry()));
+    }
+
+    /**
+     * The default {@code server.max_connections}: half of what the process's file-descriptor
+     * limit leaves after a reserve of 10% + 64 (the admin listener, log files, the JVM's own),
+     * since each S3 request being served may hold a second descriptor, its backend connection
+     * or file. An earlier revision had no cap: ~1,050 slow sockets exhausted 1,024 descriptors
+     * and every accept failed, the admin listener's included.
+     */
+    static int defaultMaxConnections() {
+        if (ManagementFactory.getOperatingSystemMXBean() instanceof UnixOperatingSystemMXBean unix) {
+            long descriptors = unix.getMaxFileDescriptorCount();
+            long usable = (descriptors - descriptors / 10 - 64) / 2;
+            return (int) Math.max(16, Math.min(usable, 100_000));
+        }
+        return 10_000;
     }
 
     private ServerConnector connector(HttpConfiguration http, SluiceConfig.HostPort at, String name) {

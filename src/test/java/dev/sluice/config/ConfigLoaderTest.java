@@ -855,6 +855,28 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void connectionLimitsHaveDefaultsAndRefuseNonsense() {
+        SluiceConfig.Limits defaults = parse(FILE_PRODUCT).server().limits();
+        assertThat(defaults.headerTimeout()).isEqualTo(Duration.ofSeconds(10));
+        assertThat(defaults.maxConnections()).isEmpty();
+        assertThat(defaults.acceptBacklog()).isEqualTo(1024);
+        assertThat(defaults.bodyBudget()).isEqualTo(32L * 1024 * 1024);
+
+        SluiceConfig.Limits set = parse("server: { header_timeout: 2s, max_connections: 500, accept_backlog: 64, body_budget: 256KiB }\n"
+                + FILE_PRODUCT).server().limits();
+        assertThat(set).isEqualTo(new SluiceConfig.Limits(Duration.ofSeconds(2), java.util.Optional.of(500), 64, 256 * 1024));
+        assertThat(parse("server: { body_budget: 65536 }\n" + FILE_PRODUCT).server().limits().bodyBudget()).isEqualTo(65536);
+
+        assertConfigError("server: { header_timeout: 0s }\n" + FILE_PRODUCT, "server.header_timeout");
+        assertConfigError("server: { max_connections: 0 }\n" + FILE_PRODUCT, "server.max_connections");
+        assertConfigError("server: { max_connections: lots }\n" + FILE_PRODUCT, "server.max_connections");
+        assertConfigError("server: { accept_backlog: -1 }\n" + FILE_PRODUCT, "server.accept_backlog");
+        assertConfigError("server: { body_budget: 1KiB }\n" + FILE_PRODUCT, "server.body_budget");
+        assertConfigError("server: { body_budget: 2GiB }\n" + FILE_PRODUCT, "server.body_budget");
+        assertConfigError("server: { body_budget: 32MB }\n" + FILE_PRODUCT, "server.body_budget");
+    }
+
+    @Test
     void publicUrlLosesItsTrailingSlashAndMustBeHttp() {
         assertThat(parse("server: { public_url: \"https://data.example.org/\" }\n" + FILE_PRODUCT).server().effectivePublicUrl())
                 .isEqualTo("https://data.example.org");

@@ -417,19 +417,18 @@ class InboundAccessKeysTest {
     }
 
     @Test
-    void aSignedReadWhoseBodyStopsIsRequestTimeoutWithinTheBodyTimeout() throws Exception {
-        long started = System.nanoTime();
+    void aSignedReadWithABodyIsRefusedWithoutWaitingForTheBody() throws Exception {
+        // 100 bytes declared, 10 sent: waiting for the rest would take the body timeout (1 s) and end in RequestTimeout.
         SluiceUnderTest.RawResponse r = getWithBody("/demo/private/a/x.csv", 100, new byte[10]);
 
-        assertThat(Duration.ofNanos(System.nanoTime() - started)).isLessThan(Duration.ofSeconds(4));
-        assertS3Error(r, 400, "RequestTimeout", "/demo/private/a/x.csv");
+        assertS3Error(r, 400, "InvalidRequest", "/demo/private/a/x.csv");
         assertThat(r.header("Connection")).hasValue("close");
     }
 
     @Test
-    void aSignedReadWithABodyOver64KiBIsMaxMessageLengthExceeded() throws Exception {
+    void aSignedReadWithABodyOver64KiBIsRefusedUnread() throws Exception {
         SluiceUnderTest.RawResponse r = getWithBody("/demo/private/a/x.csv", 70 * 1024, new byte[70 * 1024]);
 
-        assertS3Error(r, 400, "MaxMessageLengthExceeded", "/demo/private/a/x.csv");
+        assertS3Error(r, 400, "InvalidRequest", "/demo/private/a/x.csv");
     }
 }

@@ -194,6 +194,30 @@ abstract class ReadPathContract {
     }
 
     @Test
+    void aListingPrefixWithADotSegmentIsInvalidArgument() {
+        for (String prefix : List.of("hello/../", "hello/./", "hello/sub/../x", "hello//", "../hello/")) {
+            List<String> warnings = backendWarnings(() -> assertS3Error(
+                    sluice.send("GET", "/acme?list-type=2&prefix=" + URLEncoder.encode(prefix, StandardCharsets.UTF_8)), 400,
+                    "InvalidArgument", "/acme"));
+            assertThat(warnings).as(prefix).isEmpty();
+        }
+    }
+
+    @Test
+    void aListingPrefixEndingInAPartialDotSegmentStillLists() {
+        // "hello/." is the start of "hello/.hidden": only a complete "." or ".." segment can match no key.
+        ListObjectsV2Response r = s3.listObjectsV2(b -> b.bucket(ACCOUNT).prefix("hello/."));
+
+        assertThat(r.contents()).allSatisfy(o -> assertThat(o.key()).startsWith("hello/."));
+    }
+
+    @Test
+    void aStartAfterOrMarkerWithADotSegmentIsInvalidArgument() {
+        assertS3Error(sluice.send("GET", "/acme?list-type=2&start-after=hello/../x"), 400, "InvalidArgument", "/acme");
+        assertS3Error(sluice.send("GET", "/acme?marker=hello/./x"), 400, "InvalidArgument", "/acme");
+    }
+
+    @Test
     void neverListsARestrictedProduct() {
         assertThat(allKeys(ListObjectsV2Request.builder().bucket(ACCOUNT).build()))
                 .noneMatch(k -> k.startsWith("secret/"));
@@ -549,6 +573,62 @@ abstract class ReadPathContract {
                 });
         assertS3Error(sluice.send("GET", "/acme/hello/greeting.txt", "If-Match", "\"nope\""), 412, "PreconditionFailed",
                 "/acme/hello/greeting.txt");
+    }
+
+    @Test
+    void anIfMatchOverTheLengthLimitIsInvalidArgumentNotABackendFailure() {
+        String huge = ("\"" + "0123456789abcdef".repeat(2) + "\", ").repeat(300);
+        List<String> warnings = backendWarnings(() -> assertS3Error(
+                sluice.send("GET", "/acme/hello/greeting.txt", "If-Match", huge), 400, "InvalidArgument", "/acme/hello/greeting.txt"));
+
+        assertThat(warnings).isEmpty();
+    }
+
+    @Test
+    void anIfMatchThatIsNotAListOfEntityTagsIsInvalidArgument() {
+        for (String value : List.of("\"unterminated", "\"a\" \"b\"", "\"a\"b\"", "W/\"open", ",")) {
+            assertS3Error(sluice.send("GET", "/acme/hello/greeting.txt", "If-Match", value), 400, "InvalidArgument",
+                    "/acme/hello/greeting.txt");
+        }
+    }
+
+    @Test
+    void anIfNoneMatchThatIsNotAListOfEntityTagsIsInvalidArgument() {
+        assertS3Error(sluice.send("GET", "/acme/hello/greeting.txt", "If-None-Match", "\"open"), 400, "InvalidArgument",
+                "/acme/hello/greeting.txt");
+    }
+
+    @Test
+    void anIfMatchListSeparatedByTabsIsJudgedAsAPreconditionNotRefusedAsCredentials() {
+        // Sent on as it came, a list with tabs failed the S3 backend's signature check: 403 and a
+        // WARN that sluice's own credentials were refused.
+        List<String> warnings = backendWarnings(() -> assertS3Error(
+                sluice.send("GET", "/acme/hello/greeting.txt", "If-Match", "\"nope\",\t\"other\"\t,\tW/\"weak\""), 412,
+                "PreconditionFailed", "/acme/hello/greeting.txt"));
+
+        assertThat(warnings).isEmpty();
+    }
+
+    /** The WARN lines sluice's backends log while {@code action} runs (a refused signature is one). */
+    private static List<String> backendWarnings(Runnable action) {
+        ch.qos.logback.classic.Logger backends = (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger("dev.sluice.backend");
+        List<String> warnings = new java.util.concurrent.CopyOnWriteArrayList<>();
+        ch.qos.logback.core.AppenderBase<ch.qos.logback.classic.spi.ILoggingEvent> capture = new ch.qos.logback.core.AppenderBase<>() {
+            @Override
+            protected void append(ch.qos.logback.classic.spi.ILoggingEvent e) {
+                if (e.getLevel().isGreaterOrEqual(ch.qos.logback.classic.Level.WARN)) {
+                    warnings.add(e.getFormattedMessage());
+                }
+            }
+        };
+        capture.start();
+        backends.addAppender(capture);
+        try {
+            action.run();
+        } finally {
+            backends.detachAppender(capture);
+        }
+        return warnings;
     }
 
     @Test

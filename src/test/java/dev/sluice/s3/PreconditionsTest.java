@@ -245,4 +245,32 @@ class PreconditionsTest {
     void anIfMatchOnOneTagAndAnIfNoneMatchOnTheOtherIsNotModified() {
         assertThat(Preconditions.of(ETAG, OTHER, null, null).evaluate(List.of(ETAG, OTHER), MODIFIED)).isEqualTo(NOT_MODIFIED);
     }
+
+    @Test
+    void entityTagListsAreRewrittenInOneForm() {
+        assertThat(Preconditions.entityTagList("\"a\",\t\"b\"\t,\tW/\"c\"", "If-Match")).isEqualTo("\"a\", \"b\", W/\"c\"");
+        assertThat(Preconditions.entityTagList(" * ", "If-Match")).isEqualTo("*");
+        assertThat(Preconditions.entityTagList("\"a\", , \"b\",", "If-Match")).isEqualTo("\"a\", \"b\"");
+        assertThat(Preconditions.entityTagList("abc123", "If-Match")).isEqualTo("\"abc123\"");
+        assertThat(Preconditions.entityTagList("\"\"", "If-Match")).isEqualTo("\"\"");
+        assertThat(Preconditions.of("\"a\",\t\"b\"", null, null, null).ifMatch()).hasValue("\"a\", \"b\"");
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"", " ", ",", "\"open", "\"a\" \"b\"", "\"a\"b", "W/", "W/\"open", "\"a\u0001\"", "\"a\tb\"",
+            "a\u0000b", "\"a\"\r\n\"b\""})
+    void whatIsNotAnEntityTagListIsInvalidArgument(String value) {
+        assertThatThrownBy(() -> Preconditions.of(value, null, null, null))
+                .isInstanceOfSatisfying(S3Exception.class, e -> assertThat(e.error()).isEqualTo(S3Error.INVALID_ARGUMENT));
+        assertThatThrownBy(() -> Preconditions.of(null, value, null, null))
+                .isInstanceOfSatisfying(S3Exception.class, e -> assertThat(e.error()).isEqualTo(S3Error.INVALID_ARGUMENT));
+    }
+
+    @Test
+    void anEntityTagListLongerThanTheLimitIsInvalidArgument() {
+        String justFits = "\"" + "a".repeat(Preconditions.MAX_ETAG_LIST_LENGTH - 2) + "\"";
+        assertThat(Preconditions.entityTagList(justFits, "If-Match")).isEqualTo(justFits);
+        assertThatThrownBy(() -> Preconditions.of("\"" + "a".repeat(Preconditions.MAX_ETAG_LIST_LENGTH - 1) + "\"", null, null, null))
+                .isInstanceOf(S3Exception.class);
+    }
 }
