@@ -44,7 +44,7 @@ import java.util.concurrent.locks.LockSupport;
  * waited for a load (cold misses), the rest were served from memory.
  *
  * <p>Scenarios: one instance; and two instances taking requests alternately, without and with a
- * shared Redis (the fleet case, DESIGN §3 L2).
+ * shared Redis (the fleet case, docs/shared-tier.md).
  *
  * <p>Usage: {@code bench/control-plane-load.sh}.
  */

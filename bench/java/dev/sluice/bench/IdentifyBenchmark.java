@@ -34,7 +34,7 @@ import java.util.Set;
 import java.util.concurrent.TimeUnit;
 
 /**
- * What identifying a request costs on the hot path (DESIGN §1 step 4): an unsigned request
+ * What identifying a request costs on the hot path (docs/architecture.md, step 4): an unsigned request
  * (the public-data case, a header lookup), a header-signed request with a configured access
  * key, a presigned URL, and a request with temporary credentials (which also opens the
  * AES-GCM sealed session token). Each signed case recomputes the canonical request, derives

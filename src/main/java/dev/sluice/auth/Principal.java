@@ -5,7 +5,7 @@ import java.util.List;
 import java.util.Optional;
 
 /**
- * Who made a request, as established by its signature (DESIGN §1, step 4).
+ * Who made a request, as established by its signature (docs/architecture.md, step 4).
  */
 public sealed interface Principal {
 

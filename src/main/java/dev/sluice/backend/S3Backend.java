@@ -10,7 +10,7 @@ import dev.sluice.s3.XmlReader;
 import dev.sluice.sigv4.AwsCredentials;
 import dev.sluice.sigv4.RequestSigner;
 import dev.sluice.sigv4.SigV4;
-import dev.sluice.sigv4.UriEncoding;
+import dev.sluice.s3.UriEncoding;
 import dev.sluice.time.Ticker;
 import org.eclipse.jetty.client.CompletableResponseListener;
 import org.eclipse.jetty.client.ContentResponse;

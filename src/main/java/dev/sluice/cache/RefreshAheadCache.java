@@ -26,7 +26,7 @@ import java.util.function.Function;
  * <p>For a cached value expiring at {@code exp}, at time {@code now}:
  *
  * <table>
- *   <caption>L1 policy (DESIGN §3)</caption>
+ *   <caption>L1 policy (docs/federation.md, "The in-process tier")</caption>
  *   <tr><th>state</th><th>condition</th><th>behaviour</th></tr>
  *   <tr><td>fresh</td><td>{@code now < exp − refreshLead}</td><td>serve it</td></tr>
  *   <tr><td>renewing</td><td>{@code exp − refreshLead ≤ now < exp − minServe}</td>
@@ -103,7 +103,7 @@ public final class RefreshAheadCache<K, V> {
     }
 
     /**
-     * The policy's durations (DESIGN §3 defaults: 60 s, 5 s, 30 s, 1 s). {@code singleFlight}
+     * The policy's durations (defaults: 60 s, 5 s, 30 s, 1 s; docs/configuration.md). {@code singleFlight}
      * false exists only so benchmarks can show what single flight saves: every caller that
      * finds no usable value then runs its own load.
      */

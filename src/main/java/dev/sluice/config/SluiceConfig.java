@@ -6,7 +6,7 @@ import java.util.List;
 import java.util.Optional;
 
 /**
- * The whole configuration, typed. Key names follow the public contract in DESIGN §6 (snake
+ * The whole configuration, typed. Key names follow the public contract in docs/configuration.md (snake
  * case in YAML).
  *
  * @param baseDirectory the directory relative paths in the file are resolved against (the config file's)
@@ -80,7 +80,7 @@ public record SluiceConfig(Server server, Registry registry, Optional<Oidc> oidc
     }
 
     /**
-     * The control-plane API products are resolved through (DESIGN §4, docs/control-plane.md).
+     * The control-plane API products are resolved through (docs/control-plane.md).
      * {@code s3Endpoint} replaces {@code https://s3.{region}.amazonaws.com} for connections that
      * name no endpoint of their own; {@code timeout} bounds each API call; an answer that
      * expired less than {@code staleIfError} ago is served when the API fails.

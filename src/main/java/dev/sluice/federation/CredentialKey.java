@@ -8,7 +8,7 @@ package dev.sluice.federation;
 public record CredentialKey(String roleArn, String subject) {
 
     /**
-     * What the shared tier hashes into this credential's Redis key (DESIGN §3): scope ␟ subject,
+     * What the shared tier hashes into this credential's Redis key (docs/shared-tier.md): scope ␟ subject,
      * with U+001F between them, which a role ARN cannot contain, so no two keys share it.
      */
     public String sharedIdentity() {

@@ -18,10 +18,11 @@ import java.util.function.DoubleSupplier;
 
 /**
  * Federated backend credentials for the request path: an in-process
- * {@link RefreshAheadCache} whose load is the next tier down. Today that is the STS exchange
- * itself; the shared tier (Redis) slots in as a {@link RefreshAheadCache.Loader} that reads
- * the fleet's copy before exchanging, so the chain is L1 → L2 → STS without this class or its
- * callers changing.
+ * {@link RefreshAheadCache} whose load is the next tier down: the shared tier
+ * ({@link dev.sluice.cache.SharedTier}, a {@link RefreshAheadCache.Loader} that reads the
+ * fleet's copy in Redis before exchanging) when {@code cache.shared} is configured, else the
+ * STS exchange itself. The chain is L1 → L2 → STS; this class does not know which tiers
+ * are below it.
  *
  * <p>Metrics: {@code sluice_credential_lookups_total{tier="l1",outcome}} (hit, renewing, miss,
  * error), {@code sluice_credential_loads_in_flight}, and from the exchange

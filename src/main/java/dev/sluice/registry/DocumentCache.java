@@ -31,7 +31,7 @@ import java.util.function.Supplier;
  *
  * <ul>
  *   <li><b>Expiry</b> of an answer is its fetch time + the kind's TTL. The L1 policy
- *       ({@link RefreshAheadCache}, DESIGN §3) is used unchanged with {@code min_serve = 0}
+ *       ({@link RefreshAheadCache}) is used unchanged with {@code min_serve = 0}
  *       (a document, unlike a credential, is not refused by anyone for being nearly expired,
  *       so it is served to its last instant) and {@code refresh_lead = TTL / 10} (30 s of a
  *       300 s product): a key in use is refetched in the background shortly before expiry,

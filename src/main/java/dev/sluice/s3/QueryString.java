@@ -1,6 +1,6 @@
 package dev.sluice.s3;
 
-import dev.sluice.sigv4.UriEncoding;
+import dev.sluice.s3.UriEncoding;
 
 import java.util.ArrayList;
 import java.util.List;

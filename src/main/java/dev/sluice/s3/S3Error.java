@@ -3,7 +3,7 @@ package dev.sluice.s3;
 /**
  * The S3 error codes sluice answers with, each with its HTTP status and the generic message
  * a client sees. 5xx messages are deliberately generic: the detail goes to the log, never to
- * the client (DESIGN §5).
+ * the client (docs/behaviour.md, "Errors").
  */
 public enum S3Error {
     NO_SUCH_KEY("NoSuchKey", 404, "The specified key does not exist."),

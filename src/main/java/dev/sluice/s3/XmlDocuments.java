@@ -1,6 +1,6 @@
 package dev.sluice.s3;
 
-import dev.sluice.sigv4.UriEncoding;
+import dev.sluice.s3.UriEncoding;
 
 import javax.xml.stream.XMLOutputFactory;
 import javax.xml.stream.XMLStreamException;

@@ -1,6 +1,6 @@
 package dev.sluice.sigv2;
 
-import dev.sluice.sigv4.UriEncoding;
+import dev.sluice.s3.UriEncoding;
 import java.nio.charset.StandardCharsets;
 import java.security.GeneralSecurityException;
 import java.security.MessageDigest;

@@ -4,7 +4,7 @@ import dev.sluice.s3.HttpDate;
 import dev.sluice.s3.S3Error;
 import dev.sluice.s3.S3Exception;
 import dev.sluice.sigv4.SignableRequest;
-import dev.sluice.sigv4.UriEncoding;
+import dev.sluice.s3.UriEncoding;
 import java.time.DateTimeException;
 import java.time.Duration;
 import java.time.Instant;

@@ -1,5 +1,6 @@
 package dev.sluice.sigv4;
 
+import dev.sluice.s3.UriEncoding;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;

@@ -1,5 +1,6 @@
 package dev.sluice.sigv4;
 
+import dev.sluice.s3.UriEncoding;
 import java.nio.charset.StandardCharsets;
 import java.security.GeneralSecurityException;
 import java.security.MessageDigest;

@@ -3,6 +3,7 @@ package dev.sluice.sigv4;
 import dev.sluice.s3.HttpDate;
 import dev.sluice.s3.S3Error;
 import dev.sluice.s3.S3Exception;
+import dev.sluice.s3.UriEncoding;
 import java.time.DateTimeException;
 import java.time.Duration;
 import java.time.Instant;

@@ -37,7 +37,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 /**
- * Every row and rule of the L1 policy (DESIGN §3, the class doc) at its boundary. Time is a
+ * Every row and rule of the L1 policy (the class doc, docs/federation.md) at its boundary. Time is a
  * {@link MutableClock}; loads run either on a {@link StepExecutor} the test steps through, or
  * on virtual threads whose loader is held by a latch. Nothing here sleeps to synchronise: a
  * caller "is waiting" when its thread is parked in the timed wait for the shared load.

@@ -15,7 +15,7 @@ import org.assertj.core.api.AbstractThrowableAssert;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** The {@code cache.shared} section (DESIGN §6): what is refused, with which key named, and the defaults. */
+/** The {@code cache.shared} section (docs/configuration.md): what is refused, with which key named, and the defaults. */
 class SharedTierConfigTest {
     private static final String SEAL_KEY = Base64.getEncoder().encodeToString(bytes(32, 7));
 

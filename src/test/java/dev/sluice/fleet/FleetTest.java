@@ -32,7 +32,7 @@ import static dev.sluice.fleet.Fleet.SIZE;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * The shared credential tier across a fleet (DESIGN §3, L2): four sluice JVMs sharing one
+ * The shared credential tier across a fleet (docs/shared-tier.md): four sluice JVMs sharing one
  * real Redis make exactly one STS exchange per credential lifetime, from a cold start under
  * concurrent load and at every renewal after it, and Redis dying or freezing costs extra
  * exchanges (at most one per instance) but never a failed or stalled client request.

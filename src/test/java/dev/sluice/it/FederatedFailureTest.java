@@ -46,7 +46,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /**
- * What a client sees when the exchange fails (DESIGN §3, §5): each STS failure becomes its
+ * What a client sees when the exchange fails (docs/federation.md, docs/behaviour.md "Errors"): each STS failure becomes its
  * S3 error, as a parseable XML document without the STS message, the JWT or the session
  * token, and within the exchange deadline whatever STS does, hanging included.
  *

@@ -10,7 +10,7 @@ import java.util.regex.Pattern;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * Checks an error response against DESIGN §5: status, S3 XML body, request id in body and header,
+ * Checks an error response against docs/behaviour.md, "Errors": status, S3 XML body, request id in body and header,
  * nothing internal, and the CORS headers every response carries.
  */
 final class S3ErrorAssert {

@@ -50,7 +50,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /**
- * Control-plane answers through the shared tier (DESIGN §3 L2, §4): two registries — two
+ * Control-plane answers through the shared tier (docs/shared-tier.md, docs/control-plane.md): two registries — two
  * "instances" of sluice, each with its own Redis connection — over one real Redis and one test
  * control plane. Write-back runs on the loading thread here ({@code Runnable::run}), so an
  * answer is in Redis when the first instance's lookup returns and no test waits for it.
@@ -150,7 +150,7 @@ class ControlPlaneSharedTierTest {
         return Caller.anonymous("req-1");
     }
 
-    /** The Redis key of {@code path} as asked by {@code subject} ("" for anonymous): DESIGN §3 keying, namespace cp. */
+    /** The Redis key of {@code path} as asked by {@code subject} ("" for anonymous): docs/shared-tier.md keying, namespace cp. */
     private String redisKey(String path, String subject) throws Exception {
         byte[] digest = MessageDigest.getInstance("SHA-256")
                 .digest((cp.url() + path + "\u001F" + subject).getBytes(StandardCharsets.UTF_8));

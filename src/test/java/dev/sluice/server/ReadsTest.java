@@ -18,7 +18,7 @@ import dev.sluice.s3.Operation;
 import dev.sluice.s3.S3Error;
 import dev.sluice.s3.S3Exception;
 import dev.sluice.s3.S3RequestParser;
-import dev.sluice.sigv4.UriEncoding;
+import dev.sluice.s3.UriEncoding;
 
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;

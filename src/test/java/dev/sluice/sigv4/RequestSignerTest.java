@@ -1,5 +1,6 @@
 package dev.sluice.sigv4;
 
+import dev.sluice.s3.UriEncoding;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatIllegalArgumentException;
 

@@ -1,4 +1,4 @@
-package dev.sluice.sigv4;
+package dev.sluice.s3;
 
 import java.io.ByteArrayOutputStream;
 import java.nio.ByteBuffer;

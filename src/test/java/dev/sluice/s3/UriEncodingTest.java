@@ -1,4 +1,4 @@
-package dev.sluice.sigv4;
+package dev.sluice.s3;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatIllegalArgumentException;
