@@ -92,7 +92,7 @@ public final class Sluice implements AutoCloseable {
         this.metrics = new RequestMetrics();
         this.backendHttp = newBackendHttpClient();
         this.sharedStore = sharedStore(config.cache().shared(), clock);
-        this.server = new SluiceServer(config.server(), metrics, sharedStore::health);
+        this.server = new SluiceServer(config.server(), metrics, sharedStore::health, Ticker.SYSTEM);
         String publicUrl = config.server().publicUrl().orElse(server.s3Endpoint().toString());
         this.oidc = config.oidc().map(o -> new OidcProvider(o.issuer().orElse(publicUrl), signingKey(o.signingKey(), "oidc.signing_key"),
                 o.previousKey().map(k -> signingKey(k, "oidc.previous_key")), clock));
@@ -159,7 +159,7 @@ public final class Sluice implements AutoCloseable {
                 new WebIdentityVerifier(issuerKeys, clock), sessions.orElseThrow(), clock, random));
         this.handler = new S3Handler(new Reads(registry), new RequestIds(() -> ThreadLocalRandom.current().nextLong()),
                 metrics, new AccessLog(clock), Version.current(), oidc, identifier, sts, config.server().bodyTimeout(),
-                new BodyBudget(config.server().limits().bodyBudget(), metrics.registry()), config.server().virtualHostDomain());
+                new BodyBudget(config.server().limits().bodyBudget(), metrics.registry()), config.server().virtualHostDomain(), Ticker.SYSTEM);
     }
 
     private static AccessKeys accessKeys(SluiceConfig.Inbound inbound) {

@@ -1,5 +1,6 @@
 package dev.sluice.server;
 
+import dev.sluice.time.Ticker;
 import org.eclipse.jetty.io.EndPoint;
 import org.eclipse.jetty.server.Request;
 import org.eclipse.jetty.util.Callback;
@@ -22,6 +23,12 @@ import java.util.concurrent.locks.ReentrantLock;
  * whatever the pace of its client.
  */
 final class InFlight {
+    private final Ticker ticker;
+
+    InFlight(Ticker ticker) {
+        this.ticker = ticker;
+    }
+
     /** Requests in flight per connection; a connection is absent when it carries none. */
     private final Map<EndPoint, Integer> byConnection = new ConcurrentHashMap<>();
     private final ReentrantLock lock = new ReentrantLock();
@@ -66,13 +73,13 @@ final class InFlight {
         return closed;
     }
 
-    /** Waits until no request is in flight or {@code deadlineNanos} ({@link System#nanoTime()}) passes; true if none is. */
+    /** Waits until no request is in flight or {@code deadlineNanos} (a {@link Ticker#nanoTime()}) passes; true if none is. */
     boolean awaitNone(long deadlineNanos) throws InterruptedException {
         lock.lock();
         try {
             while (count > 0) {
-                long left = deadlineNanos - System.nanoTime();
-                if (left <= 0) {
+                long left = ticker.remainingNanos(deadlineNanos);
+                if (left == 0) {
                     return false;
                 }
                 changed.awaitNanos(left);

@@ -1,5 +1,6 @@
 package dev.sluice.server;
 
+import dev.sluice.time.Ticker;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import org.eclipse.jetty.http.HttpParser;
@@ -39,6 +40,7 @@ final class RequestHeadDeadline extends AbstractLifeCycle implements Runnable {
     private final long timeoutNanos;
     private final long periodMillis;
     private final Counter closed;
+    private final Ticker ticker;
     /** Connections waiting for a head: which response they have had, and since when. Used by the sweep only. */
     private Map<EndPoint, Waiting> waiting = new HashMap<>();
     private volatile Scheduler.Task next;
@@ -46,8 +48,9 @@ final class RequestHeadDeadline extends AbstractLifeCycle implements Runnable {
     private record Waiting(long responses, long since) {
     }
 
-    RequestHeadDeadline(AbstractConnector connector, Duration timeout, MeterRegistry meters) {
+    RequestHeadDeadline(AbstractConnector connector, Duration timeout, MeterRegistry meters, Ticker ticker) {
         this.connector = connector;
+        this.ticker = ticker;
         this.timeoutNanos = timeout.toNanos();
         this.periodMillis = Math.max(10, Math.min(1000, timeout.toMillis() / 4));
         this.closed = Counter.builder("sluice.header.timeouts")
@@ -77,7 +80,7 @@ final class RequestHeadDeadline extends AbstractLifeCycle implements Runnable {
     @Override
     public void run() {
         try {
-            sweep(System.nanoTime());
+            sweep(ticker.nanoTime());
         } catch (RuntimeException e) {
             LOG.error("request head deadline: sweep failed", e);
         } finally {

@@ -16,6 +16,7 @@ import dev.sluice.s3.S3Exception;
 import dev.sluice.s3.S3RequestParser;
 import dev.sluice.s3.XmlDocuments;
 import dev.sluice.sigv4.SignableRequest;
+import dev.sluice.time.Ticker;
 import org.eclipse.jetty.http.HttpField;
 import org.eclipse.jetty.http.HttpHeader;
 import org.eclipse.jetty.http.HttpException;
@@ -64,6 +65,7 @@ public final class S3Handler extends Handler.Abstract {
     private final Duration bodyDeadline;
     private final Optional<VirtualHostStyle> virtualHosts;
     private final BodyBudget bodyBudget;
+    private final Ticker ticker;
 
     /**
      * Whether a request is for the client STS endpoint: anything on {@code /.sts}, or on the
@@ -108,8 +110,9 @@ public final class S3Handler extends Handler.Abstract {
 
     public S3Handler(Reads reads, RequestIds requestIds, RequestMetrics metrics, AccessLog accessLog, String version,
                      Optional<OidcProvider> oidc, Identifier identifier, Optional<StsService> sts, Duration bodyDeadline,
-                     BodyBudget bodyBudget, Optional<String> virtualHostDomain) {
+                     BodyBudget bodyBudget, Optional<String> virtualHostDomain, Ticker ticker) {
         super(InvocationType.BLOCKING);
+        this.ticker = ticker;
         this.virtualHosts = virtualHostDomain.map(VirtualHostStyle::new);
         this.reads = reads;
         this.requestIds = requestIds;
@@ -125,7 +128,7 @@ public final class S3Handler extends Handler.Abstract {
 
     @Override
     public boolean handle(Request request, Response response, Callback callback) {
-        long started = System.nanoTime();
+        long started = ticker.nanoTime();
         String requestId = requestIds.next();
         HttpFields.Mutable headers = response.getHeaders();
         headers.put("x-amz-request-id", requestId);
@@ -182,7 +185,7 @@ public final class S3Handler extends Handler.Abstract {
             LOG.error("request {}: {} {} failed with a bug", requestId, method, LogText.escape(rawPath), e);
             sendError(response, callback, new S3Exception(S3Error.INTERNAL_ERROR), rawPath, requestId, outcome);
         } finally {
-            Duration took = Duration.ofNanos(System.nanoTime() - started);
+            Duration took = ticker.since(started);
             metrics.record(outcome.operation, outcome.status, took, outcome.bytes);
             if (outcome.errorCode != null) {
                 metrics.error(outcome.errorCode);
@@ -211,7 +214,7 @@ public final class S3Handler extends Handler.Abstract {
      * the request line is gone, so the document names no resource.
      */
     public boolean handleRejected(Request request, Response response, Callback callback) {
-        long started = System.nanoTime();
+        long started = ticker.nanoTime();
         String requestId = requestIds.next();
         Outcome outcome = new Outcome();
         outcome.operation = "Rejected";
@@ -243,7 +246,7 @@ public final class S3Handler extends Handler.Abstract {
         try {
             sendError(response, callback, error, "", requestId, outcome);
         } finally {
-            Duration took = Duration.ofNanos(System.nanoTime() - started);
+            Duration took = ticker.since(started);
             metrics.record(outcome.operation, outcome.status, took, outcome.bytes);
             if (outcome.errorCode != null) {
                 metrics.error(outcome.errorCode);

@@ -2,6 +2,7 @@ package dev.sluice.server;
 
 import dev.sluice.config.SluiceConfig;
 import dev.sluice.observe.RequestMetrics;
+import dev.sluice.time.Ticker;
 import org.eclipse.jetty.http.UriCompliance;
 import org.eclipse.jetty.server.Handler;
 import org.eclipse.jetty.server.HttpConfiguration;
@@ -47,14 +48,17 @@ public final class SluiceServer implements AutoCloseable {
     private final ServerConnector s3Connector;
     private final ServerConnector adminConnector;
     private final AdminHandler admin;
-    private final InFlight inFlight = new InFlight();
+    private final InFlight inFlight;
+    private final Ticker ticker;
     private final Duration shutdownGrace;
     private final Duration shutdownTimeout;
     private volatile boolean stopping;
     private boolean stopped;
 
     /** Binds both listeners now, so their addresses (and the default public URL) are known before anything else is built. */
-    public SluiceServer(SluiceConfig.Server config, RequestMetrics metrics, Supplier<String> dependencyHealth) {
+    public SluiceServer(SluiceConfig.Server config, RequestMetrics metrics, Supplier<String> dependencyHealth, Ticker ticker) {
+        this.ticker = ticker;
+        this.inFlight = new InFlight(ticker);
         QueuedThreadPool threads = new QueuedThreadPool(64, 4);
         threads.setName("sluice");
         threads.setVirtualThreadsExecutor(Executors.newVirtualThreadPerTaskExecutor());
@@ -114,7 +118,7 @@ public final class SluiceServer implements AutoCloseable {
         s3Connector.setAcceptQueueSize(limits.acceptBacklog());
         int max = limits.maxConnections().orElseGet(SluiceServer::defaultMaxConnections);
         server.addBean(new NetworkConnectionLimit(max, s3Connector));
-        server.addBean(new RequestHeadDeadline(s3Connector, limits.headerTimeout(), metrics.registry()));
+        server.addBean(new RequestHeadDeadline(s3Connector, limits.headerTimeout(), metrics.registry(), ticker));
     }
 
     /**
@@ -181,11 +185,11 @@ public final class SluiceServer implements AutoCloseable {
      * before the listener goes, then {@link #stop()}, all within {@code server.shutdown_timeout}.
      */
     public void shutdown() throws Exception {
-        long deadline = System.nanoTime() + shutdownTimeout.toNanos();
+        long deadline = ticker.nanoTime() + shutdownTimeout.toNanos();
         stopping = true;
         if (shutdownGrace.isPositive()) {
             LOG.info("shutting down: /readyz answers 503, S3 requests are still served for {} (server.shutdown_grace)", shutdownGrace);
-            Thread.sleep(shutdownGrace.toMillis());
+            ticker.sleep(shutdownGrace);
         }
         drainAndStop(deadline);
     }
@@ -199,7 +203,7 @@ public final class SluiceServer implements AutoCloseable {
      */
     public void stop() throws Exception {
         stopping = true;
-        drainAndStop(System.nanoTime() + shutdownTimeout.toNanos());
+        drainAndStop(ticker.nanoTime() + shutdownTimeout.toNanos());
     }
 
     private synchronized void drainAndStop(long deadline) throws Exception {

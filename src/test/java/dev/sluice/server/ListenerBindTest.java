@@ -3,6 +3,7 @@ package dev.sluice.server;
 import dev.sluice.config.ConfigLoader;
 import dev.sluice.config.SluiceConfig;
 import dev.sluice.observe.RequestMetrics;
+import dev.sluice.time.Ticker;
 import org.junit.jupiter.api.Test;
 
 import java.io.IOException;
@@ -32,7 +33,7 @@ class ListenerBindTest {
         try (ServerSocket taken = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
             String address = "127.0.0.1:" + taken.getLocalPort();
 
-            assertThatThrownBy(() -> new SluiceServer(server(address, "127.0.0.1:0"), new RequestMetrics(), () -> "ok"))
+            assertThatThrownBy(() -> new SluiceServer(server(address, "127.0.0.1:0"), new RequestMetrics(), () -> "ok", Ticker.SYSTEM))
                     .hasMessage("server.listen " + address + ": address already in use (is another sluice, or another "
                             + "program, listening there?)");
         }
@@ -43,14 +44,14 @@ class ListenerBindTest {
         try (ServerSocket taken = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
             String address = "127.0.0.1:" + taken.getLocalPort();
 
-            assertThatThrownBy(() -> new SluiceServer(server("127.0.0.1:0", address), new RequestMetrics(), () -> "ok"))
+            assertThatThrownBy(() -> new SluiceServer(server("127.0.0.1:0", address), new RequestMetrics(), () -> "ok", Ticker.SYSTEM))
                     .hasMessageStartingWith("server.admin_listen " + address + ": address already in use");
         }
     }
 
     @Test
     void aListenAddressWithoutAHostAcceptsConnectionsOnEveryLoopback() throws Exception {
-        SluiceServer s = new SluiceServer(server(":0", "127.0.0.1:0"), new RequestMetrics(), () -> "ok");
+        SluiceServer s = new SluiceServer(server(":0", "127.0.0.1:0"), new RequestMetrics(), () -> "ok", Ticker.SYSTEM);
         try {
             int port = s.s3Endpoint().getPort();
             assertThat(s.s3Endpoint().getHost()).isEqualTo("127.0.0.1");
