@@ -22,6 +22,7 @@ import java.time.InstantSource;
 import java.util.Date;
 import java.util.List;
 import java.util.Optional;
+import java.util.regex.Pattern;
 
 /**
  * Decides whether an OIDC token (a CI provider's, the platform login's) lets its bearer assume
@@ -175,7 +176,17 @@ public final class WebIdentityVerifier {
         return new Rejected(Rejected.Reason.NOT_AUTHORIZED, "the token's subject may not assume the role");
     }
 
+    /**
+     * The JWS compact serialization: three base64url parts without padding (RFC 7515 §3.1,
+     * §2). A lenient decoder reads '/' and '+' as '_' and '-', so without this check a token
+     * spelt differently from the one the issuer minted carried a valid signature.
+     */
+    private static final Pattern COMPACT_JWS = Pattern.compile("[A-Za-z0-9_-]+\\.[A-Za-z0-9_-]+\\.[A-Za-z0-9_-]+");
+
     private static SignedJWT parse(String jwt) throws Rejected {
+        if (!COMPACT_JWS.matcher(jwt).matches()) {
+            throw invalid("the token is not a JWS in compact serialization");
+        }
         JWT parsed;
         try {
             parsed = JWTParser.parse(jwt);

@@ -225,6 +225,27 @@ class WebIdentityVerifierTest {
     }
 
     @Test
+    void refusesATokenSpeltWithStandardBase64Characters() throws Exception {
+        // '/' and '+' decode to the same bits as '_' and '-' in a lenient decoder, so such a token
+        // carries a valid signature, yet it is not the token the issuer minted (RFC 7515 allows
+        // only base64url without padding): found by the /.sts fuzz test.
+        String token = null;
+        for (int i = 0; i < 100 && token == null; i++) {
+            String minted = issuer.mint(TestIssuer.DEFAULT_KID, issuer.claims().jwtID("jti-" + i).build());
+            if (minted.substring(minted.lastIndexOf('.')).contains("_")) {
+                token = minted;
+            }
+        }
+        assertThat(token).as("a minted token whose signature has a '_'").isNotNull();
+        verifier.verify(token, role);
+        int last = token.lastIndexOf('.');
+        String respelt = token.substring(0, last) + token.substring(last).replaceFirst("_", "/");
+
+        assertThat(rejection(respelt)).isEqualTo(Reason.INVALID);
+        assertThat(rejection(token + "=")).isEqualTo(Reason.INVALID);
+    }
+
+    @Test
     void refusesATokenWithoutKid() throws Exception {
         String[] parts = issuer.mint().split("\\.");
         assertThat(rejection(b64("{\"alg\":\"RS256\"}") + "." + parts[1] + "." + parts[2])).isEqualTo(Reason.INVALID);
