@@ -183,7 +183,11 @@ class S3CompatibilityTest {
         assertThat(keys(sluice.send("GET", "/demo?list-type=2&prefix=hello/a%20b/"))).containsExactly("hello/a b/inside.txt");
         assertThat(keys(sluice.send("GET", "/demo?list-type=2&prefix=hello/a%2Bb/"))).containsExactly("hello/a+b/plus.txt");
         assertThat(keys(sluice.send("GET", "/demo?prefix=hello/a+b/"))).containsExactly("hello/a b/inside.txt");
-        RawResponse overridden = sluice.send("GET", "/demo/hello/greeting.txt?response-content-disposition=attachment%3B+filename%3Dg+h.txt");
+        // Response overrides are for signed requests only (anonymous ones are refused, as by S3).
+        String override = "response-content-disposition=attachment%3B+filename%3Dg+h.txt";
+        RawResponse overridden = sluice.send("GET", "/demo/hello/greeting.txt?" + override,
+                signed("GET", "/demo/hello/greeting.txt", override, sluice.s3Endpoint().getAuthority()));
+        assertThat(overridden.status()).as(overridden.text()).isEqualTo(200);
         assertThat(overridden.header("Content-Disposition")).hasValue("attachment; filename=g h.txt");
     }
 
