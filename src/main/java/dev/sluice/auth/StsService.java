@@ -1,5 +1,6 @@
 package dev.sluice.auth;
 
+import dev.sluice.federation.RoleSessionName;
 import dev.sluice.observe.LogText;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -79,7 +80,6 @@ public final class StsService {
     static final String ACCOUNT = "000000000000";
 
     private static final Logger LOG = LoggerFactory.getLogger(StsService.class);
-    private static final Pattern SESSION_NAME = Pattern.compile("[\\w+=,.@-]{2,64}");
     private static final Pattern INTEGER = Pattern.compile("-?[0-9]{1,30}");
     private static final char[] KEY_ID_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567".toCharArray();
     private static final char[] SECRET_ALPHABET =
@@ -224,7 +224,7 @@ public final class StsService {
         }
         Optional<Duration> asked = duration(params.get("DurationSeconds"));
         String sessionName = params.get("RoleSessionName");
-        if (sessionName != null && !SESSION_NAME.matcher(sessionName).matches()) {
+        if (sessionName != null && !RoleSessionName.VALID.matcher(sessionName).matches()) {
             throw new StsError(400, "ValidationError",
                     "1 validation error detected: Value at 'roleSessionName' failed to satisfy constraint: "
                             + "Member must have length 2-64 and match the pattern [\\w+=,.@-]*");
@@ -248,7 +248,7 @@ public final class StsService {
         }
         Role role = wanted.orElseThrow(StsService::notAuthorized); // verified for no role only when there is one
         if (sessionName == null) {
-            sessionName = defaultSessionName(verified.subject());
+            sessionName = RoleSessionName.of(verified.subject());
         }
         Duration duration = role.clampSession(asked.orElse(DEFAULT_DURATION));
         Instant expiry = clock.instant().truncatedTo(ChronoUnit.SECONDS).plus(duration);
@@ -276,14 +276,6 @@ public final class StsService {
         // clamped later to the role's range; only keep it inside what Duration holds
         BigInteger bounded = seconds.max(BigInteger.ZERO).min(BigInteger.valueOf(Integer.MAX_VALUE));
         return Optional.of(Duration.ofSeconds(bounded.longValueExact()));
-    }
-
-    static String defaultSessionName(String subject) {
-        String name = subject.replaceAll("[^\\w+=,.@-]", "-");
-        if (name.length() > 64) {
-            name = name.substring(0, 64);
-        }
-        return name.length() < 2 ? "web-identity-" + name : name;
     }
 
     private String accessKeyId() {

@@ -128,7 +128,7 @@ public final class StsExchange {
         form.put("Action", "AssumeRoleWithWebIdentity");
         form.put("Version", "2011-06-15");
         form.put("RoleArn", key.roleArn());
-        form.put("RoleSessionName", sessionName(key.subject()));
+        form.put("RoleSessionName", RoleSessionName.of(key.subject()));
         form.put("WebIdentityToken", oidc.mint(key.subject(), OidcProvider.STS_AUDIENCE, TOKEN_LIFETIME));
         form.put("DurationSeconds", Long.toString(sessionDuration.toSeconds()));
         long remainingNanos = ticker.remainingNanos(deadlineNanos);
@@ -212,21 +212,6 @@ public final class StsExchange {
             throw new S3Exception(S3Error.SLOW_DOWN, S3Error.SLOW_DOWN.defaultMessage(), new S3Exception.DependencyFailure(detail, null));
         }
         throw S3Exception.unavailable(detail + (outOfTime ? ", out of time after " + took.toMillis() + " ms" : ""), null);
-    }
-
-    /**
-     * RoleSessionName: the subject reduced to {@code [\w+=,.@-]}, 2 to 64 characters, as STS
-     * requires. It shows in CloudTrail, so it stays recognisable.
-     */
-    static String sessionName(String subject) {
-        String cleaned = subject.replaceAll("[^\\w+=,.@-]", "-");
-        if (cleaned.length() > 64) {
-            cleaned = cleaned.substring(0, 64);
-        }
-        if (cleaned.length() < 2) {
-            cleaned = (cleaned + "sluice").substring(0, Math.max(2, cleaned.length() + 6));
-        }
-        return cleaned;
     }
 
     sealed interface Result {

@@ -268,35 +268,35 @@ class StsExchangeTest {
 
     @Test
     void sessionNameKeepsTheSubjectRecognisableInStsCharacters() {
-        String name = StsExchange.sessionName("sluice:product:demo/hello");
+        String name = RoleSessionName.of("sluice:product:demo/hello");
 
         assertThat(name).isEqualTo("sluice-product-demo-hello").matches(SESSION_NAME);
     }
 
     @Test
     void sessionNameReplacesEveryCharacterStsRefuses() {
-        String name = StsExchange.sessionName("ünïcode subject/with spaces;and\"quotes'~#%");
+        String name = RoleSessionName.of("ünïcode subject/with spaces;and\"quotes'~#%");
 
         assertThat(name).matches(SESSION_NAME);
-        assertThat(StsExchange.sessionName("a+b=c,d.e@f-g_h")).isEqualTo("a+b=c,d.e@f-g_h");
+        assertThat(RoleSessionName.of("a+b=c,d.e@f-g_h")).isEqualTo("a+b=c,d.e@f-g_h");
     }
 
     @Test
     void sessionNameOfALongSubjectIsTruncatedTo64() {
         String subject = "sluice:product:" + "x".repeat(200);
 
-        String name = StsExchange.sessionName(subject);
+        String name = RoleSessionName.of(subject);
 
         assertThat(name).hasSize(64).matches(SESSION_NAME).startsWith("sluice-product-xxx");
-        assertThat(StsExchange.sessionName("y".repeat(64))).isEqualTo("y".repeat(64));
+        assertThat(RoleSessionName.of("y".repeat(64))).isEqualTo("y".repeat(64));
     }
 
     @Test
     void sessionNameOfAOneCharacterOrEmptySubjectIsPaddedToAtLeastTwo() {
-        assertThat(StsExchange.sessionName("a")).matches(SESSION_NAME).startsWith("a");
-        assertThat(StsExchange.sessionName("/")).matches(SESSION_NAME);
-        assertThat(StsExchange.sessionName("")).matches(SESSION_NAME);
-        assertThat(StsExchange.sessionName("ab")).isEqualTo("ab");
+        assertThat(RoleSessionName.of("a")).matches(SESSION_NAME).startsWith("a");
+        assertThat(RoleSessionName.of("/")).matches(SESSION_NAME);
+        assertThat(RoleSessionName.of("")).matches(SESSION_NAME);
+        assertThat(RoleSessionName.of("ab")).isEqualTo("ab");
     }
 
     // ---- (c) the exchange over HTTP ----
