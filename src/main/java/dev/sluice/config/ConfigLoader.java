@@ -1,5 +1,7 @@
 package dev.sluice.config;
 
+import dev.sluice.backend.HttpEndpoint;
+import dev.sluice.federation.RoleArn;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
@@ -655,8 +657,6 @@ public final class ConfigLoader {
         };
     }
 
-    private static final Pattern ROLE_ARN = Pattern.compile("arn:[a-z-]+:iam::\\d{12}:role/[\\w+=,.@/-]{1,512}");
-
     private SluiceConfig.Auth auth(Node n, Path base, String defaultSubject) {
         String type = n.requiredText("type");
         return switch (type) {
@@ -673,7 +673,7 @@ public final class ConfigLoader {
             case "web_identity_role" -> {
                 n.allowOnly("type", "role_arn", "subject");
                 String role = n.requiredText("role_arn");
-                if (!ROLE_ARN.matcher(role).matches()) {
+                if (!RoleArn.isValid(role)) {
                     throw new ConfigException(n.path("role_arn") + ": '" + role + "' is not an IAM role ARN (arn:aws:iam::123456789012:role/NAME)");
                 }
                 String subject = n.text("subject", defaultSubject);
@@ -740,7 +740,7 @@ public final class ConfigLoader {
     }
 
     private static void requireHttpUrl(String url, String path) {
-        if (!url.matches("https?://[^/\\s]+(/\\S*)?")) {
+        if (!HttpEndpoint.isValid(url)) {
             throw new ConfigException(path + ": '" + url + "' is not an http(s) URL");
         }
     }

@@ -1,5 +1,6 @@
 package dev.sluice.registry;
 
+import dev.sluice.federation.RoleArn;
 import com.fasterxml.jackson.databind.JsonNode;
 
 import java.util.ArrayList;
@@ -9,7 +10,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
-import java.util.regex.Pattern;
 
 /**
  * The control-plane API's documents (shapes in {@code testdata/control-plane/}), parsed into
@@ -19,8 +19,6 @@ import java.util.regex.Pattern;
  * {@link Unparseable} and never cached.
  */
 public final class ControlPlaneDocuments {
-    private static final Pattern ROLE_ARN = Pattern.compile("arn:[a-z-]+:iam::\\d{12}:role/[\\w+=,.@/-]{1,512}");
-
     private ControlPlaneDocuments() {
     }
 
@@ -150,7 +148,7 @@ public final class ControlPlaneDocuments {
             return new ConnectionAuth.Unsupported("authentication type '" + type + "'");
         }
         Optional<String> role = text(a, "role_arn");
-        if (role.isEmpty() || !ROLE_ARN.matcher(role.get()).matches()) {
+        if (role.isEmpty() || !RoleArn.isValid(role.get())) {
             return new ConnectionAuth.Unsupported("s3_web_identity_role without a valid role_arn");
         }
         return new ConnectionAuth.WebIdentityRole(role.get());

@@ -17,6 +17,7 @@ import dev.sluice.registry.ControlPlaneDocuments.DataConnectionDocument;
 import dev.sluice.registry.ControlPlaneDocuments.ProductDocument;
 import dev.sluice.s3.S3Error;
 import dev.sluice.s3.S3Exception;
+import dev.sluice.backend.HttpEndpoint;
 import io.micrometer.core.instrument.Counter;
 import org.eclipse.jetty.client.HttpClient;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -35,7 +36,6 @@ import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
 import java.util.function.DoubleSupplier;
 import java.util.function.Supplier;
-import java.util.regex.Pattern;
 
 /**
  * Products resolved through a Source-Cooperative-style control-plane API
@@ -67,7 +67,6 @@ import java.util.regex.Pattern;
 public final class ControlPlaneRegistry implements Registry {
     /** The subject sluice asserts to STS for a data connection's role. */
     public static final String CONNECTION_SUBJECT_PREFIX = "scv1:conn:";
-    private static final Pattern HTTP_URL = Pattern.compile("https?://[^/\\s]+(/\\S*)?");
     private static final Set<String> OTHER_PROVIDERS = Set.of("az", "azure", "gcs", "gs");
 
     /** Per-kind TTLs, the API timeout and the stale-if-error window; {@code s3Endpoint} as in the config. */
@@ -248,7 +247,7 @@ public final class ControlPlaneRegistry implements Registry {
                 .orElseThrow(() -> misconfigured(ref, "data connection " + id + " names no bucket"));
         String region = c.region().filter(r -> !r.isBlank()).orElse("us-east-1");
         String endpoint = c.endpoint().or(settings::s3Endpoint).orElse("https://s3." + region + ".amazonaws.com");
-        if (!HTTP_URL.matcher(endpoint).matches()) {
+        if (!HttpEndpoint.isValid(endpoint)) {
             throw misconfigured(ref, "data connection " + id + " has endpoint '" + endpoint + "', not an http(s) URL");
         }
         String prefix = c.basePrefix() + mirror.prefix();
