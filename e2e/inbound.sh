@@ -179,6 +179,11 @@ if [[ $HAVE_AWS -eq 1 ]]; then
     expect_error SignatureDoesNotMatch awsw s3api get-object --bucket demo --key "private/$BIG" "$WORK/wrong.out"
   check "aws-cli wrong secret: s3 ls s3://demo/private/ fails with SignatureDoesNotMatch" \
     expect_error SignatureDoesNotMatch awsw s3 ls s3://demo/private/
+  # An S3 API sluice does not serve is refused only once the signature holds (docs/behaviour.md).
+  check "aws-cli wrong secret: get-object-acl (not served) fails with SignatureDoesNotMatch, not NotImplemented" \
+    expect_error SignatureDoesNotMatch awsw s3api get-object-acl --bucket demo --key "private/$BIG"
+  check "aws-cli: get-object-acl (not served) signed with the key fails with NotImplemented" \
+    expect_error NotImplemented awsk s3api get-object-acl --bucket demo --key "private/$BIG"
 
   aws_unknown_public() {
     awsu s3 cp s3://demo/hello/greeting.txt - >"$WORK/aws-unknown-greeting.txt" || { echo "aws s3 cp (unknown key) failed"; return 1; }
