@@ -15,12 +15,10 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.SimpleFileVisitor;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.security.MessageDigest;
@@ -44,15 +42,25 @@ import java.util.Optional;
  * for an unchanged file without reading it. They are 40 hex digits, not 32: S3 clients
  * (rclone among them) take a 32-digit ETag without a {@code -N} suffix for the body's MD5
  * and fail the download when it is not. Ranged reads position the channel; nothing is
- * read from the start of the file. Listing walks the subtree under the prefix's directory and
- * sorts keys in S3 order, which costs O(n log n) per page for n files under it: fine for the
- * local datasets this backend is for, not for millions of files.
+ * read from the start of the file. Listings walk the directories in key order from the
+ * position and stop after the page ({@link FileListing}), so a page costs what is on it.
  */
 public final class FileBackend implements Backend {
     /** Read buffers, pooled and direct so file bytes reach the socket without a heap copy. */
     private final ByteBufferPool.Sized buffers = new ByteBufferPool.Sized(new ArrayByteBufferPool(), true, 64 * 1024);
 
     private final Path root;
+    private final FileListing listing = new FileListing(new FileListing.ObjectFiles() {
+        @Override
+        public Optional<BasicFileAttributes> served(Path entry, BasicFileAttributes own) {
+            return FileBackend.this.served(entry, own);
+        }
+
+        @Override
+        public ObjectSummary summary(String key, Path file, BasicFileAttributes attributes) {
+            return FileBackend.this.summary(key, file, attributes);
+        }
+    });
 
     public FileBackend(Path directory) {
         try {
@@ -137,55 +145,23 @@ public final class FileBackend implements Backend {
         String prefix = query.prefix();
         int lastSlash = prefix.lastIndexOf('/');
         String dirPart = lastSlash < 0 ? "" : prefix.substring(0, lastSlash);
-        List<ObjectSummary> all = new ArrayList<>();
         Optional<Path> start = dirPart.isEmpty() ? Optional.of(root) : resolveDirectory(dirPart);
-        start.ifPresent(dir -> walk(dir, prefix, all));
-        all.sort((a, b) -> KeyOrder.compare(a.key(), b.key()));
-        return Listings.page(all, query);
+        return start.map(dir -> listing.page(dir, dirPart.isEmpty() ? "" : dirPart + "/", query))
+                .orElseGet(() -> new ListPage(List.of(), List.of(), Optional.empty()));
     }
 
-    private void walk(Path dir, String prefix, List<ObjectSummary> out) {
-        try {
-            Files.walkFileTree(dir, new SimpleFileVisitor<>() {
-                @Override
-                public FileVisitResult preVisitDirectory(Path d, BasicFileAttributes attrs) {
-                    if (d.equals(dir)) {
-                        return FileVisitResult.CONTINUE;
-                    }
-                    String key = keyOf(d) + "/";
-                    boolean relevant = key.startsWith(prefix) || prefix.startsWith(key);
-                    return relevant ? FileVisitResult.CONTINUE : FileVisitResult.SKIP_SUBTREE;
-                }
+    /** What a listing says about one object: the same size, time and ETag a read of it answers. */
+    private ObjectSummary summary(String key, Path file, BasicFileAttributes attrs) {
+        Instant modified = attrs.lastModifiedTime().toInstant();
+        return new ObjectSummary(key, attrs.size(), modified, etag(attrs.size(), modified));
+    }
 
-                @Override
-                public FileVisitResult visitFile(Path f, BasicFileAttributes attrs) {
-                    String key = keyOf(f);
-                    if (!key.startsWith(prefix) || !isListableKey(key)) {
-                        return FileVisitResult.CONTINUE;
-                    }
-                    BasicFileAttributes a = attrs;
-                    if (attrs.isSymbolicLink()) {
-                        Optional<BasicFileAttributes> target = insideTargetAttributes(f);
-                        if (target.isEmpty()) {
-                            return FileVisitResult.CONTINUE;
-                        }
-                        a = target.get();
-                    }
-                    if (a.isRegularFile()) {
-                        Instant modified = a.lastModifiedTime().toInstant();
-                        out.add(new ObjectSummary(key, a.size(), modified, etag(a.size(), modified)));
-                    }
-                    return FileVisitResult.CONTINUE;
-                }
-
-                @Override
-                public FileVisitResult visitFileFailed(Path f, IOException e) {
-                    return FileVisitResult.CONTINUE;
-                }
-            });
-        } catch (IOException e) {
-            throw S3Exception.unavailable("listing " + dir, e);
+    /** A regular file is an object; a symlink is one when its target is a regular file inside the root. */
+    private Optional<BasicFileAttributes> served(Path entry, BasicFileAttributes own) {
+        if (own.isSymbolicLink()) {
+            return insideTargetAttributes(entry);
         }
+        return own.isRegularFile() ? Optional.of(own) : Optional.empty();
     }
 
     /** A symlink is listed only when its target is a regular file inside the root. */
@@ -200,21 +176,6 @@ public final class FileBackend implements Backend {
         } catch (IOException e) {
             return Optional.empty();
         }
-    }
-
-    private String keyOf(Path p) {
-        String rel = root.relativize(p).toString();
-        return p.getFileSystem().getSeparator().equals("/") ? rel : rel.replace(p.getFileSystem().getSeparator(), "/");
-    }
-
-    private static boolean isListableKey(String key) {
-        for (int i = 0; i < key.length(); i++) {
-            char c = key.charAt(i);
-            if (c < 0x20 || c == 0x7f) {
-                return false;
-            }
-        }
-        return true;
     }
 
     /** The real path of an existing file for {@code key}, if it is inside the root. */
