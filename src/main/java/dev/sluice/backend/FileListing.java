@@ -42,9 +42,11 @@ import java.util.Optional;
  * <p>Why a walk and not an index: the directory is the source of truth and can change under a
  * running server (datasets are copied in place); a walk lists what is there now, needs no
  * memory per file and no invalidation. Its cost is the names of each directory it passes
- * through, read and sorted (not stat'ed) on every page: flat in the size of the tree for
- * directories of ordinary size, and proportional to the directory for one holding, say, a
- * million files, which is still far cheaper than the metadata of every file was.
+ * through, read (not stat'ed) on every page, and those after the position sorted: flat in the
+ * size of the tree for directories of ordinary size, and proportional to the directory for one
+ * holding, say, a million files, which is still far cheaper than the metadata of every file
+ * was. If such directories matter, an index of sorted names per directory, checked against the
+ * directory's modification time, is the next step.
  */
 final class FileListing {
     /** What the listing needs from the backend about one entry. */
@@ -75,12 +77,21 @@ final class FileListing {
 
     /** Offers the keys under {@code dir} in key order; false once the page is full. */
     private boolean walk(Path dir, String dirKey, Listings.Builder page) {
-        for (Entry e : sortedEntries(dir)) {
+        // Entries the page excludes whether they are files or directories are dropped on their
+        // names before sorting: a page from the middle of a large directory sorts only the rest.
+        List<Entry> candidates = new ArrayList<>();
+        for (Entry e : entries(dir)) {
+            String key = dirKey + e.name;
+            if (isListable(e.name) && (!page.excludes(key) || !page.excludesEverythingUnder(key + "/"))) {
+                candidates.add(e);
+            }
+        }
+        for (Entry e : inKeyOrder(candidates)) {
             String key = dirKey + e.name;
             String under = key + "/";
             boolean mayBeObject = !page.excludes(key);
             boolean mayBeDirectory = !page.excludesEverythingUnder(under);
-            if (!mayBeObject && !mayBeDirectory || !isListable(e.name)) {
+            if (!mayBeObject && !mayBeDirectory) {
                 continue;
             }
             Optional<BasicFileAttributes> own = e.attributes();
@@ -133,8 +144,7 @@ final class FileListing {
         return false;
     }
 
-    private static List<Entry> sortedEntries(Path dir) {
-        List<Entry> entries = entries(dir);
+    private static List<Entry> inKeyOrder(List<Entry> entries) {
         entries.sort(BY_SORT_KEY);
         // In name order, the names that extend a name follow it directly, the ones extending
         // it with a character below '/' first. Only if there is such a name does it matter
