@@ -14,6 +14,7 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Optional;
+import java.util.function.Predicate;
 
 /**
  * One listing page of a directory tree, read in S3 key order so that a page costs what is on
@@ -119,22 +120,19 @@ final class FileListing {
         return true;
     }
 
-    /** Whether a listing would find any key under {@code dir}; stops at the first. */
+    /** Whether a listing would find any key under {@code dir}; stops reading at the first. */
     private boolean holdsAnObject(Path dir) {
         List<Path> subdirectories = new ArrayList<>();
-        for (Entry e : entries(dir)) {
-            if (!isListable(e.name)) {
-                continue;
-            }
-            Optional<BasicFileAttributes> own = e.attributes();
-            if (own.isEmpty()) {
-                continue;
-            }
-            if (own.get().isDirectory()) {
+        boolean noObjectHere = readEntries(dir, e -> {
+            Optional<BasicFileAttributes> own = isListable(e.name) ? e.attributes() : Optional.empty();
+            if (own.isPresent() && own.get().isDirectory()) {
                 subdirectories.add(e.path);
-            } else if (objects.served(e.path, own.get()).isPresent()) {
                 return true;
             }
+            return own.isEmpty() || objects.served(e.path, own.get()).isEmpty();
+        });
+        if (!noObjectHere) {
+            return true;
         }
         for (Path sub : subdirectories) {
             if (holdsAnObject(sub)) {
@@ -165,26 +163,34 @@ final class FileListing {
         return entries;
     }
 
-    /**
-     * A directory that cannot be opened (it went away, or its permissions refuse it) lists as
-     * empty; one that fails while being read fails the listing rather than list part of it.
-     */
     private static List<Entry> entries(Path dir) {
+        List<Entry> entries = new ArrayList<>();
+        readEntries(dir, entries::add);
+        return entries;
+    }
+
+    /**
+     * Hands {@code dir}'s entries to {@code visit} until it answers false; true if it saw them
+     * all. A directory that cannot be opened (it went away, or its permissions refuse it) has
+     * no entries; one that fails while being read fails the listing rather than list part of it.
+     */
+    private static boolean readEntries(Path dir, Predicate<Entry> visit) {
         DirectoryStream<Path> stream;
         try {
             stream = Files.newDirectoryStream(dir);
         } catch (IOException e) {
-            return new ArrayList<>();
+            return true;
         }
-        List<Entry> entries = new ArrayList<>();
         try (stream) {
             for (Path p : stream) {
-                entries.add(new Entry(p));
+                if (!visit.test(new Entry(p))) {
+                    return false;
+                }
             }
+            return true;
         } catch (IOException | DirectoryIteratorException e) {
             throw S3Exception.unavailable("listing " + dir, e);
         }
-        return entries;
     }
 
     /** Keys with control characters are never listed (no S3 client could ask for them back). */
