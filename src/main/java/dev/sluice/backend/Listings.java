@@ -144,11 +144,6 @@ public final class Listings {
             return true;
         }
 
-        /** True once an entry was offered beyond max-keys. */
-        public boolean isFull() {
-            return next.isPresent();
-        }
-
         public ListPage build() {
             return new ListPage(List.copyOf(objects), List.copyOf(prefixes), next);
         }
