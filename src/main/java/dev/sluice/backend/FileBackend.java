@@ -13,12 +13,10 @@ import org.eclipse.jetty.io.Content;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.channels.FileChannel;
-import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.SimpleFileVisitor;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.time.Instant;
@@ -41,9 +39,8 @@ import java.util.concurrent.ExecutorService;
  * {@link ContentHashes} knows it; a read never waits for a large file to be hashed, and until
  * then the file has a provisional ETag from its size and modification time (see
  * {@code docs/behaviour.md}). Ranged reads position the channel; nothing is
- * read from the start of the file. Listing walks the subtree under the prefix's directory and
- * sorts keys in S3 order, which costs O(n log n) per page for n files under it: fine for the
- * local datasets this backend is for, not for millions of files.
+ * read from the start of the file. Listings walk the directories in key order from the
+ * position and stop after the page ({@link FileListing}), so a page costs what is on it.
  */
 public final class FileBackend implements Backend {
     /** Content types by file name; the table is part of sluice, not of the host. */
@@ -53,6 +50,17 @@ public final class FileBackend implements Backend {
 
     private final Path root;
     private final ContentHashes hashes;
+    private final FileListing listing = new FileListing(new FileListing.ObjectFiles() {
+        @Override
+        public Optional<BasicFileAttributes> served(Path entry, BasicFileAttributes own) {
+            return FileBackend.this.served(entry, own);
+        }
+
+        @Override
+        public ObjectSummary summary(String key, Path file, BasicFileAttributes attributes) {
+            return FileBackend.this.summary(key, file, attributes);
+        }
+    });
 
     /**
      * A backend serving {@code directory}; files too large to hash inline are hashed on
@@ -154,55 +162,23 @@ public final class FileBackend implements Backend {
         String prefix = query.prefix();
         int lastSlash = prefix.lastIndexOf('/');
         String dirPart = lastSlash < 0 ? "" : prefix.substring(0, lastSlash);
-        List<ObjectSummary> all = new ArrayList<>();
         Optional<Path> start = dirPart.isEmpty() ? Optional.of(root) : resolveDirectory(dirPart);
-        start.ifPresent(dir -> walk(dir, prefix, all));
-        all.sort((a, b) -> KeyOrder.compare(a.key(), b.key()));
-        return Listings.page(all, query);
+        return start.map(dir -> listing.page(dir, dirPart.isEmpty() ? "" : dirPart + "/", query))
+                .orElseGet(() -> new ListPage(List.of(), List.of(), Optional.empty()));
     }
 
-    private void walk(Path dir, String prefix, List<ObjectSummary> out) {
-        try {
-            Files.walkFileTree(dir, new SimpleFileVisitor<>() {
-                @Override
-                public FileVisitResult preVisitDirectory(Path d, BasicFileAttributes attrs) {
-                    if (d.equals(dir)) {
-                        return FileVisitResult.CONTINUE;
-                    }
-                    String key = keyOf(d) + "/";
-                    boolean relevant = key.startsWith(prefix) || prefix.startsWith(key);
-                    return relevant ? FileVisitResult.CONTINUE : FileVisitResult.SKIP_SUBTREE;
-                }
+    /** What a listing says about one object: the same size, time and ETag a read of it answers. */
+    private ObjectSummary summary(String key, Path file, BasicFileAttributes attrs) {
+        Instant modified = attrs.lastModifiedTime().toInstant();
+        return new ObjectSummary(key, attrs.size(), modified, hashes.etag(file, attrs));
+    }
 
-                @Override
-                public FileVisitResult visitFile(Path f, BasicFileAttributes attrs) {
-                    String key = keyOf(f);
-                    if (!key.startsWith(prefix) || !isListableKey(key)) {
-                        return FileVisitResult.CONTINUE;
-                    }
-                    BasicFileAttributes a = attrs;
-                    if (attrs.isSymbolicLink()) {
-                        Optional<BasicFileAttributes> target = insideTargetAttributes(f);
-                        if (target.isEmpty()) {
-                            return FileVisitResult.CONTINUE;
-                        }
-                        a = target.get();
-                    }
-                    if (a.isRegularFile()) {
-                        Instant modified = a.lastModifiedTime().toInstant();
-                        out.add(new ObjectSummary(key, a.size(), modified, hashes.etag(f, a)));
-                    }
-                    return FileVisitResult.CONTINUE;
-                }
-
-                @Override
-                public FileVisitResult visitFileFailed(Path f, IOException e) {
-                    return FileVisitResult.CONTINUE;
-                }
-            });
-        } catch (IOException e) {
-            throw S3Exception.unavailable("listing " + dir, e);
+    /** A regular file is an object; a symlink is one when its target is a regular file inside the root. */
+    private Optional<BasicFileAttributes> served(Path entry, BasicFileAttributes own) {
+        if (own.isSymbolicLink()) {
+            return insideTargetAttributes(entry);
         }
+        return own.isRegularFile() ? Optional.of(own) : Optional.empty();
     }
 
     /** A symlink is listed only when its target is a regular file inside the root. */
@@ -217,21 +193,6 @@ public final class FileBackend implements Backend {
         } catch (IOException e) {
             return Optional.empty();
         }
-    }
-
-    private String keyOf(Path p) {
-        String rel = root.relativize(p).toString();
-        return p.getFileSystem().getSeparator().equals("/") ? rel : rel.replace(p.getFileSystem().getSeparator(), "/");
-    }
-
-    private static boolean isListableKey(String key) {
-        for (int i = 0; i < key.length(); i++) {
-            char c = key.charAt(i);
-            if (c < 0x20 || c == 0x7f) {
-                return false;
-            }
-        }
-        return true;
     }
 
     /** The real path of an existing file for {@code key}, if it is inside the root. */
