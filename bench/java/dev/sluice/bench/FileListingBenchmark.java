@@ -73,7 +73,7 @@ public class FileListingBenchmark {
             keys.add(key);
         }
         keys.sort(KeyOrder.COMPARATOR);
-        backend = new FileBackend(root);
+        backend = new FileBackend(root, Runnable::run);
         middle = new ListPosition.After(keys.get(files / 2));
         nearEnd = new ListPosition.After(keys.get(Math.max(0, files - PAGE - 1)));
     }

@@ -54,7 +54,7 @@ public class FileListingParallelBenchmark {
             Files.createDirectories(file.getParent());
             Files.write(file, new byte[] {1});
         }
-        backend = new FileBackend(root);
+        backend = new FileBackend(root, Runnable::run);
     }
 
     @TearDown(Level.Trial)

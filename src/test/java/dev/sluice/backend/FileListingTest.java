@@ -59,7 +59,7 @@ class FileListingTest {
     @BeforeEach
     void createRoot() throws IOException {
         root = Files.createDirectory(tmp.resolve("root"));
-        backend = new FileBackend(root);
+        backend = new FileBackend(root, Runnable::run);
     }
 
     private void write(String key) throws IOException {
