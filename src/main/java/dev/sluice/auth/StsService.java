@@ -2,6 +2,7 @@ package dev.sluice.auth;
 
 import dev.sluice.federation.RoleSessionName;
 import dev.sluice.observe.LogText;
+import dev.sluice.s3.XmlDocuments;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -310,26 +311,29 @@ public final class StsService {
 
     private static StsReply success(SessionClaims c, String sessionToken, VerifiedToken t, Role role, String session,
                                     String requestId) {
-        String body = "<AssumeRoleWithWebIdentityResponse xmlns=\"" + NAMESPACE + "\">\n"
-                + "  <AssumeRoleWithWebIdentityResult>\n"
-                + "    <Credentials>\n"
-                + "      <AccessKeyId>" + xml(c.accessKeyId()) + "</AccessKeyId>\n"
-                + "      <SecretAccessKey>" + xml(c.secretAccessKey()) + "</SecretAccessKey>\n"
-                + "      <SessionToken>" + xml(sessionToken) + "</SessionToken>\n"
-                + "      <Expiration>" + c.expiry() + "</Expiration>\n"
-                + "    </Credentials>\n"
-                + "    <SubjectFromWebIdentityToken>" + xml(t.subject()) + "</SubjectFromWebIdentityToken>\n"
-                + "    <AssumedRoleUser>\n"
-                + "      <Arn>" + xml("arn:aws:sts::" + ACCOUNT + ":assumed-role/" + role.id() + "/" + session) + "</Arn>\n"
-                + "      <AssumedRoleId>" + xml(roleUniqueId(role.id()) + ":" + session) + "</AssumedRoleId>\n"
-                + "    </AssumedRoleUser>\n"
-                + "    <Provider>" + xml(t.issuer()) + "</Provider>\n"
-                + "    <Audience>" + xml(t.audience()) + "</Audience>\n"
-                + "  </AssumeRoleWithWebIdentityResult>\n"
-                + "  <ResponseMetadata>\n"
-                + "    <RequestId>" + xml(requestId) + "</RequestId>\n"
-                + "  </ResponseMetadata>\n"
-                + "</AssumeRoleWithWebIdentityResponse>\n";
+        String body = XmlDocuments.write(w -> {
+            w.writeStartElement("AssumeRoleWithWebIdentityResponse");
+            w.writeDefaultNamespace(NAMESPACE);
+            w.writeStartElement("AssumeRoleWithWebIdentityResult");
+            w.writeStartElement("Credentials");
+            XmlDocuments.element(w, "AccessKeyId", c.accessKeyId());
+            XmlDocuments.element(w, "SecretAccessKey", c.secretAccessKey());
+            XmlDocuments.element(w, "SessionToken", sessionToken);
+            XmlDocuments.element(w, "Expiration", c.expiry().toString());
+            w.writeEndElement();
+            XmlDocuments.element(w, "SubjectFromWebIdentityToken", t.subject());
+            w.writeStartElement("AssumedRoleUser");
+            XmlDocuments.element(w, "Arn", "arn:aws:sts::" + ACCOUNT + ":assumed-role/" + role.id() + "/" + session);
+            XmlDocuments.element(w, "AssumedRoleId", roleUniqueId(role.id()) + ":" + session);
+            w.writeEndElement();
+            XmlDocuments.element(w, "Provider", t.issuer());
+            XmlDocuments.element(w, "Audience", t.audience());
+            w.writeEndElement();
+            w.writeStartElement("ResponseMetadata");
+            XmlDocuments.element(w, "RequestId", requestId);
+            w.writeEndElement();
+            w.writeEndElement();
+        });
         return new StsReply(200, CONTENT_TYPE, body);
     }
 
@@ -345,14 +349,17 @@ public final class StsService {
     }
 
     private static StsReply error(int status, String type, String code, String message, String requestId) {
-        String body = "<ErrorResponse xmlns=\"" + NAMESPACE + "\">\n"
-                + "  <Error>\n"
-                + "    <Type>" + type + "</Type>\n"
-                + "    <Code>" + xml(code) + "</Code>\n"
-                + "    <Message>" + xml(message) + "</Message>\n"
-                + "  </Error>\n"
-                + "  <RequestId>" + xml(requestId) + "</RequestId>\n"
-                + "</ErrorResponse>\n";
+        String body = XmlDocuments.write(w -> {
+            w.writeStartElement("ErrorResponse");
+            w.writeDefaultNamespace(NAMESPACE);
+            w.writeStartElement("Error");
+            XmlDocuments.element(w, "Type", type);
+            XmlDocuments.element(w, "Code", code);
+            XmlDocuments.element(w, "Message", message);
+            w.writeEndElement();
+            XmlDocuments.element(w, "RequestId", requestId);
+            w.writeEndElement();
+        });
         return new StsReply(status, CONTENT_TYPE, body);
     }
 
@@ -360,31 +367,6 @@ public final class StsService {
     private static String printable(String s) {
         String cut = s.length() > 64 ? s.substring(0, 64) + "..." : s;
         return cut.replaceAll("[^\\x20-\\x7e]", "?");
-    }
-
-    /** Escapes text for XML 1.0 content; characters XML cannot carry at all become U+FFFD. */
-    static String xml(String s) {
-        StringBuilder out = new StringBuilder(s.length() + 16);
-        for (int i = 0; i < s.length(); i++) {
-            char ch = s.charAt(i);
-            switch (ch) {
-                case '&' -> out.append("&amp;");
-                case '<' -> out.append("&lt;");
-                case '>' -> out.append("&gt;");
-                case '"' -> out.append("&quot;");
-                case '\'' -> out.append("&apos;");
-                default -> {
-                    if (Character.isHighSurrogate(ch) && i + 1 < s.length() && Character.isLowSurrogate(s.charAt(i + 1))) {
-                        out.append(ch).append(s.charAt(++i));
-                    } else {
-                        boolean allowed = ch == '\t' || ch == '\n' || ch == '\r' || (ch >= 0x20 && ch <= 0xD7FF)
-                                || (ch >= 0xE000 && ch <= 0xFFFD);
-                        out.append(allowed ? ch : '\uFFFD');
-                    }
-                }
-            }
-        }
-        return out.toString();
     }
 
     @Override

@@ -136,7 +136,8 @@ public final class XmlDocuments {
         return url ? UriEncoding.encodePath(s) : s;
     }
 
-    private static void element(XMLStreamWriter w, String name, String text) throws XMLStreamException {
+    /** One element holding {@code text}, written as every text of sluice's XML is (see {@code characters}). */
+    public static void element(XMLStreamWriter w, String name, String text) throws XMLStreamException {
         w.writeStartElement(name);
         characters(w, text);
         w.writeEndElement();
@@ -170,11 +171,16 @@ public final class XmlDocuments {
         }
     }
 
-    private interface Body {
+    /** What a document holds, written element by element. */
+    public interface Body {
         void write(XMLStreamWriter w) throws XMLStreamException;
     }
 
-    private static String write(Body body) {
+    /**
+     * A whole document with its XML declaration: the one XML writer for every document sluice
+     * answers with, the S3 ones here and the STS ones of {@code auth.StsService}.
+     */
+    public static String write(Body body) {
         StringWriter out = new StringWriter(256);
         try {
             XMLStreamWriter w = FACTORY.createXMLStreamWriter(out);
