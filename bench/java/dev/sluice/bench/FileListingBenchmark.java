@@ -22,12 +22,9 @@ import org.openjdk.jmh.annotations.Warmup;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
-import java.util.stream.Stream;
 
 /**
  * One 1,000-key page of a file-backed product (no delimiter), from the start, from the middle
@@ -62,16 +59,7 @@ public class FileListingBenchmark {
     @Setup(Level.Trial)
     public void writeTree() throws IOException {
         root = Files.createTempDirectory("sluice-listing-bench");
-        List<String> keys = new ArrayList<>(files);
-        for (int i = 0; i < files; i++) {
-            String key = shape.equals("flat")
-                    ? String.format("f%06d.bin", i)
-                    : String.format("t%02d/m%02d/f%02d.bin", i / 10_000, (i / 100) % 100, i % 100);
-            Path file = root.resolve(key);
-            Files.createDirectories(file.getParent());
-            Files.write(file, new byte[] {1});
-            keys.add(key);
-        }
+        List<String> keys = ListingTree.write(root, files, shape.equals("flat"));
         keys.sort(KeyOrder.COMPARATOR);
         backend = new FileBackend(root, Runnable::run);
         middle = new ListPosition.After(keys.get(files / 2));
@@ -80,11 +68,7 @@ public class FileListingBenchmark {
 
     @TearDown(Level.Trial)
     public void deleteTree() throws IOException {
-        try (Stream<Path> all = Files.walk(root)) {
-            for (Path p : all.sorted(Comparator.reverseOrder()).toList()) {
-                Files.delete(p);
-            }
-        }
+        ListingTree.delete(root);
     }
 
     private ListPage page(ListPosition position) {

@@ -21,10 +21,8 @@ import org.openjdk.jmh.annotations.Warmup;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Comparator;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
-import java.util.stream.Stream;
 
 /**
  * 16 callers listing one file-backed product of 50,000 files (100 per directory, as in
@@ -49,21 +47,13 @@ public class FileListingParallelBenchmark {
     @Setup(Level.Trial)
     public void writeTree() throws IOException {
         root = Files.createTempDirectory("sluice-listing-bench");
-        for (int i = 0; i < FILES; i++) {
-            Path file = root.resolve(String.format("t%02d/m%02d/f%02d.bin", i / 10_000, (i / 100) % 100, i % 100));
-            Files.createDirectories(file.getParent());
-            Files.write(file, new byte[] {1});
-        }
+        ListingTree.write(root, FILES, false);
         backend = new FileBackend(root, Runnable::run);
     }
 
     @TearDown(Level.Trial)
     public void deleteTree() throws IOException {
-        try (Stream<Path> all = Files.walk(root)) {
-            for (Path p : all.sorted(Comparator.reverseOrder()).toList()) {
-                Files.delete(p);
-            }
-        }
+        ListingTree.delete(root);
     }
 
     private ListPage page(ListPosition position) {
