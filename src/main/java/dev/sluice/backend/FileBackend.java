@@ -109,15 +109,20 @@ public final class FileBackend implements Backend {
         Instant modified = attrs.lastModifiedTime().toInstant();
         String etag = hashes.etag(file, attrs);
         // A client may hold the provisional tag served before the hash was known; both name
-        // this unchanged file (docs/behaviour.md, "File backend ETags").
-        String provisional = ContentHashes.provisional(attrs);
-        List<String> current = etag.equals(provisional) ? List.of(etag) : List.of(etag, provisional);
+        // this unchanged file (docs/behaviour.md, "File backend ETags"). Only a condition on
+        // ETags needs the provisional one: a plain GET does not compute it.
+        Preconditions conditions = request.preconditions();
+        List<String> current = List.of(etag);
+        if (conditions.ifMatch().isPresent() || conditions.ifNoneMatch().isPresent()) {
+            String provisional = ContentHashes.provisional(attrs);
+            current = etag.equals(provisional) ? List.of(etag) : List.of(etag, provisional);
+        }
 
         List<Map.Entry<String, String>> headers = new ArrayList<>();
         headers.add(Map.entry("ETag", etag));
         headers.add(Map.entry("Last-Modified", HttpDate.format(modified)));
 
-        Preconditions.Outcome outcome = request.preconditions().evaluate(current, modified);
+        Preconditions.Outcome outcome = conditions.evaluate(current, modified);
         Preconditions.throwIfFailed(outcome);
         if (outcome == Preconditions.Outcome.NOT_MODIFIED) {
             return new ObjectResponse(304, headers, Optional.empty());
