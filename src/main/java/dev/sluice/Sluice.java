@@ -46,6 +46,8 @@ import dev.sluice.server.Reads;
 import dev.sluice.server.RequestIds;
 import dev.sluice.server.S3Handler;
 import dev.sluice.server.SluiceServer;
+import dev.sluice.server.VirtualHostStyle;
+import dev.sluice.sigv2.SigV2Verifier;
 import dev.sluice.sigv4.AwsCredentials;
 import dev.sluice.sigv4.SigV4Verifier;
 import dev.sluice.time.Ticker;
@@ -152,7 +154,10 @@ public final class Sluice implements AutoCloseable {
         SecureRandom random = new SecureRandom();
         Optional<SessionTokens> sessions = inbound.sts()
                 .map(s -> new SessionTokens(s.sessionKey().bytes(), s.previousSessionKey().map(SluiceConfig.AesKey::bytes), random));
-        Identifier identifier = new Identifier(new SigV4Verifier(clock), accessKeys(inbound), sessions, clock);
+        SigV2Verifier sigV2 = config.server().virtualHostDomain()
+                .map(domain -> new SigV2Verifier(clock, new VirtualHostStyle(domain).sigV2Resource()))
+                .orElseGet(() -> new SigV2Verifier(clock));
+        Identifier identifier = new Identifier(new SigV4Verifier(clock), sigV2, accessKeys(inbound), sessions, clock);
         this.issuerKeys = new IssuerKeys(backendHttp, clock, IssuerKeys.DEFAULT_TIMEOUT);
         Optional<StsService> sts = inbound.sts().map(s -> new StsService(
                 s.roles().stream().map(Sluice::role).toList(),

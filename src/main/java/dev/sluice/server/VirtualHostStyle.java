@@ -1,5 +1,7 @@
 package dev.sluice.server;
 
+import dev.sluice.sigv2.SigV2Verifier;
+
 import java.util.Locale;
 import java.util.Optional;
 
@@ -10,9 +12,9 @@ import java.util.Optional;
  * reads {@code {bucket}.s3.amazonaws.com}. The bare domain and every other host stay path style.
  * Only the routing changes: a signature is still checked over the path and {@code Host} as sent.
  */
-record VirtualHostStyle(String domain) {
+public record VirtualHostStyle(String domain) {
 
-    VirtualHostStyle {
+    public VirtualHostStyle {
         domain = domain.toLowerCase(Locale.ROOT);
     }
 
@@ -29,6 +31,19 @@ record VirtualHostStyle(String domain) {
             return Optional.empty();
         }
         return Optional.of(h.substring(0, h.length() - domain.length() - 1));
+    }
+
+    /**
+     * What SigV2 signs as the resource of a request (docs/identity.md): the bucket and the path,
+     * the bucket taken from the {@code Host} header (its port dropped) when that names an account.
+     */
+    public SigV2Verifier.ResourcePath sigV2Resource() {
+        return request -> pathStyle(request.header("host").flatMap(h -> account(withoutPort(h))), request.rawPath());
+    }
+
+    private static String withoutPort(String host) {
+        int colon = host.lastIndexOf(':');
+        return colon > host.lastIndexOf(']') ? host.substring(0, colon) : host;
     }
 
     /** The path-style path of a request: {@code /{account}} + the path as sent when the host names an account. */

@@ -73,10 +73,9 @@ public final class SigV2Verifier {
     public interface ResourcePath {
 
         /**
-         * Path-style addressing, the only one sluice serves today: the path as sent already starts
-         * with the bucket. With virtual-host addressing this is the hook to replace: return
-         * {@code "/" + bucket + request.rawPath()} for a request whose {@code Host} names the
-         * bucket.
+         * Path-style addressing: the path as sent already starts with the bucket. With
+         * virtual-host addressing the bucket comes from the {@code Host}
+         * ({@code server.VirtualHostStyle.sigV2Resource}).
          */
         ResourcePath PATH_STYLE = SignableRequest::rawPath;
 
