@@ -7,6 +7,12 @@
 #   (b) latency of a 1 KiB object under bounded concurrent load, wrk
 #       -t2 -c8 -d15s --latency, WRK_ROUNDS alternating rounds each; p50/p99
 #       and the added p99, sluice - direct (target <= 1 ms).
+# With BASELINE_JAR=<path to another sluice.jar> (an earlier build), a second sluice
+# serving the same product from that jar is measured in the same alternation, and the
+# report gives sluice/baseline ratios: before/after figures from one run.
+# CPU time per request of each server process (utime+stime from /proc over each load
+# round; S3Proxy for the direct side) is reported beside the latency, since every
+# process shares the same cores.
 # The report (Markdown) goes to stdout and to bench/results/get-vs-direct-<date>.md;
 # progress goes to stderr.
 #
@@ -21,7 +27,7 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 CMDLINE="$(printf '%q ' "bench/$(basename "$0")" "$@")"
-for v in RUNS BIG_MIB WRK_DURATION WRK_THREADS WRK_CONNECTIONS WRK_ROUNDS SLUICE_JAVA_OPTS; do
+for v in RUNS BIG_MIB WRK_DURATION WRK_THREADS WRK_CONNECTIONS WRK_ROUNDS SLUICE_JAVA_OPTS BASELINE_JAR; do
   if [[ -n "${!v:-}" ]]; then CMDLINE="$v=$(printf '%q' "${!v}") $CMDLINE"; fi
 done
 
@@ -63,6 +69,12 @@ JAVA_MAJOR="$("$JAVA" -XshowSettings:properties -version 2>&1 | sed -n 's/^ *jav
 
 SLUICE_JAR="$ROOT/target/sluice.jar"
 [[ -f "$SLUICE_JAR" ]] || die "$SLUICE_JAR is missing (build it first; this script does not build)"
+BASELINE_JAR="${BASELINE_JAR:-}"
+SIDES=(direct sluice)
+if [[ -n "$BASELINE_JAR" ]]; then
+  [[ -f "$BASELINE_JAR" ]] || die "BASELINE_JAR $BASELINE_JAR is missing"
+  SIDES=(direct baseline sluice)
+fi
 S3PROXY_JAR="$ROOT/target/s3proxy/s3proxy.jar"
 [[ -f "$S3PROXY_JAR" ]] || S3PROXY_JAR="$HOME/.m2/repository/org/gaul/s3proxy/3.0.0/s3proxy-3.0.0-jar-with-dependencies.jar"
 [[ -f "$S3PROXY_JAR" ]] || die "S3Proxy jar not found (target/s3proxy/s3proxy.jar or ~/.m2)"
@@ -137,6 +149,8 @@ wait_http() { # URL NAME PID: wait until URL answers 200
 S3_PORT="$(free_port)"
 SLUICE_PORT="$(free_port)"
 ADMIN_PORT="$(free_port)"
+BASE_PORT="$(free_port)"
+BASE_ADMIN_PORT="$(free_port)"
 
 # --------------------------------------------------------------- S3Proxy ----
 mkdir -p "$WORK/s3data"
@@ -177,8 +191,10 @@ done
 rm -f "$WORK/big.bin" # the copy in the S3Proxy basedir is enough
 
 # ---------------------------------------------------------------- sluice ----
-cat >"$WORK/sluice.yaml" <<EOF
-server: { listen: "127.0.0.1:$SLUICE_PORT", admin_listen: "127.0.0.1:$ADMIN_PORT" }
+# sluice.yaml for LISTEN ADMIN
+sluice_config() {
+  cat <<EOF
+server: { listen: "127.0.0.1:$1", admin_listen: "127.0.0.1:$2" }
 registry:
   type: static
   products:
@@ -187,15 +203,37 @@ registry:
       visibility: public
       backend: { type: s3, endpoint: "http://127.0.0.1:$S3_PORT", region: us-east-1, bucket: $BUCKET, auth: { type: anonymous } }
 EOF
+}
+sluice_config "$SLUICE_PORT" "$ADMIN_PORT" >"$WORK/sluice.yaml"
 # shellcheck disable=SC2086
 start sluice "$WORK/sluice.log" "$JAVA" $SLUICE_JAVA_OPTS -jar "$SLUICE_JAR" serve --config "$WORK/sluice.yaml"
 SLUICE_PID="${PIDS[-1]}"
 wait_http "http://127.0.0.1:$ADMIN_PORT/readyz" sluice "$SLUICE_PID"
 VIA="http://127.0.0.1:$SLUICE_PORT/bench/data"
+BASE_VIA=""
+BASE_PID=""
+if [[ -n "$BASELINE_JAR" ]]; then
+  sluice_config "$BASE_PORT" "$BASE_ADMIN_PORT" >"$WORK/baseline.yaml"
+  # shellcheck disable=SC2086
+  start baseline "$WORK/baseline.log" "$JAVA" $SLUICE_JAVA_OPTS -jar "$BASELINE_JAR" serve --config "$WORK/baseline.yaml"
+  BASE_PID="${PIDS[-1]}"
+  wait_http "http://127.0.0.1:$BASE_ADMIN_PORT/readyz" baseline "$BASE_PID"
+  BASE_VIA="http://127.0.0.1:$BASE_PORT/bench/data"
+fi
+base_of() { # SIDE -> URL prefix
+  case "$1" in direct) echo "$DIRECT" ;; sluice) echo "$VIA" ;; baseline) echo "$BASE_VIA" ;; esac
+}
+pid_of() { # SIDE -> the process whose CPU the side costs (S3Proxy for direct)
+  case "$1" in direct) echo "$S3PROXY_PID" ;; sluice) echo "$SLUICE_PID" ;; baseline) echo "$BASE_PID" ;; esac
+}
+cpu_ticks() { # PID -> utime+stime in clock ticks
+  awk '{print $14 + $15}' "/proc/$1/stat"
+}
+CLK_TCK="$(getconf CLK_TCK)"
 
 # ------------------------------------------- correctness before timing ------
-for side in direct sluice; do
-  base="$DIRECT"; [[ $side == sluice ]] && base="$VIA"
+for side in "${SIDES[@]}"; do
+  base="$(base_of "$side")"
   code="$(curl -s -o "$WORK/small.$side" -w '%{http_code}' --max-time 30 "$base/small.bin")"
   [[ "$code" == 200 ]] || die "GET $base/small.bin gave HTTP $code: $(head -c 500 "$WORK/small.$side")"
   cmp -s "$WORK/small.bin" "$WORK/small.$side" || die "GET $base/small.bin: body differs from the object"
@@ -203,8 +241,8 @@ done
 
 # ------------------------------------------------------- (a) throughput -----
 # One warm-up each (a full download, checked by sha256), then RUNS alternating.
-for side in direct sluice; do
-  base="$DIRECT"; [[ $side == sluice ]] && base="$VIA"
+for side in "${SIDES[@]}"; do
+  base="$(base_of "$side")"
   log "warm-up + sha256 check: $side"
   sha="$(curl -sf --max-time "$CURL_MAX_TIME" "$base/big.bin" | sha256sum | cut -d' ' -f1)" || die "warm-up GET $base/big.bin failed"
   [[ "$sha" == "$BIG_SHA" ]] || die "GET $base/big.bin: sha256 $sha, expected $BIG_SHA"
@@ -212,8 +250,8 @@ done
 
 : >"$WORK/tput.tsv"
 for i in $(seq 1 "$RUNS"); do
-  for side in direct sluice; do
-    base="$DIRECT"; [[ $side == sluice ]] && base="$VIA"
+  for side in "${SIDES[@]}"; do
+    base="$(base_of "$side")"
     out="$(curl -s -o /dev/null --max-time "$CURL_MAX_TIME" \
       -w '%{http_code} %{size_download} %{speed_download} %{time_total}' "$base/big.bin")" || die "GET $base/big.bin failed (run $i)"
     read -r code size speed ttotal <<<"$out"
@@ -262,15 +300,21 @@ EOF
 log "latency warm-up (${WRK_SECONDS}s each, not reported)"
 run_load "$DIRECT/small.bin" "$WORK/warm-direct.txt" || die "load warm-up (direct) failed: $(tail -5 "$WORK/warm-direct.txt")"
 run_load "$VIA/small.bin" "$WORK/warm-sluice.txt" || die "load warm-up (sluice) failed: $(tail -5 "$WORK/warm-sluice.txt")"
+if [[ -n "$BASE_VIA" ]]; then
+  run_load "$BASE_VIA/small.bin" "$WORK/warm-baseline.txt" || die "load warm-up (baseline) failed: $(tail -5 "$WORK/warm-baseline.txt")"
+fi
 
 : >"$WORK/lat.tsv"
 for r in $(seq 1 "$WRK_ROUNDS"); do
-  for side in direct sluice; do
-    base="$DIRECT"; [[ $side == sluice ]] && base="$VIA"
+  for side in "${SIDES[@]}"; do
+    base="$(base_of "$side")"
+    pid="$(pid_of "$side")"
+    ticks_before="$(cpu_ticks "$pid")"
     log "latency round $r $side: $LOAD_TOOL $base/small.bin"
     run_load "$base/small.bin" "$WORK/load-$side-$r.txt" || die "load run failed: $(tail -5 "$WORK/load-$side-$r.txt")"
     parsed="$(parse_load "$WORK/load-$side-$r.txt")" || die "cannot parse load output for $side round $r"
-    printf '%s\t%s\t%s\n' "$side" "$r" "${parsed// /$'\t'}" >>"$WORK/lat.tsv"
+    ticks="$(( $(cpu_ticks "$pid") - ticks_before ))"
+    printf '%s\t%s\t%s\t%s\n' "$side" "$r" "${parsed// /$'\t'}" "$ticks" >>"$WORK/lat.tsv"
     log "  -> req/s p50ms p99ms non2xx errors: $parsed"
   done
 done
@@ -292,6 +336,9 @@ HOST_LINE="nproc $(nproc), memory $MEM_TOTAL, CPU $CPU_MODEL, $(uname -sr)"
 JDK_LINE="$JAVA_VERSION_LINE (\`$JAVA\`)${SLUICE_JAVA_OPTS:+, sluice JVM options \`$SLUICE_JAVA_OPTS\`}"
 S3PROXY_JAR_NAME="$(basename "$S3PROXY_JAR")"
 NPROC="$(nproc)"
+SIDES_LIST="${SIDES[*]}"
+BASELINE_NAME="$BASELINE_JAR"
+export SIDES_LIST BASELINE_NAME BASE_VIA CLK_TCK
 export CMDLINE DATE_HUMAN HOST_LINE JDK_LINE GIT_REV CURL_VERSION WRK_VERSION LOAD_TOOL DIRECT VIA RUNS BIG_MIB \
   WRK_SECONDS WRK_ROUNDS S3PROXY_JAR_NAME NPROC
 "$PY" - "$WORK/tput.tsv" "$WORK/lat.tsv" >"$WORK/report.md" <<'EOF'
@@ -301,6 +348,8 @@ tput = [l.split("\t") for l in open(sys.argv[1]).read().split("\n") if l]
 lat = [l.split("\t") for l in open(sys.argv[2]).read().split("\n") if l]
 med = statistics.median
 runs = int(E["RUNS"])
+sides = E["SIDES_LIST"].split()
+tck = float(E["CLK_TCK"])
 print("# GET through sluice vs direct from S3Proxy")
 print()
 print(f"- command: `{E['CMDLINE'].strip()}`")
@@ -308,6 +357,8 @@ print(f"- date: {E['DATE_HUMAN']}")
 print(f"- host: {E['HOST_LINE']}")
 print(f"- JDK: {E['JDK_LINE']}")
 print(f"- sluice: target/sluice.jar, git {E['GIT_REV']}")
+if "baseline" in sides:
+    print(f"- baseline: `{E['BASELINE_NAME']}`, a second sluice serving the same product, measured in the same alternation")
 print(f"- backend: S3Proxy 3.0.0 (`{E['S3PROXY_JAR_NAME']}`), jclouds filesystem provider, authorization none, same host")
 print(f"- clients: {E['CURL_VERSION']}; {E['WRK_VERSION']}")
 print(f"- direct: `{E['DIRECT']}/<key>`; sluice: `{E['VIA']}/<key>` (account bench, product data, anonymous s3 backend)")
@@ -321,7 +372,7 @@ print()
 print("| path | " + " | ".join(f"run {i}" for i in range(1, runs + 1)) + " | median MB/s | median time (s) |")
 print("|---|" + "---:|" * runs + "---:|---:|")
 m = {}
-for side in ("direct", "sluice"):
+for side in sides:
     rows = [r for r in tput if r[0] == side]
     speeds = [float(r[2]) / 1e6 for r in rows]
     times = [float(r[3]) for r in rows]
@@ -330,25 +381,40 @@ for side in ("direct", "sluice"):
 ratio = m["sluice"] / m["direct"]
 print()
 print(f"**Throughput ratio sluice/direct (medians): {ratio:.3f}** (target >= 0.9: {'met' if ratio >= 0.9 else 'NOT met'})")
+if "baseline" in sides:
+    print()
+    print(f"**Throughput ratio sluice/baseline (medians): {m['sluice'] / m['baseline']:.3f}**; "
+          f"baseline/direct {m['baseline'] / m['direct']:.3f}")
 print()
 print("## (b) Latency: 1 KiB GET under bounded concurrent load")
 print()
-print(f"`{E['LOAD_TOOL']} <url>`; one {E['WRK_SECONDS']}s warm-up each (not reported), then {E['WRK_ROUNDS']} alternating rounds each.")
+print(f"`{E['LOAD_TOOL']} <url>`; one {E['WRK_SECONDS']}s warm-up each (not reported), then {E['WRK_ROUNDS']} alternating rounds each. "
+      "CPU µs/req: the server process's utime+stime over the round (S3Proxy's for direct, sluice's own for the others) "
+      "divided by the requests the round completed.")
 print()
-print("| path | round | req/s | p50 (ms) | p99 (ms) | non-2xx | socket errors |")
-print("|---|---:|---:|---:|---:|---:|---:|")
+print("| path | round | req/s | p50 (ms) | p99 (ms) | CPU µs/req | non-2xx | socket errors |")
+print("|---|---:|---:|---:|---:|---:|---:|---:|")
+def cpu_us(r):
+    reqs = float(r[2]) * float(E["WRK_SECONDS"])
+    return float(r[7]) / tck * 1e6 / reqs if reqs > 0 else float("nan")
 for r in lat:
-    print(f"| {r[0]} | {r[1]} | {float(r[2]):.0f} | {float(r[3]):.3f} | {float(r[4]):.3f} | {r[5]} | {r[6]} |")
+    print(f"| {r[0]} | {r[1]} | {float(r[2]):.0f} | {float(r[3]):.3f} | {float(r[4]):.3f} | {cpu_us(r):.0f} | {r[5]} | {r[6]} |")
 agg = {}
-for side in ("direct", "sluice"):
+for side in sides:
     rows = [r for r in lat if r[0] == side]
-    agg[side] = (med([float(r[2]) for r in rows]), med([float(r[3]) for r in rows]), med([float(r[4]) for r in rows]))
-    print(f"| **{side}, median of rounds** | | **{agg[side][0]:.0f}** | **{agg[side][1]:.3f}** | **{agg[side][2]:.3f}** | | |")
+    agg[side] = (med([float(r[2]) for r in rows]), med([float(r[3]) for r in rows]), med([float(r[4]) for r in rows]),
+                 med([cpu_us(r) for r in rows]))
+    print(f"| **{side}, median of rounds** | | **{agg[side][0]:.0f}** | **{agg[side][1]:.3f}** | **{agg[side][2]:.3f}** | **{agg[side][3]:.0f}** | | |")
 added_p50 = agg["sluice"][1] - agg["direct"][1]
 added_p99 = agg["sluice"][2] - agg["direct"][2]
 print()
 print(f"**Added latency (sluice - direct, medians of rounds): p50 {added_p50:+.3f} ms, p99 {added_p99:+.3f} ms** "
       f"(target added p99 <= 1 ms: {'met' if added_p99 <= 1.0 else 'NOT met'})")
+if "baseline" in sides:
+    b, s = agg["baseline"], agg["sluice"]
+    print()
+    print(f"**sluice/baseline (medians of rounds): req/s {s[0] / b[0]:.3f}, p50 {s[1] / b[1]:.3f}, p99 {s[2] / b[2]:.3f}, "
+          f"CPU per request {s[3] / b[3]:.3f}**")
 if agg["sluice"][0] < 0.8 * agg["direct"][0] or agg["direct"][0] < 0.8 * agg["sluice"][0]:
     print()
     print(f"Note: the two paths ran at different request rates ({agg['direct'][0]:.0f} vs {agg['sluice'][0]:.0f} req/s). "
