@@ -38,11 +38,9 @@ WRK_THREADS="${WRK_THREADS:-2}"
 WRK_CONNECTIONS="${WRK_CONNECTIONS:-8}"
 WRK_ROUNDS="${WRK_ROUNDS:-2}"
 SLUICE_JAVA_OPTS="${SLUICE_JAVA_OPTS:-}"
-READY_TIMEOUT_S=60
+. "$ROOT/bench/lib.sh"
 CURL_MAX_TIME=300
 BUCKET=sluice-bench
-PY=/usr/bin/python3
-[[ -x "$PY" ]] || PY=python3
 
 # Bound the loop counts whatever the environment says.
 [[ "$RUNS" =~ ^[0-9]+$ ]] && ((RUNS >= 1 && RUNS <= 50)) || { echo "RUNS must be 1..50" >&2; exit 2; }
@@ -52,20 +50,7 @@ PY=/usr/bin/python3
   || { echo "WRK_DURATION must be like 15s (1..600s)" >&2; exit 2; }
 WRK_SECONDS="${WRK_DURATION%s}"
 
-log() { printf '[bench] %s\n' "$*" >&2; }
-die() { printf '[bench] ERROR: %s\n' "$*" >&2; exit 1; }
-
-export NO_PROXY="127.0.0.1,localhost${NO_PROXY:+,$NO_PROXY}" no_proxy="127.0.0.1,localhost${no_proxy:+,$no_proxy}"
-
-# ---------------------------------------------------------------- tools -----
-JAVA=/usr/lib/jvm/temurin-25-jdk-amd64/bin/java
-if [[ ! -x "$JAVA" ]]; then
-  JAVA="$(command -v java || true)"
-  [[ -n "$JAVA" ]] || die "no java found"
-fi
-JAVA_VERSION_LINE="$("$JAVA" -version 2>&1 | head -n 1)"
-JAVA_MAJOR="$("$JAVA" -XshowSettings:properties -version 2>&1 | sed -n 's/^ *java.specification.version = //p' | head -n 1)"
-[[ "${JAVA_MAJOR:-0}" =~ ^[0-9]+$ ]] && ((JAVA_MAJOR >= 21)) || die "need a JDK >= 21, $JAVA is $JAVA_VERSION_LINE"
+find_java
 
 SLUICE_JAR="$ROOT/target/sluice.jar"
 [[ -f "$SLUICE_JAR" ]] || die "$SLUICE_JAR is missing (build it first; this script does not build)"
@@ -80,71 +65,13 @@ S3PROXY_JAR="$ROOT/target/s3proxy/s3proxy.jar"
 [[ -f "$S3PROXY_JAR" ]] || die "S3Proxy jar not found (target/s3proxy/s3proxy.jar or ~/.m2)"
 command -v curl >/dev/null || die "curl is required"
 
-WRK="$(command -v wrk || true)"
-if [[ -z "$WRK" && "$(id -u)" == 0 ]] && command -v apt-get >/dev/null; then
-  log "wrk missing: apt-get install -y wrk"
-  timeout 300 apt-get install -y wrk >/dev/null 2>&1 || log "apt-get install wrk failed"
-  WRK="$(command -v wrk || true)"
-fi
+find_wrk
 if [[ -n "$WRK" ]]; then
   LOAD_TOOL="wrk -t$WRK_THREADS -c$WRK_CONNECTIONS -d$WRK_DURATION --latency"
 else
   log "wrk not available: using bench/latency_client.py (Python, bounded)"
   LOAD_TOOL="bench/latency_client.py --connections $WRK_CONNECTIONS --duration $WRK_SECONDS"
 fi
-
-# ------------------------------------------------------ processes/cleanup ----
-WORK="$(mktemp -d "${TMPDIR:-/tmp}/sluice-bench.XXXXXX")"
-PIDS=()
-stop_all() {
-  local pid i
-  for pid in "${PIDS[@]}"; do
-    kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null || true
-  done
-  for pid in "${PIDS[@]}"; do
-    for i in $(seq 1 50); do kill -0 -- "-$pid" 2>/dev/null || break; sleep 0.2; done
-    kill -KILL -- "-$pid" 2>/dev/null || true
-    wait "$pid" 2>/dev/null || true
-  done
-  PIDS=()
-}
-on_exit() {
-  local rc=$?
-  stop_all
-  if [[ $rc -ne 0 ]]; then
-    for f in "$WORK"/s3proxy.log "$WORK"/sluice.log; do
-      [[ -f "$f" ]] && { echo "----- $(basename "$f") (last 60 lines) -----" >&2; tail -n 60 "$f" >&2; }
-    done
-  fi
-  rm -rf "$WORK"
-  exit "$rc"
-}
-trap on_exit EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-
-# start NAME LOGFILE CMD...: run in its own process group so the trap can stop it and its children.
-start() {
-  local name="$1" logf="$2"; shift 2
-  setsid "$@" >"$logf" 2>&1 </dev/null &
-  PIDS+=("$!")
-  log "started $name (pid $!): $*"
-}
-
-free_port() {
-  "$PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
-}
-
-wait_http() { # URL NAME PID: wait until URL answers 200
-  local url="$1" name="$2" pid="$3" deadline=$((SECONDS + READY_TIMEOUT_S)) code
-  while ((SECONDS < deadline)); do
-    kill -0 "$pid" 2>/dev/null || die "$name exited before it was ready"
-    code="$(curl -s -o /dev/null -w '%{http_code}' --max-time 2 "$url" || true)"
-    [[ "$code" == 200 ]] && return 0
-    sleep 0.5
-  done
-  die "$name not ready within ${READY_TIMEOUT_S}s ($url)"
-}
 
 S3_PORT="$(free_port)"
 SLUICE_PORT="$(free_port)"
@@ -226,10 +153,6 @@ base_of() { # SIDE -> URL prefix
 pid_of() { # SIDE -> the process whose CPU the side costs (S3Proxy for direct)
   case "$1" in direct) echo "$S3PROXY_PID" ;; sluice) echo "$SLUICE_PID" ;; baseline) echo "$BASE_PID" ;; esac
 }
-cpu_ticks() { # PID -> utime+stime in clock ticks
-  awk '{print $14 + $15}' "/proc/$1/stat"
-}
-CLK_TCK="$(getconf CLK_TCK)"
 
 # ------------------------------------------- correctness before timing ------
 for side in "${SIDES[@]}"; do
@@ -271,32 +194,6 @@ run_load() { # URL OUTFILE
       --duration "$WRK_SECONDS" "$url" >"$outf" 2>&1
   fi
 }
-# Parse wrk (or latency_client.py, which prints the same lines) into "rps p50ms p99ms non2xx errors".
-parse_load() {
-  "$PY" - "$1" <<'EOF'
-import re, sys
-text = open(sys.argv[1]).read()
-def ms(v, unit):
-    return float(v) * {"us": 1e-3, "ms": 1.0, "s": 1e3, "m": 6e4}[unit]
-pct = {}
-in_dist = False
-for line in text.splitlines():
-    if "Latency Distribution" in line:
-        in_dist = True
-        continue
-    m = re.match(r"\s+(\d+(?:\.\d+)?)%\s+([\d.]+)(us|ms|s|m)\s*$", line)
-    if in_dist and m:
-        pct[m.group(1)] = ms(m.group(2), m.group(3))
-rps = re.search(r"Requests/sec:\s+([\d.]+)", text)
-non2xx = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", text)
-errs = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", text)
-if "50" not in pct or "99" not in pct or not rps:
-    sys.exit("cannot parse load output:\n" + text)
-print(rps.group(1), pct["50"], pct["99"], non2xx.group(1) if non2xx else 0,
-      sum(int(x) for x in errs.groups()) if errs else 0)
-EOF
-}
-
 log "latency warm-up (${WRK_SECONDS}s each, not reported)"
 run_load "$DIRECT/small.bin" "$WORK/warm-direct.txt" || die "load warm-up (direct) failed: $(tail -5 "$WORK/warm-direct.txt")"
 run_load "$VIA/small.bin" "$WORK/warm-sluice.txt" || die "load warm-up (sluice) failed: $(tail -5 "$WORK/warm-sluice.txt")"
@@ -322,8 +219,6 @@ done
 # ---------------------------------------------------------------- report ----
 DATE_HUMAN="$(date -u '+%Y-%m-%d %H:%M:%S UTC')"
 DATE_FILE="$(date -u '+%Y%m%d-%H%M%S')"
-CPU_MODEL="$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)"
-MEM_TOTAL="$(awk '/^MemTotal:/ {printf "%.1f GiB", $2/1048576}' /proc/meminfo)"
 GIT_REV="$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo 'no commit')"
 if [[ -n "$(git -C "$ROOT" status --porcelain 2>/dev/null | head -n 1)" ]]; then GIT_REV="$GIT_REV (dirty tree)"; fi
 CURL_VERSION="$({ curl --version || true; } | head -n 1 | cut -d' ' -f1-2)"
@@ -332,7 +227,7 @@ WRK_VERSION="none (Python client)"
 mkdir -p "$ROOT/bench/results"
 RESULT_FILE="$ROOT/bench/results/get-vs-direct-$DATE_FILE.md"
 
-HOST_LINE="nproc $(nproc), memory $MEM_TOTAL, CPU $CPU_MODEL, $(uname -sr)"
+HOST_LINE="$(host_line)"
 JDK_LINE="$JAVA_VERSION_LINE (\`$JAVA\`)${SLUICE_JAVA_OPTS:+, sluice JVM options \`$SLUICE_JAVA_OPTS\`}"
 S3PROXY_JAR_NAME="$(basename "$S3PROXY_JAR")"
 NPROC="$(nproc)"

@@ -1,0 +1,152 @@
+# Shared by the bench scripts (sourced, never run): tools, process start/stop with cleanup
+# on any exit, readiness polling, load-generator output parsing, and per-process CPU and
+# memory readings from /proc. Every wait here is bounded.
+
+PY=/usr/bin/python3
+[[ -x "$PY" ]] || PY=python3
+READY_TIMEOUT_S="${READY_TIMEOUT_S:-60}"
+
+log() { printf '[bench] %s\n' "$*" >&2; }
+die() { printf '[bench] ERROR: %s\n' "$*" >&2; exit 1; }
+
+export NO_PROXY="127.0.0.1,localhost${NO_PROXY:+,$NO_PROXY}" no_proxy="127.0.0.1,localhost${no_proxy:+,$no_proxy}"
+
+# JAVA, JAVA_VERSION_LINE: a JDK >= 21 (Temurin 25 where installed).
+find_java() {
+  JAVA=/usr/lib/jvm/temurin-25-jdk-amd64/bin/java
+  if [[ ! -x "$JAVA" ]]; then
+    JAVA="$(command -v java || true)"
+    [[ -n "$JAVA" ]] || die "no java found"
+  fi
+  JAVA_VERSION_LINE="$("$JAVA" -version 2>&1 | head -n 1)"
+  local major
+  major="$("$JAVA" -XshowSettings:properties -version 2>&1 | sed -n 's/^ *java.specification.version = //p' | head -n 1)"
+  [[ "${major:-0}" =~ ^[0-9]+$ ]] && ((major >= 21)) || die "need a JDK >= 21, $JAVA is $JAVA_VERSION_LINE"
+}
+
+# WRK: wrk, installed with apt-get when missing and possible; empty when it is not available.
+find_wrk() {
+  WRK="$(command -v wrk || true)"
+  if [[ -z "$WRK" && "$(id -u)" == 0 ]] && command -v apt-get >/dev/null; then
+    log "wrk missing: apt-get install -y wrk"
+    timeout 300 apt-get install -y wrk >/dev/null 2>&1 || log "apt-get install wrk failed"
+    WRK="$(command -v wrk || true)"
+  fi
+}
+
+WORK="$(mktemp -d "${TMPDIR:-/tmp}/sluice-bench.XXXXXX")"
+PIDS=()
+stop_all() {
+  local pid i
+  for pid in "${PIDS[@]}"; do
+    kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null || true
+  done
+  for pid in "${PIDS[@]}"; do
+    for i in $(seq 1 50); do kill -0 -- "-$pid" 2>/dev/null || break; sleep 0.2; done
+    kill -KILL -- "-$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
+  done
+  PIDS=()
+}
+# stop PID: stops one process started with start() (and its process group).
+stop() {
+  local pid="$1" i keep=()
+  kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null || true
+  for i in $(seq 1 50); do kill -0 -- "-$pid" 2>/dev/null || break; sleep 0.2; done
+  kill -KILL -- "-$pid" 2>/dev/null || true
+  wait "$pid" 2>/dev/null || true
+  for i in "${PIDS[@]}"; do [[ "$i" != "$pid" ]] && keep+=("$i"); done
+  PIDS=("${keep[@]}")
+}
+on_exit() {
+  local rc=$? f
+  stop_all
+  if [[ $rc -ne 0 ]]; then
+    for f in "$WORK"/*.log; do
+      [[ -f "$f" ]] && { echo "----- $(basename "$f") (last 60 lines) -----" >&2; tail -n 60 "$f" >&2; }
+    done
+  fi
+  rm -rf "$WORK"
+  exit "$rc"
+}
+trap on_exit EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# start NAME LOGFILE CMD...: run in its own process group so the trap can stop it and its children.
+start() {
+  local name="$1" logf="$2"; shift 2
+  setsid "$@" >"$logf" 2>&1 </dev/null &
+  PIDS+=("$!")
+  log "started $name (pid $!): $*"
+}
+
+free_port() {
+  "$PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
+}
+
+wait_http() { # URL NAME PID: wait until URL answers 200
+  local url="$1" name="$2" pid="$3" deadline=$((SECONDS + READY_TIMEOUT_S)) code
+  while ((SECONDS < deadline)); do
+    kill -0 "$pid" 2>/dev/null || die "$name exited before it was ready"
+    code="$(curl -s -o /dev/null -w '%{http_code}' --max-time 2 "$url" || true)"
+    [[ "$code" == 200 ]] && return 0
+    sleep 0.5
+  done
+  die "$name not ready within ${READY_TIMEOUT_S}s ($url)"
+}
+
+# cpu_ticks PID...: utime+stime of the processes, in clock ticks (CLK_TCK a second).
+cpu_ticks() {
+  local total=0 pid t
+  for pid in "$@"; do
+    t="$(awk '{print $14 + $15}' "/proc/$pid/stat" 2>/dev/null || echo 0)"
+    total=$((total + t))
+  done
+  echo "$total"
+}
+CLK_TCK="$(getconf CLK_TCK)"
+
+# rss_kib PID...: resident set size of the processes, KiB.
+rss_kib() {
+  local total=0 pid r
+  for pid in "$@"; do
+    r="$(awk '/^VmRSS:/ {print $2}' "/proc/$pid/status" 2>/dev/null || echo 0)"
+    total=$((total + ${r:-0}))
+  done
+  echo "$total"
+}
+
+# parse_load FILE: wrk (or latency_client.py, which prints the same lines) as "rps p50ms p99ms non2xx errors".
+parse_load() {
+  "$PY" - "$1" <<'EOF'
+import re, sys
+text = open(sys.argv[1]).read()
+def ms(v, unit):
+    return float(v) * {"us": 1e-3, "ms": 1.0, "s": 1e3, "m": 6e4}[unit]
+pct = {}
+in_dist = False
+for line in text.splitlines():
+    if "Latency Distribution" in line:
+        in_dist = True
+        continue
+    m = re.match(r"\s+(\d+(?:\.\d+)?)%\s+([\d.]+)(us|ms|s|m)\s*$", line)
+    if in_dist and m:
+        pct[m.group(1)] = ms(m.group(2), m.group(3))
+rps = re.search(r"Requests/sec:\s+([\d.]+)", text)
+non2xx = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", text)
+errs = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", text)
+if "50" not in pct or "99" not in pct or not rps:
+    sys.exit("cannot parse load output:\n" + text)
+print(rps.group(1), pct["50"], pct["99"], non2xx.group(1) if non2xx else 0,
+      sum(int(x) for x in errs.groups()) if errs else 0)
+EOF
+}
+
+# host_line: the machine, for the report.
+host_line() {
+  local cpu mem
+  cpu="$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)"
+  mem="$(awk '/^MemTotal:/ {printf "%.1f GiB", $2/1048576}' /proc/meminfo)"
+  echo "nproc $(nproc), memory $mem, CPU $cpu, $(uname -sr)"
+}
