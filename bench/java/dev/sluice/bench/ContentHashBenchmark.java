@@ -60,7 +60,7 @@ public class ContentHashBenchmark {
         file = Files.write(dir.resolve("data.bin"), bytes);
         Files.write(dir.resolve("hashed.bin"), new byte[4096]);
         backend = new FileBackend(dir, Runnable::run);
-        backend.read(head);
+        ObjectResponse.read(backend, head);
     }
 
     @TearDown
@@ -86,6 +86,6 @@ public class ContentHashBenchmark {
 
     @Benchmark
     public ObjectResponse headOfAHashedFile() {
-        return backend.read(head);
+        return ObjectResponse.read(backend, head);
     }
 }

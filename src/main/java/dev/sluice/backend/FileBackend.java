@@ -1,7 +1,7 @@
 package dev.sluice.backend;
 
 import dev.sluice.s3.ByteRange;
-import dev.sluice.s3.HttpDate;
+import dev.sluice.s3.ObjectMeta;
 import dev.sluice.s3.ObjectSummary;
 import dev.sluice.s3.Preconditions;
 import dev.sluice.s3.S3Error;
@@ -20,10 +20,10 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.OptionalLong;
 import java.util.concurrent.Executor;
 import java.util.concurrent.ExecutorService;
 
@@ -38,8 +38,9 @@ import java.util.concurrent.ExecutorService;
  * <p>A file's ETag is the MD5 of its content, as S3 gives a single-part object, once
  * {@link ContentHashes} knows it; a read never waits for a large file to be hashed, and until
  * then the file has a provisional ETag from its size and modification time (see
- * {@code docs/behaviour.md}). Ranged reads position the channel; nothing is
- * read from the start of the file. Listings walk the directories in key order from the
+ * {@code docs/behaviour.md}). Opening a file reads its attributes only; what a read answers is
+ * {@link dev.sluice.s3.ReadDecision}'s, and the channel is opened for the bytes it decided on,
+ * positioned at the first of them: nothing is read from the start of the file. Listings walk the directories in key order from the
  * position and stop after the page ({@link FileListing}), so a page costs what is on it.
  */
 public final class FileBackend implements Backend {
@@ -92,8 +93,8 @@ public final class FileBackend implements Backend {
     }
 
     @Override
-    public ObjectResponse read(ObjectRead request) {
-        Path file = resolve(request.key()).orElseThrow(() -> new S3Exception(S3Error.NO_SUCH_KEY));
+    public StoredObject open(String key, Fetch fetch) {
+        Path file = resolve(key).orElseThrow(() -> new S3Exception(S3Error.NO_SUCH_KEY));
         BasicFileAttributes attrs;
         try {
             attrs = Files.readAttributes(file, BasicFileAttributes.class);
@@ -105,61 +106,66 @@ public final class FileBackend implements Backend {
         if (!attrs.isRegularFile()) {
             throw new S3Exception(S3Error.NO_SUCH_KEY);
         }
-        long size = attrs.size();
-        Instant modified = attrs.lastModifiedTime().toInstant();
         String etag = hashes.etag(file, attrs);
         // A client may hold the provisional tag served before the hash was known; both name
         // this unchanged file (docs/behaviour.md, "File backend ETags"). Only a condition on
         // ETags needs the provisional one: a plain GET does not compute it.
-        Preconditions conditions = request.preconditions();
-        List<String> current = List.of(etag);
+        List<String> alsoAnswersTo = List.of();
+        Preconditions conditions = fetch.conditions();
         if (conditions.ifMatch().isPresent() || conditions.ifNoneMatch().isPresent()) {
             String provisional = ContentHashes.provisional(attrs);
-            current = etag.equals(provisional) ? List.of(etag) : List.of(etag, provisional);
+            alsoAnswersTo = etag.equals(provisional) ? List.of() : List.of(provisional);
+        }
+        ObjectMeta meta = new ObjectMeta(Optional.of(etag), alsoAnswersTo, Optional.of(attrs.lastModifiedTime().toInstant()),
+                OptionalLong.of(attrs.size()), List.of(Map.entry("Content-Type", contentType(file))));
+        return new FileObject(file, meta);
+    }
+
+    /** A file whose attributes are read; its channel is opened only for the bytes a GET sends. */
+    private final class FileObject implements StoredObject {
+        private final Path file;
+        private final ObjectMeta meta;
+
+        FileObject(Path file, ObjectMeta meta) {
+            this.file = file;
+            this.meta = meta;
         }
 
-        List<Map.Entry<String, String>> headers = new ArrayList<>();
-        headers.add(Map.entry("ETag", etag));
-        headers.add(Map.entry("Last-Modified", HttpDate.format(modified)));
+        @Override
+        public ObjectMeta meta() {
+            return meta;
+        }
 
-        Preconditions.Outcome outcome = conditions.evaluate(current, modified);
-        Preconditions.throwIfFailed(outcome);
-        if (outcome == Preconditions.Outcome.NOT_MODIFIED) {
-            return new ObjectResponse(304, headers, Optional.empty());
-        }
-        headers.add(Map.entry("Accept-Ranges", "bytes"));
-        headers.add(Map.entry("Content-Type", contentType(file)));
-        Optional<ByteRange> range = request.range().map(spec -> spec.resolve(size));
-        long first = range.map(ByteRange::first).orElse(0L);
-        long length = range.map(ByteRange::length).orElse(size);
-        headers.add(Map.entry("Content-Length", Long.toString(length)));
-        range.ifPresent(r -> headers.add(Map.entry("Content-Range", r.contentRange(size))));
-        int status = range.isPresent() ? 206 : 200;
-        if (request.headOnly()) {
-            return new ObjectResponse(status, headers, Optional.empty());
-        }
-        FileChannel channel;
-        try {
-            channel = FileChannel.open(file, StandardOpenOption.READ);
-        } catch (NoSuchFileException e) {
-            throw new S3Exception(S3Error.NO_SUCH_KEY);
-        } catch (IOException e) {
-            throw S3Exception.unavailable("opening " + file, e);
-        }
-        try {
-            // Positioned here, not by Jetty: given a channel it did not open itself, Jetty's
-            // channel source reads and discards the bytes before its offset instead of seeking,
-            // and a read of a large file's last bytes (a Parquet footer) read the whole file.
-            channel.position(first);
-        } catch (IOException e) {
+        @Override
+        public ObjectBody body(ByteRange range) {
+            FileChannel channel;
             try {
-                channel.close();
-            } catch (IOException suppressed) {
-                e.addSuppressed(suppressed);
+                channel = FileChannel.open(file, StandardOpenOption.READ);
+            } catch (NoSuchFileException e) {
+                throw new S3Exception(S3Error.NO_SUCH_KEY);
+            } catch (IOException e) {
+                throw S3Exception.unavailable("opening " + file, e);
             }
-            throw S3Exception.unavailable("positioning " + file, e);
+            try {
+                // Positioned here, not by Jetty: given a channel it did not open itself, Jetty's
+                // channel source reads and discards the bytes before its offset instead of seeking,
+                // and a read of a large file's last bytes (a Parquet footer) read the whole file.
+                channel.position(range.first());
+            } catch (IOException e) {
+                try {
+                    channel.close();
+                } catch (IOException suppressed) {
+                    e.addSuppressed(suppressed);
+                }
+                throw S3Exception.unavailable("positioning " + file, e);
+            }
+            return new FileBody(buffers, channel, range.length());
         }
-        return new ObjectResponse(status, headers, Optional.of(new FileBody(buffers, channel, length)));
+
+        @Override
+        public void close() {
+            // nothing is held open until body() is asked for, and the body is its caller's
+        }
     }
 
     @Override

@@ -2,7 +2,6 @@ package dev.sluice.backend;
 
 import dev.sluice.s3.ByteRange;
 import dev.sluice.s3.ObjectSummary;
-import dev.sluice.s3.HttpDate;
 import dev.sluice.s3.Preconditions;
 import dev.sluice.s3.S3Error;
 import dev.sluice.s3.S3Exception;
@@ -17,7 +16,6 @@ import org.eclipse.jetty.client.ContentResponse;
 import org.eclipse.jetty.client.HttpClient;
 import org.eclipse.jetty.client.Request;
 import org.eclipse.jetty.client.Response;
-import org.eclipse.jetty.http.HttpField;
 import org.eclipse.jetty.http.HttpMethod;
 import org.eclipse.jetty.io.Content;
 import org.slf4j.Logger;
@@ -35,10 +33,8 @@ import java.time.InstantSource;
 import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
-import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -56,24 +52,27 @@ import java.util.concurrent.TimeoutException;
  * <p>Only headers that describe the object are passed back to the client; the backend's
  * request ids and host details stay in sluice's log.
  *
- * <p>Where S3-compatible servers differ from S3, sluice answers as S3 does. ETag conditions
- * go to the server, which answers 304 or 412 without sending the body. Date conditions are
- * judged here, at whole seconds, against the Last-Modified the client was shown: a server that
- * keeps sub-second times (S3Proxy's filesystem store) would otherwise answer 200 to
+ * <p>A read is one request: {@link #open} sends a GET (a HEAD when no bytes are wanted) with the
+ * Range to fetch and the ETag conditions, and the object's metadata comes from the response head
+ * (its size from {@code Content-Range}'s total on a 206, from {@code Content-Length} otherwise).
+ * What the client is answered is then {@link dev.sluice.s3.ReadDecision}'s, as for every backend,
+ * which is how sluice answers as S3 does where S3-compatible servers differ from S3. ETag
+ * conditions go to the server, which answers 304 or 412 without sending the body (a 304 becomes
+ * metadata without a size, which the decision answers with 304; see {@link S3ObjectReply}). Date conditions are not sent:
+ * the decision judges them at whole seconds against the Last-Modified the client was shown,
+ * where a server that keeps sub-second times (S3Proxy's filesystem store) would answer 200 to
  * {@code If-Modified-Since} carrying the object's own Last-Modified, and 412 to the same
- * {@code If-Unmodified-Since}. An ETag condition naming {@code *} is judged here too, and not
- * sent: S3 answers {@code If-None-Match: *} on an existing object with 304 and lets
- * {@code If-Match: *} through, while S3Proxy served the first and refused the second with 412.
- * A GET whose condition fails here is aborted after the response head. A HEAD's Range is
- * answered here too (see {@code headOfRange}).
+ * {@code If-Unmodified-Since}. An ETag condition naming {@code *} is not sent either: S3
+ * answers {@code If-None-Match: *} on an existing object with 304 and lets {@code If-Match: *}
+ * through, while S3Proxy served the first and refused the second with 412. A GET whose answer
+ * sends no bytes is aborted after the response head. A HEAD's Range is not sent: S3 honours
+ * Range on HEAD, but S3-compatible servers may not (S3Proxy answers 200 with the whole length),
+ * so the decision answers it from the size.
  */
 public final class S3Backend implements Backend {
     private static final Logger LOG = LoggerFactory.getLogger(S3Backend.class);
     private static final int MAX_ERROR_BYTES = 64 * 1024;
     private static final int MAX_LIST_BYTES = 16 * 1024 * 1024;
-    private static final Set<String> PASSTHROUGH = Set.of(
-            "etag", "last-modified", "content-length", "content-type", "content-range", "content-encoding",
-            "content-disposition", "content-language", "cache-control", "expires", "accept-ranges");
 
     private final HttpClient http;
     private final URI endpoint;
@@ -106,45 +105,31 @@ public final class S3Backend implements Backend {
     }
 
     @Override
-    public ObjectResponse read(ObjectRead read) {
-        String path = basePath() + "/" + UriEncoding.encodePath(prefix + read.key());
+    public StoredObject open(String key, Fetch fetch) {
+        String path = basePath() + "/" + UriEncoding.encodePath(prefix + key);
         List<Map.Entry<String, String>> conditional = new ArrayList<>();
-        // S3 honours Range on HEAD, but S3-compatible servers may not (S3Proxy answers 200 with
-        // the whole length), so a HEAD's range is answered here from the object's length.
-        Optional<ByteRange.Spec> headRange = read.headOnly() ? read.range() : Optional.empty();
-        if (!read.headOnly()) {
-            read.range().ifPresent(spec -> conditional.add(Map.entry("range", rangeHeader(spec))));
-        }
-        Preconditions p = read.preconditions();
+        fetch.range().ifPresent(spec -> conditional.add(Map.entry("range", rangeHeader(spec))));
+        Preconditions p = fetch.conditions();
         p.ifMatch().filter(v -> !namesAnyTag(v)).ifPresent(v -> conditional.add(Map.entry("if-match", v)));
         p.ifNoneMatch().filter(v -> !namesAnyTag(v)).ifPresent(v -> conditional.add(Map.entry("if-none-match", v)));
-        String method = read.headOnly() ? "HEAD" : "GET";
+        String method = fetch.headOnly() ? "HEAD" : "GET";
         Request request = newRequest(method, path, "", conditional);
 
         Head head = send(request);
         Response response = head.response();
         int status = response.getStatus();
         if (status == 200 || status == 206 || status == 304) {
-            List<Map.Entry<String, String>> headers = passthroughHeaders(response);
-            if (status != 304) {
-                Preconditions.Outcome judged = evaluateHere(p, response);
-                if (judged != Preconditions.Outcome.PROCEED) {
-                    request.abort(new IOException("condition failed")); // aborts a GET's body
-                    Preconditions.throwIfFailed(judged);
-                    return new ObjectResponse(304, notModifiedHeaders(headers), Optional.empty());
-                }
-                advertiseByteRanges(headers);
-            }
-            if (status == 304 || read.headOnly()) {
+            if (status == 304 || fetch.headOnly()) {
                 request.abort(new IOException("no body wanted"));
-                if (status == 200 && headRange.isPresent()) {
-                    return headOfRange(headRange.get(), headers);
-                }
-                return new ObjectResponse(status, headers, Optional.empty());
             }
-            return new ObjectResponse(status, headers, Optional.of(new StreamBody(request, head.body())));
+            try {
+                return S3ObjectReply.of(request, response, head.body(), describe() + ": " + method + " " + path);
+            } catch (S3Exception e) {
+                request.abort(new IOException("unusable response head"));
+                throw e;
+            }
         }
-        byte[] body = read.headOnly() ? new byte[0] : errorBody(head.body());
+        byte[] body = fetch.headOnly() ? new byte[0] : errorBody(head.body());
         request.abort(new IOException("error body read"));
         throw failure(status, body, response, method + " " + path);
     }
@@ -287,38 +272,6 @@ public final class S3Backend implements Backend {
         return base + "/" + UriEncoding.encode(bucket);
     }
 
-    private static List<Map.Entry<String, String>> passthroughHeaders(Response response) {
-        List<Map.Entry<String, String>> out = new ArrayList<>();
-        for (HttpField f : response.getHeaders()) {
-            String name = f.getName().toLowerCase(Locale.ROOT);
-            if (PASSTHROUGH.contains(name) || name.startsWith("x-amz-meta-")) {
-                out.add(Map.entry(f.getName(), f.getValue()));
-            }
-        }
-        return out;
-    }
-
-    /**
-     * Evaluates what the server was not asked to judge, the date conditions and ETag conditions
-     * naming {@code *}, against the ETag and Last-Modified the client is shown (dates at whole
-     * seconds), together with the ETag conditions the server has already applied (so they
-     * agree), in S3's order. Without such a condition, or without the headers to judge it by,
-     * the server's answer stands.
-     */
-    private static Preconditions.Outcome evaluateHere(Preconditions p, Response response) {
-        boolean anyTag = p.ifMatch().filter(S3Backend::namesAnyTag).isPresent()
-                || p.ifNoneMatch().filter(S3Backend::namesAnyTag).isPresent();
-        if (p.ifModifiedSince().isEmpty() && p.ifUnmodifiedSince().isEmpty() && !anyTag) {
-            return Preconditions.Outcome.PROCEED;
-        }
-        String etag = response.getHeaders().get("ETag");
-        String lastModified = response.getHeaders().get("Last-Modified");
-        if (etag == null || lastModified == null) {
-            return Preconditions.Outcome.PROCEED;
-        }
-        return HttpDate.parse(lastModified).map(modified -> p.evaluate(etag, modified)).orElse(Preconditions.Outcome.PROCEED);
-    }
-
     /** Whether an {@code If-Match}/{@code If-None-Match} value lists {@code *}, which stands for any ETag. */
     private static boolean namesAnyTag(String header) {
         for (String candidate : header.split(",")) {
@@ -327,49 +280,6 @@ public final class S3Backend implements Backend {
             }
         }
         return false;
-    }
-
-    /** The headers a 304 keeps (RFC 9110 §15.4.5): validators and caching, nothing about a body. */
-    private static List<Map.Entry<String, String>> notModifiedHeaders(List<Map.Entry<String, String>> headers) {
-        Set<String> kept = Set.of("etag", "last-modified", "cache-control", "expires");
-        return headers.stream().filter(h -> kept.contains(h.getKey().toLowerCase(Locale.ROOT))).toList();
-    }
-
-    /**
-     * The answer to a HEAD with a Range, from the whole object's headers: 206 with the range's
-     * length and Content-Range, or 416 when the range cannot be satisfied. Without a usable
-     * Content-Length the range is ignored, as S3 ignores one it cannot apply.
-     */
-    private static ObjectResponse headOfRange(ByteRange.Spec spec, List<Map.Entry<String, String>> headers) {
-        Optional<Long> size = headers.stream().filter(h -> h.getKey().equalsIgnoreCase("Content-Length"))
-                .findFirst().flatMap(h -> parseLength(h.getValue()));
-        if (size.isEmpty()) {
-            return new ObjectResponse(200, headers, Optional.empty());
-        }
-        ByteRange range = spec.resolve(size.get());
-        List<Map.Entry<String, String>> out = new ArrayList<>(headers);
-        out.removeIf(h -> h.getKey().equalsIgnoreCase("Content-Length") || h.getKey().equalsIgnoreCase("Content-Range"));
-        out.add(Map.entry("Content-Length", Long.toString(range.length())));
-        out.add(Map.entry("Content-Range", range.contentRange(size.get())));
-        return new ObjectResponse(206, out, Optional.empty());
-    }
-
-    private static Optional<Long> parseLength(String value) {
-        try {
-            long n = Long.parseLong(value.trim());
-            return n >= 0 ? Optional.of(n) : Optional.empty();
-        } catch (NumberFormatException e) {
-            return Optional.empty();
-        }
-    }
-
-    /**
-     * Every S3 object can be read in ranges through sluice, and S3 says so on each read; some
-     * S3-compatible servers (S3Proxy) never send the header, and range-reading clients check it.
-     */
-    private static void advertiseByteRanges(List<Map.Entry<String, String>> headers) {
-        headers.removeIf(h -> h.getKey().equalsIgnoreCase("Accept-Ranges"));
-        headers.add(Map.entry("Accept-Ranges", "bytes"));
     }
 
     /** Maps a backend error status to the client's S3 error. */
@@ -480,13 +390,5 @@ public final class S3Backend implements Backend {
             throw S3Exception.unavailable(describe() + ": truncated listing without a continuation token", null);
         }
         return new ListPage(objects, prefixes, next.map(p -> (ListPosition) p));
-    }
-
-    /** The backend's response body, passed through chunk by chunk; closing it unread aborts the exchange. */
-    private record StreamBody(Request request, Content.Source source) implements ObjectBody {
-        @Override
-        public void close() {
-            request.abort(new IOException("response body released"));
-        }
     }
 }

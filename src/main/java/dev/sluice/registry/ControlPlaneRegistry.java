@@ -3,11 +3,11 @@ package dev.sluice.registry;
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
 import dev.sluice.backend.Backend;
+import dev.sluice.backend.Fetch;
 import dev.sluice.backend.KeyOrder;
 import dev.sluice.backend.ListPage;
 import dev.sluice.backend.ListQuery;
-import dev.sluice.backend.ObjectRead;
-import dev.sluice.backend.ObjectResponse;
+import dev.sluice.backend.StoredObject;
 import dev.sluice.cache.RefreshAheadCache;
 import dev.sluice.cache.Sealer;
 import dev.sluice.cache.SharedStore;
@@ -433,8 +433,8 @@ public final class ControlPlaneRegistry implements Registry {
         }
 
         @Override
-        public ObjectResponse read(ObjectRead request) {
-            return resolve.get().read(request);
+        public StoredObject open(String key, Fetch fetch) {
+            return resolve.get().open(key, fetch);
         }
 
         @Override

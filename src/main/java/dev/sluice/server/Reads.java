@@ -13,11 +13,11 @@ import dev.sluice.registry.Caller;
 import dev.sluice.registry.Product;
 import dev.sluice.registry.ProductRef;
 import dev.sluice.registry.Registry;
-import dev.sluice.s3.ByteRange;
 import dev.sluice.s3.ListRequest;
 import dev.sluice.s3.ListResult;
 import dev.sluice.s3.ObjectSummary;
 import dev.sluice.s3.Operation;
+import dev.sluice.s3.ReadDecision;
 import dev.sluice.s3.S3Error;
 import dev.sluice.s3.S3Exception;
 
@@ -49,10 +49,12 @@ public final class Reads {
     }
 
     /**
-     * Reads an object. {@code response-*} overrides are refused to anonymous callers (a stray
-     * key is served as one), as S3 refuses them: honoured, they let anyone serve a public object
-     * holding markup as {@code text/html} from sluice's origin with a crafted link. Refused before
-     * the product is looked up, so the answer says nothing about it (docs/behaviour.md).
+     * Reads an object: its backend opens it and {@link ReadDecision} decides the answer (status,
+     * headers, the bytes to send; {@code ?partNumber} too, see docs/behaviour.md, "Reads").
+     * {@code response-*} overrides are refused to anonymous callers (a stray key is served as
+     * one), as S3 refuses them: honoured, they let anyone serve a public object holding markup as
+     * {@code text/html} from sluice's origin with a crafted link. Refused before the product is
+     * looked up, so the answer says nothing about it (docs/behaviour.md).
      */
     public ObjectResponse read(Operation.ReadObject op, Principal principal, String requestId) {
         if (principal instanceof Principal.Anonymous && !op.overrides().headers().isEmpty()) {
@@ -65,36 +67,7 @@ public final class Reads {
         if (op.key().isEmpty()) {
             throw new S3Exception(S3Error.NO_SUCH_KEY);
         }
-        if (op.partNumber().isPresent()) {
-            return readPart(product, op, op.partNumber().get(), requestId);
-        }
-        return product.backend().read(new ObjectRead(op.key(), op.range(), op.preconditions(), op.headOnly(), requestId));
-    }
-
-    /**
-     * {@code ?partNumber=n}. Sluice serves every object as one part, as S3 serves an object that
-     * was not uploaded in parts: part 1 is the whole object as a range ({@code 206} with
-     * {@code Content-Range: bytes 0-(size-1)/size}, no {@code x-amz-mp-parts-count}), and any
-     * other part is {@code 416 InvalidPartNumber}, once the object is known to exist (a missing
-     * key is still {@code 404 NoSuchKey}). An empty object has no byte range; its part 1 is the
-     * whole object with 200. Multipart downloaders (the AWS SDKs' transfer managers) ask for
-     * part 1 and, seeing no parts count, take it as the whole object.
-     */
-    private static ObjectResponse readPart(Product product, Operation.ReadObject op, int part, String requestId) {
-        if (part > 1) {
-            product.backend().read(new ObjectRead(op.key(), Optional.empty(), op.preconditions(), true, requestId));
-            throw new S3Exception(S3Error.INVALID_PART_NUMBER);
-        }
-        try {
-            return product.backend().read(new ObjectRead(op.key(), Optional.of(new ByteRange.FromTo(0, Optional.empty())),
-                    op.preconditions(), op.headOnly(), requestId));
-        } catch (S3Exception e) {
-            if (e.error() != S3Error.INVALID_RANGE) {
-                throw e;
-            }
-            return product.backend().read(new ObjectRead(op.key(), Optional.empty(), op.preconditions(), op.headOnly(),
-                    requestId));
-        }
+        return ObjectResponse.read(product.backend(), new ObjectRead(op.key(), ReadDecision.Request.of(op), requestId));
     }
 
     /**

@@ -517,11 +517,6 @@ public final class S3Handler extends Handler.Abstract {
         // Object bytes are whatever was stored: a browser must take the declared type, never
         // guess HTML from the content (docs/behaviour.md, "Headers").
         headers.put("X-Content-Type-Options", "nosniff");
-        if (object.status() != 304) {
-            for (Map.Entry<String, String> h : op.overrides().headers()) {
-                headers.put(h.getKey(), h.getValue());
-            }
-        }
         response.setStatus(object.status());
         outcome.status = object.status();
         if (object.body().isEmpty()) {

@@ -64,7 +64,7 @@ class ContentHashesTest {
     void aSmallFileHasItsMd5AsEtagOnItsFirstRead() throws Exception {
         Path file = write("greeting.txt", "hello, world\n".getBytes(StandardCharsets.UTF_8));
 
-        String etag = etag(backend.read(head("greeting.txt")));
+        String etag = etag(ObjectResponse.read(backend, head("greeting.txt")));
 
         assertThat(etag).isEqualTo("\"" + md5sum(file) + "\"");
         assertThat(listedEtag("greeting.txt")).isEqualTo(etag);
@@ -75,7 +75,7 @@ class ContentHashesTest {
     void aLargeFileIsServedWithItsProvisionalEtagWhileItsHashJobWaits() throws Exception {
         Path file = write("big.bin", bytes(3 * LARGE, 7));
 
-        ObjectResponse got = backend.read(get("big.bin"));
+        ObjectResponse got = ObjectResponse.read(backend, get("big.bin"));
 
         // The GET completed and its body is whole although the one hash job has not run.
         assertThat(hashing.held()).isEqualTo(1);
@@ -83,13 +83,13 @@ class ContentHashesTest {
         String provisional = etag(got);
         assertThat(provisional).matches("\"[0-9a-f]{40}\"");
         assertThat(listedEtag("big.bin")).isEqualTo(provisional);
-        assertThat(etag(backend.read(head("big.bin")))).isEqualTo(provisional);
+        assertThat(etag(ObjectResponse.read(backend, head("big.bin")))).isEqualTo(provisional);
         assertThat(hashing.submitted).as("one job per file version however often it is read").isEqualTo(1);
 
         hashing.runAll();
 
         String md5 = "\"" + md5sum(file) + "\"";
-        assertThat(etag(backend.read(head("big.bin")))).isEqualTo(md5);
+        assertThat(etag(ObjectResponse.read(backend, head("big.bin")))).isEqualTo(md5);
         assertThat(listedEtag("big.bin")).isEqualTo(md5);
         assertThat(hashing.submitted).isEqualTo(1);
     }
@@ -108,12 +108,12 @@ class ContentHashesTest {
     @Test
     void theProvisionalEtagChangesWithTheModificationTime() throws IOException {
         Path file = write("big.bin", bytes(LARGE, 1));
-        String before = etag(backend.read(head("big.bin")));
+        String before = etag(ObjectResponse.read(backend, head("big.bin")));
 
         Files.setLastModifiedTime(file, FileTime.from(MTIME.plusSeconds(1)));
-        String secondLater = etag(backend.read(head("big.bin")));
+        String secondLater = etag(ObjectResponse.read(backend, head("big.bin")));
         Files.setLastModifiedTime(file, FileTime.from(MTIME.plusNanos(1_000)));
-        String microLater = etag(backend.read(head("big.bin")));
+        String microLater = etag(ObjectResponse.read(backend, head("big.bin")));
 
         assertThat(secondLater).isNotEqualTo(before);
         assertThat(microLater).isNotEqualTo(before).isNotEqualTo(secondLater);
@@ -124,15 +124,15 @@ class ContentHashesTest {
     @Test
     void aFileRewrittenWithTheSameSizeAndANewModificationTimeIsHashedAgain() throws Exception {
         Path file = write("big.bin", bytes(LARGE, 1));
-        backend.read(head("big.bin"));
+        ObjectResponse.read(backend, head("big.bin"));
         hashing.runAll();
-        String first = etag(backend.read(head("big.bin")));
+        String first = etag(ObjectResponse.read(backend, head("big.bin")));
 
         Files.write(file, bytes(LARGE, 2));
         Files.setLastModifiedTime(file, FileTime.from(MTIME.plusSeconds(60)));
-        String meanwhile = etag(backend.read(head("big.bin")));
+        String meanwhile = etag(ObjectResponse.read(backend, head("big.bin")));
         hashing.runAll();
-        String second = etag(backend.read(head("big.bin")));
+        String second = etag(ObjectResponse.read(backend, head("big.bin")));
 
         assertThat(hashing.submitted).isEqualTo(2);
         assertThat(meanwhile).as("the new version's provisional tag").matches("\"[0-9a-f]{40}\"");
@@ -142,14 +142,14 @@ class ContentHashesTest {
     @Test
     void aFileWithANewSizeAndTheSameModificationTimeIsHashedAgain() throws Exception {
         Path file = write("big.bin", bytes(LARGE, 1));
-        backend.read(head("big.bin"));
+        ObjectResponse.read(backend, head("big.bin"));
         hashing.runAll();
-        String first = etag(backend.read(head("big.bin")));
+        String first = etag(ObjectResponse.read(backend, head("big.bin")));
 
         write("big.bin", bytes(LARGE + 1, 1));
-        backend.read(head("big.bin"));
+        ObjectResponse.read(backend, head("big.bin"));
         hashing.runAll();
-        String second = etag(backend.read(head("big.bin")));
+        String second = etag(ObjectResponse.read(backend, head("big.bin")));
 
         assertThat(hashing.submitted).isEqualTo(2);
         assertThat(second).isEqualTo("\"" + md5sum(file) + "\"").isNotEqualTo(first);
@@ -158,26 +158,26 @@ class ContentHashesTest {
     @Test
     void aSmallFileRewrittenWithTheSameSizeIsHashedAgain() throws Exception {
         Path file = write("data.csv", "a,b\n1,2\n".getBytes(StandardCharsets.UTF_8));
-        String first = etag(backend.read(head("data.csv")));
+        String first = etag(ObjectResponse.read(backend, head("data.csv")));
 
         Files.writeString(file, "a,b\n3,4\n");
         Files.setLastModifiedTime(file, FileTime.from(MTIME.plusNanos(1_000)));
 
-        assertThat(etag(backend.read(head("data.csv")))).isEqualTo("\"" + md5sum(file) + "\"").isNotEqualTo(first);
+        assertThat(etag(ObjectResponse.read(backend, head("data.csv")))).isEqualTo("\"" + md5sum(file) + "\"").isNotEqualTo(first);
     }
 
     @Test
     void aHashJobForAVersionThatIsGoneRecordsNothing() throws Exception {
         Path file = write("big.bin", bytes(LARGE, 1));
-        backend.read(head("big.bin"));
+        ObjectResponse.read(backend, head("big.bin"));
 
         // The job hashes the version it was queued for; the file now is another one.
         write("big.bin", bytes(LARGE + 10, 3));
         hashing.runAll();
 
-        assertThat(etag(backend.read(head("big.bin")))).matches("\"[0-9a-f]{40}\"");
+        assertThat(etag(ObjectResponse.read(backend, head("big.bin")))).matches("\"[0-9a-f]{40}\"");
         hashing.runAll();
-        assertThat(etag(backend.read(head("big.bin")))).isEqualTo("\"" + md5sum(file) + "\"");
+        assertThat(etag(ObjectResponse.read(backend, head("big.bin")))).isEqualTo("\"" + md5sum(file) + "\"");
     }
 
     // --- durability ------------------------------------------------------------------------------
@@ -186,13 +186,13 @@ class ContentHashesTest {
     void aRestartedBackendServesTheRecordedMd5WithoutHashingAgain() throws Exception {
         assumeTrue(userAttributesWork(), "the temporary directory's filesystem keeps no user attributes");
         Path file = write("big.bin", bytes(LARGE, 5));
-        backend.read(head("big.bin"));
+        ObjectResponse.read(backend, head("big.bin"));
         hashing.runAll();
 
         HeldExecutor afterRestart = new HeldExecutor();
         FileBackend restarted = new FileBackend(root, afterRestart);
 
-        assertThat(etag(restarted.read(head("big.bin")))).isEqualTo("\"" + md5sum(file) + "\"");
+        assertThat(etag(ObjectResponse.read(restarted, head("big.bin")))).isEqualTo("\"" + md5sum(file) + "\"");
         assertThat(listedEtag(restarted, "big.bin")).isEqualTo("\"" + md5sum(file) + "\"");
         assertThat(afterRestart.submitted).as("hash jobs after the restart").isZero();
         assertThat(Files.getLastModifiedTime(file).toInstant()).as("recording leaves the file's time alone").isEqualTo(MTIME);
@@ -202,13 +202,13 @@ class ContentHashesTest {
     void aRecordedMd5OfAnEarlierVersionIsNotServed() throws Exception {
         assumeTrue(userAttributesWork(), "the temporary directory's filesystem keeps no user attributes");
         Path file = write("big.bin", bytes(LARGE, 5));
-        backend.read(head("big.bin"));
+        ObjectResponse.read(backend, head("big.bin"));
         hashing.runAll();
         Files.write(file, bytes(LARGE, 6));
         Files.setLastModifiedTime(file, FileTime.from(MTIME.plusSeconds(1)));
 
         HeldExecutor afterRestart = new HeldExecutor();
-        String etag = etag(new FileBackend(root, afterRestart).read(head("big.bin")));
+        String etag = etag(ObjectResponse.read(new FileBackend(root, afterRestart), head("big.bin")));
 
         assertThat(etag).matches("\"[0-9a-f]{40}\"");
         assertThat(afterRestart.submitted).isEqualTo(1);
@@ -219,19 +219,19 @@ class ContentHashesTest {
         Path file = write("big.bin", bytes(LARGE, 9));
         Path small = write("small.txt", "read-only\n".getBytes(StandardCharsets.UTF_8));
         try (ReadOnly ignored = ReadOnly.make(List.of(file, small))) {
-            backend.read(head("big.bin"));
+            ObjectResponse.read(backend, head("big.bin"));
             hashing.runAll();
 
-            assertThat(etag(backend.read(head("big.bin")))).isEqualTo("\"" + md5sum(file) + "\"");
-            assertThat(etag(backend.read(head("small.txt")))).isEqualTo("\"" + md5sum(small) + "\"");
+            assertThat(etag(ObjectResponse.read(backend, head("big.bin")))).isEqualTo("\"" + md5sum(file) + "\"");
+            assertThat(etag(ObjectResponse.read(backend, head("small.txt")))).isEqualTo("\"" + md5sum(small) + "\"");
             assertThat(hashing.submitted).isEqualTo(1);
 
             // Nothing was kept on disk: a restarted backend hashes again.
             HeldExecutor afterRestart = new HeldExecutor();
             FileBackend restarted = new FileBackend(root, afterRestart);
-            assertThat(etag(restarted.read(head("big.bin")))).matches("\"[0-9a-f]{40}\"");
+            assertThat(etag(ObjectResponse.read(restarted, head("big.bin")))).matches("\"[0-9a-f]{40}\"");
             afterRestart.runAll();
-            assertThat(etag(restarted.read(head("big.bin")))).isEqualTo("\"" + md5sum(file) + "\"");
+            assertThat(etag(ObjectResponse.read(restarted, head("big.bin")))).isEqualTo("\"" + md5sum(file) + "\"");
         }
     }
 
@@ -242,13 +242,13 @@ class ContentHashesTest {
         Path file = write("big.bin", bytes(LARGE, 4));
         hashing.refuse = true;
 
-        String refused = etag(backend.read(head("big.bin")));
+        String refused = etag(ObjectResponse.read(backend, head("big.bin")));
         hashing.refuse = false;
-        backend.read(head("big.bin"));
+        ObjectResponse.read(backend, head("big.bin"));
         hashing.runAll();
 
         assertThat(refused).matches("\"[0-9a-f]{40}\"");
-        assertThat(etag(backend.read(head("big.bin")))).isEqualTo("\"" + md5sum(file) + "\"");
+        assertThat(etag(ObjectResponse.read(backend, head("big.bin")))).isEqualTo("\"" + md5sum(file) + "\"");
     }
 
     @Test
@@ -282,16 +282,16 @@ class ContentHashesTest {
     @Test
     void bothTheProvisionalAndTheMd5EtagOfAnUnchangedFileSatisfyConditions() throws Exception {
         write("big.bin", bytes(LARGE, 8));
-        String provisional = etag(backend.read(head("big.bin")));
+        String provisional = etag(ObjectResponse.read(backend, head("big.bin")));
         hashing.runAll();
-        String md5 = etag(backend.read(head("big.bin")));
+        String md5 = etag(ObjectResponse.read(backend, head("big.bin")));
         assertThat(md5).isNotEqualTo(provisional);
 
         for (String tag : List.of(provisional, md5)) {
-            ObjectResponse notModified = backend.read(conditional("big.bin", Preconditions.of(null, tag, null, null)));
+            ObjectResponse notModified = ObjectResponse.read(backend, conditional("big.bin", Preconditions.of(null, tag, null, null)));
             assertThat(notModified.status()).as("If-None-Match: " + tag).isEqualTo(304);
             assertThat(etag(notModified)).isEqualTo(md5);
-            ObjectResponse matched = backend.read(conditional("big.bin", Preconditions.of(tag, null, null, null)));
+            ObjectResponse matched = ObjectResponse.read(backend, conditional("big.bin", Preconditions.of(tag, null, null, null)));
             assertThat(matched.status()).as("If-Match: " + tag).isEqualTo(200);
             matched.body().ifPresent(ObjectBody::close);
         }
@@ -300,18 +300,18 @@ class ContentHashesTest {
     @Test
     void neitherEtagOfAnEarlierVersionSatisfiesConditions() throws Exception {
         Path file = write("big.bin", bytes(LARGE, 8));
-        String provisional = etag(backend.read(head("big.bin")));
+        String provisional = etag(ObjectResponse.read(backend, head("big.bin")));
         hashing.runAll();
-        String md5 = etag(backend.read(head("big.bin")));
+        String md5 = etag(ObjectResponse.read(backend, head("big.bin")));
 
         Files.write(file, bytes(LARGE, 9));
         Files.setLastModifiedTime(file, FileTime.from(MTIME.plusSeconds(1)));
 
         for (String tag : List.of(provisional, md5)) {
-            ObjectResponse modified = backend.read(conditional("big.bin", Preconditions.of(null, tag, null, null)));
+            ObjectResponse modified = ObjectResponse.read(backend, conditional("big.bin", Preconditions.of(null, tag, null, null)));
             assertThat(modified.status()).as("If-None-Match: " + tag).isEqualTo(200);
             modified.body().ifPresent(ObjectBody::close);
-            assertThatThrownBy(() -> backend.read(conditional("big.bin", Preconditions.of(tag, null, null, null))))
+            assertThatThrownBy(() -> ObjectResponse.read(backend, conditional("big.bin", Preconditions.of(tag, null, null, null))))
                     .as("If-Match: " + tag)
                     .isInstanceOfSatisfying(S3Exception.class, e -> {
                         assertThat(e.error()).isEqualTo(S3Error.PRECONDITION_FAILED);

@@ -142,7 +142,7 @@ class FileBackendTest {
     void getServesTheBytesWithObjectHeaders() throws IOException {
         write("greeting.txt", "hello, world\n");
 
-        ObjectResponse r = backend.read(get("greeting.txt"));
+        ObjectResponse r = ObjectResponse.read(backend, get("greeting.txt"));
 
         assertThat(r.status()).isEqualTo(200);
         assertThat(text(r)).isEqualTo("hello, world\n");
@@ -158,8 +158,8 @@ class FileBackendTest {
     void headHasTheSameHeadersAndNoBody() throws IOException {
         write("greeting.txt", "hello, world\n");
 
-        ObjectResponse got = backend.read(get("greeting.txt"));
-        ObjectResponse head = backend.read(head("greeting.txt"));
+        ObjectResponse got = ObjectResponse.read(backend, get("greeting.txt"));
+        ObjectResponse head = ObjectResponse.read(backend, head("greeting.txt"));
         got.body().ifPresent(ObjectBody::close);
 
         assertThat(head.status()).isEqualTo(200);
@@ -171,7 +171,7 @@ class FileBackendTest {
     void anEmptyFileIsAnEmptyObject() throws IOException {
         write("empty.bin", "");
 
-        ObjectResponse r = backend.read(get("empty.bin"));
+        ObjectResponse r = ObjectResponse.read(backend, get("empty.bin"));
 
         assertThat(r.status()).isEqualTo(200);
         assertThat(bytes(r)).isEmpty();
@@ -182,7 +182,7 @@ class FileBackendTest {
     void lastModifiedIsAnImfFixdate() throws IOException {
         write("greeting.txt", "x");
 
-        ObjectResponse r = backend.read(head("greeting.txt"));
+        ObjectResponse r = ObjectResponse.read(backend, head("greeting.txt"));
 
         // RFC 9110 IMF-fixdate: a two-digit day, always.
         assertThat(header(r, "Last-Modified")).contains("Mon, 03 Jun 2024 10:15:30 GMT");
@@ -194,11 +194,11 @@ class FileBackendTest {
             write(key, "x");
         }
 
-        assertThat(header(backend.read(head("a.txt")), "Content-Type")).contains("text/plain");
-        assertThat(header(backend.read(head("a.csv")), "Content-Type")).contains("text/csv");
-        assertThat(header(backend.read(head("a.json")), "Content-Type")).contains("application/json");
-        assertThat(header(backend.read(head("a.parquet")), "Content-Type")).contains("application/vnd.apache.parquet");
-        assertThat(header(backend.read(head("noextension")), "Content-Type")).contains("application/octet-stream");
+        assertThat(header(ObjectResponse.read(backend, head("a.txt")), "Content-Type")).contains("text/plain");
+        assertThat(header(ObjectResponse.read(backend, head("a.csv")), "Content-Type")).contains("text/csv");
+        assertThat(header(ObjectResponse.read(backend, head("a.json")), "Content-Type")).contains("application/json");
+        assertThat(header(ObjectResponse.read(backend, head("a.parquet")), "Content-Type")).contains("application/vnd.apache.parquet");
+        assertThat(header(ObjectResponse.read(backend, head("noextension")), "Content-Type")).contains("application/octet-stream");
     }
 
     // --- ETag ----------------------------------------------------------------------------------
@@ -207,9 +207,9 @@ class FileBackendTest {
     void etagIsStableForAnUnchangedFileAcrossInstances() throws IOException {
         write("data.csv", "a,b\n1,2\n");
 
-        String first = header(backend.read(head("data.csv")), "ETag").orElseThrow();
-        String again = header(backend.read(head("data.csv")), "ETag").orElseThrow();
-        String restarted = header(new FileBackend(root, new ContentHashesTest.HeldExecutor()).read(head("data.csv")), "ETag").orElseThrow();
+        String first = header(ObjectResponse.read(backend, head("data.csv")), "ETag").orElseThrow();
+        String again = header(ObjectResponse.read(backend, head("data.csv")), "ETag").orElseThrow();
+        String restarted = header(ObjectResponse.read(new FileBackend(root, new ContentHashesTest.HeldExecutor()), head("data.csv")), "ETag").orElseThrow();
 
         assertThat(again).isEqualTo(first);
         assertThat(restarted).isEqualTo(first);
@@ -218,21 +218,21 @@ class FileBackendTest {
     @Test
     void etagStaysTheContentMd5WhenOnlyTheModificationTimeChanges() throws IOException {
         Path file = write("data.csv", "a,b\n1,2\n");
-        String before = header(backend.read(head("data.csv")), "ETag").orElseThrow();
+        String before = header(ObjectResponse.read(backend, head("data.csv")), "ETag").orElseThrow();
 
         Files.setLastModifiedTime(file, FileTime.from(MTIME.plusSeconds(1)));
 
         // As S3 gives the same ETag to the same bytes uploaded again; Last-Modified tells the times apart.
-        assertThat(header(backend.read(head("data.csv")), "ETag")).contains(before);
+        assertThat(header(ObjectResponse.read(backend, head("data.csv")), "ETag")).contains(before);
     }
 
     @Test
     void etagChangesWhenTheSizeChanges() throws IOException {
         write("data.csv", "a,b\n");
-        String before = header(backend.read(head("data.csv")), "ETag").orElseThrow();
+        String before = header(ObjectResponse.read(backend, head("data.csv")), "ETag").orElseThrow();
         write("data.csv", "a,b,c\n");
 
-        assertThat(header(backend.read(head("data.csv")), "ETag")).isNotEqualTo(Optional.of(before));
+        assertThat(header(ObjectResponse.read(backend, head("data.csv")), "ETag")).isNotEqualTo(Optional.of(before));
     }
 
     @Test
@@ -240,7 +240,7 @@ class FileBackendTest {
         write("data.csv", "a,b\n1,2\n");
 
         ObjectSummary listed = list("", null, 1000, new ListPosition.Start()).objects().get(0);
-        ObjectResponse read = backend.read(head("data.csv"));
+        ObjectResponse read = ObjectResponse.read(backend, head("data.csv"));
 
         assertThat(listed.key()).isEqualTo("data.csv");
         assertThat(listed.size()).isEqualTo(8);
@@ -254,7 +254,7 @@ class FileBackendTest {
     void rangedGetServesThePartWith206() throws IOException {
         write("digits.txt", "0123456789");
 
-        ObjectResponse r = backend.read(get("digits.txt", "bytes=2-5"));
+        ObjectResponse r = ObjectResponse.read(backend, get("digits.txt", "bytes=2-5"));
 
         assertThat(r.status()).isEqualTo(206);
         assertThat(text(r)).isEqualTo("2345");
@@ -266,16 +266,16 @@ class FileBackendTest {
     void openAndSuffixRangesServeTheTail() throws IOException {
         write("digits.txt", "0123456789");
 
-        assertThat(text(backend.read(get("digits.txt", "bytes=7-")))).isEqualTo("789");
-        assertThat(text(backend.read(get("digits.txt", "bytes=-3")))).isEqualTo("789");
-        assertThat(text(backend.read(get("digits.txt", "bytes=8-100")))).isEqualTo("89");
+        assertThat(text(ObjectResponse.read(backend, get("digits.txt", "bytes=7-")))).isEqualTo("789");
+        assertThat(text(ObjectResponse.read(backend, get("digits.txt", "bytes=-3")))).isEqualTo("789");
+        assertThat(text(ObjectResponse.read(backend, get("digits.txt", "bytes=8-100")))).isEqualTo("89");
     }
 
     @Test
     void headWithRangeAnswers206WithTheRangeLength() throws IOException {
         write("digits.txt", "0123456789");
 
-        ObjectResponse r = backend.read(new ObjectRead("digits.txt", ByteRange.parse("bytes=0-3"), Preconditions.NONE, true, "req"));
+        ObjectResponse r = ObjectResponse.read(backend, new ObjectRead("digits.txt", ByteRange.parse("bytes=0-3"), Preconditions.NONE, true, "req"));
 
         assertThat(r.status()).isEqualTo(206);
         assertThat(r.body()).isEmpty();
@@ -290,7 +290,7 @@ class FileBackendTest {
 
         for (ObjectRead read : List.of(get("digits.txt", "bytes=10-"), get("digits.txt", "bytes=-0"), get("empty.bin", "bytes=0-"))) {
             long size = read.key().equals("empty.bin") ? 0 : 10;
-            assertThatThrownBy(() -> backend.read(read)).isInstanceOfSatisfying(S3Exception.class, e -> {
+            assertThatThrownBy(() -> ObjectResponse.read(backend, read)).isInstanceOfSatisfying(S3Exception.class, e -> {
                 assertThat(e.error()).isEqualTo(S3Error.INVALID_RANGE);
                 assertThat(e.error().status()).isEqualTo(416);
                 assertThat(e.extraHeaders()).containsExactly(Map.entry("Content-Range", "bytes */" + size));
@@ -310,12 +310,12 @@ class FileBackendTest {
             raf.write(marker);
         }
 
-        ObjectResponse r = backend.read(get("big.bin", "bytes=" + at + "-" + (at + marker.length - 1)));
+        ObjectResponse r = ObjectResponse.read(backend, get("big.bin", "bytes=" + at + "-" + (at + marker.length - 1)));
 
         assertThat(r.status()).isEqualTo(206);
         assertThat(header(r, "Content-Range")).contains("bytes " + at + "-" + (at + marker.length - 1) + "/" + size);
         assertThat(bytes(r)).isEqualTo(marker);
-        assertThat(bytes(backend.read(get("big.bin", "bytes=" + (at - 2) + "-" + (at + 1)))))
+        assertThat(bytes(ObjectResponse.read(backend, get("big.bin", "bytes=" + (at - 2) + "-" + (at + 1)))))
                 .isEqualTo(new byte[] {0, 0, 's', 'l'});
     }
 
@@ -335,7 +335,7 @@ class FileBackendTest {
         }
 
         long before = bytesReadByThisProcess(procIo);
-        byte[] got = bytes(backend.read(get("big.bin", "bytes=" + at + "-" + (at + marker.length - 1))));
+        byte[] got = bytes(ObjectResponse.read(backend, get("big.bin", "bytes=" + at + "-" + (at + marker.length - 1))));
         long read = bytesReadByThisProcess(procIo) - before;
 
         assertThat(got).isEqualTo(marker);
@@ -354,9 +354,9 @@ class FileBackendTest {
     @Test
     void ifNoneMatchWithTheEtagIsNotModifiedWithValidatorsAndNoBody() throws IOException {
         write("greeting.txt", "hello");
-        String etag = header(backend.read(head("greeting.txt")), "ETag").orElseThrow();
+        String etag = header(ObjectResponse.read(backend, head("greeting.txt")), "ETag").orElseThrow();
 
-        ObjectResponse r = backend.read(conditional("greeting.txt", Preconditions.of(null, etag, null, null)));
+        ObjectResponse r = ObjectResponse.read(backend, conditional("greeting.txt", Preconditions.of(null, etag, null, null)));
 
         assertThat(r.status()).isEqualTo(304);
         assertThat(r.body()).isEmpty();
@@ -369,8 +369,8 @@ class FileBackendTest {
     void ifModifiedSinceTheModificationTimeIsNotModified() throws IOException {
         write("greeting.txt", "hello");
 
-        ObjectResponse same = backend.read(conditional("greeting.txt", Preconditions.of(null, null, "Mon, 03 Jun 2024 10:15:30 GMT", null)));
-        ObjectResponse before = backend.read(conditional("greeting.txt", Preconditions.of(null, null, "Mon, 03 Jun 2024 10:15:29 GMT", null)));
+        ObjectResponse same = ObjectResponse.read(backend, conditional("greeting.txt", Preconditions.of(null, null, "Mon, 03 Jun 2024 10:15:30 GMT", null)));
+        ObjectResponse before = ObjectResponse.read(backend, conditional("greeting.txt", Preconditions.of(null, null, "Mon, 03 Jun 2024 10:15:29 GMT", null)));
 
         assertThat(same.status()).isEqualTo(304);
         assertThat(before.status()).isEqualTo(200);
@@ -381,7 +381,7 @@ class FileBackendTest {
     void ifMatchWithAnotherEtagIsPreconditionFailed() throws IOException {
         write("greeting.txt", "hello");
 
-        assertThatThrownBy(() -> backend.read(conditional("greeting.txt", Preconditions.of("\"nope\"", null, null, null))))
+        assertThatThrownBy(() -> ObjectResponse.read(backend, conditional("greeting.txt", Preconditions.of("\"nope\"", null, null, null))))
                 .isInstanceOfSatisfying(S3Exception.class, e -> {
                     assertThat(e.error()).isEqualTo(S3Error.PRECONDITION_FAILED);
                     assertThat(e.error().status()).isEqualTo(412);
@@ -391,9 +391,9 @@ class FileBackendTest {
     @Test
     void ifMatchWithTheEtagServesTheObject() throws IOException {
         write("greeting.txt", "hello");
-        String etag = header(backend.read(head("greeting.txt")), "ETag").orElseThrow();
+        String etag = header(ObjectResponse.read(backend, head("greeting.txt")), "ETag").orElseThrow();
 
-        ObjectResponse r = backend.read(conditional("greeting.txt", Preconditions.of(etag, null, null, null)));
+        ObjectResponse r = ObjectResponse.read(backend, conditional("greeting.txt", Preconditions.of(etag, null, null, null)));
 
         assertThat(r.status()).isEqualTo(200);
         assertThat(text(r)).isEqualTo("hello");
@@ -405,13 +405,13 @@ class FileBackendTest {
 
         ObjectRead failing = new ObjectRead("digits.txt", ByteRange.parse("bytes=100-"), Preconditions.of("\"nope\"", null, null, null), false, "r");
 
-        assertThatThrownBy(() -> backend.read(failing))
+        assertThatThrownBy(() -> ObjectResponse.read(backend, failing))
                 .isInstanceOfSatisfying(S3Exception.class, e -> assertThat(e.error()).isEqualTo(S3Error.PRECONDITION_FAILED));
     }
 
     @Test
     void aMissingObjectIsNoSuchKeyWhateverTheConditions() {
-        assertNoSuchKey(() -> backend.read(conditional("absent.txt", Preconditions.of("*", null, null, null))));
+        assertNoSuchKey(() -> ObjectResponse.read(backend, conditional("absent.txt", Preconditions.of("*", null, null, null))));
     }
 
     // --- what is not an object -----------------------------------------------------------------
@@ -420,11 +420,11 @@ class FileBackendTest {
     void missingKeysDirectoriesAndTheRootAreNoSuchKey() throws IOException {
         write("dir/file.txt", "x");
 
-        assertNoSuchKey(() -> backend.read(get("absent.txt")));
-        assertNoSuchKey(() -> backend.read(get("dir")));
-        assertNoSuchKey(() -> backend.read(get("dir/")));
-        assertNoSuchKey(() -> backend.read(get("")));
-        assertNoSuchKey(() -> backend.read(head("dir")));
+        assertNoSuchKey(() -> ObjectResponse.read(backend, get("absent.txt")));
+        assertNoSuchKey(() -> ObjectResponse.read(backend, get("dir")));
+        assertNoSuchKey(() -> ObjectResponse.read(backend, get("dir/")));
+        assertNoSuchKey(() -> ObjectResponse.read(backend, get("")));
+        assertNoSuchKey(() -> ObjectResponse.read(backend, head("dir")));
     }
 
     // --- the directory is a hard boundary ------------------------------------------------------
@@ -435,8 +435,8 @@ class FileBackendTest {
         Files.writeString(tmp.resolve("secret.txt"), "top secret");
         write("dir/file.txt", "x");
 
-        assertNoSuchKey(() -> backend.read(get(key)));
-        assertNoSuchKey(() -> backend.read(head(key)));
+        assertNoSuchKey(() -> ObjectResponse.read(backend, get(key)));
+        assertNoSuchKey(() -> ObjectResponse.read(backend, head(key)));
     }
 
     @Test
@@ -444,9 +444,9 @@ class FileBackendTest {
         Path secret = Files.writeString(tmp.resolve("secret.txt"), "top secret");
         write("greeting.txt", "x");
 
-        assertNoSuchKey(() -> backend.read(get(secret.toString())));
-        assertNoSuchKey(() -> backend.read(get(root.resolve("greeting.txt").toString())));
-        assertNoSuchKey(() -> backend.read(get("/etc/passwd")));
+        assertNoSuchKey(() -> ObjectResponse.read(backend, get(secret.toString())));
+        assertNoSuchKey(() -> ObjectResponse.read(backend, get(root.resolve("greeting.txt").toString())));
+        assertNoSuchKey(() -> ObjectResponse.read(backend, get("/etc/passwd")));
     }
 
     @Test
@@ -455,8 +455,8 @@ class FileBackendTest {
         Files.createSymbolicLink(root.resolve("leak.txt"), secret);
         write("ok.txt", "fine");
 
-        assertNoSuchKey(() -> backend.read(get("leak.txt")));
-        assertNoSuchKey(() -> backend.read(head("leak.txt")));
+        assertNoSuchKey(() -> ObjectResponse.read(backend, get("leak.txt")));
+        assertNoSuchKey(() -> ObjectResponse.read(backend, head("leak.txt")));
         assertThat(keys(list("", null, 1000, new ListPosition.Start()))).containsExactly("ok.txt");
     }
 
@@ -465,7 +465,7 @@ class FileBackendTest {
         write("real/data.txt", "inside");
         Files.createSymbolicLink(root.resolve("alias.txt"), root.resolve("real/data.txt"));
 
-        assertThat(text(backend.read(get("alias.txt")))).isEqualTo("inside");
+        assertThat(text(ObjectResponse.read(backend, get("alias.txt")))).isEqualTo("inside");
         ListPage page = list("", null, 1000, new ListPosition.Start());
         assertThat(keys(page)).containsExactly("alias.txt", "real/data.txt");
         assertThat(page.objects().get(0).size()).isEqualTo(6);
@@ -479,8 +479,8 @@ class FileBackendTest {
         Files.createSymbolicLink(root.resolve("out"), tmp.resolve("outside"));
         write("ok.txt", "fine");
 
-        assertNoSuchKey(() -> backend.read(get("out/top.txt")));
-        assertNoSuchKey(() -> backend.read(get("out/sub/secret.txt")));
+        assertNoSuchKey(() -> ObjectResponse.read(backend, get("out/top.txt")));
+        assertNoSuchKey(() -> ObjectResponse.read(backend, get("out/sub/secret.txt")));
         assertThat(keys(list("", null, 1000, new ListPosition.Start()))).containsExactly("ok.txt");
         assertThat(list("", "/", 1000, new ListPosition.Start()).commonPrefixes()).isEmpty();
         for (String prefix : List.of("out/", "out/s", "out/sub/", "out/sub/secret")) {
@@ -507,7 +507,7 @@ class FileBackendTest {
         }
 
         for (String key : SPECIAL_KEYS) {
-            assertThat(text(backend.read(get(key)))).as(key).isEqualTo("content of " + key);
+            assertThat(text(ObjectResponse.read(backend, get(key)))).as(key).isEqualTo("content of " + key);
         }
         List<String> listed = keys(list("", null, 1000, new ListPosition.Start()));
         assertThat(listed).containsExactlyInAnyOrderElementsOf(SPECIAL_KEYS);

@@ -179,7 +179,7 @@ class S3BackendTest {
     }
 
     private static ObjectResponse read(Optional<ByteRange.Spec> range, Preconditions p, boolean headOnly) {
-        return backend.read(new ObjectRead("top.txt", range, p, headOnly, "TEST"));
+        return ObjectResponse.read(backend, new ObjectRead("top.txt", range, p, headOnly, "TEST"));
     }
 
     private static Optional<String> header(ObjectResponse r, String name) {

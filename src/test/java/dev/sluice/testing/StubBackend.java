@@ -3,8 +3,8 @@ package dev.sluice.testing;
 import dev.sluice.backend.Backend;
 import dev.sluice.backend.ListPage;
 import dev.sluice.backend.ListQuery;
-import dev.sluice.backend.ObjectRead;
-import dev.sluice.backend.ObjectResponse;
+import dev.sluice.backend.Fetch;
+import dev.sluice.backend.StoredObject;
 
 /**
  * Stands in for a backend that a test or benchmark resolves but never reads: it remembers what
@@ -12,7 +12,7 @@ import dev.sluice.backend.ObjectResponse;
  */
 public record StubBackend<T>(T target) implements Backend {
     @Override
-    public ObjectResponse read(ObjectRead request) {
+    public StoredObject open(String key, Fetch fetch) {
         throw new UnsupportedOperationException("a stub backend is never read: " + target);
     }
 
