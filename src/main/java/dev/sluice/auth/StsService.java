@@ -332,7 +332,7 @@ public final class StsService {
             w.writeEndElement();
             w.writeEndElement();
         });
-        return new StsReply(200, CONTENT_TYPE, body);
+        return new StsReply(200, CONTENT_TYPE, body, Optional.empty());
     }
 
     /**
@@ -358,7 +358,7 @@ public final class StsService {
             XmlDocuments.element(w, "RequestId", requestId);
             w.writeEndElement();
         });
-        return new StsReply(status, CONTENT_TYPE, body);
+        return new StsReply(status, CONTENT_TYPE, body, Optional.of(code));
     }
 
     /** A client-supplied value fit to quote in a message: bounded, and only printable ASCII. */

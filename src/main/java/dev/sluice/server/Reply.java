@@ -21,9 +21,17 @@ sealed interface Reply {
     /** What the access log says about the request, whatever the reply. */
     Facts facts();
 
-    /** A reply whose body is small and in memory (S3 XML, JSON, an STS document), or has none. */
-    record Small(Facts facts, int status, List<Map.Entry<String, String>> headers, Optional<String> body)
-            implements Reply {
+    /**
+     * A reply whose body is small and in memory (S3 XML, JSON, an STS document), or has none.
+     *
+     * @param errorCode the code of an error answered in a shape other than the S3 error
+     *     document (STS errors, which STS clients parse), so that it is counted like any other
+     */
+    record Small(Facts facts, int status, List<Map.Entry<String, String>> headers, Optional<String> body,
+                 Optional<String> errorCode) implements Reply {
+        Small(Facts facts, int status, List<Map.Entry<String, String>> headers, Optional<String> body) {
+            this(facts, status, headers, body, Optional.empty());
+        }
     }
 
     /** An object read: status, headers and body as the read path answered them, streamed. */

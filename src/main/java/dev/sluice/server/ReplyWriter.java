@@ -70,6 +70,7 @@ final class ReplyWriter {
         return switch (reply) {
             case Reply.Small s -> send(response, callback, requestId, resource, progress -> {
                 progress.status = s.status();
+                progress.errorCode = s.errorCode();
                 response.setStatus(s.status());
                 s.headers().forEach(h -> response.getHeaders().put(h.getKey(), h.getValue()));
                 progress.bytes = finish(response, s.body().orElse(null));
@@ -205,7 +206,11 @@ final class ReplyWriter {
         }
     }
 
-    /** Writes a complete small body (or none) and waits for it to be written. */
+    /**
+     * Writes a complete small body (or none) and waits for it to be written; returns the body
+     * bytes the client gets, none for a HEAD (whose body HTTP never sends, even when the head
+     * declares its length).
+     */
     private static long finish(Response response, String text) throws IOException {
         ByteBuffer buffer = text == null ? null : ByteBuffer.wrap(text.getBytes(StandardCharsets.UTF_8));
         int length = buffer == null ? 0 : buffer.remaining();
@@ -216,7 +221,7 @@ final class ReplyWriter {
             response.write(true, buffer, done);
             done.block();
         }
-        return length;
+        return response.getRequest().getMethod().equals("HEAD") ? 0 : length;
     }
 
     private static Sent sendError(Response response, Callback callback, S3Exception e, String resource, String requestId) {

@@ -250,6 +250,8 @@ public final class S3Handler extends Handler.Abstract {
      * {@code /.sts}: AssumeRoleWithWebIdentity for clients. The body is read only here, only
      * for a POST, and only up to {@link SmallBodyReader#MAX_SMALL_BODY}, held under the
      * {@link BodyBudget} until the call is answered; a larger one is refused without being kept.
+     * STS clients parse STS errors, so every answer but a refusal before the call is read
+     * (STS not enabled, the body budget spent) is in STS's shape, its error code counted.
      */
     private Reply sts(Request request, String requestId) {
         Reply.Facts facts = Reply.Facts.of("AssumeRoleWithWebIdentity");
@@ -280,7 +282,7 @@ public final class S3Handler extends Handler.Abstract {
         }
         headers.add(Map.entry("Content-Type", reply.contentType()));
         headers.add(Map.entry("Cache-Control", "no-store"));
-        return new Reply.Small(facts, reply.status(), List.copyOf(headers), Optional.of(reply.body()));
+        return new Reply.Small(facts, reply.status(), List.copyOf(headers), Optional.of(reply.body()), reply.errorCode());
     }
 
     /**
