@@ -2,6 +2,7 @@ package dev.sluice.auth;
 
 import dev.sluice.federation.RoleSessionName;
 import dev.sluice.observe.LogText;
+import dev.sluice.s3.QueryString;
 import dev.sluice.s3.XmlDocuments;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -182,16 +183,13 @@ public final class StsService {
 
     private static Map<String, String> parseForm(String form) throws StsError {
         Map<String, String> out = new HashMap<>();
-        for (String pair : form.split("&")) {
-            if (pair.isEmpty()) {
-                continue;
-            }
-            int eq = pair.indexOf('=');
+        for (QueryString.Parameter p : QueryString.split(form)) {
             String name;
             String value;
             try {
-                name = URLDecoder.decode(eq < 0 ? pair : pair.substring(0, eq), StandardCharsets.UTF_8);
-                value = eq < 0 ? "" : URLDecoder.decode(pair.substring(eq + 1), StandardCharsets.UTF_8);
+                // Form decoding: + is a space, a malformed escape fails, bytes that are not UTF-8 become U+FFFD.
+                name = URLDecoder.decode(p.rawName(), StandardCharsets.UTF_8);
+                value = URLDecoder.decode(p.rawValue(), StandardCharsets.UTF_8);
             } catch (IllegalArgumentException e) {
                 throw new StsError(400, "MalformedQueryString", "The parameters contain a malformed percent-encoding.");
             }
@@ -334,7 +332,7 @@ public final class StsService {
             w.writeEndElement();
             w.writeEndElement();
         });
-        return new StsReply(200, CONTENT_TYPE, body);
+        return new StsReply(200, CONTENT_TYPE, body, Optional.empty());
     }
 
     /**
@@ -360,7 +358,7 @@ public final class StsService {
             XmlDocuments.element(w, "RequestId", requestId);
             w.writeEndElement();
         });
-        return new StsReply(status, CONTENT_TYPE, body);
+        return new StsReply(status, CONTENT_TYPE, body, Optional.of(code));
     }
 
     /** A client-supplied value fit to quote in a message: bounded, and only printable ASCII. */

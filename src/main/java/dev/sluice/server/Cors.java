@@ -2,6 +2,9 @@ package dev.sluice.server;
 
 import org.eclipse.jetty.http.HttpFields;
 
+import java.util.List;
+import java.util.Map;
+
 /**
  * CORS for browser clients (DuckDB-WASM, GDAL in the browser, plain fetch): any origin may
  * read, and the headers a ranged or conditional read needs are exposed. Credentials are never
@@ -22,9 +25,10 @@ final class Cors {
     }
 
     /** The extra headers of a preflight answer; the requested headers are echoed back. */
-    static void addPreflight(HttpFields.Mutable headers, String requestedHeaders) {
-        headers.put("Access-Control-Allow-Headers",
-                requestedHeaders == null || requestedHeaders.isBlank() ? "*" : requestedHeaders);
-        headers.put("Access-Control-Max-Age", "3000");
+    static List<Map.Entry<String, String>> preflight(String requestedHeaders) {
+        return List.of(
+                Map.entry("Access-Control-Allow-Headers",
+                        requestedHeaders == null || requestedHeaders.isBlank() ? "*" : requestedHeaders),
+                Map.entry("Access-Control-Max-Age", "3000"));
     }
 }

@@ -4,7 +4,6 @@ import dev.sluice.auth.Identifier;
 import dev.sluice.auth.Principal;
 import dev.sluice.auth.StsReply;
 import dev.sluice.auth.StsService;
-import dev.sluice.backend.ObjectResponse;
 import dev.sluice.federation.OidcProvider;
 import dev.sluice.observe.AccessLog;
 import dev.sluice.observe.LogText;
@@ -21,33 +20,28 @@ import org.eclipse.jetty.http.HttpField;
 import org.eclipse.jetty.http.HttpHeader;
 import org.eclipse.jetty.http.HttpException;
 import org.eclipse.jetty.http.HttpFields;
-import org.eclipse.jetty.io.Content;
 import org.eclipse.jetty.server.Handler;
 import org.eclipse.jetty.server.Request;
 import org.eclipse.jetty.server.Response;
 import org.eclipse.jetty.server.handler.ErrorHandler;
-import org.eclipse.jetty.util.Blocker;
 import org.eclipse.jetty.util.Callback;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
-import java.nio.ByteBuffer;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 
 /**
  * The S3 front end: one request per virtual thread, blocking code, every outcome an S3
- * response. Parsing lives in {@code s3}, the read path in {@link Reads}, bytes in the
- * backends; this class only moves them between Jetty and those, and records what happened.
+ * response. The request path is a pipeline ({@link #handle}): route, then {@link ReplyWriter}
+ * sends the route's immutable {@link Reply}, then {@link #record} logs and counts what was
+ * sent. Each route (preflight, OIDC documents, {@code /.sts}, each S3 operation) is a function
+ * from the request to a reply and writes nothing itself. Parsing lives in {@code s3}, the read
+ * path in {@link Reads}, bytes in the backends, request bodies in {@link SmallBodyReader}.
  * Any exception that is not an {@link S3Exception} is a bug: the client gets a generic
  * {@code 500 InternalError} and the stack trace goes to the log, never the response.
  */
@@ -62,9 +56,9 @@ public final class S3Handler extends Handler.Abstract {
     private final Optional<OidcProvider> oidc;
     private final Identifier identifier;
     private final Optional<StsService> sts;
-    private final Duration bodyDeadline;
+    private final SmallBodyReader bodies;
+    private final ReplyWriter writer = new ReplyWriter();
     private final Optional<VirtualHostStyle> virtualHosts;
-    private final BodyBudget bodyBudget;
     private final Ticker ticker;
 
     /**
@@ -103,10 +97,6 @@ public final class S3Handler extends Handler.Abstract {
 
     /** The path of the STS endpoint for clients. */
     public static final String STS_PATH = "/.sts";
-    /** The largest body sluice reads to check a signature or parse an STS call. */
-    static final int MAX_SMALL_BODY = 64 * 1024;
-    /** How much of an oversized body is read and thrown away so that its error reaches the client. */
-    static final int MAX_DRAINED_BODY = 1024 * 1024;
 
     public S3Handler(Reads reads, RequestIds requestIds, RequestMetrics metrics, AccessLog accessLog, String version,
                      Optional<OidcProvider> oidc, Identifier identifier, Optional<StsService> sts, Duration bodyDeadline,
@@ -122,10 +112,13 @@ public final class S3Handler extends Handler.Abstract {
         this.oidc = oidc;
         this.identifier = identifier;
         this.sts = sts;
-        this.bodyDeadline = bodyDeadline;
-        this.bodyBudget = bodyBudget;
+        this.bodies = new SmallBodyReader(bodyBudget, bodyDeadline);
     }
 
+    /**
+     * The pipeline, whole: a request id and CORS headers, the route's {@link Reply}, one writer
+     * that sends it, one record of what was sent.
+     */
     @Override
     public boolean handle(Request request, Response response, Callback callback) {
         long started = ticker.nanoTime();
@@ -133,70 +126,10 @@ public final class S3Handler extends Handler.Abstract {
         HttpFields.Mutable headers = response.getHeaders();
         headers.put("x-amz-request-id", requestId);
         Cors.addTo(headers);
-        String method = request.getMethod();
         String rawPath = request.getHttpURI().getPath();
-        Optional<String> hostAccount = virtualHosts.flatMap(v -> v.account(request.getHttpURI().getHost()));
-        Outcome outcome = new Outcome();
-        try {
-            if (method.equals("OPTIONS")) {
-                outcome.operation = "Preflight";
-                Cors.addPreflight(headers, request.getHeaders().get("Access-Control-Request-Headers"));
-                outcome.status = 204;
-                response.setStatus(204);
-                finish(response, null);
-            } else if (hostAccount.isEmpty() && rawPath.startsWith("/.well-known/")) {
-                outcome.operation = "OidcDocument";
-                serveOidc(rawPath, method, response, outcome);
-            } else if (hostAccount.isEmpty() && isStsCall(request, rawPath)) {
-                outcome.operation = "AssumeRoleWithWebIdentity";
-                serveSts(request, response, requestId, outcome);
-            } else {
-                Operation op = S3RequestParser.parse(method, VirtualHostStyle.pathStyle(hostAccount, rawPath),
-                        request.getHttpURI().getQuery(),
-                        name -> Optional.ofNullable(request.getHeaders().get(name)));
-                outcome.operation = op.name();
-                // What sluice does not serve is answered 501, but only to a caller whose signature
-                // holds (a wrong one is 403 as for any request), and its body is never read.
-                // Everything it serves is a GET or HEAD, which has no body: one is refused unread.
-                Principal principal;
-                if (op instanceof Operation.Unsupported) {
-                    principal = identifier.identifyWithoutBody(signable(request, rawPath));
-                } else {
-                    refuseBody(request);
-                    principal = identifier.identify(signable(request, rawPath), new byte[0]);
-                }
-                outcome.principal = principal.logName();
-                metrics.caller(principal.kind());
-                serve(op, principal, request, response, requestId, outcome);
-            }
-            callback.succeeded();
-        } catch (S3Exception e) {
-            sendError(response, callback, e, rawPath, requestId, outcome);
-        } catch (IOException e) {
-            if (outcome.truncation == Truncation.BACKEND_STREAM_FAILED || outcome.truncation == Truncation.INCOMPLETE_BODY) {
-                LOG.warn("request {}: {} after {} body bytes sent; the connection is aborted: {}", requestId,
-                        outcome.truncation.code, outcome.bytes, e.toString());
-            } else {
-                LOG.debug("request {}: client connection failed: {}", requestId, e.toString());
-            }
-            outcome.status = outcome.status == 0 ? 499 : outcome.status;
-            callback.failed(e);
-        } catch (RuntimeException e) {
-            LOG.error("request {}: {} {} failed with a bug", requestId, method, LogText.escape(rawPath), e);
-            sendError(response, callback, new S3Exception(S3Error.INTERNAL_ERROR), rawPath, requestId, outcome);
-        } finally {
-            Duration took = ticker.since(started);
-            metrics.record(outcome.operation, outcome.status, took, outcome.bytes);
-            if (outcome.errorCode != null) {
-                metrics.error(outcome.errorCode);
-            }
-            if (outcome.truncation != null) {
-                metrics.truncated(outcome.truncation.metricReason);
-            }
-            accessLog.write(new AccessLog.Entry(requestId, method, outcome.operation, outcome.account, outcome.product,
-                    outcome.key, outcome.status, outcome.bytes, took.toNanos() / 1000, Request.getRemoteAddr(request),
-                    outcome.truncation != null ? outcome.truncation.code : outcome.errorCode, outcome.principal));
-        }
+        Reply reply = route(request, rawPath, requestId);
+        ReplyWriter.Sent sent = writer.write(reply, response, callback, requestId, rawPath);
+        record(request, requestId, reply.facts(), sent, ticker.since(started));
         return true;
     }
 
@@ -211,14 +144,19 @@ public final class S3Handler extends Handler.Abstract {
      * request line) is {@code 400 InvalidRequest}. An earlier revision answered some of them
      * {@code 500 InternalError}, counting a client's malformed request as a server failure,
      * and told a client whose headers were too large to check its percent-encoding. By then
-     * the request line is gone, so the document names no resource.
+     * the request line is gone, so the document names no resource. It is sent, logged and
+     * counted as every other reply.
      */
     public boolean handleRejected(Request request, Response response, Callback callback) {
         long started = ticker.nanoTime();
         String requestId = requestIds.next();
-        Outcome outcome = new Outcome();
-        outcome.operation = "Rejected";
-        int status = response.getStatus();
+        Reply reply = new Reply.Failure(Reply.Facts.of("Rejected"), rejection(request, response.getStatus(), requestId));
+        ReplyWriter.Sent sent = writer.write(reply, response, callback, requestId, "");
+        record(request, requestId, reply.facts(), sent, ticker.since(started));
+        return true;
+    }
+
+    private static S3Exception rejection(Request request, int status, String requestId) {
         Object failure = request.getAttribute(ErrorHandler.ERROR_EXCEPTION);
         if (failure instanceof HttpException http) {
             status = http.getCode();
@@ -233,7 +171,7 @@ public final class S3Handler extends Handler.Abstract {
         // Jetty closes the connection after a request it could not parse, but does not say so
         // on the response; a client that is not told reuses the connection and fails.
         List<Map.Entry<String, String>> close = List.of(Map.entry("Connection", "close"));
-        S3Exception error = switch (status) {
+        return switch (status) {
             case 431 -> new S3Exception(S3Error.REQUEST_HEADER_SECTION_TOO_LARGE,
                     S3Error.REQUEST_HEADER_SECTION_TOO_LARGE.defaultMessage(), null, close);
             case 505 -> new S3Exception(S3Error.HTTP_VERSION_NOT_SUPPORTED,
@@ -243,74 +181,205 @@ public final class S3Handler extends Handler.Abstract {
                     : new S3Exception(S3Error.INVALID_REQUEST,
                     "The request could not be parsed; check its request line and the percent-encoding of its path.", null, close);
         };
-        try {
-            sendError(response, callback, error, "", requestId, outcome);
-        } finally {
-            Duration took = ticker.since(started);
-            metrics.record(outcome.operation, outcome.status, took, outcome.bytes);
-            if (outcome.errorCode != null) {
-                metrics.error(outcome.errorCode);
-            }
-            accessLog.write(new AccessLog.Entry(requestId, request.getMethod(), outcome.operation, null, null, null,
-                    outcome.status, outcome.bytes, took.toNanos() / 1000, Request.getRemoteAddr(request), outcome.errorCode,
-                    null));
+    }
+
+    /**
+     * The one record of a request: an access-log line and the request metrics, from what was
+     * actually sent. Every error is counted under its code, every body byte written is logged.
+     */
+    private void record(Request request, String requestId, Reply.Facts facts, ReplyWriter.Sent sent, Duration took) {
+        metrics.record(facts.operation(), sent.status(), took, sent.bytes());
+        sent.errorCode().ifPresent(metrics::error);
+        sent.truncation().ifPresent(t -> metrics.truncated(t.metricReason));
+        accessLog.write(new AccessLog.Entry(requestId, request.getMethod(), facts.operation(), facts.account().orElse(null),
+                facts.product().orElse(null), facts.key().orElse(null), sent.status(), sent.bytes(), took.toNanos() / 1000,
+                Request.getRemoteAddr(request), sent.truncation().map(t -> t.code).or(sent::errorCode).orElse(null),
+                facts.principal().orElse(null)));
+    }
+
+    /** Which route answers: a preflight, an OIDC document, the STS endpoint, or S3. */
+    private Reply route(Request request, String rawPath, String requestId) {
+        Optional<String> hostAccount = virtualHosts.flatMap(v -> v.account(request.getHttpURI().getHost()));
+        if (request.getMethod().equals("OPTIONS")) {
+            return preflight(request);
         }
-        return true;
+        if (hostAccount.isEmpty() && rawPath.startsWith("/.well-known/")) {
+            return oidcDocument(request, rawPath, requestId);
+        }
+        if (hostAccount.isEmpty() && isStsCall(request, rawPath)) {
+            return sts(request, requestId);
+        }
+        return s3(request, rawPath, hostAccount, requestId);
+    }
+
+    /** A CORS preflight: no body, the headers a browser asked to send are allowed. */
+    private static Reply preflight(Request request) {
+        return new Reply.Small(Reply.Facts.of("Preflight"), 204,
+                Cors.preflight(request.getHeaders().get("Access-Control-Request-Headers")), Optional.empty());
     }
 
     /**
      * The OIDC discovery document and JWKS that relying parties (AWS STS, a control plane)
      * fetch to verify sluice's tokens. Public by nature; cacheable for {@link OidcProvider#JWKS_MAX_AGE}.
      */
-    private void serveOidc(String path, String method, Response response, Outcome outcome) throws IOException {
-        if (!method.equals("GET") && !method.equals("HEAD")) {
-            throw new S3Exception(S3Error.METHOD_NOT_ALLOWED);
+    private Reply oidcDocument(Request request, String path, String requestId) {
+        Reply.Facts facts = Reply.Facts.of("OidcDocument");
+        String method = request.getMethod();
+        try {
+            if (!method.equals("GET") && !method.equals("HEAD")) {
+                throw new S3Exception(S3Error.METHOD_NOT_ALLOWED);
+            }
+            Optional<String> body = oidc.flatMap(o -> switch (path) {
+                case OidcProvider.DISCOVERY_PATH -> Optional.of(o.discoveryDocument());
+                case OidcProvider.JWKS_PATH -> Optional.of(o.jwksDocument());
+                default -> Optional.empty();
+            });
+            if (body.isEmpty()) {
+                throw new S3Exception(S3Error.NO_SUCH_KEY);
+            }
+            return new Reply.Small(facts, 200, List.of(
+                    Map.entry("Content-Type", path.equals(OidcProvider.JWKS_PATH) ? "application/jwk-set+json" : "application/json"),
+                    Map.entry("Cache-Control", "public, max-age=" + OidcProvider.JWKS_MAX_AGE.toSeconds())),
+                    method.equals("HEAD") ? Optional.empty() : body);
+        } catch (RuntimeException e) {
+            return failed(facts, e, request, requestId);
         }
-        Optional<String> body = oidc.flatMap(o -> switch (path) {
-            case OidcProvider.DISCOVERY_PATH -> Optional.of(o.discoveryDocument());
-            case OidcProvider.JWKS_PATH -> Optional.of(o.jwksDocument());
-            default -> Optional.empty();
-        });
-        if (body.isEmpty()) {
-            throw new S3Exception(S3Error.NO_SUCH_KEY);
-        }
-        outcome.status = 200;
-        response.getHeaders().put("Content-Type", path.equals(OidcProvider.JWKS_PATH) ? "application/jwk-set+json" : "application/json");
-        response.getHeaders().put("Cache-Control", "public, max-age=" + OidcProvider.JWKS_MAX_AGE.toSeconds());
-        outcome.bytes = finish(response, method.equals("HEAD") ? null : body.get());
     }
 
     /**
      * {@code /.sts}: AssumeRoleWithWebIdentity for clients. The body is read only here, only
-     * for a POST, and only up to {@link #MAX_SMALL_BODY}, held under the {@link BodyBudget}
-     * until the call is answered; a larger one is refused without being kept.
+     * for a POST, and only up to {@link SmallBodyReader#MAX_SMALL_BODY}, held under the
+     * {@link BodyBudget} until the call is answered; a larger one is refused without being kept.
+     * STS clients parse STS errors, so every answer but a refusal before the call is read
+     * (STS not enabled, the body budget spent) is in STS's shape, its error code counted.
      */
-    private void serveSts(Request request, Response response, String requestId, Outcome outcome) throws IOException {
-        if (sts.isEmpty()) {
-            throw new S3Exception(S3Error.NOT_IMPLEMENTED, "The STS endpoint is not enabled on this server (inbound.sts).");
-        }
-        String method = request.getMethod();
+    private Reply sts(Request request, String requestId) {
+        Reply.Facts facts = Reply.Facts.of("AssumeRoleWithWebIdentity");
+        List<Map.Entry<String, String>> headers = new ArrayList<>();
         StsReply reply;
-        try (BodyBudget.Reservation held = method.equals("POST") ? reserveBody(request) : null) {
-            byte[] body = held != null ? smallBody(request) : new byte[0];
-            reply = sts.get().handle(method, Optional.ofNullable(request.getHttpURI().getQuery()).orElse(""),
-                    Optional.ofNullable(request.getHeaders().get(HttpHeader.CONTENT_TYPE)), body, requestId);
-        } catch (S3Exception e) {
-            if (e.error() != S3Error.MAX_MESSAGE_LENGTH_EXCEEDED && e.error() != S3Error.REQUEST_TIMEOUT) {
-                throw e;
+        try {
+            if (sts.isEmpty()) {
+                throw new S3Exception(S3Error.NOT_IMPLEMENTED, "The STS endpoint is not enabled on this server (inbound.sts).");
             }
-            // STS clients parse STS errors: answer a body that could not be read in that shape.
-            e.extraHeaders().forEach(h -> response.getHeaders().put(h.getKey(), h.getValue()));
-            reply = StsService.unreadableBody(e.error() == S3Error.MAX_MESSAGE_LENGTH_EXCEEDED, requestId);
+            String method = request.getMethod();
+            try (BodyBudget.Reservation held = method.equals("POST") ? bodies.reserve(request) : null) {
+                byte[] body = held != null ? bodies.read(request) : new byte[0];
+                reply = sts.get().handle(method, Optional.ofNullable(request.getHttpURI().getQuery()).orElse(""),
+                        Optional.ofNullable(request.getHeaders().get(HttpHeader.CONTENT_TYPE)), body, requestId);
+            } catch (S3Exception e) {
+                if (e.error() != S3Error.MAX_MESSAGE_LENGTH_EXCEEDED && e.error() != S3Error.REQUEST_TIMEOUT) {
+                    throw e;
+                }
+                // STS clients parse STS errors: answer a body that could not be read in that shape.
+                headers.addAll(e.extraHeaders());
+                reply = StsService.unreadableBody(e.error() == S3Error.MAX_MESSAGE_LENGTH_EXCEEDED, requestId);
+            }
+        } catch (IOException | RuntimeException e) {
+            return failed(facts, e, request, requestId);
         }
-        outcome.status = reply.status();
-        response.setStatus(reply.status());
         if (reply.status() == 405) {
-            response.getHeaders().put("Allow", "GET, POST");
+            headers.add(Map.entry("Allow", "GET, POST"));
         }
-        response.getHeaders().put("Content-Type", reply.contentType());
-        response.getHeaders().put("Cache-Control", "no-store");
-        outcome.bytes = finish(response, reply.body());
+        headers.add(Map.entry("Content-Type", reply.contentType()));
+        headers.add(Map.entry("Cache-Control", "no-store"));
+        return new Reply.Small(facts, reply.status(), List.copyOf(headers), Optional.of(reply.body()), reply.errorCode());
+    }
+
+    /**
+     * An S3 request: parsed into an {@link Operation}, its caller identified, then served.
+     * What sluice does not serve is answered 501, but only to a caller whose signature holds
+     * (a wrong one is 403 as for any request), and its body is never read. Everything it
+     * serves is a GET or HEAD, which has no body: one is refused unread.
+     */
+    private Reply s3(Request request, String rawPath, Optional<String> hostAccount, String requestId) {
+        Reply.Facts facts = Reply.Facts.of("Unknown");
+        try {
+            Operation op = S3RequestParser.parse(request.getMethod(), VirtualHostStyle.pathStyle(hostAccount, rawPath),
+                    request.getHttpURI().getQuery(),
+                    name -> Optional.ofNullable(request.getHeaders().get(name)));
+            facts = Reply.Facts.of(op.name());
+            Principal principal;
+            if (op instanceof Operation.Unsupported) {
+                principal = identifier.identifyWithoutBody(signable(request, rawPath));
+            } else {
+                SmallBodyReader.refuse(request);
+                principal = identifier.identify(signable(request, rawPath), new byte[0]);
+            }
+            facts = facts.withPrincipal(principal.logName()).withResource(account(op), product(op), key(op));
+            metrics.caller(principal.kind());
+            return serve(op, principal, request, requestId, facts);
+        } catch (RuntimeException e) {
+            return failed(facts, e, request, requestId);
+        }
+    }
+
+    private Reply serve(Operation op, Principal principal, Request request, String requestId, Reply.Facts facts) {
+        boolean head = request.getMethod().equals("HEAD");
+        return switch (op) {
+            case Operation.ServiceInfo s -> small(facts, "application/json",
+                    Optional.of("{\"name\":\"sluice\",\"version\":\"" + version + "\"}\n"));
+            case Operation.ListAccounts l -> {
+                List<String> accounts = reads.listAccounts(l.prefix(), principal, requestId);
+                String xml = XmlDocuments.bucketList(BUCKET_OWNER, accounts, ACCOUNT_CREATION_DATE, l.prefix());
+                yield small(facts, "application/xml", head ? Optional.empty() : Optional.of(xml));
+            }
+            case Operation.HeadAccount h -> {
+                reads.requireAccount(h.account(), principal, requestId);
+                yield new Reply.Small(facts, 200, List.of(), Optional.empty());
+            }
+            case Operation.GetAccountLocation g -> {
+                reads.requireAccount(g.account(), principal, requestId);
+                yield small(facts, "application/xml", Optional.of(XmlDocuments.location("us-east-1")));
+            }
+            case Operation.ListAccount l -> {
+                ListResult result = reads.list(l, principal, requestId);
+                yield small(facts, "application/xml", Optional.of(XmlDocuments.listResult(l.account(), l.list(), result, l.account())));
+            }
+            case Operation.ReadObject r -> new Reply.Read(facts, reads.read(r, principal, requestId));
+            case Operation.Unsupported u -> throw new S3Exception(S3Error.NOT_IMPLEMENTED);
+        };
+    }
+
+    private static Reply small(Reply.Facts facts, String contentType, Optional<String> body) {
+        return new Reply.Small(facts, 200, List.of(Map.entry("Content-Type", contentType)), body);
+    }
+
+    /** The account, product and key an operation names, as the access log records them. */
+    private static Optional<String> account(Operation op) {
+        return switch (op) {
+            case Operation.HeadAccount h -> Optional.of(h.account());
+            case Operation.GetAccountLocation g -> Optional.of(g.account());
+            case Operation.ListAccount l -> Optional.of(l.account());
+            case Operation.ReadObject r -> Optional.of(r.account());
+            case Operation.Unsupported u -> u.account();
+            case Operation.ServiceInfo s -> Optional.empty();
+            case Operation.ListAccounts l -> Optional.empty();
+        };
+    }
+
+    private static Optional<String> product(Operation op) {
+        return op instanceof Operation.ReadObject r ? Optional.of(r.product()) : Optional.empty();
+    }
+
+    private static Optional<String> key(Operation op) {
+        return op instanceof Operation.ReadObject r ? Optional.of(r.key()) : Optional.empty();
+    }
+
+    /**
+     * A route's failure as its reply: an {@link S3Exception} is sent as it is, a failed client
+     * connection leaves nothing to send, and anything else is a bug, answered
+     * {@code 500 InternalError} with the stack trace in the log only.
+     */
+    private static Reply failed(Reply.Facts facts, Exception e, Request request, String requestId) {
+        return switch (e) {
+            case S3Exception s3 -> new Reply.Failure(facts, s3);
+            case IOException io -> new Reply.Abandoned(facts, io);
+            default -> {
+                LOG.error("request {}: {} {} failed with a bug", requestId, request.getMethod(),
+                        LogText.escape(request.getHttpURI().getPath()), e);
+                yield new Reply.Failure(facts, new S3Exception(S3Error.INTERNAL_ERROR));
+            }
+        };
     }
 
     /** The request as its signature covers it: the path and query exactly as sent, every header in order. */
@@ -322,360 +391,4 @@ public final class S3Handler extends Handler.Abstract {
         String query = request.getHttpURI().getQuery();
         return new SignableRequest(request.getMethod(), rawPath, query == null ? "" : query, headers);
     }
-
-    /**
-     * Refuses a body on a request that takes none (every S3 operation sluice serves is a GET
-     * or HEAD) with {@code 400 InvalidRequest}, before reading any of it: a body sluice does
-     * not need is not worth memory or a wait. Jetty discards what has already arrived; the
-     * connection is closed, since the rest of the body would still be in it.
-     */
-    private static void refuseBody(Request request) {
-        long length = request.getLength();
-        if (length > 0 || (length < 0 && request.getHeaders().contains(HttpHeader.TRANSFER_ENCODING))) {
-            throw new S3Exception(S3Error.INVALID_REQUEST, "A " + request.getMethod() + " request must not have a body.", null,
-                    List.of(Map.entry("Connection", "close")));
-        }
-    }
-
-    /**
-     * Reserves room in the {@link BodyBudget} for the body {@link #smallBody} will keep: its
-     * declared length, or {@link #MAX_SMALL_BODY} when it is chunked; nothing for a body too
-     * large to keep (it is only counted while drained). When the budget is spent the request
-     * is refused unread with {@code 503 SlowDown}.
-     */
-    private BodyBudget.Reservation reserveBody(Request request) {
-        return bodyBudget.tryReserve(keptBytes(request)).orElseThrow(() -> new S3Exception(S3Error.SLOW_DOWN,
-                S3Error.SLOW_DOWN.defaultMessage(), null, List.of(Map.entry("Connection", "close"))));
-    }
-
-    /** How many bytes of this request's body {@link #smallBody} keeps at most. */
-    private static int keptBytes(Request request) {
-        long length = request.getLength();
-        if (length < 0) {
-            return request.getHeaders().contains(HttpHeader.TRANSFER_ENCODING) ? MAX_SMALL_BODY : 0;
-        }
-        return length > MAX_SMALL_BODY ? 0 : (int) length;
-    }
-
-    /**
-     * The whole body of a request that should carry little or none, read within
-     * {@code bodyDeadline} from first byte to last: empty when there is none,
-     * {@code 400 MaxMessageLengthExceeded} when it is larger than {@link #MAX_SMALL_BODY},
-     * {@code 400 RequestTimeout} when the client is too slow. At most {@link #MAX_SMALL_BODY}
-     * bytes are ever kept (the caller has reserved them); an oversized body is read and
-     * dropped chunk by chunk up to {@link #MAX_DRAINED_BODY} first: a server that closes a
-     * connection with unread bytes in it makes the kernel reset it, and the client loses the
-     * error it was sent.
-     */
-    private byte[] smallBody(Request request) throws IOException {
-        long length = request.getLength();
-        boolean chunked = request.getHeaders().contains(HttpHeader.TRANSFER_ENCODING);
-        if (length == 0 || (length < 0 && !chunked)) {
-            return new byte[0];
-        }
-        if (length > MAX_DRAINED_BODY) {
-            throw tooLarge(true);
-        }
-        BoundedRead read = new BoundedRead(request, keptBytes(request));
-        read.run();
-        try {
-            read.result.get(bodyDeadline.toMillis(), TimeUnit.MILLISECONDS);
-        } catch (TimeoutException e) {
-            read.result.cancel(false);
-            request.fail(e);
-            throw new S3Exception(S3Error.REQUEST_TIMEOUT, S3Error.REQUEST_TIMEOUT.defaultMessage(), null,
-                    List.of(Map.entry("Connection", "close")));
-        } catch (ExecutionException e) {
-            if (e.getCause() instanceof IOException io) {
-                throw io;
-            }
-            throw tooLarge(true); // more than MAX_DRAINED_BODY
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IOException("interrupted while reading the request body", e);
-        }
-        if (read.total > MAX_SMALL_BODY) {
-            throw tooLarge(false);
-        }
-        return read.kept.toByteArray();
-    }
-
-    /**
-     * Reads a body to its end without blocking a thread, keeping its first {@code keep}
-     * bytes and counting the rest; fails once more than {@link #MAX_DRAINED_BODY} arrived.
-     * Each chunk is copied and released at once, so a slow client holds no network buffers.
-     */
-    private static final class BoundedRead implements Runnable {
-        final CompletableFuture<Void> result = new CompletableFuture<>();
-        final java.io.ByteArrayOutputStream kept;
-        private final Content.Source source;
-        private final int keep;
-        volatile long total;
-
-        BoundedRead(Content.Source source, int keep) {
-            this.source = source;
-            this.keep = keep;
-            this.kept = new java.io.ByteArrayOutputStream(keep);
-        }
-
-        @Override
-        public void run() {
-            while (!result.isDone()) {
-                Content.Chunk chunk = source.read();
-                if (chunk == null) {
-                    source.demand(this);
-                    return;
-                }
-                if (Content.Chunk.isFailure(chunk)) {
-                    Throwable failure = chunk.getFailure();
-                    result.completeExceptionally(failure instanceof IOException ? failure : new IOException(failure));
-                    return;
-                }
-                ByteBuffer bytes = chunk.getByteBuffer();
-                int n = bytes.remaining();
-                int copy = (int) Math.max(0, Math.min(n, keep - total));
-                if (copy > 0) {
-                    byte[] part = new byte[copy];
-                    bytes.get(part);
-                    kept.writeBytes(part);
-                }
-                total += n;
-                boolean last = chunk.isLast();
-                chunk.release();
-                if (total > MAX_DRAINED_BODY) {
-                    result.completeExceptionally(new IllegalStateException("body over " + MAX_DRAINED_BODY + " bytes"));
-                    return;
-                }
-                if (last) {
-                    result.complete(null);
-                    return;
-                }
-            }
-        }
-    }
-
-    private static S3Exception tooLarge(boolean unread) {
-        // With part of the body unread, the connection cannot carry another request.
-        return new S3Exception(S3Error.MAX_MESSAGE_LENGTH_EXCEEDED, S3Error.MAX_MESSAGE_LENGTH_EXCEEDED.defaultMessage(), null,
-                unread ? List.of(Map.entry("Connection", "close")) : List.of());
-    }
-
-    private void serve(Operation op, Principal principal, Request request, Response response, String requestId,
-                       Outcome outcome) throws IOException {
-        switch (op) {
-            case Operation.ServiceInfo s -> {
-                outcome.status = 200;
-                response.getHeaders().put("Content-Type", "application/json");
-                outcome.bytes = finish(response, "{\"name\":\"sluice\",\"version\":\"" + version + "\"}\n");
-            }
-            case Operation.ListAccounts l -> {
-                List<String> accounts = reads.listAccounts(l.prefix(), principal, requestId);
-                outcome.status = 200;
-                response.getHeaders().put("Content-Type", "application/xml");
-                String xml = XmlDocuments.bucketList(BUCKET_OWNER, accounts, ACCOUNT_CREATION_DATE, l.prefix());
-                outcome.bytes = finish(response, request.getMethod().equals("HEAD") ? null : xml);
-            }
-            case Operation.HeadAccount h -> {
-                outcome.account = h.account();
-                reads.requireAccount(h.account(), principal, requestId);
-                outcome.status = 200;
-                finish(response, null);
-            }
-            case Operation.GetAccountLocation g -> {
-                outcome.account = g.account();
-                reads.requireAccount(g.account(), principal, requestId);
-                outcome.status = 200;
-                response.getHeaders().put("Content-Type", "application/xml");
-                outcome.bytes = finish(response, XmlDocuments.location("us-east-1"));
-            }
-            case Operation.ListAccount l -> {
-                outcome.account = l.account();
-                ListResult result = reads.list(l, principal, requestId);
-                outcome.status = 200;
-                response.getHeaders().put("Content-Type", "application/xml");
-                outcome.bytes = finish(response, XmlDocuments.listResult(l.account(), l.list(), result, l.account()));
-            }
-            case Operation.ReadObject r -> {
-                outcome.account = r.account();
-                outcome.product = r.product();
-                outcome.key = r.key();
-                ObjectResponse object = reads.read(r, principal, requestId);
-                streamObject(object, r, response, outcome);
-            }
-            case Operation.Unsupported u -> {
-                u.account().ifPresent(a -> outcome.account = a);
-                throw new S3Exception(S3Error.NOT_IMPLEMENTED);
-            }
-        }
-    }
-
-    private static void streamObject(ObjectResponse object, Operation.ReadObject op, Response response, Outcome outcome) throws IOException {
-        HttpFields.Mutable headers = response.getHeaders();
-        for (Map.Entry<String, String> h : object.headers()) {
-            headers.put(h.getKey(), h.getValue());
-        }
-        // Object bytes are whatever was stored: a browser must take the declared type, never
-        // guess HTML from the content (docs/behaviour.md, "Headers").
-        headers.put("X-Content-Type-Options", "nosniff");
-        response.setStatus(object.status());
-        outcome.status = object.status();
-        if (object.body().isEmpty()) {
-            finish(response, null);
-            return;
-        }
-        long expected = object.headers().stream().filter(h -> h.getKey().equalsIgnoreCase("Content-Length")).findFirst()
-                .map(h -> parseLength(h.getValue())).orElse(-1L);
-        Transfer transfer = new Transfer();
-        try (var body = object.body().get(); Blocker.Callback done = Blocker.callback()) {
-            Content.Sink counted = (last, buffer, cb) -> {
-                int n = buffer == null ? 0 : buffer.remaining();
-                response.write(last, buffer, Callback.from(() -> {
-                    transfer.sent += n;
-                    cb.succeeded();
-                }, cb::failed));
-            };
-            Content.copy(body.source(), counted, (chunk, cb) -> {
-                if (Content.Chunk.isFailure(chunk)) {
-                    transfer.sourceFailed = true;
-                } else {
-                    transfer.received += chunk.remaining();
-                    transfer.sourceEnded = chunk.isLast();
-                }
-                return false;
-            }, done);
-            try {
-                done.block();
-            } catch (IOException e) {
-                outcome.truncation = transfer.why(expected);
-                throw e;
-            } finally {
-                outcome.bytes = transfer.sent;
-            }
-            if (expected >= 0 && transfer.sent < expected) {
-                // The body ended early without an error; a normal end would make it look whole.
-                outcome.truncation = Truncation.INCOMPLETE_BODY;
-                throw new IOException("the body ended after " + transfer.sent + " of " + expected + " bytes");
-            }
-        }
-    }
-
-    private static long parseLength(String value) {
-        try {
-            return Long.parseLong(value.trim());
-        } catch (NumberFormatException e) {
-            return -1;
-        }
-    }
-
-    /**
-     * Why a response whose head was already sent ended before its body was complete: the client
-     * sees a status 200 or 206 and a short body, and the access log and metrics must say so,
-     * not count a success. The client going away is told apart from the backend failing.
-     */
-    enum Truncation {
-        /** Writing to the client failed: it closed the connection or stopped reading. */
-        CLIENT_DISCONNECTED("ClientDisconnected", "client_disconnected"),
-        /** The backend's body failed mid-stream (an S3 connection that died). */
-        BACKEND_STREAM_FAILED("BackendStreamFailed", "backend_failed"),
-        /** The backend's body ended before its Content-Length (a file that shrank while read). */
-        INCOMPLETE_BODY("IncompleteBody", "incomplete_body");
-
-        final String code;
-        final String metricReason;
-
-        Truncation(String code, String metricReason) {
-            this.code = code;
-            this.metricReason = metricReason;
-        }
-    }
-
-    /** What one body transfer did: bytes taken from the backend, bytes written to the client, how the backend's side ended. */
-    private static final class Transfer {
-        volatile long received;
-        volatile long sent;
-        volatile boolean sourceEnded;
-        volatile boolean sourceFailed;
-
-        Truncation why(long expected) {
-            if (sourceFailed) {
-                return Truncation.BACKEND_STREAM_FAILED;
-            }
-            if (sourceEnded && expected >= 0 && received < expected) {
-                return Truncation.INCOMPLETE_BODY;
-            }
-            return Truncation.CLIENT_DISCONNECTED;
-        }
-    }
-
-    /** Writes a complete small body (or none) and waits for it to be written. */
-    private static long finish(Response response, String text) throws IOException {
-        ByteBuffer buffer = text == null ? null : ByteBuffer.wrap(text.getBytes(StandardCharsets.UTF_8));
-        int length = buffer == null ? 0 : buffer.remaining();
-        if (buffer != null) {
-            response.getHeaders().put("Content-Length", length);
-        }
-        try (Blocker.Callback done = Blocker.callback()) {
-            response.write(true, buffer, done);
-            done.block();
-        }
-        return length;
-    }
-
-    private static void sendError(Response response, Callback callback, S3Exception e, String resource, String requestId,
-                                  Outcome outcome) {
-        outcome.status = e.error().status();
-        outcome.errorCode = e.error().code();
-        e.logCause().ifPresent(cause -> LOG.warn("request {}: {} {}: {}", requestId, e.error().code(), resource, describe(cause)));
-        if (response.isCommitted()) {
-            callback.failed(e);
-            return;
-        }
-        try {
-            response.reset();
-            HttpFields.Mutable headers = response.getHeaders();
-            headers.put("x-amz-request-id", requestId);
-            Cors.addTo(headers);
-            for (Map.Entry<String, String> h : e.extraHeaders()) {
-                headers.put(h.getKey(), h.getValue());
-            }
-            if (e.error().isRetryable()) {
-                headers.put("Retry-After", "1");
-            }
-            response.setStatus(e.error().status());
-            headers.put("Content-Type", "application/xml");
-            boolean head = response.getRequest().getMethod().equals("HEAD");
-            String xml = XmlDocuments.error(e.error(), e.clientMessage(), resource, requestId);
-            if (head) {
-                finish(response, null);
-            } else {
-                outcome.bytes = finish(response, xml);
-            }
-            callback.succeeded();
-        } catch (IOException | RuntimeException io) {
-            callback.failed(io);
-        }
-    }
-
-    private static String describe(Throwable t) {
-        StringBuilder sb = new StringBuilder(t.toString());
-        for (Throwable c = t.getCause(); c != null && c != t; c = c.getCause()) {
-            sb.append(" <- ").append(c);
-        }
-        return sb.toString();
-    }
-
-    /** What happened to one request, filled in as it goes, for the access log and metrics. */
-    private static final class Outcome {
-        String operation = "Unknown";
-        int status;
-        long bytes;
-        String account;
-        String product;
-        String key;
-        String errorCode;
-        String principal;
-        /** Set when the head went out but the body did not arrive whole. */
-        Truncation truncation;
-    }
-
 }

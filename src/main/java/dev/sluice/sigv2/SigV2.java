@@ -1,5 +1,6 @@
 package dev.sluice.sigv2;
 
+import dev.sluice.s3.QueryString;
 import dev.sluice.s3.UriEncoding;
 import java.nio.charset.StandardCharsets;
 import java.security.GeneralSecurityException;
@@ -114,14 +115,10 @@ public final class SigV2 {
         record SubResource(String name, String text) {
         }
         List<SubResource> signed = new ArrayList<>();
-        if (!rawQuery.isEmpty()) {
-            for (String segment : rawQuery.split("&", -1)) {
-                int eq = segment.indexOf('=');
-                String name = eq < 0 ? segment : segment.substring(0, eq);
-                if (SIGNED_SUBRESOURCES.contains(name)) {
-                    signed.add(new SubResource(name,
-                            eq < 0 ? name : name + "=" + UriEncoding.decode(segment.substring(eq + 1))));
-                }
+        for (QueryString.Parameter p : QueryString.split(rawQuery)) {
+            String name = p.rawName();
+            if (SIGNED_SUBRESOURCES.contains(name)) {
+                signed.add(new SubResource(name, p.hasValue() ? name + "=" + UriEncoding.decode(p.rawValue()) : name));
             }
         }
         if (signed.isEmpty()) {

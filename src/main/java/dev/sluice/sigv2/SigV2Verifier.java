@@ -1,6 +1,8 @@
 package dev.sluice.sigv2;
 
 import dev.sluice.s3.HttpDate;
+import dev.sluice.s3.QueryString;
+import dev.sluice.s3.QueryString.Parameter;
 import dev.sluice.s3.S3Error;
 import dev.sluice.s3.S3Exception;
 import dev.sluice.sigv4.SignableRequest;
@@ -129,13 +131,13 @@ public final class SigV2Verifier {
      */
     public Optional<SigV2Request> parse(SignableRequest request) {
         List<String> authorizations = values(request.headers(), "authorization");
-        List<Parameter> query = Parameter.parseAll(request.rawQuery());
+        List<Parameter> query = QueryString.split(request.rawQuery());
         boolean header = !authorizations.isEmpty() && isSigV2Scheme(authorizations.getFirst());
-        boolean presigned = query.stream().anyMatch(p -> QUERY_AUTH.stream().anyMatch(p.name()::equalsIgnoreCase));
+        boolean presigned = query.stream().anyMatch(p -> QUERY_AUTH.stream().anyMatch(p.nameOrRaw()::equalsIgnoreCase));
         if (!header && !presigned) {
             return Optional.empty();
         }
-        boolean sigV4Query = query.stream().anyMatch(p -> SIGV4_QUERY_AUTH.contains(p.name().toLowerCase(Locale.ROOT)));
+        boolean sigV4Query = query.stream().anyMatch(p -> SIGV4_QUERY_AUTH.contains(p.nameOrRaw().toLowerCase(Locale.ROOT)));
         if ((presigned && !authorizations.isEmpty()) || sigV4Query) {
             throw new S3Exception(S3Error.INVALID_ARGUMENT, ONE_MECHANISM);
         }
@@ -170,8 +172,8 @@ public final class SigV2Verifier {
     public String stringToSign(SignableRequest request, SigV2Request signed) {
         List<Map.Entry<String, String>> amzHeaders = new ArrayList<>(request.headers());
         if (signed.presigned()) {
-            for (Parameter p : Parameter.parseAll(request.rawQuery())) {
-                String name = p.name().toLowerCase(Locale.ROOT);
+            for (Parameter p : QueryString.split(request.rawQuery())) {
+                String name = p.nameOrRaw().toLowerCase(Locale.ROOT);
                 if (name.startsWith(AMZ_PREFIX)) {
                     amzHeaders.add(Map.entry(name, decoded(p.rawValue())));
                 }
@@ -240,10 +242,10 @@ public final class SigV2Verifier {
     private static String required(List<Parameter> query, String name) {
         String found = null;
         for (Parameter p : query) {
-            if (!p.name().equalsIgnoreCase(name)) {
+            if (!p.nameOrRaw().equalsIgnoreCase(name)) {
                 continue;
             }
-            if (!p.name().equals(name)) {
+            if (!p.nameOrRaw().equals(name)) {
                 throw new S3Exception(S3Error.ACCESS_DENIED, QUERY_PARAMETERS_REQUIRED);
             }
             if (found != null) {
@@ -262,7 +264,7 @@ public final class SigV2Verifier {
         List<String> candidates = new ArrayList<>(values(request.headers(), SECURITY_TOKEN).stream()
                 .map(String::strip).toList());
         for (Parameter p : query) {
-            if (p.name().equalsIgnoreCase(SECURITY_TOKEN)) {
+            if (p.nameOrRaw().equalsIgnoreCase(SECURITY_TOKEN)) {
                 candidates.add(decoded(p.rawValue()));
             }
         }
@@ -325,32 +327,6 @@ public final class SigV2Verifier {
             return UriEncoding.decode(raw);
         } catch (IllegalArgumentException e) {
             throw new S3Exception(S3Error.INVALID_ARGUMENT, "An authentication query parameter is badly percent-encoded");
-        }
-    }
-
-    /** One {@code name=value} segment of the raw query; the name decoded when it decodes. */
-    private record Parameter(String name, String rawValue) {
-
-        static List<Parameter> parseAll(String rawQuery) {
-            List<Parameter> all = new ArrayList<>();
-            if (rawQuery.isEmpty()) {
-                return all;
-            }
-            for (String segment : rawQuery.split("&", -1)) {
-                if (segment.isEmpty()) {
-                    continue;
-                }
-                int eq = segment.indexOf('=');
-                String rawName = eq < 0 ? segment : segment.substring(0, eq);
-                String name;
-                try {
-                    name = UriEncoding.decode(rawName);
-                } catch (IllegalArgumentException e) {
-                    name = rawName;
-                }
-                all.add(new Parameter(name, eq < 0 ? "" : segment.substring(eq + 1)));
-            }
-            return all;
         }
     }
 }

@@ -1,5 +1,6 @@
 package dev.sluice.sigv4;
 
+import dev.sluice.s3.QueryString;
 import dev.sluice.s3.UriEncoding;
 import java.nio.charset.StandardCharsets;
 import java.security.GeneralSecurityException;
@@ -107,16 +108,10 @@ public final class SigV4 {
         record Parameter(String name, String value) {
         }
         List<Parameter> parameters = new ArrayList<>();
-        for (String segment : rawQuery.split("&", -1)) {
-            if (segment.isEmpty()) {
-                continue;
-            }
-            int eq = segment.indexOf('=');
-            String name = eq < 0 ? segment : segment.substring(0, eq);
-            String value = eq < 0 ? "" : segment.substring(eq + 1);
+        for (QueryString.Parameter p : QueryString.split(rawQuery)) {
             parameters.add(new Parameter(
-                    UriEncoding.encode(UriEncoding.decode(name)),
-                    UriEncoding.encode(UriEncoding.decode(value))));
+                    UriEncoding.encode(UriEncoding.decode(p.rawName())),
+                    UriEncoding.encode(UriEncoding.decode(p.rawValue()))));
         }
         // Encoded strings are pure ASCII, so String order is the byte order the spec asks for.
         parameters.sort(Comparator.comparing(Parameter::name).thenComparing(Parameter::value));

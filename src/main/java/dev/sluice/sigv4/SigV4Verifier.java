@@ -1,9 +1,10 @@
 package dev.sluice.sigv4;
 
 import dev.sluice.s3.HttpDate;
+import dev.sluice.s3.QueryString;
+import dev.sluice.s3.QueryString.Parameter;
 import dev.sluice.s3.S3Error;
 import dev.sluice.s3.S3Exception;
-import dev.sluice.s3.UriEncoding;
 import java.time.DateTimeException;
 import java.time.Duration;
 import java.time.Instant;
@@ -120,8 +121,8 @@ public final class SigV4Verifier {
      */
     public Optional<SignedRequest> parse(SignableRequest request) {
         List<String> authorizations = request.headerValues("authorization");
-        List<QueryParameter> query = QueryParameter.parseAll(request.rawQuery());
-        boolean presigned = query.stream().anyMatch(p -> QUERY_AUTH_MARKERS.stream().anyMatch(p::isNamedIgnoringCase));
+        List<Parameter> query = QueryString.split(request.rawQuery());
+        boolean presigned = query.stream().anyMatch(p -> QUERY_AUTH_MARKERS.stream().anyMatch(p.nameOrRaw()::equalsIgnoreCase));
         if (!authorizations.isEmpty() && presigned) {
             throw new S3Exception(S3Error.INVALID_ARGUMENT, "Only one auth mechanism allowed; only the "
                     + "X-Amz-Algorithm query parameter or the Authorization header should be specified");
@@ -223,7 +224,7 @@ public final class SigV4Verifier {
     }
 
     private SignedRequest parseHeaderAuth(SignableRequest request, List<String> authorizations,
-            List<QueryParameter> query) {
+            List<Parameter> query) {
         Malformed malformed = Malformed.HEADER;
         if (authorizations.size() > 1) {
             throw malformed.because("more than one Authorization header");
@@ -267,7 +268,7 @@ public final class SigV4Verifier {
                 signature, requestTime, false, Optional.empty(), token, declaredPayloadHash(request));
     }
 
-    private SignedRequest parseQueryAuth(SignableRequest request, List<QueryParameter> query) {
+    private SignedRequest parseQueryAuth(SignableRequest request, List<Parameter> query) {
         Malformed malformed = Malformed.QUERY;
         String algorithm = queryValue(query, Q_ALGORITHM, malformed)
                 .orElseThrow(() -> malformed.because(Q_ALGORITHM + " is required"));
@@ -367,13 +368,13 @@ public final class SigV4Verifier {
     }
 
     /** The header or the query parameter; both at once only if they agree. */
-    private static Optional<String> securityToken(SignableRequest request, List<QueryParameter> query) {
+    private static Optional<String> securityToken(SignableRequest request, List<Parameter> query) {
         List<String> headers = request.headerValues("x-amz-security-token");
         List<String> candidates = new ArrayList<>(headers.stream().map(String::strip).toList());
-        for (QueryParameter p : query) {
-            if (p.isNamed(Q_SECURITY_TOKEN)) {
+        for (Parameter p : query) {
+            if (p.nameOrRaw().equals(Q_SECURITY_TOKEN)) {
                 // A bad escape in it is reported by the query parse or the canonicalisation.
-                p.decodedValue().ifPresent(candidates::add);
+                p.value().ifPresent(candidates::add);
             }
         }
         if (candidates.stream().distinct().count() > 1) {
@@ -382,7 +383,7 @@ public final class SigV4Verifier {
         return candidates.stream().findFirst();
     }
 
-    private static String required(List<QueryParameter> query, String name, Malformed malformed) {
+    private static String required(List<Parameter> query, String name, Malformed malformed) {
         return queryValue(query, name, malformed).orElseThrow(() -> malformed.because(name + " is required"));
     }
 
@@ -391,19 +392,19 @@ public final class SigV4Verifier {
      * request that meant to authenticate must not quietly pass as anonymous or half-parsed) or a
      * bad escape is malformed.
      */
-    private static Optional<String> queryValue(List<QueryParameter> query, String name, Malformed malformed) {
+    private static Optional<String> queryValue(List<Parameter> query, String name, Malformed malformed) {
         Optional<String> found = Optional.empty();
-        for (QueryParameter p : query) {
-            if (!p.isNamedIgnoringCase(name)) {
+        for (Parameter p : query) {
+            if (!p.nameOrRaw().equalsIgnoreCase(name)) {
                 continue;
             }
-            if (!p.isNamed(name)) {
+            if (!p.nameOrRaw().equals(name)) {
                 throw malformed.because("query parameter must be spelled " + name);
             }
             if (found.isPresent()) {
                 throw malformed.because(name + " must appear once");
             }
-            found = Optional.of(p.decodedValue().orElseThrow(() -> malformed.because(name + " is badly encoded")));
+            found = Optional.of(p.value().orElseThrow(() -> malformed.because(name + " is badly encoded")));
         }
         return found;
     }
@@ -414,9 +415,9 @@ public final class SigV4Verifier {
      */
     static String withoutSignatureParameter(String rawQuery) {
         StringJoiner kept = new StringJoiner("&");
-        for (String segment : rawQuery.split("&", -1)) {
-            if (!QueryParameter.of(segment).isNamed(Q_SIGNATURE)) {
-                kept.add(segment);
+        for (Parameter p : QueryString.split(rawQuery)) {
+            if (!p.nameOrRaw().equals(Q_SIGNATURE)) {
+                kept.add(p.segment());
             }
         }
         return kept.toString();
@@ -482,50 +483,6 @@ public final class SigV4Verifier {
         /** Printable ASCII without spaces: these go into a line of the string to sign. */
         private static boolean isToken(String s) {
             return !s.isEmpty() && s.chars().allMatch(c -> c > 0x20 && c < 0x7F);
-        }
-    }
-
-    /** One {@code name=value} segment of the raw query; the name decoded when it decodes. */
-    private record QueryParameter(String name, String rawValue) {
-
-        static List<QueryParameter> parseAll(String rawQuery) {
-            List<QueryParameter> all = new ArrayList<>();
-            if (rawQuery.isEmpty()) {
-                return all;
-            }
-            for (String segment : rawQuery.split("&", -1)) {
-                if (!segment.isEmpty()) {
-                    all.add(of(segment));
-                }
-            }
-            return all;
-        }
-
-        static QueryParameter of(String segment) {
-            int eq = segment.indexOf('=');
-            String rawName = eq < 0 ? segment : segment.substring(0, eq);
-            String rawValue = eq < 0 ? "" : segment.substring(eq + 1);
-            return new QueryParameter(decode(rawName).orElse(rawName), rawValue);
-        }
-
-        boolean isNamed(String expected) {
-            return name.equals(expected);
-        }
-
-        boolean isNamedIgnoringCase(String expected) {
-            return name.equalsIgnoreCase(expected);
-        }
-
-        Optional<String> decodedValue() {
-            return decode(rawValue);
-        }
-
-        private static Optional<String> decode(String raw) {
-            try {
-                return Optional.of(UriEncoding.decode(raw));
-            } catch (IllegalArgumentException e) {
-                return Optional.empty();
-            }
         }
     }
 }

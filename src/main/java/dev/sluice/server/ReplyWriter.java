@@ -1,0 +1,259 @@
+package dev.sluice.server;
+
+import dev.sluice.backend.ObjectResponse;
+import dev.sluice.observe.LogText;
+import dev.sluice.s3.S3Error;
+import dev.sluice.s3.S3Exception;
+import dev.sluice.s3.XmlDocuments;
+import org.eclipse.jetty.http.HttpFields;
+import org.eclipse.jetty.io.Content;
+import org.eclipse.jetty.server.Response;
+import org.eclipse.jetty.util.Blocker;
+import org.eclipse.jetty.util.Callback;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * Sends a {@link Reply} and says what went out: the one place that writes to the Jetty
+ * response. A small body is written whole; an object body is copied from the backend chunk by
+ * chunk, never buffered, counting the bytes the client actually took and noting a body cut
+ * short by either side; an S3 error becomes the S3 XML error document (no body for a HEAD,
+ * {@code Retry-After} on a retryable error, the request id and CORS headers kept). Once the
+ * head of a response is out nothing else can be sent: the connection is failed instead.
+ */
+final class ReplyWriter {
+    private static final Logger LOG = LoggerFactory.getLogger(ReplyWriter.class);
+
+    /**
+     * What was sent: the status the head carried (499 when none went out because the client
+     * had gone), the body bytes written to the client, the error code of an error reply, and
+     * why a body whose head went out did not arrive whole.
+     */
+    record Sent(int status, long bytes, Optional<String> errorCode, Optional<Truncation> truncation) {
+    }
+
+    /**
+     * Why a response whose head was already sent ended before its body was complete: the client
+     * sees a status 200 or 206 and a short body, and the access log and metrics must say so,
+     * not count a success. The client going away is told apart from the backend failing.
+     */
+    enum Truncation {
+        /** Writing to the client failed: it closed the connection or stopped reading. */
+        CLIENT_DISCONNECTED("ClientDisconnected", "client_disconnected"),
+        /** The backend's body failed mid-stream (an S3 connection that died). */
+        BACKEND_STREAM_FAILED("BackendStreamFailed", "backend_failed"),
+        /** The backend's body ended before its Content-Length (a file that shrank while read). */
+        INCOMPLETE_BODY("IncompleteBody", "incomplete_body");
+
+        final String code;
+        final String metricReason;
+
+        Truncation(String code, String metricReason) {
+            this.code = code;
+            this.metricReason = metricReason;
+        }
+    }
+
+    /**
+     * Sends {@code reply} and completes {@code callback}.
+     *
+     * @param resource the request path, named in an error document
+     */
+    Sent write(Reply reply, Response response, Callback callback, String requestId, String resource) {
+        return switch (reply) {
+            case Reply.Small s -> send(response, callback, requestId, resource, progress -> {
+                progress.status = s.status();
+                progress.errorCode = s.errorCode();
+                response.setStatus(s.status());
+                s.headers().forEach(h -> response.getHeaders().put(h.getKey(), h.getValue()));
+                progress.bytes = finish(response, s.body().orElse(null));
+            });
+            case Reply.Read r -> send(response, callback, requestId, resource,
+                    progress -> streamObject(r.object(), response, progress));
+            case Reply.Failure f -> sendError(response, callback, f.error(), resource, requestId);
+            case Reply.Abandoned a -> {
+                LOG.debug("request {}: client connection failed: {}", requestId, a.cause().toString());
+                callback.failed(a.cause());
+                yield new Sent(499, 0, Optional.empty(), Optional.empty());
+            }
+        };
+    }
+
+    /** Writing one reply's head and body, noting in {@code progress} how far it got. */
+    private interface Writing {
+        void run(Progress progress) throws IOException;
+    }
+
+    private static Sent send(Response response, Callback callback, String requestId, String resource, Writing writing) {
+        Progress progress = new Progress();
+        try {
+            writing.run(progress);
+            callback.succeeded();
+            return progress.sent();
+        } catch (IOException e) {
+            if (progress.truncation == Truncation.BACKEND_STREAM_FAILED || progress.truncation == Truncation.INCOMPLETE_BODY) {
+                LOG.warn("request {}: {} after {} body bytes sent; the connection is aborted: {}", requestId,
+                        progress.truncation.code, progress.bytes, e.toString());
+            } else {
+                LOG.debug("request {}: client connection failed: {}", requestId, e.toString());
+            }
+            callback.failed(e);
+            return progress.sent();
+        } catch (RuntimeException e) {
+            LOG.error("request {}: writing the reply to {} failed with a bug", requestId, LogText.escape(resource), e);
+            return sendError(response, callback, new S3Exception(S3Error.INTERNAL_ERROR), resource, requestId);
+        }
+    }
+
+    private static void streamObject(ObjectResponse object, Response response, Progress outcome)
+            throws IOException {
+        HttpFields.Mutable headers = response.getHeaders();
+        for (Map.Entry<String, String> h : object.headers()) {
+            headers.put(h.getKey(), h.getValue());
+        }
+        // Object bytes are whatever was stored: a browser must take the declared type, never
+        // guess HTML from the content (docs/behaviour.md, "Headers").
+        headers.put("X-Content-Type-Options", "nosniff");
+        response.setStatus(object.status());
+        outcome.status = object.status();
+        if (object.body().isEmpty()) {
+            finish(response, null);
+            return;
+        }
+        long expected = object.headers().stream().filter(h -> h.getKey().equalsIgnoreCase("Content-Length")).findFirst()
+                .map(h -> parseLength(h.getValue())).orElse(-1L);
+        Transfer transfer = new Transfer();
+        try (var body = object.body().get(); Blocker.Callback done = Blocker.callback()) {
+            Content.Sink counted = (last, buffer, cb) -> {
+                int n = buffer == null ? 0 : buffer.remaining();
+                response.write(last, buffer, Callback.from(() -> {
+                    transfer.sent += n;
+                    cb.succeeded();
+                }, cb::failed));
+            };
+            Content.copy(body.source(), counted, (chunk, cb) -> {
+                if (Content.Chunk.isFailure(chunk)) {
+                    transfer.sourceFailed = true;
+                } else {
+                    transfer.received += chunk.remaining();
+                    transfer.sourceEnded = chunk.isLast();
+                }
+                return false;
+            }, done);
+            try {
+                done.block();
+            } catch (IOException e) {
+                outcome.truncation = transfer.why(expected);
+                throw e;
+            } finally {
+                outcome.bytes = transfer.sent;
+            }
+            if (expected >= 0 && transfer.sent < expected) {
+                // The body ended early without an error; a normal end would make it look whole.
+                outcome.truncation = Truncation.INCOMPLETE_BODY;
+                throw new IOException("the body ended after " + transfer.sent + " of " + expected + " bytes");
+            }
+        }
+    }
+
+    private static long parseLength(String value) {
+        try {
+            return Long.parseLong(value.trim());
+        } catch (NumberFormatException e) {
+            return -1;
+        }
+    }
+
+    /** What one body transfer did: bytes taken from the backend, bytes written to the client, how the backend's side ended. */
+    private static final class Transfer {
+        volatile long received;
+        volatile long sent;
+        volatile boolean sourceEnded;
+        volatile boolean sourceFailed;
+
+        Truncation why(long expected) {
+            if (sourceFailed) {
+                return Truncation.BACKEND_STREAM_FAILED;
+            }
+            if (sourceEnded && expected >= 0 && received < expected) {
+                return Truncation.INCOMPLETE_BODY;
+            }
+            return Truncation.CLIENT_DISCONNECTED;
+        }
+    }
+
+    /** How far sending one reply got, for {@link Sent}; written only by the thread sending it. */
+    private static final class Progress {
+        int status;
+        long bytes;
+        Optional<String> errorCode = Optional.empty();
+        Truncation truncation;
+
+        Sent sent() {
+            return new Sent(status == 0 ? 499 : status, bytes, errorCode, Optional.ofNullable(truncation));
+        }
+    }
+
+    /**
+     * Writes a complete small body (or none) and waits for it to be written; returns the body
+     * bytes the client gets, none for a HEAD (whose body HTTP never sends, even when the head
+     * declares its length).
+     */
+    private static long finish(Response response, String text) throws IOException {
+        ByteBuffer buffer = text == null ? null : ByteBuffer.wrap(text.getBytes(StandardCharsets.UTF_8));
+        int length = buffer == null ? 0 : buffer.remaining();
+        if (buffer != null) {
+            response.getHeaders().put("Content-Length", length);
+        }
+        try (Blocker.Callback done = Blocker.callback()) {
+            response.write(true, buffer, done);
+            done.block();
+        }
+        return response.getRequest().getMethod().equals("HEAD") ? 0 : length;
+    }
+
+    private static Sent sendError(Response response, Callback callback, S3Exception e, String resource, String requestId) {
+        Optional<String> code = Optional.of(e.error().code());
+        e.logCause().ifPresent(cause -> LOG.warn("request {}: {} {}: {}", requestId, e.error().code(), resource, describe(cause)));
+        if (response.isCommitted()) {
+            callback.failed(e);
+            return new Sent(e.error().status(), 0, code, Optional.empty());
+        }
+        long bytes = 0;
+        try {
+            response.reset();
+            HttpFields.Mutable headers = response.getHeaders();
+            headers.put("x-amz-request-id", requestId);
+            Cors.addTo(headers);
+            for (Map.Entry<String, String> h : e.extraHeaders()) {
+                headers.put(h.getKey(), h.getValue());
+            }
+            if (e.error().isRetryable()) {
+                headers.put("Retry-After", "1");
+            }
+            response.setStatus(e.error().status());
+            headers.put("Content-Type", "application/xml");
+            boolean head = response.getRequest().getMethod().equals("HEAD");
+            String xml = XmlDocuments.error(e.error(), e.clientMessage(), resource, requestId);
+            bytes = finish(response, head ? null : xml);
+            callback.succeeded();
+        } catch (IOException | RuntimeException io) {
+            callback.failed(io);
+        }
+        return new Sent(e.error().status(), bytes, code, Optional.empty());
+    }
+
+    private static String describe(Throwable t) {
+        StringBuilder sb = new StringBuilder(t.toString());
+        for (Throwable c = t.getCause(); c != null && c != t; c = c.getCause()) {
+            sb.append(" <- ").append(c);
+        }
+        return sb.toString();
+    }
+}
