@@ -3,6 +3,7 @@ package dev.sluice.registry;
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
 import dev.sluice.backend.Backend;
+import dev.sluice.backend.Backends;
 import dev.sluice.backend.KeyOrder;
 import dev.sluice.backend.ListPage;
 import dev.sluice.backend.ListQuery;
@@ -299,7 +300,12 @@ public final class ControlPlaneRegistry implements Registry {
     }
 
     private Backend backend(BackendLocation location) {
-        return built.get(location, backends::build);
+        try {
+            return built.get(location, backends::build);
+        } catch (Backends.FederationNotConfigured e) {
+            throw new S3Exception(S3Error.BACKEND_AUTHENTICATION_FAILED, S3Error.BACKEND_AUTHENTICATION_FAILED.defaultMessage(),
+                    new S3Exception.DependencyFailure("control plane: " + location.bucket() + " " + e.getMessage(), null));
+        }
     }
 
     private Backend deferred(ProductRef ref, ProductDocument doc, Caller caller) {
