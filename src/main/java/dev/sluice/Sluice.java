@@ -11,9 +11,11 @@ import dev.sluice.auth.SessionTokens;
 import dev.sluice.auth.StsService;
 import dev.sluice.auth.WebIdentityVerifier;
 import dev.sluice.backend.Backend;
-import dev.sluice.backend.BackendCredentials;
+import dev.sluice.backend.BackendAuth;
+import dev.sluice.backend.BackendSpec;
+import dev.sluice.backend.Backends;
+import dev.sluice.backend.FederatedCredentials;
 import dev.sluice.backend.FileBackend;
-import dev.sluice.backend.S3Backend;
 import dev.sluice.cache.CircuitBreaker;
 import dev.sluice.cache.RedisSharedStore;
 import dev.sluice.cache.RefreshAheadCache;
@@ -24,6 +26,7 @@ import dev.sluice.federation.CredentialCodec;
 import dev.sluice.observe.CacheMetrics;
 import dev.sluice.config.ConfigException;
 import dev.sluice.config.SluiceConfig;
+import dev.sluice.federation.CredentialFront;
 import dev.sluice.federation.CredentialKey;
 import dev.sluice.federation.CredentialTier;
 import dev.sluice.federation.OidcProvider;
@@ -78,8 +81,8 @@ public final class Sluice implements AutoCloseable {
     private final SluiceServer server;
     private final RequestMetrics metrics;
     private final Optional<OidcProvider> oidc;
-    /** (role, subject) → credentials usable now: the credential tier, or in a benchmark baseline the bare exchange. */
-    private final Optional<Function<CredentialKey, AwsCredentials>> credentials;
+    /** (role, subject) → credentials usable now: the credential tier, or what a benchmark put in its place. */
+    private final Optional<FederatedCredentials> credentials;
     private final ExecutorService loads;
     /** Hashes the content of files served by file backends, in the background, one at a time. */
     private final ExecutorService hashing;
@@ -87,10 +90,16 @@ public final class Sluice implements AutoCloseable {
     private final S3Handler handler;
     private final IssuerKeys issuerKeys;
     private final Optional<SluiceConfig.ControlPlane> controlPlane;
-    /** The deadline for a control-plane backend's response head, as a static s3 backend's default. */
-    private static final Duration CONTROL_PLANE_BACKEND_TIMEOUT = Duration.ofSeconds(30);
 
     public Sluice(SluiceConfig config, InstantSource clock) {
+        this(config, clock, CredentialFront.TIER);
+    }
+
+    /**
+     * {@code front} builds what serves federated credentials over the loader chain: production
+     * passes {@link CredentialFront#TIER}; benchmarks pass their baselines.
+     */
+    public Sluice(SluiceConfig config, InstantSource clock, CredentialFront front) {
         this.metrics = new RequestMetrics();
         this.backendHttp = newBackendHttpClient();
         this.sharedStore = sharedStore(config.cache().shared(), clock);
@@ -117,36 +126,32 @@ public final class Sluice implements AutoCloseable {
                                 Duration.ofMillis(25)),
                         clock, Ticker.SYSTEM, loads, () -> UUID.randomUUID().toString(), new CacheMetrics(metrics.registry()).tierEvents("cred"));
             }
-            if (c.comparisonMode().equals(SluiceConfig.Cache.PER_REQUEST)) {
-                LOG.warn("cache.credentials.comparison_mode=per_request: every request exchanges (benchmark baseline only)");
-                RefreshAheadCache.Loader<CredentialKey, AwsCredentials> uncached = next;
-                return key -> uncached.load(key).value();
-            }
-            boolean singleFlight = !c.comparisonMode().equals(SluiceConfig.Cache.NO_SINGLE_FLIGHT);
-            if (!singleFlight) {
-                LOG.warn("cache.credentials.comparison_mode=no_single_flight: cold loads are not shared (benchmark comparison only)");
-            }
-            CredentialTier tier = new CredentialTier(next,
-                    new RefreshAheadCache.Policy(c.refreshLead(), c.minServe(), c.claimTimeout(), c.failureBackoff(), singleFlight),
-                    clock, loads, () -> ThreadLocalRandom.current().nextDouble(), c.maxWait(), metrics.registry());
-            return tier::credentials;
+            return front.build(next, new CredentialFront.Settings(
+                    new RefreshAheadCache.Policy(c.refreshLead(), c.minServe(), c.claimTimeout(), c.failureBackoff()),
+                    c.maxWait(), clock, loads, () -> ThreadLocalRandom.current().nextDouble(), metrics.registry()));
         });
+        Backends backends = new Backends(backendHttp, hashing, credentials, clock, Ticker.SYSTEM);
         this.controlPlane = config.registry().controlPlane();
         if (controlPlane.isPresent()) {
             SluiceConfig.ControlPlane cp = controlPlane.get();
             this.registry = new ControlPlaneRegistry(new ControlPlaneApi(backendHttp, cp.url(), oidc, cp.timeout()),
                     new ControlPlaneRegistry.Settings(cp.s3Endpoint(), cp.productTtl(), cp.dataConnectionTtl(), cp.productListTtl(),
                             cp.permissionsTtl(), cp.timeout(), cp.staleIfError()),
-                    location -> controlPlaneBackend(location, clock), clock, loads,
+                    BackendLocation.Factory.building(backends), clock, loads,
                     () -> ThreadLocalRandom.current().nextDouble(), metrics.registry(),
                     sealer.map(s -> new ControlPlaneRegistry.Shared(sharedStore, s, shared.leaseTtl(), shared.leaseWait(), loads,
                             () -> UUID.randomUUID().toString(), new CacheMetrics(metrics.registry()).tierEvents("cp"))));
         } else {
             List<Product> products = new ArrayList<>();
             for (SluiceConfig.Product p : config.registry().products()) {
+                Backend backend;
+                try {
+                    backend = backends.build(spec(p.backend()));
+                } catch (Backends.FederationNotConfigured e) {
+                    throw new ConfigException("web_identity_role needs oidc.signing_key");
+                }
                 products.add(new Product(new ProductRef(p.account(), p.product()),
-                        p.visibility().equals("restricted") ? Visibility.RESTRICTED : Visibility.PUBLIC,
-                        backend(p.backend(), clock)));
+                        p.visibility().equals("restricted") ? Visibility.RESTRICTED : Visibility.PUBLIC, backend));
             }
             this.registry = new StaticRegistry(products);
         }
@@ -194,44 +199,22 @@ public final class Sluice implements AutoCloseable {
         return new RedisSharedStore(shared.uri(), shared.timeout(), breaker, Ticker.SYSTEM, cacheMetrics.storeCalls());
     }
 
-    private Backend backend(SluiceConfig.Backend b, InstantSource clock) {
+    /** The configured backend as the factory takes it; config has checked that the fields of its type are present. */
+    private static BackendSpec spec(SluiceConfig.Backend b) {
         return switch (b.type()) {
-            case "file" -> new FileBackend(b.path().orElseThrow(), hashing);
-            case "s3" -> new S3Backend(backendHttp, URI.create(b.endpoint().orElseThrow()), b.region().orElseThrow(),
-                    b.bucket().orElseThrow(), b.prefix(), credentials(b.auth()), clock, Ticker.SYSTEM,
-                    b.timeout());
+            case "file" -> new BackendSpec.File(b.path().orElseThrow());
+            case "s3" -> new BackendSpec.S3(URI.create(b.endpoint().orElseThrow()), b.region().orElseThrow(), b.bucket().orElseThrow(),
+                    b.prefix(), auth(b.auth()), b.timeout());
             default -> throw new IllegalArgumentException("unknown backend type " + b.type());
         };
     }
 
-    /** A backend for a location the control plane described; federated ones go through the credential tier. */
-    private Backend controlPlaneBackend(BackendLocation location, InstantSource clock) {
-        BackendCredentials creds = switch (location.auth()) {
-            case BackendLocation.Auth.Unsigned u -> BackendCredentials.anonymous();
-            case BackendLocation.Auth.Federated f -> {
-                Function<CredentialKey, AwsCredentials> source = credentials.orElseThrow(() -> new S3Exception(
-                        S3Error.BACKEND_AUTHENTICATION_FAILED, S3Error.BACKEND_AUTHENTICATION_FAILED.defaultMessage(),
-                        new S3Exception.DependencyFailure("control plane: " + location.bucket() + " needs federation ("
-                                + f.roleArn() + ") but oidc.signing_key is not configured", null)));
-                CredentialKey key = new CredentialKey(f.roleArn(), f.subject());
-                yield () -> Optional.of(source.apply(key));
-            }
-        };
-        return new S3Backend(backendHttp, location.endpoint(), location.region(), location.bucket(), location.prefix(), creds,
-                clock, Ticker.SYSTEM, CONTROL_PLANE_BACKEND_TIMEOUT);
-    }
-
-    private BackendCredentials credentials(SluiceConfig.Auth auth) {
+    private static BackendAuth auth(SluiceConfig.Auth auth) {
         return switch (auth.type()) {
-            case SluiceConfig.Auth.STATIC_TYPE -> BackendCredentials.fixed(AwsCredentials.of(auth.accessKeyId().orElseThrow(),
+            case SluiceConfig.Auth.STATIC_TYPE -> new BackendAuth.Static(AwsCredentials.of(auth.accessKeyId().orElseThrow(),
                     auth.secretAccessKey().orElseThrow().value()));
-            case SluiceConfig.Auth.WEB_IDENTITY_TYPE -> {
-                Function<CredentialKey, AwsCredentials> source = credentials.orElseThrow(
-                        () -> new ConfigException("web_identity_role needs oidc.signing_key"));
-                CredentialKey key = new CredentialKey(auth.roleArn().orElseThrow(), auth.subject().orElseThrow());
-                yield () -> Optional.of(source.apply(key));
-            }
-            default -> BackendCredentials.anonymous();
+            case SluiceConfig.Auth.WEB_IDENTITY_TYPE -> new BackendAuth.WebIdentity(auth.roleArn().orElseThrow(), auth.subject().orElseThrow());
+            default -> new BackendAuth.Anonymous();
         };
     }
 

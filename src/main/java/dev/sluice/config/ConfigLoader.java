@@ -295,11 +295,7 @@ public final class ConfigLoader {
     private SluiceConfig.Cache cache(Node n, SluiceConfig.Sts sts, Path base) {
         n.allowOnly("credentials", "shared");
         Node c = n.child("credentials");
-        c.allowOnly("refresh_lead", "min_serve", "claim_timeout", "failure_backoff", "max_wait", "comparison_mode");
-        String mode = c.text("comparison_mode", SluiceConfig.Cache.NORMAL);
-        if (!List.of(SluiceConfig.Cache.NORMAL, SluiceConfig.Cache.NO_SINGLE_FLIGHT, SluiceConfig.Cache.PER_REQUEST).contains(mode)) {
-            throw new ConfigException(c.path("comparison_mode") + ": must be normal, no_single_flight or per_request (benchmarks only)");
-        }
+        c.allowOnly("refresh_lead", "min_serve", "claim_timeout", "failure_backoff", "max_wait");
         Duration refreshLead = c.duration("refresh_lead", Duration.ofSeconds(60));
         Duration minServe = c.duration("min_serve", Duration.ofSeconds(5));
         if (refreshLead.compareTo(minServe) <= 0) {
@@ -312,7 +308,7 @@ public final class ConfigLoader {
         Duration backoff = c.duration("failure_backoff", Duration.ofSeconds(1));
         SluiceConfig.Shared shared = shared(n.child("shared"), refreshLead, sts, base);
         Duration maxWait = c.duration("max_wait", sts.timeout().plus(shared.enabled() ? shared.leaseWait() : Duration.ZERO).plusSeconds(1));
-        return new SluiceConfig.Cache(refreshLead, minServe, claimTimeout, backoff, maxWait, shared, mode);
+        return new SluiceConfig.Cache(refreshLead, minServe, claimTimeout, backoff, maxWait, shared);
     }
 
     private SluiceConfig.Shared shared(Node n, Duration refreshLead, SluiceConfig.Sts sts, Path base) {

@@ -28,11 +28,7 @@ public record SluiceConfig(Server server, Registry registry, Optional<Oidc> oidc
 
     /** The credential tiers. {@code maxWait} bounds how long a request waits for a cold load. */
     public record Cache(java.time.Duration refreshLead, java.time.Duration minServe, java.time.Duration claimTimeout,
-                        java.time.Duration failureBackoff, java.time.Duration maxWait, Shared shared, String comparisonMode) {
-        /** The normal mode; the others exist for benchmarks only. */
-        public static final String NORMAL = "normal";
-        public static final String NO_SINGLE_FLIGHT = "no_single_flight";
-        public static final String PER_REQUEST = "per_request";
+                        java.time.Duration failureBackoff, java.time.Duration maxWait, Shared shared) {
     }
 
     /**

@@ -299,6 +299,14 @@ class ConfigLoaderTest {
     // --- unknown and missing keys --------------------------------------------------------------
 
     @Test
+    void theBenchmarkOnlyComparisonModeIsNoLongerAKeyOfTheConfiguration() {
+        List<String> problems = problemsOf("cache: { credentials: { comparison_mode: per_request } }\n" + FILE_PRODUCT);
+
+        assertThat(problems).containsExactly("cache.credentials.comparison_mode: unknown key (allowed here: "
+                + "refresh_lead, min_serve, claim_timeout, failure_backoff, max_wait)");
+    }
+
+    @Test
     void anUnknownKeyIsReportedWithItsFullPath() {
         assertConfigError(withBackend("type: file\npathh: data/hello"), "registry.products[0].backend.pathh")
                 .hasMessageContaining("unknown key");
