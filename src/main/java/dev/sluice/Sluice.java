@@ -11,8 +11,6 @@ import dev.sluice.auth.SessionTokens;
 import dev.sluice.auth.StsService;
 import dev.sluice.auth.WebIdentityVerifier;
 import dev.sluice.backend.Backend;
-import dev.sluice.backend.BackendAuth;
-import dev.sluice.backend.BackendSpec;
 import dev.sluice.backend.Backends;
 import dev.sluice.backend.FederatedCredentials;
 import dev.sluice.backend.FileBackend;
@@ -41,9 +39,6 @@ import dev.sluice.registry.Product;
 import dev.sluice.registry.ProductRef;
 import dev.sluice.registry.Registry;
 import dev.sluice.registry.StaticRegistry;
-import dev.sluice.registry.Visibility;
-import dev.sluice.s3.S3Error;
-import dev.sluice.s3.S3Exception;
 import dev.sluice.server.BodyBudget;
 import dev.sluice.server.Reads;
 import dev.sluice.server.RequestIds;
@@ -61,7 +56,6 @@ import java.net.URI;
 import java.security.SecureRandom;
 import java.time.Duration;
 import java.util.UUID;
-import java.util.function.Function;
 import java.time.InstantSource;
 import java.util.ArrayList;
 import java.util.List;
@@ -102,7 +96,9 @@ public final class Sluice implements AutoCloseable {
     public Sluice(SluiceConfig config, InstantSource clock, CredentialFront front) {
         this.metrics = new RequestMetrics();
         this.backendHttp = newBackendHttpClient();
-        this.sharedStore = sharedStore(config.cache().shared(), clock);
+        Optional<SluiceConfig.Shared.Redis> redis = config.cache().shared() instanceof SluiceConfig.Shared.Redis r
+                ? Optional.of(r) : Optional.empty();
+        this.sharedStore = redis.map(r -> sharedStore(r, clock)).orElse(SharedStore.NONE);
         this.server = new SluiceServer(config.server(), metrics, sharedStore::health, Ticker.SYSTEM);
         String publicUrl = config.server().publicUrl().orElse(server.s3Endpoint().toString());
         this.oidc = config.oidc().map(o -> new OidcProvider(o.issuer().orElse(publicUrl), signingKey(o.signingKey(), "oidc.signing_key"),
@@ -110,19 +106,17 @@ public final class Sluice implements AutoCloseable {
         this.loads = Executors.newVirtualThreadPerTaskExecutor();
         this.hashing = FileBackend.hashWorker();
         // One sealer for every use of the shared tier (credentials, control-plane answers).
-        SluiceConfig.Shared shared = config.cache().shared();
-        Optional<Sealer> sealer = shared.enabled()
-                ? Optional.of(new Sealer(shared.sealKey().orElseThrow().bytes(), new SecureRandom()))
-                : Optional.empty();
+        Optional<Sealer> sealer = redis.map(r -> new Sealer(r.sealKey().bytes(), new SecureRandom()));
         this.credentials = oidc.map(provider -> {
             StsExchange exchange = new StsExchange(backendHttp, URI.create(config.sts().endpoint()), provider,
                     config.sts().timeout(), config.sts().sessionDuration(), () -> ThreadLocalRandom.current().nextDouble(),
                     Ticker.SYSTEM, CredentialTier.exchangeMetrics(metrics.registry()));
             SluiceConfig.Cache c = config.cache();
             RefreshAheadCache.Loader<CredentialKey, AwsCredentials> next = CredentialTier.exchanging(exchange);
-            if (sealer.isPresent()) {
-                next = new SharedTier<>("cred", CredentialKey::sharedIdentity, sharedStore, sealer.get(), new CredentialCodec(), next,
-                        new SharedTier.Settings(c.shared().lead(), c.refreshLead(), c.shared().leaseTtl(), c.shared().leaseWait(),
+            if (redis.isPresent()) {
+                SluiceConfig.Shared.Redis r = redis.get();
+                next = new SharedTier<>("cred", CredentialKey::sharedIdentity, sharedStore, sealer.orElseThrow(), new CredentialCodec(), next,
+                        new SharedTier.Settings(r.lead(), c.refreshLead(), r.leaseTtl(), r.leaseWait(),
                                 Duration.ofMillis(25)),
                         clock, Ticker.SYSTEM, loads, () -> UUID.randomUUID().toString(), new CacheMetrics(metrics.registry()).tierEvents("cred"));
             }
@@ -139,19 +133,18 @@ public final class Sluice implements AutoCloseable {
                             cp.permissionsTtl(), cp.timeout(), cp.staleIfError()),
                     BackendLocation.Factory.building(backends), clock, loads,
                     () -> ThreadLocalRandom.current().nextDouble(), metrics.registry(),
-                    sealer.map(s -> new ControlPlaneRegistry.Shared(sharedStore, s, shared.leaseTtl(), shared.leaseWait(), loads,
+                    redis.map(r -> new ControlPlaneRegistry.Shared(sharedStore, sealer.orElseThrow(), r.leaseTtl(), r.leaseWait(), loads,
                             () -> UUID.randomUUID().toString(), new CacheMetrics(metrics.registry()).tierEvents("cp"))));
         } else {
             List<Product> products = new ArrayList<>();
             for (SluiceConfig.Product p : config.registry().products()) {
                 Backend backend;
                 try {
-                    backend = backends.build(spec(p.backend()));
+                    backend = backends.build(p.backend());
                 } catch (Backends.FederationNotConfigured e) {
                     throw new ConfigException("web_identity_role needs oidc.signing_key");
                 }
-                products.add(new Product(new ProductRef(p.account(), p.product()),
-                        p.visibility().equals("restricted") ? Visibility.RESTRICTED : Visibility.PUBLIC, backend));
+                products.add(new Product(new ProductRef(p.account(), p.product()), p.visibility(), backend));
             }
             this.registry = new StaticRegistry(products);
         }
@@ -189,33 +182,11 @@ public final class Sluice implements AutoCloseable {
         return s.actions().stream().map(a -> Action.fromConfigName(a).orElseThrow()).collect(java.util.stream.Collectors.toSet());
     }
 
-    private SharedStore sharedStore(SluiceConfig.Shared shared, InstantSource clock) {
-        if (!shared.enabled()) {
-            return SharedStore.NONE;
-        }
+    private SharedStore sharedStore(SluiceConfig.Shared.Redis shared, InstantSource clock) {
         CacheMetrics cacheMetrics = new CacheMetrics(metrics.registry());
         CircuitBreaker breaker = new CircuitBreaker(shared.breakerFailures(), shared.breakerOpen(), clock);
         cacheMetrics.breaker(breaker);
         return new RedisSharedStore(shared.uri(), shared.timeout(), breaker, Ticker.SYSTEM, cacheMetrics.storeCalls());
-    }
-
-    /** The configured backend as the factory takes it; config has checked that the fields of its type are present. */
-    private static BackendSpec spec(SluiceConfig.Backend b) {
-        return switch (b.type()) {
-            case "file" -> new BackendSpec.File(b.path().orElseThrow());
-            case "s3" -> new BackendSpec.S3(URI.create(b.endpoint().orElseThrow()), b.region().orElseThrow(), b.bucket().orElseThrow(),
-                    b.prefix(), auth(b.auth()), b.timeout());
-            default -> throw new IllegalArgumentException("unknown backend type " + b.type());
-        };
-    }
-
-    private static BackendAuth auth(SluiceConfig.Auth auth) {
-        return switch (auth.type()) {
-            case SluiceConfig.Auth.STATIC_TYPE -> new BackendAuth.Static(AwsCredentials.of(auth.accessKeyId().orElseThrow(),
-                    auth.secretAccessKey().orElseThrow().value()));
-            case SluiceConfig.Auth.WEB_IDENTITY_TYPE -> new BackendAuth.WebIdentity(auth.roleArn().orElseThrow(), auth.subject().orElseThrow());
-            default -> new BackendAuth.Anonymous();
-        };
     }
 
     private static SigningKey signingKey(SluiceConfig.Key key, String path) {
