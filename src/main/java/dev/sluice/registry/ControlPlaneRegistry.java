@@ -5,10 +5,6 @@ import com.github.benmanes.caffeine.cache.Caffeine;
 import dev.sluice.backend.Backend;
 import dev.sluice.backend.Backends;
 import dev.sluice.backend.KeyOrder;
-import dev.sluice.backend.ListPage;
-import dev.sluice.backend.ListQuery;
-import dev.sluice.backend.ObjectRead;
-import dev.sluice.backend.ObjectResponse;
 import dev.sluice.cache.RefreshAheadCache;
 import dev.sluice.cache.Sealer;
 import dev.sluice.cache.SharedStore;
@@ -308,8 +304,9 @@ public final class ControlPlaneRegistry implements Registry {
         }
     }
 
-    private Backend deferred(ProductRef ref, ProductDocument doc, Caller caller) {
-        return new DeferredBackend(ref.toString(), () -> backend(location(ref, doc, caller)));
+    /** Resolved only when the read path asks, after authorization. */
+    private Product.BackendResolver deferred(ProductRef ref, ProductDocument doc, Caller caller) {
+        return () -> backend(location(ref, doc, caller));
     }
 
     /**
@@ -426,31 +423,5 @@ public final class ControlPlaneRegistry implements Registry {
                 return l1;
             }
         };
-    }
-
-    /** A product's backend resolved on first use, for products a caller may list or be refused before any byte is read. */
-    private static final class DeferredBackend implements Backend {
-        private final String name;
-        private final Supplier<Backend> resolve;
-
-        DeferredBackend(String name, Supplier<Backend> resolve) {
-            this.name = name;
-            this.resolve = resolve;
-        }
-
-        @Override
-        public ObjectResponse read(ObjectRead request) {
-            return resolve.get().read(request);
-        }
-
-        @Override
-        public ListPage list(ListQuery query) {
-            return resolve.get().list(query);
-        }
-
-        @Override
-        public String describe() {
-            return "control-plane:" + name;
-        }
     }
 }

@@ -68,7 +68,7 @@ public final class Reads {
         if (op.partNumber().isPresent()) {
             return readPart(product, op, op.partNumber().get(), requestId);
         }
-        return product.backend().read(new ObjectRead(op.key(), op.range(), op.preconditions(), op.headOnly(), requestId));
+        return product.resolveBackend().read(new ObjectRead(op.key(), op.range(), op.preconditions(), op.headOnly(), requestId));
     }
 
     /**
@@ -82,17 +82,17 @@ public final class Reads {
      */
     private static ObjectResponse readPart(Product product, Operation.ReadObject op, int part, String requestId) {
         if (part > 1) {
-            product.backend().read(new ObjectRead(op.key(), Optional.empty(), op.preconditions(), true, requestId));
+            product.resolveBackend().read(new ObjectRead(op.key(), Optional.empty(), op.preconditions(), true, requestId));
             throw new S3Exception(S3Error.INVALID_PART_NUMBER);
         }
         try {
-            return product.backend().read(new ObjectRead(op.key(), Optional.of(new ByteRange.FromTo(0, Optional.empty())),
+            return product.resolveBackend().read(new ObjectRead(op.key(), Optional.of(new ByteRange.FromTo(0, Optional.empty())),
                     op.preconditions(), op.headOnly(), requestId));
         } catch (S3Exception e) {
             if (e.error() != S3Error.INVALID_RANGE) {
                 throw e;
             }
-            return product.backend().read(new ObjectRead(op.key(), Optional.empty(), op.preconditions(), op.headOnly(),
+            return product.resolveBackend().read(new ObjectRead(op.key(), Optional.empty(), op.preconditions(), op.headOnly(),
                     requestId));
         }
     }
@@ -157,7 +157,7 @@ public final class Reads {
                 return empty();
             }
         }
-        ListPage page = product.get().backend().list(new ListQuery(inner, req.delimiter(), req.maxKeys(), position));
+        ListPage page = product.get().resolveBackend().list(new ListQuery(inner, req.delimiter(), req.maxKeys(), position));
         return present(productName, page, page.next());
     }
 
@@ -220,7 +220,7 @@ public final class Reads {
                 return new ListResult(contents, prefixes, true,
                         Optional.of(ListTokens.encode(name, position)), lastOf(contents, prefixes));
             }
-            ListPage page = p.backend().list(new ListQuery("", req.delimiter(), remaining, position));
+            ListPage page = p.resolveBackend().list(new ListQuery("", req.delimiter(), remaining, position));
             page.objects().forEach(o -> contents.add(new ObjectSummary(base + o.key(), o.size(), o.lastModified(), o.etag())));
             page.commonPrefixes().forEach(cp -> prefixes.add(base + cp));
             remaining -= page.objects().size() + page.commonPrefixes().size();

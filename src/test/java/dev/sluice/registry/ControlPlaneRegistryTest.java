@@ -310,6 +310,19 @@ class ControlPlaneRegistryTest {
         assertThat(cp.verifiedSubjects()).containsExactly("user:alice");
     }
 
+    @Test
+    void aRestrictedProductsBackendIsResolvedOnlyWhenTheReadPathAsksForIt() {
+        Product p = registry.find(ref("survey-raw"), Caller.authenticated("user:alice", "req-2")).orElseThrow();
+
+        assertThat(built).as("nothing is built before authorization").isEmpty();
+
+        Backend backend = p.resolveBackend();
+
+        assertThat(built).hasSize(1);
+        assertThat(backend).isInstanceOfSatisfying(StubBackend.class,
+                b -> assertThat(b.target()).as("the real backend, not a stand-in doing I/O on read").isEqualTo(built.get(0)));
+    }
+
     // --- README: failure routes ----------------------------------------------------------------
 
     @Test
@@ -402,9 +415,9 @@ class ControlPlaneRegistryTest {
 
     @Test
     void aBackendIsBuiltOncePerLocation() {
-        Backend first = find("city-trees").orElseThrow().backend();
+        Backend first = find("city-trees").orElseThrow().resolveBackend();
         clock.advance(Duration.ofSeconds(301));
-        Backend second = find("city-trees").orElseThrow().backend();
+        Backend second = find("city-trees").orElseThrow().resolveBackend();
 
         assertThat(second).isSameAs(first);
         assertThat(built).hasSize(1);
@@ -412,15 +425,15 @@ class ControlPlaneRegistryTest {
 
     @Test
     void aChangedDataConnectionIsFollowedOnceItsAnswerIsRefetched() {
-        Backend first = find("city-trees").orElseThrow().backend();
+        Backend first = find("city-trees").orElseThrow().resolveBackend();
         ObjectNode moved = fixtureJson("data-connection-public.json");
         ((ObjectNode) moved.get("details")).put("bucket", "moved-west");
         cp.put(OPEN_WEST, moved.toString());
         clock.advance(Duration.ofSeconds(200));
-        assertThat(find("city-trees").orElseThrow().backend()).as("within the TTL").isSameAs(first);
+        assertThat(find("city-trees").orElseThrow().resolveBackend()).as("within the TTL").isSameAs(first);
 
         clock.advance(Duration.ofSeconds(100));
-        Backend after = find("city-trees").orElseThrow().backend();
+        Backend after = find("city-trees").orElseThrow().resolveBackend();
 
         assertThat(((BackendLocation) ((StubBackend<?>) after).target()).bucket()).isEqualTo("moved-west");
     }
@@ -510,12 +523,12 @@ class ControlPlaneRegistryTest {
 
     @Test
     void aStaleAnswerIsServedWhenTheApiFails() {
-        Backend before = find("city-trees").orElseThrow().backend();
+        Backend before = find("city-trees").orElseThrow().resolveBackend();
         clock.advance(Duration.ofSeconds(301));
         cp.put(CITY_TREES, 500, "{}");
         cp.put(OPEN_WEST, 200, "not json");
 
-        assertThat(find("city-trees")).hasValueSatisfying(p -> assertThat(p.backend()).isSameAs(before));
+        assertThat(find("city-trees")).hasValueSatisfying(p -> assertThat(p.resolveBackend()).isSameAs(before));
         assertThat(meters.counter("sluice.control_plane.stale_served", "kind", "product").count()).isEqualTo(1);
         assertThat(meters.counter("sluice.control_plane.stale_served", "kind", "data_connection").count()).isEqualTo(1);
     }
