@@ -5,6 +5,8 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.nimbusds.jwt.JWTClaimsSet;
 import com.nimbusds.jwt.SignedJWT;
 import dev.sluice.backend.Backend;
+import dev.sluice.backend.Backends;
+import dev.sluice.time.Ticker;
 import dev.sluice.federation.OidcProvider;
 import dev.sluice.s3.S3Error;
 import dev.sluice.s3.S3Exception;
@@ -245,6 +247,23 @@ class ControlPlaneRegistryTest {
     void webIdentityRoleFederatesAsTheDataConnection() {
         assertThat(locate("lidar-2024").auth()).isEqualTo(new BackendLocation.Auth.Federated(
                 "arn:aws:iam::111122223333:role/sluice-vault-east", "scv1:conn:vault-east"));
+    }
+
+    @Test
+    void aFederatedLocationWithoutAnOidcSigningKeyIsBackendAuthenticationFailedWithTheDetailLogged() {
+        registry.close();
+        registry = new ControlPlaneRegistry(new ControlPlaneApi(http, cp.url(), Optional.of(oidc), TIMEOUT),
+                new ControlPlaneRegistry.Settings(Optional.of(S3_ENDPOINT), Duration.ofSeconds(300), Duration.ofSeconds(300),
+                        Duration.ofSeconds(60), Duration.ofSeconds(60), TIMEOUT, Duration.ofMinutes(10)),
+                BackendLocation.Factory.building(new Backends(http, Runnable::run, Optional.empty(), clock, Ticker.SYSTEM)),
+                clock, loads, () -> 0.0, meters);
+
+        assertThat(find("city-trees")).as("an unsigned location needs no federation").isPresent();
+        assertThatThrownBy(() -> find("lidar-2024")).isInstanceOfSatisfying(S3Exception.class, e -> {
+            assertThat(e.error()).isEqualTo(S3Error.BACKEND_AUTHENTICATION_FAILED);
+            assertThat(e.getCause()).hasMessage("control plane: vault-east-archive needs federation "
+                    + "(arn:aws:iam::111122223333:role/sluice-vault-east) but oidc.signing_key is not configured");
+        });
     }
 
     @ParameterizedTest
