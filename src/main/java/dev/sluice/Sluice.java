@@ -1,7 +1,6 @@
 package dev.sluice;
 
 import dev.sluice.auth.AccessKeys;
-import dev.sluice.auth.Action;
 import dev.sluice.auth.Identifier;
 import dev.sluice.auth.IssuerKeys;
 import dev.sluice.auth.Role;
@@ -168,18 +167,13 @@ public final class Sluice implements AutoCloseable {
     private static AccessKeys accessKeys(SluiceConfig.Inbound inbound) {
         return new AccessKeys(inbound.accessKeys().stream()
                 .map(k -> new AccessKeys.Entry(k.accessKeyId(), k.secretAccessKey().value(), k.name(), k.expiresAt(), k.enabled(),
-                        k.scopes().stream().map(s -> new Scope(s.product(), s.prefixes(), actions(s))).toList()))
+                        k.scopes().stream().map(s -> new Scope(s.product(), s.prefixes(), s.actions())).toList()))
                 .toList());
     }
 
     private static Role role(SluiceConfig.Role r) {
         return new Role(r.id(), r.trustedIssuers(), r.audiences(), r.subjects(), r.maxSessionDuration(), r.maxTokenLifetime(),
-                r.scopes().stream().map(s -> new ScopeTemplate(s.product(), s.prefixes(), actions(s))).toList());
-    }
-
-    /** Config has validated every name. */
-    private static java.util.Set<Action> actions(SluiceConfig.ScopeSpec s) {
-        return s.actions().stream().map(a -> Action.fromConfigName(a).orElseThrow()).collect(java.util.stream.Collectors.toSet());
+                r.scopes().stream().map(s -> new ScopeTemplate(s.product(), s.prefixes(), s.actions())).toList());
     }
 
     private SharedStore sharedStore(SluiceConfig.Shared.Redis shared, InstantSource clock) {

@@ -2,9 +2,12 @@ package dev.sluice.config;
 
 import static dev.sluice.config.Values.*;
 
+import dev.sluice.auth.Action;
+
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.EnumSet;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Optional;
@@ -120,13 +123,14 @@ final class InboundSection {
             if (!templates && product.contains("{")) {
                 throw new ConfigException(s.path("product") + ": {claim} placeholders are for sts roles only");
             }
-            List<String> actions = nonEmptyTexts(s, "actions");
-            for (int i = 0; i < actions.size(); i++) {
-                if (dev.sluice.auth.Action.fromConfigName(actions.get(i)).isEmpty()) {
-                    throw new ConfigException(s.path("actions") + "[" + i + "]: unknown action '" + actions.get(i) + "' (known: "
-                            + String.join(", ", java.util.Arrays.stream(dev.sluice.auth.Action.values())
-                                    .map(dev.sluice.auth.Action::configName).toList()) + ")");
-                }
+            List<String> names = nonEmptyTexts(s, "actions");
+            Set<Action> actions = EnumSet.noneOf(Action.class);
+            for (int i = 0; i < names.size(); i++) {
+                String name = names.get(i);
+                int index = i;
+                actions.add(Action.fromConfigName(name).orElseThrow(() -> new ConfigException(s.path("actions") + "[" + index
+                        + "]: unknown action '" + name + "' (known: " + String.join(", ", java.util.Arrays.stream(Action.values())
+                        .map(Action::configName).toList()) + ")")));
             }
             List<String> prefixes = texts(s, "prefixes");
             if (!templates) {
@@ -136,7 +140,7 @@ final class InboundSection {
                     }
                 }
             }
-            out.add(new SluiceConfig.ScopeSpec(product, prefixes, actions));
+            out.add(new SluiceConfig.ScopeSpec(product, prefixes, Set.copyOf(actions)));
         }
         return List.copyOf(out);
     }

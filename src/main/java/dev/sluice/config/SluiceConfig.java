@@ -1,5 +1,6 @@
 package dev.sluice.config;
 
+import dev.sluice.auth.Action;
 import dev.sluice.backend.BackendSpec;
 import dev.sluice.registry.Visibility;
 
@@ -7,6 +8,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
 
 /**
  * The whole configuration, typed: where a {@code type} key chooses which keys apply, a sealed type
@@ -111,9 +113,9 @@ public record SluiceConfig(Server server, Registry registry, Optional<Oidc> oidc
     /**
      * A grant as written in config: {@code account/product} or {@code account/*}, key prefixes
      * (none: every key) and action names. In roles, product and prefixes may hold
-     * {@code {claim}} placeholders.
+     * {@code {claim}} placeholders. Action names are checked and typed when loaded.
      */
-    public record ScopeSpec(String product, List<String> prefixes, List<String> actions) {
+    public record ScopeSpec(String product, List<String> prefixes, Set<Action> actions) {
     }
 
     /** {@code inbound.sts}: the session key (and the previous one, accepted for opening) and the roles. */

@@ -13,6 +13,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 
 import org.assertj.core.api.AbstractThrowableAssert;
 import org.junit.jupiter.api.BeforeEach;
@@ -932,7 +933,7 @@ class ConfigLoaderTest {
         assertThat(first.enabled()).isTrue();
         assertThat(first.expiresAt()).isEmpty();
         assertThat(first.secretAccessKey().value()).isEqualTo("s3cr3t");
-        assertThat(first.scopes()).containsExactly(new SluiceConfig.ScopeSpec("demo/*", List.of(), List.of("get_object", "list_bucket")));
+        assertThat(first.scopes()).containsExactly(new SluiceConfig.ScopeSpec("demo/*", List.of(), Set.of(dev.sluice.auth.Action.GET_OBJECT, dev.sluice.auth.Action.LIST_BUCKET)));
         SluiceConfig.AccessKey second = in.accessKeys().get(1);
         assertThat(second.name()).isEqualTo("ci-uploader");
         assertThat(second.enabled()).isFalse();
