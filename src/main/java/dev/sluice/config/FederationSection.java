@@ -13,7 +13,7 @@ final class FederationSection {
 
     static SluiceConfig.Oidc oidc(Node n, Secrets secrets, Path base) {
         n.allowOnly("issuer", "signing_key", "previous_key");
-        Optional<String> issuer = n.optionalText("issuer").map(u -> u.replaceAll("/+$", ""));
+        Optional<String> issuer = n.optionalText("issuer").map(Values::withoutTrailingSlashes);
         issuer.ifPresent(u -> requireHttpUrl(u, n.path("issuer")));
         SluiceConfig.Key current = secrets.key(n.required("signing_key"), base);
         Optional<SluiceConfig.Key> previous = n.has("previous_key") ? Optional.of(secrets.key(n.child("previous_key"), base)) : Optional.empty();

@@ -58,9 +58,9 @@ final class RegistrySection {
 
     private static SluiceConfig.ControlPlane controlPlane(Node n) {
         n.allowOnly("url", "s3_endpoint", "ttl", "timeout", "stale_if_error");
-        String url = n.requiredText("url").replaceAll("/+$", "");
+        String url = withoutTrailingSlashes(n.requiredText("url"));
         requireHttpUrl(url, n.path("url"));
-        Optional<String> s3Endpoint = n.optionalText("s3_endpoint").map(u -> u.replaceAll("/+$", ""));
+        Optional<String> s3Endpoint = n.optionalText("s3_endpoint").map(Values::withoutTrailingSlashes);
         s3Endpoint.ifPresent(u -> requireHttpUrl(u, n.path("s3_endpoint")));
         Node ttl = n.child("ttl");
         ttl.allowOnly("product", "data_connection", "product_list", "permissions");
@@ -122,7 +122,7 @@ final class RegistrySection {
                     throw new ConfigException(n.path("prefix") + ": must not start with '/'");
                 }
                 BackendAuth auth = n.has("auth") ? auth(n.child("auth"), secrets, base, defaultSubject) : new BackendAuth.Anonymous();
-                return new BackendSpec.S3(URI.create(endpoint.replaceAll("/+$", "")), region, bucket, prefix, auth, timeout);
+                return new BackendSpec.S3(URI.create(withoutTrailingSlashes(endpoint)), region, bucket, prefix, auth, timeout);
             }
             default -> throw new ConfigException(n.path("type") + ": unknown backend type '" + type + "' (supported: file, s3)");
         }

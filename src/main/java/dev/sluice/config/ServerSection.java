@@ -27,7 +27,7 @@ final class ServerSection {
                     + " (e.g. s3.example.org), not '" + virtualHostDomain.get() + "'");
         }
         Duration shutdownTimeout = n.duration("shutdown_timeout", Duration.ofSeconds(20));
-        return new SluiceConfig.Server(listen, admin, publicUrl.map(u -> u.replaceAll("/+$", "")),
+        return new SluiceConfig.Server(listen, admin, publicUrl.map(Values::withoutTrailingSlashes),
                 shutdownTimeout, bodyTimeout, shutdownGrace(n, shutdownTimeout), virtualHostDomain,
                 limits(n));
     }

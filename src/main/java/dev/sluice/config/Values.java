@@ -156,6 +156,11 @@ final class Values {
         }
     }
 
+    /** A URL as sluice joins paths to it: {@code https://host/base/} and {@code https://host/base} are the same. */
+    static String withoutTrailingSlashes(String url) {
+        return url.replaceAll("/+$", "");
+    }
+
     static void requireHttpUrl(String url, String path) {
         if (!HttpEndpoint.isValid(url)) {
             throw new ConfigException(path + ": '" + url + "' is not an http(s) URL");
