@@ -65,7 +65,7 @@ public final class ColdBurstBench {
                 server: { listen: "127.0.0.1:%d", admin_listen: "127.0.0.1:0" }
                 oidc: { signing_key: { pem_file: "%s", kid: bench } }
                 sts: { endpoint: "%s", timeout: 10s }
-                cache: { credentials: { comparison_mode: %s, max_wait: 30s } }
+                cache: { credentials: { max_wait: 30s } }
                 registry:
                   type: static
                   products:
@@ -86,8 +86,8 @@ public final class ColdBurstBench {
             sts.role(ROLE, sub -> sub.startsWith("bench:"));
             sts.delay(Duration.ofMillis(200));
             SluiceConfig config = new ConfigLoader(v -> Optional.empty()).parse(
-                    yaml.formatted(port, pem, sts.endpoint(), mode, s3.endpoint(), ROLE, mode), pem.getParent());
-            try (Sluice s = new Sluice(config, InstantSource.system())) {
+                    yaml.formatted(port, pem, sts.endpoint(), s3.endpoint(), ROLE, mode), pem.getParent());
+            try (Sluice s = new Sluice(config, InstantSource.system(), CredentialBaselines.front(mode))) {
                 s.start();
                 return burst(mode, n, URI.create(issuer + "/bench/private/object.bin"), sts);
             }

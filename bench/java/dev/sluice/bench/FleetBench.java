@@ -92,7 +92,7 @@ public final class FleetBench {
                             oidc: { issuer: "%s", signing_key: { pem_file: "%s", kid: fleet } }
                             sts: { endpoint: "%s", timeout: 5s }
                             cache:
-                              credentials: { refresh_lead: 5s, min_serve: 2s, comparison_mode: %s }
+                              credentials: { refresh_lead: 5s, min_serve: 2s }
                               shared: %s
                             registry:
                               type: static
@@ -105,11 +105,13 @@ public final class FleetBench {
                                     bucket: fleet
                                     auth: { type: web_identity_role, role_arn: "%s", subject: "%s" }
                             """.formatted(s3Ports[i], adminPorts[i], issuer, pem, sts.endpoint(),
-                            mode.equals("per_request") ? "per_request" : "normal",
                             shared ? "{ type: redis, uri: \"" + redis.uri() + "\", lead: 8s, seal_key_env: SLUICE_CACHE_KEY }" : "{ type: none }",
                             s3.endpoint(), ROLE, subject));
                     int idx = i;
-                    starting.add(starter.submit(() -> SluiceProcess.start(config, s3Ports[idx], adminPorts[idx], env,
+                    // The baseline's front is built in code (CredentialBaselines), not set in the config.
+                    List<String> main = List.of(CredentialBaselines.class.getName(), mode.equals("per_request") ? "per_request" : "normal",
+                            config.toString());
+                    starting.add(starter.submit(() -> SluiceProcess.start(main, s3Ports[idx], adminPorts[idx], env,
                             work.resolve(mode + "-" + idx + ".log"))));
                 }
                 for (Future<SluiceProcess> f : starting) {

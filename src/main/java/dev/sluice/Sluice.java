@@ -1,7 +1,6 @@
 package dev.sluice;
 
 import dev.sluice.auth.AccessKeys;
-import dev.sluice.auth.Action;
 import dev.sluice.auth.Identifier;
 import dev.sluice.auth.IssuerKeys;
 import dev.sluice.auth.Role;
@@ -11,9 +10,9 @@ import dev.sluice.auth.SessionTokens;
 import dev.sluice.auth.StsService;
 import dev.sluice.auth.WebIdentityVerifier;
 import dev.sluice.backend.Backend;
-import dev.sluice.backend.BackendCredentials;
+import dev.sluice.backend.Backends;
+import dev.sluice.backend.FederatedCredentials;
 import dev.sluice.backend.FileBackend;
-import dev.sluice.backend.S3Backend;
 import dev.sluice.cache.CircuitBreaker;
 import dev.sluice.cache.RedisSharedStore;
 import dev.sluice.cache.RefreshAheadCache;
@@ -24,6 +23,7 @@ import dev.sluice.federation.CredentialCodec;
 import dev.sluice.observe.CacheMetrics;
 import dev.sluice.config.ConfigException;
 import dev.sluice.config.SluiceConfig;
+import dev.sluice.federation.CredentialFront;
 import dev.sluice.federation.CredentialKey;
 import dev.sluice.federation.CredentialTier;
 import dev.sluice.federation.OidcProvider;
@@ -38,9 +38,6 @@ import dev.sluice.registry.Product;
 import dev.sluice.registry.ProductRef;
 import dev.sluice.registry.Registry;
 import dev.sluice.registry.StaticRegistry;
-import dev.sluice.registry.Visibility;
-import dev.sluice.s3.S3Error;
-import dev.sluice.s3.S3Exception;
 import dev.sluice.server.BodyBudget;
 import dev.sluice.server.Reads;
 import dev.sluice.server.RequestIds;
@@ -58,7 +55,6 @@ import java.net.URI;
 import java.security.SecureRandom;
 import java.time.Duration;
 import java.util.UUID;
-import java.util.function.Function;
 import java.time.InstantSource;
 import java.util.ArrayList;
 import java.util.List;
@@ -78,8 +74,8 @@ public final class Sluice implements AutoCloseable {
     private final SluiceServer server;
     private final RequestMetrics metrics;
     private final Optional<OidcProvider> oidc;
-    /** (role, subject) → credentials usable now: the credential tier, or in a benchmark baseline the bare exchange. */
-    private final Optional<Function<CredentialKey, AwsCredentials>> credentials;
+    /** (role, subject) → credentials usable now: the credential tier, or what a benchmark put in its place. */
+    private final Optional<FederatedCredentials> credentials;
     private final ExecutorService loads;
     /** Hashes the content of files served by file backends, in the background, one at a time. */
     private final ExecutorService hashing;
@@ -87,13 +83,21 @@ public final class Sluice implements AutoCloseable {
     private final S3Handler handler;
     private final IssuerKeys issuerKeys;
     private final Optional<SluiceConfig.ControlPlane> controlPlane;
-    /** The deadline for a control-plane backend's response head, as a static s3 backend's default. */
-    private static final Duration CONTROL_PLANE_BACKEND_TIMEOUT = Duration.ofSeconds(30);
 
     public Sluice(SluiceConfig config, InstantSource clock) {
+        this(config, clock, CredentialFront.TIER);
+    }
+
+    /**
+     * {@code front} builds what serves federated credentials over the loader chain: production
+     * passes {@link CredentialFront#TIER}; benchmarks pass their baselines.
+     */
+    public Sluice(SluiceConfig config, InstantSource clock, CredentialFront front) {
         this.metrics = new RequestMetrics();
         this.backendHttp = newBackendHttpClient();
-        this.sharedStore = sharedStore(config.cache().shared(), clock);
+        Optional<SluiceConfig.Shared.Redis> redis = config.cache().shared() instanceof SluiceConfig.Shared.Redis r
+                ? Optional.of(r) : Optional.empty();
+        this.sharedStore = redis.map(r -> sharedStore(r, clock)).orElse(SharedStore.NONE);
         this.server = new SluiceServer(config.server(), metrics, sharedStore::health, Ticker.SYSTEM);
         String publicUrl = config.server().publicUrl().orElse(server.s3Endpoint().toString());
         this.oidc = config.oidc().map(o -> new OidcProvider(o.issuer().orElse(publicUrl), signingKey(o.signingKey(), "oidc.signing_key"),
@@ -101,52 +105,45 @@ public final class Sluice implements AutoCloseable {
         this.loads = Executors.newVirtualThreadPerTaskExecutor();
         this.hashing = FileBackend.hashWorker();
         // One sealer for every use of the shared tier (credentials, control-plane answers).
-        SluiceConfig.Shared shared = config.cache().shared();
-        Optional<Sealer> sealer = shared.enabled()
-                ? Optional.of(new Sealer(shared.sealKey().orElseThrow().bytes(), new SecureRandom()))
-                : Optional.empty();
+        Optional<Sealer> sealer = redis.map(r -> new Sealer(r.sealKey().bytes(), new SecureRandom()));
         this.credentials = oidc.map(provider -> {
             StsExchange exchange = new StsExchange(backendHttp, URI.create(config.sts().endpoint()), provider,
                     config.sts().timeout(), config.sts().sessionDuration(), () -> ThreadLocalRandom.current().nextDouble(),
                     Ticker.SYSTEM, CredentialTier.exchangeMetrics(metrics.registry()));
             SluiceConfig.Cache c = config.cache();
             RefreshAheadCache.Loader<CredentialKey, AwsCredentials> next = CredentialTier.exchanging(exchange);
-            if (sealer.isPresent()) {
-                next = new SharedTier<>("cred", CredentialKey::sharedIdentity, sharedStore, sealer.get(), new CredentialCodec(), next,
-                        new SharedTier.Settings(c.shared().lead(), c.refreshLead(), c.shared().leaseTtl(), c.shared().leaseWait(),
+            if (redis.isPresent()) {
+                SluiceConfig.Shared.Redis r = redis.get();
+                next = new SharedTier<>("cred", CredentialKey::sharedIdentity, sharedStore, sealer.orElseThrow(), new CredentialCodec(), next,
+                        new SharedTier.Settings(r.lead(), c.refreshLead(), r.leaseTtl(), r.leaseWait(),
                                 Duration.ofMillis(25)),
                         clock, Ticker.SYSTEM, loads, () -> UUID.randomUUID().toString(), new CacheMetrics(metrics.registry()).tierEvents("cred"));
             }
-            if (c.comparisonMode().equals(SluiceConfig.Cache.PER_REQUEST)) {
-                LOG.warn("cache.credentials.comparison_mode=per_request: every request exchanges (benchmark baseline only)");
-                RefreshAheadCache.Loader<CredentialKey, AwsCredentials> uncached = next;
-                return key -> uncached.load(key).value();
-            }
-            boolean singleFlight = !c.comparisonMode().equals(SluiceConfig.Cache.NO_SINGLE_FLIGHT);
-            if (!singleFlight) {
-                LOG.warn("cache.credentials.comparison_mode=no_single_flight: cold loads are not shared (benchmark comparison only)");
-            }
-            CredentialTier tier = new CredentialTier(next,
-                    new RefreshAheadCache.Policy(c.refreshLead(), c.minServe(), c.claimTimeout(), c.failureBackoff(), singleFlight),
-                    clock, loads, () -> ThreadLocalRandom.current().nextDouble(), c.maxWait(), metrics.registry());
-            return tier::credentials;
+            return front.build(next, new CredentialFront.Settings(
+                    new RefreshAheadCache.Policy(c.refreshLead(), c.minServe(), c.claimTimeout(), c.failureBackoff()),
+                    c.maxWait(), clock, loads, () -> ThreadLocalRandom.current().nextDouble(), metrics.registry()));
         });
+        Backends backends = new Backends(backendHttp, hashing, credentials, clock, Ticker.SYSTEM);
         this.controlPlane = config.registry().controlPlane();
         if (controlPlane.isPresent()) {
             SluiceConfig.ControlPlane cp = controlPlane.get();
             this.registry = new ControlPlaneRegistry(new ControlPlaneApi(backendHttp, cp.url(), oidc, cp.timeout()),
                     new ControlPlaneRegistry.Settings(cp.s3Endpoint(), cp.productTtl(), cp.dataConnectionTtl(), cp.productListTtl(),
                             cp.permissionsTtl(), cp.timeout(), cp.staleIfError()),
-                    location -> controlPlaneBackend(location, clock), clock, loads,
+                    BackendLocation.Factory.building(backends), clock, loads,
                     () -> ThreadLocalRandom.current().nextDouble(), metrics.registry(),
-                    sealer.map(s -> new ControlPlaneRegistry.Shared(sharedStore, s, shared.leaseTtl(), shared.leaseWait(), loads,
+                    redis.map(r -> new ControlPlaneRegistry.Shared(sharedStore, sealer.orElseThrow(), r.leaseTtl(), r.leaseWait(), loads,
                             () -> UUID.randomUUID().toString(), new CacheMetrics(metrics.registry()).tierEvents("cp"))));
         } else {
             List<Product> products = new ArrayList<>();
             for (SluiceConfig.Product p : config.registry().products()) {
-                products.add(new Product(new ProductRef(p.account(), p.product()),
-                        p.visibility().equals("restricted") ? Visibility.RESTRICTED : Visibility.PUBLIC,
-                        backend(p.backend(), clock)));
+                Backend backend;
+                try {
+                    backend = backends.build(p.backend());
+                } catch (Backends.FederationNotConfigured e) {
+                    throw new ConfigException("web_identity_role needs oidc.signing_key");
+                }
+                products.add(new Product(new ProductRef(p.account(), p.product()), p.visibility(), backend));
             }
             this.registry = new StaticRegistry(products);
         }
@@ -170,69 +167,20 @@ public final class Sluice implements AutoCloseable {
     private static AccessKeys accessKeys(SluiceConfig.Inbound inbound) {
         return new AccessKeys(inbound.accessKeys().stream()
                 .map(k -> new AccessKeys.Entry(k.accessKeyId(), k.secretAccessKey().value(), k.name(), k.expiresAt(), k.enabled(),
-                        k.scopes().stream().map(s -> new Scope(s.product(), s.prefixes(), actions(s))).toList()))
+                        k.scopes().stream().map(s -> new Scope(s.product(), s.prefixes(), s.actions())).toList()))
                 .toList());
     }
 
     private static Role role(SluiceConfig.Role r) {
         return new Role(r.id(), r.trustedIssuers(), r.audiences(), r.subjects(), r.maxSessionDuration(), r.maxTokenLifetime(),
-                r.scopes().stream().map(s -> new ScopeTemplate(s.product(), s.prefixes(), actions(s))).toList());
+                r.scopes().stream().map(s -> new ScopeTemplate(s.product(), s.prefixes(), s.actions())).toList());
     }
 
-    /** Config has validated every name. */
-    private static java.util.Set<Action> actions(SluiceConfig.ScopeSpec s) {
-        return s.actions().stream().map(a -> Action.fromConfigName(a).orElseThrow()).collect(java.util.stream.Collectors.toSet());
-    }
-
-    private SharedStore sharedStore(SluiceConfig.Shared shared, InstantSource clock) {
-        if (!shared.enabled()) {
-            return SharedStore.NONE;
-        }
+    private SharedStore sharedStore(SluiceConfig.Shared.Redis shared, InstantSource clock) {
         CacheMetrics cacheMetrics = new CacheMetrics(metrics.registry());
         CircuitBreaker breaker = new CircuitBreaker(shared.breakerFailures(), shared.breakerOpen(), clock);
         cacheMetrics.breaker(breaker);
         return new RedisSharedStore(shared.uri(), shared.timeout(), breaker, Ticker.SYSTEM, cacheMetrics.storeCalls());
-    }
-
-    private Backend backend(SluiceConfig.Backend b, InstantSource clock) {
-        return switch (b.type()) {
-            case "file" -> new FileBackend(b.path().orElseThrow(), hashing);
-            case "s3" -> new S3Backend(backendHttp, URI.create(b.endpoint().orElseThrow()), b.region().orElseThrow(),
-                    b.bucket().orElseThrow(), b.prefix(), credentials(b.auth()), clock, Ticker.SYSTEM,
-                    b.timeout());
-            default -> throw new IllegalArgumentException("unknown backend type " + b.type());
-        };
-    }
-
-    /** A backend for a location the control plane described; federated ones go through the credential tier. */
-    private Backend controlPlaneBackend(BackendLocation location, InstantSource clock) {
-        BackendCredentials creds = switch (location.auth()) {
-            case BackendLocation.Auth.Unsigned u -> BackendCredentials.anonymous();
-            case BackendLocation.Auth.Federated f -> {
-                Function<CredentialKey, AwsCredentials> source = credentials.orElseThrow(() -> new S3Exception(
-                        S3Error.BACKEND_AUTHENTICATION_FAILED, S3Error.BACKEND_AUTHENTICATION_FAILED.defaultMessage(),
-                        new S3Exception.DependencyFailure("control plane: " + location.bucket() + " needs federation ("
-                                + f.roleArn() + ") but oidc.signing_key is not configured", null)));
-                CredentialKey key = new CredentialKey(f.roleArn(), f.subject());
-                yield () -> Optional.of(source.apply(key));
-            }
-        };
-        return new S3Backend(backendHttp, location.endpoint(), location.region(), location.bucket(), location.prefix(), creds,
-                clock, Ticker.SYSTEM, CONTROL_PLANE_BACKEND_TIMEOUT);
-    }
-
-    private BackendCredentials credentials(SluiceConfig.Auth auth) {
-        return switch (auth.type()) {
-            case SluiceConfig.Auth.STATIC_TYPE -> BackendCredentials.fixed(AwsCredentials.of(auth.accessKeyId().orElseThrow(),
-                    auth.secretAccessKey().orElseThrow().value()));
-            case SluiceConfig.Auth.WEB_IDENTITY_TYPE -> {
-                Function<CredentialKey, AwsCredentials> source = credentials.orElseThrow(
-                        () -> new ConfigException("web_identity_role needs oidc.signing_key"));
-                CredentialKey key = new CredentialKey(auth.roleArn().orElseThrow(), auth.subject().orElseThrow());
-                yield () -> Optional.of(source.apply(key));
-            }
-            default -> BackendCredentials.anonymous();
-        };
     }
 
     private static SigningKey signingKey(SluiceConfig.Key key, String path) {

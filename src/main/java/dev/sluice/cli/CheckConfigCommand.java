@@ -1,5 +1,6 @@
 package dev.sluice.cli;
 
+import dev.sluice.backend.BackendSpec;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -73,9 +74,9 @@ final class CheckConfigCommand implements Callable<Integer> {
     static JsonNode absolutePaths(JsonNode tree, SluiceConfig cfg) {
         JsonNode products = tree.path("registry").path("products");
         for (int i = 0; i < cfg.registry().products().size() && i < products.size(); i++) {
-            Optional<Path> dir = cfg.registry().products().get(i).backend().path();
-            if (dir.isPresent() && products.get(i).path("backend") instanceof ObjectNode backend) {
-                backend.put("path", dir.get().toString());
+            if (cfg.registry().products().get(i).backend() instanceof BackendSpec.File file
+                    && products.get(i).path("backend") instanceof ObjectNode backend) {
+                backend.put("path", file.directory().toString());
             }
         }
         resolveFileKeys(tree, cfg.baseDirectory());

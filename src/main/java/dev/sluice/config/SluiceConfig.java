@@ -1,12 +1,19 @@
 package dev.sluice.config;
 
+import dev.sluice.auth.Action;
+import dev.sluice.backend.BackendSpec;
+import dev.sluice.registry.Visibility;
+
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
 
 /**
- * The whole configuration, typed. Key names follow the public contract in docs/configuration.md (snake
+ * The whole configuration, typed: where a {@code type} key chooses which keys apply, a sealed type
+ * or an {@code Optional} stands for it, so no configuration string travels past this package.
+ * Backends are described as the backend factory takes them ({@link BackendSpec}). Key names follow the public contract in docs/configuration.md (snake
  * case in YAML).
  *
  * @param baseDirectory the directory relative paths in the file are resolved against (the config file's)
@@ -28,22 +35,22 @@ public record SluiceConfig(Server server, Registry registry, Optional<Oidc> oidc
 
     /** The credential tiers. {@code maxWait} bounds how long a request waits for a cold load. */
     public record Cache(java.time.Duration refreshLead, java.time.Duration minServe, java.time.Duration claimTimeout,
-                        java.time.Duration failureBackoff, java.time.Duration maxWait, Shared shared, String comparisonMode) {
-        /** The normal mode; the others exist for benchmarks only. */
-        public static final String NORMAL = "normal";
-        public static final String NO_SINGLE_FLIGHT = "no_single_flight";
-        public static final String PER_REQUEST = "per_request";
+                        java.time.Duration failureBackoff, java.time.Duration maxWait, Shared shared) {
     }
 
-    /**
-     * The shared tier. {@code type} is {@code none} or {@code redis}; the rest applies to redis.
-     * {@code sealKey} is the 32-byte AES key (from {@code seal_key_env} or {@code seal_key_file}).
-     */
-    public record Shared(String type, String uri, java.time.Duration timeout, java.time.Duration lead,
-                         Optional<AesKey> sealKey, java.time.Duration leaseTtl, java.time.Duration leaseWait,
-                         int breakerFailures, java.time.Duration breakerOpen) {
-        public boolean enabled() {
-            return !type.equals("none");
+    /** The shared tier ({@code cache.shared.type}): none, or a Redis every instance of the fleet shares. */
+    public sealed interface Shared {
+        default boolean enabled() {
+            return this instanceof Redis;
+        }
+
+        /** {@code type: none}: each instance keeps to its in-process tier. */
+        record None() implements Shared {
+        }
+
+        /** {@code type: redis}. {@code sealKey} is the 32-byte AES key (from {@code seal_key_env} or {@code seal_key_file}). */
+        record Redis(String uri, Duration timeout, Duration lead, AesKey sealKey, Duration leaseTtl, Duration leaseWait,
+                     int breakerFailures, Duration breakerOpen) implements Shared {
         }
     }
 
@@ -69,14 +76,11 @@ public record SluiceConfig(Server server, Registry registry, Optional<Oidc> oidc
         public static final Limits DEFAULT = new Limits(Duration.ofSeconds(10), Optional.empty(), 1024, 32L * 1024 * 1024);
     }
 
-    /** Where products come from: {@code static} (the {@code products} list) or {@code control-plane} (an HTTP API). */
-    public record Registry(String type, List<Product> products, Optional<ControlPlane> controlPlane) {
-        public static final String STATIC = "static";
-        public static final String CONTROL_PLANE = "control-plane";
-
-        public Registry(String type, List<Product> products) {
-            this(type, products, Optional.empty());
-        }
+    /**
+     * Where products come from ({@code registry.type}): the {@code products} list (static), or,
+     * when {@code controlPlane} is present, an HTTP API.
+     */
+    public record Registry(List<Product> products, Optional<ControlPlane> controlPlane) {
     }
 
     /**
@@ -89,27 +93,10 @@ public record SluiceConfig(Server server, Registry registry, Optional<Oidc> oidc
                                Duration productListTtl, Duration permissionsTtl, Duration timeout, Duration staleIfError) {
     }
 
-    public record Product(String account, String product, String visibility, Backend backend) {
+    /** A configured product: its address, who may know it exists, and where its bytes are. */
+    public record Product(String account, String product, Visibility visibility, BackendSpec backend) {
     }
 
-    /** A product's backend; which fields apply depends on {@code type} ({@code file} or {@code s3}). */
-    public record Backend(String type, Optional<Path> path, Optional<String> endpoint, Optional<String> region,
-                          Optional<String> bucket, String prefix, Auth auth, Duration timeout) {
-    }
-
-    /**
-     * Backend credentials. {@code secretAccessKey} holds the secret itself once resolved from
-     * {@code secret_access_key_env} or {@code secret_access_key_file}; {@code toString} hides it.
-     */
-    public record Auth(String type, Optional<String> accessKeyId, Optional<Secret> secretAccessKey,
-                       Optional<String> roleArn, Optional<String> subject) {
-        public static final String ANONYMOUS_TYPE = "anonymous";
-        public static final String STATIC_TYPE = "static";
-        public static final String WEB_IDENTITY_TYPE = "web_identity_role";
-        public static final Auth ANONYMOUS = new Auth("anonymous", Optional.empty(), Optional.empty(), Optional.empty(), Optional.empty());
-    }
-
-    /** A secret value that never prints. */
     /**
      * Who may call sluice: long-lived access keys and the {@code /.sts} endpoint for clients.
      * Without either, every caller is anonymous.
@@ -126,9 +113,9 @@ public record SluiceConfig(Server server, Registry registry, Optional<Oidc> oidc
     /**
      * A grant as written in config: {@code account/product} or {@code account/*}, key prefixes
      * (none: every key) and action names. In roles, product and prefixes may hold
-     * {@code {claim}} placeholders.
+     * {@code {claim}} placeholders. Action names are checked and typed when loaded.
      */
-    public record ScopeSpec(String product, List<String> prefixes, List<String> actions) {
+    public record ScopeSpec(String product, List<String> prefixes, Set<Action> actions) {
     }
 
     /** {@code inbound.sts}: the session key (and the previous one, accepted for opening) and the roles. */
@@ -148,6 +135,7 @@ public record SluiceConfig(Server server, Registry registry, Optional<Oidc> oidc
         }
     }
 
+    /** A secret value that never prints. */
     public record Secret(String value) {
         @Override
         public String toString() {

@@ -1,5 +1,6 @@
 package dev.sluice.federation;
 
+import dev.sluice.backend.FederatedCredentials;
 import dev.sluice.cache.RefreshAheadCache;
 import dev.sluice.observe.CounterFamily;
 import dev.sluice.s3.S3Exception;
@@ -29,7 +30,7 @@ import java.util.function.DoubleSupplier;
  * {@code sluice_sts_exchanges_total{outcome,code}} and the
  * {@code sluice_sts_exchange_seconds} histogram.
  */
-public final class CredentialTier {
+public final class CredentialTier implements FederatedCredentials {
     private final RefreshAheadCache<CredentialKey, AwsCredentials> l1;
     private final Duration maxWait;
 
@@ -75,6 +76,11 @@ public final class CredentialTier {
             // a bug (500), which is what the client was told before this mapping.
             throw S3Exception.unavailable("credentials STS issued for role " + key.roleArn() + ": " + e.getMessage(), e);
         }
+    }
+
+    @Override
+    public AwsCredentials credentials(String roleArn, String subject) {
+        return credentials(new CredentialKey(roleArn, subject));
     }
 
     /** Adapts an exchange to the loader shape. */

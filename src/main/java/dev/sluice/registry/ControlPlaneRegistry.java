@@ -3,11 +3,8 @@ package dev.sluice.registry;
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
 import dev.sluice.backend.Backend;
-import dev.sluice.backend.Fetch;
+import dev.sluice.backend.Backends;
 import dev.sluice.backend.KeyOrder;
-import dev.sluice.backend.ListPage;
-import dev.sluice.backend.ListQuery;
-import dev.sluice.backend.StoredObject;
 import dev.sluice.cache.RefreshAheadCache;
 import dev.sluice.cache.Sealer;
 import dev.sluice.cache.SharedStore;
@@ -299,11 +296,17 @@ public final class ControlPlaneRegistry implements Registry {
     }
 
     private Backend backend(BackendLocation location) {
-        return built.get(location, backends::build);
+        try {
+            return built.get(location, backends::build);
+        } catch (Backends.FederationNotConfigured e) {
+            throw new S3Exception(S3Error.BACKEND_AUTHENTICATION_FAILED, S3Error.BACKEND_AUTHENTICATION_FAILED.defaultMessage(),
+                    new S3Exception.DependencyFailure("control plane: " + location.bucket() + " " + e.getMessage(), null));
+        }
     }
 
-    private Backend deferred(ProductRef ref, ProductDocument doc, Caller caller) {
-        return new DeferredBackend(ref.toString(), () -> backend(location(ref, doc, caller)));
+    /** Resolved only when the read path asks, after authorization. */
+    private Product.BackendResolver deferred(ProductRef ref, ProductDocument doc, Caller caller) {
+        return () -> backend(location(ref, doc, caller));
     }
 
     /**
@@ -420,31 +423,5 @@ public final class ControlPlaneRegistry implements Registry {
                 return l1;
             }
         };
-    }
-
-    /** A product's backend resolved on first use, for products a caller may list or be refused before any byte is read. */
-    private static final class DeferredBackend implements Backend {
-        private final String name;
-        private final Supplier<Backend> resolve;
-
-        DeferredBackend(String name, Supplier<Backend> resolve) {
-            this.name = name;
-            this.resolve = resolve;
-        }
-
-        @Override
-        public StoredObject open(String key, Fetch fetch) {
-            return resolve.get().open(key, fetch);
-        }
-
-        @Override
-        public ListPage list(ListQuery query) {
-            return resolve.get().list(query);
-        }
-
-        @Override
-        public String describe() {
-            return "control-plane:" + name;
-        }
     }
 }

@@ -44,6 +44,6 @@ public final class StaticRegistry implements Registry {
 
     @Override
     public void close() {
-        byRef.values().forEach(p -> p.backend().close());
+        byRef.values().forEach(p -> p.resolveBackend().close());
     }
 }

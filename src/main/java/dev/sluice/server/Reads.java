@@ -67,7 +67,7 @@ public final class Reads {
         if (op.key().isEmpty()) {
             throw new S3Exception(S3Error.NO_SUCH_KEY);
         }
-        return ObjectResponse.read(product.backend(), new ObjectRead(op.key(), ReadDecision.Request.of(op), requestId));
+        return ObjectResponse.read(product.resolveBackend(), new ObjectRead(op.key(), ReadDecision.Request.of(op), requestId));
     }
 
     /**
@@ -130,7 +130,7 @@ public final class Reads {
                 return empty();
             }
         }
-        ListPage page = product.get().backend().list(new ListQuery(inner, req.delimiter(), req.maxKeys(), position));
+        ListPage page = product.get().resolveBackend().list(new ListQuery(inner, req.delimiter(), req.maxKeys(), position));
         return present(productName, page, page.next());
     }
 
@@ -193,7 +193,7 @@ public final class Reads {
                 return new ListResult(contents, prefixes, true,
                         Optional.of(ListTokens.encode(name, position)), lastOf(contents, prefixes));
             }
-            ListPage page = p.backend().list(new ListQuery("", req.delimiter(), remaining, position));
+            ListPage page = p.resolveBackend().list(new ListQuery("", req.delimiter(), remaining, position));
             page.objects().forEach(o -> contents.add(new ObjectSummary(base + o.key(), o.size(), o.lastModified(), o.etag())));
             page.commonPrefixes().forEach(cp -> prefixes.add(base + cp));
             remaining -= page.objects().size() + page.commonPrefixes().size();

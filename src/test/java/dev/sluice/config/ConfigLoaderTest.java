@@ -1,5 +1,7 @@
 package dev.sluice.config;
 
+import dev.sluice.backend.BackendAuth;
+import dev.sluice.backend.BackendSpec;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -11,6 +13,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 
 import org.assertj.core.api.AbstractThrowableAssert;
 import org.junit.jupiter.api.BeforeEach;
@@ -45,6 +48,18 @@ class ConfigLoaderTest {
     }
 
     /** One product with the given backend lines (indented under {@code backend:}). */
+    private static BackendSpec.S3 s3(SluiceConfig config) {
+        return (BackendSpec.S3) config.registry().products().get(0).backend();
+    }
+
+    private static java.nio.file.Path directory(SluiceConfig.Product p) {
+        return ((BackendSpec.File) p.backend()).directory();
+    }
+
+    private static dev.sluice.sigv4.AwsCredentials staticKey(BackendAuth auth) {
+        return ((BackendAuth.Static) auth).credentials();
+    }
+
     private static String withBackend(String backendLines) {
         return """
                 registry:
@@ -86,13 +101,13 @@ class ConfigLoaderTest {
         assertThat(config.server().listen()).isEqualTo(new SluiceConfig.HostPort("127.0.0.1", 8080));
         assertThat(config.server().adminListen()).isEqualTo(new SluiceConfig.HostPort("127.0.0.1", 9090));
         assertThat(config.server().effectivePublicUrl()).isEqualTo("http://127.0.0.1:8080");
-        assertThat(config.registry().type()).isEqualTo("static");
+        assertThat(config.registry().controlPlane()).as("a static registry").isEmpty();
         assertThat(config.registry().products())
-                .extracting(p -> p.account() + "/" + p.product() + " " + p.visibility() + " " + p.backend().type())
-                .containsExactly("demo/hello public file", "demo/census public file");
+                .extracting(p -> p.account() + "/" + p.product() + " " + p.visibility() + " " + p.backend().getClass().getSimpleName())
+                .containsExactly("demo/hello PUBLIC File", "demo/census PUBLIC File");
         assertThat(config.registry().products()).allSatisfy(p -> {
-            assertThat(p.backend().path()).isPresent();
-            assertThat(p.backend().path().get()).isDirectory().isAbsolute();
+            assertThat(p.backend()).isInstanceOf(BackendSpec.File.class);
+            assertThat(directory(p)).isDirectory().isAbsolute();
         });
     }
 
@@ -105,7 +120,7 @@ class ConfigLoaderTest {
 
         assertThat(config.server().listen().port()).isEqualTo(18080);
         assertThat(config.server().adminListen().port()).isEqualTo(19090);
-        assertThat(config.registry().products().get(0).backend().path().orElseThrow())
+        assertThat(directory(config.registry().products().get(0)))
                 .isEqualTo(Path.of("examples/data/hello").toAbsolutePath().normalize());
     }
 
@@ -149,7 +164,7 @@ class ConfigLoaderTest {
                 """);
 
         assertThat(config.registry().products().get(0).product()).isEqualTo("hello");
-        assertThat(config.registry().products().get(0).backend().path()).contains(dir.resolve("data/hello"));
+        assertThat(directory(config.registry().products().get(0))).isEqualTo(dir.resolve("data/hello"));
     }
 
     @Test
@@ -167,7 +182,7 @@ class ConfigLoaderTest {
     void anEmptyDefaultIsAllowed() {
         SluiceConfig config = parse(s3Backend("prefix: \"${PREFIX:-}\""));
 
-        assertThat(config.registry().products().get(0).backend().prefix()).isEmpty();
+        assertThat(s3(config).prefix()).isEmpty();
     }
 
     @Test
@@ -188,7 +203,7 @@ class ConfigLoaderTest {
 
         SluiceConfig config = parse(s3Backend("prefix: \"${PREFIX}\""));
 
-        assertThat(config.registry().products().get(0).backend().prefix()).isEqualTo("${NOT_A_VARIABLE}");
+        assertThat(s3(config).prefix()).isEqualTo("${NOT_A_VARIABLE}");
     }
 
     // --- every problem in one run -------------------------------------------------------------
@@ -297,6 +312,14 @@ class ConfigLoaderTest {
     }
 
     // --- unknown and missing keys --------------------------------------------------------------
+
+    @Test
+    void theBenchmarkOnlyComparisonModeIsNoLongerAKeyOfTheConfiguration() {
+        List<String> problems = problemsOf("cache: { credentials: { comparison_mode: per_request } }\n" + FILE_PRODUCT);
+
+        assertThat(problems).containsExactly("cache.credentials.comparison_mode: unknown key (allowed here: "
+                + "refresh_lead, min_serve, claim_timeout, failure_backoff, max_wait)");
+    }
 
     @Test
     void anUnknownKeyIsReportedWithItsFullPath() {
@@ -460,13 +483,13 @@ class ConfigLoaderTest {
 
     @Test
     void visibilityDefaultsToPublicAndAcceptsRestricted() {
-        assertThat(parse(FILE_PRODUCT).registry().products().get(0).visibility()).isEqualTo("public");
+        assertThat(parse(FILE_PRODUCT).registry().products().get(0).visibility()).isEqualTo(dev.sluice.registry.Visibility.PUBLIC);
         SluiceConfig restricted = parse("""
                 registry:
                   products:
                     - { account: demo, product: hello, visibility: restricted, backend: { type: file, path: data/hello } }
                 """);
-        assertThat(restricted.registry().products().get(0).visibility()).isEqualTo("restricted");
+        assertThat(restricted.registry().products().get(0).visibility()).isEqualTo(dev.sluice.registry.Visibility.RESTRICTED);
     }
 
     @ParameterizedTest
@@ -552,7 +575,7 @@ class ConfigLoaderTest {
     void fileBackendPathsResolveAgainstTheConfigDirectory() {
         SluiceConfig config = parse(FILE_PRODUCT);
 
-        assertThat(config.registry().products().get(0).backend().path()).contains(dir.resolve("data/hello"));
+        assertThat(directory(config.registry().products().get(0))).isEqualTo(dir.resolve("data/hello"));
         assertThat(config.baseDirectory()).isEqualTo(dir);
     }
 
@@ -565,30 +588,29 @@ class ConfigLoaderTest {
 
     @Test
     void s3BackendDefaultsToUsEast1AndItsEndpoint() {
-        SluiceConfig.Backend b = parse(s3Backend("")).registry().products().get(0).backend();
+        BackendSpec.S3 b = s3(parse(s3Backend("")));
 
-        assertThat(b.region()).contains("us-east-1");
-        assertThat(b.endpoint()).contains("https://s3.us-east-1.amazonaws.com");
-        assertThat(b.bucket()).contains("my-bucket");
+        assertThat(b.region()).isEqualTo("us-east-1");
+        assertThat(b.endpoint()).hasToString("https://s3.us-east-1.amazonaws.com");
+        assertThat(b.bucket()).isEqualTo("my-bucket");
         assertThat(b.prefix()).isEmpty();
-        assertThat(b.auth()).isEqualTo(SluiceConfig.Auth.ANONYMOUS);
+        assertThat(b.auth()).isEqualTo(new BackendAuth.Anonymous());
         assertThat(b.timeout()).isEqualTo(Duration.ofSeconds(30));
     }
 
     @Test
     void s3BackendDefaultEndpointFollowsTheRegion() {
-        SluiceConfig.Backend b = parse(s3Backend("region: eu-west-1")).registry().products().get(0).backend();
+        BackendSpec.S3 b = s3(parse(s3Backend("region: eu-west-1")));
 
-        assertThat(b.endpoint()).contains("https://s3.eu-west-1.amazonaws.com");
-        assertThat(b.region()).contains("eu-west-1");
+        assertThat(b.endpoint()).hasToString("https://s3.eu-west-1.amazonaws.com");
+        assertThat(b.region()).isEqualTo("eu-west-1");
     }
 
     @Test
     void s3BackendExplicitEndpointLosesItsTrailingSlash() {
-        SluiceConfig.Backend b = parse(s3Backend("endpoint: \"http://127.0.0.1:9000/\"\nprefix: some/prefix/"))
-                .registry().products().get(0).backend();
+        BackendSpec.S3 b = s3(parse(s3Backend("endpoint: \"http://127.0.0.1:9000/\"\nprefix: some/prefix/")));
 
-        assertThat(b.endpoint()).contains("http://127.0.0.1:9000");
+        assertThat(b.endpoint()).hasToString("http://127.0.0.1:9000");
         assertThat(b.prefix()).isEqualTo("some/prefix/");
     }
 
@@ -605,20 +627,18 @@ class ConfigLoaderTest {
 
     @Test
     void anonymousAuthIsExplicitlyAllowed() {
-        assertThat(parse(s3Backend("auth: { type: anonymous }")).registry().products().get(0).backend().auth())
-                .isEqualTo(SluiceConfig.Auth.ANONYMOUS);
+        assertThat(s3(parse(s3Backend("auth: { type: anonymous }"))).auth()).isEqualTo(new BackendAuth.Anonymous());
     }
 
     @Test
     void staticAuthReadsTheSecretFromTheEnvironment() {
         env.put("BACKEND_SECRET", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY");
 
-        SluiceConfig.Auth auth = parse(staticAuth("secret_access_key_env: BACKEND_SECRET"))
-                .registry().products().get(0).backend().auth();
+        BackendAuth auth = s3(parse(staticAuth("secret_access_key_env: BACKEND_SECRET"))).auth();
 
-        assertThat(auth.type()).isEqualTo("static");
-        assertThat(auth.accessKeyId()).contains("AKIAEXAMPLE");
-        assertThat(auth.secretAccessKey()).map(SluiceConfig.Secret::value).contains("wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY");
+        assertThat(auth).isInstanceOf(BackendAuth.Static.class);
+        assertThat(staticKey(auth).accessKeyId()).isEqualTo("AKIAEXAMPLE");
+        assertThat(staticKey(auth).secretAccessKey()).isEqualTo("wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY");
     }
 
     @Test
@@ -635,10 +655,9 @@ class ConfigLoaderTest {
         Path secret = dir.resolve("secret.txt");
         Files.writeString(secret, "from-a-file\n");
 
-        SluiceConfig.Auth auth = parse(staticAuth("secret_access_key_file: \"" + secret + "\""))
-                .registry().products().get(0).backend().auth();
+        BackendAuth auth = s3(parse(staticAuth("secret_access_key_file: \"" + secret + "\""))).auth();
 
-        assertThat(auth.secretAccessKey()).map(SluiceConfig.Secret::value).contains("from-a-file");
+        assertThat(staticKey(auth).secretAccessKey()).isEqualTo("from-a-file");
     }
 
     @Test
@@ -648,10 +667,9 @@ class ConfigLoaderTest {
         Files.createDirectories(dir.resolve("secrets"));
         Files.writeString(dir.resolve("secrets/backend.key"), "relative-secret\n");
 
-        SluiceConfig.Auth auth = parse(staticAuth("secret_access_key_file: secrets/backend.key"))
-                .registry().products().get(0).backend().auth();
+        BackendAuth auth = s3(parse(staticAuth("secret_access_key_file: secrets/backend.key"))).auth();
 
-        assertThat(auth.secretAccessKey()).map(SluiceConfig.Secret::value).contains("relative-secret");
+        assertThat(staticKey(auth).secretAccessKey()).isEqualTo("relative-secret");
     }
 
     @Test
@@ -662,8 +680,8 @@ class ConfigLoaderTest {
 
         SluiceConfig config = parse("cache: { shared: { type: redis, seal_key_file: secrets/seal.key } }\n" + FILE_PRODUCT);
 
-        assertThat(config.cache().shared().sealKey()).hasValueSatisfying(
-                k -> assertThat(k.bytes()).isEqualTo(java.util.Base64.getDecoder().decode(key)));
+        assertThat(config.cache().shared()).isInstanceOfSatisfying(SluiceConfig.Shared.Redis.class,
+                r -> assertThat(r.sealKey().bytes()).isEqualTo(java.util.Base64.getDecoder().decode(key)));
     }
 
     @Test
@@ -728,7 +746,7 @@ class ConfigLoaderTest {
         0s,    PT0S
         """)
     void parsesDurations(String text, Duration expected) {
-        assertThat(parse(s3Backend("timeout: " + text)).registry().products().get(0).backend().timeout()).isEqualTo(expected);
+        assertThat(s3(parse(s3Backend("timeout: " + text))).timeout()).isEqualTo(expected);
         assertThat(ConfigLoader.parseDuration(text, "x")).isEqualTo(expected);
     }
 
@@ -915,7 +933,7 @@ class ConfigLoaderTest {
         assertThat(first.enabled()).isTrue();
         assertThat(first.expiresAt()).isEmpty();
         assertThat(first.secretAccessKey().value()).isEqualTo("s3cr3t");
-        assertThat(first.scopes()).containsExactly(new SluiceConfig.ScopeSpec("demo/*", List.of(), List.of("get_object", "list_bucket")));
+        assertThat(first.scopes()).containsExactly(new SluiceConfig.ScopeSpec("demo/*", List.of(), Set.of(dev.sluice.auth.Action.GET_OBJECT, dev.sluice.auth.Action.LIST_BUCKET)));
         SluiceConfig.AccessKey second = in.accessKeys().get(1);
         assertThat(second.name()).isEqualTo("ci-uploader");
         assertThat(second.enabled()).isFalse();
@@ -1058,6 +1076,6 @@ class ConfigLoaderTest {
         SluiceConfig config = parse(staticAuth("secret_access_key_env: BACKEND_SECRET"));
 
         assertThat(config.toString()).doesNotContain("super-secret-value-123").contains("AKIAEXAMPLE");
-        assertThat(config.registry().products().get(0).backend().auth().toString()).doesNotContain("super-secret-value-123");
+        assertThat(config.registry().products().get(0).backend().toString()).doesNotContain("super-secret-value-123");
     }
 }

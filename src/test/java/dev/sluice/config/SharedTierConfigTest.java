@@ -36,8 +36,8 @@ class SharedTierConfigTest {
         return loader.parse("registry:\n  products: []\ncache:\n" + cacheLines.indent(2), dir);
     }
 
-    private SluiceConfig.Shared shared(String sharedLines) {
-        return parse("shared:\n" + sharedLines.indent(2)).cache().shared();
+    private SluiceConfig.Shared.Redis shared(String sharedLines) {
+        return (SluiceConfig.Shared.Redis) parse("shared:\n" + sharedLines.indent(2)).cache().shared();
     }
 
     private AbstractThrowableAssert<?, ? extends Throwable> refused(String sharedLines) {
@@ -51,7 +51,7 @@ class SharedTierConfigTest {
         SluiceConfig.Shared shared = loader.parse("registry:\n  products: []\n", dir).cache().shared();
 
         assertThat(shared.enabled()).isFalse();
-        assertThat(shared.type()).isEqualTo("none");
+        assertThat(shared).isEqualTo(new SluiceConfig.Shared.None());
     }
 
     @Test
@@ -81,7 +81,7 @@ class SharedTierConfigTest {
 
     @Test
     void redisDefaultsFollowTheDesign() {
-        SluiceConfig.Shared shared = shared("""
+        SluiceConfig.Shared.Redis shared = shared("""
                 type: redis
                 seal_key_env: SLUICE_CACHE_KEY
                 """);
@@ -94,12 +94,12 @@ class SharedTierConfigTest {
         assertThat(shared.leaseTtl()).as("the STS deadline (5 s) and a margin").isEqualTo(Duration.ofSeconds(10));
         assertThat(shared.breakerFailures()).isEqualTo(3);
         assertThat(shared.breakerOpen()).isEqualTo(Duration.ofSeconds(5));
-        assertThat(shared.sealKey()).hasValueSatisfying(k -> assertThat(k.bytes()).isEqualTo(Base64.getDecoder().decode(SEAL_KEY)));
+        assertThat(shared.sealKey().bytes()).isEqualTo(Base64.getDecoder().decode(SEAL_KEY));
     }
 
     @Test
     void everyKeyCanBeSet() {
-        SluiceConfig.Shared shared = shared("""
+        SluiceConfig.Shared.Redis shared = shared("""
                 type: redis
                 uri: rediss://cache.internal:6380/2
                 timeout: 250ms
@@ -162,12 +162,12 @@ class SharedTierConfigTest {
     void aSealKeyFileIsReadAndTrimmed() throws Exception {
         Path file = Files.writeString(dir.resolve("seal.key"), SEAL_KEY + "\n");
 
-        SluiceConfig.Shared shared = shared("""
+        SluiceConfig.Shared.Redis shared = shared("""
                 type: redis
                 seal_key_file: %s
                 """.formatted(file));
 
-        assertThat(shared.sealKey().orElseThrow().bytes()).hasSize(32);
+        assertThat(shared.sealKey().bytes()).hasSize(32);
     }
 
     @Test
@@ -196,7 +196,7 @@ class SharedTierConfigTest {
 
     @Test
     void theSealKeyIsRedactedFromTheConfigsString() {
-        SluiceConfig.Shared shared = shared("""
+        SluiceConfig.Shared.Redis shared = shared("""
                 type: redis
                 seal_key_env: SLUICE_CACHE_KEY
                 """);

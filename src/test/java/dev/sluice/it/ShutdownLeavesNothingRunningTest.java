@@ -3,6 +3,8 @@ package dev.sluice.it;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.sluice.testing.RedisProcess;
+import dev.sluice.testing.S3ProxyProcess;
+import dev.sluice.testing.TestControlPlane;
 import dev.sluice.testing.TestIssuer;
 import dev.sluice.testing.TestKeys;
 import java.nio.file.Files;
@@ -15,6 +17,7 @@ import java.util.Map;
 import java.util.Set;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import software.amazon.awssdk.core.sync.RequestBody;
 import software.amazon.awssdk.core.sync.ResponseTransformer;
 
 /**
@@ -68,6 +71,55 @@ class ShutdownLeavesNothingRunningTest {
             }
         }
 
+        assertNoThreadLeftBeyond(before);
+    }
+
+    /**
+     * The control-plane registry instead of static products: its API client, its document
+     * caches with the shared tier, the backends it builds for the locations it resolves, and
+     * the startup probe of the API, each used once.
+     */
+    @Test
+    void closingAControlPlaneSluiceStopsEveryThreadItStarted() throws Exception {
+        Set<Thread> before = Thread.getAllStackTraces().keySet();
+        try (RedisProcess redis = RedisProcess.start(); TestIssuer issuer = new TestIssuer(InstantSource.system());
+             S3ProxyProcess open = S3ProxyProcess.startWithoutAuthorization(); TestControlPlane cp = new TestControlPlane()) {
+            open.client().createBucket(b -> b.bucket("open-data-west"));
+            open.client().putObject(b -> b.bucket("open-data-west").key("parks-dept/city-trees/trees.csv"),
+                    RequestBody.fromString("id,species\n1,oak\n"));
+            String yaml = """
+                    server: { listen: "127.0.0.1:0", admin_listen: "127.0.0.1:0", shutdown_timeout: 2s }
+                    oidc:
+                      signing_key: { pem_env: OIDC_KEY, kid: "key-a" }
+                    cache:
+                      shared: { type: redis, uri: "%s", seal_key_env: SEAL_KEY }
+                    registry:
+                      type: control-plane
+                      control_plane: { url: "%s", s3_endpoint: "%s", timeout: 2s }
+                    inbound:
+                      sts:
+                        session_key_env: SESSION_KEY
+                        roles:
+                          - { id: reader, trusted_issuers: ["%s"], audiences: [sluice], subjects: ["*"] }
+                    """.formatted(redis.uri(), cp.url(), open.endpoint(), issuer.issuer());
+            String aes = Base64.getEncoder().encodeToString(new byte[32]);
+            SluiceUnderTest sluice = SluiceUnderTest.start(yaml,
+                    Map.of("OIDC_KEY", TestKeys.pem("test-rsa-a"), "SEAL_KEY", aes, "SESSION_KEY", aes), dir);
+            try {
+                assertThat(sluice.anonymousClient().getObject(b -> b.bucket(TestControlPlane.ACCOUNT).key("city-trees/trees.csv"),
+                        ResponseTransformer.toBytes()).asUtf8String()).isEqualTo("id,species\n1,oak\n");
+                SluiceUnderTest.RawResponse granted = sluice.send("GET", "/.sts?Action=AssumeRoleWithWebIdentity&Version=2011-06-15"
+                        + "&RoleArn=reader&RoleSessionName=shutdown-test&WebIdentityToken=" + issuer.mint());
+                assertThat(granted.status()).as(granted.text()).isEqualTo(200);
+            } finally {
+                sluice.close();
+            }
+        }
+
+        assertNoThreadLeftBeyond(before);
+    }
+
+    private static void assertNoThreadLeftBeyond(Set<Thread> before) throws InterruptedException {
         List<Thread> left = Thread.getAllStackTraces().keySet().stream()
                 .filter(t -> !before.contains(t) && !t.isDaemon())
                 .toList();

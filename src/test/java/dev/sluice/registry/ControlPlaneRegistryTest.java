@@ -5,6 +5,8 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.nimbusds.jwt.JWTClaimsSet;
 import com.nimbusds.jwt.SignedJWT;
 import dev.sluice.backend.Backend;
+import dev.sluice.backend.Backends;
+import dev.sluice.time.Ticker;
 import dev.sluice.federation.OidcProvider;
 import dev.sluice.s3.S3Error;
 import dev.sluice.s3.S3Exception;
@@ -247,6 +249,23 @@ class ControlPlaneRegistryTest {
                 "arn:aws:iam::111122223333:role/sluice-vault-east", "scv1:conn:vault-east"));
     }
 
+    @Test
+    void aFederatedLocationWithoutAnOidcSigningKeyIsBackendAuthenticationFailedWithTheDetailLogged() {
+        registry.close();
+        registry = new ControlPlaneRegistry(new ControlPlaneApi(http, cp.url(), Optional.of(oidc), TIMEOUT),
+                new ControlPlaneRegistry.Settings(Optional.of(S3_ENDPOINT), Duration.ofSeconds(300), Duration.ofSeconds(300),
+                        Duration.ofSeconds(60), Duration.ofSeconds(60), TIMEOUT, Duration.ofMinutes(10)),
+                BackendLocation.Factory.building(new Backends(http, Runnable::run, Optional.empty(), clock, Ticker.SYSTEM)),
+                clock, loads, () -> 0.0, meters);
+
+        assertThat(find("city-trees")).as("an unsigned location needs no federation").isPresent();
+        assertThatThrownBy(() -> find("lidar-2024")).isInstanceOfSatisfying(S3Exception.class, e -> {
+            assertThat(e.error()).isEqualTo(S3Error.BACKEND_AUTHENTICATION_FAILED);
+            assertThat(e.getCause()).hasMessage("control plane: vault-east-archive needs federation "
+                    + "(arn:aws:iam::111122223333:role/sluice-vault-east) but oidc.signing_key is not configured");
+        });
+    }
+
     @ParameterizedTest
     @ValueSource(strings = {
             "{\"type\":\"s3_access_key\",\"access_key_id\":\"AKIA\",\"secret_access_key\":\"x\"}",
@@ -308,6 +327,19 @@ class ControlPlaneRegistryTest {
 
         assertThat(p).hasValueSatisfying(x -> assertThat(x.visibility()).isEqualTo(Visibility.RESTRICTED));
         assertThat(cp.verifiedSubjects()).containsExactly("user:alice");
+    }
+
+    @Test
+    void aRestrictedProductsBackendIsResolvedOnlyWhenTheReadPathAsksForIt() {
+        Product p = registry.find(ref("survey-raw"), Caller.authenticated("user:alice", "req-2")).orElseThrow();
+
+        assertThat(built).as("nothing is built before authorization").isEmpty();
+
+        Backend backend = p.resolveBackend();
+
+        assertThat(built).hasSize(1);
+        assertThat(backend).isInstanceOfSatisfying(StubBackend.class,
+                b -> assertThat(b.target()).as("the real backend, not a stand-in doing I/O on read").isEqualTo(built.get(0)));
     }
 
     // --- README: failure routes ----------------------------------------------------------------
@@ -402,9 +434,9 @@ class ControlPlaneRegistryTest {
 
     @Test
     void aBackendIsBuiltOncePerLocation() {
-        Backend first = find("city-trees").orElseThrow().backend();
+        Backend first = find("city-trees").orElseThrow().resolveBackend();
         clock.advance(Duration.ofSeconds(301));
-        Backend second = find("city-trees").orElseThrow().backend();
+        Backend second = find("city-trees").orElseThrow().resolveBackend();
 
         assertThat(second).isSameAs(first);
         assertThat(built).hasSize(1);
@@ -412,15 +444,15 @@ class ControlPlaneRegistryTest {
 
     @Test
     void aChangedDataConnectionIsFollowedOnceItsAnswerIsRefetched() {
-        Backend first = find("city-trees").orElseThrow().backend();
+        Backend first = find("city-trees").orElseThrow().resolveBackend();
         ObjectNode moved = fixtureJson("data-connection-public.json");
         ((ObjectNode) moved.get("details")).put("bucket", "moved-west");
         cp.put(OPEN_WEST, moved.toString());
         clock.advance(Duration.ofSeconds(200));
-        assertThat(find("city-trees").orElseThrow().backend()).as("within the TTL").isSameAs(first);
+        assertThat(find("city-trees").orElseThrow().resolveBackend()).as("within the TTL").isSameAs(first);
 
         clock.advance(Duration.ofSeconds(100));
-        Backend after = find("city-trees").orElseThrow().backend();
+        Backend after = find("city-trees").orElseThrow().resolveBackend();
 
         assertThat(((BackendLocation) ((StubBackend<?>) after).target()).bucket()).isEqualTo("moved-west");
     }
@@ -510,12 +542,12 @@ class ControlPlaneRegistryTest {
 
     @Test
     void aStaleAnswerIsServedWhenTheApiFails() {
-        Backend before = find("city-trees").orElseThrow().backend();
+        Backend before = find("city-trees").orElseThrow().resolveBackend();
         clock.advance(Duration.ofSeconds(301));
         cp.put(CITY_TREES, 500, "{}");
         cp.put(OPEN_WEST, 200, "not json");
 
-        assertThat(find("city-trees")).hasValueSatisfying(p -> assertThat(p.backend()).isSameAs(before));
+        assertThat(find("city-trees")).hasValueSatisfying(p -> assertThat(p.resolveBackend()).isSameAs(before));
         assertThat(meters.counter("sluice.control_plane.stale_served", "kind", "product").count()).isEqualTo(1);
         assertThat(meters.counter("sluice.control_plane.stale_served", "kind", "data_connection").count()).isEqualTo(1);
     }

@@ -40,9 +40,20 @@ public final class SluiceProcess implements AutoCloseable {
      */
     public static SluiceProcess start(Path config, int s3Port, int adminPort, Map<String, String> env, Path logFile)
             throws IOException, InterruptedException {
+        return start(List.of("dev.sluice.cli.SluiceCommand", "serve", "--config", config.toString()), s3Port, adminPort, env, logFile);
+    }
+
+    /**
+     * Starts {@code mainAndArgs} (a main class on the test classpath and its arguments), which
+     * must run a sluice listening on {@code s3Port} and {@code adminPort}; for benchmarks that
+     * build sluice in code.
+     */
+    public static SluiceProcess start(List<String> mainAndArgs, int s3Port, int adminPort, Map<String, String> env, Path logFile)
+            throws IOException, InterruptedException {
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
         List<String> cmd = new ArrayList<>(List.of(java, "-Xmx256m", "-XX:TieredStopAtLevel=1",
-                "-cp", System.getProperty("java.class.path"), "dev.sluice.cli.SluiceCommand", "serve", "--config", config.toString()));
+                "-cp", System.getProperty("java.class.path")));
+        cmd.addAll(mainAndArgs);
         ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(logFile.toFile());
         pb.environment().putAll(env);
         pb.environment().put("SLUICE_ACCESS_LOG_LEVEL", "OFF");

@@ -1,0 +1,66 @@
+package dev.sluice.backend;
+
+import dev.sluice.time.Ticker;
+import org.eclipse.jetty.client.HttpClient;
+
+import java.time.InstantSource;
+import java.util.Optional;
+import java.util.concurrent.Executor;
+
+/**
+ * The one place a {@link BackendSpec} becomes a {@link Backend}: products of the static
+ * configuration and locations the control plane describes are built here alike, on the shared
+ * HTTP client, with the same deadlines and the same way to credentials. Owns nothing it builds
+ * with: the client, the hashing worker and the federated credentials belong to whoever handed
+ * them in, and are closed there.
+ */
+public final class Backends {
+    private final HttpClient http;
+    private final Executor hashing;
+    private final Optional<FederatedCredentials> federated;
+    private final InstantSource clock;
+    private final Ticker ticker;
+
+    /**
+     * @param hashing   where file backends hash file content in the background
+     * @param federated the credentials for {@link BackendAuth.WebIdentity}; empty when sluice has no OIDC signing key
+     */
+    public Backends(HttpClient http, Executor hashing, Optional<FederatedCredentials> federated, InstantSource clock,
+                    Ticker ticker) {
+        this.http = http;
+        this.hashing = hashing;
+        this.federated = federated;
+        this.clock = clock;
+        this.ticker = ticker;
+    }
+
+    /** The backend for {@code spec}; throws {@link FederationNotConfigured} for a web identity role without federation. */
+    public Backend build(BackendSpec spec) {
+        return switch (spec) {
+            case BackendSpec.File f -> new FileBackend(f.directory(), hashing);
+            case BackendSpec.S3 s -> new S3Backend(http, s.endpoint(), s.region(), s.bucket(), s.prefix(), credentials(s.auth()),
+                    clock, ticker, s.timeout());
+        };
+    }
+
+    private BackendCredentials credentials(BackendAuth auth) {
+        return switch (auth) {
+            case BackendAuth.Anonymous a -> BackendCredentials.anonymous();
+            case BackendAuth.Static s -> BackendCredentials.fixed(s.credentials());
+            case BackendAuth.WebIdentity w -> {
+                FederatedCredentials source = federated.orElseThrow(() -> new FederationNotConfigured(w.roleArn()));
+                yield () -> Optional.of(source.credentials(w.roleArn(), w.subject()));
+            }
+        };
+    }
+
+    /**
+     * A web identity role was asked for, but sluice has no OIDC provider to assert it with. The
+     * static configuration refuses this at load; a control-plane location answers it per request.
+     */
+    public static final class FederationNotConfigured extends RuntimeException {
+        FederationNotConfigured(String roleArn) {
+            super("needs federation (" + roleArn + ") but oidc.signing_key is not configured", null, false, false);
+        }
+    }
+}
