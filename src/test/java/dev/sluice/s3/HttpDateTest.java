@@ -42,4 +42,30 @@ class HttpDateTest {
     void nullIsNoDate() {
         assertThat(HttpDate.parse(null)).isEmpty();
     }
+
+    /**
+     * The hand-written IMF-fixdate reader and writer agree with java.time's on every second of
+     * days spread over four centuries (leap years, month ends, each weekday), and leave a wrong
+     * weekday or an impossible date to the general parsers, which refuse them.
+     */
+    @Test
+    void theFastImfFixdatePathAgreesWithJavaTime() {
+        java.time.format.DateTimeFormatter reference = java.time.format.DateTimeFormatter
+                .ofPattern("EEE, dd MMM yyyy HH:mm:ss 'GMT'", java.util.Locale.ROOT).withZone(java.time.ZoneOffset.UTC);
+        java.util.Random random = new java.util.Random(7);
+        long from = Instant.parse("1900-01-01T00:00:00Z").getEpochSecond();
+        long to = Instant.parse("2300-01-01T00:00:00Z").getEpochSecond();
+        for (int i = 0; i < 20_000; i++) {
+            Instant t = Instant.ofEpochSecond(from + (long) (random.nextDouble() * (to - from)));
+            String text = reference.format(t);
+            assertThat(HttpDate.format(t)).isEqualTo(text);
+            assertThat(HttpDate.parse(text)).contains(t);
+        }
+        assertThat(HttpDate.format(Instant.parse("2024-02-29T23:59:59Z"))).isEqualTo("Thu, 29 Feb 2024 23:59:59 GMT");
+        assertThat(HttpDate.parse("Thu, 29 Feb 2024 23:59:59 GMT")).contains(Instant.parse("2024-02-29T23:59:59Z"));
+        assertThat(HttpDate.parse("Mon, 06 Nov 1994 08:49:37 GMT")).isEmpty(); // 6 Nov 1994 was a Sunday
+        assertThat(HttpDate.parse("Fri, 29 Feb 2023 08:49:37 GMT")).isEmpty();
+        // java.time's RFC 1123 reader takes 24:00:00 as the end of the day; the fast path leaves it to that reader.
+        assertThat(HttpDate.parse("Sun, 06 Nov 1994 24:00:00 GMT")).contains(Instant.parse("1994-11-07T00:00:00Z"));
+    }
 }
