@@ -166,7 +166,7 @@ for side in "${SIDES[@]}"; do
 done
 : >"$WORK/small.tsv"
 for r in $(seq 1 "$WRK_ROUNDS"); do
-  for side in "${SIDES[@]}"; do
+  for side in $(rotated "$r" "${SIDES[@]}"); do
     # shellcheck disable=SC2046
     before="$(cpu_ticks $(side_pids "$side"))"
     timeout $((WRK_SECONDS + 60)) "$WRK" -t"$WRK_THREADS" -c"$CONNECTIONS" -d"$WRK_DURATION" --latency "${URL[$side]}/small.bin" \

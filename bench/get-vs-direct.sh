@@ -203,7 +203,7 @@ fi
 
 : >"$WORK/lat.tsv"
 for r in $(seq 1 "$WRK_ROUNDS"); do
-  for side in "${SIDES[@]}"; do
+  for side in $(rotated "$r" "${SIDES[@]}"); do
     base="$(base_of "$side")"
     pid="$(pid_of "$side")"
     ticks_before="$(cpu_ticks "$pid")"

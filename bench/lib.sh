@@ -150,3 +150,13 @@ host_line() {
   mem="$(awk '/^MemTotal:/ {printf "%.1f GiB", $2/1048576}' /proc/meminfo)"
   echo "nproc $(nproc), memory $mem, CPU $cpu, $(uname -sr)"
 }
+
+# rotated R SIDE...: the sides in the order round R runs them, rotated by one each round, so
+# no side always runs right after the same other one (a server measured straight after a
+# busy one starts with colder caches and a backlog of the other's garbage collection).
+rotated() {
+  local r="$1"; shift
+  local n=$# i
+  local sides=("$@")
+  for ((i = 0; i < n; i++)); do printf '%s\n' "${sides[$(( (i + r - 1) % n ))]}"; done
+}
