@@ -55,7 +55,7 @@ public final class HttpDate {
     /**
      * IMF-fixdate, written by hand for the years 0000-9999 (every Last-Modified sluice sends is
      * one): {@link DateTimeFormatter} cost a few microseconds a call, a measurable share of a
-     * small GET (docs/architecture.md, "Where time goes").
+     * small GET in a profile.
      */
     public static String format(Instant instant) {
         long second = instant.getEpochSecond();
