@@ -9,7 +9,6 @@ import org.eclipse.jetty.client.Response;
 import org.eclipse.jetty.http.HttpField;
 import org.eclipse.jetty.io.Content;
 
-import java.io.IOException;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
@@ -36,6 +35,21 @@ final class S3ObjectReply implements StoredObject {
     private static final Set<String> STORED = Set.of(
             "content-type", "content-encoding", "content-disposition", "content-language", "cache-control", "expires");
     private static final Pattern CONTENT_RANGE = Pattern.compile("bytes (\\d{1,18})-(\\d{1,18})/(\\d{1,18})");
+
+    /**
+     * Why an exchange is aborted once sluice is done with its body: every read ends this way
+     * (aborting a finished exchange does nothing), so the reasons are made once instead of
+     * one exception with a stack trace per request; shared, they take no stack trace and no
+     * suppressed exceptions.
+     */
+    private static final Exception NOT_WANTED = new ReleasedBody("response body not wanted");
+    private static final Exception RELEASED = new ReleasedBody("response body released");
+
+    private static final class ReleasedBody extends Exception {
+        ReleasedBody(String message) {
+            super(message, null, false, false);
+        }
+    }
 
     private final Request request;
     private final Content.Source source;
@@ -101,7 +115,7 @@ final class S3ObjectReply implements StoredObject {
     @Override
     public void close() {
         if (!taken) {
-            request.abort(new IOException("response body not wanted"));
+            request.abort(NOT_WANTED);
         }
     }
 
@@ -129,7 +143,7 @@ final class S3ObjectReply implements StoredObject {
     private record StreamBody(Request request, Content.Source source) implements ObjectBody {
         @Override
         public void close() {
-            request.abort(new IOException("response body released"));
+            request.abort(RELEASED);
         }
     }
 }
