@@ -117,7 +117,7 @@ public final class AccessLog implements AutoCloseable {
     }
 
     /** The JSON line of {@code e} written at {@code epochMillis}: field names and order are what log readers parse. */
-    static String format(Entry e, long epochMillis) {
+    String format(Entry e, long epochMillis) {
         StringBuilder b = new StringBuilder(320);
         b.append("{\"time\":\"");
         time(b, epochMillis);
@@ -130,8 +130,8 @@ public final class AccessLog implements AutoCloseable {
         field(b, "key", e.key());
         b.append(",\"status\":").append(e.status());
         b.append(",\"bytes\":").append(e.bytes());
-        // As Double.toString writes it, which is how the JSON writer used here before wrote it.
-        b.append(",\"duration_ms\":").append(e.durationMicros() / 1000.0);
+        b.append(",\"duration_ms\":");
+        millis(b, e.durationMicros());
         field(b, "client", e.client());
         field(b, "principal", e.principal());
         if (e.errorCode() != null) {
@@ -140,27 +140,74 @@ public final class AccessLog implements AutoCloseable {
         return b.append('}').toString();
     }
 
+    /**
+     * {@code micros / 1000.0} as {@code Double.toString} writes it (the JSON writer used here
+     * before wrote it so), without the general double-to-decimal conversion, which showed in
+     * profiles: below 10^7 ms a double that close to a number of thousandths prints as that
+     * number, trailing zeros cut, at least one fraction digit.
+     */
+    private static void millis(StringBuilder b, long micros) {
+        if (micros < 0 || micros >= 10_000_000_000L) {
+            b.append(micros / 1000.0);
+            return;
+        }
+        b.append(micros / 1000).append('.');
+        int fraction = (int) (micros % 1000);
+        if (fraction == 0) {
+            b.append('0');
+            return;
+        }
+        int digits = 3;
+        while (fraction % 10 == 0) {
+            fraction /= 10;
+            digits--;
+        }
+        pad(b, fraction, digits);
+    }
+
+    /** The date and time to the second, of the last second a line was written in. */
+    private record Second(long epochSecond, String text) {
+    }
+
+    /** Reused while the second lasts: every line of a busy second carries the same one. */
+    private volatile Second lastSecond = new Second(Long.MIN_VALUE, "");
+
     /** {@code uuuu-MM-dd'T'HH:mm:ss.SSS'Z'}: always three fraction digits, which {@code Instant.toString()} drops on a whole second. */
-    private static void time(StringBuilder b, long epochMillis) {
-        LocalDateTime t = LocalDateTime.ofEpochSecond(Math.floorDiv(epochMillis, 1000), 0, ZoneOffset.UTC);
+    private void time(StringBuilder b, long epochMillis) {
+        long epochSecond = Math.floorDiv(epochMillis, 1000);
+        Second last = lastSecond;
+        if (last.epochSecond() != epochSecond) {
+            last = new Second(epochSecond, second(epochSecond));
+            lastSecond = last;
+        }
+        b.append(last.text()).append('.');
+        pad(b, Math.floorMod(epochMillis, 1000), 3).append('Z');
+    }
+
+    private static String second(long epochSecond) {
+        LocalDateTime t = LocalDateTime.ofEpochSecond(epochSecond, 0, ZoneOffset.UTC);
         int year = t.getYear();
         if (year < 0 || year > 9999) {
             // Outside what four digits hold: the general formatter's output, never seen from a sane clock.
-            b.append(java.time.format.DateTimeFormatter.ofPattern("uuuu-MM-dd'T'HH:mm:ss").format(t));
-        } else {
-            pad(b, year, 4).append('-');
-            pad(b, t.getMonthValue(), 2).append('-');
-            pad(b, t.getDayOfMonth(), 2).append('T');
-            pad(b, t.getHour(), 2).append(':');
-            pad(b, t.getMinute(), 2).append(':');
-            pad(b, t.getSecond(), 2);
+            return java.time.format.DateTimeFormatter.ofPattern("uuuu-MM-dd'T'HH:mm:ss").format(t);
         }
-        b.append('.');
-        pad(b, (int) Math.floorMod(epochMillis, 1000), 3).append('Z');
+        StringBuilder b = new StringBuilder(19);
+        pad(b, year, 4).append('-');
+        pad(b, t.getMonthValue(), 2).append('-');
+        pad(b, t.getDayOfMonth(), 2).append('T');
+        pad(b, t.getHour(), 2).append(':');
+        pad(b, t.getMinute(), 2).append(':');
+        pad(b, t.getSecond(), 2);
+        return b.toString();
     }
 
+    /** {@code value} (not negative) in at least {@code digits} digits, zeros in front. */
     private static StringBuilder pad(StringBuilder b, int value, int digits) {
-        for (int scale = digits == 4 ? 1000 : digits == 3 ? 100 : 10; scale > 1 && value < scale; scale /= 10) {
+        int scale = 1;
+        for (int i = 1; i < digits; i++) {
+            scale *= 10;
+        }
+        for (; scale > 1 && value < scale; scale /= 10) {
             b.append('0');
         }
         return b.append(value);

@@ -122,10 +122,19 @@ class AccessLogTest {
                 new AccessLog.Entry("R", "GET", "GetObject", "a", "p", "k", 500, 1, 123_456_789_012L, "c", "InternalError", "x"),
                 new AccessLog.Entry("R", "HEAD", "HeadObject", "a", "p", "k", 304, 0, 999, "c", null, "access_key:reader"));
         List<Instant> times = List.of(Instant.parse("2026-12-06T21:30:05.120Z"), Instant.parse("2026-12-06T21:30:05Z"),
+                Instant.parse("2026-12-06T21:30:05.999Z"), Instant.parse("2026-12-06T21:30:06.007Z"),
                 Instant.EPOCH, Instant.parse("1999-12-31T23:59:59.999Z"), Instant.parse("2400-02-29T00:00:00.001Z"));
-        for (AccessLog.Entry e : entries) {
-            for (Instant t : times) {
-                assertThat(AccessLog.format(e, t.toEpochMilli())).isEqualTo(generated(e, t));
+        try (AccessLog log = new AccessLog(InstantSource.system(), Ticker.SYSTEM, new SimpleMeterRegistry())) {
+            for (AccessLog.Entry e : entries) {
+                for (Instant t : times) {
+                    assertThat(log.format(e, t.toEpochMilli())).isEqualTo(generated(e, t));
+                }
+            }
+            // duration_ms as the double it was: whole, tenths, hundredths, thousandths, up to where it turns scientific.
+            for (long micros : new long[] {0, 1, 10, 100, 999, 1000, 1001, 1010, 1100, 1500, 12_345, 99_999_999, 9_999_999_999L,
+                    10_000_000_000L, 123_456_789_012L, Long.MAX_VALUE}) {
+                AccessLog.Entry e = new AccessLog.Entry("R", "GET", "GetObject", "a", "p", "k", 200, 1, micros, "c", null, "x");
+                assertThat(log.format(e, 0)).isEqualTo(generated(e, Instant.EPOCH));
             }
         }
     }
@@ -230,18 +239,21 @@ class AccessLogTest {
         final List<String> written = new CopyOnWriteArrayList<>();
         volatile CountDownLatch entered = new CountDownLatch(1);
         volatile CountDownLatch release = new CountDownLatch(1);
-        private volatile boolean holding = true;
+        private boolean holding = true;
 
         @Override
         public void write(String line) {
+            boolean hold;
+            // Decided with the line counted, so a test that saw it counted knows whether it was held.
             synchronized (this) {
                 written.add(line);
+                hold = holding;
+                holding = false;
                 notifyAll();
             }
-            if (!holding) {
+            if (!hold) {
                 return;
             }
-            holding = false;
             entered.countDown();
             // Held through close()'s interrupt, which must not lose the lines behind this one.
             boolean interrupted = false;
@@ -262,9 +274,11 @@ class AccessLogTest {
 
         /** Writes {@code e} and waits until the writer holds it. */
         void hold(AccessLog.Entry e, AccessLog log) throws InterruptedException {
-            entered = new CountDownLatch(1);
-            release = new CountDownLatch(1);
-            holding = true;
+            synchronized (this) {
+                entered = new CountDownLatch(1);
+                release = new CountDownLatch(1);
+                holding = true;
+            }
             log.write(e);
             assertThat(entered.await(BOUND.toSeconds(), TimeUnit.SECONDS)).isTrue();
         }
