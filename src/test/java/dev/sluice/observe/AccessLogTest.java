@@ -255,7 +255,7 @@ class AccessLogTest {
                 return;
             }
             entered.countDown();
-            // Held through close()'s interrupt, which must not lose the lines behind this one.
+            // Held even through an interrupt: the test decides when the line goes.
             boolean interrupted = false;
             while (true) {
                 try {
