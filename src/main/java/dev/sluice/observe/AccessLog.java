@@ -40,17 +40,18 @@ import java.util.concurrent.locks.LockSupport;
  * {@code StringWriter} per line and then in the console appender writing to stdout under its
  * lock. Now the request thread only formats the line into one pre-sized builder by hand and
  * offers it to a bounded queue; one writer thread, {@code sluice-access-log}, hands the lines
- * to the logger in batches, waking itself rather than being woken per line. A full queue (stdout slower than the traffic) drops the line
- * rather than make a request wait for a pipe; every drop is counted in
- * {@code sluice_access_log_dropped_total}, and the writer says on the application log how many
- * lines it lost, at most once a second, so a gap in the log is never silent. {@link #close()}
+ * to the logger in batches, waking itself rather than being woken per line. A full queue
+ * (stdout slower than the traffic) drops the line rather than make a request wait for a pipe;
+ * every drop is counted in {@code sluice_access_log_dropped_total}, and the writer says on the
+ * application log how many lines it lost, at most once a second, so a gap in the log is never
+ * silent. {@link #close()}
  * writes what is still queued, within {@link #DRAIN_TIMEOUT}.
  */
 public final class AccessLog implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger("sluice.access");
     private static final Logger APP = LoggerFactory.getLogger(AccessLog.class);
 
-    /** Lines waiting for stdout: a few seconds of a busy proxy, about 2 MiB of memory at most. */
+    /** Lines waiting for stdout: about a second of a busy proxy's requests, a few MiB of lines of about 300 bytes. */
     static final int QUEUE_CAPACITY = 8192;
     /** The most lines handed to the logger per wake-up of the writer. */
     static final int BATCH = 256;
