@@ -81,6 +81,7 @@ public final class Sluice implements AutoCloseable {
     private final ExecutorService hashing;
     private final SharedStore sharedStore;
     private final S3Handler handler;
+    private final AccessLog accessLog;
     private final IssuerKeys issuerKeys;
     private final Optional<SluiceConfig.ControlPlane> controlPlane;
 
@@ -159,8 +160,9 @@ public final class Sluice implements AutoCloseable {
         Optional<StsService> sts = inbound.sts().map(s -> new StsService(
                 s.roles().stream().map(Sluice::role).toList(),
                 new WebIdentityVerifier(issuerKeys, clock), sessions.orElseThrow(), clock, random));
+        this.accessLog = new AccessLog(clock, Ticker.SYSTEM, metrics.registry());
         this.handler = new S3Handler(new Reads(registry), new RequestIds(() -> ThreadLocalRandom.current().nextLong()),
-                metrics, new AccessLog(clock), Version.current(), oidc, identifier, sts, config.server().bodyTimeout(),
+                metrics, accessLog, Version.current(), oidc, identifier, sts, config.server().bodyTimeout(),
                 new BodyBudget(config.server().limits().bodyBudget(), metrics.registry()), config.server().virtualHostDomain(), Ticker.SYSTEM);
     }
 
@@ -238,6 +240,8 @@ public final class Sluice implements AutoCloseable {
         try {
             server.stop();
         } finally {
+            // After the server: the lines of the requests it drained are queued by now, and are written before this returns.
+            accessLog.close();
             registry.close();
             issuerKeys.close();
             loads.shutdownNow();
