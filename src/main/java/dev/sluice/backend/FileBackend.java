@@ -260,14 +260,28 @@ public final class FileBackend implements Backend {
     /**
      * {@code length} bytes of an open file from {@code first}, where the channel is positioned.
      * A range of {@link #MAP_FROM} bytes or more is sent from memory-mapped regions, which the
-     * kernel copies to the socket once ({@link MappedFileSource}); a smaller one is read into
-     * pooled buffers, cheaper than setting up a mapping for a few pages.
+     * kernel copies to the socket once ({@link MappedFileSource}, Java 22 and later); a smaller
+     * one is read into pooled buffers, cheaper than setting up a mapping for a few pages.
      */
-    private record FileBody(ByteBufferPool.Sized buffers, FileChannel channel, long first, long length) implements ObjectBody {
+    private static final class FileBody implements ObjectBody {
+        private final ByteBufferPool.Sized buffers;
+        private final FileChannel channel;
+        private final long first;
+        private final long length;
+        private volatile MappedFileSource mapped;
+
+        FileBody(ByteBufferPool.Sized buffers, FileChannel channel, long first, long length) {
+            this.buffers = buffers;
+            this.channel = channel;
+            this.first = first;
+            this.length = length;
+        }
+
         @Override
         public Content.Source source() {
-            if (length >= MAP_FROM) {
-                return new MappedFileSource(channel, first, length);
+            if (length >= MAP_FROM && MappedFileSource.available()) {
+                mapped = new MappedFileSource(channel, first, length);
+                return mapped;
             }
             return Content.Source.from(buffers, channel, 0, length);
         }
@@ -283,6 +297,10 @@ public final class FileBackend implements Backend {
 
         @Override
         public void close() {
+            MappedFileSource source = mapped;
+            if (source != null) {
+                source.close();
+            }
             try {
                 channel.close();
             } catch (IOException ignored) {
