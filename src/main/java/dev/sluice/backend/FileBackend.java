@@ -46,6 +46,8 @@ import java.util.concurrent.ExecutorService;
 public final class FileBackend implements Backend {
     /** Content types by file name; the table is part of sluice, not of the host. */
     private static final ContentTypes CONTENT_TYPES = ContentTypes.standard();
+    /** Ranges from this size on are sent from memory-mapped regions, smaller ones through read buffers. */
+    private static final long MAP_FROM = 1024 * 1024;
     /** Read buffers, pooled and direct so file bytes reach the socket without a heap copy. */
     private final ByteBufferPool.Sized buffers = new ByteBufferPool.Sized(new ArrayByteBufferPool(), true, 64 * 1024);
 
@@ -159,7 +161,7 @@ public final class FileBackend implements Backend {
                 }
                 throw S3Exception.unavailable("positioning " + file, e);
             }
-            return new FileBody(buffers, channel, range.length());
+            return new FileBody(buffers, channel, range.first(), range.length());
         }
 
         @Override
@@ -255,15 +257,50 @@ public final class FileBackend implements Backend {
         return CONTENT_TYPES.of(file.getFileName().toString());
     }
 
-    /** {@code length} bytes of an open file from its current position, which is the range's first byte. */
-    private record FileBody(ByteBufferPool.Sized buffers, FileChannel channel, long length) implements ObjectBody {
+    /**
+     * {@code length} bytes of an open file from {@code first}, where the channel is positioned.
+     * A range of {@link #MAP_FROM} bytes or more is sent from memory-mapped regions, which the
+     * kernel copies to the socket once ({@link MappedFileSource}, Java 22 and later); a smaller
+     * one is read into pooled buffers, cheaper than setting up a mapping for a few pages.
+     */
+    private static final class FileBody implements ObjectBody {
+        private final ByteBufferPool.Sized buffers;
+        private final FileChannel channel;
+        private final long first;
+        private final long length;
+        private volatile MappedFileSource mapped;
+
+        FileBody(ByteBufferPool.Sized buffers, FileChannel channel, long first, long length) {
+            this.buffers = buffers;
+            this.channel = channel;
+            this.first = first;
+            this.length = length;
+        }
+
         @Override
         public Content.Source source() {
+            if (length >= MAP_FROM && MappedFileSource.available()) {
+                mapped = new MappedFileSource(channel, first, length);
+                return mapped;
+            }
             return Content.Source.from(buffers, channel, 0, length);
         }
 
         @Override
+        public boolean shrank() {
+            try {
+                return channel.size() < first + length;
+            } catch (IOException e) {
+                return false;
+            }
+        }
+
+        @Override
         public void close() {
+            MappedFileSource source = mapped;
+            if (source != null) {
+                source.close();
+            }
             try {
                 channel.close();
             } catch (IOException ignored) {

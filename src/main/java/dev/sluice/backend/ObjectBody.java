@@ -24,6 +24,15 @@ public interface ObjectBody extends AutoCloseable {
         }
     }
 
+    /**
+     * Whether the object became shorter than the bytes promised for it while they were sent
+     * (a file truncated mid-download); asked when writing to the client failed, because a
+     * file sent from a memory mapping fails the write, not the read, when it is cut.
+     */
+    default boolean shrank() {
+        return false;
+    }
+
     /** Releases the body; a body not read to the end is aborted. */
     @Override
     void close();

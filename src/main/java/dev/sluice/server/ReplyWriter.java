@@ -135,7 +135,15 @@ final class ReplyWriter {
                 response.write(last, buffer, Callback.from(() -> {
                     transfer.sent += n;
                     cb.succeeded();
-                }, cb::failed));
+                }, failure -> {
+                    // A chunk can be megabytes (a mapped file region): count what of it went
+                    // out, which the connection's writes consumed. Without a Content-Length the
+                    // response is chunked, written through slices, and only whole chunks count.
+                    if (expected >= 0 && buffer != null) {
+                        transfer.sent += n - buffer.remaining();
+                    }
+                    cb.failed(failure);
+                }));
             };
             Content.copy(body.source(), counted, (chunk, cb) -> {
                 if (Content.Chunk.isFailure(chunk)) {
@@ -149,7 +157,7 @@ final class ReplyWriter {
             try {
                 done.block();
             } catch (IOException e) {
-                outcome.truncation = transfer.why(expected);
+                outcome.truncation = transfer.why(expected, body.shrank());
                 throw e;
             } finally {
                 outcome.bytes = transfer.sent;
@@ -177,11 +185,12 @@ final class ReplyWriter {
         volatile boolean sourceEnded;
         volatile boolean sourceFailed;
 
-        Truncation why(long expected) {
+        /** Why a transfer failed; {@code shrank}: the object became shorter while sent, which a mapped file reports as a failed write. */
+        Truncation why(long expected, boolean shrank) {
             if (sourceFailed) {
                 return Truncation.BACKEND_STREAM_FAILED;
             }
-            if (sourceEnded && expected >= 0 && received < expected) {
+            if ((sourceEnded && expected >= 0 && received < expected) || shrank) {
                 return Truncation.INCOMPLETE_BODY;
             }
             return Truncation.CLIENT_DISCONNECTED;
