@@ -30,11 +30,12 @@ check_built() {
 check "package: $CACHE was made for JDK $major" check_built
 
 check_mapped() {
-  # A class of sluice's own comes from the cache ("shared objects file"), not from the jar.
+  # A class of sluice's own comes from the cache ("shared objects file", "(top)" for a dynamic
+  # AppCDS archive), not from the jar.
   SLUICE_JAVA_OPTS="-Xlog:class+load=info:file=$WORK/classes.log" timeout "$T" ./sluice version >"$WORK/mapped.out" 2>"$WORK/mapped.err" ||
     { echo "./sluice version failed:"; cat "$WORK/mapped.out" "$WORK/mapped.err"; return 1; }
   [[ "$(cat "$WORK/mapped.out")" == "$VERSION_LINE" ]] || { echo "stdout:"; cat "$WORK/mapped.out"; return 1; }
-  grep -q 'class,load\] dev\.sluice\.cli\.SluiceCommand source: shared objects file$' "$WORK/classes.log" ||
+  grep -q 'class,load\] dev\.sluice\.cli\.SluiceCommand source: shared objects file' "$WORK/classes.log" ||
     { echo "dev.sluice.cli.SluiceCommand was not loaded from the cache:"; grep 'dev\.sluice\.cli\.SluiceCommand ' "$WORK/classes.log"; return 1; }
 }
 check "./sluice: the JVM maps $CACHE" check_mapped
