@@ -101,7 +101,8 @@ public final class HttpDate {
         int minute = digits(s, 20, 2);
         int second = digits(s, 23, 2);
         int weekday = indexOf(DAYS, s, 0);
-        if (day < 1 || day > 31 || month < 1 || year < 0 || hour > 23 || minute > 59 || second > 59 || weekday < 0) {
+        if (day < 1 || day > 31 || month < 1 || year < 0 || hour < 0 || hour > 23 || minute < 0 || minute > 59
+                || second < 0 || second > 59 || weekday < 0) {
             return Optional.empty();
         }
         if (day > LocalDate.of(year, month, 1).lengthOfMonth()) {

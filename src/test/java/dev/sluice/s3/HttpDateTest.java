@@ -65,6 +65,11 @@ class HttpDateTest {
         assertThat(HttpDate.parse("Thu, 29 Feb 2024 23:59:59 GMT")).contains(Instant.parse("2024-02-29T23:59:59Z"));
         assertThat(HttpDate.parse("Mon, 06 Nov 1994 08:49:37 GMT")).isEmpty(); // 6 Nov 1994 was a Sunday
         assertThat(HttpDate.parse("Fri, 29 Feb 2023 08:49:37 GMT")).isEmpty();
+        // A character that is not a digit in any number is no date, never an exception.
+        for (int at : new int[] {5, 6, 12, 15, 17, 18, 20, 21, 23, 24}) {
+            String text = "Sun, 06 Nov 1994 08:49:37 GMT";
+            assertThat(HttpDate.parse(text.substring(0, at) + "x" + text.substring(at + 1))).as("x at %d", at).isEmpty();
+        }
         // java.time's RFC 1123 reader takes 24:00:00 as the end of the day; the fast path leaves it to that reader.
         assertThat(HttpDate.parse("Sun, 06 Nov 1994 24:00:00 GMT")).contains(Instant.parse("1994-11-07T00:00:00Z"));
     }
