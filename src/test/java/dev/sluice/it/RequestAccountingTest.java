@@ -1,18 +1,13 @@
 package dev.sluice.it;
 
-import ch.qos.logback.classic.Level;
-import ch.qos.logback.classic.Logger;
-import ch.qos.logback.classic.spi.ILoggingEvent;
-import ch.qos.logback.core.AppenderBase;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import dev.sluice.testing.AccessLogCapture;
 import org.junit.jupiter.api.io.TempDir;
-import org.slf4j.LoggerFactory;
 
 import java.io.ByteArrayOutputStream;
 import java.net.Socket;
@@ -24,9 +19,6 @@ import java.nio.file.Path;
 import java.util.Base64;
 import java.util.Map;
 import java.util.Optional;
-import java.util.concurrent.BlockingQueue;
-import java.util.concurrent.LinkedBlockingQueue;
-import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -48,14 +40,8 @@ class RequestAccountingTest {
     static Path dir;
     static SluiceUnderTest sluice;
 
-    private final BlockingQueue<String> accessLines = new LinkedBlockingQueue<>();
-    private final AppenderBase<ILoggingEvent> appender = new AppenderBase<>() {
-        @Override
-        protected void append(ILoggingEvent e) {
-            accessLines.add(e.getFormattedMessage());
-        }
-    };
-    private Level accessLevelBefore;
+    @RegisterExtension
+    final AccessLogCapture accessLog = new AccessLogCapture();
 
     @BeforeAll
     static void start() throws Exception {
@@ -88,21 +74,6 @@ class RequestAccountingTest {
         }
     }
 
-    @BeforeEach
-    void captureTheAccessLog() {
-        Logger access = (Logger) LoggerFactory.getLogger("sluice.access");
-        appender.start();
-        accessLevelBefore = access.getLevel();
-        access.setLevel(Level.INFO);
-        access.addAppender(appender);
-    }
-
-    @AfterEach
-    void releaseTheAccessLog() {
-        Logger access = (Logger) LoggerFactory.getLogger("sluice.access");
-        access.detachAppender(appender);
-        access.setLevel(accessLevelBefore);
-    }
 
     @Test
     void aPreflightIsLoggedWithoutBodyBytes() throws Exception {
@@ -250,18 +221,7 @@ class RequestAccountingTest {
     }
 
     private JsonNode accessLine(String requestId) throws Exception {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-        while (System.nanoTime() < deadline) {
-            String line = accessLines.poll(deadline - System.nanoTime(), TimeUnit.NANOSECONDS);
-            if (line == null) {
-                break;
-            }
-            JsonNode json = JSON.readTree(line);
-            if (json.path("request_id").asText().equals(requestId)) {
-                return json;
-            }
-        }
-        throw new AssertionError("no access-log line for request " + requestId + " within 30 s");
+        return accessLog.await(json -> json.path("request_id").asText().equals(requestId), "request " + requestId);
     }
 
     private static double errors(String code) {

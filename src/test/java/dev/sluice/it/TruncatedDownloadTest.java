@@ -1,20 +1,14 @@
 package dev.sluice.it;
 
-import ch.qos.logback.classic.Level;
-import ch.qos.logback.classic.Logger;
-import ch.qos.logback.classic.spi.ILoggingEvent;
-import ch.qos.logback.core.AppenderBase;
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.sluice.testing.LoopbackServer;
 import org.eclipse.jetty.util.Callback;
 import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import dev.sluice.testing.AccessLogCapture;
 import org.junit.jupiter.api.io.TempDir;
-import org.slf4j.LoggerFactory;
 
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -29,9 +23,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Locale;
 import java.util.Map;
-import java.util.concurrent.BlockingQueue;
-import java.util.concurrent.LinkedBlockingQueue;
-import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -54,14 +45,8 @@ class TruncatedDownloadTest {
     static LoopbackServer stubS3;
     static SluiceUnderTest sluice;
 
-    private final BlockingQueue<String> accessLines = new LinkedBlockingQueue<>();
-    private final AppenderBase<ILoggingEvent> appender = new AppenderBase<>() {
-        @Override
-        protected void append(ILoggingEvent e) {
-            accessLines.add(e.getFormattedMessage());
-        }
-    };
-    private Level accessLevelBefore;
+    @RegisterExtension
+    final AccessLogCapture accessLog = new AccessLogCapture();
 
     @BeforeAll
     static void start() throws Exception {
@@ -101,21 +86,6 @@ class TruncatedDownloadTest {
         }
     }
 
-    @BeforeEach
-    void captureTheAccessLog() {
-        Logger access = (Logger) LoggerFactory.getLogger("sluice.access");
-        appender.start();
-        accessLevelBefore = access.getLevel();
-        access.setLevel(Level.INFO);
-        access.addAppender(appender);
-    }
-
-    @AfterEach
-    void releaseTheAccessLog() {
-        Logger access = (Logger) LoggerFactory.getLogger("sluice.access");
-        access.detachAppender(appender);
-        access.setLevel(accessLevelBefore);
-    }
 
     @Test
     void aFileThatShrinksWhileStreamedIsLoggedAsAnIncompleteBody() throws Exception {
@@ -248,18 +218,8 @@ class TruncatedDownloadTest {
 
     /** The access-log line of the GetObject for {@code keySuffix}, waiting (bounded) for it to be written after the response. */
     private JsonNode accessLine(String keySuffix) throws Exception {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-        while (System.nanoTime() < deadline) {
-            String line = accessLines.poll(deadline - System.nanoTime(), TimeUnit.NANOSECONDS);
-            if (line == null) {
-                break;
-            }
-            JsonNode json = new ObjectMapper().readTree(line);
-            if (json.path("operation").asText().equals("GetObject") && json.path("key").asText().endsWith(keySuffix)) {
-                return json;
-            }
-        }
-        throw new AssertionError("no access-log line for " + keySuffix + " within 30 s");
+        return accessLog.await(json -> json.path("operation").asText().equals("GetObject")
+                && json.path("key").asText().endsWith(keySuffix), keySuffix);
     }
 
     private static String metrics() {
