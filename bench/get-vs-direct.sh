@@ -60,9 +60,6 @@ if [[ -n "$BASELINE_JAR" ]]; then
   [[ -f "$BASELINE_JAR" ]] || die "BASELINE_JAR $BASELINE_JAR is missing"
   SIDES=(direct baseline sluice)
 fi
-S3PROXY_JAR="$ROOT/target/s3proxy/s3proxy.jar"
-[[ -f "$S3PROXY_JAR" ]] || S3PROXY_JAR="$HOME/.m2/repository/org/gaul/s3proxy/3.0.0/s3proxy-3.0.0-jar-with-dependencies.jar"
-[[ -f "$S3PROXY_JAR" ]] || die "S3Proxy jar not found (target/s3proxy/s3proxy.jar or ~/.m2)"
 command -v curl >/dev/null || die "curl is required"
 
 find_wrk
@@ -73,38 +70,14 @@ else
   LOAD_TOOL="bench/latency_client.py --connections $WRK_CONNECTIONS --duration $WRK_SECONDS"
 fi
 
-S3_PORT="$(free_port)"
 SLUICE_PORT="$(free_port)"
 ADMIN_PORT="$(free_port)"
 BASE_PORT="$(free_port)"
 BASE_ADMIN_PORT="$(free_port)"
 
 # --------------------------------------------------------------- S3Proxy ----
-mkdir -p "$WORK/s3data"
-cat >"$WORK/logback.xml" <<'EOF'
-<configuration>
-  <appender name="STDERR" class="ch.qos.logback.core.ConsoleAppender">
-    <target>System.err</target>
-    <encoder><pattern>%d{HH:mm:ss.SSS} %-5level %logger{36} - %msg%n</pattern></encoder>
-  </appender>
-  <root level="WARN"><appender-ref ref="STDERR"/></root>
-</configuration>
-EOF
-cat >"$WORK/s3proxy.properties" <<EOF
-s3proxy.endpoint=http://127.0.0.1:$S3_PORT
-s3proxy.authorization=none
-jclouds.provider=filesystem
-jclouds.filesystem.basedir=$WORK/s3data
-s3proxy.ignore-unknown-headers=true
-EOF
-start s3proxy "$WORK/s3proxy.log" "$JAVA" "-Dlogback.configurationFile=$WORK/logback.xml" \
-  -cp "$S3PROXY_JAR" org.gaul.s3proxy.Main --properties "$WORK/s3proxy.properties"
-S3PROXY_PID="${PIDS[-1]}"
-wait_http "http://127.0.0.1:$S3_PORT/" s3proxy "$S3PROXY_PID"
-
+start_s3proxy "$BUCKET"
 DIRECT="http://127.0.0.1:$S3_PORT/$BUCKET"
-code="$(curl -s -o "$WORK/mb.out" -w '%{http_code}' --max-time 30 -X PUT "$DIRECT")"
-[[ "$code" == 200 ]] || die "create bucket: PUT $DIRECT gave HTTP $code: $(head -c 500 "$WORK/mb.out")"
 
 BIG_BYTES=$((BIG_MIB * 1024 * 1024))
 log "writing a ${BIG_MIB} MiB random object and a 1 KiB object"

@@ -160,3 +160,37 @@ rotated() {
   local sides=("$@")
   for ((i = 0; i < n; i++)); do printf '%s\n' "${sides[$(( (i + r - 1) % n ))]}"; done
 }
+
+# start_s3proxy BUCKET: S3Proxy 3.0.0 (target/s3proxy/s3proxy.jar, else the copy in ~/.m2) on a
+# free loopback port, authorization none, jclouds filesystem provider under $WORK/s3data, with
+# BUCKET created. Sets S3PROXY_JAR, S3_PORT and S3PROXY_PID. Needs find_java first.
+start_s3proxy() {
+  local bucket="$1" code
+  S3PROXY_JAR="$ROOT/target/s3proxy/s3proxy.jar"
+  [[ -f "$S3PROXY_JAR" ]] || S3PROXY_JAR="$HOME/.m2/repository/org/gaul/s3proxy/3.0.0/s3proxy-3.0.0-jar-with-dependencies.jar"
+  [[ -f "$S3PROXY_JAR" ]] || die "S3Proxy jar not found (target/s3proxy/s3proxy.jar or ~/.m2)"
+  S3_PORT="$(free_port)"
+  mkdir -p "$WORK/s3data"
+  cat >"$WORK/s3proxy-logback.xml" <<'EOF'
+<configuration>
+  <appender name="STDERR" class="ch.qos.logback.core.ConsoleAppender">
+    <target>System.err</target>
+    <encoder><pattern>%d{HH:mm:ss.SSS} %-5level %logger{36} - %msg%n</pattern></encoder>
+  </appender>
+  <root level="WARN"><appender-ref ref="STDERR"/></root>
+</configuration>
+EOF
+  cat >"$WORK/s3proxy.properties" <<EOF
+s3proxy.endpoint=http://127.0.0.1:$S3_PORT
+s3proxy.authorization=none
+jclouds.provider=filesystem
+jclouds.filesystem.basedir=$WORK/s3data
+s3proxy.ignore-unknown-headers=true
+EOF
+  start s3proxy "$WORK/s3proxy.log" "$JAVA" "-Dlogback.configurationFile=$WORK/s3proxy-logback.xml" \
+    -cp "$S3PROXY_JAR" org.gaul.s3proxy.Main --properties "$WORK/s3proxy.properties"
+  S3PROXY_PID="${PIDS[-1]}"
+  wait_http "http://127.0.0.1:$S3_PORT/" s3proxy "$S3PROXY_PID"
+  code="$(curl -s -o "$WORK/mb.out" -w '%{http_code}' --max-time 30 -X PUT "http://127.0.0.1:$S3_PORT/$bucket")"
+  [[ "$code" == 200 ]] || die "create bucket: PUT http://127.0.0.1:$S3_PORT/$bucket gave HTTP $code: $(head -c 500 "$WORK/mb.out")"
+}

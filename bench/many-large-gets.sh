@@ -57,32 +57,7 @@ OBJECT_SHA="$(sha256sum "$WORK/data/big.bin" | cut -d' ' -f1)"
 S3_PORT=""
 BUCKET=sluice-bench
 if [[ " $BACKENDS " == *" s3 "* ]]; then
-  S3PROXY_JAR="$ROOT/target/s3proxy/s3proxy.jar"
-  [[ -f "$S3PROXY_JAR" ]] || S3PROXY_JAR="$HOME/.m2/repository/org/gaul/s3proxy/3.0.0/s3proxy-3.0.0-jar-with-dependencies.jar"
-  [[ -f "$S3PROXY_JAR" ]] || die "S3Proxy jar not found (target/s3proxy/s3proxy.jar or ~/.m2)"
-  S3_PORT="$(free_port)"
-  mkdir -p "$WORK/s3data"
-  cat >"$WORK/logback.xml" <<'EOF'
-<configuration>
-  <appender name="STDERR" class="ch.qos.logback.core.ConsoleAppender">
-    <target>System.err</target>
-    <encoder><pattern>%d{HH:mm:ss.SSS} %-5level %logger{36} - %msg%n</pattern></encoder>
-  </appender>
-  <root level="WARN"><appender-ref ref="STDERR"/></root>
-</configuration>
-EOF
-  cat >"$WORK/s3proxy.properties" <<EOF
-s3proxy.endpoint=http://127.0.0.1:$S3_PORT
-s3proxy.authorization=none
-jclouds.provider=filesystem
-jclouds.filesystem.basedir=$WORK/s3data
-s3proxy.ignore-unknown-headers=true
-EOF
-  start s3proxy "$WORK/s3proxy.log" "$JAVA" "-Dlogback.configurationFile=$WORK/logback.xml" \
-    -cp "$S3PROXY_JAR" org.gaul.s3proxy.Main --properties "$WORK/s3proxy.properties"
-  wait_http "http://127.0.0.1:$S3_PORT/" s3proxy "${PIDS[-1]}"
-  code="$(curl -s -o "$WORK/mb.out" -w '%{http_code}' --max-time 30 -X PUT "http://127.0.0.1:$S3_PORT/$BUCKET")"
-  [[ "$code" == 200 ]] || die "create bucket gave HTTP $code: $(head -c 500 "$WORK/mb.out")"
+  start_s3proxy "$BUCKET"
   code="$(curl -s -o "$WORK/put.out" -w '%{http_code}' --max-time 300 -T "$WORK/data/big.bin" "http://127.0.0.1:$S3_PORT/$BUCKET/big.bin")"
   [[ "$code" == 200 ]] || die "PUT big.bin to S3Proxy gave HTTP $code: $(head -c 500 "$WORK/put.out")"
 fi
