@@ -74,6 +74,21 @@ public final class Identifier {
         return identify(request, new byte[0], false);
     }
 
+    /**
+     * The caller of a write whose body is read as it streams into a store: the signature is
+     * verified over the payload hash the request declares (the {@link dev.sluice.upload.UploadBodies}
+     * reading the body then checks the bytes against it), and for the aws-chunked forms signed
+     * chunk by chunk ({@code STREAMING-AWS4-HMAC-SHA256-PAYLOAD[-TRAILER]}) the request's
+     * signature seeds the chunk signatures.
+     */
+    public Identified identifyUpload(SignableRequest request) {
+        throw new UnsupportedOperationException("not built yet");
+    }
+
+    /** A write's caller, and what its body's chunk signatures are verified with, if it has them. */
+    public record Identified(Principal principal, Optional<dev.sluice.sigv4.ChunkSigning> chunkSigning) {
+    }
+
     private Principal identify(SignableRequest request, byte[] body, boolean bodyRead) {
         Optional<SigV2Request> v2 = sigV2.parse(request);
         if (v2.isPresent()) {

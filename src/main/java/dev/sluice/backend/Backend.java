@@ -1,5 +1,11 @@
 package dev.sluice.backend;
 
+import dev.sluice.s3.S3Error;
+import dev.sluice.s3.S3Exception;
+
+import java.util.List;
+import java.util.Optional;
+
 /**
  * An object store holding one product's bytes. Keys are relative to the product's root (a
  * directory, or a bucket plus prefix). A backend fetches an object's metadata and bytes and a
@@ -7,6 +13,13 @@ package dev.sluice.backend;
  * {@link dev.sluice.s3.ReadDecision}'s, the same for every backend ({@link ObjectResponse#read}).
  * Implementations answer every failure with an {@link dev.sluice.s3.S3Exception} and bound
  * every wait.
+ *
+ * <p>Writes ({@code docs/writes.md}) are the store's too: an object becomes visible whole or not
+ * at all, only after its {@link Upload} was read to the end (which is when every integrity
+ * check has passed), and a {@link WriteCondition} holds atomically with the write. Who may
+ * write, sealing upload ids and S3's limits are the server's; a backend sees only keys, its
+ * own upload ids and checked bodies. A backend that does not store answers every write
+ * {@code 501 NotImplemented}.
  */
 public interface Backend extends AutoCloseable {
 
@@ -23,7 +36,75 @@ public interface Backend extends AutoCloseable {
     /** Where the bytes live, for logs (no credentials). */
     String describe();
 
+    /**
+     * Stores {@code body} at {@code key} with {@code attributes}, replacing any object there
+     * unless {@code condition} says otherwise ({@code 412 PreconditionFailed}, nothing
+     * written). A body that fails a check leaves the previous object, if any, as it was.
+     */
+    default Written put(String key, Upload body, ObjectAttributes attributes, WriteCondition condition) {
+        throw notStored();
+    }
+
+    /** Removes the object at {@code key}; a missing object is not an error (S3 answers 204 either way). */
+    default void delete(String key) {
+        throw notStored();
+    }
+
+    /**
+     * Copies the object at {@code sourceKey} to {@code targetKey} inside this store, keeping its
+     * attributes, or replacing them with {@code replaced} ({@code x-amz-metadata-directive:
+     * REPLACE}). A missing source is {@code NoSuchKey}.
+     */
+    default Written copy(String sourceKey, String targetKey, Optional<ObjectAttributes> replaced, WriteCondition condition) {
+        throw notStored();
+    }
+
+    /** Starts a multipart upload for {@code key}; answers the store's own upload id. */
+    default String startUpload(String key, ObjectAttributes attributes) {
+        throw notStored();
+    }
+
+    /**
+     * Stores one part (1 to 10,000) of an upload, replacing a part with the same number. An
+     * upload this store does not hold for {@code key} is {@code NoSuchUpload}.
+     */
+    default Written uploadPart(String key, String uploadId, int partNumber, Upload body) {
+        throw notStored();
+    }
+
+    /**
+     * Makes the object from the listed parts, in the order given (already checked ascending by
+     * the server), and ends the upload. A part missing or with another ETag is
+     * {@code InvalidPart}; a part other than the last smaller than 5 MiB is
+     * {@code EntityTooSmall}. Nothing is visible until the object is whole.
+     */
+    default Written completeUpload(String key, String uploadId, List<Multipart.PartRef> parts, WriteCondition condition) {
+        throw notStored();
+    }
+
+    /** Ends an upload and discards its parts; an upload the store does not hold is {@code NoSuchUpload}. */
+    default void abortUpload(String key, String uploadId) {
+        throw notStored();
+    }
+
+    /** The parts of an upload in progress after part {@code marker} (0 for the start), at most {@code max}. */
+    default Multipart.PartsPage listParts(String key, String uploadId, int marker, int max) {
+        throw notStored();
+    }
+
+    /**
+     * Uploads in progress whose key starts with {@code prefix}, after {@code after} (key and
+     * upload id of the last one a previous page listed), at most {@code max}.
+     */
+    default Multipart.UploadsPage listUploads(String prefix, Optional<Multipart.InProgress> after, int max) {
+        throw notStored();
+    }
+
     @Override
     default void close() {
+    }
+
+    private S3Exception notStored() {
+        return new S3Exception(S3Error.NOT_IMPLEMENTED, "This product's store does not accept writes.");
     }
 }

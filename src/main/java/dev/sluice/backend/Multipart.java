@@ -1,0 +1,40 @@
+package dev.sluice.backend;
+
+import java.time.Instant;
+import java.util.List;
+import java.util.Optional;
+
+/** The values multipart uploads pass between the server and a {@link Backend}. */
+public final class Multipart {
+    private Multipart() {
+    }
+
+    /** A part the client lists in CompleteMultipartUpload: its number and the ETag it was answered. */
+    public record PartRef(int partNumber, String etag) {
+    }
+
+    /** A part a store holds for an upload in progress (ListParts). */
+    public record Part(int partNumber, String etag, long size, Instant lastModified) {
+    }
+
+    /** One page of ListParts: parts after the marker in number order; {@code next} is the marker for the next page. */
+    public record PartsPage(List<Part> parts, Optional<Integer> next) {
+        public PartsPage {
+            parts = List.copyOf(parts);
+        }
+    }
+
+    /** An upload in progress (ListMultipartUploads), with the backend's own upload id. */
+    public record InProgress(String key, String uploadId, Instant initiated) {
+    }
+
+    /**
+     * One page of ListMultipartUploads in key, then initiation, order; {@code next} names the
+     * last upload listed when more follow.
+     */
+    public record UploadsPage(List<InProgress> uploads, Optional<InProgress> next) {
+        public UploadsPage {
+            uploads = List.copyOf(uploads);
+        }
+    }
+}

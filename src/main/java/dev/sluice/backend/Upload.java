@@ -1,0 +1,37 @@
+package dev.sluice.backend;
+
+import java.io.InputStream;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * A request body on its way into a store, already decoded from whatever form the client sent
+ * it in (a plain body, aws-chunked with or without chunk signatures and trailers) and checked
+ * against every digest the client declared ({@code docs/writes.md}, "Integrity").
+ *
+ * <p>The guarantee a backend builds on: {@link #stream()} delivers the last byte of the body
+ * only after every check has passed. A body that disagrees with a digest, is shorter than
+ * declared or has malformed framing makes {@code read} throw an
+ * {@link dev.sluice.s3.S3Exception} (with the S3 code the client is answered) instead. So a
+ * backend that makes an object visible only after reading the stream to its end ({@code -1})
+ * never stores a body that failed a check, and a remote store that receives a body of
+ * {@link #length()} bytes never receives the last of them.
+ */
+public interface Upload {
+
+    /** The decoded bytes; read once, to the end, before the object is made visible. */
+    InputStream stream();
+
+    /** The decoded length the client declared; the stream delivers exactly this many bytes or fails. */
+    long length();
+
+    /** The hex MD5 of the bytes (an S3 ETag's content); only once {@link #stream()} has reached its end. */
+    String md5Hex();
+
+    /**
+     * The checksums the client sent and the body matched, as {@code x-amz-checksum-<algorithm>}
+     * header name and base64 value, to be stored with the object; complete only once
+     * {@link #stream()} has reached its end (a trailer arrives after the bytes).
+     */
+    List<Map.Entry<String, String>> checksums();
+}
