@@ -27,16 +27,15 @@ final class ChunkedBodies {
     static byte[] signed(byte[] data, int chunkSize, ChunkSigning signing, Optional<Map.Entry<String, String>> trailer) {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         String previous = signing.seedSignature();
-        for (int off = 0; ; off += chunkSize) {
-            int n = Math.min(chunkSize, data.length - off);
+        for (int off = 0, n = -1; n != 0; off += n) {
+            n = Math.min(chunkSize, data.length - off);
             String signature = chunkSignature(signing, previous, sha256Hex(data, off, n));
             write(out, Integer.toHexString(n) + ";chunk-signature=" + signature + CRLF);
             previous = signature;
-            if (n == 0) {
-                break;
+            if (n > 0) {
+                out.write(data, off, n);
+                write(out, CRLF);
             }
-            out.write(data, off, n);
-            write(out, CRLF);
         }
         if (trailer.isPresent()) {
             String line = trailer.get().getKey() + ":" + trailer.get().getValue();
