@@ -12,7 +12,9 @@ import dev.sluice.sigv4.SignableRequest;
 import dev.sluice.testing.LoopbackServer;
 
 import java.io.ByteArrayOutputStream;
+import java.io.IOException;
 import java.io.InputStream;
+import java.net.Socket;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
@@ -22,6 +24,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.TreeMap;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import org.eclipse.jetty.http.HttpField;
 import org.eclipse.jetty.http.HttpHeader;
@@ -62,6 +67,7 @@ class SdkEncodedUploadTest {
 
     static LoopbackServer server;
     static final AtomicReference<Received> last = new AtomicReference<>();
+    static final BlockingQueue<Received> arrivals = new LinkedBlockingQueue<>();
 
     record Received(Map<String, String> headers, byte[] body, String md5Hex, List<Map.Entry<String, String>> checksums,
             String error) {
@@ -153,6 +159,32 @@ class SdkEncodedUploadTest {
             assertThatThrownBy(() -> unsigned.putObject(b -> b.bucket("bucket").key("key"), RequestBody.fromBytes(body)))
                     .isInstanceOf(software.amazon.awssdk.services.s3.model.S3Exception.class);
             assertThat(last.get().error()).isEqualTo("BadDigest");
+        }
+    }
+
+    @Test
+    void aClientThatGoesAwayMidBodyFailsTheReadWithAnIOExceptionAndNoLastByte() throws Exception {
+        byte[] body = UploadBodiesTest.random(100_000, 16);
+        byte[] chunked = ChunkedBodies.unsigned(body, 8192, Optional.of(Map.entry("x-amz-checksum-crc32",
+                TestDigests.checksum("crc32", body))));
+        for (boolean aws : List.of(false, true)) {
+            byte[] wire = aws ? chunked : body;
+            String head = "PUT /bucket/key HTTP/1.1\r\nHost: 127.0.0.1:" + server.port() + "\r\n"
+                    + "Content-Length: " + wire.length + "\r\n"
+                    + (aws ? "x-amz-content-sha256: STREAMING-UNSIGNED-PAYLOAD-TRAILER\r\nContent-Encoding: aws-chunked\r\n"
+                            + "x-amz-decoded-content-length: " + body.length + "\r\nx-amz-trailer: x-amz-checksum-crc32\r\n"
+                            : "")
+                    + "\r\n";
+            arrivals.clear();
+            try (Socket socket = new Socket("127.0.0.1", server.port())) {
+                socket.getOutputStream().write(head.getBytes(StandardCharsets.US_ASCII));
+                socket.getOutputStream().write(wire, 0, wire.length / 2);
+                socket.getOutputStream().flush();
+            }
+            Received got = arrivals.poll(30, TimeUnit.SECONDS);
+            assertThat(got).as("what the handler saw").isNotNull();
+            assertThat(got.error()).as("aws-chunked %s", aws).endsWith("Exception");
+            assertThat(got.body().length).isLessThan(body.length);
         }
     }
 
@@ -252,6 +284,11 @@ class SdkEncodedUploadTest {
         return AwsRetryStrategy.doNotRetry();
     }
 
+    private static void record(Received received) {
+        last.set(received);
+        arrivals.add(received);
+    }
+
     /** What sluice's write route does with a PUT's body, the store being a byte array. */
     private static void receive(Identifier identifier, Request request, Response response, Callback callback) throws Exception {
         Map<String, String> headers = new TreeMap<>(String.CASE_INSENSITIVE_ORDER);
@@ -263,21 +300,24 @@ class SdkEncodedUploadTest {
         String query = request.getHttpURI().getQuery();
         SignableRequest signable = new SignableRequest(request.getMethod(), request.getHttpURI().getPath(),
                 query == null ? "" : query, fields);
+        ByteArrayOutputStream stored = new ByteArrayOutputStream();
         try {
             Identifier.Identified identified = identifier.identifyUpload(signable);
             Upload upload = UploadBodies.open(Content.Source.asInputStream(request),
                     name -> Optional.ofNullable(request.getHeaders().get(name)), identified.chunkSigning(), 5L << 30);
-            ByteArrayOutputStream stored = new ByteArrayOutputStream();
             try (InputStream in = upload.stream()) {
                 in.transferTo(stored);
             }
-            last.set(new Received(headers, stored.toByteArray(), upload.md5Hex(), upload.checksums(), null));
+            record(new Received(headers, stored.toByteArray(), upload.md5Hex(), upload.checksums(), null));
             response.setStatus(200);
             response.getHeaders().put(HttpHeader.ETAG, "\"" + upload.md5Hex() + "\"");
             upload.checksums().forEach(c -> response.getHeaders().put(c.getKey(), c.getValue()));
             response.write(true, null, callback);
+        } catch (IOException e) {
+            record(new Received(headers, stored.toByteArray(), null, List.of(), e.getClass().getSimpleName()));
+            callback.failed(e);
         } catch (S3Exception e) {
-            last.set(new Received(headers, new byte[0], null, List.of(), e.error().code()));
+            record(new Received(headers, stored.toByteArray(), null, List.of(), e.error().code()));
             response.setStatus(e.error().status());
             response.write(true, java.nio.ByteBuffer.wrap(("<Error><Code>" + e.error().code() + "</Code></Error>")
                     .getBytes(StandardCharsets.UTF_8)), callback);
