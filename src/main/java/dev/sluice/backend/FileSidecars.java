@@ -108,7 +108,7 @@ final class FileSidecars {
         for (int attempt = 0; ; attempt++) {
             try {
                 Files.createDirectories(target.getParent());
-                FileWrites.writeDurably(target, bytes, names);
+                DurableFiles.writeDurably(target, bytes, names);
                 return target;
             } catch (NoSuchFileException e) {
                 if (attempt >= 2) {

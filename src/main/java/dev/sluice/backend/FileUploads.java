@@ -90,8 +90,8 @@ final class FileUploads {
         try {
             Files.createDirectories(uploads);
             Files.createDirectory(dir);
-            FileWrites.writeDurably(dir.resolve(RECORD), JSON.writeValueAsBytes(record), names);
-            FileWrites.syncDirectory(uploads);
+            DurableFiles.writeDurably(dir.resolve(RECORD), JSON.writeValueAsBytes(record), names);
+            DurableFiles.syncDirectory(uploads);
         } catch (IOException e) {
             throw S3Exception.unavailable("starting an upload in " + dir, e);
         }
@@ -114,25 +114,25 @@ final class FileUploads {
         try {
             try (FileChannel out = FileChannel.open(temp, StandardOpenOption.WRITE)) {
                 out.position(HEADER);
-                FileWrites.receive(body.stream(), out, Optional.empty());
+                DurableFiles.receive(body.stream(), out, Optional.empty());
                 String md5 = body.md5Hex();
                 ByteBuffer header = ByteBuffer.wrap((md5 + "\n").getBytes(StandardCharsets.US_ASCII));
                 while (header.hasRemaining()) {
                     out.write(header, header.position());
                 }
-                FileWrites.force(out, temp);
+                DurableFiles.force(out, temp);
                 try {
                     Files.move(temp, dir.resolve(partName(partNumber)), StandardCopyOption.ATOMIC_MOVE);
                 } catch (NoSuchFileException aborted) {
                     throw new S3Exception(S3Error.NO_SUCH_UPLOAD);
                 }
-                FileWrites.syncDirectory(dir);
+                DurableFiles.syncDirectory(dir);
                 return new Written("\"" + md5 + "\"", body.checksums());
             }
         } catch (IOException e) {
             throw S3Exception.unavailable("writing a part in " + dir, e);
         } finally {
-            FileWrites.deleteQuietly(temp);
+            DurableFiles.deleteQuietly(temp);
         }
     }
 
@@ -178,7 +178,7 @@ final class FileUploads {
         Path temp = null;
         try {
             Staged upload = load(key, uploadId);
-            MessageDigest md5s = FileWrites.digest("MD5");
+            MessageDigest md5s = DurableFiles.digest("MD5");
             for (int i = 0; i < refs.size(); i++) {
                 Multipart.PartRef ref = refs.get(i);
                 FileChannel ch = openPart(upload.dir, ref.partNumber());
@@ -206,11 +206,12 @@ final class FileUploads {
                         at += part.transferTo(at, size - at, out);
                     }
                 }
-                FileWrites.force(out, temp);
+                DurableFiles.force(out, temp);
             }
             FileSidecars.Stored stored = new FileSidecars.Stored(Optional.of(etag), upload.record.headers().stream()
                     .map(p -> Map.entry(p.get(0), p.get(1))).toList(), List.of());
             Written written = writes.commit(key, target, temp, stored, etag, Optional.empty(), condition, List.of());
+            temp = null;
             try {
                 discard(upload.dir);
             } catch (S3Exception e) {
@@ -228,7 +229,9 @@ final class FileUploads {
                 }
             }
             if (temp != null) {
-                FileWrites.deleteQuietly(temp);
+                // not committed: neither the temporary file nor a directory made for it stays
+                DurableFiles.deleteQuietly(temp);
+                writes.pruneEmpty(temp.getParent());
             }
             lock.unlock();
         }

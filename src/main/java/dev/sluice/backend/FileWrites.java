@@ -50,8 +50,6 @@ import java.util.concurrent.locks.ReentrantLock;
 final class FileWrites {
     /** Temporary files and sidecars older than this are a crash's leftovers; younger ones may be a write in progress. */
     static final Duration TEMP_AGE = Duration.ofHours(1);
-    /** The one buffer an upload streams through. */
-    static final int BUFFER = 64 * 1024;
     private static final int STRIPES = 256;
 
     private final Path root;
@@ -91,18 +89,24 @@ final class FileWrites {
     Written put(String key, Upload body, ObjectAttributes attributes, WriteCondition condition) {
         Path target = target(key);
         Path temp = createTemp(key, target);
+        boolean committed = false;
         try {
             try (FileChannel out = FileChannel.open(temp, StandardOpenOption.WRITE)) {
-                receive(body.stream(), out, Optional.empty());
-                force(out, temp);
+                DurableFiles.receive(body.stream(), out, Optional.empty());
+                DurableFiles.force(out, temp);
             }
             String md5 = body.md5Hex();
             FileSidecars.Stored stored = new FileSidecars.Stored(Optional.empty(), attributes.headers(), body.checksums());
-            return commit(key, target, temp, stored, "\"" + md5 + "\"", Optional.of(md5), condition, body.checksums());
+            Written written = commit(key, target, temp, stored, "\"" + md5 + "\"", Optional.of(md5), condition, body.checksums());
+            committed = true;
+            return written;
         } catch (IOException e) {
             throw S3Exception.unavailable("writing " + temp, e);
         } finally {
-            deleteQuietly(temp);
+            DurableFiles.deleteQuietly(temp);
+            if (!committed) {
+                pruneEmpty(target.getParent());
+            }
         }
     }
 
@@ -110,11 +114,12 @@ final class FileWrites {
                  WriteCondition condition) {
         Path target = target(targetKey);
         Path temp = createTemp(targetKey, target);
+        boolean committed = false;
         try {
-            MessageDigest md5 = digest("MD5");
+            MessageDigest md5 = DurableFiles.digest("MD5");
             try (FileChannel in = FileChannel.open(sourceFile, StandardOpenOption.READ);
                  FileChannel out = FileChannel.open(temp, StandardOpenOption.WRITE)) {
-                ByteBuffer buffer = ByteBuffer.allocate(BUFFER);
+                ByteBuffer buffer = ByteBuffer.allocate(DurableFiles.BUFFER);
                 while (in.read(buffer.clear()) >= 0) {
                     buffer.flip();
                     md5.update(buffer.duplicate());
@@ -122,7 +127,7 @@ final class FileWrites {
                         out.write(buffer);
                     }
                 }
-                force(out, temp);
+                DurableFiles.force(out, temp);
             } catch (NoSuchFileException e) {
                 throw new S3Exception(S3Error.NO_SUCH_KEY);
             }
@@ -132,11 +137,16 @@ final class FileWrites {
             // The bytes are the source's, so the checksums it was stored with still hold.
             List<Map.Entry<String, String>> checksums = source.map(FileSidecars.Stored::checksums).orElse(List.of());
             FileSidecars.Stored stored = new FileSidecars.Stored(Optional.empty(), headers, checksums);
-            return commit(targetKey, target, temp, stored, "\"" + hex + "\"", Optional.of(hex), condition, checksums);
+            Written written = commit(targetKey, target, temp, stored, "\"" + hex + "\"", Optional.of(hex), condition, checksums);
+            committed = true;
+            return written;
         } catch (IOException e) {
             throw S3Exception.unavailable("copying to " + temp, e);
         } finally {
-            deleteQuietly(temp);
+            DurableFiles.deleteQuietly(temp);
+            if (!committed) {
+                pruneEmpty(target.getParent());
+            }
         }
     }
 
@@ -158,22 +168,31 @@ final class FileWrites {
         ReentrantLock lock = keyLock(key);
         lock.lock();
         try {
-            Optional<BasicFileAttributes> current = attributes(file);
+            Optional<BasicFileAttributes> current = DurableFiles.attributes(file);
             if (current.isEmpty() || current.get().isDirectory()) {
                 return;
             }
             Files.deleteIfExists(file);
             sidecars.remove(key, current.get());
             sidecars.removeStale(key, Optional.empty(), clock.instant().minus(TEMP_AGE));
-            syncDirectory(parent);
+            DurableFiles.syncDirectory(parent);
         } catch (IOException e) {
             throw S3Exception.unavailable("deleting " + file, e);
         } finally {
             lock.unlock();
         }
-        for (Path dir = parent; !dir.equals(root); dir = dir.getParent()) {
+        pruneEmpty(parent);
+    }
+
+    /**
+     * Removes {@code dir} and its parents up to the root as long as they are empty: S3 has no
+     * empty prefixes, and a write that failed or an object deleted should leave none behind.
+     * A concurrent write that needs one of them makes it again ({@link #target}).
+     */
+    void pruneEmpty(Path dir) {
+        for (Path d = dir; d != null && d.startsWith(root) && !d.equals(root); d = d.getParent()) {
             try {
-                Files.delete(dir);
+                Files.delete(d);
             } catch (IOException notEmptyOrGone) {
                 break;
             }
@@ -192,7 +211,7 @@ final class FileWrites {
         ReentrantLock lock = keyLock(key);
         lock.lock();
         try {
-            Optional<BasicFileAttributes> current = attributes(target);
+            Optional<BasicFileAttributes> current = DurableFiles.attributes(target);
             if (current.isPresent() && current.get().isDirectory()) {
                 throw conflict(key + " is a prefix of other objects here, so it cannot also be an object.");
             }
@@ -224,14 +243,14 @@ final class FileWrites {
                 }
             } finally {
                 if (!committed && sidecar != null) {
-                    deleteQuietly(sidecar);
+                    DurableFiles.deleteQuietly(sidecar);
                 }
             }
-            syncDirectory(target.getParent());
+            DurableFiles.syncDirectory(target.getParent());
             current.filter(c -> !c.isDirectory()).ifPresent(c -> sidecars.remove(key, c));
             sidecars.removeStale(key, Optional.of(fresh), clock.instant().minus(TEMP_AGE));
             if (md5.isPresent()) {
-                Optional<BasicFileAttributes> now = attributes(target);
+                Optional<BasicFileAttributes> now = DurableFiles.attributes(target);
                 if (now.isPresent() && now.get().isRegularFile() && sameVersion(now.get(), fresh)) {
                     hashes.record(target, now.get(), md5.get());
                 }
@@ -279,44 +298,59 @@ final class FileWrites {
      */
     Path target(String key) {
         refuseKey(key);
+        // A delete of the last object under a directory removes it; if that happens between
+        // two of the directories made here, the walk starts again.
+        for (int attempt = 0; ; attempt++) {
+            try {
+                return walkTo(key);
+            } catch (NoSuchFileException e) {
+                if (attempt >= 2) {
+                    throw S3Exception.unavailable("creating the directories of " + key, e);
+                }
+            } catch (IOException e) {
+                throw S3Exception.unavailable("creating the directories of " + key, e);
+            }
+        }
+    }
+
+    private Path walkTo(String key) throws IOException {
         String[] segments = key.split("/", -1);
         Path dir = root;
         StringBuilder walked = new StringBuilder();
-        try {
-            for (int i = 0; i < segments.length; i++) {
-                String s = segments[i];
-                if (s.isEmpty() || s.equals(".") || s.equals("..")) {
-                    throw new S3Exception(S3Error.INVALID_ARGUMENT, "Object keys may not contain '.', '..' or empty segments.");
-                }
-                walked.append(s);
-                Path next = dir.resolve(s);
-                Optional<BasicFileAttributes> a = attributes(next);
-                if (i == segments.length - 1) {
-                    if (a.isPresent() && a.get().isDirectory()) {
-                        throw conflict(key + " is a prefix of other objects here, so it cannot also be an object.");
-                    }
-                    return next;
-                }
-                if (a.isEmpty()) {
-                    try {
-                        Files.createDirectory(next);
-                        syncDirectory(dir);
-                    } catch (FileAlreadyExistsException raced) {
-                        // made by a concurrent write; checked below
-                    }
-                    a = attributes(next);
-                }
-                if (a.isEmpty() || a.get().isSymbolicLink()) {
-                    throw conflict(walked + "/ is not a directory this store writes into.");
-                }
-                if (!a.get().isDirectory()) {
-                    throw conflict(walked + " is an object here, so no key can start with " + walked + "/.");
-                }
-                dir = next;
-                walked.append('/');
+        for (int i = 0; i < segments.length; i++) {
+            String s = segments[i];
+            if (s.isEmpty() || s.equals(".") || s.equals("..")) {
+                throw new S3Exception(S3Error.INVALID_ARGUMENT, "Object keys may not contain '.', '..' or empty segments.");
             }
-        } catch (IOException e) {
-            throw S3Exception.unavailable("creating the directories of " + key, e);
+            walked.append(s);
+            Path next = dir.resolve(s);
+            Optional<BasicFileAttributes> a = DurableFiles.attributes(next);
+            if (i == segments.length - 1) {
+                if (a.isPresent() && a.get().isDirectory()) {
+                    throw conflict(key + " is a prefix of other objects here, so it cannot also be an object.");
+                }
+                return next;
+            }
+            if (a.isEmpty()) {
+                try {
+                    Files.createDirectory(next);
+                    DurableFiles.syncDirectory(dir);
+                } catch (FileAlreadyExistsException raced) {
+                    // made by a concurrent write; checked below
+                }
+                a = DurableFiles.attributes(next);
+            }
+            if (a.isEmpty()) {
+                throw new NoSuchFileException(next.toString());
+            }
+            if (a.get().isSymbolicLink()) {
+                throw conflict(walked + "/ is not a directory this store writes into.");
+            }
+            if (!a.get().isDirectory()) {
+                throw conflict(walked + " is an object here, so no key can start with " + walked + "/.");
+            }
+            dir = next;
+            walked.append('/');
         }
         throw new IllegalStateException("unreachable");
     }
@@ -334,105 +368,6 @@ final class FileWrites {
             } catch (IOException e) {
                 throw S3Exception.unavailable("creating a temporary file for " + key, e);
             }
-        }
-    }
-
-    /**
-     * Copies a body into {@code out} through one buffer. A body that fails its check throws its
-     * {@link S3Exception} here; one that breaks off (the client went away, or stopped sending)
-     * is {@code IncompleteBody}, or {@code RequestTimeout} when it timed out.
-     */
-    static long receive(InputStream in, FileChannel out, Optional<MessageDigest> digest) {
-        byte[] buffer = new byte[BUFFER];
-        long total = 0;
-        while (true) {
-            int n;
-            try {
-                n = in.read(buffer);
-            } catch (IOException e) {
-                throw bodyBroken(e);
-            }
-            if (n < 0) {
-                return total;
-            }
-            digest.ifPresent(d -> d.update(buffer, 0, n));
-            ByteBuffer bytes = ByteBuffer.wrap(buffer, 0, n);
-            try {
-                while (bytes.hasRemaining()) {
-                    out.write(bytes);
-                }
-            } catch (IOException e) {
-                throw S3Exception.unavailable("writing an upload to disk", e);
-            }
-            total += n;
-        }
-    }
-
-    private static S3Exception bodyBroken(IOException e) {
-        for (Throwable t = e; t != null; t = t.getCause()) {
-            if (t instanceof TimeoutException || t instanceof java.net.SocketTimeoutException) {
-                return new S3Exception(S3Error.REQUEST_TIMEOUT, S3Error.REQUEST_TIMEOUT.defaultMessage(), e);
-            }
-        }
-        return new S3Exception(S3Error.INCOMPLETE_BODY, S3Error.INCOMPLETE_BODY.defaultMessage(), e);
-    }
-
-    static void force(FileChannel channel, Path file) {
-        try {
-            channel.force(true);
-        } catch (IOException e) {
-            throw S3Exception.unavailable("forcing " + file + " to disk", e);
-        }
-    }
-
-    /** Writes {@code bytes} to {@code target} whole or not at all: a temporary file, forced, renamed, the directory forced. */
-    static void writeDurably(Path target, byte[] bytes, Names names) throws IOException {
-        Path temp = target.resolveSibling(names.temp());
-        try {
-            try (FileChannel out = FileChannel.open(temp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
-                ByteBuffer b = ByteBuffer.wrap(bytes);
-                while (b.hasRemaining()) {
-                    out.write(b);
-                }
-                out.force(true);
-            }
-            Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE);
-            syncDirectory(target.getParent());
-        } finally {
-            deleteQuietly(temp);
-        }
-    }
-
-    /** Forces a directory's entries (a rename, a new name) to disk; a file system that cannot is left as it is. */
-    static void syncDirectory(Path dir) {
-        try (FileChannel channel = FileChannel.open(dir, StandardOpenOption.READ)) {
-            channel.force(true);
-        } catch (IOException e) {
-            // some file systems refuse to open or force a directory; their renames are as durable as they get
-        }
-    }
-
-    static void deleteQuietly(Path file) {
-        try {
-            Files.deleteIfExists(file);
-        } catch (IOException ignored) {
-            // a temporary file left behind is hidden, and removed by the next start's sweep
-        }
-    }
-
-    static Optional<BasicFileAttributes> attributes(Path path) {
-        try {
-            return Optional.of(Files.readAttributes(path, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS));
-        } catch (IOException e) {
-            return Optional.empty();
-        }
-    }
-
-    static MessageDigest digest(String algorithm) {
-        try {
-            return MessageDigest.getInstance(algorithm);
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(algorithm + " is required of every JVM", e);
         }
     }
 

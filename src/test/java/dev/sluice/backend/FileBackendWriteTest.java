@@ -148,6 +148,7 @@ class FileBackendWriteTest {
         assertThat(header(read, "x-amz-meta-origin")).contains("survey 7");
         assertThat(header(read, "ETag")).contains(quotedMd5(utf8("earlier")));
         FileWriteFixture.assertS3Error(() -> get(backend, "new/never.bin"), S3Error.NO_SUCH_KEY);
+        assertThat(root.resolve("new")).as("no directory made for the failed write stays").doesNotExist();
         assertThat(tempFiles(root)).isEmpty();
         assertThat(keys(backend, "")).containsExactly("keep.bin");
     }
