@@ -66,17 +66,10 @@ public final class FileBackend implements Backend {
     private final FileSidecars sidecars;
     private final FileWrites writes;
     private final FileUploads uploads;
-    private final FileListing listing = new FileListing(new FileListing.ObjectFiles() {
-        @Override
-        public Optional<BasicFileAttributes> served(Path entry, BasicFileAttributes own) {
-            return FileBackend.this.served(entry, own);
-        }
-
-        @Override
-        public ObjectSummary summary(String key, Path file, BasicFileAttributes attributes) {
-            return FileBackend.this.summary(key, file, attributes);
-        }
-    });
+    /** Listings of a directory that sluice has written to, whose ETags may be in sidecars. */
+    private final FileListing listing = listing(true);
+    /** Listings of a directory without sidecars (never written through sluice): no lookup per object. */
+    private final FileListing plainListing = listing(false);
 
     /**
      * A backend serving {@code directory}; files too large to hash inline are hashed on
@@ -227,15 +220,30 @@ public final class FileBackend implements Backend {
         String dirPart = lastSlash < 0 ? "" : prefix.substring(0, lastSlash);
         Optional<Path> start = dirPart.isEmpty() ? Optional.of(root)
                 : ReservedNames.reserved(dirPart) ? Optional.empty() : resolveDirectory(dirPart);
-        return start.map(dir -> listing.page(dir, dirPart.isEmpty() ? "" : dirPart + "/", query))
+        FileListing pages = sidecars.present() ? listing : plainListing;
+        return start.map(dir -> pages.page(dir, dirPart.isEmpty() ? "" : dirPart + "/", query))
                 .orElseGet(() -> new ListPage(List.of(), List.of(), Optional.empty()));
     }
 
+    private FileListing listing(boolean withSidecars) {
+        return new FileListing(new FileListing.ObjectFiles() {
+            @Override
+            public Optional<BasicFileAttributes> served(Path entry, BasicFileAttributes own) {
+                return FileBackend.this.served(entry, own);
+            }
+
+            @Override
+            public ObjectSummary summary(String key, Path file, BasicFileAttributes attributes) {
+                return FileBackend.this.summary(key, file, attributes, withSidecars);
+            }
+        });
+    }
+
     /** What a listing says about one object: the same size, time and ETag a read of it answers. */
-    private ObjectSummary summary(String key, Path file, BasicFileAttributes attrs) {
+    private ObjectSummary summary(String key, Path file, BasicFileAttributes attrs, boolean withSidecars) {
         Instant modified = attrs.lastModifiedTime().toInstant();
-        String etag = sidecars.read(key, attrs).flatMap(FileSidecars.Stored::etag).orElseGet(() -> hashes.etag(file, attrs));
-        return new ObjectSummary(key, attrs.size(), modified, etag);
+        Optional<String> stored = withSidecars ? sidecars.read(key, attrs).flatMap(FileSidecars.Stored::etag) : Optional.empty();
+        return new ObjectSummary(key, attrs.size(), modified, stored.orElseGet(() -> hashes.etag(file, attrs)));
     }
 
     /** A regular file is an object; a symlink is one when its target is a regular file inside the root. */

@@ -22,7 +22,8 @@ import java.util.Optional;
  * <p>Only what is older than {@link FileWrites#TEMP_AGE} is a leftover: instances of a fleet
  * may share the directory, and a younger temporary file may be another instance's write in
  * progress. Nothing here is ever visible to clients, so a leftover costs disk space, not
- * correctness; the sweep never fails a start (a read-only directory has nothing to sweep).
+ * correctness; the sweep never fails a start. A directory never written through sluice (no
+ * {@code .sluice} area) is not walked at all.
  */
 final class FileLeftovers {
     private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(FileLeftovers.class);
@@ -39,6 +40,11 @@ final class FileLeftovers {
         Instant tempBefore = now.minus(FileWrites.TEMP_AGE);
         int[] temps = {0};
         Path area = root.resolve(ReservedNames.AREA);
+        if (!Files.isDirectory(area, LinkOption.NOFOLLOW_LINKS)) {
+            // Never written through sluice (every write makes the area first): nothing to sweep,
+            // and a large read-only tree is not walked at every start.
+            return new Swept(0, 0);
+        }
         try {
             Files.walkFileTree(root, new SimpleFileVisitor<>() {
                 @Override

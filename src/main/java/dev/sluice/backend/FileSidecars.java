@@ -70,6 +70,11 @@ final class FileSidecars {
         this.names = names;
     }
 
+    /** Whether any sidecar may exist: the area is made by the first write that stores one, and never removed. */
+    boolean present() {
+        return Files.isDirectory(metaRoot);
+    }
+
     /** What is stored for the file now at {@code key}, if its sidecar matches that file's version. */
     Optional<Stored> read(String key, BasicFileAttributes file) {
         Path sidecar = keyDirectory(key).resolve(fileName(file));

@@ -265,24 +265,31 @@ final class FileUploads {
         all.sort(ORDER);
         int start = 0;
         if (after.isPresent()) {
-            Multipart.InProgress a = after.get();
-            start = all.size();
-            for (int i = 0; i < all.size(); i++) {
-                Multipart.InProgress u = all.get(i);
-                if (u.key().equals(a.key()) && u.uploadId().equals(a.uploadId())) {
-                    start = i + 1;
-                    break;
-                }
-                if (ORDER.compare(u, a) > 0) {
-                    start = i;
-                    break;
-                }
-            }
+            start = startAfter(all, after.get());
         }
         int end = Math.min(all.size(), start + Math.max(0, max));
         List<Multipart.InProgress> page = all.subList(start, end);
         boolean more = end < all.size() && !page.isEmpty();
         return new Multipart.UploadsPage(page, more ? Optional.of(page.getLast()) : Optional.empty());
+    }
+
+    /**
+     * Where a page after {@code a} starts: after that upload if it is still there; without an
+     * upload id (a key marker alone, as S3 takes it) after every upload of that key; else after
+     * where it would sort.
+     */
+    private static int startAfter(List<Multipart.InProgress> all, Multipart.InProgress a) {
+        for (int i = 0; i < all.size(); i++) {
+            Multipart.InProgress u = all.get(i);
+            if (a.uploadId().isEmpty() ? KeyOrder.COMPARATOR.compare(u.key(), a.key()) > 0
+                    : u.key().equals(a.key()) && u.uploadId().equals(a.uploadId())) {
+                return a.uploadId().isEmpty() ? i : i + 1;
+            }
+            if (!a.uploadId().isEmpty() && ORDER.compare(u, a) > 0) {
+                return i;
+            }
+        }
+        return all.size();
     }
 
     /** An upload's directory and record. */
@@ -307,7 +314,9 @@ final class FileUploads {
         try {
             Record r = JSON.readValue(Files.readAllBytes(dir.resolve(RECORD)), Record.class);
             r.started();
-            return r.v() == 1 && r.key() != null ? Optional.of(r) : Optional.empty();
+            boolean whole = r.v() == 1 && r.key() != null && r.headers() != null
+                    && r.headers().stream().allMatch(h -> h != null && h.size() == 2 && !h.contains(null));
+            return whole ? Optional.of(r) : Optional.empty();
         } catch (IOException | RuntimeException e) {
             return Optional.empty();
         }

@@ -58,6 +58,7 @@ final class FileWrites {
     private final Names names;
     private final InstantSource clock;
     private final ReentrantLock[] keyLocks = stripes();
+    private volatile boolean areaMade;
 
     FileWrites(Path root, ContentHashes hashes, FileSidecars sidecars, Names names, InstantSource clock) {
         this.root = root;
@@ -298,6 +299,7 @@ final class FileWrites {
      */
     Path target(String key) {
         refuseKey(key);
+        ensureArea();
         // A delete of the last object under a directory removes it; if that happens between
         // two of the directories made here, the walk starts again.
         for (int attempt = 0; ; attempt++) {
@@ -309,6 +311,21 @@ final class FileWrites {
                 }
             } catch (IOException e) {
                 throw S3Exception.unavailable("creating the directories of " + key, e);
+            }
+        }
+    }
+
+    /**
+     * Makes the reserved area before the first temporary file: its presence tells a start that
+     * this directory was written through sluice and may hold leftovers ({@link FileLeftovers}).
+     */
+    private void ensureArea() {
+        if (!areaMade) {
+            try {
+                Files.createDirectories(root.resolve(ReservedNames.AREA));
+                areaMade = true;
+            } catch (IOException e) {
+                throw S3Exception.unavailable("creating " + ReservedNames.AREA + " in " + root, e);
             }
         }
     }

@@ -105,6 +105,38 @@ class FileBackendLeftoversTest {
     }
 
     @Test
+    void aTreeNeverWrittenThroughSluiceIsNotWalked() throws IOException {
+        Path old = leftover("x/.sluice-tmp-0001", NOW.minus(Duration.ofDays(2)));
+
+        FileBackend backend = startAt(NOW);
+
+        assertThat(old).as("no .sluice area: the tree is not swept").exists();
+        assertThat(keys(backend, "")).isEmpty();
+    }
+
+    /** A crash after a sidecar went in place but before its data file was renamed leaves a sidecar matching nothing. */
+    @Test
+    void aSidecarOfAWriteThatNeverRenamedIsRemovedByTheNextWriteOfItsKey() throws IOException {
+        // File times are the real clock's here.
+        FileBackend backend = startAt(Instant.now());
+        ObjectAttributes attributes = new ObjectAttributes(List.of(Map.entry("x-amz-meta-a", "1")));
+        backend.put("k.txt", TestUploads.of(new byte[] {1}), attributes, WriteCondition.NONE);
+        Path sidecar;
+        try (var files = Files.walk(root.resolve(".sluice/meta"))) {
+            sidecar = files.filter(Files::isRegularFile).findFirst().orElseThrow();
+        }
+        Path orphan = Files.copy(sidecar, sidecar.resolveSibling("0000000000000000"));
+        Files.setLastModifiedTime(orphan, FileTime.from(Instant.now().minus(Duration.ofHours(2))));
+
+        backend.put("k.txt", TestUploads.of(new byte[] {2}), attributes, WriteCondition.NONE);
+
+        assertThat(orphan).doesNotExist();
+        try (var files = Files.walk(root.resolve(".sluice/meta"))) {
+            assertThat(files.filter(Files::isRegularFile).toList()).hasSize(1);
+        }
+    }
+
+    @Test
     void theUploadExpiryIsTheConstructorsParameter() throws IOException {
         upload("0123456789abcdef0123456789abcdef", "k", NOW.minus(Duration.ofHours(5)));
 

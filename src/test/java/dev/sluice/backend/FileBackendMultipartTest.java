@@ -230,6 +230,9 @@ class FileBackendMultipartTest {
         assertThat(second.uploads()).extracting(Multipart.InProgress::uploadId).containsExactly(b2);
         assertThat(second.next()).isEmpty();
         assertThat(backend.listUploads("", Optional.empty(), 10).uploads()).hasSize(4);
+        // A key marker alone (no upload id) starts after every upload of that key, as S3's key-marker.
+        Multipart.UploadsPage afterKey = backend.listUploads("", Optional.of(new Multipart.InProgress("logs/a", "", Instant.EPOCH)), 10);
+        assertThat(afterKey.uploads()).extracting(Multipart.InProgress::key).containsExactly("logs/b", "logs/b", "other/c");
         assertThat(backend.listUploads("nothing", Optional.empty(), 10).uploads()).isEmpty();
     }
 
