@@ -264,6 +264,36 @@ class FileBackendWriteTest {
         assertThat(tempFiles(root)).isEmpty();
     }
 
+    /** On one instance the comparison and the rename are one step: of two writers holding the same ETag, one wins. */
+    @Test
+    void ofTwoConcurrentIfMatchWritersOfOneVersionExactlyOneWins() throws Exception {
+        String etag = put("v.txt", "v1").etag();
+        CountDownLatch bothAtEnd = new CountDownLatch(2);
+        CountDownLatch release = new CountDownLatch(1);
+        List<Future<Written>> writes = new ArrayList<>();
+        try (ExecutorService pool = Executors.newVirtualThreadPerTaskExecutor()) {
+            for (String content : List.of("A", "B")) {
+                writes.add(pool.submit(() -> backend.put("v.txt", FileWriteFixture.held(utf8(content), bothAtEnd, release,
+                        Optional.empty()), ObjectAttributes.NONE, ifMatch(etag))));
+            }
+            assertThat(bothAtEnd.await(10, TimeUnit.SECONDS)).isTrue();
+            release.countDown();
+            int won = 0;
+            for (Future<Written> w : writes) {
+                try {
+                    w.get(10, TimeUnit.SECONDS);
+                    won++;
+                } catch (java.util.concurrent.ExecutionException e) {
+                    assertThat(e.getCause()).isInstanceOfSatisfying(S3Exception.class,
+                            x -> assertThat(x.error()).isEqualTo(S3Error.PRECONDITION_FAILED));
+                }
+            }
+            assertThat(won).isEqualTo(1);
+        }
+        assertThat(text("v.txt")).isIn("A", "B");
+        assertThat(tempFiles(root)).isEmpty();
+    }
+
     @Test
     void ifMatchComparesTheContentMd5OfALargeFileNotHashedYet() throws IOException {
         byte[] big = new byte[(int) ContentHashes.INLINE_LIMIT + 1];
