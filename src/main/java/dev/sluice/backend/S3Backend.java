@@ -39,6 +39,8 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
 
 /**
  * A product stored in a bucket (plus optional key prefix) of any S3-compatible endpoint,
@@ -73,6 +75,14 @@ public final class S3Backend implements Backend {
     private static final Logger LOG = LoggerFactory.getLogger(S3Backend.class);
     private static final int MAX_ERROR_BYTES = 64 * 1024;
     private static final int MAX_LIST_BYTES = 16 * 1024 * 1024;
+    /** The most of a write's or multipart call's answer read: a ListParts or ListMultipartUploads page of 1,000 is far less. */
+    static final int MAX_REPLY_BYTES = 4 * 1024 * 1024;
+    /**
+     * How long a copy or a CompleteMultipartUpload, which the backend does itself, may take in
+     * all: S3 may hold the answer for minutes, sending spaces to keep the connection open, so
+     * the per-request {@code timeout} bounds only the silences.
+     */
+    static final Duration SERVER_SIDE_LIMIT = Duration.ofMinutes(15);
 
     private final HttpClient http;
     private final URI endpoint;
@@ -84,6 +94,8 @@ public final class S3Backend implements Backend {
     private final Ticker ticker;
     private final Duration timeout;
     private final String host;
+    private final S3ObjectWrites writes;
+    private final S3MultipartUploads uploads;
 
     public S3Backend(HttpClient http, URI endpoint, String region, String bucket, String prefix,
                      BackendCredentials credentials, InstantSource clock, Ticker ticker, Duration timeout) {
@@ -97,6 +109,8 @@ public final class S3Backend implements Backend {
         this.ticker = ticker;
         this.timeout = timeout;
         this.host = hostHeader(endpoint);
+        this.writes = new S3ObjectWrites(this);
+        this.uploads = new S3MultipartUploads(this, writes);
     }
 
     @Override
@@ -106,7 +120,7 @@ public final class S3Backend implements Backend {
 
     @Override
     public StoredObject open(String key, Fetch fetch) {
-        String path = basePath() + "/" + UriEncoding.encodePath(prefix + key);
+        String path = objectPath(key);
         List<Map.Entry<String, String>> conditional = new ArrayList<>();
         fetch.range().ifPresent(spec -> conditional.add(Map.entry("range", rangeHeader(spec))));
         Preconditions p = fetch.conditions();
@@ -244,7 +258,56 @@ public final class S3Backend implements Backend {
         return parseListing(response.getContent());
     }
 
-    private Request newRequest(String method, String path, String rawQuery, List<Map.Entry<String, String>> signedExtra) {
+    @Override
+    public Written put(String key, Upload body, ObjectAttributes attributes, WriteCondition condition) {
+        return writes.put(key, body, attributes, condition);
+    }
+
+    @Override
+    public void delete(String key) {
+        writes.delete(key);
+    }
+
+    @Override
+    public Written copy(String sourceKey, String targetKey, Optional<ObjectAttributes> replaced, WriteCondition condition) {
+        return writes.copy(sourceKey, targetKey, replaced, condition);
+    }
+
+    @Override
+    public String startUpload(String key, ObjectAttributes attributes) {
+        return uploads.start(key, attributes);
+    }
+
+    @Override
+    public Written uploadPart(String key, String uploadId, int partNumber, Upload body) {
+        return uploads.uploadPart(key, uploadId, partNumber, body);
+    }
+
+    @Override
+    public Written completeUpload(String key, String uploadId, List<Multipart.PartRef> parts, WriteCondition condition) {
+        return uploads.complete(key, uploadId, parts, condition);
+    }
+
+    @Override
+    public void abortUpload(String key, String uploadId) {
+        uploads.abort(key, uploadId);
+    }
+
+    @Override
+    public Multipart.PartsPage listParts(String key, String uploadId, int marker, int max) {
+        return uploads.listParts(key, uploadId, marker, max);
+    }
+
+    @Override
+    public Multipart.UploadsPage listUploads(String prefix, Optional<Multipart.InProgress> after, int max) {
+        return uploads.listUploads(prefix, after, max);
+    }
+
+    /**
+     * A request to this backend, signed over {@code signedExtra} (which it carries) and
+     * {@code UNSIGNED-PAYLOAD}: a body is never part of the signature, so it streams as it arrives.
+     */
+    Request newRequest(String method, String path, String rawQuery, List<Map.Entry<String, String>> signedExtra) {
         String uri = endpoint.getScheme() + "://" + endpoint.getRawAuthority() + path + (rawQuery.isEmpty() ? "" : "?" + rawQuery);
         Request request = http.newRequest(URI.create(uri))
                 .method(HttpMethod.fromString(method))
@@ -264,7 +327,18 @@ public final class S3Backend implements Backend {
         return request;
     }
 
-    private String basePath() {
+    /** The path of {@code key} (relative to the product) on the wire and in the signature. */
+    String objectPath(String key) {
+        return basePath() + "/" + UriEncoding.encodePath(prefix + key);
+    }
+
+    /** {@code key} as {@code x-amz-copy-source} names it: {@code /bucket/prefix+key}, encoded as a path. */
+    String copySource(String key) {
+        return "/" + UriEncoding.encode(bucket) + "/" + UriEncoding.encodePath(prefix + key);
+    }
+
+    /** The bucket's path, where its listings are asked for. */
+    String basePath() {
         String base = endpoint.getRawPath() == null ? "" : endpoint.getRawPath();
         if (base.endsWith("/")) {
             base = base.substring(0, base.length() - 1);
@@ -282,11 +356,30 @@ public final class S3Backend implements Backend {
         return false;
     }
 
-    /** Maps a backend error status to the client's S3 error. */
-    private S3Exception failure(int status, byte[] body, Response response, String what) {
+    /** The key prefix every key of this product sits under in the bucket. */
+    String prefix() {
+        return prefix;
+    }
+
+    /** How long a request may wait for an answer, and a body may sit idle. */
+    Duration timeout() {
+        return timeout;
+    }
+
+    /**
+     * Maps a backend error to the client's S3 error: by the error document's code when it names
+     * something about the client's request the client can act on ({@link #CLIENT_CODES}), by
+     * status otherwise.
+     */
+    S3Exception failure(int status, byte[] body, Response response, String what) {
         String code = errorCode(body).orElse("");
         String backendRequestId = Optional.ofNullable(response.getHeaders().get("x-amz-request-id")).orElse("-");
         String detail = describe() + ": " + what + " answered " + status + " " + code + " (backend request id " + backendRequestId + ")";
+        S3Error named = CLIENT_CODES.get(code);
+        if (named != null) {
+            LOG.debug("{}", detail);
+            return new S3Exception(named);
+        }
         return switch (status) {
             case 404 -> {
                 LOG.debug("{}", detail);
@@ -302,6 +395,11 @@ public final class S3Backend implements Backend {
                 LOG.warn("{}", detail);
                 yield new S3Exception(S3Error.ACCESS_DENIED);
             }
+            case 501 -> {
+                // The backend does not do what was asked of it (an S3-compatible server's gap): retrying will not help.
+                LOG.warn("{}", detail);
+                yield new S3Exception(S3Error.NOT_IMPLEMENTED, "The product's store does not implement this request.");
+            }
             case 503 -> {
                 LOG.warn("{}", detail);
                 yield code.equals("SlowDown") ? new S3Exception(S3Error.SLOW_DOWN) : S3Exception.unavailable(detail, null);
@@ -312,6 +410,17 @@ public final class S3Backend implements Backend {
             }
         };
     }
+
+    /**
+     * Backend error codes passed to the client as they are: they describe the request (its
+     * upload id, parts, condition or body), the same whichever store answered. Any other code is
+     * the backend's own trouble, mapped by status.
+     */
+    private static final Map<String, S3Error> CLIENT_CODES = Stream.of(
+                    S3Error.NO_SUCH_KEY, S3Error.NO_SUCH_UPLOAD, S3Error.INVALID_PART, S3Error.INVALID_PART_ORDER,
+                    S3Error.ENTITY_TOO_SMALL, S3Error.ENTITY_TOO_LARGE, S3Error.BAD_DIGEST, S3Error.INVALID_DIGEST,
+                    S3Error.PRECONDITION_FAILED, S3Error.CONDITIONAL_REQUEST_CONFLICT)
+            .collect(Collectors.toUnmodifiableMap(S3Error::code, e -> e));
 
     private static String rangeHeader(ByteRange.Spec spec) {
         return switch (spec) {
