@@ -16,6 +16,7 @@ import org.eclipse.jetty.client.ContentResponse;
 import org.eclipse.jetty.client.HttpClient;
 import org.eclipse.jetty.client.Request;
 import org.eclipse.jetty.client.Response;
+import org.eclipse.jetty.http.HttpHeader;
 import org.eclipse.jetty.http.HttpMethod;
 import org.eclipse.jetty.io.Content;
 import org.slf4j.Logger;
@@ -324,6 +325,11 @@ public final class S3Backend implements Backend {
                 h.put(e.getKey(), e.getValue());
             }
         });
+        if (headers.stream().noneMatch(h -> h.getKey().equalsIgnoreCase("Content-Type"))) {
+            // The HTTP client gives a body without a type its default type; a write without one
+            // stores none (the store then answers its own default, as S3 does for the client).
+            request.onRequestBegin(r -> r.headers(h -> h.remove(HttpHeader.CONTENT_TYPE)));
+        }
         return request;
     }
 
