@@ -3,7 +3,6 @@ package dev.sluice.backend;
 import dev.sluice.s3.ByteRange;
 import dev.sluice.s3.ObjectSummary;
 import dev.sluice.s3.Preconditions;
-import dev.sluice.s3.S3Error;
 import dev.sluice.s3.S3Exception;
 import dev.sluice.s3.XmlReader;
 import dev.sluice.sigv4.AwsCredentials;
@@ -19,11 +18,8 @@ import org.eclipse.jetty.client.Response;
 import org.eclipse.jetty.http.HttpHeader;
 import org.eclipse.jetty.http.HttpMethod;
 import org.eclipse.jetty.io.Content;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 import org.w3c.dom.Element;
 import org.w3c.dom.Node;
-import org.w3c.dom.NodeList;
 
 import java.io.IOException;
 import java.net.URI;
@@ -40,8 +36,6 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
-import java.util.stream.Collectors;
-import java.util.stream.Stream;
 
 /**
  * A product stored in a bucket (plus optional key prefix) of any S3-compatible endpoint,
@@ -71,9 +65,13 @@ import java.util.stream.Stream;
  * sends no bytes is aborted after the response head. A HEAD's Range is not sent: S3 honours
  * Range on HEAD, but S3-compatible servers may not (S3Proxy answers 200 with the whole length),
  * so the decision answers it from the size.
+ *
+ * <p>Writes are each one request too, made by {@link S3ObjectWrites} (PutObject, DeleteObject,
+ * CopyObject) and {@link S3MultipartUploads}, with bodies streamed by {@link S3UploadSender}
+ * ({@code docs/writes.md}, "S3 backend"). They share this class's signing, addressing and
+ * error mapping ({@link #failure}).
  */
 public final class S3Backend implements Backend {
-    private static final Logger LOG = LoggerFactory.getLogger(S3Backend.class);
     private static final int MAX_ERROR_BYTES = 64 * 1024;
     private static final int MAX_LIST_BYTES = 16 * 1024 * 1024;
     /** The most of a write's or multipart call's answer read: a ListParts or ListMultipartUploads page of 1,000 is far less. */
@@ -374,61 +372,10 @@ public final class S3Backend implements Backend {
         return timeout;
     }
 
-    /**
-     * Maps a backend error to the client's S3 error: by the error document's code when it names
-     * something about the client's request the client can act on ({@link #CLIENT_CODES}), by
-     * status otherwise.
-     */
+    /** Maps a backend error to the client's S3 error ({@link S3BackendErrors}). */
     S3Exception failure(int status, byte[] body, Response response, String what) {
-        String code = errorCode(body).orElse("");
-        String backendRequestId = Optional.ofNullable(response.getHeaders().get("x-amz-request-id")).orElse("-");
-        String detail = describe() + ": " + what + " answered " + status + " " + code + " (backend request id " + backendRequestId + ")";
-        S3Error named = CLIENT_CODES.get(code);
-        if (named != null) {
-            LOG.debug("{}", detail);
-            return new S3Exception(named);
-        }
-        return switch (status) {
-            case 404 -> {
-                LOG.debug("{}", detail);
-                yield new S3Exception(S3Error.NO_SUCH_KEY);
-            }
-            case 412 -> new S3Exception(S3Error.PRECONDITION_FAILED);
-            case 416 -> {
-                String contentRange = response.getHeaders().get("Content-Range");
-                yield new S3Exception(S3Error.INVALID_RANGE, S3Error.INVALID_RANGE.defaultMessage(), null,
-                        contentRange == null ? List.of() : List.of(Map.entry("Content-Range", contentRange)));
-            }
-            case 403 -> {
-                LOG.warn("{}", detail);
-                yield new S3Exception(S3Error.ACCESS_DENIED);
-            }
-            case 501 -> {
-                // The backend does not do what was asked of it (an S3-compatible server's gap): retrying will not help.
-                LOG.warn("{}", detail);
-                yield new S3Exception(S3Error.NOT_IMPLEMENTED, "The product's store does not implement this request.");
-            }
-            case 503 -> {
-                LOG.warn("{}", detail);
-                yield code.equals("SlowDown") ? new S3Exception(S3Error.SLOW_DOWN) : S3Exception.unavailable(detail, null);
-            }
-            default -> {
-                LOG.warn("{}", detail);
-                yield S3Exception.unavailable(detail, null);
-            }
-        };
+        return S3BackendErrors.failure(describe(), status, body, response, what);
     }
-
-    /**
-     * Backend error codes passed to the client as they are: they describe the request (its
-     * upload id, parts, condition or body), the same whichever store answered. Any other code is
-     * the backend's own trouble, mapped by status.
-     */
-    private static final Map<String, S3Error> CLIENT_CODES = Stream.of(
-                    S3Error.NO_SUCH_KEY, S3Error.NO_SUCH_UPLOAD, S3Error.INVALID_PART, S3Error.INVALID_PART_ORDER,
-                    S3Error.ENTITY_TOO_SMALL, S3Error.ENTITY_TOO_LARGE, S3Error.BAD_DIGEST, S3Error.INVALID_DIGEST,
-                    S3Error.PRECONDITION_FAILED, S3Error.CONDITIONAL_REQUEST_CONFLICT)
-            .collect(Collectors.toUnmodifiableMap(S3Error::code, e -> e));
 
     private static String rangeHeader(ByteRange.Spec spec) {
         return switch (spec) {
@@ -443,16 +390,6 @@ public final class S3Backend implements Backend {
                 || (port == 80 && "http".equalsIgnoreCase(endpoint.getScheme()))
                 || (port == 443 && "https".equalsIgnoreCase(endpoint.getScheme()));
         return defaultPort ? endpoint.getHost() : endpoint.getHost() + ":" + port;
-    }
-
-    private static Optional<String> errorCode(byte[] body) {
-        if (body.length == 0) {
-            return Optional.empty();
-        }
-        return XmlReader.parse(body).flatMap(doc -> {
-            NodeList codes = doc.getElementsByTagNameNS("*", "Code");
-            return codes.getLength() == 0 ? Optional.<String>empty() : Optional.of(codes.item(0).getTextContent().trim());
-        });
     }
 
     private ListPage parseListing(byte[] body) {

@@ -56,7 +56,7 @@ final class S3ObjectWrites {
         S3Reply reply = S3Reply.await(S3Reply.send(request, S3Backend.MAX_REPLY_BYTES), request, backend.timeout(),
                 backend.describe() + ": DELETE " + path);
         // S3 answers 204 whether or not the key existed; some servers say 404 NoSuchKey instead.
-        if (reply.status() / 100 == 2 || (reply.status() == 404 && errorCode(reply.body()).equals(Optional.of("NoSuchKey")))) {
+        if (reply.status() / 100 == 2 || (reply.status() == 404 && S3BackendErrors.errorCode(reply.body()).equals(Optional.of("NoSuchKey")))) {
             return;
         }
         throw backend.failure(reply.status(), reply.body(), reply.response().orElseThrow(), "DELETE " + path);
@@ -183,9 +183,5 @@ final class S3ObjectWrites {
             t = t.substring(2);
         }
         return t.length() >= 2 && t.startsWith("\"") && t.endsWith("\"") ? t.substring(1, t.length() - 1) : t;
-    }
-
-    private static Optional<String> errorCode(byte[] body) {
-        return XmlReader.parse(body).flatMap(d -> XmlReader.text(d.getDocumentElement(), "Code")).map(String::trim);
     }
 }
