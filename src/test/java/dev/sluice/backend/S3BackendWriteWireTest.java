@@ -124,6 +124,24 @@ class S3BackendWriteWireTest {
     }
 
     @Test
+    void aPutWithTemporaryCredentialsSignsWithTheCurrentOnesAndTheirToken() {
+        ANSWER.set(reading((received, response) -> ""));
+        AtomicReference<AwsCredentials> current = new AtomicReference<>(AwsCredentials.of("ASIA1", "secret-1", "token-1"));
+        S3Backend federated = new S3Backend(http, URI.create(server.url()), "us-east-1", "bucket", "",
+                () -> Optional.of(current.get()), InstantSource.system(), Ticker.SYSTEM, Duration.ofSeconds(10));
+
+        federated.put("k", TestUploads.of(new byte[] {1}), ObjectAttributes.NONE, WriteCondition.NONE);
+        current.set(AwsCredentials.of("ASIA2", "secret-2", "token-2"));
+        federated.uploadPart("k", "id", 1, TestUploads.of(new byte[] {2}));
+
+        List<Received> all = List.copyOf(RECEIVED);
+        assertThat(all).extracting(r -> r.header("x-amz-security-token")).containsExactly("token-1", "token-2");
+        assertThat(all.get(0).header("Authorization")).contains("Credential=ASIA1/").contains("x-amz-security-token");
+        assertThat(all.get(1).header("Authorization")).contains("Credential=ASIA2/");
+        assertThat(all).extracting(r -> r.header("x-amz-content-sha256")).containsOnly("UNSIGNED-PAYLOAD");
+    }
+
+    @Test
     void aPutWithoutAContentTypeSendsNone() {
         ANSWER.set(reading((received, response) -> ""));
 
