@@ -2,24 +2,29 @@ package dev.sluice.backend;
 
 import dev.sluice.s3.S3Error;
 import dev.sluice.s3.S3Exception;
-import org.eclipse.jetty.client.OutputStreamRequestContent;
+import org.eclipse.jetty.client.AsyncRequestContent;
 import org.eclipse.jetty.client.Request;
+import org.eclipse.jetty.util.FutureCallback;
 
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.OutputStream;
+import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 
 /**
  * Sends an {@link Upload} to an S3 server as a request body (PutObject, UploadPart), streamed
  * with its declared {@code Content-Length}, never held whole ({@code docs/writes.md}, "S3 backend").
  *
- * <p>The calling thread (the client's request, a virtual thread) pumps: it reads the client's
- * body into one buffer and writes it to the request, and each write returns once the bytes
- * went out, so the buffer is reused and memory per upload is that buffer. Reading on the
- * caller rather than letting the HTTP client pull from an {@code InputStream} keeps the
- * client's blocking reads off the HTTP client's few selector and worker threads.
+ * <p>The calling thread (the client's request, a virtual thread) pumps, with two buffers: it
+ * fills one from the client's body while the HTTP client sends the other, and reuses a buffer
+ * only once its bytes went out, so reading the client overlaps writing to the backend and
+ * memory per upload is the two buffers. Reading on the caller rather than letting the HTTP
+ * client pull from an {@code InputStream} keeps the client's blocking reads off the HTTP
+ * client's few selector and worker threads.
  *
  * <p>The {@link Upload} withholds its last byte until every check passed; when a check fails
  * ({@link S3Exception} from {@code read}) or the client goes away ({@link IOException}), the
@@ -42,7 +47,7 @@ final class S3UploadSender {
      */
     static S3Reply send(Request request, Upload body, Duration limit, String what) {
         long length = body.length();
-        OutputStreamRequestContent content = new OutputStreamRequestContent(null) {
+        AsyncRequestContent content = new AsyncRequestContent() {
             @Override
             public long getLength() {
                 return length; // the Content-Length header: S3 refuses a chunked PutObject
@@ -50,13 +55,14 @@ final class S3UploadSender {
         };
         request.body(content);
         CompletableFuture<S3Reply> pending = S3Reply.send(request, S3Backend.MAX_REPLY_BYTES);
-        byte[] buffer = new byte[(int) Math.min(BUFFER, Math.max(1, length))];
-        OutputStream out = content.getOutputStream();
+        int size = (int) Math.min(BUFFER, Math.max(1, length));
+        byte[][] buffers = {new byte[size], new byte[size]};
         InputStream in = body.stream();
-        while (true) {
+        FutureCallback sending = null;
+        for (int turn = 0; ; turn ^= 1) {
             int n;
             try {
-                n = in.read(buffer);
+                n = fill(in, buffers[turn]);
             } catch (S3Exception failedCheck) {
                 request.abort(failedCheck);
                 throw failedCheck;
@@ -68,18 +74,43 @@ final class S3UploadSender {
                 throw bug;
             }
             try {
+                if (sending != null) {
+                    sending.get(limit.toMillis(), TimeUnit.MILLISECONDS); // the other buffer is free again
+                }
                 if (n < 0) {
-                    out.close();
+                    content.close();
                     break;
                 }
-                out.write(buffer, 0, n);
-            } catch (IOException backendGone) {
-                // The backend closed or failed the exchange: an answer it sent first says why.
+                sending = new FutureCallback();
+                content.write(ByteBuffer.wrap(buffers[turn], 0, n), sending);
+            } catch (ExecutionException | TimeoutException backendGone) {
+                // The backend closed, failed or stalled the exchange: an answer it sent first says why.
                 request.abort(backendGone);
                 return answered(pending, request, limit, what);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                request.abort(e);
+                throw S3Exception.unavailable("interrupted sending to " + what, e);
             }
         }
         return S3Reply.await(pending, request, limit, what);
+    }
+
+    /**
+     * Reads until {@code buffer} is full or the body ends: a client's body arrives in pieces of
+     * the server's input buffer (16 KiB), and handing each to the HTTP client on its own would
+     * cost a hand-off between threads per piece. Returns the bytes read, or -1 at the end.
+     */
+    private static int fill(InputStream in, byte[] buffer) throws IOException {
+        int filled = 0;
+        while (filled < buffer.length) {
+            int n = in.read(buffer, filled, buffer.length - filled);
+            if (n < 0) {
+                return filled == 0 ? -1 : filled;
+            }
+            filled += n;
+        }
+        return filled;
     }
 
     /** The answer a backend gave before it stopped reading the body; 503 when it gave none. */
