@@ -188,6 +188,40 @@ class S3BackendWriteWireTest {
     }
 
     @Test
+    void aBackendThatStopsReadingMidUploadIsServiceUnavailableAfterItsTimeout() throws Exception {
+        java.util.concurrent.CountDownLatch testDone = new java.util.concurrent.CountDownLatch(1);
+        CompletableFuture<Integer> seen = new CompletableFuture<>();
+        ANSWER.set((request, response, callback) -> {
+            InputStream in = Content.Source.asInputStream(request);
+            seen.complete(in.readNBytes(1024 * 1024).length);
+            testDone.await(30, TimeUnit.SECONDS); // reads nothing more: the client's writes back up
+            callback.failed(new IOException("the test is over"));
+        });
+        S3Backend impatient = new S3Backend(http, URI.create(server.url()), "us-east-1", "bucket", "",
+                BackendCredentials.anonymous(), InstantSource.system(), Ticker.SYSTEM, Duration.ofMillis(500));
+        try {
+            assertThatThrownBy(() -> impatient.put("k", TestUploads.of(S3BackendWriteTest.random(64 * 1024 * 1024, 14)),
+                    ObjectAttributes.NONE, WriteCondition.NONE))
+                    .isInstanceOfSatisfying(S3Exception.class, e -> assertThat(e.error()).isEqualTo(S3Error.SERVICE_UNAVAILABLE));
+            assertThat(seen.get(10, TimeUnit.SECONDS)).isEqualTo(1024 * 1024);
+        } finally {
+            testDone.countDown();
+        }
+    }
+
+    @Test
+    void anEmptyBodyIsSentWithALengthOfZero() {
+        ANSWER.set(reading((received, response) -> ""));
+
+        Written written = backend.put("empty", TestUploads.of(new byte[0]), ObjectAttributes.NONE, WriteCondition.NONE);
+
+        Received put = only();
+        assertThat(put.header("Content-Length")).isEqualTo("0");
+        assertThat(put.body()).isEmpty();
+        assertThat(written.etag()).isEqualTo("\"d41d8cd98f00b204e9800998ecf8427e\""); // no ETag from the server: the body's MD5
+    }
+
+    @Test
     void anUnreachableBackendIsServiceUnavailable() throws Exception {
         try (LoopbackServer gone = new LoopbackServer((request, response, callback) -> callback.succeeded(), Duration.ZERO)) {
             gone.refuseConnections();
