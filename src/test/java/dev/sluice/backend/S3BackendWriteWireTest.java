@@ -271,6 +271,26 @@ class S3BackendWriteWireTest {
     }
 
     @Test
+    void aConditionOnALargeObjectIsJudgedFromItsHeadAlone() {
+        ANSWER.set((request, response, callback) -> {
+            RECEIVED.add(new Received(request.getMethod(), request.getHttpURI().getPathQuery(), request.getHeaders().asImmutable(),
+                    new byte[0], true));
+            response.setStatus(200);
+            response.getHeaders().put("ETag", "\"big\"");
+            response.getHeaders().put("Content-Length", 10L * 1024 * 1024 * 1024);
+            callback.succeeded();
+        });
+
+        assertThatThrownBy(() -> backend.put("big", TestUploads.of(new byte[] {1}), ObjectAttributes.NONE,
+                new WriteCondition(true, Optional.empty())))
+                .isInstanceOfSatisfying(S3Exception.class, e -> assertThat(e.error()).isEqualTo(S3Error.PRECONDITION_FAILED));
+        assertThatThrownBy(() -> backend.put("big", TestUploads.of(new byte[] {1}), ObjectAttributes.NONE,
+                new WriteCondition(false, Optional.of("\"other\""))))
+                .isInstanceOfSatisfying(S3Exception.class, e -> assertThat(e.error()).isEqualTo(S3Error.PRECONDITION_FAILED));
+        assertThat(RECEIVED).extracting(Received::method).containsExactly("HEAD", "HEAD");
+    }
+
+    @Test
     void copyNamesTheSourceEncodedUnderTheBucketAndPrefix() {
         ANSWER.set(reading((received, response) -> "<CopyObjectResult><LastModified>2024-06-03T10:15:30.000Z</LastModified>"
                 + "<ETag>\"copied\"</ETag></CopyObjectResult>"));
