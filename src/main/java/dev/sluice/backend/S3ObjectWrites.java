@@ -92,11 +92,12 @@ final class S3ObjectWrites {
         if (reply.failure().isPresent()) {
             throw S3Exception.unavailable(backend.describe() + ": " + what + ": answer cut short", reply.failure().get());
         }
-        Element root = XmlReader.parse(reply.body()).map(d -> d.getDocumentElement())
+        byte[] document = reply.document();
+        Element root = XmlReader.parse(document).map(d -> d.getDocumentElement())
                 .orElseThrow(() -> S3Exception.unavailable(backend.describe() + ": " + what + ": answer is not XML", null));
         if (root.getLocalName().equals("Error")) {
             // A 200 whose body says the operation failed: judged by its code, as any error.
-            throw backend.failure(500, reply.body(), reply.response().orElseThrow(), what + " (200 with an error document)");
+            throw backend.failure(500, document, reply.response().orElseThrow(), what + " (200 with an error document)");
         }
         if (!root.getLocalName().equals(expected)) {
             throw S3Exception.unavailable(backend.describe() + ": " + what + ": answered " + root.getLocalName()

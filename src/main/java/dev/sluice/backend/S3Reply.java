@@ -66,6 +66,20 @@ record S3Reply(Optional<Response> response, byte[] body, Optional<Throwable> fai
         return reply;
     }
 
+    /**
+     * The body without the whitespace S3 may send before it: CopyObject and
+     * CompleteMultipartUpload answer 200 at once and send spaces while the work goes on, then
+     * the document, which an XML parser refuses after whitespace when it opens with a
+     * declaration.
+     */
+    byte[] document() {
+        int start = 0;
+        while (start < body.length && (body[start] == ' ' || body[start] == '\t' || body[start] == '\r' || body[start] == '\n')) {
+            start++;
+        }
+        return start == 0 ? body : java.util.Arrays.copyOfRange(body, start, body.length);
+    }
+
     int status() {
         return response.map(Response::getStatus).orElse(0);
     }
