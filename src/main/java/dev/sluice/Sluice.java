@@ -174,7 +174,7 @@ public final class Sluice implements AutoCloseable {
      * else the inbound session key, which a fleet already shares; without either a key of this
      * process alone, and an upload started here can be continued only here.
      */
-    private static byte[] uploadIdKey(SluiceConfig config, SecureRandom random) {
+    static byte[] uploadIdKey(SluiceConfig config, SecureRandom random) {
         Optional<SluiceConfig.AesKey> key = config.server().uploadIdKey()
                 .or(() -> config.inbound().sts().map(SluiceConfig.InboundSts::sessionKey));
         if (key.isPresent()) {
