@@ -163,7 +163,7 @@ public final class Sluice implements AutoCloseable {
                 s.roles().stream().map(Sluice::role).toList(),
                 new WebIdentityVerifier(issuerKeys, clock), sessions.orElseThrow(), clock, random));
         this.accessLog = new AccessLog(clock, Ticker.SYSTEM, metrics.registry());
-        Writes writes = new Writes(registry, new UploadIds(new Sealer(uploadIdKey(config, random), random)), clock, publicUrl);
+        Writes writes = new Writes(registry, new UploadIds(uploadIdKey(config, random)), clock, publicUrl);
         this.handler = new S3Handler(new Reads(registry), writes, new RequestIds(() -> ThreadLocalRandom.current().nextLong()),
                 metrics, accessLog, Version.current(), oidc, identifier, sts, config.server().bodyTimeout(),
                 new BodyBudget(config.server().limits().bodyBudget(), metrics.registry()), config.server().virtualHostDomain(), Ticker.SYSTEM);
