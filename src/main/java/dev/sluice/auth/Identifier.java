@@ -126,8 +126,9 @@ public final class Identifier {
             }
         });
         if (chunkSigned && seeded.get() == null) {
-            // A key sluice does not know passes as anonymous, but its chunk signatures cannot be checked.
-            throw new S3Exception(S3Error.ACCESS_DENIED, "An upload with chunk signatures must be signed by a known key.");
+            // A key sluice does not know passes as anonymous, but its chunk signatures cannot be
+            // checked, and no write is anonymous: answered as every write by an unknown key is.
+            throw new S3Exception(S3Error.INVALID_ACCESS_KEY_ID);
         }
         return new Identified(principal, Optional.ofNullable(seeded.get()));
     }

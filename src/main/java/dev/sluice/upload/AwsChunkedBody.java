@@ -30,14 +30,16 @@ import java.util.Optional;
  * every framing fault. Chunks adding up to more or less than {@code x-amz-decoded-content-length}:
  * {@code 400 IncompleteBody}. A wrong chunk or trailer signature: {@code 403 SignatureDoesNotMatch}.
  * A trailer line that is not the declared checksum (or the trailer signature): {@code 400
- * MalformedTrailerError}. Chunks smaller than 8 KiB are accepted anywhere (S3 refuses them before
- * the last with {@code InvalidChunkSizeError}; clients' encoders differ, and a small chunk costs
- * one more signature, nothing else).
+ * MalformedTrailerError}. A chunk smaller than 8 KiB followed by another with data:
+ * {@code 400 InvalidChunkSizeError}, as S3 answers it (only the last chunk may be smaller; every
+ * client that uploads to S3 keeps to it).
  */
 final class AwsChunkedBody implements BodySource {
     private static final int BUFFER = 32 * 1024;
     private static final int MAX_LINE = 4096;
     private static final int MAX_TRAILER_LINES = 16;
+    /** The smallest chunk S3 takes before the last one. */
+    static final long MIN_CHUNK = 8192;
     private static final String SIGNATURE_EXTENSION = "chunk-signature=";
     private static final String TRAILER_SIGNATURE = "x-amz-trailer-signature";
     private static final HexFormat HEX = HexFormat.of();
@@ -53,6 +55,7 @@ final class AwsChunkedBody implements BodySource {
     private long chunkLeft;
     private boolean chunkOpen;
     private String chunkSignature;
+    private long previousChunk = -1;
     private Optional<Trailer> trailer = Optional.empty();
 
     AwsChunkedBody(InputStream raw, PayloadForm form, long declaredLength, Optional<ChecksumAlgorithm> declaredTrailer,
@@ -117,6 +120,10 @@ final class AwsChunkedBody implements BodySource {
         if (header.size() > declaredLength - decoded) {
             throw longerThanDeclared();
         }
+        if (previousChunk >= 0 && previousChunk < MIN_CHUNK) {
+            throw new S3Exception(S3Error.INVALID_CHUNK_SIZE);
+        }
+        previousChunk = header.size();
         chunkLeft = header.size();
         chunkSignature = header.signature();
         chunkOpen = true;

@@ -176,12 +176,12 @@ class IdentifierUploadTest {
     }
 
     @Test
-    void chunkSignaturesFromAnUnsignedRequestOrAnUnknownKeyAreAccessDenied() {
+    void chunkSignaturesFromAnUnsignedRequestAreAccessDeniedAndFromAnUnknownKeyInvalidAccessKeyId() {
         SignableRequest anonymous = new SignableRequest("PUT", "/acct/product/key", "", List.of(Map.entry("Host", HOST),
                 Map.entry("x-amz-content-sha256", SigV4.STREAMING_PAYLOAD), Map.entry("x-amz-decoded-content-length", "5")));
         assertRefused(() -> identifier(NOW, KEY_ID, SECRET).identifyUpload(anonymous), S3Error.ACCESS_DENIED);
         assertRefused(() -> identifier(NOW, "AKIDSOMEONEELSE", SECRET).identifyUpload(signed(SigV4.STREAMING_PAYLOAD_TRAILER)),
-                S3Error.ACCESS_DENIED);
+                S3Error.INVALID_ACCESS_KEY_ID);
 
         SignableRequest plain = new SignableRequest("PUT", "/acct/product/key", "", List.of(Map.entry("Host", HOST),
                 Map.entry("Content-Length", "5")));
