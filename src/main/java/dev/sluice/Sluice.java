@@ -42,6 +42,8 @@ import dev.sluice.server.BodyBudget;
 import dev.sluice.server.Reads;
 import dev.sluice.server.RequestIds;
 import dev.sluice.server.S3Handler;
+import dev.sluice.server.UploadIds;
+import dev.sluice.server.Writes;
 import dev.sluice.server.SluiceServer;
 import dev.sluice.server.VirtualHostStyle;
 import dev.sluice.sigv2.SigV2Verifier;
@@ -144,7 +146,7 @@ public final class Sluice implements AutoCloseable {
                 } catch (Backends.FederationNotConfigured e) {
                     throw new ConfigException("web_identity_role needs oidc.signing_key");
                 }
-                products.add(new Product(new ProductRef(p.account(), p.product()), p.visibility(), backend));
+                products.add(new Product(new ProductRef(p.account(), p.product()), p.visibility(), backend, p.writable()));
             }
             this.registry = new StaticRegistry(products);
         }
@@ -161,9 +163,29 @@ public final class Sluice implements AutoCloseable {
                 s.roles().stream().map(Sluice::role).toList(),
                 new WebIdentityVerifier(issuerKeys, clock), sessions.orElseThrow(), clock, random));
         this.accessLog = new AccessLog(clock, Ticker.SYSTEM, metrics.registry());
-        this.handler = new S3Handler(new Reads(registry), new RequestIds(() -> ThreadLocalRandom.current().nextLong()),
+        Writes writes = new Writes(registry, new UploadIds(new Sealer(uploadIdKey(config, random), random)), clock, publicUrl);
+        this.handler = new S3Handler(new Reads(registry), writes, new RequestIds(() -> ThreadLocalRandom.current().nextLong()),
                 metrics, accessLog, Version.current(), oidc, identifier, sts, config.server().bodyTimeout(),
                 new BodyBudget(config.server().limits().bodyBudget(), metrics.registry()), config.server().virtualHostDomain(), Ticker.SYSTEM);
+    }
+
+    /**
+     * The key multipart upload ids are sealed with (docs/configuration.md): {@code server.upload_id_key},
+     * else the inbound session key, which a fleet already shares; without either a key of this
+     * process alone, and an upload started here can be continued only here.
+     */
+    private static byte[] uploadIdKey(SluiceConfig config, SecureRandom random) {
+        Optional<SluiceConfig.AesKey> key = config.server().uploadIdKey()
+                .or(() -> config.inbound().sts().map(SluiceConfig.InboundSts::sessionKey));
+        if (key.isPresent()) {
+            return key.get().bytes();
+        }
+        LOG.info("multipart upload ids are sealed with a key of this process (set server.upload_id_key_env, or "
+                + "inbound.sts.session_key_env): an upload started on this instance cannot be continued on another, "
+                + "nor after a restart");
+        byte[] random32 = new byte[32];
+        random.nextBytes(random32);
+        return random32;
     }
 
     private static AccessKeys accessKeys(SluiceConfig.Inbound inbound) {

@@ -30,6 +30,22 @@ public final class Authorizer {
     }
 
     /**
+     * A write's decision: {@link #authorize} (so an anonymous caller is refused, and a
+     * restricted or unknown product answers as it does to reads), then the product must take
+     * writes ({@link Product#acceptsWrites()}: a static product configured {@code writable},
+     * a control-plane product the caller may write to on a connection that is not read-only).
+     * A product that does not is {@code 403 AccessDenied}; nothing is written.
+     */
+    public static Product authorizeWrite(Principal principal, Action action, ProductRef ref, Optional<Product> product,
+                                         String key) {
+        Product allowed = authorize(principal, action, ref, product, key);
+        if (!allowed.acceptsWrites()) {
+            throw new S3Exception(S3Error.ACCESS_DENIED, "This product is read-only.");
+        }
+        return allowed;
+    }
+
+    /**
      * Throws the S3 error the caller is answered with, or returns the product when allowed.
      *
      * @param product what the registry resolved for this caller; empty when there is no such product
@@ -92,7 +108,7 @@ public final class Authorizer {
 
     static boolean allowedByScope(Principal principal, Action action, ProductRef ref, String key) {
         for (Scope s : principal.scopes()) {
-            if (s.actions().contains(action) && s.coversProduct(ref) && s.coversKey(key)) {
+            if (action.grantedBy(s.actions()) && s.coversProduct(ref) && s.coversKey(key)) {
                 return true;
             }
         }

@@ -4,6 +4,7 @@ import dev.sluice.s3.S3Error;
 import dev.sluice.s3.S3Exception;
 import dev.sluice.sigv2.SigV2Request;
 import dev.sluice.sigv2.SigV2Verifier;
+import dev.sluice.sigv4.ChunkSigning;
 import dev.sluice.sigv4.SigV4;
 import dev.sluice.sigv4.SigV4Verifier;
 import dev.sluice.sigv4.SignableRequest;
@@ -12,6 +13,7 @@ import dev.sluice.sigv4.SignedRequest;
 import java.time.Instant;
 import java.time.InstantSource;
 import java.util.Optional;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Consumer;
 
 /**
@@ -80,13 +82,72 @@ public final class Identifier {
      * reading the body then checks the bytes against it), and for the aws-chunked forms signed
      * chunk by chunk ({@code STREAMING-AWS4-HMAC-SHA256-PAYLOAD[-TRAILER]}) the request's
      * signature seeds the chunk signatures.
+     *
+     * <p>Those chunk-signed forms need a SigV4 {@code Authorization} header from a key sluice knows:
+     * with SigV2 or a presigned URL they are {@code 400 InvalidRequest}, unsigned or with an
+     * unknown key {@code 403 AccessDenied}. A SigV4 header signature without
+     * {@code x-amz-content-sha256} is verified over an empty body, and refused
+     * ({@code 400 InvalidRequest}) when the request has one. A presigned PUT declares
+     * {@code UNSIGNED-PAYLOAD} unless it says otherwise ({@code docs/writes.md}, "Integrity").
      */
     public Identified identifyUpload(SignableRequest request) {
-        throw new UnsupportedOperationException("not built yet");
+        Optional<String> declared = request.header("x-amz-content-sha256").map(String::strip);
+        boolean chunkSigned = declared.filter(d -> d.equals(SigV4.STREAMING_PAYLOAD)
+                || d.equals(SigV4.STREAMING_PAYLOAD_TRAILER)).isPresent();
+        Optional<SigV2Request> v2 = sigV2.parse(request);
+        if (v2.isPresent()) {
+            if (chunkSigned) {
+                throw new S3Exception(S3Error.INVALID_REQUEST,
+                        declared.get() + " needs a request signed with AWS Signature Version 4.");
+            }
+            SigV2Request signed = v2.get();
+            return new Identified(principal(signed.accessKeyId(), signed.securityToken(),
+                    secret -> sigV2.verify(request, signed, secret)), Optional.empty());
+        }
+        Optional<SignedRequest> parsed = verifier.parse(request);
+        if (parsed.isEmpty()) {
+            if (chunkSigned) {
+                // No signature to seed the chunk signatures with: nothing of the body could be verified.
+                throw new S3Exception(S3Error.ACCESS_DENIED, "An upload with chunk signatures must be signed.");
+            }
+            return new Identified(Principal.Anonymous.UNSIGNED, Optional.empty());
+        }
+        SignedRequest signed = parsed.get();
+        if (chunkSigned && signed.presigned()) {
+            throw new S3Exception(S3Error.INVALID_REQUEST,
+                    declared.get() + " needs the Authorization header, not a presigned URL.");
+        }
+        String payloadHash = signed.declaredPayloadHash().orElseGet(() -> emptyBodyHash(request));
+        AtomicReference<ChunkSigning> seeded = new AtomicReference<>();
+        Principal principal = principal(signed.accessKeyId(), signed.securityToken(), secret -> {
+            verifier.verify(request, signed, secret, payloadHash);
+            if (chunkSigned) {
+                seeded.set(SigV4Verifier.chunkSigning(signed, secret));
+            }
+        });
+        if (chunkSigned && seeded.get() == null) {
+            // A key sluice does not know passes as anonymous, but its chunk signatures cannot be checked.
+            throw new S3Exception(S3Error.ACCESS_DENIED, "An upload with chunk signatures must be signed by a known key.");
+        }
+        return new Identified(principal, Optional.ofNullable(seeded.get()));
+    }
+
+    /**
+     * The payload hash a SigV4 header signature covers when the request declares none: that of an
+     * empty body, the only one sluice can know without reading it. A body with bytes needs the
+     * header, as in S3.
+     */
+    private static String emptyBodyHash(SignableRequest request) {
+        Optional<String> length = request.header("content-length").map(String::strip);
+        boolean empty = length.map("0"::equals).orElseGet(() -> request.header("transfer-encoding").isEmpty());
+        if (!empty) {
+            throw new S3Exception(S3Error.INVALID_REQUEST, "Missing required header for this request: x-amz-content-sha256");
+        }
+        return SigV4.EMPTY_SHA256;
     }
 
     /** A write's caller, and what its body's chunk signatures are verified with, if it has them. */
-    public record Identified(Principal principal, Optional<dev.sluice.sigv4.ChunkSigning> chunkSigning) {
+    public record Identified(Principal principal, Optional<ChunkSigning> chunkSigning) {
     }
 
     private Principal identify(SignableRequest request, byte[] body, boolean bodyRead) {

@@ -133,11 +133,28 @@ final class ContentHashes {
     }
 
     /**
+     * The hex MD5 of the file at this version, hashed now if it is not known whatever its size:
+     * for a conditional write, which must compare the real ETag and may wait for it.
+     */
+    Optional<String> md5Now(Path file, BasicFileAttributes attrs) {
+        Version version = Version.of(file, attrs);
+        String hit = known.getIfPresent(version);
+        if (hit != null) {
+            return Optional.of(hit);
+        }
+        Optional<String> stored = stored(file, version);
+        if (stored.isPresent()) {
+            known.put(version, stored.get());
+            return stored;
+        }
+        return hash(file, version);
+    }
+
+    /**
      * Records {@code md5} (32 hex digits) as the content hash of the file at the version
      * {@code attrs} describe, in memory and in the file's attribute where that can be written.
-     * The hash jobs record here; a write through sluice, which knows the MD5 of the bytes it
-     * wrote, is meant to record here too, so a file written that way never shows a provisional
-     * ETag.
+     * The hash jobs record here, and so does a write through sluice, which knows the MD5 of the
+     * bytes it wrote, so a file written that way never shows a provisional ETag.
      */
     void record(Path file, BasicFileAttributes attrs, String md5) {
         Version version = Version.of(file, attrs);

@@ -19,7 +19,10 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.BasicFileAttributes;
+import java.time.Duration;
 import java.time.Instant;
+import java.time.InstantSource;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -42,6 +45,13 @@ import java.util.concurrent.ExecutorService;
  * {@link dev.sluice.s3.ReadDecision}'s, and the channel is opened for the bytes it decided on,
  * positioned at the first of them: nothing is read from the start of the file. Listings walk the directories in key order from the
  * position and stop after the page ({@link FileListing}), so a page costs what is on it.
+ *
+ * <p>Writes ({@code docs/writes.md}, "File backend") are {@link FileWrites}' (PUT, copy,
+ * delete) and {@link FileUploads}' (multipart); what a write stores besides the bytes is in a
+ * sidecar ({@link FileSidecars}) that a read of the object uses when it still describes the
+ * file. The names writes keep for themselves ({@link ReservedNames}) are never listed or read.
+ * A file without a sidecar is served as it always was. Starting the store removes what a
+ * crash left behind ({@link FileLeftovers}).
  */
 public final class FileBackend implements Backend {
     /** Content types by file name; the table is part of sluice, not of the host. */
@@ -53,6 +63,9 @@ public final class FileBackend implements Backend {
 
     private final Path root;
     private final ContentHashes hashes;
+    private final FileSidecars sidecars;
+    private final FileWrites writes;
+    private final FileUploads uploads;
     private final FileListing listing = new FileListing(new FileListing.ObjectFiles() {
         @Override
         public Optional<BasicFileAttributes> served(Path entry, BasicFileAttributes own) {
@@ -67,9 +80,20 @@ public final class FileBackend implements Backend {
 
     /**
      * A backend serving {@code directory}; files too large to hash inline are hashed on
-     * {@code hashing}, which is {@link #hashWorker()} outside tests.
+     * {@code hashing}, which is {@link #hashWorker()} outside tests. Multipart uploads abandoned
+     * for 7 days are removed when it starts.
      */
     public FileBackend(Path directory, Executor hashing) {
+        this(directory, hashing, FileUploads.DEFAULT_EXPIRY);
+    }
+
+    /** A backend that removes, when it starts, multipart uploads abandoned for longer than {@code uploadExpiry}. */
+    public FileBackend(Path directory, Executor hashing, Duration uploadExpiry) {
+        this(directory, hashing, uploadExpiry, InstantSource.system());
+    }
+
+    /** As above, with the clock that dates uploads and tells leftovers' age. */
+    public FileBackend(Path directory, Executor hashing, Duration uploadExpiry, InstantSource clock) {
         this.hashes = new ContentHashes(hashing);
         try {
             this.root = directory.toRealPath();
@@ -79,6 +103,12 @@ public final class FileBackend implements Backend {
         if (!Files.isDirectory(root)) {
             throw new IllegalArgumentException(directory + " is not a directory");
         }
+        Path area = root.resolve(ReservedNames.AREA);
+        FileWrites.Names names = new FileWrites.Names();
+        this.sidecars = new FileSidecars(area.resolve("meta"), names);
+        this.writes = new FileWrites(root, hashes, sidecars, names, clock);
+        this.uploads = new FileUploads(area.resolve("uploads"), writes, names, clock);
+        FileLeftovers.sweep(root, clock, uploadExpiry);
     }
 
     /**
@@ -108,19 +138,39 @@ public final class FileBackend implements Backend {
         if (!attrs.isRegularFile()) {
             throw new S3Exception(S3Error.NO_SUCH_KEY);
         }
-        String etag = hashes.etag(file, attrs);
+        Optional<FileSidecars.Stored> stored = sidecars.read(key, attrs);
+        Optional<String> storedTag = stored.flatMap(FileSidecars.Stored::etag);
+        String etag = storedTag.orElseGet(() -> hashes.etag(file, attrs));
         // A client may hold the provisional tag served before the hash was known; both name
         // this unchanged file (docs/behaviour.md, "File backend ETags"). Only a condition on
         // ETags needs the provisional one: a plain GET does not compute it.
         List<String> alsoAnswersTo = List.of();
         Preconditions conditions = fetch.conditions();
-        if (conditions.ifMatch().isPresent() || conditions.ifNoneMatch().isPresent()) {
+        if (storedTag.isEmpty() && (conditions.ifMatch().isPresent() || conditions.ifNoneMatch().isPresent())) {
             String provisional = ContentHashes.provisional(attrs);
             alsoAnswersTo = etag.equals(provisional) ? List.of() : List.of(provisional);
         }
         ObjectMeta meta = new ObjectMeta(Optional.of(etag), alsoAnswersTo, Optional.of(attrs.lastModifiedTime().toInstant()),
-                OptionalLong.of(attrs.size()), List.of(Map.entry("Content-Type", contentType(file))));
+                OptionalLong.of(attrs.size()), storedHeaders(file, stored));
         return new FileObject(file, meta);
+    }
+
+    /**
+     * The headers a read sends: those a write stored, the checksums it verified (as
+     * {@code x-amz-checksum-*}), and a {@code Content-Type} from the file name when none was
+     * stored (a file put in the directory by other means has only that).
+     */
+    private static List<Map.Entry<String, String>> storedHeaders(Path file, Optional<FileSidecars.Stored> stored) {
+        if (stored.isEmpty()) {
+            return List.of(Map.entry("Content-Type", contentType(file)));
+        }
+        List<Map.Entry<String, String>> headers = new ArrayList<>();
+        if (stored.get().headers().stream().noneMatch(h -> h.getKey().equalsIgnoreCase("Content-Type"))) {
+            headers.add(Map.entry("Content-Type", contentType(file)));
+        }
+        headers.addAll(stored.get().headers());
+        headers.addAll(stored.get().checksums());
+        return headers;
     }
 
     /** A file whose attributes are read; its channel is opened only for the bytes a GET sends. */
@@ -175,7 +225,8 @@ public final class FileBackend implements Backend {
         String prefix = query.prefix();
         int lastSlash = prefix.lastIndexOf('/');
         String dirPart = lastSlash < 0 ? "" : prefix.substring(0, lastSlash);
-        Optional<Path> start = dirPart.isEmpty() ? Optional.of(root) : resolveDirectory(dirPart);
+        Optional<Path> start = dirPart.isEmpty() ? Optional.of(root)
+                : ReservedNames.reserved(dirPart) ? Optional.empty() : resolveDirectory(dirPart);
         return start.map(dir -> listing.page(dir, dirPart.isEmpty() ? "" : dirPart + "/", query))
                 .orElseGet(() -> new ListPage(List.of(), List.of(), Optional.empty()));
     }
@@ -183,7 +234,8 @@ public final class FileBackend implements Backend {
     /** What a listing says about one object: the same size, time and ETag a read of it answers. */
     private ObjectSummary summary(String key, Path file, BasicFileAttributes attrs) {
         Instant modified = attrs.lastModifiedTime().toInstant();
-        return new ObjectSummary(key, attrs.size(), modified, hashes.etag(file, attrs));
+        String etag = sidecars.read(key, attrs).flatMap(FileSidecars.Stored::etag).orElseGet(() -> hashes.etag(file, attrs));
+        return new ObjectSummary(key, attrs.size(), modified, etag);
     }
 
     /** A regular file is an object; a symlink is one when its target is a regular file inside the root. */
@@ -210,7 +262,7 @@ public final class FileBackend implements Backend {
 
     /** The real path of an existing file for {@code key}, if it is inside the root. */
     private Optional<Path> resolve(String key) {
-        if (key.isEmpty() || key.endsWith("/") || key.startsWith("/")) {
+        if (key.isEmpty() || key.endsWith("/") || key.startsWith("/") || ReservedNames.reserved(key)) {
             return Optional.empty();
         }
         Path candidate = root.resolve(key).normalize();
@@ -223,6 +275,61 @@ public final class FileBackend implements Backend {
         } catch (IOException e) {
             return Optional.empty();
         }
+    }
+
+    @Override
+    public Written put(String key, Upload body, ObjectAttributes attributes, WriteCondition condition) {
+        return writes.put(key, body, attributes, condition);
+    }
+
+    @Override
+    public void delete(String key) {
+        writes.delete(key);
+    }
+
+    @Override
+    public Written copy(String sourceKey, String targetKey, Optional<ObjectAttributes> replaced, WriteCondition condition) {
+        Path source = resolve(sourceKey).orElseThrow(() -> new S3Exception(S3Error.NO_SUCH_KEY));
+        BasicFileAttributes attrs;
+        try {
+            attrs = Files.readAttributes(source, BasicFileAttributes.class);
+        } catch (IOException e) {
+            throw new S3Exception(S3Error.NO_SUCH_KEY);
+        }
+        if (!attrs.isRegularFile()) {
+            throw new S3Exception(S3Error.NO_SUCH_KEY);
+        }
+        return writes.copy(source, sidecars.read(sourceKey, attrs), targetKey, replaced, condition);
+    }
+
+    @Override
+    public String startUpload(String key, ObjectAttributes attributes) {
+        return uploads.start(key, attributes);
+    }
+
+    @Override
+    public Written uploadPart(String key, String uploadId, int partNumber, Upload body) {
+        return uploads.uploadPart(key, uploadId, partNumber, body);
+    }
+
+    @Override
+    public Written completeUpload(String key, String uploadId, List<Multipart.PartRef> parts, WriteCondition condition) {
+        return uploads.complete(key, uploadId, parts, condition);
+    }
+
+    @Override
+    public void abortUpload(String key, String uploadId) {
+        uploads.abort(key, uploadId);
+    }
+
+    @Override
+    public Multipart.PartsPage listParts(String key, String uploadId, int marker, int max) {
+        return uploads.listParts(key, uploadId, marker, max);
+    }
+
+    @Override
+    public Multipart.UploadsPage listUploads(String prefix, Optional<Multipart.InProgress> after, int max) {
+        return uploads.list(prefix, after, max);
     }
 
     private Optional<Path> resolveDirectory(String relative) {

@@ -83,7 +83,7 @@ final class FileListing {
         List<Entry> candidates = new ArrayList<>();
         for (Entry e : entries(dir)) {
             String key = dirKey + e.name;
-            if (isListable(e.name) && (!page.excludes(key) || !page.excludesEverythingUnder(key + "/"))) {
+            if (isListable(e.name) && !ReservedNames.hidden(dirKey, e.name) && (!page.excludes(key) || !page.excludesEverythingUnder(key + "/"))) {
                 candidates.add(e);
             }
         }
@@ -124,7 +124,7 @@ final class FileListing {
     private boolean holdsAnObject(Path dir) {
         List<Path> subdirectories = new ArrayList<>();
         boolean noObjectHere = readEntries(dir, e -> {
-            Optional<BasicFileAttributes> own = isListable(e.name) ? e.attributes() : Optional.empty();
+            Optional<BasicFileAttributes> own = isListable(e.name) && !ReservedNames.isTemp(e.name) ? e.attributes() : Optional.empty();
             if (own.isPresent() && own.get().isDirectory()) {
                 subdirectories.add(e.path);
                 return true;

@@ -48,7 +48,9 @@ final class CheckConfigCommand implements Callable<Integer> {
         System.out.print(yaml.writeValueAsString(absolutePaths(redact(loader.resolvedTree(path)), cfg)));
         String registry = cfg.registry().controlPlane()
                 .map(cp -> "products from control plane " + cp.url())
-                .orElse(cfg.registry().products().size() + " product(s)");
+                .orElse(cfg.registry().products().size() + " product(s) ("
+                        + cfg.registry().products().stream().filter(dev.sluice.config.SluiceConfig.Product::writable).count()
+                        + " writable)");
         String inbound = cfg.inbound().accessKeys().size() + " access key(s), "
                 + cfg.inbound().sts().map(s -> "/.sts with role(s) " + String.join(", ", s.roles().stream()
                         .map(dev.sluice.config.SluiceConfig.Role::id).toList())).orElse("/.sts off");
@@ -69,11 +71,16 @@ final class CheckConfigCommand implements Callable<Integer> {
      * Shows every file a key names as the absolute path sluice will open: relative paths resolve
      * against the config file's directory, which is easy to forget when reading the file itself.
      * File backends show the directory the loader checked; {@code *_file} keys (secret and key
-     * files, whose names are not secret) are resolved the same way.
+     * files, whose names are not secret) are resolved the same way. Each product shows
+     * {@code writable}, read-only ({@code false}) unless the file says otherwise.
      */
     static JsonNode absolutePaths(JsonNode tree, SluiceConfig cfg) {
         JsonNode products = tree.path("registry").path("products");
         for (int i = 0; i < cfg.registry().products().size() && i < products.size(); i++) {
+            // Whether a product takes writes is shown whether or not the file says (read-only by default).
+            if (products.get(i) instanceof ObjectNode product) {
+                product.put("writable", cfg.registry().products().get(i).writable());
+            }
             if (cfg.registry().products().get(i).backend() instanceof BackendSpec.File file
                     && products.get(i).path("backend") instanceof ObjectNode backend) {
                 backend.put("path", file.directory().toString());

@@ -92,7 +92,7 @@ public final class ConfigLoader {
         Node r = new Node(root, "", problems);
         r.allowOnly("server", "registry", "oidc", "sts", "cache", "inbound");
         Secrets secrets = new Secrets(environment);
-        Optional<SluiceConfig.Server> server = problems.collect(() -> ServerSection.server(r.child("server")));
+        Optional<SluiceConfig.Server> server = problems.collect(() -> ServerSection.server(r.child("server"), secrets, baseDirectory));
         Optional<Optional<SluiceConfig.Oidc>> oidc = problems.collect(() ->
                 r.has("oidc") ? Optional.of(FederationSection.oidc(r.child("oidc"), secrets, baseDirectory)) : Optional.empty());
         Optional<SluiceConfig.Sts> sts = problems.collect(() -> FederationSection.sts(r.child("sts")));

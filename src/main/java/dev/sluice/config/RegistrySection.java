@@ -76,7 +76,7 @@ final class RegistrySection {
     private static final Pattern NAME = Pattern.compile("[a-z0-9][a-z0-9._-]{0,62}");
 
     private static SluiceConfig.Product product(Node n, Secrets secrets, Path base) {
-        n.allowOnly("account", "product", "visibility", "backend");
+        n.allowOnly("account", "product", "visibility", "backend", "writable");
         String account = n.requiredText("account");
         String product = n.requiredText("product");
         if (!NAME.matcher(account).matches()) {
@@ -91,8 +91,10 @@ final class RegistrySection {
             case "restricted" -> Visibility.RESTRICTED;
             default -> throw new ConfigException(n.path("visibility") + ": must be 'public' or 'restricted', not '" + visibility + "'");
         };
+        // Read-only unless the operator says otherwise (docs/writes.md, "Who may write").
+        boolean writable = bool(n, "writable", false);
         return new SluiceConfig.Product(account, product, v,
-                backend(n.required("backend"), secrets, base, "sluice:product:" + account + "/" + product));
+                backend(n.required("backend"), secrets, base, "sluice:product:" + account + "/" + product), writable);
     }
 
     private static BackendSpec backend(Node n, Secrets secrets, Path base, String defaultSubject) {

@@ -5,14 +5,18 @@ import static dev.sluice.config.Values.*;
 import java.time.Duration;
 import java.util.Optional;
 
-/** {@code server}: the listeners, the public URL, shutdown and body timeouts, and the connection and header limits. */
+/**
+ * {@code server}: the listeners, the public URL, shutdown and body timeouts, the connection and
+ * header limits, and the key that seals multipart upload ids.
+ */
 final class ServerSection {
     private ServerSection() {
     }
 
-    static SluiceConfig.Server server(Node n) {
+    static SluiceConfig.Server server(Node n, Secrets secrets, java.nio.file.Path base) {
         n.allowOnly("listen", "admin_listen", "public_url", "shutdown_timeout", "body_timeout", "shutdown_grace",
-                "virtual_host_domain", "header_timeout", "max_connections", "accept_backlog", "body_budget");
+                "virtual_host_domain", "header_timeout", "max_connections", "accept_backlog", "body_budget",
+                "upload_id_key_env", "upload_id_key_file");
         SluiceConfig.HostPort listen = hostPort(n, "listen", "127.0.0.1:8080");
         SluiceConfig.HostPort admin = hostPort(n, "admin_listen", "127.0.0.1:9090");
         if (listen.equals(admin) && listen.port() != 0) {
@@ -29,7 +33,18 @@ final class ServerSection {
         Duration shutdownTimeout = n.duration("shutdown_timeout", Duration.ofSeconds(20));
         return new SluiceConfig.Server(listen, admin, publicUrl.map(Values::withoutTrailingSlashes),
                 shutdownTimeout, bodyTimeout, shutdownGrace(n, shutdownTimeout), virtualHostDomain,
-                limits(n));
+                limits(n), uploadIdKey(n, secrets, base));
+    }
+
+    /**
+     * The key multipart upload ids are sealed with, when set; every instance of a fleet needs the
+     * same one to continue each other's uploads (docs/configuration.md).
+     */
+    private static Optional<SluiceConfig.AesKey> uploadIdKey(Node n, Secrets secrets, java.nio.file.Path base) {
+        if (!n.has("upload_id_key_env") && !n.has("upload_id_key_file")) {
+            return Optional.empty();
+        }
+        return Optional.of(secrets.key32(n, "upload_id_key", base));
     }
 
     private static SluiceConfig.Limits limits(Node n) {

@@ -58,8 +58,10 @@ public record SluiceConfig(Server server, Registry registry, Optional<Oidc> oidc
     /** {@code bodyTimeout}: how long a client may take to send a small body sluice reads (signed reads, {@code /.sts}). */
     /** {@code shutdownGrace}: the first part of {@code shutdownTimeout}, unready but still serving (docs/operations.md). */
     /** {@code virtualHostDomain}: when present, {@code Host: {account}.{domain}} addresses that account (docs/configuration.md). */
+    /** {@code uploadIdKey}: seals multipart upload ids ({@code upload_id_key_env}/{@code _file}; docs/writes.md, "Operations"). */
     public record Server(HostPort listen, HostPort adminListen, Optional<String> publicUrl, Duration shutdownTimeout,
-                         Duration bodyTimeout, Duration shutdownGrace, Optional<String> virtualHostDomain, Limits limits) {
+                         Duration bodyTimeout, Duration shutdownGrace, Optional<String> virtualHostDomain, Limits limits,
+                         Optional<AesKey> uploadIdKey) {
         public String effectivePublicUrl() {
             return publicUrl.orElse("http://" + listen);
         }
@@ -94,7 +96,7 @@ public record SluiceConfig(Server server, Registry registry, Optional<Oidc> oidc
     }
 
     /** A configured product: its address, who may know it exists, and where its bytes are. */
-    public record Product(String account, String product, Visibility visibility, BackendSpec backend) {
+    public record Product(String account, String product, Visibility visibility, BackendSpec backend, boolean writable) {
     }
 
     /**

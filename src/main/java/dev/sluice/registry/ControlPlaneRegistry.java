@@ -53,6 +53,9 @@ import java.util.function.Supplier;
  * stale answer may be served ({@link DocumentCache}). Names that could change the API path
  * ({@code ..}, '/', anything outside {@code [A-Za-z0-9._-]}) never reach the API.
  *
+ * <p>Writes need more than a read: the caller's {@code write} permission and a writable,
+ * federated data connection ({@link Product#acceptsWrites()}).
+ *
  * <p>A warm resolution is two L1 hits (product, data connection) and one identity lookup of
  * the backend resolved for that product answer; backends are built once per distinct location
  * and shared by every product on it.
@@ -132,9 +135,11 @@ public final class ControlPlaneRegistry implements Registry {
         if (!doc.get().isPublic()) {
             // Resolved only if the read path lets the caller see it, so that a restricted
             // product's broken connection cannot answer 502 to a caller who may not know it exists.
-            return Optional.of(new Product(ref, Visibility.RESTRICTED, deferred(ref, doc.get(), caller)));
+            return Optional.of(new Product(ref, Visibility.RESTRICTED, deferred(ref, doc.get(), caller),
+                    writeAccess(ref, doc.get(), caller)));
         }
-        return Optional.of(new Product(ref, Visibility.PUBLIC, resolvedBackend(ref, doc.get(), caller)));
+        Backend backend = resolvedBackend(ref, doc.get(), caller);
+        return Optional.of(new Product(ref, Visibility.PUBLIC, () -> backend, writeAccess(ref, doc.get(), caller)));
     }
 
     /**
@@ -302,6 +307,23 @@ public final class ControlPlaneRegistry implements Registry {
             throw new S3Exception(S3Error.BACKEND_AUTHENTICATION_FAILED, S3Error.BACKEND_AUTHENTICATION_FAILED.defaultMessage(),
                     new S3Exception.DependencyFailure("control plane: " + location.bucket() + " " + e.getMessage(), null));
         }
+    }
+
+    /**
+     * Whether {@code caller} may write to the product (docs/control-plane.md, "Permissions"):
+     * {@code write} among the caller's permissions, and a data connection that says
+     * {@code read_only: false} and is reached with a federated role (a connection read unsigned
+     * is a public bucket sluice holds no credentials for). Asked only for a write, after the
+     * caller's scopes allowed it, so an anonymous caller or a read costs the API nothing.
+     */
+    private Product.WriteAccess writeAccess(ProductRef ref, ProductDocument doc, Caller caller) {
+        return () -> {
+            if (!permissions(ref, caller).contains("write")) {
+                return false;
+            }
+            DataConnectionDocument c = connection(ref, mirror(ref, doc), caller);
+            return !readOnly(c) && c.auth() instanceof ControlPlaneDocuments.ConnectionAuth.WebIdentityRole;
+        };
     }
 
     /** Resolved only when the read path asks, after authorization. */

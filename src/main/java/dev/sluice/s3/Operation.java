@@ -1,5 +1,7 @@
 package dev.sluice.s3;
 
+import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 
 /**
@@ -57,7 +59,13 @@ public sealed interface Operation {
      */
     record ReadObject(String account, String product, String key, Optional<ByteRange.Spec> range,
                       Preconditions preconditions, ResponseOverrides overrides, boolean headOnly,
-                      Optional<Integer> partNumber) implements Operation {
+                      Optional<Integer> partNumber, boolean checksumMode) implements OnObject {
+        public ReadObject(String account, String product, String key, Optional<ByteRange.Spec> range,
+                          Preconditions preconditions, ResponseOverrides overrides, boolean headOnly,
+                          Optional<Integer> partNumber) {
+            this(account, product, key, range, preconditions, overrides, headOnly, partNumber, false);
+        }
+
         public ReadObject(String account, String product, String key, Optional<ByteRange.Spec> range,
                           Preconditions preconditions, ResponseOverrides overrides, boolean headOnly) {
             this(account, product, key, range, preconditions, overrides, headOnly, Optional.empty());
@@ -68,10 +76,132 @@ public sealed interface Operation {
         }
     }
 
-    /** A request for something sluice recognises but does not (yet) serve: 501 NotImplemented. */
-    record Unsupported(String what, Optional<String> account) implements Operation {
+    /** A request for something sluice recognises but does not (yet) serve: 501 NotImplemented, with {@code message}. */
+    record Unsupported(String what, Optional<String> account, String message) implements Operation {
+        public Unsupported(String what, Optional<String> account) {
+            this(what, account, S3Error.NOT_IMPLEMENTED.defaultMessage());
+        }
+
         public String name() {
             return "Unsupported";
+        }
+    }
+
+    /** An operation on one key of one product ({@code /{account}/{product}/{key}}). */
+    sealed interface OnObject extends Operation {
+        String account();
+
+        String product();
+
+        String key();
+    }
+
+    /**
+     * A write (docs/writes.md, "Operations"). The ones whose body is an object's bytes
+     * ({@link PutObject}, {@link UploadPart}) stream it into the store; the others have none or
+     * a small XML document.
+     */
+    sealed interface Write extends Operation {
+        String account();
+    }
+
+    /**
+     * A conditional write's headers, as S3 takes them: {@code If-None-Match: *} creates only
+     * ({@code createOnly}); {@code If-Match: "etag"} replaces only that object. Attributes
+     * ({@code attributes} of the writes) are the stored headers of {@link ObjectMeta#stored()},
+     * names lower-case, as the client sent them.
+     */
+    record WriteCondition(boolean createOnly, Optional<String> ifMatch) {
+        public static final WriteCondition NONE = new WriteCondition(false, Optional.empty());
+    }
+
+    /** {@code PUT /{account}/{product}/{key}}: the body becomes the object. */
+    record PutObject(String account, String product, String key, List<Map.Entry<String, String>> attributes, WriteCondition condition)
+            implements OnObject, Write {
+        public String name() {
+            return "PutObject";
+        }
+    }
+
+    /**
+     * {@code PUT} with {@code x-amz-copy-source}: the source object, in another or the same
+     * product, copied to this key, with its attributes ({@code x-amz-metadata-directive: COPY})
+     * or the request's ({@code REPLACE}); {@code sourceConditions} are the
+     * {@code x-amz-copy-source-if-*} headers, judged against the source.
+     */
+    record CopyObject(String account, String product, String key, CopySource source, boolean replaceAttributes,
+                      List<Map.Entry<String, String>> attributes, Preconditions sourceConditions, WriteCondition condition)
+            implements OnObject, Write {
+        public String name() {
+            return "CopyObject";
+        }
+    }
+
+    /** Where a copy reads from: an object of a product of an account, as any key is addressed. */
+    record CopySource(String account, String product, String key) {
+    }
+
+    /** {@code POST /{account}/{product}/{key}?uploads}. */
+    record CreateMultipartUpload(String account, String product, String key, List<Map.Entry<String, String>> attributes)
+            implements OnObject, Write {
+        public String name() {
+            return "CreateMultipartUpload";
+        }
+    }
+
+    /** {@code PUT ...?partNumber=n&uploadId=id}, n from 1 to 10000; {@code uploadId} as the client holds it (sealed). */
+    record UploadPart(String account, String product, String key, String uploadId, int partNumber)
+            implements OnObject, Write {
+        public String name() {
+            return "UploadPart";
+        }
+    }
+
+    /** {@code POST ...?uploadId=id} with the list of parts as its body. */
+    record CompleteMultipartUpload(String account, String product, String key, String uploadId, WriteCondition condition)
+            implements OnObject, Write {
+        public String name() {
+            return "CompleteMultipartUpload";
+        }
+    }
+
+    /** {@code DELETE ...?uploadId=id}. */
+    record AbortMultipartUpload(String account, String product, String key, String uploadId) implements OnObject, Write {
+        public String name() {
+            return "AbortMultipartUpload";
+        }
+    }
+
+    /** {@code GET ...?uploadId=id}: the parts after {@code marker} (0: from the first), at most {@code maxParts}. */
+    record ListParts(String account, String product, String key, String uploadId, int marker, int maxParts)
+            implements OnObject, Write {
+        public String name() {
+            return "ListParts";
+        }
+    }
+
+    /**
+     * {@code GET /{account}?uploads}: uploads in progress whose key ({@code product/key}) starts
+     * with {@code prefix}, after {@code keyMarker} and {@code uploadIdMarker}, at most {@code maxUploads}.
+     */
+    record ListMultipartUploads(String account, String prefix, Optional<String> keyMarker, Optional<String> uploadIdMarker,
+                                int maxUploads, boolean urlEncoding) implements Write {
+        public String name() {
+            return "ListMultipartUploads";
+        }
+    }
+
+    /** {@code DELETE /{account}/{product}/{key}}. */
+    record DeleteObject(String account, String product, String key) implements OnObject, Write {
+        public String name() {
+            return "DeleteObject";
+        }
+    }
+
+    /** {@code POST /{account}?delete}: the keys ({@code product/key}) are in the body. */
+    record DeleteObjects(String account) implements Write {
+        public String name() {
+            return "DeleteObjects";
         }
     }
 }

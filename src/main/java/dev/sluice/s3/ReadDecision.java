@@ -31,10 +31,15 @@ import java.util.Set;
  *       200 for an empty object, which has no byte range;</li>
  *   <li>{@code response-*} overrides replace the stored headers of a 200 or 206.</li>
  * </ol>
+ * Stored checksums ({@code x-amz-checksum-*}) are sent only as S3 sends them: to a request with
+ * {@code x-amz-checksum-mode: ENABLED} for the whole object (no range, no part number), since
+ * they describe the whole object and a client that did not ask may not expect them.
  * A store that does not give both an ETag and a Last-Modified cannot have conditions judged
  * against it: its own answer stands.
  */
 public final class ReadDecision {
+    /** Stored checksums, sent only when asked for (see the class doc). */
+    private static final String CHECKSUM_PREFIX = "x-amz-checksum-";
     /** The headers a 304 keeps of the stored ones (RFC 9110 §15.4.5): caching, nothing about a body. */
     private static final Set<String> KEPT_BY_NOT_MODIFIED = Set.of("cache-control", "expires");
 
@@ -44,13 +49,19 @@ public final class ReadDecision {
     /**
      * What a GetObject or HeadObject asks of an object, apart from which one.
      *
-     * @param partNumber present for {@code ?partNumber=n}, never together with a range
+     * @param partNumber   present for {@code ?partNumber=n}, never together with a range
+     * @param checksumMode {@code x-amz-checksum-mode: ENABLED}: send the stored checksums of a whole object
      */
     public record Request(Optional<ByteRange.Spec> range, Optional<Integer> partNumber, Preconditions preconditions,
-                          boolean headOnly, ResponseOverrides overrides) {
+                          boolean headOnly, ResponseOverrides overrides, boolean checksumMode) {
+
+        public Request(Optional<ByteRange.Spec> range, Optional<Integer> partNumber, Preconditions preconditions,
+                       boolean headOnly, ResponseOverrides overrides) {
+            this(range, partNumber, preconditions, headOnly, overrides, false);
+        }
 
         public static Request of(Operation.ReadObject op) {
-            return new Request(op.range(), op.partNumber(), op.preconditions(), op.headOnly(), op.overrides());
+            return new Request(op.range(), op.partNumber(), op.preconditions(), op.headOnly(), op.overrides(), op.checksumMode());
         }
 
         /** Whether the answer can carry no bytes whatever the object: a HEAD, or a part that does not exist. */
@@ -95,8 +106,10 @@ public final class ReadDecision {
         headers.add(Map.entry("Accept-Ranges", "bytes"));
         headers.add(Map.entry("Content-Length", Long.toString(sent.length())));
         range.ifPresent(r -> headers.add(Map.entry("Content-Range", r.contentRange(size))));
+        boolean checksums = request.checksumMode() && request.range().isEmpty() && request.partNumber().isEmpty();
         for (Map.Entry<String, String> h : object.stored()) {
-            if (!overridden(h.getKey(), request.overrides())) {
+            boolean checksum = h.getKey().toLowerCase(Locale.ROOT).startsWith(CHECKSUM_PREFIX);
+            if (!overridden(h.getKey(), request.overrides()) && (!checksum || checksums)) {
                 headers.add(h);
             }
         }

@@ -39,6 +39,8 @@ public enum S3Error {
     INVALID_DIGEST("InvalidDigest", 400, "The Content-MD5 or checksum you specified is not valid."),
     INCOMPLETE_BODY("IncompleteBody", 400, "You did not provide the number of bytes specified by the Content-Length HTTP header."),
     INVALID_CHUNK_SIZE("InvalidChunkSizeError", 400, "Only the last chunk is allowed to have a size less than 8192 bytes"),
+    MALFORMED_TRAILER("MalformedTrailerError", 400,
+            "The request contained trailing data that was not well-formed or did not conform to our published schema."),
     MISSING_CONTENT_LENGTH("MissingContentLength", 411, "You must provide the Content-Length HTTP header."),
     ENTITY_TOO_LARGE("EntityTooLarge", 400, "Your proposed upload exceeds the maximum allowed size."),
     ENTITY_TOO_SMALL("EntityTooSmall", 400, "Your proposed upload is smaller than the minimum allowed object size."),

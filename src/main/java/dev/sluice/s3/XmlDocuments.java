@@ -9,8 +9,11 @@ import java.io.StringWriter;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
 
-/** The S3 XML documents sluice writes: errors, list results, bucket location. */
+/** The S3 XML documents sluice writes: errors, list results, bucket location, and the answers to writes. */
 public final class XmlDocuments {
     private static final String S3_NS = "http://s3.amazonaws.com/doc/2006-03-01/";
     private static final XMLOutputFactory FACTORY = XMLOutputFactory.newFactory();
@@ -126,6 +129,182 @@ public final class XmlDocuments {
             }
             w.writeEndElement();
         });
+    }
+
+    /** {@code InitiateMultipartUploadResult}: the bucket (account), the key ({@code product/key}) and the upload id the client continues with. */
+    public static String initiateMultipartUpload(String bucket, String key, String uploadId) {
+        return write(w -> {
+            w.writeStartElement("InitiateMultipartUploadResult");
+            w.writeDefaultNamespace(S3_NS);
+            element(w, "Bucket", bucket);
+            element(w, "Key", key);
+            element(w, "UploadId", uploadId);
+            w.writeEndElement();
+        });
+    }
+
+    /**
+     * {@code CompleteMultipartUploadResult}: {@code Location} (the object's URL), bucket, key,
+     * ETag and the stored checksums ({@code x-amz-checksum-crc32} → {@code ChecksumCRC32}).
+     */
+    public static String completeMultipartUpload(String location, String bucket, String key, String etag,
+                                                 List<Map.Entry<String, String>> checksums) {
+        return write(w -> {
+            w.writeStartElement("CompleteMultipartUploadResult");
+            w.writeDefaultNamespace(S3_NS);
+            element(w, "Location", location);
+            element(w, "Bucket", bucket);
+            element(w, "Key", key);
+            element(w, "ETag", etag);
+            checksumElements(w, checksums);
+            w.writeEndElement();
+        });
+    }
+
+    /** {@code CopyObjectResult}: the new object's ETag, when it was written, and its stored checksums. */
+    public static String copyObject(String etag, Instant lastModified, List<Map.Entry<String, String>> checksums) {
+        return write(w -> {
+            w.writeStartElement("CopyObjectResult");
+            w.writeDefaultNamespace(S3_NS);
+            element(w, "ETag", etag);
+            element(w, "LastModified", ISO_MILLIS.format(lastModified));
+            checksumElements(w, checksums);
+            w.writeEndElement();
+        });
+    }
+
+    /** One part of an upload in progress, as ListParts shows it. */
+    public record ListedPart(int partNumber, String etag, long size, Instant lastModified) {
+    }
+
+    /**
+     * {@code ListPartsResult}: the parts after {@code marker}; {@code next} is the marker of the
+     * next page when the listing is truncated. {@code owner} names the initiator and owner.
+     */
+    public static String listParts(String bucket, String key, String uploadId, int marker, Optional<Integer> next, int maxParts,
+                                   List<ListedPart> parts, String owner) {
+        return write(w -> {
+            w.writeStartElement("ListPartsResult");
+            w.writeDefaultNamespace(S3_NS);
+            element(w, "Bucket", bucket);
+            element(w, "Key", key);
+            element(w, "UploadId", uploadId);
+            owner(w, "Initiator", owner);
+            owner(w, "Owner", owner);
+            element(w, "StorageClass", "STANDARD");
+            element(w, "PartNumberMarker", Integer.toString(marker));
+            if (next.isPresent()) {
+                element(w, "NextPartNumberMarker", Integer.toString(next.get()));
+            }
+            element(w, "MaxParts", Integer.toString(maxParts));
+            element(w, "IsTruncated", Boolean.toString(next.isPresent()));
+            for (ListedPart p : parts) {
+                w.writeStartElement("Part");
+                element(w, "PartNumber", Integer.toString(p.partNumber()));
+                element(w, "LastModified", ISO_MILLIS.format(p.lastModified()));
+                element(w, "ETag", p.etag());
+                element(w, "Size", Long.toString(p.size()));
+                w.writeEndElement();
+            }
+            w.writeEndElement();
+        });
+    }
+
+    /** One upload in progress, as ListMultipartUploads shows it: its key ({@code product/key}) and the client's upload id. */
+    public record ListedUpload(String key, String uploadId, Instant initiated) {
+    }
+
+    /**
+     * {@code ListMultipartUploadsResult}. {@code next} names the key and upload id of the next
+     * page's marker when the listing is truncated; with {@code urlEncoding} keys and the prefix
+     * are URL-encoded ({@code encoding-type=url}).
+     */
+    public static String listMultipartUploads(String bucket, String prefix, Optional<String> keyMarker,
+                                              Optional<String> uploadIdMarker, int maxUploads, boolean urlEncoding,
+                                              List<ListedUpload> uploads, Optional<ListedUpload> next, String owner) {
+        return write(w -> {
+            w.writeStartElement("ListMultipartUploadsResult");
+            w.writeDefaultNamespace(S3_NS);
+            element(w, "Bucket", bucket);
+            element(w, "KeyMarker", enc(keyMarker.orElse(""), urlEncoding));
+            element(w, "UploadIdMarker", uploadIdMarker.orElse(""));
+            if (next.isPresent()) {
+                element(w, "NextKeyMarker", enc(next.get().key(), urlEncoding));
+                element(w, "NextUploadIdMarker", next.get().uploadId());
+            }
+            element(w, "Prefix", enc(prefix, urlEncoding));
+            if (urlEncoding) {
+                element(w, "EncodingType", "url");
+            }
+            element(w, "MaxUploads", Integer.toString(maxUploads));
+            element(w, "IsTruncated", Boolean.toString(next.isPresent()));
+            for (ListedUpload u : uploads) {
+                w.writeStartElement("Upload");
+                element(w, "Key", enc(u.key(), urlEncoding));
+                element(w, "UploadId", u.uploadId());
+                owner(w, "Initiator", owner);
+                owner(w, "Owner", owner);
+                element(w, "StorageClass", "STANDARD");
+                element(w, "Initiated", ISO_MILLIS.format(u.initiated()));
+                w.writeEndElement();
+            }
+            w.writeEndElement();
+        });
+    }
+
+    /** One key's outcome in a DeleteObjects answer: deleted, or refused with an S3 error. */
+    public sealed interface DeleteOutcome {
+        String key();
+
+        record Deleted(String key) implements DeleteOutcome {
+        }
+
+        record Failed(String key, S3Error error, String message) implements DeleteOutcome {
+        }
+    }
+
+    /** {@code DeleteResult}: each key's outcome in the order asked; with {@code quiet} only the failures, as S3 does. */
+    public static String deleteResult(List<DeleteOutcome> outcomes, boolean quiet) {
+        return write(w -> {
+            w.writeStartElement("DeleteResult");
+            w.writeDefaultNamespace(S3_NS);
+            for (DeleteOutcome o : outcomes) {
+                switch (o) {
+                    case DeleteOutcome.Deleted d -> {
+                        if (!quiet) {
+                            w.writeStartElement("Deleted");
+                            element(w, "Key", d.key());
+                            w.writeEndElement();
+                        }
+                    }
+                    case DeleteOutcome.Failed f -> {
+                        w.writeStartElement("Error");
+                        element(w, "Key", f.key());
+                        element(w, "Code", f.error().code());
+                        element(w, "Message", f.message());
+                        w.writeEndElement();
+                    }
+                }
+            }
+            w.writeEndElement();
+        });
+    }
+
+    /** {@code x-amz-checksum-crc64nvme} → {@code ChecksumCRC64NVME}: the element S3 names each stored checksum with. */
+    private static void checksumElements(XMLStreamWriter w, List<Map.Entry<String, String>> checksums) throws XMLStreamException {
+        for (Map.Entry<String, String> c : checksums) {
+            String name = c.getKey().toLowerCase(java.util.Locale.ROOT);
+            if (name.startsWith("x-amz-checksum-") && !name.equals("x-amz-checksum-type")) {
+                element(w, "Checksum" + name.substring("x-amz-checksum-".length()).toUpperCase(java.util.Locale.ROOT), c.getValue());
+            }
+        }
+    }
+
+    private static void owner(XMLStreamWriter w, String element, String owner) throws XMLStreamException {
+        w.writeStartElement(element);
+        element(w, "ID", owner);
+        element(w, "DisplayName", owner);
+        w.writeEndElement();
     }
 
     public static String isoMillis(Instant t) {

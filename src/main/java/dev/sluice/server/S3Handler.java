@@ -20,6 +20,7 @@ import org.eclipse.jetty.http.HttpField;
 import org.eclipse.jetty.http.HttpHeader;
 import org.eclipse.jetty.http.HttpException;
 import org.eclipse.jetty.http.HttpFields;
+import org.eclipse.jetty.io.Content;
 import org.eclipse.jetty.server.Handler;
 import org.eclipse.jetty.server.Request;
 import org.eclipse.jetty.server.Response;
@@ -34,6 +35,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.function.Function;
 
 /**
  * The S3 front end: one request per virtual thread, blocking code, every outcome an S3
@@ -41,7 +43,8 @@ import java.util.Optional;
  * sends the route's immutable {@link Reply}, then {@link #record} logs and counts what was
  * sent. Each route (preflight, OIDC documents, {@code /.sts}, each S3 operation) is a function
  * from the request to a reply and writes nothing itself. Parsing lives in {@code s3}, the read
- * path in {@link Reads}, bytes in the backends, request bodies in {@link SmallBodyReader}.
+ * path in {@link Reads}, the write path in {@link Writes}, bytes in the backends, small request
+ * bodies in {@link SmallBodyReader}.
  * Any exception that is not an {@link S3Exception} is a bug: the client gets a generic
  * {@code 500 InternalError} and the stack trace goes to the log, never the response.
  */
@@ -49,6 +52,7 @@ public final class S3Handler extends Handler.Abstract {
     private static final Logger LOG = LoggerFactory.getLogger(S3Handler.class);
 
     private final Reads reads;
+    private final Writes writes;
     private final RequestIds requestIds;
     private final RequestMetrics metrics;
     private final AccessLog accessLog;
@@ -98,13 +102,14 @@ public final class S3Handler extends Handler.Abstract {
     /** The path of the STS endpoint for clients. */
     public static final String STS_PATH = "/.sts";
 
-    public S3Handler(Reads reads, RequestIds requestIds, RequestMetrics metrics, AccessLog accessLog, String version,
+    public S3Handler(Reads reads, Writes writes, RequestIds requestIds, RequestMetrics metrics, AccessLog accessLog, String version,
                      Optional<OidcProvider> oidc, Identifier identifier, Optional<StsService> sts, Duration bodyDeadline,
                      BodyBudget bodyBudget, Optional<String> virtualHostDomain, Ticker ticker) {
         super(InvocationType.BLOCKING);
         this.ticker = ticker;
         this.virtualHosts = virtualHostDomain.map(VirtualHostStyle::new);
         this.reads = reads;
+        this.writes = writes;
         this.requestIds = requestIds;
         this.metrics = metrics;
         this.accessLog = accessLog;
@@ -288,29 +293,72 @@ public final class S3Handler extends Handler.Abstract {
     /**
      * An S3 request: parsed into an {@link Operation}, its caller identified, then served.
      * What sluice does not serve is answered 501, but only to a caller whose signature holds
-     * (a wrong one is 403 as for any request), and its body is never read. Everything it
-     * serves is a GET or HEAD, which has no body: one is refused unread.
+     * (a wrong one is 403 as for any request), and its body is never read. How a body is
+     * treated depends on the operation: a read, and a write whose request is all in its head
+     * (CreateMultipartUpload, AbortMultipartUpload, ListParts, ListMultipartUploads,
+     * DeleteObject, CopyObject), takes none and one is refused unread; the XML of
+     * CompleteMultipartUpload and DeleteObjects is read whole ({@link SmallBodyReader}) and its
+     * signature checked over it; the bytes of PutObject and UploadPart stream into the store,
+     * checked as they arrive ({@link Identifier#identifyUpload}, {@link Writes}).
      */
     private Reply s3(Request request, String rawPath, Optional<String> hostAccount, String requestId) {
         Reply.Facts facts = Reply.Facts.of("Unknown");
         try {
+            SignableRequest signable = signable(request, rawPath);
             Operation op = S3RequestParser.parse(request.getMethod(), VirtualHostStyle.pathStyle(hostAccount, rawPath),
-                    request.getHttpURI().getQuery(),
-                    name -> Optional.ofNullable(request.getHeaders().get(name)));
+                    request.getHttpURI().getQuery(), signable.headers());
             facts = Reply.Facts.of(op.name());
-            Principal principal;
-            if (op instanceof Operation.Unsupported) {
-                principal = identifier.identifyWithoutBody(signable(request, rawPath));
-            } else {
-                SmallBodyReader.refuse(request);
-                principal = identifier.identify(signable(request, rawPath), new byte[0]);
+            Function<String, Optional<String>> header = name -> Optional.ofNullable(request.getHeaders().get(name));
+            switch (op) {
+                case Operation.Unsupported u -> {
+                    Principal principal = identifier.identifyWithoutBody(signable);
+                    facts = identified(facts, principal, op);
+                    throw new S3Exception(S3Error.NOT_IMPLEMENTED, u.message());
+                }
+                case Operation.PutObject put -> {
+                    Identifier.Identified id = identifier.identifyUpload(signable);
+                    facts = identified(facts, id.principal(), op);
+                    return written(facts, writes.put(put, id.principal(), header, Content.Source.asInputStream(request),
+                            id.chunkSigning(), requestId));
+                }
+                case Operation.UploadPart part -> {
+                    Identifier.Identified id = identifier.identifyUpload(signable);
+                    facts = identified(facts, id.principal(), op);
+                    return written(facts, writes.uploadPart(part, id.principal(), header, Content.Source.asInputStream(request),
+                            id.chunkSigning(), requestId));
+                }
+                case Operation.CompleteMultipartUpload c -> {
+                    try (BodyBudget.Reservation held = bodies.reserve(request, SmallBodyReader.MAX_WRITE_DOCUMENT)) {
+                        byte[] body = bodies.read(request, SmallBodyReader.MAX_WRITE_DOCUMENT);
+                        Principal principal = identifier.identify(signable, body);
+                        facts = identified(facts, principal, op);
+                        return written(facts, writes.completeUpload(c, principal, header, body, requestId));
+                    }
+                }
+                case Operation.DeleteObjects d -> {
+                    try (BodyBudget.Reservation held = bodies.reserve(request, SmallBodyReader.MAX_WRITE_DOCUMENT)) {
+                        byte[] body = bodies.read(request, SmallBodyReader.MAX_WRITE_DOCUMENT);
+                        Principal principal = identifier.identify(signable, body);
+                        facts = identified(facts, principal, op);
+                        return written(facts, writes.deleteObjects(d, principal, header, body, requestId));
+                    }
+                }
+                default -> {
+                    SmallBodyReader.refuse(request);
+                    Principal principal = identifier.identify(signable, new byte[0]);
+                    facts = identified(facts, principal, op);
+                    return serve(op, principal, request, requestId, facts);
+                }
             }
-            facts = facts.withPrincipal(principal.logName()).withResource(account(op), product(op), key(op));
-            metrics.caller(principal.kind());
-            return serve(op, principal, request, requestId, facts);
-        } catch (RuntimeException e) {
+        } catch (IOException | RuntimeException e) {
             return failed(facts, e, request, requestId);
         }
+    }
+
+    /** The facts of a request once its caller is known: who, and what it names; the caller is counted. */
+    private Reply.Facts identified(Reply.Facts facts, Principal principal, Operation op) {
+        metrics.caller(principal.kind());
+        return facts.withPrincipal(principal.logName()).withResource(account(op), product(op), key(op));
     }
 
     private Reply serve(Operation op, Principal principal, Request request, String requestId, Reply.Facts facts) {
@@ -336,8 +384,28 @@ public final class S3Handler extends Handler.Abstract {
                 yield small(facts, "application/xml", Optional.of(XmlDocuments.listResult(l.account(), l.list(), result, l.account())));
             }
             case Operation.ReadObject r -> new Reply.Read(facts, reads.read(r, principal, requestId));
-            case Operation.Unsupported u -> throw new S3Exception(S3Error.NOT_IMPLEMENTED);
+            case Operation.CreateMultipartUpload c -> written(facts, writes.createUpload(c, principal, requestId));
+            case Operation.AbortMultipartUpload a -> written(facts, writes.abortUpload(a, principal, requestId));
+            case Operation.ListParts l -> written(facts, writes.listParts(l, principal, requestId));
+            case Operation.ListMultipartUploads l -> written(facts, writes.listUploads(l, principal, requestId));
+            case Operation.DeleteObject d -> written(facts, writes.delete(d, principal, requestId));
+            case Operation.CopyObject c -> written(facts, writes.copy(c, principal, requestId));
+            // Answered in s3(), by their body's kind.
+            case Operation.PutObject p -> throw new IllegalStateException("PutObject is served with its body");
+            case Operation.UploadPart p -> throw new IllegalStateException("UploadPart is served with its body");
+            case Operation.CompleteMultipartUpload c -> throw new IllegalStateException("served with its body");
+            case Operation.DeleteObjects d -> throw new IllegalStateException("served with its body");
+            case Operation.Unsupported u -> throw new S3Exception(S3Error.NOT_IMPLEMENTED, u.message());
         };
+    }
+
+    /** A write's answer as a reply: its headers, and its XML document when it has one. */
+    private static Reply written(Reply.Facts facts, Writes.Answer answer) {
+        List<Map.Entry<String, String>> headers = new ArrayList<>(answer.headers());
+        if (answer.xml().isPresent()) {
+            headers.add(Map.entry("Content-Type", "application/xml"));
+        }
+        return new Reply.Small(facts, answer.status(), List.copyOf(headers), answer.xml());
     }
 
     private static Reply small(Reply.Facts facts, String contentType, Optional<String> body) {
@@ -350,7 +418,8 @@ public final class S3Handler extends Handler.Abstract {
             case Operation.HeadAccount h -> Optional.of(h.account());
             case Operation.GetAccountLocation g -> Optional.of(g.account());
             case Operation.ListAccount l -> Optional.of(l.account());
-            case Operation.ReadObject r -> Optional.of(r.account());
+            case Operation.OnObject o -> Optional.of(o.account());
+            case Operation.Write w -> Optional.of(w.account());
             case Operation.Unsupported u -> u.account();
             case Operation.ServiceInfo s -> Optional.empty();
             case Operation.ListAccounts l -> Optional.empty();
@@ -358,11 +427,11 @@ public final class S3Handler extends Handler.Abstract {
     }
 
     private static Optional<String> product(Operation op) {
-        return op instanceof Operation.ReadObject r ? Optional.of(r.product()) : Optional.empty();
+        return op instanceof Operation.OnObject o ? Optional.of(o.product()) : Optional.empty();
     }
 
     private static Optional<String> key(Operation op) {
-        return op instanceof Operation.ReadObject r ? Optional.of(r.key()) : Optional.empty();
+        return op instanceof Operation.OnObject o ? Optional.of(o.key()) : Optional.empty();
     }
 
     /**

@@ -18,14 +18,21 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
 /**
- * The request-body rules of the S3 listener. An S3 request sluice serves carries no body and
- * one that does is refused unread ({@link #refuse}); a {@code /.sts} call's form body is read
- * whole, but only up to {@link #MAX_SMALL_BODY}, within the body deadline, held under the
- * {@link BodyBudget} until the call is answered ({@link #reserve}, {@link #read}).
+ * The request-body rules of the S3 listener. A read carries no body and one that does is
+ * refused unread ({@link #refuse}); a {@code /.sts} call's form body is read whole, but only up
+ * to {@link #MAX_SMALL_BODY}, within the body deadline, held under the {@link BodyBudget} until
+ * the call is answered ({@link #reserve}, {@link #read}); the XML of CompleteMultipartUpload and
+ * DeleteObjects the same way, up to {@link #MAX_WRITE_DOCUMENT}. Object bodies of writes are
+ * never held: they stream into the store.
  */
 final class SmallBodyReader {
     /** The largest body sluice reads to check a signature or parse an STS call. */
     static final int MAX_SMALL_BODY = 64 * 1024;
+    /**
+     * The largest CompleteMultipartUpload or DeleteObjects document: 10,000 parts with their
+     * checksums, or 1,000 keys of up to 1,024 bytes, fit.
+     */
+    static final int MAX_WRITE_DOCUMENT = 2 * 1024 * 1024;
     /** How much of an oversized body is read and thrown away so that its error reaches the client. */
     static final int MAX_DRAINED_BODY = 1024 * 1024;
 
@@ -38,8 +45,8 @@ final class SmallBodyReader {
     }
 
     /**
-     * Refuses a body on a request that takes none (every S3 operation sluice serves is a GET
-     * or HEAD) with {@code 400 InvalidRequest}, before reading any of it: a body sluice does
+     * Refuses a body on a request that takes none (every read, and the writes whose request is
+     * all in its head) with {@code 400 InvalidRequest}, before reading any of it: a body sluice does
      * not need is not worth memory or a wait. Jetty discards what has already arrived; the
      * connection is closed, since the rest of the body would still be in it.
      */
@@ -58,17 +65,22 @@ final class SmallBodyReader {
      * is refused unread with {@code 503 SlowDown}.
      */
     BodyBudget.Reservation reserve(Request request) {
-        return bodyBudget.tryReserve(keptBytes(request)).orElseThrow(() -> new S3Exception(S3Error.SLOW_DOWN,
+        return reserve(request, MAX_SMALL_BODY);
+    }
+
+    /** {@link #reserve(Request)} for a body of at most {@code max} bytes. */
+    BodyBudget.Reservation reserve(Request request, int max) {
+        return bodyBudget.tryReserve(keptBytes(request, max)).orElseThrow(() -> new S3Exception(S3Error.SLOW_DOWN,
                 S3Error.SLOW_DOWN.defaultMessage(), null, List.of(Map.entry("Connection", "close"))));
     }
 
     /** How many bytes of this request's body {@link #read} keeps at most. */
-    private static int keptBytes(Request request) {
+    private static int keptBytes(Request request, int max) {
         long length = request.getLength();
         if (length < 0) {
-            return request.getHeaders().contains(HttpHeader.TRANSFER_ENCODING) ? MAX_SMALL_BODY : 0;
+            return request.getHeaders().contains(HttpHeader.TRANSFER_ENCODING) ? max : 0;
         }
-        return length > MAX_SMALL_BODY ? 0 : (int) length;
+        return length > max ? 0 : (int) length;
     }
 
     /**
@@ -82,15 +94,21 @@ final class SmallBodyReader {
      * error it was sent.
      */
     byte[] read(Request request) throws IOException {
+        return read(request, MAX_SMALL_BODY);
+    }
+
+    /** {@link #read(Request)} for a body of at most {@code max} bytes (drained up to the larger of {@code max} and {@link #MAX_DRAINED_BODY}). */
+    byte[] read(Request request, int max) throws IOException {
         long length = request.getLength();
         boolean chunked = request.getHeaders().contains(HttpHeader.TRANSFER_ENCODING);
         if (length == 0 || (length < 0 && !chunked)) {
             return new byte[0];
         }
-        if (length > MAX_DRAINED_BODY) {
+        int drained = Math.max(max, MAX_DRAINED_BODY);
+        if (length > drained) {
             throw tooLarge(true);
         }
-        BoundedRead read = new BoundedRead(request, keptBytes(request));
+        BoundedRead read = new BoundedRead(request, keptBytes(request, max), drained);
         read.run();
         try {
             read.result.get(bodyDeadline.toMillis(), TimeUnit.MILLISECONDS);
@@ -103,12 +121,12 @@ final class SmallBodyReader {
             if (e.getCause() instanceof IOException io) {
                 throw io;
             }
-            throw tooLarge(true); // more than MAX_DRAINED_BODY
+            throw tooLarge(true); // more than the drained limit
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IOException("interrupted while reading the request body", e);
         }
-        if (read.total > MAX_SMALL_BODY) {
+        if (read.total > max) {
             throw tooLarge(false);
         }
         return read.kept.toByteArray();
@@ -116,7 +134,7 @@ final class SmallBodyReader {
 
     /**
      * Reads a body to its end without blocking a thread, keeping its first {@code keep}
-     * bytes and counting the rest; fails once more than {@link #MAX_DRAINED_BODY} arrived.
+     * bytes and counting the rest; fails once more than {@code drained} arrived.
      * Each chunk is copied and released at once, so a slow client holds no network buffers.
      */
     private static final class BoundedRead implements Runnable {
@@ -124,11 +142,13 @@ final class SmallBodyReader {
         final ByteArrayOutputStream kept;
         private final Content.Source source;
         private final int keep;
+        private final int drained;
         volatile long total;
 
-        BoundedRead(Content.Source source, int keep) {
+        BoundedRead(Content.Source source, int keep, int drained) {
             this.source = source;
             this.keep = keep;
+            this.drained = drained;
             this.kept = new ByteArrayOutputStream(keep);
         }
 
@@ -156,8 +176,8 @@ final class SmallBodyReader {
                 total += n;
                 boolean last = chunk.isLast();
                 chunk.release();
-                if (total > MAX_DRAINED_BODY) {
-                    result.completeExceptionally(new IllegalStateException("body over " + MAX_DRAINED_BODY + " bytes"));
+                if (total > drained) {
+                    result.completeExceptionally(new IllegalStateException("body over " + drained + " bytes"));
                     return;
                 }
                 if (last) {

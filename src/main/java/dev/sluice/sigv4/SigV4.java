@@ -36,6 +36,15 @@ public final class SigV4 {
     public static final String ALGORITHM = "AWS4-HMAC-SHA256";
     /** Payload hash value for requests whose body is not covered by the signature. */
     public static final String UNSIGNED_PAYLOAD = "UNSIGNED-PAYLOAD";
+    /**
+     * Payload hash of an aws-chunked body whose chunks are signed one by one, the request's own
+     * signature seeding the chain ({@link ChunkSigning}).
+     */
+    public static final String STREAMING_PAYLOAD = "STREAMING-AWS4-HMAC-SHA256-PAYLOAD";
+    /** As {@link #STREAMING_PAYLOAD}, with trailing headers (a checksum) signed after the last chunk. */
+    public static final String STREAMING_PAYLOAD_TRAILER = "STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER";
+    /** Payload hash of an aws-chunked body without chunk signatures, with trailing headers. */
+    public static final String STREAMING_UNSIGNED_PAYLOAD_TRAILER = "STREAMING-UNSIGNED-PAYLOAD-TRAILER";
     /** SHA-256 of the empty byte string: the payload hash of a request without a body. */
     public static final String EMPTY_SHA256 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
 

@@ -173,6 +173,18 @@ public final class SigV4Verifier {
     }
 
     /**
+     * What the chunk signatures of a request's aws-chunked body ({@link SigV4#STREAMING_PAYLOAD},
+     * {@link SigV4#STREAMING_PAYLOAD_TRAILER}) are verified with: the signing key of the request's
+     * scope, its signature as the seed of the chain, its time and scope. Only for a request whose
+     * signature {@link #verify} has accepted with the same secret.
+     */
+    public static ChunkSigning chunkSigning(SignedRequest signed, String secretAccessKey) {
+        Objects.requireNonNull(secretAccessKey, "secretAccessKey");
+        byte[] key = SigV4.signingKey(secretAccessKey, signed.scopeDate(), signed.region(), signed.service());
+        return new ChunkSigning(key, signed.signature(), SigV4.amzDate(signed.requestTime()), signed.credentialScope());
+    }
+
+    /**
      * Checks a declared {@code x-amz-content-sha256} against a body held in memory.
      * {@code UNSIGNED-PAYLOAD} and {@code STREAMING-*} are accepted unchecked (the latter is for
      * chunk-signed uploads, checked chunk by chunk elsewhere); a SHA-256 hex digest must match.

@@ -174,4 +174,116 @@ class AuthorizerTest {
             assertThatThrownBy(() -> new Scope(bad, List.of(), Set.of(Action.GET_OBJECT))).isInstanceOf(IllegalArgumentException.class);
         }
     }
+
+    // --- writes ---------------------------------------------------------------------------------
+
+    private static final ProductRef UPLOADS_REF = new ProductRef("demo", "uploads");
+    private static final Product WRITABLE = new Product(UPLOADS_REF, Visibility.RESTRICTED, new StubBackend<>("uploads"), true);
+    private static final Product READ_ONLY = new Product(UPLOADS_REF, Visibility.RESTRICTED, new StubBackend<>("uploads"), false);
+    private static final Product WRITABLE_PUBLIC = new Product(PUBLIC_REF, Visibility.PUBLIC, new StubBackend<>("public"), true);
+
+    private static S3Error writeDenial(Principal p, Action a, ProductRef ref, Optional<Product> product, String key) {
+        try {
+            Authorizer.authorizeWrite(p, a, ref, product, key);
+            return null;
+        } catch (S3Exception e) {
+            return e.error();
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(value = Action.class, names = {"PUT_OBJECT", "CREATE_MULTIPART_UPLOAD", "UPLOAD_PART", "COMPLETE_MULTIPART_UPLOAD"})
+    void putObjectGrantsEveryStepOfAMultipartUploadAsInAws(Action step) {
+        Principal p = key(new Scope("demo/uploads", List.of(), Set.of(Action.PUT_OBJECT)));
+
+        assertThat(writeDenial(p, step, UPLOADS_REF, Optional.of(WRITABLE), "a.bin")).isNull();
+    }
+
+    @ParameterizedTest
+    @EnumSource(value = Action.class, names = {"ABORT_MULTIPART_UPLOAD", "LIST_MULTIPART_UPLOADS", "DELETE_OBJECT", "GET_OBJECT"})
+    void putObjectGrantsNothingElse(Action other) {
+        Principal p = key(new Scope("demo/uploads", List.of(), Set.of(Action.PUT_OBJECT)));
+
+        assertThat(denial(p, other, UPLOADS_REF, Optional.of(WRITABLE), "a.bin")).isEqualTo(S3Error.ACCESS_DENIED);
+    }
+
+    @Test
+    void aMultipartStepNamedAloneGrantsOnlyThatStep() {
+        Principal p = key(new Scope("demo/uploads", List.of(), Set.of(Action.UPLOAD_PART)));
+
+        assertThat(writeDenial(p, Action.UPLOAD_PART, UPLOADS_REF, Optional.of(WRITABLE), "a.bin")).isNull();
+        assertThat(writeDenial(p, Action.PUT_OBJECT, UPLOADS_REF, Optional.of(WRITABLE), "a.bin")).isEqualTo(S3Error.ACCESS_DENIED);
+        assertThat(writeDenial(p, Action.CREATE_MULTIPART_UPLOAD, UPLOADS_REF, Optional.of(WRITABLE), "a.bin"))
+                .isEqualTo(S3Error.ACCESS_DENIED);
+    }
+
+    @Test
+    void listMultipartUploadsIsAnActionOfItsOwn() {
+        assertThat(Action.fromConfigName("list_multipart_uploads")).contains(Action.LIST_MULTIPART_UPLOADS);
+        Principal p = key(new Scope("demo/uploads", List.of(), Set.of(Action.LIST_MULTIPART_UPLOADS)));
+
+        assertThat(writeDenial(p, Action.LIST_MULTIPART_UPLOADS, UPLOADS_REF, Optional.of(WRITABLE), "")).isNull();
+    }
+
+    @ParameterizedTest
+    @EnumSource(value = Action.class, names = {"PUT_OBJECT", "DELETE_OBJECT", "ABORT_MULTIPART_UPLOAD", "LIST_MULTIPART_UPLOADS"})
+    void anonymousWritesAreAccessDeniedOnAWritablePublicProductAndNoSuchBucketOnAHiddenOne(Action write) {
+        assertThat(writeDenial(Principal.Anonymous.UNSIGNED, write, PUBLIC_REF, Optional.of(WRITABLE_PUBLIC), "a"))
+                .isEqualTo(S3Error.ACCESS_DENIED);
+        assertThat(writeDenial(Principal.Anonymous.UNSIGNED, write, UPLOADS_REF, Optional.of(WRITABLE), "a"))
+                .isEqualTo(S3Error.NO_SUCH_BUCKET);
+        assertThat(writeDenial(Principal.Anonymous.UNSIGNED, write, UPLOADS_REF, Optional.empty(), "a"))
+                .isEqualTo(S3Error.NO_SUCH_BUCKET);
+    }
+
+    @Test
+    void aWriteToAReadOnlyProductIsAccessDeniedEvenWithTheGrant() {
+        Principal p = key(new Scope("demo/uploads", List.of(), EnumSet.of(Action.PUT_OBJECT, Action.DELETE_OBJECT)));
+
+        assertThatThrownBy(() -> Authorizer.authorizeWrite(p, Action.PUT_OBJECT, UPLOADS_REF, Optional.of(READ_ONLY), "a"))
+                .isInstanceOfSatisfying(S3Exception.class, e -> {
+                    assertThat(e.error()).isEqualTo(S3Error.ACCESS_DENIED);
+                    assertThat(e.error().status()).isEqualTo(403);
+                });
+        assertThat(writeDenial(p, Action.DELETE_OBJECT, UPLOADS_REF, Optional.of(READ_ONLY), "a")).isEqualTo(S3Error.ACCESS_DENIED);
+    }
+
+    @Test
+    void aReadOnlyProductIsNotAskedWhetherItTakesWritesBeforeTheCallerIsAllowed() {
+        boolean[] asked = {false};
+        Product askedProduct = new Product(UPLOADS_REF, Visibility.RESTRICTED, () -> new StubBackend<>("x"), () -> {
+            asked[0] = true;
+            return false;
+        });
+
+        assertThat(writeDenial(key(), Action.PUT_OBJECT, UPLOADS_REF, Optional.of(askedProduct), "a")).isEqualTo(S3Error.ACCESS_DENIED);
+        assertThat(writeDenial(Principal.Anonymous.UNSIGNED, Action.PUT_OBJECT, UPLOADS_REF, Optional.of(askedProduct), "a"))
+                .isEqualTo(S3Error.NO_SUCH_BUCKET);
+        assertThat(asked[0]).isFalse();
+    }
+
+    @Test
+    void aWriteOutsideTheScopesPrefixesIsAccessDenied() {
+        Principal p = key(new Scope("demo/uploads", List.of("incoming/"), Set.of(Action.PUT_OBJECT)));
+
+        assertThat(writeDenial(p, Action.PUT_OBJECT, UPLOADS_REF, Optional.of(WRITABLE), "incoming/a.bin")).isNull();
+        assertThat(writeDenial(p, Action.PUT_OBJECT, UPLOADS_REF, Optional.of(WRITABLE), "published/a.bin"))
+                .isEqualTo(S3Error.ACCESS_DENIED);
+    }
+
+    @Test
+    void aTemplatedRoleScopeGivesEachSubjectItsOwnPrefixForWrites() {
+        ScopeTemplate template = new ScopeTemplate("demo/uploads", List.of("{sub}/"),
+                Set.of(Action.PUT_OBJECT, Action.DELETE_OBJECT, Action.ABORT_MULTIPART_UPLOAD));
+        Principal repoA = session(template.resolve(java.util.Map.of("sub", "repo-a")).orElseThrow());
+        Principal repoB = session(template.resolve(java.util.Map.of("sub", "repo-b")).orElseThrow());
+
+        assertThat(writeDenial(repoA, Action.PUT_OBJECT, UPLOADS_REF, Optional.of(WRITABLE), "repo-a/build/1.tar")).isNull();
+        assertThat(writeDenial(repoA, Action.UPLOAD_PART, UPLOADS_REF, Optional.of(WRITABLE), "repo-a/build/1.tar")).isNull();
+        assertThat(writeDenial(repoA, Action.DELETE_OBJECT, UPLOADS_REF, Optional.of(WRITABLE), "repo-b/build/1.tar"))
+                .isEqualTo(S3Error.ACCESS_DENIED);
+        assertThat(writeDenial(repoB, Action.PUT_OBJECT, UPLOADS_REF, Optional.of(WRITABLE), "repo-b/x")).isNull();
+        assertThat(writeDenial(repoB, Action.PUT_OBJECT, UPLOADS_REF, Optional.of(WRITABLE), "repo-a/x"))
+                .isEqualTo(S3Error.ACCESS_DENIED);
+    }
 }

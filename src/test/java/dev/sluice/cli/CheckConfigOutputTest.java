@@ -62,6 +62,26 @@ class CheckConfigOutputTest {
     }
 
     @Test
+    void showsWhichProductsAreWritable(@TempDir Path dir) throws IOException {
+        Files.createDirectories(dir.resolve("data/hello"));
+        Files.createDirectories(dir.resolve("data/drop"));
+        Path config = dir.resolve("sluice.yaml");
+        Files.writeString(config, """
+                registry:
+                  products:
+                    - { account: demo, product: hello, backend: { type: file, path: data/hello } }
+                    - { account: demo, product: drop, writable: true, backend: { type: file, path: data/drop } }
+                """);
+
+        Run r = run("check-config", "--config", config.toString());
+
+        assertThat(r.status()).as(r.err()).isZero();
+        assertThat(r.err()).contains("config OK: 2 product(s) (1 writable)");
+        assertThat(r.out().replaceAll("\\s+", " "))
+                .containsPattern("product: \"hello\".*writable: false.*product: \"drop\".*writable: true");
+    }
+
+    @Test
     void warnsOnStderrWhenNoProductIsConfiguredButSucceeds(@TempDir Path dir) throws IOException {
         Path config = dir.resolve("sluice.yaml");
         Files.writeString(config, "registry: { type: static }\n");

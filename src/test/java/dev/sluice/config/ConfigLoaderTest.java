@@ -1078,4 +1078,47 @@ class ConfigLoaderTest {
         assertThat(config.toString()).doesNotContain("super-secret-value-123").contains("AKIAEXAMPLE");
         assertThat(config.registry().products().get(0).backend().toString()).doesNotContain("super-secret-value-123");
     }
+
+    // --- writes ---------------------------------------------------------------------------------
+
+    private static final String TWO_PRODUCTS_ONE_WRITABLE = """
+            registry:
+              products:
+                - { account: demo, product: hello, backend: { type: file, path: data/hello } }
+                - { account: demo, product: census, writable: true, backend: { type: file, path: data/census } }
+            """;
+
+    @Test
+    void aStaticProductIsReadOnlyUnlessConfiguredWritable() {
+        SluiceConfig config = parse(TWO_PRODUCTS_ONE_WRITABLE);
+
+        assertThat(config.registry().products()).extracting(p -> p.product() + " " + p.writable())
+                .containsExactly("hello false", "census true");
+    }
+
+    @Test
+    void writableIsABoolean() {
+        assertConfigError(TWO_PRODUCTS_ONE_WRITABLE.replace("writable: true", "writable: sometimes"),
+                "registry.products[1].writable");
+    }
+
+    @Test
+    void theUploadIdKeyComesFromTheEnvironmentOrAFile() throws IOException {
+        env.put("UPLOAD_KEY", SESSION_KEY);
+        Files.writeString(dir.resolve("upload.key"), SESSION_KEY + "\n");
+
+        assertThat(parse("server: { upload_id_key_env: UPLOAD_KEY }\n" + FILE_PRODUCT).server().uploadIdKey())
+                .hasValueSatisfying(k -> assertThat(k.bytes()).hasSize(32));
+        assertThat(parse("server: { upload_id_key_file: upload.key }\n" + FILE_PRODUCT).server().uploadIdKey()).isPresent();
+        assertThat(parse(FILE_PRODUCT).server().uploadIdKey()).isEmpty();
+    }
+
+    @Test
+    void anUploadIdKeyThatIsNotThirtyTwoBytesIsRefusedNamingTheKey() {
+        env.put("UPLOAD_KEY", java.util.Base64.getEncoder().encodeToString(new byte[16]));
+
+        assertConfigError("server: { upload_id_key_env: UPLOAD_KEY }\n" + FILE_PRODUCT, "server")
+                .hasMessageContaining("upload id key must decode to 32 bytes");
+        assertConfigError("server: { upload_id_key_env: NOT_SET }\n" + FILE_PRODUCT, "server.upload_id_key_env");
+    }
 }

@@ -901,29 +901,46 @@ abstract class ReadPathContract {
     }
 
     @Test
-    void writesThroughTheSdkAreNotImplemented() {
-        Consumer<S3Exception> notImplemented = e -> {
-            assertThat(e.statusCode()).isEqualTo(501);
-            assertThat(e.awsErrorDetails().errorCode()).isEqualTo("NotImplemented");
+    void writesThroughTheSdkAreRefusedToAnAnonymousCaller() {
+        Consumer<S3Exception> accessDenied = e -> {
+            assertThat(e.statusCode()).isEqualTo(403);
+            assertThat(e.awsErrorDetails().errorCode()).isEqualTo("AccessDenied");
         };
         // The SDK sends PutObject with "Expect: 100-continue", and its URLConnection client cannot
         // read the body of a final answer to that (it says so in its message), so only the status
-        // is checked here; writesAreNotImplemented checks the document.
+        // is checked here; anonymousWritesAreAccessDenied checks the document.
         assertThatThrownBy(() -> s3.putObject(b -> b.bucket(ACCOUNT).key("hello/new.txt"), RequestBody.fromString("new")))
-                .isInstanceOfSatisfying(S3Exception.class, e -> assertThat(e.statusCode()).isEqualTo(501));
+                .isInstanceOfSatisfying(S3Exception.class, e -> assertThat(e.statusCode()).isEqualTo(403));
         assertThatThrownBy(() -> s3.deleteObject(b -> b.bucket(ACCOUNT).key("hello/greeting.txt")))
-                .isInstanceOfSatisfying(S3Exception.class, notImplemented);
+                .isInstanceOfSatisfying(S3Exception.class, accessDenied);
         assertThatThrownBy(() -> s3.createBucket(b -> b.bucket("new-account")))
-                .isInstanceOfSatisfying(S3Exception.class, notImplemented);
+                .isInstanceOfSatisfying(S3Exception.class, e -> {
+                    assertThat(e.statusCode()).isEqualTo(501);
+                    assertThat(e.awsErrorDetails().errorCode()).isEqualTo("NotImplemented");
+                });
         assertThat(s3.getObjectAsBytes(b -> b.bucket(ACCOUNT).key("hello/greeting.txt")).asByteArray())
                 .isEqualTo(Fixture.bytes("greeting.txt"));
     }
 
-    Stream<Arguments> writes() {
+    Stream<Arguments> anonymousWrites() {
         return Stream.of(
                 Arguments.of("PUT", "/acme/hello/new.txt"),
                 Arguments.of("PUT", "/acme/hello/greeting.txt"),
                 Arguments.of("DELETE", "/acme/hello/greeting.txt"),
+                Arguments.of("DELETE", "/acme/hello/big.bin?uploadId=x"));
+    }
+
+    @ParameterizedTest
+    @MethodSource("anonymousWrites")
+    void anonymousWritesAreAccessDenied(String method, String target) {
+        String path = target.contains("?") ? target.substring(0, target.indexOf('?')) : target;
+        assertS3Error(sluice.send(method, target), 403, "AccessDenied", path);
+        assertThat(s3.getObjectAsBytes(b -> b.bucket(ACCOUNT).key("hello/greeting.txt")).asByteArray())
+                .isEqualTo(Fixture.bytes("greeting.txt"));
+    }
+
+    Stream<Arguments> unsupportedWrites() {
+        return Stream.of(
                 Arguments.of("POST", "/acme/hello/greeting.txt"),
                 Arguments.of("PUT", "/acme"),
                 Arguments.of("DELETE", "/acme"),
@@ -931,8 +948,8 @@ abstract class ReadPathContract {
     }
 
     @ParameterizedTest
-    @MethodSource("writes")
-    void writesAreNotImplemented(String method, String path) {
+    @MethodSource("unsupportedWrites")
+    void writesSluiceDoesNotServeAreNotImplemented(String method, String path) {
         assertS3Error(sluice.send(method, path), 501, "NotImplemented", path);
     }
 

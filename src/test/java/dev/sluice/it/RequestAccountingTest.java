@@ -135,7 +135,12 @@ class RequestAccountingTest {
 
     @Test
     void anUnsupportedOperationIsCountedAsAnError() throws Exception {
-        assertRecorded("DELETE", "/acme/files/dir/a.txt", 501, "Unsupported", Optional.of("NotImplemented"));
+        assertRecorded("DELETE", "/acme", 501, "Unsupported", Optional.of("NotImplemented"));
+    }
+
+    @Test
+    void aRefusedWriteIsCountedAsAnErrorUnderItsOperation() throws Exception {
+        assertRecorded("DELETE", "/acme/files/dir/a.txt", 403, "DeleteObject", Optional.of("AccessDenied"));
     }
 
     @Test

@@ -321,9 +321,9 @@ class S3CompatibilityTest {
     }
 
     @Test
-    void anUnsupportedWriteIsRefusedWithoutReadingItsBody() {
-        // A signed PUT declaring a 100 MiB body, of which nothing is sent: answered at once, so
-        // the body was not waited for, and the declared hash is trusted rather than checked.
+    void aWriteTheCallerMayNotMakeIsRefusedWithoutReadingItsBody() {
+        // A signed PUT declaring a 100 MiB body, of which nothing is sent, by a key that may only
+        // read: answered at once, so the body was not waited for (docs/writes.md, "Who may write").
         String path = "/demo/hello/new.bin";
         String declared = SigV4.sha256Hex("a body that is never sent".getBytes(StandardCharsets.UTF_8));
         String host = sluice.s3Endpoint().getAuthority();
@@ -337,7 +337,7 @@ class S3CompatibilityTest {
 
         RawResponse r = socket("PUT", path, headers.toArray(String[]::new));
 
-        assertS3Error(r, 501, "NotImplemented", path);
+        assertS3Error(r, 403, "AccessDenied", path);
     }
 
     // --- content types ---------------------------------------------------------------------------

@@ -440,4 +440,48 @@ class ReadDecisionTest {
         assertThat(ReadDecision.decide(request, object(23)).headers()).contains(Map.entry("Cache-Control", "max-age=60"))
                 .doesNotContain(Map.entry("Cache-Control", "no-store"));
     }
+
+    // --- x-amz-checksum-mode ------------------------------------------------------------------
+
+    private static final List<Map.Entry<String, String>> WITH_CHECKSUMS = List.of(
+            Map.entry("Content-Type", "text/csv"), Map.entry("x-amz-checksum-crc32", "AAAAAA=="),
+            Map.entry("x-amz-checksum-sha256", "47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU="));
+
+    private static ObjectMeta checksummed() {
+        return new ObjectMeta(Optional.of(ETAG), List.of(), Optional.of(MODIFIED), OptionalLong.of(23), WITH_CHECKSUMS);
+    }
+
+    private static List<String> names(ReadDecision.Answer answer) {
+        return answer.headers().stream().map(Map.Entry::getKey).toList();
+    }
+
+    @Test
+    void storedChecksumsAreSentForTheWholeObjectWhenChecksumModeIsEnabled() {
+        for (boolean head : new boolean[]{false, true}) {
+            ReadDecision.Answer answer = ReadDecision.decide(new ReadDecision.Request(Optional.empty(), Optional.empty(),
+                    Preconditions.NONE, head, ResponseOverrides.NONE, true), checksummed());
+
+            assertThat(answer.headers()).contains(Map.entry("x-amz-checksum-crc32", "AAAAAA=="),
+                    Map.entry("x-amz-checksum-sha256", "47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU="));
+        }
+    }
+
+    @Test
+    void storedChecksumsAreNeverSentWithoutChecksumMode() {
+        ReadDecision.Answer answer = ReadDecision.decide(get(Preconditions.NONE), checksummed());
+
+        assertThat(names(answer)).contains("Content-Type").noneMatch(n -> n.startsWith("x-amz-checksum-"));
+    }
+
+    @Test
+    void storedChecksumsAreNotSentForARangeOrAPartEvenInChecksumMode() {
+        ReadDecision.Answer ranged = ReadDecision.decide(new ReadDecision.Request(ByteRange.parse("bytes=0-9"), Optional.empty(),
+                Preconditions.NONE, false, ResponseOverrides.NONE, true), checksummed());
+        ReadDecision.Answer part = ReadDecision.decide(new ReadDecision.Request(Optional.empty(), Optional.of(1),
+                Preconditions.NONE, false, ResponseOverrides.NONE, true), checksummed());
+
+        assertThat(ranged.status()).isEqualTo(206);
+        assertThat(names(ranged)).noneMatch(n -> n.startsWith("x-amz-checksum-"));
+        assertThat(names(part)).noneMatch(n -> n.startsWith("x-amz-checksum-"));
+    }
 }

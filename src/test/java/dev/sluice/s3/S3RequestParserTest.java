@@ -4,6 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.TreeMap;
@@ -193,7 +195,7 @@ class S3RequestParserTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"versioning", "acl", "policy", "cors", "lifecycle", "tagging", "uploads", "versions", "website",
+    @ValueSource(strings = {"versioning", "acl", "policy", "cors", "lifecycle", "tagging", "versions", "website",
         "delete", "object-lock", "publicAccessBlock"})
     void bucketSubresourcesAreUnsupported(String subresource) {
         Operation op = get("/demo", subresource);
@@ -203,7 +205,7 @@ class S3RequestParserTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"acl", "tagging", "attributes", "uploadId=u", "torrent", "retention", "legal-hold"})
+    @ValueSource(strings = {"acl", "tagging", "attributes", "uploads", "torrent", "retention", "legal-hold"})
     void objectSubresourcesAreUnsupported(String query) {
         Operation op = get("/demo/hello/greeting.txt", query);
 
@@ -212,17 +214,207 @@ class S3RequestParserTest {
         assertThat(op.name()).isEqualTo("Unsupported");
     }
 
+    // --- writes ----------------------------------------------------------------------------------
+
+    /** A request with its headers as sent, in order (name, value, name, value, …). */
+    private static Operation write(String method, String rawPath, String rawQuery, String... headers) {
+        List<Map.Entry<String, String>> list = new ArrayList<>();
+        for (int i = 0; i < headers.length; i += 2) {
+            list.add(Map.entry(headers[i], headers[i + 1]));
+        }
+        return S3RequestParser.parse(method, rawPath, rawQuery, list);
+    }
+
+    @Test
+    void putIsPutObjectWithTheAttributesToStore() {
+        Operation op = write("PUT", "/demo/hello/dir/new%20file.txt", null,
+                "Content-Type", "text/plain", "Content-Length", "5", "X-Amz-Meta-Origin", "ci", "Cache-Control", "no-cache",
+                "Content-Disposition", "attachment", "Content-Language", "en", "Expires", "Thu, 01 Dec 2044 16:00:00 GMT",
+                "x-amz-content-sha256", "UNSIGNED-PAYLOAD", "Authorization", "AWS4-HMAC-SHA256 …");
+
+        assertThat(op).isEqualTo(new Operation.PutObject("demo", "hello", "dir/new file.txt", List.of(
+                Map.entry("content-type", "text/plain"), Map.entry("x-amz-meta-origin", "ci"),
+                Map.entry("cache-control", "no-cache"), Map.entry("content-disposition", "attachment"),
+                Map.entry("content-language", "en"), Map.entry("expires", "Thu, 01 Dec 2044 16:00:00 GMT")),
+                Operation.WriteCondition.NONE));
+        assertThat(op.name()).isEqualTo("PutObject");
+    }
+
+    @ParameterizedTest
+    @CsvSource(delimiter = '|', textBlock = """
+        aws-chunked      |
+        aws-chunked,gzip | gzip
+        gzip, aws-chunked| gzip
+        gzip             | gzip
+        """)
+    void awsChunkedIsTheWireFramingNotAStoredContentEncoding(String sent, String stored) {
+        Operation.PutObject op = (Operation.PutObject) write("PUT", "/demo/hello/x", null, "Content-Encoding", sent);
+
+        assertThat(op.attributes()).isEqualTo(stored == null ? List.of() : List.of(Map.entry("content-encoding", stored)));
+    }
+
+    @Test
+    void ifNoneMatchStarIsCreateOnlyAndIfMatchReplacesOnlyThatObject() {
+        assertThat(((Operation.PutObject) write("PUT", "/demo/hello/x", null, "If-None-Match", "*")).condition())
+                .isEqualTo(new Operation.WriteCondition(true, Optional.empty()));
+        assertThat(((Operation.PutObject) write("PUT", "/demo/hello/x", null, "If-Match", "\"abc\"")).condition())
+                .isEqualTo(new Operation.WriteCondition(false, Optional.of("\"abc\"")));
+        assertThat(((Operation.CompleteMultipartUpload) write("POST", "/demo/hello/x", "uploadId=u", "If-None-Match", "*"))
+                .condition().createOnly()).isTrue();
+    }
+
+    @ParameterizedTest
+    @CsvSource(delimiter = '|', textBlock = """
+        If-None-Match | "abc"
+        If-Match      | *
+        If-Match      | "a", "b"
+        """)
+    void otherWriteConditionsAreNotImplementedAsS3Answers(String header, String value) {
+        assertRejected(() -> write("PUT", "/demo/hello/x", null, header, value), S3Error.NOT_IMPLEMENTED);
+    }
+
+    @Test
+    void aMalformedIfMatchOnAWriteIsInvalidArgument() {
+        assertRejected(() -> write("PUT", "/demo/hello/x", null, "If-Match", "W/"), S3Error.INVALID_ARGUMENT);
+    }
+
+    @Test
+    void copySourceMakesCopyObjectWithThePathMappedSource() {
+        Operation op = write("PUT", "/demo/hello/copy.txt", null, "x-amz-copy-source", "/other/data/dir/a%20b%2Bc.txt",
+                "x-amz-copy-source-if-match", "\"e1\"", "x-amz-copy-source-if-modified-since", "Wed, 21 Oct 2015 07:28:00 GMT");
+
+        Operation.CopyObject copy = (Operation.CopyObject) op;
+        assertThat(copy.source()).isEqualTo(new Operation.CopySource("other", "data", "dir/a b+c.txt"));
+        assertThat(copy.replaceAttributes()).isFalse();
+        assertThat(copy.sourceConditions().ifMatch()).contains("\"e1\"");
+        assertThat(copy.sourceConditions().ifModifiedSince()).contains(Instant.parse("2015-10-21T07:28:00Z"));
+        assertThat(copy.key()).isEqualTo("copy.txt");
+        assertThat(op.name()).isEqualTo("CopyObject");
+    }
+
+    @Test
+    void copySourceWithoutLeadingSlashAndWithTheNullVersionIsTheSame() {
+        Operation.CopyObject copy = (Operation.CopyObject) write("PUT", "/demo/hello/copy.txt", null,
+                "x-amz-copy-source", "other/data/a.txt?versionId=null");
+
+        assertThat(copy.source()).isEqualTo(new Operation.CopySource("other", "data", "a.txt"));
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"other/data/a.txt?versionId=3HL4kqtJ", "other/data/a.txt?partNumber=1", "other/data", "other/data/",
+        "other", "/", "//data/a.txt", "other//a.txt", "other/data/a%zz"})
+    void aCopySourceThatNamesNoObjectIsInvalidArgument(String source) {
+        assertRejected(() -> write("PUT", "/demo/hello/copy.txt", null, "x-amz-copy-source", source), S3Error.INVALID_ARGUMENT);
+    }
+
+    @Test
+    void aCopySourceKeyWithDotSegmentsIsInvalidRequest() {
+        assertRejected(() -> write("PUT", "/demo/hello/copy.txt", null, "x-amz-copy-source", "other/data/a/../b"),
+                S3Error.INVALID_REQUEST);
+    }
+
+    @Test
+    void metadataDirectiveReplaceTakesTheRequestsAttributes() {
+        Operation.CopyObject copy = (Operation.CopyObject) write("PUT", "/demo/hello/copy.txt", null,
+                "x-amz-copy-source", "demo/hello/copy.txt", "x-amz-metadata-directive", "REPLACE", "Content-Type", "text/csv");
+
+        assertThat(copy.replaceAttributes()).isTrue();
+        assertThat(copy.attributes()).containsExactly(Map.entry("content-type", "text/csv"));
+    }
+
+    @Test
+    void anUnknownMetadataDirectiveIsInvalidArgument() {
+        assertRejected(() -> write("PUT", "/demo/hello/copy.txt", null, "x-amz-copy-source", "demo/hello/a",
+                "x-amz-metadata-directive", "MERGE"), S3Error.INVALID_ARGUMENT);
+    }
+
+    @Test
+    void copyingAnObjectOntoItselfWithoutReplacingItsAttributesIsInvalidRequest() {
+        assertRejected(() -> write("PUT", "/demo/hello/a.txt", null, "x-amz-copy-source", "/demo/hello/a.txt"),
+                S3Error.INVALID_REQUEST);
+    }
+
+    @Test
+    void multipartUploadsAreToldApartBySubresource() {
+        assertThat(write("POST", "/demo/hello/big.bin", "uploads", "Content-Type", "application/x-tar"))
+                .isEqualTo(new Operation.CreateMultipartUpload("demo", "hello", "big.bin", List.of(Map.entry("content-type", "application/x-tar"))));
+        assertThat(write("PUT", "/demo/hello/big.bin", "partNumber=3&uploadId=abc"))
+                .isEqualTo(new Operation.UploadPart("demo", "hello", "big.bin", "abc", 3));
+        assertThat(write("PUT", "/demo/hello/big.bin", "uploadId=abc&partNumber=10000"))
+                .isEqualTo(new Operation.UploadPart("demo", "hello", "big.bin", "abc", 10_000));
+        assertThat(write("POST", "/demo/hello/big.bin", "uploadId=abc"))
+                .isEqualTo(new Operation.CompleteMultipartUpload("demo", "hello", "big.bin", "abc", Operation.WriteCondition.NONE));
+        assertThat(write("DELETE", "/demo/hello/big.bin", "uploadId=abc"))
+                .isEqualTo(new Operation.AbortMultipartUpload("demo", "hello", "big.bin", "abc"));
+        assertThat(write("GET", "/demo/hello/big.bin", "uploadId=abc"))
+                .isEqualTo(new Operation.ListParts("demo", "hello", "big.bin", "abc", 0, 1000));
+        assertThat(write("GET", "/demo/hello/big.bin", "uploadId=abc&part-number-marker=7&max-parts=5000"))
+                .isEqualTo(new Operation.ListParts("demo", "hello", "big.bin", "abc", 7, 1000));
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"0", "10001", "-1", "1.5", "x", ""})
+    void anUploadPartNumberOutside1To10000IsInvalidArgument(String n) {
+        assertRejected(() -> write("PUT", "/demo/hello/big.bin", "partNumber=" + n + "&uploadId=abc"), S3Error.INVALID_ARGUMENT);
+    }
+
+    @Test
+    void uploadPartNeedsBothItsParameters() {
+        assertRejected(() -> write("PUT", "/demo/hello/big.bin", "partNumber=1"), S3Error.INVALID_REQUEST);
+        assertRejected(() -> write("PUT", "/demo/hello/big.bin", "uploadId=abc"), S3Error.INVALID_REQUEST);
+    }
+
+    @Test
+    void uploadPartCopyIsNotImplementedWithAMessageSayingWhatToDoInstead() {
+        Operation op = write("PUT", "/demo/hello/big.bin", "partNumber=1&uploadId=abc", "x-amz-copy-source", "demo/hello/a");
+
+        assertThat(op).isInstanceOfSatisfying(Operation.Unsupported.class, u -> {
+            assertThat(u.what()).isEqualTo("UploadPartCopy");
+            assertThat(u.message()).contains("UploadPartCopy is not supported").contains("CopyObject");
+        });
+    }
+
+    @Test
+    void aBadListPartsParameterIsInvalidArgument() {
+        assertRejected(() -> write("GET", "/demo/hello/big.bin", "uploadId=abc&max-parts=x"), S3Error.INVALID_ARGUMENT);
+        assertRejected(() -> write("GET", "/demo/hello/big.bin", "uploadId=abc&part-number-marker=-1"), S3Error.INVALID_ARGUMENT);
+    }
+
+    @Test
+    void uploadsOnTheAccountIsListMultipartUploads() {
+        assertThat(write("GET", "/demo", "uploads&prefix=hello%2Fdir%2F&key-marker=hello%2Fa&upload-id-marker=u1&max-uploads=5"))
+                .isEqualTo(new Operation.ListMultipartUploads("demo", "hello/dir/", Optional.of("hello/a"), Optional.of("u1"), 5, false));
+        assertThat(write("GET", "/demo", "uploads&encoding-type=url&max-uploads=99999"))
+                .isEqualTo(new Operation.ListMultipartUploads("demo", "", Optional.empty(), Optional.empty(), 1000, true));
+    }
+
+    @Test
+    void listMultipartUploadsWithADelimiterIsNotImplemented() {
+        assertThat(write("GET", "/demo", "uploads&delimiter=%2F")).isInstanceOf(Operation.Unsupported.class);
+    }
+
+    @Test
+    void deleteIsDeleteObjectAndPostDeleteOnTheAccountIsDeleteObjects() {
+        assertThat(write("DELETE", "/demo/hello/a.txt", null)).isEqualTo(new Operation.DeleteObject("demo", "hello", "a.txt"));
+        assertThat(write("DELETE", "/demo/hello/a.txt", "versionId=null")).isEqualTo(new Operation.DeleteObject("demo", "hello", "a.txt"));
+        assertThat(write("POST", "/demo", "delete")).isEqualTo(new Operation.DeleteObjects("demo"));
+        assertRejected(() -> write("DELETE", "/demo/hello/a.txt", "versionId=abc"), S3Error.INVALID_ARGUMENT);
+    }
+
     @ParameterizedTest
     @CsvSource(textBlock = """
-        PUT,    /demo/hello/new.txt
-        POST,   /demo/hello/new.txt
-        DELETE, /demo/hello/greeting.txt
         PUT,    /demo
         DELETE, /demo
         POST,   /demo
+        PUT,    /demo/hello/a.txt?tagging
+        PUT,    /demo/hello/a.txt?acl
+        DELETE, /demo/hello/a.txt?tagging
+        POST,   /demo/hello/a.txt
+        POST,   /demo/hello/a.txt?restore
         """)
-    void writesAreUnsupported(String method, String path) {
-        Operation op = parse(method, path, null, Map.of());
+    void writesSluiceDoesNotServeAreUnsupported(String method, String target) {
+        int q = target.indexOf('?');
+        Operation op = parse(method, q < 0 ? target : target.substring(0, q), q < 0 ? null : target.substring(q + 1), Map.of());
 
         assertThat(op).isInstanceOf(Operation.Unsupported.class);
         assertThat(((Operation.Unsupported) op).account()).contains("demo");
@@ -236,10 +428,22 @@ class S3RequestParserTest {
         assertThat(((Operation.Unsupported) op).account()).isEmpty();
     }
 
+    @ParameterizedTest
+    @ValueSource(strings = {"/demo/hello", "/demo/hello/"})
+    void aWriteWithoutAKeyIsInvalidRequest(String path) {
+        assertRejected(() -> write("PUT", path, null), S3Error.INVALID_REQUEST);
+        assertRejected(() -> write("DELETE", path, null), S3Error.INVALID_REQUEST);
+    }
+
     @Test
-    void aWriteWithAnInvalidKeyIsStillJustUnsupported() {
-        // Writes are refused as a whole before their key is looked at.
-        assertThat(parse("PUT", "/demo/hello/a/../b", null, Map.of())).isInstanceOf(Operation.Unsupported.class);
+    void aWriteWithAnInvalidKeyIsInvalidRequest() {
+        assertRejected(() -> write("PUT", "/demo/hello/a/../b", null), S3Error.INVALID_REQUEST);
+    }
+
+    @Test
+    void checksumModeEnabledAsksForStoredChecksums() {
+        assertThat(((Operation.ReadObject) write("GET", "/demo/hello/a", null, "x-amz-checksum-mode", "ENABLED")).checksumMode()).isTrue();
+        assertThat(((Operation.ReadObject) write("HEAD", "/demo/hello/a", null)).checksumMode()).isFalse();
     }
 
     @ParameterizedTest

@@ -371,4 +371,168 @@ class XmlDocumentsTest {
 
         assertThat(text(child(root, "Contents"), "Key")).isEqualTo(key);
     }
+
+    // --- answers to writes ------------------------------------------------------------------------
+
+    @Test
+    void initiateMultipartUploadNamesBucketKeyAndUploadId() {
+        Element root = parseXml(XmlDocuments.initiateMultipartUpload("demo", "drop/a&b.bin", "id-1")).getDocumentElement();
+
+        assertThat(root.getLocalName()).isEqualTo("InitiateMultipartUploadResult");
+        assertAllInS3Namespace(root);
+        assertThat(childNames(root)).containsExactly("Bucket", "Key", "UploadId");
+        assertThat(text(root, "Key")).isEqualTo("drop/a&b.bin");
+        assertThat(text(root, "UploadId")).isEqualTo("id-1");
+    }
+
+    @Test
+    void completeMultipartUploadCarriesTheEtagAndTheStoredChecksumsInS3sElementNames() {
+        Element root = parseXml(XmlDocuments.completeMultipartUpload("http://h/demo/drop/a.bin", "demo", "drop/a.bin", "\"abc-2\"",
+                List.of(java.util.Map.entry("x-amz-checksum-crc32", "AAAAAA=="),
+                        java.util.Map.entry("x-amz-checksum-crc64nvme", "AAAAAAAAAAA=")))).getDocumentElement();
+
+        assertThat(root.getLocalName()).isEqualTo("CompleteMultipartUploadResult");
+        assertAllInS3Namespace(root);
+        assertThat(childNames(root)).containsExactly("Location", "Bucket", "Key", "ETag", "ChecksumCRC32", "ChecksumCRC64NVME");
+        assertThat(text(root, "ETag")).isEqualTo("\"abc-2\"");
+    }
+
+    @Test
+    void copyObjectResultHasTheEtagAndLastModified() {
+        Element root = parseXml(XmlDocuments.copyObject("\"e\"", T1, List.of())).getDocumentElement();
+
+        assertThat(root.getLocalName()).isEqualTo("CopyObjectResult");
+        assertThat(childNames(root)).containsExactly("ETag", "LastModified");
+        assertThat(text(root, "LastModified")).isEqualTo("2024-06-03T10:15:30.123Z");
+    }
+
+    @Test
+    void listPartsPagesWithTheNextMarker() {
+        Element root = parseXml(XmlDocuments.listParts("demo", "drop/a.bin", "id-1", 0, Optional.of(2), 2,
+                List.of(new XmlDocuments.ListedPart(1, "\"p1\"", 5 << 20, T1), new XmlDocuments.ListedPart(2, "\"p2\"", 7, T2)),
+                "sluice")).getDocumentElement();
+
+        assertThat(root.getLocalName()).isEqualTo("ListPartsResult");
+        assertAllInS3Namespace(root);
+        assertThat(text(root, "IsTruncated")).isEqualTo("true");
+        assertThat(text(root, "NextPartNumberMarker")).isEqualTo("2");
+        List<Element> parts = children(root, "Part");
+        assertThat(parts).hasSize(2);
+        assertThat(childNames(parts.get(0))).containsExactly("PartNumber", "LastModified", "ETag", "Size");
+        assertThat(text(parts.get(0), "Size")).isEqualTo(Integer.toString(5 << 20));
+    }
+
+    @Test
+    void listMultipartUploadsUrlEncodesKeysWhenAsked() {
+        Element root = parseXml(XmlDocuments.listMultipartUploads("demo", "drop/", Optional.empty(), Optional.empty(), 1, true,
+                List.of(new XmlDocuments.ListedUpload("drop/a b.bin", "id-1", T1)),
+                Optional.of(new XmlDocuments.ListedUpload("drop/a b.bin", "id-1", T1)), "sluice")).getDocumentElement();
+
+        assertThat(root.getLocalName()).isEqualTo("ListMultipartUploadsResult");
+        assertAllInS3Namespace(root);
+        assertThat(text(root, "NextKeyMarker")).isEqualTo("drop/a%20b.bin");
+        assertThat(text(root, "NextUploadIdMarker")).isEqualTo("id-1");
+        assertThat(text(root, "EncodingType")).isEqualTo("url");
+        assertThat(text(root, "IsTruncated")).isEqualTo("true");
+        Element upload = child(root, "Upload");
+        assertThat(text(upload, "Key")).isEqualTo("drop/a%20b.bin");
+        assertThat(text(upload, "Initiated")).isEqualTo("2024-06-03T10:15:30.123Z");
+    }
+
+    @Test
+    void deleteResultListsDeletedAndFailedKeysOrOnlyFailuresWhenQuiet() {
+        List<XmlDocuments.DeleteOutcome> outcomes = List.of(new XmlDocuments.DeleteOutcome.Deleted("drop/a"),
+                new XmlDocuments.DeleteOutcome.Failed("other/b", S3Error.ACCESS_DENIED, "Access Denied"));
+
+        Element loud = parseXml(XmlDocuments.deleteResult(outcomes, false)).getDocumentElement();
+        Element quiet = parseXml(XmlDocuments.deleteResult(outcomes, true)).getDocumentElement();
+
+        assertThat(loud.getLocalName()).isEqualTo("DeleteResult");
+        assertAllInS3Namespace(loud);
+        assertThat(childNames(loud)).containsExactly("Deleted", "Error");
+        assertThat(text(child(loud, "Deleted"), "Key")).isEqualTo("drop/a");
+        assertThat(childNames(child(loud, "Error"))).containsExactly("Key", "Code", "Message");
+        assertThat(text(child(loud, "Error"), "Code")).isEqualTo("AccessDenied");
+        assertThat(childNames(quiet)).containsExactly("Error");
+    }
+
+    // --- request documents ---------------------------------------------------------------------------
+
+    private static byte[] utf8(String s) {
+        return s.getBytes(StandardCharsets.UTF_8);
+    }
+
+    private static void assertRefused(Runnable parse, S3Error error) {
+        org.assertj.core.api.Assertions.assertThatThrownBy(parse::run).isInstanceOfSatisfying(S3Exception.class, e -> {
+            assertThat(e.error()).isEqualTo(error);
+            assertThat(e.error().status()).isEqualTo(error.status());
+        });
+    }
+
+    @Test
+    void completeMultipartUploadListsThePartsWithQuotedEtagsWithOrWithoutTheNamespace() {
+        String doc = "<CompleteMultipartUpload xmlns=\"" + S3_NS + "\"><Part><ETag>\"a\"</ETag><PartNumber>1</PartNumber>"
+                + "<ChecksumCRC32>AAAAAA==</ChecksumCRC32></Part><Part><PartNumber> 3 </PartNumber><ETag>b</ETag></Part>"
+                + "</CompleteMultipartUpload>";
+
+        assertThat(RequestDocuments.completeMultipartUpload(utf8(doc))).containsExactly(
+                new RequestDocuments.CompletedPart(1, "\"a\""), new RequestDocuments.CompletedPart(3, "\"b\""));
+        assertThat(RequestDocuments.completeMultipartUpload(utf8(doc.replace(" xmlns=\"" + S3_NS + "\"", "")))).hasSize(2);
+    }
+
+    @Test
+    void partsOutOfAscendingOrderAreInvalidPartOrder() {
+        assertRefused(() -> RequestDocuments.completeMultipartUpload(utf8("<CompleteMultipartUpload>"
+                + "<Part><PartNumber>2</PartNumber><ETag>a</ETag></Part><Part><PartNumber>1</PartNumber><ETag>b</ETag></Part>"
+                + "</CompleteMultipartUpload>")), S3Error.INVALID_PART_ORDER);
+        assertRefused(() -> RequestDocuments.completeMultipartUpload(utf8("<CompleteMultipartUpload>"
+                + "<Part><PartNumber>2</PartNumber><ETag>a</ETag></Part><Part><PartNumber>2</PartNumber><ETag>b</ETag></Part>"
+                + "</CompleteMultipartUpload>")), S3Error.INVALID_PART_ORDER);
+    }
+
+    @Test
+    void aPartNumberNoPartCanHaveIsInvalidPart() {
+        assertRefused(() -> RequestDocuments.completeMultipartUpload(utf8("<CompleteMultipartUpload>"
+                + "<Part><PartNumber>10001</PartNumber><ETag>a</ETag></Part></CompleteMultipartUpload>")), S3Error.INVALID_PART);
+        assertRefused(() -> RequestDocuments.completeMultipartUpload(utf8("<CompleteMultipartUpload>"
+                + "<Part><PartNumber>0</PartNumber><ETag>a</ETag></Part></CompleteMultipartUpload>")), S3Error.INVALID_PART);
+    }
+
+    @org.junit.jupiter.params.ParameterizedTest
+    @org.junit.jupiter.params.provider.ValueSource(strings = {
+        "", "not xml", "<CompleteMultipartUpload/>", "<Other><Part><PartNumber>1</PartNumber><ETag>a</ETag></Part></Other>",
+        "<CompleteMultipartUpload><Part><ETag>a</ETag></Part></CompleteMultipartUpload>",
+        "<CompleteMultipartUpload><Part><PartNumber>1</PartNumber></Part></CompleteMultipartUpload>",
+        "<CompleteMultipartUpload><Part><PartNumber>one</PartNumber><ETag>a</ETag></Part></CompleteMultipartUpload>",
+        "<!DOCTYPE x [<!ENTITY e \"1\">]><CompleteMultipartUpload><Part><PartNumber>&e;</PartNumber><ETag>a</ETag></Part></CompleteMultipartUpload>"})
+    void aCompleteMultipartUploadThatIsNotTheDocumentIsMalformedXml(String body) {
+        assertRefused(() -> RequestDocuments.completeMultipartUpload(utf8(body)), S3Error.MALFORMED_XML);
+    }
+
+    @Test
+    void deleteListsItsKeysAndQuiet() {
+        RequestDocuments.DeleteRequest request = RequestDocuments.delete(utf8("<Delete xmlns=\"" + S3_NS + "\"><Quiet>true</Quiet>"
+                + "<Object><Key>drop/a b</Key></Object><Object><Key>drop/c</Key><VersionId>null</VersionId></Object></Delete>"));
+
+        assertThat(request.quiet()).isTrue();
+        assertThat(request.keys()).containsExactly(new RequestDocuments.DeleteKey("drop/a b", Optional.empty()),
+                new RequestDocuments.DeleteKey("drop/c", Optional.of("null")));
+        assertThat(RequestDocuments.delete(utf8("<Delete><Object><Key>k</Key></Object></Delete>")).quiet()).isFalse();
+    }
+
+    @Test
+    void aDeleteOfMoreThanAThousandKeysIsMalformedXml() {
+        String thousand = "<Object><Key>drop/k</Key></Object>".repeat(1000);
+
+        assertThat(RequestDocuments.delete(utf8("<Delete>" + thousand + "</Delete>")).keys()).hasSize(1000);
+        assertRefused(() -> RequestDocuments.delete(utf8("<Delete>" + thousand + "<Object><Key>x</Key></Object></Delete>")),
+                S3Error.MALFORMED_XML);
+    }
+
+    @org.junit.jupiter.params.ParameterizedTest
+    @org.junit.jupiter.params.provider.ValueSource(strings = {"", "<Delete/>", "<Delete><Object/></Delete>",
+        "<Delete><Quiet>maybe</Quiet><Object><Key>k</Key></Object></Delete>", "<Remove><Object><Key>k</Key></Object></Remove>"})
+    void aDeleteThatIsNotTheDocumentIsMalformedXml(String body) {
+        assertRefused(() -> RequestDocuments.delete(utf8(body)), S3Error.MALFORMED_XML);
+    }
 }

@@ -1,0 +1,359 @@
+package dev.sluice.backend;
+
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.sluice.s3.S3Error;
+import dev.sluice.s3.S3Exception;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.security.MessageDigest;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.InstantSource;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.regex.Pattern;
+
+/**
+ * Multipart uploads of a {@link FileBackend}, staged under {@code .sluice/uploads/<upload id>/}
+ * of the product directory, where listings and reads never look ({@code docs/writes.md},
+ * "File backend").
+ *
+ * <p>An upload is a directory named by its id (128 random bits, so not guessable) holding a
+ * record of its key, attributes and start time, and one file per part. A part is written to a
+ * temporary file and renamed into place, so a part is whole or absent and a part uploaded again
+ * replaces the earlier one in one step; its file starts with the part's MD5 (a
+ * {@value #HEADER}-byte header), so the part's ETag is kept in the same atomic file as its bytes.
+ * Completing opens every listed part first (a part replaced meanwhile cannot change what was
+ * checked), concatenates them in the kernel ({@link FileChannel#transferTo}) into a temporary
+ * file next to the target, which is then committed like a PUT ({@link FileWrites#commit}) with
+ * S3's multipart ETag ({@code "<md5 of the parts' binary md5s>-N"}) in its sidecar. Staging
+ * is removed by renaming it to a reserved name first, so an upload is gone in one step even
+ * while its files are deleted.
+ */
+final class FileUploads {
+    /** Abandoned uploads older than this are removed when the store starts. */
+    static final Duration DEFAULT_EXPIRY = Duration.ofDays(7);
+    /** S3's smallest part other than the last. */
+    static final long MIN_PART = 5L * 1024 * 1024;
+    /** A part file's header: its MD5 in hex and a newline. */
+    static final int HEADER = 33;
+    static final String RECORD = "upload.json";
+    static final Pattern ID = Pattern.compile("[0-9a-f]{32}");
+    private static final Pattern PART = Pattern.compile("[0-9]{5}");
+    private static final ObjectMapper JSON = new ObjectMapper().configure(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, false);
+    private static final Comparator<Multipart.InProgress> ORDER = Comparator
+            .comparing(Multipart.InProgress::key, KeyOrder.COMPARATOR)
+            .thenComparing(Multipart.InProgress::initiated)
+            .thenComparing(Multipart.InProgress::uploadId);
+
+    /** The record of an upload, version 1. */
+    record Record(int v, String key, String initiated, List<List<String>> headers) {
+        Instant started() {
+            return Instant.parse(initiated);
+        }
+    }
+
+    private final Path uploads;
+    private final FileWrites writes;
+    private final FileWrites.Names names;
+    private final InstantSource clock;
+    private final ReentrantLock[] uploadLocks = FileWrites.stripes();
+
+    FileUploads(Path uploads, FileWrites writes, FileWrites.Names names, InstantSource clock) {
+        this.uploads = uploads;
+        this.writes = writes;
+        this.names = names;
+        this.clock = clock;
+    }
+
+    String start(String key, ObjectAttributes attributes) {
+        FileWrites.refuseKey(key);
+        String id = names.uploadId();
+        Path dir = uploads.resolve(id);
+        Record record = new Record(1, key, clock.instant().toString(),
+                attributes.headers().stream().map(e -> List.of(e.getKey(), e.getValue())).toList());
+        try {
+            Files.createDirectories(uploads);
+            Files.createDirectory(dir);
+            FileWrites.writeDurably(dir.resolve(RECORD), JSON.writeValueAsBytes(record), names);
+            FileWrites.syncDirectory(uploads);
+        } catch (IOException e) {
+            throw S3Exception.unavailable("starting an upload in " + dir, e);
+        }
+        return id;
+    }
+
+    Written uploadPart(String key, String uploadId, int partNumber, Upload body) {
+        if (partNumber < 1 || partNumber > 10_000) {
+            throw new S3Exception(S3Error.INVALID_ARGUMENT, "Part number must be an integer between 1 and 10000, inclusive.");
+        }
+        Path dir = load(key, uploadId).dir;
+        Path temp;
+        try {
+            temp = Files.createFile(dir.resolve(names.temp()));
+        } catch (NoSuchFileException e) {
+            throw new S3Exception(S3Error.NO_SUCH_UPLOAD);
+        } catch (IOException e) {
+            throw S3Exception.unavailable("creating a part in " + dir, e);
+        }
+        try {
+            try (FileChannel out = FileChannel.open(temp, StandardOpenOption.WRITE)) {
+                out.position(HEADER);
+                FileWrites.receive(body.stream(), out, Optional.empty());
+                String md5 = body.md5Hex();
+                ByteBuffer header = ByteBuffer.wrap((md5 + "\n").getBytes(StandardCharsets.US_ASCII));
+                while (header.hasRemaining()) {
+                    out.write(header, header.position());
+                }
+                FileWrites.force(out, temp);
+                try {
+                    Files.move(temp, dir.resolve(partName(partNumber)), StandardCopyOption.ATOMIC_MOVE);
+                } catch (NoSuchFileException aborted) {
+                    throw new S3Exception(S3Error.NO_SUCH_UPLOAD);
+                }
+                FileWrites.syncDirectory(dir);
+                return new Written("\"" + md5 + "\"", body.checksums());
+            }
+        } catch (IOException e) {
+            throw S3Exception.unavailable("writing a part in " + dir, e);
+        } finally {
+            FileWrites.deleteQuietly(temp);
+        }
+    }
+
+    Multipart.PartsPage listParts(String key, String uploadId, int marker, int max) {
+        Path dir = load(key, uploadId).dir;
+        List<Integer> numbers = new ArrayList<>();
+        try (DirectoryStream<Path> entries = Files.newDirectoryStream(dir)) {
+            for (Path p : entries) {
+                String name = p.getFileName().toString();
+                if (PART.matcher(name).matches() && Integer.parseInt(name) > marker) {
+                    numbers.add(Integer.parseInt(name));
+                }
+            }
+        } catch (NoSuchFileException e) {
+            throw new S3Exception(S3Error.NO_SUCH_UPLOAD);
+        } catch (IOException e) {
+            throw S3Exception.unavailable("listing the parts in " + dir, e);
+        }
+        numbers.sort(null);
+        List<Multipart.Part> parts = new ArrayList<>();
+        for (int n : numbers) {
+            if (parts.size() >= Math.max(0, max)) {
+                break;
+            }
+            try (FileChannel ch = FileChannel.open(dir.resolve(partName(n)), StandardOpenOption.READ)) {
+                Instant modified = Files.getLastModifiedTime(dir.resolve(partName(n))).toInstant();
+                parts.add(new Multipart.Part(n, "\"" + header(ch) + "\"", ch.size() - HEADER, modified));
+            } catch (IOException e) {
+                // replaced or aborted while listed: not listed
+            }
+        }
+        boolean more = numbers.size() > parts.size() && !parts.isEmpty();
+        return new Multipart.PartsPage(parts, more ? Optional.of(parts.getLast().partNumber()) : Optional.empty());
+    }
+
+    Written complete(String key, String uploadId, List<Multipart.PartRef> refs, WriteCondition condition) {
+        if (refs.isEmpty()) {
+            throw new S3Exception(S3Error.MALFORMED_XML, "You must specify at least one part.");
+        }
+        ReentrantLock lock = uploadLock(uploadId);
+        lock.lock();
+        List<FileChannel> opened = new ArrayList<>();
+        Path temp = null;
+        try {
+            Staged upload = load(key, uploadId);
+            MessageDigest md5s = FileWrites.digest("MD5");
+            for (int i = 0; i < refs.size(); i++) {
+                Multipart.PartRef ref = refs.get(i);
+                FileChannel ch = openPart(upload.dir, ref.partNumber());
+                opened.add(ch);
+                String md5 = header(ch);
+                if (!md5.equalsIgnoreCase(FileWrites.unquote(ref.etag().trim()))) {
+                    throw new S3Exception(S3Error.INVALID_PART);
+                }
+                md5s.update(HexFormat.of().parseHex(md5));
+            }
+            // Sizes only once every part is known to be there: a missing part is the answer
+            // that tells the client what to upload.
+            for (int i = 0; i < opened.size() - 1; i++) {
+                if (opened.get(i).size() - HEADER < MIN_PART) {
+                    throw new S3Exception(S3Error.ENTITY_TOO_SMALL);
+                }
+            }
+            String etag = "\"" + HexFormat.of().formatHex(md5s.digest()) + "-" + refs.size() + "\"";
+            Path target = writes.target(key);
+            temp = writes.createTemp(key, target);
+            try (FileChannel out = FileChannel.open(temp, StandardOpenOption.WRITE)) {
+                for (FileChannel part : opened) {
+                    long size = part.size();
+                    for (long at = HEADER; at < size; ) {
+                        at += part.transferTo(at, size - at, out);
+                    }
+                }
+                FileWrites.force(out, temp);
+            }
+            FileSidecars.Stored stored = new FileSidecars.Stored(Optional.of(etag), upload.record.headers().stream()
+                    .map(p -> Map.entry(p.get(0), p.get(1))).toList(), List.of());
+            Written written = writes.commit(key, target, temp, stored, etag, Optional.empty(), condition, List.of());
+            try {
+                discard(upload.dir);
+            } catch (S3Exception e) {
+                // the object is whole; staging left behind is removed by age when the store next starts
+            }
+            return written;
+        } catch (IOException e) {
+            throw S3Exception.unavailable("completing the upload " + uploadId, e);
+        } finally {
+            for (FileChannel ch : opened) {
+                try {
+                    ch.close();
+                } catch (IOException ignored) {
+                    // read-only
+                }
+            }
+            if (temp != null) {
+                FileWrites.deleteQuietly(temp);
+            }
+            lock.unlock();
+        }
+    }
+
+    void abort(String key, String uploadId) {
+        ReentrantLock lock = uploadLock(uploadId);
+        lock.lock();
+        try {
+            discard(load(key, uploadId).dir);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    Multipart.UploadsPage list(String prefix, Optional<Multipart.InProgress> after, int max) {
+        List<Multipart.InProgress> all = new ArrayList<>();
+        try (DirectoryStream<Path> entries = Files.newDirectoryStream(uploads)) {
+            for (Path p : entries) {
+                String id = p.getFileName().toString();
+                if (ID.matcher(id).matches()) {
+                    record(p).filter(r -> r.key().startsWith(prefix))
+                            .ifPresent(r -> all.add(new Multipart.InProgress(r.key(), id, r.started())));
+                }
+            }
+        } catch (NoSuchFileException e) {
+            return new Multipart.UploadsPage(List.of(), Optional.empty());
+        } catch (IOException e) {
+            throw S3Exception.unavailable("listing uploads in " + uploads, e);
+        }
+        all.sort(ORDER);
+        int start = 0;
+        if (after.isPresent()) {
+            Multipart.InProgress a = after.get();
+            start = all.size();
+            for (int i = 0; i < all.size(); i++) {
+                Multipart.InProgress u = all.get(i);
+                if (u.key().equals(a.key()) && u.uploadId().equals(a.uploadId())) {
+                    start = i + 1;
+                    break;
+                }
+                if (ORDER.compare(u, a) > 0) {
+                    start = i;
+                    break;
+                }
+            }
+        }
+        int end = Math.min(all.size(), start + Math.max(0, max));
+        List<Multipart.InProgress> page = all.subList(start, end);
+        boolean more = end < all.size() && !page.isEmpty();
+        return new Multipart.UploadsPage(page, more ? Optional.of(page.getLast()) : Optional.empty());
+    }
+
+    /** An upload's directory and record. */
+    private record Staged(Path dir, Record record) {
+    }
+
+    /** The upload {@code uploadId} of {@code key}; any other id, or one held for another key, is {@code NoSuchUpload}. */
+    private Staged load(String key, String uploadId) {
+        if (!ID.matcher(uploadId).matches()) {
+            throw new S3Exception(S3Error.NO_SUCH_UPLOAD);
+        }
+        Path dir = uploads.resolve(uploadId);
+        Record record = record(dir).orElseThrow(() -> new S3Exception(S3Error.NO_SUCH_UPLOAD));
+        if (!record.key().equals(key)) {
+            throw new S3Exception(S3Error.NO_SUCH_UPLOAD);
+        }
+        return new Staged(dir, record);
+    }
+
+    /** The record of the upload in {@code dir}, if it is whole. */
+    static Optional<Record> record(Path dir) {
+        try {
+            Record r = JSON.readValue(Files.readAllBytes(dir.resolve(RECORD)), Record.class);
+            r.started();
+            return r.v() == 1 && r.key() != null ? Optional.of(r) : Optional.empty();
+        } catch (IOException | RuntimeException e) {
+            return Optional.empty();
+        }
+    }
+
+    private static FileChannel openPart(Path dir, int number) {
+        if (number < 1 || number > 10_000) {
+            throw new S3Exception(S3Error.INVALID_PART);
+        }
+        try {
+            return FileChannel.open(dir.resolve(partName(number)), StandardOpenOption.READ);
+        } catch (NoSuchFileException e) {
+            throw new S3Exception(S3Error.INVALID_PART);
+        } catch (IOException e) {
+            throw S3Exception.unavailable("opening part " + number + " in " + dir, e);
+        }
+    }
+
+    /** The part's MD5 from its header. */
+    private static String header(FileChannel part) throws IOException {
+        ByteBuffer header = ByteBuffer.allocate(HEADER);
+        while (header.hasRemaining() && part.read(header, header.position()) >= 0) {
+            // read until full or the end
+        }
+        String text = StandardCharsets.US_ASCII.decode(header.flip()).toString();
+        if (text.length() != HEADER || !text.substring(0, 32).matches("[0-9a-f]{32}")) {
+            throw new IOException("part file without a valid header");
+        }
+        return text.substring(0, 32);
+    }
+
+    /** Takes an upload out of view in one rename, then deletes its files. */
+    private void discard(Path dir) {
+        Path gone = uploads.resolve(names.temp());
+        try {
+            Files.move(dir, gone, StandardCopyOption.ATOMIC_MOVE);
+        } catch (NoSuchFileException e) {
+            throw new S3Exception(S3Error.NO_SUCH_UPLOAD);
+        } catch (IOException e) {
+            throw S3Exception.unavailable("removing the upload in " + dir, e);
+        }
+        FileLeftovers.deleteTree(gone);
+    }
+
+    private ReentrantLock uploadLock(String uploadId) {
+        return uploadLocks[Math.floorMod(uploadId.hashCode(), uploadLocks.length)];
+    }
+
+    private static String partName(int number) {
+        return String.format("%05d", number);
+    }
+}
