@@ -22,6 +22,7 @@ import software.amazon.awssdk.core.checksums.RequestChecksumCalculation;
 import software.amazon.awssdk.core.checksums.ResponseChecksumValidation;
 import software.amazon.awssdk.core.sync.RequestBody;
 import software.amazon.awssdk.core.sync.ResponseTransformer;
+import software.amazon.awssdk.http.apache.ApacheHttpClient;
 import software.amazon.awssdk.http.urlconnection.UrlConnectionHttpClient;
 import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.services.s3.S3Client;
@@ -153,7 +154,9 @@ abstract class WritePathContract {
                     - access_key_id: %5$s
                       secret_access_key_env: TEAM_SECRET
                       name: team-a
-                      scopes: [ { product: acme/drop, prefixes: [team-a/], actions: %6$s } ]
+                      scopes:
+                        - { product: acme/drop, prefixes: [team-a/], actions: %6$s }
+                        - { product: acme/other, prefixes: [team-a/], actions: [get_object, list_bucket] }
                   sts:
                     session_key_env: SESSION_KEY
                     roles:
@@ -199,14 +202,19 @@ abstract class WritePathContract {
         return StaticCredentialsProvider.create(AwsBasicCredentials.create(id, secret));
     }
 
-    /** An SDK client like {@link SluiceUnderTest#client} with the request checksums set. */
+    /**
+     * An SDK client like {@link SluiceUnderTest#client} with the request checksums set, on the
+     * SDK's default HTTP client (Apache): it sends {@code Expect: 100-continue} with a body and
+     * reads the error S3 (and sluice) answers before the body. The URLConnection client loses
+     * that error's body, so a refused upload would show no error code.
+     */
     S3Client client(AwsCredentialsProvider credentials, RequestChecksumCalculation checksums) {
         S3Client c = S3Client.builder()
                 .endpointOverride(sluice.s3Endpoint())
                 .forcePathStyle(true)
                 .region(Region.US_EAST_1)
                 .credentialsProvider(credentials)
-                .httpClient(UrlConnectionHttpClient.create())
+                .httpClient(ApacheHttpClient.create())
                 .requestChecksumCalculation(checksums)
                 .responseChecksumValidation(ResponseChecksumValidation.WHEN_SUPPORTED)
                 .overrideConfiguration(o -> o.retryStrategy(AwsRetryStrategy.doNotRetry()))
@@ -817,6 +825,11 @@ abstract class WritePathContract {
         List<MultipartUpload> listed = writer.listMultipartUploads(b -> b.bucket(ACCOUNT).prefix("drop/" + prefix)).uploads();
 
         assertThat(listed).extracting(MultipartUpload::key).containsExactly("drop/" + prefix + "a", "drop/" + prefix + "b");
+        // The listed ids continue the uploads ...
+        for (MultipartUpload u : listed) {
+            assertThat(writer.listParts(x -> x.bucket(ACCOUNT).key(u.key()).uploadId(u.uploadId())).parts()).isEmpty();
+        }
+        // ... and are the ids CreateMultipartUpload answered, as S3 lists them (clients match uploads by id).
         assertThat(listed).extracting(MultipartUpload::uploadId).containsExactly(a, b2);
         var page = writer.listMultipartUploads(b -> b.bucket(ACCOUNT).prefix("drop/" + prefix).maxUploads(1));
         assertThat(page.uploads()).extracting(MultipartUpload::key).containsExactly("drop/" + prefix + "a");
@@ -1013,10 +1026,20 @@ abstract class WritePathContract {
         String base = unique(info);
         byte[] outside = randomBytes(100);
         writer.putObject(b -> b.bucket(ACCOUNT).key("drop/" + base + "/outside"), RequestBody.fromBytes(outside));
+        writer.putObject(b -> b.bucket(ACCOUNT).key("other/" + base + "/outside"), RequestBody.fromBytes(outside));
+        writer.putObject(b -> b.bucket(ACCOUNT).key("other/team-a/" + base + "/inside"), RequestBody.fromBytes(outside));
 
-        // team-a may write under team-a/ but not read what lies outside it...
-        assertSdkError(() -> teamA.copyObject(b -> b.sourceBucket(ACCOUNT).sourceKey("drop/" + base + "/outside")
+        // team-a reads other/ only under team-a/: it may copy from there into its own prefix ...
+        teamA.copyObject(b -> b.sourceBucket(ACCOUNT).sourceKey("other/team-a/" + base + "/inside")
+                .destinationBucket(ACCOUNT).destinationKey("drop/team-a/" + base + "/copied"));
+        assertHolds("drop", "team-a/" + base + "/copied", Optional.of(outside));
+        // ... but not copy what lies outside it, though it may write the target ...
+        assertSdkError(() -> teamA.copyObject(b -> b.sourceBucket(ACCOUNT).sourceKey("other/" + base + "/outside")
                 .destinationBucket(ACCOUNT).destinationKey("drop/team-a/" + base + "/stolen")), 403, "AccessDenied");
+        // ... nor copy what it may read to where it may not write ...
+        assertSdkError(() -> teamA.copyObject(b -> b.sourceBucket(ACCOUNT).sourceKey("other/team-a/" + base + "/inside")
+                .destinationBucket(ACCOUNT).destinationKey("drop/" + base + "/planted")), 403, "AccessDenied");
+        assertHolds("drop", base + "/planted", Optional.empty());
         // ... and the writer may read ro but not write it.
         assertSdkError(() -> writer.copyObject(b -> b.sourceBucket(ACCOUNT).sourceKey("drop/" + base + "/outside")
                 .destinationBucket(ACCOUNT).destinationKey("ro/" + base + "/planted")), 403, "AccessDenied");
@@ -1042,9 +1065,10 @@ abstract class WritePathContract {
                 Optional.of(earlier), before);
         assertRefused(RawWrite.put(sluice.s3Endpoint(), path).header("x-amz-copy-source", "/acme/ro/existing.txt").send(), 403,
                 "AccessDenied", key, Optional.of(earlier), before);
-        // A key sluice does not know signs as no one: anonymous, denied the same way.
-        assertSdkError(() -> sluice.unknownKeyClient().putObject(b -> b.bucket(ACCOUNT).key("drop/" + key), RequestBody.fromBytes(randomBytes(10))),
-                403, "AccessDenied");
+        // A key sluice does not know cannot write, as S3 answers it.
+        S3Client unknown = client(credentials("AKIDUNKNOWNTOSLUICE", "not-a-secret-sluice-knows"), RequestChecksumCalculation.WHEN_SUPPORTED);
+        assertSdkError(() -> unknown.putObject(b -> b.bucket(ACCOUNT).key("drop/" + key), RequestBody.fromBytes(randomBytes(10))),
+                403, "InvalidAccessKeyId");
         assertHolds("drop", key, Optional.of(earlier));
     }
 

@@ -26,7 +26,7 @@ final class WriteProcesses {
     static final String WRITER_SECRET = "writer-secret-0123456789abcdefghijklmn";
 
     private final Path dir;
-    private final String sessionKey;
+    private final String uploadIdKey;
     private final Path config;
 
     /** {@code dir} holds the configuration, the logs and the product's directory {@code data/}. */
@@ -35,7 +35,7 @@ final class WriteProcesses {
         byte[] key = new byte[32];
         new java.security.SecureRandom().nextBytes(key);
         // One key for every process started here: an upload id sealed by one instance opens on the next.
-        this.sessionKey = Base64.getEncoder().encodeToString(key);
+        this.uploadIdKey = Base64.getEncoder().encodeToString(key);
         this.config = dir.resolve("sluice.yaml");
         Files.createDirectories(data());
     }
@@ -52,7 +52,8 @@ final class WriteProcesses {
             adminPort = freePort();
         }
         Files.writeString(config, """
-                server: { listen: "127.0.0.1:%d", admin_listen: "127.0.0.1:%d", body_timeout: 10s, shutdown_grace: 0 }
+                server: { listen: "127.0.0.1:%d", admin_listen: "127.0.0.1:%d", body_timeout: 10s, shutdown_grace: 0,
+                          upload_id_key_env: UPLOAD_ID_KEY }
                 registry:
                   products:
                     - { account: acme, product: data, visibility: public, writable: true, backend: { type: file, path: ./data } }
@@ -62,12 +63,8 @@ final class WriteProcesses {
                       secret_access_key_env: WRITER_SECRET
                       scopes: [ { product: acme/data, actions: [get_object, head_object, list_bucket, put_object, delete_object,
                                                                abort_multipart_upload, list_multipart_uploads] } ]
-                  sts:
-                    session_key_env: SESSION_KEY
-                    trusted_issuers: ["https://issuer.invalid"]
-                    audiences: [sluice]
                 """.formatted(s3Port, adminPort, WRITER_ID));
-        return SluiceProcess.start(config, s3Port, adminPort, Map.of("WRITER_SECRET", WRITER_SECRET, "SESSION_KEY", sessionKey),
+        return SluiceProcess.start(config, s3Port, adminPort, Map.of("WRITER_SECRET", WRITER_SECRET, "UPLOAD_ID_KEY", uploadIdKey),
                 dir.resolve("sluice-" + n + ".log"));
     }
 
