@@ -16,6 +16,9 @@ import java.io.UncheckedIOException;
 import java.net.Socket;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.FileTime;
+import java.time.Duration;
+import java.time.Instant;
 import java.util.List;
 import java.util.Random;
 import java.util.concurrent.TimeUnit;
@@ -27,7 +30,8 @@ import static org.assertj.core.api.Assertions.fail;
 /**
  * {@code kill -9} of sluice mid-upload on the file backend, then a restart
  * ({@code docs/writes.md}, "File backend"): the earlier version of an object being replaced is
- * intact, nothing partial is visible, the temporary files are gone, an upload interrupted
+ * intact, nothing partial is visible, the temporary files (once old enough not to be another
+ * instance's write in progress) are gone, an upload interrupted
  * mid-part continues on the new process with the parts it had, and a retried upload succeeds.
  */
 class WriteCrashRecoveryTest {
@@ -92,6 +96,15 @@ class WriteCrashRecoveryTest {
                     TimeUnit.MILLISECONDS.sleep(20); // bounded wait for evidence of streaming
                 }
                 WriteProcesses.killHard(first, processes.config());
+            }
+        }
+        // What the interrupted writes left may be another instance's write in progress while it
+        // is young (a fleet may share the directory), so a restart removes it only once it is
+        // old: make it look as if the crash was two hours ago.
+        FileTime longAgo = FileTime.from(Instant.now().minus(Duration.ofHours(2)));
+        for (String left : files(data)) {
+            if (!settled.contains(left)) {
+                Files.setLastModifiedTime(data.resolve(left), longAgo);
             }
         }
 

@@ -82,14 +82,25 @@ final class WriteProcesses {
 
     /** Kills {@code sluice}'s JVM with SIGKILL: no shutdown hook, no cleanup, as a crash or an OOM killer would. */
     static void killHard(SluiceProcess sluice, Path config) throws InterruptedException {
+        // Found by its command line, read whole from /proc: ProcessHandle.Info cuts long ones
+        // (the test classpath) short of the --config argument.
         ProcessHandle child = ProcessHandle.current().children()
-                .filter(p -> p.info().arguments().map(a -> java.util.Arrays.asList(a).contains(config.toString())).orElse(false))
+                .filter(p -> commandLine(p).contains("\0" + config + "\0") || commandLine(p).endsWith("\0" + config))
                 .filter(ProcessHandle::isAlive)
                 .findFirst().orElseThrow(() -> new AssertionError("no sluice child process with " + config));
         child.destroyForcibly();
         child.onExit().orTimeout(10, java.util.concurrent.TimeUnit.SECONDS).join();
         if (sluice.isAlive()) {
             throw new AssertionError("sluice survived SIGKILL");
+        }
+    }
+
+    private static String commandLine(ProcessHandle p) {
+        try {
+            return new String(Files.readAllBytes(Path.of("/proc", Long.toString(p.pid()), "cmdline")),
+                    java.nio.charset.StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            return "";
         }
     }
 
