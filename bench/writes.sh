@@ -19,6 +19,7 @@
 #   bench/writes.sh
 #   SIZE_MIB=1024 PART_MIB=64 RUNS=3 MEM_MIB=2048 bench/writes.sh    # the defaults
 #   SIZE_MIB=16 PART_MIB=5 RUNS=1 MEM_MIB=16 bench/writes.sh          # a quick check that it works
+#   BACKENDS=file bench/writes.sh                                      # only (b) and (c); BACKENDS=s3: (a) and (c)
 #
 # Needs target/sluice.jar (this script never builds it), a JDK >= 21, the S3Proxy fat jar,
 # curl, python3; compiles the bench profile for the upload client (bench/classpath.sh).
@@ -28,7 +29,7 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 CMDLINE="$(printf '%q ' "bench/$(basename "$0")" "$@")"
-for v in SIZE_MIB PART_MIB RUNS MEM_MIB SLUICE_JAVA_OPTS MEM_JAVA_OPTS; do
+for v in SIZE_MIB PART_MIB RUNS MEM_MIB BACKENDS SLUICE_JAVA_OPTS MEM_JAVA_OPTS; do
   if [[ -n "${!v:-}" ]]; then CMDLINE="$v=$(printf '%q' "${!v}") $CMDLINE"; fi
 done
 SIZE_MIB="${SIZE_MIB:-1024}"
@@ -37,10 +38,13 @@ RUNS="${RUNS:-3}"
 MEM_MIB="${MEM_MIB:-2048}"
 SLUICE_JAVA_OPTS="${SLUICE_JAVA_OPTS:-}"
 MEM_JAVA_OPTS="${MEM_JAVA_OPTS:--Xmx256m}"
+BACKENDS="${BACKENDS:-s3 file}"
 
 [[ "$RUNS" =~ ^[0-9]+$ ]] && ((RUNS >= 1 && RUNS <= 20)) || { echo "RUNS must be 1..20" >&2; exit 2; }
 [[ "$SIZE_MIB" =~ ^[0-9]+$ ]] && ((SIZE_MIB >= 1 && SIZE_MIB <= 8192)) || { echo "SIZE_MIB must be 1..8192" >&2; exit 2; }
 [[ "$MEM_MIB" =~ ^[0-9]+$ ]] && ((MEM_MIB >= 1 && MEM_MIB <= 8192)) || { echo "MEM_MIB must be 1..8192" >&2; exit 2; }
+for b in $BACKENDS; do [[ "$b" == s3 || "$b" == file ]] || { echo "BACKENDS: s3 and/or file, not $b" >&2; exit 2; }; done
+[[ -n "${BACKENDS// }" ]] || { echo "BACKENDS is empty" >&2; exit 2; }
 [[ "$PART_MIB" =~ ^[0-9]+$ ]] && ((PART_MIB >= 5 && PART_MIB <= 5120)) || { echo "PART_MIB must be 5..5120 (S3's part limits)" >&2; exit 2; }
 
 . "$ROOT/bench/lib.sh"
@@ -129,7 +133,9 @@ stored_sha() {
   esac
 }
 
-SIDES=(direct sluice-s3 dd sluice-file)
+SIDES=()
+[[ " $BACKENDS " == *" s3 "* ]] && SIDES+=(direct sluice-s3)
+[[ " $BACKENDS " == *" file "* ]] && SIDES+=(dd sluice-file)
 modes_of() { if [[ "$1" == dd ]]; then echo put; else echo "put multipart"; fi; }
 
 for side in "${SIDES[@]}"; do
