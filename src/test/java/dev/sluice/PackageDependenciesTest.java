@@ -43,6 +43,12 @@ class PackageDependenciesTest {
     }
 
     @Test
+    void requestBodiesDependOnlyOnTheWireProtocolSigningAndTheUploadTheyMake() throws IOException {
+        assertThat(importsOf("upload")).filteredOn(l -> !l.contains("import dev.sluice.s3.")
+                && !l.contains("import dev.sluice.sigv4.") && !l.contains("import dev.sluice.backend.Upload;")).isEmpty();
+    }
+
+    @Test
     void sigV2DependsOnlyOnTheWireProtocolAndTheSignedRequestItShares() throws IOException {
         assertThat(importsOf("sigv2")).filteredOn(l -> !l.contains("import dev.sluice.s3.") && !l.contains("import dev.sluice.sigv2.")
                 && !l.contains("import dev.sluice.sigv4.SignableRequest;")).isEmpty();

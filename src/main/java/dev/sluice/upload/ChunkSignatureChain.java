@@ -5,6 +5,12 @@ import dev.sluice.s3.S3Exception;
 import dev.sluice.sigv4.ChunkSigning;
 import dev.sluice.sigv4.SigV4;
 
+import java.nio.charset.StandardCharsets;
+import java.security.GeneralSecurityException;
+import java.util.HexFormat;
+import javax.crypto.Mac;
+import javax.crypto.spec.SecretKeySpec;
+
 /**
  * The chain of signatures over an aws-chunked body signed chunk by chunk: each chunk's signature
  * covers its data and the signature before it, the first one the request's own (the seed), and
@@ -18,13 +24,21 @@ import dev.sluice.sigv4.SigV4;
  * </pre>
  */
 final class ChunkSignatureChain {
-    private final byte[] signingKey;
+    private static final HexFormat HEX = HexFormat.of();
+
+    /** One HMAC keyed once per body: a chunk costs one {@code doFinal}, not a provider look-up. */
+    private final Mac mac;
     private final String payloadPrefix;
     private final String trailerPrefix;
     private String previous;
 
     ChunkSignatureChain(ChunkSigning signing) {
-        this.signingKey = signing.signingKey();
+        try {
+            this.mac = Mac.getInstance("HmacSHA256");
+            mac.init(new SecretKeySpec(signing.signingKey(), "HmacSHA256"));
+        } catch (GeneralSecurityException e) {
+            throw new IllegalStateException("every Java platform must provide HmacSHA256", e);
+        }
         String dateAndScope = signing.amzDate() + "\n" + signing.credentialScope() + "\n";
         this.payloadPrefix = "AWS4-HMAC-SHA256-PAYLOAD\n" + dateAndScope;
         this.trailerPrefix = "AWS4-HMAC-SHA256-TRAILER\n" + dateAndScope;
@@ -42,7 +56,7 @@ final class ChunkSignatureChain {
     }
 
     private void verify(String claimed, String stringToSign) {
-        String expected = SigV4.signature(signingKey, stringToSign);
+        String expected = HEX.formatHex(mac.doFinal(stringToSign.getBytes(StandardCharsets.UTF_8)));
         if (!SigV4.constantTimeEquals(expected, claimed)) {
             throw new S3Exception(S3Error.SIGNATURE_DOES_NOT_MATCH);
         }

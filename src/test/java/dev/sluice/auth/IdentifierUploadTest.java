@@ -23,6 +23,8 @@ import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.security.SecureRandom;
+import java.time.Duration;
 import java.time.Instant;
 import java.time.InstantSource;
 import java.util.ArrayList;
@@ -134,6 +136,30 @@ class IdentifierUploadTest {
             assertThat(identified.principal()).isInstanceOf(Principal.AccessKey.class);
             assertThat(identified.chunkSigning()).isEmpty();
         }
+    }
+
+    @Test
+    void sessionCredentialsSeedChunkSignaturesWithTheSessionsSecret() {
+        byte[] sealKey = new byte[32];
+        Arrays.fill(sealKey, (byte) 7);
+        SessionTokens sessions = new SessionTokens(sealKey, Optional.empty(), new SecureRandom());
+        String token = sessions.seal(new SessionClaims("ASIAUPLOADSESSION", "session-secret", NOW.plus(Duration.ofHours(1)),
+                "repo:acme/data", "ci-writer", List.of()));
+        InstantSource clock = InstantSource.fixed(NOW);
+        Identifier identifier = new Identifier(new SigV4Verifier(clock), new AccessKeys(List.of()), Optional.of(sessions), clock);
+        List<Map.Entry<String, String>> extra = List.of(Map.entry("content-encoding", "aws-chunked"),
+                Map.entry("x-amz-decoded-content-length", "5"));
+        List<Map.Entry<String, String>> headers = new ArrayList<>();
+        headers.add(Map.entry("Host", HOST));
+        headers.addAll(extra);
+        headers.addAll(new RequestSigner("eu-west-1", "s3").sign("PUT", HOST, "/acct/product/key", "", extra,
+                SigV4.STREAMING_PAYLOAD_TRAILER, AwsCredentials.of("ASIAUPLOADSESSION", "session-secret", token), NOW));
+
+        Identifier.Identified identified = identifier.identifyUpload(new SignableRequest("PUT", "/acct/product/key", "", headers));
+
+        assertThat(identified.principal()).isInstanceOf(Principal.Session.class);
+        assertThat(identified.chunkSigning().orElseThrow().signingKey())
+                .isEqualTo(SigV4.signingKey("session-secret", SigV4.scopeDate(NOW), "eu-west-1", "s3"));
     }
 
     @Test
