@@ -3,7 +3,6 @@ package dev.sluice.backend;
 import dev.sluice.s3.ByteRange;
 import dev.sluice.s3.ObjectSummary;
 import dev.sluice.s3.Preconditions;
-import dev.sluice.s3.S3Error;
 import dev.sluice.s3.S3Exception;
 import dev.sluice.s3.XmlReader;
 import dev.sluice.sigv4.AwsCredentials;
@@ -16,13 +15,11 @@ import org.eclipse.jetty.client.ContentResponse;
 import org.eclipse.jetty.client.HttpClient;
 import org.eclipse.jetty.client.Request;
 import org.eclipse.jetty.client.Response;
+import org.eclipse.jetty.http.HttpHeader;
 import org.eclipse.jetty.http.HttpMethod;
 import org.eclipse.jetty.io.Content;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 import org.w3c.dom.Element;
 import org.w3c.dom.Node;
-import org.w3c.dom.NodeList;
 
 import java.io.IOException;
 import java.net.URI;
@@ -68,11 +65,23 @@ import java.util.concurrent.TimeoutException;
  * sends no bytes is aborted after the response head. A HEAD's Range is not sent: S3 honours
  * Range on HEAD, but S3-compatible servers may not (S3Proxy answers 200 with the whole length),
  * so the decision answers it from the size.
+ *
+ * <p>Writes are each one request too, made by {@link S3ObjectWrites} (PutObject, DeleteObject,
+ * CopyObject) and {@link S3MultipartUploads}, with bodies streamed by {@link S3UploadSender}
+ * ({@code docs/writes.md}, "S3 backend"). They share this class's signing, addressing and
+ * error mapping ({@link #failure}).
  */
 public final class S3Backend implements Backend {
-    private static final Logger LOG = LoggerFactory.getLogger(S3Backend.class);
     private static final int MAX_ERROR_BYTES = 64 * 1024;
     private static final int MAX_LIST_BYTES = 16 * 1024 * 1024;
+    /** The most of a write's or multipart call's answer read: a ListParts or ListMultipartUploads page of 1,000 is far less. */
+    static final int MAX_REPLY_BYTES = 4 * 1024 * 1024;
+    /**
+     * How long a copy or a CompleteMultipartUpload, which the backend does itself, may take in
+     * all: S3 may hold the answer for minutes, sending spaces to keep the connection open, so
+     * the per-request {@code timeout} bounds only the silences.
+     */
+    static final Duration SERVER_SIDE_LIMIT = Duration.ofMinutes(15);
 
     private final HttpClient http;
     private final URI endpoint;
@@ -84,6 +93,8 @@ public final class S3Backend implements Backend {
     private final Ticker ticker;
     private final Duration timeout;
     private final String host;
+    private final S3ObjectWrites writes;
+    private final S3MultipartUploads uploads;
 
     public S3Backend(HttpClient http, URI endpoint, String region, String bucket, String prefix,
                      BackendCredentials credentials, InstantSource clock, Ticker ticker, Duration timeout) {
@@ -97,6 +108,8 @@ public final class S3Backend implements Backend {
         this.ticker = ticker;
         this.timeout = timeout;
         this.host = hostHeader(endpoint);
+        this.writes = new S3ObjectWrites(this);
+        this.uploads = new S3MultipartUploads(this, writes);
     }
 
     @Override
@@ -106,8 +119,10 @@ public final class S3Backend implements Backend {
 
     @Override
     public StoredObject open(String key, Fetch fetch) {
-        String path = basePath() + "/" + UriEncoding.encodePath(prefix + key);
+        String path = objectPath(key);
         List<Map.Entry<String, String>> conditional = new ArrayList<>();
+        // Checksums the store kept with the object come back only when asked for (docs/writes.md, "S3 backend").
+        conditional.add(Map.entry("x-amz-checksum-mode", "ENABLED"));
         fetch.range().ifPresent(spec -> conditional.add(Map.entry("range", rangeHeader(spec))));
         Preconditions p = fetch.conditions();
         p.ifMatch().filter(v -> !namesAnyTag(v)).ifPresent(v -> conditional.add(Map.entry("if-match", v)));
@@ -244,7 +259,56 @@ public final class S3Backend implements Backend {
         return parseListing(response.getContent());
     }
 
-    private Request newRequest(String method, String path, String rawQuery, List<Map.Entry<String, String>> signedExtra) {
+    @Override
+    public Written put(String key, Upload body, ObjectAttributes attributes, WriteCondition condition) {
+        return writes.put(key, body, attributes, condition);
+    }
+
+    @Override
+    public void delete(String key) {
+        writes.delete(key);
+    }
+
+    @Override
+    public Written copy(String sourceKey, String targetKey, Optional<ObjectAttributes> replaced, WriteCondition condition) {
+        return writes.copy(sourceKey, targetKey, replaced, condition);
+    }
+
+    @Override
+    public String startUpload(String key, ObjectAttributes attributes) {
+        return uploads.start(key, attributes);
+    }
+
+    @Override
+    public Written uploadPart(String key, String uploadId, int partNumber, Upload body) {
+        return uploads.uploadPart(key, uploadId, partNumber, body);
+    }
+
+    @Override
+    public Written completeUpload(String key, String uploadId, List<Multipart.PartRef> parts, WriteCondition condition) {
+        return uploads.complete(key, uploadId, parts, condition);
+    }
+
+    @Override
+    public void abortUpload(String key, String uploadId) {
+        uploads.abort(key, uploadId);
+    }
+
+    @Override
+    public Multipart.PartsPage listParts(String key, String uploadId, int marker, int max) {
+        return uploads.listParts(key, uploadId, marker, max);
+    }
+
+    @Override
+    public Multipart.UploadsPage listUploads(String prefix, Optional<Multipart.InProgress> after, int max) {
+        return uploads.listUploads(prefix, after, max);
+    }
+
+    /**
+     * A request to this backend, signed over {@code signedExtra} (which it carries) and
+     * {@code UNSIGNED-PAYLOAD}: a body is never part of the signature, so it streams as it arrives.
+     */
+    Request newRequest(String method, String path, String rawQuery, List<Map.Entry<String, String>> signedExtra) {
         String uri = endpoint.getScheme() + "://" + endpoint.getRawAuthority() + path + (rawQuery.isEmpty() ? "" : "?" + rawQuery);
         Request request = http.newRequest(URI.create(uri))
                 .method(HttpMethod.fromString(method))
@@ -261,10 +325,26 @@ public final class S3Backend implements Backend {
                 h.put(e.getKey(), e.getValue());
             }
         });
+        if (headers.stream().noneMatch(h -> h.getKey().equalsIgnoreCase("Content-Type"))) {
+            // The HTTP client gives a body without a type its default type; a write without one
+            // stores none (the store then answers its own default, as S3 does for the client).
+            request.onRequestBegin(r -> r.headers(h -> h.remove(HttpHeader.CONTENT_TYPE)));
+        }
         return request;
     }
 
-    private String basePath() {
+    /** The path of {@code key} (relative to the product) on the wire and in the signature. */
+    String objectPath(String key) {
+        return basePath() + "/" + UriEncoding.encodePath(prefix + key);
+    }
+
+    /** {@code key} as {@code x-amz-copy-source} names it: {@code /bucket/prefix+key}, encoded as a path. */
+    String copySource(String key) {
+        return "/" + UriEncoding.encode(bucket) + "/" + UriEncoding.encodePath(prefix + key);
+    }
+
+    /** The bucket's path, where its listings are asked for. */
+    String basePath() {
         String base = endpoint.getRawPath() == null ? "" : endpoint.getRawPath();
         if (base.endsWith("/")) {
             base = base.substring(0, base.length() - 1);
@@ -282,35 +362,19 @@ public final class S3Backend implements Backend {
         return false;
     }
 
-    /** Maps a backend error status to the client's S3 error. */
-    private S3Exception failure(int status, byte[] body, Response response, String what) {
-        String code = errorCode(body).orElse("");
-        String backendRequestId = Optional.ofNullable(response.getHeaders().get("x-amz-request-id")).orElse("-");
-        String detail = describe() + ": " + what + " answered " + status + " " + code + " (backend request id " + backendRequestId + ")";
-        return switch (status) {
-            case 404 -> {
-                LOG.debug("{}", detail);
-                yield new S3Exception(S3Error.NO_SUCH_KEY);
-            }
-            case 412 -> new S3Exception(S3Error.PRECONDITION_FAILED);
-            case 416 -> {
-                String contentRange = response.getHeaders().get("Content-Range");
-                yield new S3Exception(S3Error.INVALID_RANGE, S3Error.INVALID_RANGE.defaultMessage(), null,
-                        contentRange == null ? List.of() : List.of(Map.entry("Content-Range", contentRange)));
-            }
-            case 403 -> {
-                LOG.warn("{}", detail);
-                yield new S3Exception(S3Error.ACCESS_DENIED);
-            }
-            case 503 -> {
-                LOG.warn("{}", detail);
-                yield code.equals("SlowDown") ? new S3Exception(S3Error.SLOW_DOWN) : S3Exception.unavailable(detail, null);
-            }
-            default -> {
-                LOG.warn("{}", detail);
-                yield S3Exception.unavailable(detail, null);
-            }
-        };
+    /** The key prefix every key of this product sits under in the bucket. */
+    String prefix() {
+        return prefix;
+    }
+
+    /** How long a request may wait for an answer, and a body may sit idle. */
+    Duration timeout() {
+        return timeout;
+    }
+
+    /** Maps a backend error to the client's S3 error ({@link S3BackendErrors}). */
+    S3Exception failure(int status, byte[] body, Response response, String what) {
+        return S3BackendErrors.failure(describe(), status, body, response, what);
     }
 
     private static String rangeHeader(ByteRange.Spec spec) {
@@ -326,16 +390,6 @@ public final class S3Backend implements Backend {
                 || (port == 80 && "http".equalsIgnoreCase(endpoint.getScheme()))
                 || (port == 443 && "https".equalsIgnoreCase(endpoint.getScheme()));
         return defaultPort ? endpoint.getHost() : endpoint.getHost() + ":" + port;
-    }
-
-    private static Optional<String> errorCode(byte[] body) {
-        if (body.length == 0) {
-            return Optional.empty();
-        }
-        return XmlReader.parse(body).flatMap(doc -> {
-            NodeList codes = doc.getElementsByTagNameNS("*", "Code");
-            return codes.getLength() == 0 ? Optional.<String>empty() : Optional.of(codes.item(0).getTextContent().trim());
-        });
     }
 
     private ListPage parseListing(byte[] body) {

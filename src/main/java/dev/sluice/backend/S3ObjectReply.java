@@ -73,7 +73,8 @@ final class S3ObjectReply implements StoredObject {
     static S3ObjectReply of(Request request, Response response, Content.Source body, String what) {
         Optional<String> etag = Optional.ofNullable(response.getHeaders().get("ETag"));
         Optional<Instant> modified = Optional.ofNullable(response.getHeaders().get("Last-Modified")).flatMap(HttpDate::parse);
-        List<Map.Entry<String, String>> stored = storedHeaders(response);
+        // A stored checksum is of the whole object: a 206's bytes are not what it sums.
+        List<Map.Entry<String, String>> stored = storedHeaders(response, response.getStatus() != 206);
         if (response.getStatus() == 304) {
             return new S3ObjectReply(request, body, new ObjectMeta(etag, List.of(), modified, OptionalLong.empty(), stored),
                     Optional.empty(), what);
@@ -119,11 +120,16 @@ final class S3ObjectReply implements StoredObject {
         }
     }
 
-    private static List<Map.Entry<String, String>> storedHeaders(Response response) {
+    /**
+     * The headers kept with the object, and with {@code checksums} the {@code x-amz-checksum-*}
+     * the server keeps with it (sent because the read asked with {@code x-amz-checksum-mode}),
+     * which the read path passes on only to a client that asks the same.
+     */
+    private static List<Map.Entry<String, String>> storedHeaders(Response response, boolean checksums) {
         List<Map.Entry<String, String>> out = new ArrayList<>();
         for (HttpField f : response.getHeaders()) {
             String name = f.getName().toLowerCase(Locale.ROOT);
-            if (STORED.contains(name) || name.startsWith("x-amz-meta-")) {
+            if (STORED.contains(name) || name.startsWith("x-amz-meta-") || (checksums && name.startsWith("x-amz-checksum-"))) {
                 out.add(Map.entry(f.getName(), f.getValue()));
             }
         }

@@ -43,6 +43,9 @@ class S3BackendObjectReplyTest {
     private static final AtomicReference<Boolean> HONOURS_RANGE = new AtomicReference<>(true);
     /** What the server was asked: method, Range and If-None-Match of each request. */
     private static final ConcurrentLinkedQueue<String> SEEN = new ConcurrentLinkedQueue<>();
+    /** The {@code x-amz-checksum-mode} of each request; the server sends its checksum only when it is ENABLED. */
+    private static final ConcurrentLinkedQueue<String> CHECKSUM_MODES = new ConcurrentLinkedQueue<>();
+    private static final String CRC32 = "UuVFAg==";
     private static LoopbackServer server;
     private static HttpClient http;
     private static S3Backend backend;
@@ -55,6 +58,11 @@ class S3BackendObjectReplyTest {
             response.getHeaders().put("ETag", ETAG);
             response.getHeaders().put("Last-Modified", MODIFIED);
             response.getHeaders().put("Content-Type", "text/plain");
+            String checksumMode = String.valueOf(request.getHeaders().get("x-amz-checksum-mode"));
+            CHECKSUM_MODES.add(checksumMode);
+            if (checksumMode.equals("ENABLED")) {
+                response.getHeaders().put("x-amz-checksum-crc32", CRC32);
+            }
             if (ETAG.equals(request.getHeaders().get(HttpHeader.IF_NONE_MATCH))) {
                 response.setStatus(304);
                 callback.succeeded();
@@ -86,6 +94,7 @@ class S3BackendObjectReplyTest {
     void reset() {
         HONOURS_RANGE.set(true);
         SEEN.clear();
+        CHECKSUM_MODES.clear();
     }
 
     private static ObjectResponse read(Optional<ByteRange.Spec> range, Optional<Integer> part, Preconditions p, boolean headOnly) {
@@ -166,5 +175,16 @@ class S3BackendObjectReplyTest {
         assertThat(part.status()).isEqualTo(206);
         assertThat(text(part)).isEqualTo("0123456789abcdefghijklm");
         assertThat(SEEN).hasSize(2);
+    }
+
+    @Test
+    void anOpenAsksForStoredChecksumsAndKeepsThemOnlyForTheWholeObject() {
+        try (StoredObject whole = backend.open("k.txt", new Fetch(Optional.empty(), Preconditions.NONE, true))) {
+            assertThat(whole.meta().stored()).contains(Map.entry("x-amz-checksum-crc32", CRC32));
+        }
+        try (StoredObject range = backend.open("k.txt", new Fetch(ByteRange.parse("bytes=5-9"), Preconditions.NONE, false))) {
+            assertThat(range.meta().stored()).noneMatch(h -> h.getKey().startsWith("x-amz-checksum-"));
+        }
+        assertThat(CHECKSUM_MODES).containsExactly("ENABLED", "ENABLED");
     }
 }

@@ -1,0 +1,219 @@
+package dev.sluice.backend;
+
+import dev.sluice.s3.S3Exception;
+import dev.sluice.s3.UriEncoding;
+import dev.sluice.s3.XmlReader;
+import org.eclipse.jetty.client.BytesRequestContent;
+import org.eclipse.jetty.client.Request;
+import org.w3c.dom.Element;
+import org.w3c.dom.Node;
+
+import java.nio.charset.StandardCharsets;
+import java.time.Instant;
+import java.time.format.DateTimeParseException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * Multipart uploads on an {@link S3Backend}'s bucket, each call one request to the backend's
+ * own multipart API ({@code docs/writes.md}, "S3 backend"): the backend keeps the parts and
+ * the upload's state, so any sluice instance can continue an upload another one started, and
+ * the object appears only when the backend completes it. Keys go out under the product's
+ * prefix and come back without it.
+ *
+ * <p>Parts stream like a PutObject ({@link S3UploadSender}). Their checksum headers are not
+ * sent on: S3 refuses a part's checksum for an upload not started with that algorithm, and the
+ * algorithm is not among what a start carries. The body decoder has checked them all the same.
+ */
+final class S3MultipartUploads {
+    /**
+     * S3's page size for both listings, which a request need not name. Parameters at their
+     * default are left out: S3-compatible servers implement less of these listings than S3
+     * (S3Proxy 3.0 answers 501 to {@code max-uploads}, {@code key-marker},
+     * {@code upload-id-marker} and a {@code part-number-marker}, and ignores {@code max-parts}),
+     * so a first page at the default size works on them all.
+     */
+    private static final int DEFAULT_PAGE = 1000;
+    private final S3Backend backend;
+    private final S3ObjectWrites writes;
+
+    S3MultipartUploads(S3Backend backend, S3ObjectWrites writes) {
+        this.backend = backend;
+        this.writes = writes;
+    }
+
+    String start(String key, ObjectAttributes attributes) {
+        String path = backend.objectPath(key);
+        Request request = backend.newRequest("POST", path, "uploads", attributes.headers())
+                .body(new BytesRequestContent((String) null, new byte[0])); // Content-Length: 0, no Content-Type of its own
+        Element result = writes.result(answer(request, "start an upload of " + path), "InitiateMultipartUploadResult",
+                "start an upload of " + path);
+        return XmlReader.text(result, "UploadId").map(String::trim).filter(id -> !id.isEmpty())
+                .orElseThrow(() -> S3Exception.unavailable(backend.describe() + ": no UploadId for " + path, null));
+    }
+
+    Written uploadPart(String key, String uploadId, int partNumber, Upload body) {
+        String path = backend.objectPath(key);
+        String query = "partNumber=" + partNumber + "&uploadId=" + UriEncoding.encode(uploadId);
+        Request request = backend.newRequest("PUT", path, query, List.of());
+        String what = "part " + partNumber + " of " + path;
+        S3Reply reply = S3UploadSender.send(request, body, backend.timeout(), backend.describe() + ": " + what);
+        return writes.written(reply, body, what);
+    }
+
+    Written complete(String key, String uploadId, List<Multipart.PartRef> parts, WriteCondition condition) {
+        writes.checkCondition(key, condition);
+        String path = backend.objectPath(key);
+        StringBuilder xml = new StringBuilder(64 + parts.size() * 96).append("<CompleteMultipartUpload>");
+        for (Multipart.PartRef part : parts) {
+            xml.append("<Part><PartNumber>").append(part.partNumber()).append("</PartNumber><ETag>")
+                    .append(escape(part.etag())).append("</ETag></Part>");
+        }
+        xml.append("</CompleteMultipartUpload>");
+        List<Map.Entry<String, String>> headers = new ArrayList<>(S3ObjectWrites.conditionHeaders(condition));
+        headers.add(Map.entry("content-type", "application/xml"));
+        Request request = backend.newRequest("POST", path, "uploadId=" + UriEncoding.encode(uploadId), headers)
+                .body(new BytesRequestContent("application/xml", xml.toString().getBytes(StandardCharsets.UTF_8)));
+        String what = "complete the upload of " + path;
+        S3Reply reply = S3Reply.await(S3Reply.send(request, S3Backend.MAX_REPLY_BYTES), request, S3Backend.SERVER_SIDE_LIMIT,
+                backend.describe() + ": " + what);
+        Element result = writes.result(reply, "CompleteMultipartUploadResult", what);
+        return new Written(XmlReader.text(result, "ETag").map(String::trim).filter(t -> !t.isEmpty())
+                .orElseThrow(() -> S3Exception.unavailable(backend.describe() + ": " + what + ": no ETag", null)));
+    }
+
+    void abort(String key, String uploadId) {
+        String path = backend.objectPath(key);
+        Request request = backend.newRequest("DELETE", path, "uploadId=" + UriEncoding.encode(uploadId), List.of());
+        S3Reply reply = answer(request, "abort the upload of " + path);
+        if (reply.status() / 100 != 2) {
+            throw backend.failure(reply.status(), reply.body(), reply.response().orElseThrow(), "abort the upload of " + path);
+        }
+    }
+
+    Multipart.PartsPage listParts(String key, String uploadId, int marker, int max) {
+        String path = backend.objectPath(key);
+        StringBuilder query = new StringBuilder();
+        if (max < DEFAULT_PAGE) {
+            query.append("max-parts=").append(max).append('&');
+        }
+        if (marker > 0) {
+            query.append("part-number-marker=").append(marker).append('&');
+        }
+        query.append("uploadId=").append(UriEncoding.encode(uploadId));
+        String what = "list the parts of " + path;
+        Element result = writes.result(answer(backend.newRequest("GET", path, query.toString(), List.of()), what),
+                "ListPartsResult", what);
+        List<Multipart.Part> parts = new ArrayList<>();
+        boolean truncated = false;
+        Optional<Integer> next = Optional.empty();
+        try {
+            for (Element e : children(result)) {
+                switch (e.getLocalName()) {
+                    case "Part" -> parts.add(new Multipart.Part(
+                            Integer.parseInt(XmlReader.text(e, "PartNumber").orElse("").trim()),
+                            XmlReader.text(e, "ETag").orElse("").trim(),
+                            Long.parseLong(XmlReader.text(e, "Size").orElse("").trim()),
+                            XmlReader.text(e, "LastModified").map(t -> Instant.parse(t.trim())).orElse(Instant.EPOCH)));
+                    case "IsTruncated" -> truncated = Boolean.parseBoolean(e.getTextContent().trim());
+                    case "NextPartNumberMarker" -> next = Optional.of(Integer.parseInt(e.getTextContent().trim()));
+                    default -> { }
+                }
+            }
+        } catch (NumberFormatException | DateTimeParseException e) {
+            throw S3Exception.unavailable(backend.describe() + ": " + what + ": a part that does not parse", e);
+        }
+        // A server that ignores max-parts (S3Proxy 3.0) sends every part: the page is cut here.
+        parts.removeIf(p -> p.partNumber() <= marker);
+        if (parts.size() > max) {
+            parts.subList(max, parts.size()).clear();
+            truncated = true;
+            next = Optional.empty();
+        }
+        if (truncated && next.isEmpty() && !parts.isEmpty()) {
+            next = Optional.of(parts.getLast().partNumber());
+        }
+        return new Multipart.PartsPage(parts, truncated ? next : Optional.empty());
+    }
+
+    Multipart.UploadsPage listUploads(String prefix, Optional<Multipart.InProgress> after, int max) {
+        String own = backend.prefix();
+        StringBuilder query = new StringBuilder();
+        after.ifPresent(a -> query.append("key-marker=").append(UriEncoding.encode(own + a.key())).append('&'));
+        if (max < DEFAULT_PAGE) {
+            query.append("max-uploads=").append(max).append('&');
+        }
+        query.append("prefix=").append(UriEncoding.encode(own + prefix));
+        after.ifPresent(a -> query.append("&upload-id-marker=").append(UriEncoding.encode(a.uploadId())));
+        query.append("&uploads");
+        String what = "list the uploads under " + own + prefix;
+        Element result = writes.result(answer(backend.newRequest("GET", backend.basePath(), query.toString(), List.of()), what),
+                "ListMultipartUploadsResult", what);
+        List<Multipart.InProgress> uploads = new ArrayList<>();
+        boolean truncated = false;
+        Optional<String> nextKey = Optional.empty();
+        Optional<String> nextId = Optional.empty();
+        try {
+            for (Element e : children(result)) {
+                switch (e.getLocalName()) {
+                    case "Upload" -> {
+                        String key = XmlReader.text(e, "Key").orElse("");
+                        if (key.startsWith(own)) {
+                            uploads.add(new Multipart.InProgress(key.substring(own.length()),
+                                    XmlReader.text(e, "UploadId").orElse("").trim(),
+                                    XmlReader.text(e, "Initiated").map(t -> Instant.parse(t.trim())).orElse(Instant.EPOCH)));
+                        }
+                    }
+                    case "IsTruncated" -> truncated = Boolean.parseBoolean(e.getTextContent().trim());
+                    case "NextKeyMarker" -> nextKey = Optional.of(e.getTextContent()).filter(k -> !k.isEmpty());
+                    case "NextUploadIdMarker" -> nextId = Optional.of(e.getTextContent().trim()).filter(k -> !k.isEmpty());
+                    default -> { }
+                }
+            }
+        } catch (DateTimeParseException e) {
+            throw S3Exception.unavailable(backend.describe() + ": " + what + ": an upload whose Initiated does not parse", e);
+        }
+        Optional<Multipart.InProgress> next = Optional.empty();
+        if (uploads.size() > max) { // a server that ignores max-uploads
+            uploads.subList(max, uploads.size()).clear();
+            truncated = true;
+            nextKey = Optional.empty();
+        }
+        if (truncated) {
+            Optional<Multipart.InProgress> last = uploads.isEmpty() ? Optional.empty() : Optional.of(uploads.getLast());
+            if (nextKey.isPresent() && nextKey.get().startsWith(own) && nextId.isPresent()) {
+                String k = nextKey.get().substring(own.length());
+                String id = nextId.get();
+                next = Optional.of(last.filter(u -> u.key().equals(k) && u.uploadId().equals(id))
+                        .orElse(new Multipart.InProgress(k, id, Instant.EPOCH)));
+            } else {
+                next = last;
+            }
+            if (next.isEmpty()) {
+                throw S3Exception.unavailable(backend.describe() + ": " + what + ": truncated without a marker", null);
+            }
+        }
+        return new Multipart.UploadsPage(uploads, next);
+    }
+
+    private S3Reply answer(Request request, String what) {
+        return S3Reply.await(S3Reply.send(request, S3Backend.MAX_REPLY_BYTES), request, backend.timeout(),
+                backend.describe() + ": " + what);
+    }
+
+    private static List<Element> children(Element parent) {
+        List<Element> out = new ArrayList<>();
+        for (Node n = parent.getFirstChild(); n != null; n = n.getNextSibling()) {
+            if (n instanceof Element e) {
+                out.add(e);
+            }
+        }
+        return out;
+    }
+
+    private static String escape(String text) {
+        return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("\"", "&quot;");
+    }
+}

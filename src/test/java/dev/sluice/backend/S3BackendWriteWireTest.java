@@ -1,0 +1,501 @@
+package dev.sluice.backend;
+
+import dev.sluice.s3.S3Error;
+import dev.sluice.s3.S3Exception;
+import dev.sluice.sigv4.AwsCredentials;
+import dev.sluice.testing.LoopbackServer;
+import dev.sluice.testing.TestUploads;
+import dev.sluice.time.Ticker;
+import org.eclipse.jetty.client.HttpClient;
+import org.eclipse.jetty.http.HttpFields;
+import org.eclipse.jetty.io.Content;
+import org.eclipse.jetty.server.Request;
+import org.eclipse.jetty.server.Response;
+import org.eclipse.jetty.util.Callback;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.URI;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.InstantSource;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+/**
+ * {@link S3Backend}'s writes against a server whose requests and answers the test sees and
+ * writes: exactly what goes on the wire (lengths, signed headers, encoded names, XML), how each
+ * backend error is answered, and what happens to a body when a check fails or the backend
+ * goes away mid-upload.
+ */
+class S3BackendWriteWireTest {
+    /** One request as the server received it; {@code body} holds what arrived before the end or the failure. */
+    record Received(String method, String pathQuery, HttpFields headers, byte[] body, boolean complete) {
+        String header(String name) {
+            return headers.get(name);
+        }
+    }
+
+    /** What the server does with a request whose head (and, if it reads it, body) it has. */
+    @FunctionalInterface
+    interface Answer {
+        void answer(Request request, Response response, Callback callback) throws Exception;
+    }
+
+    private static final ConcurrentLinkedQueue<Received> RECEIVED = new ConcurrentLinkedQueue<>();
+    private static final AtomicReference<Answer> ANSWER = new AtomicReference<>();
+    private static LoopbackServer server;
+    private static HttpClient http;
+    private static S3Backend backend;
+
+    @BeforeAll
+    static void start() throws Exception {
+        server = new LoopbackServer((request, response, callback) -> ANSWER.get().answer(request, response, callback), Duration.ZERO);
+        http = new HttpClient();
+        http.start();
+        backend = backendAt(URI.create(server.url()));
+    }
+
+    private static S3Backend backendAt(URI endpoint) {
+        return new S3Backend(http, endpoint, "us-east-1", "bucket", "pre/fix/",
+                BackendCredentials.fixed(AwsCredentials.of("AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY")),
+                InstantSource.system(), Ticker.SYSTEM, Duration.ofSeconds(10));
+    }
+
+    @AfterAll
+    static void stop() throws Exception {
+        if (http != null) {
+            http.stop();
+        }
+        if (server != null) {
+            server.close();
+        }
+    }
+
+    @BeforeEach
+    void clear() {
+        RECEIVED.clear();
+    }
+
+    @Test
+    void putStreamsTheBodyWithItsLengthUnsignedWithAttributesAndChecksumsSigned() {
+        byte[] bytes = "hello".getBytes(StandardCharsets.UTF_8);
+        ANSWER.set(reading((received, response) -> {
+            response.getHeaders().put("ETag", "\"backend-etag\"");
+            response.getHeaders().put("x-amz-checksum-crc32", "NhCmhg==");
+            response.getHeaders().put("x-amz-checksum-type", "FULL_OBJECT");
+            return "";
+        }));
+
+        Written written = backend.put("dir/a b.txt", TestUploads.of(bytes, List.of(Map.entry("x-amz-checksum-crc32", "NhCmhg=="))),
+                new ObjectAttributes(List.of(Map.entry("content-type", "text/plain"), Map.entry("x-amz-meta-owner", "me"))),
+                WriteCondition.NONE);
+
+        Received put = only();
+        assertThat(put.method()).isEqualTo("PUT");
+        assertThat(put.pathQuery()).isEqualTo("/bucket/pre/fix/dir/a%20b.txt");
+        assertThat(put.body()).isEqualTo(bytes);
+        assertThat(put.header("Content-Length")).isEqualTo("5");
+        assertThat(put.header("Transfer-Encoding")).isNull();
+        assertThat(put.header("x-amz-content-sha256")).isEqualTo("UNSIGNED-PAYLOAD");
+        assertThat(put.header("Content-Type")).isEqualTo("text/plain");
+        assertThat(put.header("x-amz-meta-owner")).isEqualTo("me");
+        assertThat(put.header("x-amz-checksum-crc32")).isEqualTo("NhCmhg==");
+        assertThat(put.header("Authorization"))
+                .contains("SignedHeaders=content-type;host;x-amz-checksum-crc32;x-amz-content-sha256;x-amz-date;x-amz-meta-owner,");
+        assertThat(written).isEqualTo(new Written("\"backend-etag\"", List.of(Map.entry("x-amz-checksum-crc32", "NhCmhg=="))));
+    }
+
+    @Test
+    void aPutWithTemporaryCredentialsSignsWithTheCurrentOnesAndTheirToken() {
+        ANSWER.set(reading((received, response) -> ""));
+        AtomicReference<AwsCredentials> current = new AtomicReference<>(AwsCredentials.of("ASIA1", "secret-1", "token-1"));
+        S3Backend federated = new S3Backend(http, URI.create(server.url()), "us-east-1", "bucket", "",
+                () -> Optional.of(current.get()), InstantSource.system(), Ticker.SYSTEM, Duration.ofSeconds(10));
+
+        federated.put("k", TestUploads.of(new byte[] {1}), ObjectAttributes.NONE, WriteCondition.NONE);
+        current.set(AwsCredentials.of("ASIA2", "secret-2", "token-2"));
+        federated.uploadPart("k", "id", 1, TestUploads.of(new byte[] {2}));
+
+        List<Received> all = List.copyOf(RECEIVED);
+        assertThat(all).extracting(r -> r.header("x-amz-security-token")).containsExactly("token-1", "token-2");
+        assertThat(all.get(0).header("Authorization")).contains("Credential=ASIA1/").contains("x-amz-security-token");
+        assertThat(all.get(1).header("Authorization")).contains("Credential=ASIA2/");
+        assertThat(all).extracting(r -> r.header("x-amz-content-sha256")).containsOnly("UNSIGNED-PAYLOAD");
+    }
+
+    @Test
+    void aPutWithoutAContentTypeSendsNone() {
+        ANSWER.set(reading((received, response) -> ""));
+
+        backend.put("k", TestUploads.of(new byte[] {1}), ObjectAttributes.NONE, WriteCondition.NONE);
+
+        assertThat(only().header("Content-Type")).isNull();
+    }
+
+    @Test
+    void aBodyThatFailsItsCheckIsAbortedShortOfItsLength() throws Exception {
+        CompletableFuture<Received> seen = new CompletableFuture<>();
+        ANSWER.set((request, response, callback) -> {
+            Received r = read(request);
+            seen.complete(r);
+            callback.failed(new IOException("the client went away"));
+        });
+        byte[] bytes = S3BackendWriteTest.random(3 * 1024 * 1024 + 7, 11);
+
+        assertThatThrownBy(() -> backend.put("k", TestUploads.failingAtEnd(bytes, S3Error.BAD_DIGEST), ObjectAttributes.NONE,
+                WriteCondition.NONE))
+                .isInstanceOfSatisfying(S3Exception.class, e -> assertThat(e.error()).isEqualTo(S3Error.BAD_DIGEST));
+
+        Received put = seen.get(10, TimeUnit.SECONDS);
+        assertThat(put.header("Content-Length")).isEqualTo(Integer.toString(bytes.length));
+        assertThat(put.complete()).isFalse();
+        assertThat(put.body().length).isLessThan(bytes.length);
+    }
+
+    @Test
+    void aBackendThatDiesMidUploadIsServiceUnavailable() throws Exception {
+        CompletableFuture<Integer> seen = new CompletableFuture<>();
+        ANSWER.set((request, response, callback) -> {
+            InputStream in = Content.Source.asInputStream(request);
+            byte[] half = in.readNBytes(1024 * 1024);
+            seen.complete(half.length);
+            request.getConnectionMetaData().getConnection().getEndPoint().close();
+            callback.failed(new IOException("the backend died"));
+        });
+
+        assertThatThrownBy(() -> backend.put("k", TestUploads.of(S3BackendWriteTest.random(8 * 1024 * 1024, 12)),
+                ObjectAttributes.NONE, WriteCondition.NONE))
+                .isInstanceOfSatisfying(S3Exception.class, e -> assertThat(e.error()).isEqualTo(S3Error.SERVICE_UNAVAILABLE));
+        assertThat(seen.get(10, TimeUnit.SECONDS)).isEqualTo(1024 * 1024);
+    }
+
+    @Test
+    void aBackendThatStopsReadingMidUploadIsServiceUnavailableAfterItsTimeout() throws Exception {
+        java.util.concurrent.CountDownLatch testDone = new java.util.concurrent.CountDownLatch(1);
+        CompletableFuture<Integer> seen = new CompletableFuture<>();
+        ANSWER.set((request, response, callback) -> {
+            InputStream in = Content.Source.asInputStream(request);
+            seen.complete(in.readNBytes(1024 * 1024).length);
+            testDone.await(30, TimeUnit.SECONDS); // reads nothing more: the client's writes back up
+            callback.failed(new IOException("the test is over"));
+        });
+        S3Backend impatient = new S3Backend(http, URI.create(server.url()), "us-east-1", "bucket", "",
+                BackendCredentials.anonymous(), InstantSource.system(), Ticker.SYSTEM, Duration.ofMillis(500));
+        try {
+            assertThatThrownBy(() -> impatient.put("k", TestUploads.of(S3BackendWriteTest.random(64 * 1024 * 1024, 14)),
+                    ObjectAttributes.NONE, WriteCondition.NONE))
+                    .isInstanceOfSatisfying(S3Exception.class, e -> assertThat(e.error()).isEqualTo(S3Error.SERVICE_UNAVAILABLE));
+            assertThat(seen.get(10, TimeUnit.SECONDS)).isEqualTo(1024 * 1024);
+        } finally {
+            testDone.countDown();
+        }
+    }
+
+    @Test
+    void anEmptyBodyIsSentWithALengthOfZero() {
+        ANSWER.set(reading((received, response) -> ""));
+
+        Written written = backend.put("empty", TestUploads.of(new byte[0]), ObjectAttributes.NONE, WriteCondition.NONE);
+
+        Received put = only();
+        assertThat(put.header("Content-Length")).isEqualTo("0");
+        assertThat(put.body()).isEmpty();
+        assertThat(written.etag()).isEqualTo("\"d41d8cd98f00b204e9800998ecf8427e\""); // no ETag from the server: the body's MD5
+    }
+
+    @Test
+    void anUnreachableBackendIsServiceUnavailable() throws Exception {
+        try (LoopbackServer gone = new LoopbackServer((request, response, callback) -> callback.succeeded(), Duration.ZERO)) {
+            gone.refuseConnections();
+            S3Backend unreachable = backendAt(URI.create(gone.url()));
+
+            assertThatThrownBy(() -> unreachable.put("k", TestUploads.of(new byte[] {1, 2}), ObjectAttributes.NONE, WriteCondition.NONE))
+                    .isInstanceOfSatisfying(S3Exception.class, e -> assertThat(e.error()).isEqualTo(S3Error.SERVICE_UNAVAILABLE));
+            assertThatThrownBy(() -> unreachable.delete("k"))
+                    .isInstanceOfSatisfying(S3Exception.class, e -> assertThat(e.error()).isEqualTo(S3Error.SERVICE_UNAVAILABLE));
+        }
+    }
+
+    @Test
+    void aBackendThatRefusesBeforeReadingTheBodyIsAnsweredWithItsError() {
+        ANSWER.set((request, response, callback) -> {
+            RECEIVED.add(new Received(request.getMethod(), request.getHttpURI().getPathQuery(), request.getHeaders().asImmutable(),
+                    new byte[0], false));
+            error(response, callback, 403, "AccessDenied");
+        });
+
+        assertThatThrownBy(() -> backend.put("k", TestUploads.of(S3BackendWriteTest.random(4 * 1024 * 1024, 13)),
+                ObjectAttributes.NONE, WriteCondition.NONE))
+                .isInstanceOfSatisfying(S3Exception.class, e -> assertThat(e.error()).isEqualTo(S3Error.ACCESS_DENIED));
+    }
+
+    @Test
+    void aConditionIsCheckedFirstAndSentWithTheWrite() {
+        ANSWER.set((request, response, callback) -> {
+            if (request.getMethod().equals("HEAD")) {
+                RECEIVED.add(new Received("HEAD", request.getHttpURI().getPathQuery(), request.getHeaders().asImmutable(), new byte[0], true));
+                response.setStatus(404);
+                callback.succeeded();
+                return;
+            }
+            reading((r, resp) -> {
+                resp.getHeaders().put("ETag", "\"e\"");
+                return "";
+            }).answer(request, response, callback);
+        });
+
+        backend.put("new.txt", TestUploads.of(new byte[] {1}), ObjectAttributes.NONE, new WriteCondition(true, Optional.empty()));
+
+        List<Received> all = List.copyOf(RECEIVED);
+        assertThat(all).extracting(Received::method).containsExactly("HEAD", "PUT");
+        assertThat(all.get(1).header("If-None-Match")).isEqualTo("*");
+        assertThat(all.get(1).header("Authorization")).contains("if-none-match");
+    }
+
+    @Test
+    void aConditionOnALargeObjectIsJudgedFromItsHeadAlone() {
+        ANSWER.set((request, response, callback) -> {
+            RECEIVED.add(new Received(request.getMethod(), request.getHttpURI().getPathQuery(), request.getHeaders().asImmutable(),
+                    new byte[0], true));
+            response.setStatus(200);
+            response.getHeaders().put("ETag", "\"big\"");
+            response.getHeaders().put("Content-Length", 10L * 1024 * 1024 * 1024);
+            callback.succeeded();
+        });
+
+        assertThatThrownBy(() -> backend.put("big", TestUploads.of(new byte[] {1}), ObjectAttributes.NONE,
+                new WriteCondition(true, Optional.empty())))
+                .isInstanceOfSatisfying(S3Exception.class, e -> assertThat(e.error()).isEqualTo(S3Error.PRECONDITION_FAILED));
+        assertThatThrownBy(() -> backend.put("big", TestUploads.of(new byte[] {1}), ObjectAttributes.NONE,
+                new WriteCondition(false, Optional.of("\"other\""))))
+                .isInstanceOfSatisfying(S3Exception.class, e -> assertThat(e.error()).isEqualTo(S3Error.PRECONDITION_FAILED));
+        assertThat(RECEIVED).extracting(Received::method).containsExactly("HEAD", "HEAD");
+    }
+
+    @Test
+    void copyNamesTheSourceEncodedUnderTheBucketAndPrefix() {
+        ANSWER.set(reading((received, response) -> "<CopyObjectResult><LastModified>2024-06-03T10:15:30.000Z</LastModified>"
+                + "<ETag>\"copied\"</ETag></CopyObjectResult>"));
+
+        Written written = backend.copy("src/ü b+c.txt", "dst.txt",
+                Optional.of(new ObjectAttributes(List.of(Map.entry("content-type", "text/csv")))), WriteCondition.NONE);
+
+        Received copy = only();
+        assertThat(copy.method()).isEqualTo("PUT");
+        assertThat(copy.pathQuery()).isEqualTo("/bucket/pre/fix/dst.txt");
+        assertThat(copy.header("x-amz-copy-source")).isEqualTo("/bucket/pre/fix/src/%C3%BC%20b%2Bc.txt");
+        assertThat(copy.header("x-amz-metadata-directive")).isEqualTo("REPLACE");
+        assertThat(copy.header("Content-Type")).isEqualTo("text/csv");
+        assertThat(written.etag()).isEqualTo("\"copied\"");
+
+        RECEIVED.clear();
+        backend.copy("a", "b", Optional.empty(), WriteCondition.NONE);
+        assertThat(only().header("x-amz-metadata-directive")).isEqualTo("COPY");
+    }
+
+    @ParameterizedTest
+    @CsvSource({"InternalError, SERVICE_UNAVAILABLE", "NoSuchKey, NO_SUCH_KEY", "SlowDown, SERVICE_UNAVAILABLE"})
+    void aCopyAnswered200WithAnErrorDocumentIsThatError(String code, S3Error expected) {
+        ANSWER.set(reading((received, response) -> "<Error><Code>" + code + "</Code><Message>m</Message></Error>"));
+
+        assertThatThrownBy(() -> backend.copy("a", "b", Optional.empty(), WriteCondition.NONE))
+                .isInstanceOfSatisfying(S3Exception.class, e -> assertThat(e.error()).isEqualTo(expected));
+    }
+
+    @Test
+    void aCompletionAnswered200WithAnErrorDocumentIsThatError() {
+        // S3 sends the head at once and spaces while it works, then the document.
+        ANSWER.set(reading((received, response) -> "\n  \n<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+                + "<Error><Code>InvalidPart</Code><Message>m</Message></Error>"));
+
+        assertThatThrownBy(() -> backend.completeUpload("k", "id", List.of(new Multipart.PartRef(1, "\"e\"")), WriteCondition.NONE))
+                .isInstanceOfSatisfying(S3Exception.class, e -> assertThat(e.error()).isEqualTo(S3Error.INVALID_PART));
+    }
+
+    @ParameterizedTest
+    @CsvSource({
+            "404, NoSuchUpload, NO_SUCH_UPLOAD",
+            "400, InvalidPart, INVALID_PART",
+            "400, InvalidPartOrder, INVALID_PART_ORDER",
+            "400, EntityTooSmall, ENTITY_TOO_SMALL",
+            "400, BadDigest, BAD_DIGEST",
+            "412, PreconditionFailed, PRECONDITION_FAILED",
+            "409, ConditionalRequestConflict, CONDITIONAL_REQUEST_CONFLICT",
+            "403, AccessDenied, ACCESS_DENIED",
+            "503, SlowDown, SLOW_DOWN",
+            "500, InternalError, SERVICE_UNAVAILABLE",
+            "400, InvalidRequest, SERVICE_UNAVAILABLE",
+            "501, NotImplemented, NOT_IMPLEMENTED"})
+    void backendErrorsAreAnsweredWithTheirS3Codes(int status, String code, S3Error expected) {
+        ANSWER.set((request, response, callback) -> {
+            read(request);
+            error(response, callback, status, code);
+        });
+
+        assertThatThrownBy(() -> backend.completeUpload("k", "id", List.of(new Multipart.PartRef(1, "\"e\"")), WriteCondition.NONE))
+                .isInstanceOfSatisfying(S3Exception.class, e -> assertThat(e.error()).isEqualTo(expected));
+        assertThatThrownBy(() -> backend.uploadPart("k", "id", 1, TestUploads.of(new byte[] {1, 2, 3})))
+                .isInstanceOfSatisfying(S3Exception.class, e -> assertThat(e.error()).isEqualTo(expected));
+    }
+
+    @Test
+    void deleteOfAMissingKeyIsNoErrorEvenWhenTheServerSaysNoSuchKey() {
+        ANSWER.set((request, response, callback) -> {
+            RECEIVED.add(new Received(request.getMethod(), request.getHttpURI().getPathQuery(), request.getHeaders().asImmutable(),
+                    new byte[0], true));
+            error(response, callback, 404, "NoSuchKey");
+        });
+
+        backend.delete("gone.txt");
+
+        assertThat(only().method()).isEqualTo("DELETE");
+        ANSWER.set((request, response, callback) -> error(response, callback, 404, "NoSuchBucket"));
+        assertThatThrownBy(() -> backend.delete("gone.txt")).isInstanceOf(S3Exception.class);
+    }
+
+    @Test
+    void multipartCallsMapOneToOne() {
+        ANSWER.set(reading((received, response) -> switch (received.method() + " " + received.pathQuery()) {
+            case "POST /bucket/pre/fix/k.bin?uploads" ->
+                    "<InitiateMultipartUploadResult><Bucket>bucket</Bucket><Key>pre/fix/k.bin</Key><UploadId>id/+=</UploadId>"
+                            + "</InitiateMultipartUploadResult>";
+            case "PUT /bucket/pre/fix/k.bin?partNumber=2&uploadId=id%2F%2B%3D" -> {
+                response.getHeaders().put("ETag", "\"p2\"");
+                yield "";
+            }
+            case "POST /bucket/pre/fix/k.bin?uploadId=id%2F%2B%3D" ->
+                    "<CompleteMultipartUploadResult><ETag>\"whole-2\"</ETag></CompleteMultipartUploadResult>";
+            case "DELETE /bucket/pre/fix/k.bin?uploadId=id%2F%2B%3D" -> {
+                response.setStatus(204);
+                yield "";
+            }
+            default -> throw new AssertionError("unexpected " + received.method() + " " + received.pathQuery());
+        }));
+
+        String id = backend.startUpload("k.bin", new ObjectAttributes(List.of(Map.entry("x-amz-meta-a", "1"))));
+        Written part = backend.uploadPart("k.bin", id, 2, TestUploads.of(new byte[] {9}));
+        Written whole = backend.completeUpload("k.bin", id,
+                List.of(new Multipart.PartRef(1, "\"p1\""), new Multipart.PartRef(2, part.etag())), WriteCondition.NONE);
+        backend.abortUpload("k.bin", id);
+
+        List<Received> all = List.copyOf(RECEIVED);
+        assertThat(id).isEqualTo("id/+=");
+        assertThat(all.get(0).header("x-amz-meta-a")).isEqualTo("1");
+        assertThat(all.get(0).header("Content-Length")).isEqualTo("0");
+        assertThat(all.get(0).header("Content-Type")).isNull();
+        assertThat(part.etag()).isEqualTo("\"p2\"");
+        assertThat(new String(all.get(2).body(), StandardCharsets.UTF_8)).isEqualTo("<CompleteMultipartUpload>"
+                + "<Part><PartNumber>1</PartNumber><ETag>&quot;p1&quot;</ETag></Part>"
+                + "<Part><PartNumber>2</PartNumber><ETag>&quot;p2&quot;</ETag></Part></CompleteMultipartUpload>");
+        assertThat(whole.etag()).isEqualTo("\"whole-2\"");
+        assertThat(all).extracting(Received::method).containsExactly("POST", "PUT", "POST", "DELETE");
+    }
+
+    @Test
+    void listPartsAsksForThePageAndReadsTheNextMarker() {
+        ANSWER.set(reading((received, response) -> "<ListPartsResult><IsTruncated>true</IsTruncated>"
+                + "<NextPartNumberMarker>4</NextPartNumberMarker>"
+                + part(3, "\"c\"", 5) + part(4, "\"d\"", 6) + "</ListPartsResult>"));
+
+        Multipart.PartsPage page = backend.listParts("k", "id", 2, 2);
+
+        assertThat(only().pathQuery()).isEqualTo("/bucket/pre/fix/k?max-parts=2&part-number-marker=2&uploadId=id");
+        assertThat(page.parts()).containsExactly(
+                new Multipart.Part(3, "\"c\"", 5, Instant.parse("2024-06-03T10:15:30Z")),
+                new Multipart.Part(4, "\"d\"", 6, Instant.parse("2024-06-03T10:15:30Z")));
+        assertThat(page.next()).hasValue(4);
+    }
+
+    @Test
+    void listPartsCutsAPageTheServerDidNotCut() {
+        ANSWER.set(reading((received, response) -> "<ListPartsResult><IsTruncated>false</IsTruncated>"
+                + part(1, "\"a\"", 5) + part(2, "\"b\"", 5) + part(3, "\"c\"", 5) + "</ListPartsResult>"));
+
+        Multipart.PartsPage page = backend.listParts("k", "id", 0, 2);
+
+        assertThat(only().pathQuery()).isEqualTo("/bucket/pre/fix/k?max-parts=2&uploadId=id");
+        assertThat(page.parts()).extracting(Multipart.Part::partNumber).containsExactly(1, 2);
+        assertThat(page.next()).hasValue(2);
+    }
+
+    @Test
+    void listUploadsAsksUnderThePrefixAndStripsIt() {
+        ANSWER.set(reading((received, response) -> "<ListMultipartUploadsResult><IsTruncated>true</IsTruncated>"
+                + "<NextKeyMarker>pre/fix/d/b</NextKeyMarker><NextUploadIdMarker>u2</NextUploadIdMarker>"
+                + "<Upload><Key>pre/fix/d/a</Key><UploadId>u1</UploadId><Initiated>2024-06-03T10:15:30.000Z</Initiated></Upload>"
+                + "<Upload><Key>pre/fix/d/b</Key><UploadId>u2</UploadId><Initiated>2024-06-03T10:16:30.000Z</Initiated></Upload>"
+                + "</ListMultipartUploadsResult>"));
+
+        Multipart.UploadsPage page = backend.listUploads("d/",
+                Optional.of(new Multipart.InProgress("d/0", "u0", Instant.EPOCH)), 2);
+
+        assertThat(only().pathQuery())
+                .isEqualTo("/bucket?key-marker=pre%2Ffix%2Fd%2F0&max-uploads=2&prefix=pre%2Ffix%2Fd%2F&upload-id-marker=u0&uploads");
+        Multipart.InProgress b = new Multipart.InProgress("d/b", "u2", Instant.parse("2024-06-03T10:16:30Z"));
+        assertThat(page.uploads()).containsExactly(new Multipart.InProgress("d/a", "u1", Instant.parse("2024-06-03T10:15:30Z")), b);
+        assertThat(page.next()).hasValue(b);
+    }
+
+    private static String part(int number, String etag, long size) {
+        return "<Part><PartNumber>" + number + "</PartNumber><LastModified>2024-06-03T10:15:30.000Z</LastModified><ETag>"
+                + etag.replace("\"", "&quot;") + "</ETag><Size>" + size + "</Size></Part>";
+    }
+
+    private static Received only() {
+        assertThat(RECEIVED).hasSize(1);
+        return RECEIVED.peek();
+    }
+
+    /** Reads the whole body, records the request, and answers 200 with {@code body}'s XML (headers set by it). */
+    private static Answer reading(java.util.function.BiFunction<Received, Response, String> body) {
+        return (request, response, callback) -> {
+            Received r = read(request);
+            RECEIVED.add(r);
+            response.setStatus(200);
+            String xml = body.apply(r, response);
+            byte[] bytes = xml.getBytes(StandardCharsets.UTF_8);
+            response.getHeaders().put("Content-Length", bytes.length);
+            response.write(true, ByteBuffer.wrap(bytes), callback);
+        };
+    }
+
+    private static Received read(Request request) {
+        ByteArrayOutputStream body = new ByteArrayOutputStream();
+        boolean complete;
+        try (InputStream in = Content.Source.asInputStream(request)) {
+            in.transferTo(body);
+            complete = true;
+        } catch (IOException | RuntimeException e) {
+            complete = false;
+        }
+        return new Received(request.getMethod(), request.getHttpURI().getPathQuery(), request.getHeaders().asImmutable(),
+                body.toByteArray(), complete);
+    }
+
+    private static void error(Response response, Callback callback, int status, String code) {
+        byte[] bytes = ("<?xml version=\"1.0\" encoding=\"UTF-8\"?><Error><Code>" + code + "</Code><Message>m</Message></Error>")
+                .getBytes(StandardCharsets.UTF_8);
+        response.setStatus(status);
+        response.getHeaders().put("Content-Type", "application/xml");
+        response.getHeaders().put("Content-Length", bytes.length);
+        response.write(true, ByteBuffer.wrap(bytes), callback);
+    }
+}
