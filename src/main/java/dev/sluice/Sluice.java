@@ -163,7 +163,7 @@ public final class Sluice implements AutoCloseable {
                 s.roles().stream().map(Sluice::role).toList(),
                 new WebIdentityVerifier(issuerKeys, clock), sessions.orElseThrow(), clock, random));
         this.accessLog = new AccessLog(clock, Ticker.SYSTEM, metrics.registry());
-        Writes writes = new Writes(registry, new UploadIds(new Sealer(uploadIdKey(config, random), random)), clock, publicUrl);
+        Writes writes = new Writes(registry, new UploadIds(uploadIdKey(config, random)), clock, publicUrl);
         this.handler = new S3Handler(new Reads(registry), writes, new RequestIds(() -> ThreadLocalRandom.current().nextLong()),
                 metrics, accessLog, Version.current(), oidc, identifier, sts, config.server().bodyTimeout(),
                 new BodyBudget(config.server().limits().bodyBudget(), metrics.registry()), config.server().virtualHostDomain(), Ticker.SYSTEM);
@@ -174,7 +174,7 @@ public final class Sluice implements AutoCloseable {
      * else the inbound session key, which a fleet already shares; without either a key of this
      * process alone, and an upload started here can be continued only here.
      */
-    private static byte[] uploadIdKey(SluiceConfig config, SecureRandom random) {
+    static byte[] uploadIdKey(SluiceConfig config, SecureRandom random) {
         Optional<SluiceConfig.AesKey> key = config.server().uploadIdKey()
                 .or(() -> config.inbound().sts().map(SluiceConfig.InboundSts::sessionKey));
         if (key.isPresent()) {

@@ -37,6 +37,19 @@ public final class Sealer {
     public byte[] seal(String associatedData, byte[] plaintext) {
         byte[] nonce = new byte[NONCE_BYTES];
         random.nextBytes(nonce);
+        return seal(associatedData, plaintext, nonce);
+    }
+
+    /**
+     * Seals with a nonce the caller chose, for deterministic sealing: a caller that derives the
+     * nonce from the associated data and the plaintext with a key of its own (a synthetic IV)
+     * gets the same output for the same input, and distinct inputs practically never share a
+     * nonce. Any other fixed or repeated nonce breaks AES-GCM: use {@link #seal(String, byte[])}.
+     */
+    public byte[] seal(String associatedData, byte[] plaintext, byte[] nonce) {
+        if (nonce.length != NONCE_BYTES) {
+            throw new IllegalArgumentException("an AES-GCM nonce is " + NONCE_BYTES + " bytes");
+        }
         try {
             Cipher c = Cipher.getInstance("AES/GCM/NoPadding");
             c.init(Cipher.ENCRYPT_MODE, key, new GCMParameterSpec(TAG_BITS, nonce));

@@ -5,7 +5,12 @@ import dev.sluice.registry.ProductRef;
 import dev.sluice.s3.S3Error;
 import dev.sluice.s3.S3Exception;
 
+import javax.crypto.Mac;
+import javax.crypto.spec.SecretKeySpec;
 import java.nio.charset.StandardCharsets;
+import java.security.GeneralSecurityException;
+import java.security.SecureRandom;
+import java.util.Arrays;
 import java.util.Base64;
 import java.util.Optional;
 
@@ -16,21 +21,46 @@ import java.util.Optional;
  * and an id presented with another product or key does not open: each of those is
  * {@code 404 NoSuchUpload}, as S3 answers an upload id it does not know. Every instance holding
  * the same key opens every other's ids, so a fleet continues an upload on any instance.
+ *
+ * <p>Sealing is deterministic: the nonce is an HMAC of the binding and the store's id (a
+ * synthetic IV, under a key derived for that alone), so one upload has one id however often it
+ * is sealed. ListMultipartUploads seals the ids it lists again, and clients match them against
+ * the id CreateMultipartUpload gave them; with a random nonce each listing showed a new id.
  */
 public final class UploadIds {
     /** Longer than any id this class makes (a store's id is at most a few hundred bytes). */
     private static final int MAX_ID_LENGTH = 4096;
     private static final Base64.Encoder ENCODER = Base64.getUrlEncoder().withoutPadding();
 
-    private final Sealer sealer;
+    private static final int NONCE_BYTES = 12;
 
-    public UploadIds(Sealer sealer) {
-        this.sealer = sealer;
+    private final Sealer sealer;
+    private final SecretKeySpec nonceKey;
+
+    /** Ids sealed with {@code key} (32 bytes), the same on every instance of a fleet. */
+    public UploadIds(byte[] key) {
+        this.sealer = new Sealer(key, new SecureRandom());
+        this.nonceKey = new SecretKeySpec(hmac(new SecretKeySpec(key, "HmacSHA256"),
+                "sluice upload id nonce key".getBytes(StandardCharsets.UTF_8)), "HmacSHA256");
     }
 
-    /** The id the client is given for the store's upload {@code storeId} of {@code key} in {@code ref}. */
+    /** The id the client is given for the store's upload {@code storeId} of {@code key} in {@code ref}; the same every time. */
     public String seal(ProductRef ref, String key, String storeId) {
-        return ENCODER.encodeToString(sealer.seal(associatedData(ref, key), storeId.getBytes(StandardCharsets.UTF_8)));
+        String binding = associatedData(ref, key);
+        byte[] plaintext = storeId.getBytes(StandardCharsets.UTF_8);
+        byte[] input = (binding + "\u0000" + storeId).getBytes(StandardCharsets.UTF_8);
+        byte[] nonce = Arrays.copyOf(hmac(nonceKey, input), NONCE_BYTES);
+        return ENCODER.encodeToString(sealer.seal(binding, plaintext, nonce));
+    }
+
+    private static byte[] hmac(SecretKeySpec key, byte[] input) {
+        try {
+            Mac mac = Mac.getInstance("HmacSHA256");
+            mac.init(key);
+            return mac.doFinal(input);
+        } catch (GeneralSecurityException e) {
+            throw new IllegalStateException("HmacSHA256 is required of every JVM", e);
+        }
     }
 
     /** The store's upload id in a client's {@code id} for {@code key} in {@code ref}; {@code 404 NoSuchUpload} when it is not one. */

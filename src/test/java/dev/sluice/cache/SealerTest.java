@@ -182,4 +182,17 @@ class SealerTest {
                 .doesNotContain(HexFormat.of().formatHex(sealKey))
                 .doesNotContain(Arrays.toString(sealKey));
     }
+
+    @Test
+    void aChosenNonceSealsTheSameInputToTheSameOutputThatOpensAsAnyOther() {
+        byte[] nonce = new byte[12];
+        Arrays.fill(nonce, (byte) 7);
+
+        byte[] sealed = sealer.seal(KEY, PLAINTEXT, nonce);
+
+        assertThat(sealer.seal(KEY, PLAINTEXT, nonce)).isEqualTo(sealed);
+        assertThat(sealer.open(KEY, sealed)).hasValueSatisfying(p -> assertThat(p).isEqualTo(PLAINTEXT));
+        assertThat(Arrays.copyOfRange(sealed, 1, 13)).isEqualTo(nonce);
+        assertThatThrownBy(() -> sealer.seal(KEY, PLAINTEXT, new byte[8])).isInstanceOf(IllegalArgumentException.class);
+    }
 }

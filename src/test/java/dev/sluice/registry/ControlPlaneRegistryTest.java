@@ -684,4 +684,44 @@ class ControlPlaneRegistryTest {
         registry.permissions(ref("lidar-2024"), alice);
         assertThat(cp.count(LIDAR + "/permissions")).isEqualTo(1);
     }
+
+    // --- writes ------------------------------------------------------------------------------------
+
+    private static final Caller ALICE = Caller.authenticated("user:alice", "r");
+
+    @Test
+    void aCallerWithWritePermissionWritesThroughAWritableFederatedConnection() {
+        Product lidar = registry.find(ref("lidar-2024"), ALICE).orElseThrow();
+
+        assertThat(cp.count(LIDAR + "/permissions")).as("a read asks no permissions").isZero();
+        assertThat(lidar.acceptsWrites()).isTrue();
+        assertThat(cp.count(LIDAR + "/permissions")).isEqualTo(1);
+    }
+
+    @Test
+    void withoutWritePermissionAProductTakesNoWrites() {
+        cp.put(LIDAR + "/permissions", "[\"read\"]");
+
+        assertThat(registry.find(ref("lidar-2024"), ALICE).orElseThrow().acceptsWrites()).isFalse();
+    }
+
+    @Test
+    void aReadOnlyConnectionTakesNoWritesWhateverTheCallersPermissions() {
+        cp.put(VAULT_EAST, fixtureJson("data-connection-federated.json").put("read_only", true).toString());
+
+        assertThat(registry.find(ref("lidar-2024"), ALICE).orElseThrow().acceptsWrites()).isFalse();
+    }
+
+    @Test
+    void aConnectionReadUnsignedTakesNoWritesEvenWhenNotReadOnly() {
+        cp.put(OPEN_WEST, fixtureJson("data-connection-public.json").put("read_only", false).toString());
+
+        assertThat(registry.find(ref("city-trees"), ALICE).orElseThrow().acceptsWrites()).isFalse();
+    }
+
+    @Test
+    void anAnonymousCallerTakesNoWritesAndCostsNoPermissionsCall() {
+        assertThat(registry.find(ref("lidar-2024"), anonymous()).orElseThrow().acceptsWrites()).isFalse();
+        assertThat(cp.count(LIDAR + "/permissions")).isZero();
+    }
 }

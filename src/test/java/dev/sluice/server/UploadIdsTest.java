@@ -3,11 +3,9 @@ package dev.sluice.server;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import dev.sluice.cache.Sealer;
 import dev.sluice.registry.ProductRef;
 import dev.sluice.s3.S3Error;
 import dev.sluice.s3.S3Exception;
-import java.security.SecureRandom;
 import java.util.Base64;
 import org.junit.jupiter.api.Test;
 
@@ -21,7 +19,7 @@ class UploadIdsTest {
         return key;
     }
 
-    private final UploadIds ids = new UploadIds(new Sealer(key(1), new SecureRandom()));
+    private final UploadIds ids = new UploadIds(key(1));
 
     private static void assertNoSuchUpload(Runnable open) {
         assertThatThrownBy(open::run).isInstanceOfSatisfying(S3Exception.class, e -> {
@@ -41,7 +39,7 @@ class UploadIdsTest {
     @Test
     void anotherInstanceWithTheSameKeyOpensIt() {
         String id = ids.seal(DROP, "a/b.bin", STORE_ID);
-        UploadIds other = new UploadIds(new Sealer(key(1), new SecureRandom()));
+        UploadIds other = new UploadIds(key(1));
 
         assertThat(other.open(DROP, "a/b.bin", id)).isEqualTo(STORE_ID);
     }
@@ -77,8 +75,19 @@ class UploadIdsTest {
 
     @Test
     void anIdSealedWithAnotherKeyIsNoSuchUpload() {
-        String id = new UploadIds(new Sealer(key(2), new SecureRandom())).seal(DROP, "a/b.bin", STORE_ID);
+        String id = new UploadIds(key(2)).seal(DROP, "a/b.bin", STORE_ID);
 
         assertNoSuchUpload(() -> ids.open(DROP, "a/b.bin", id));
+    }
+
+    @Test
+    void oneUploadHasOneIdHoweverOftenItIsSealed() {
+        // ListMultipartUploads seals the ids it lists again; clients match them with CreateMultipartUpload's.
+        String first = ids.seal(DROP, "a/b.bin", STORE_ID);
+
+        assertThat(ids.seal(DROP, "a/b.bin", STORE_ID)).isEqualTo(first);
+        assertThat(new UploadIds(key(1)).seal(DROP, "a/b.bin", STORE_ID)).isEqualTo(first);
+        assertThat(ids.seal(DROP, "a/b.bin", STORE_ID + "x")).isNotEqualTo(first);
+        assertThat(ids.seal(DROP, "a/c.bin", STORE_ID)).isNotEqualTo(first);
     }
 }

@@ -7,7 +7,6 @@ import dev.sluice.auth.Action;
 import dev.sluice.auth.Principal;
 import dev.sluice.auth.Scope;
 import dev.sluice.backend.FileBackend;
-import dev.sluice.cache.Sealer;
 import dev.sluice.registry.Product;
 import dev.sluice.registry.ProductRef;
 import dev.sluice.registry.StaticRegistry;
@@ -22,7 +21,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
-import java.security.SecureRandom;
 import java.time.Instant;
 import java.time.InstantSource;
 import java.util.ArrayList;
@@ -76,7 +74,7 @@ class WritesTest {
                 new Product(new ProductRef(ACCOUNT, "fixed"), Visibility.PUBLIC, new FileBackend(dir.resolve("fixed"), hashing), false),
                 new Product(new ProductRef(ACCOUNT, "open"), Visibility.PUBLIC, new FileBackend(dir.resolve("open"), hashing), true),
                 new Product(new ProductRef(ACCOUNT, "hidden"), Visibility.RESTRICTED, new FileBackend(dir.resolve("hidden"), hashing), true)));
-        ids = new UploadIds(new Sealer(new byte[32], new SecureRandom()));
+        ids = new UploadIds(new byte[32]);
         writes = new Writes(registry, ids, InstantSource.fixed(Instant.parse("2026-01-01T00:00:00Z")), "http://127.0.0.1:8080/");
     }
 
