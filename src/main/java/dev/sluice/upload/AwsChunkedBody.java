@@ -105,7 +105,7 @@ final class AwsChunkedBody implements BodySource {
 
     @Override
     public void close() throws IOException {
-        // The framing's own buffer holds nothing to release; the connection's stream is the caller's.
+        in.close();
     }
 
     private void openChunk() throws IOException {

@@ -79,6 +79,10 @@ final class FramedInput {
         return position >= limit && !fill();
     }
 
+    void close() throws IOException {
+        raw.close();
+    }
+
     private int readByte() throws IOException {
         if (position >= limit && !fill()) {
             throw malformed();

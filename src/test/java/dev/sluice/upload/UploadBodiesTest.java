@@ -451,6 +451,26 @@ class UploadBodiesTest {
     }
 
     @Test
+    void closingTheStreamClosesWhatItReads() throws IOException {
+        for (String form : List.of("plain", "chunked")) {
+            boolean[] closed = {false};
+            InputStream raw = new ByteArrayInputStream(form.equals("plain") ? DATA
+                    : ChunkedBodies.unsigned(DATA, 8192, Optional.empty())) {
+                @Override
+                public void close() {
+                    closed[0] = true;
+                }
+            };
+            Upload upload = UploadBodies.open(raw, form.equals("plain") ? headers("content-length", String.valueOf(DATA.length))
+                    : headers("x-amz-content-sha256", UNSIGNED_TRAILER, "x-amz-decoded-content-length",
+                            String.valueOf(DATA.length)), Optional.empty(), MAX);
+            upload.stream().read(new byte[10]);
+            upload.stream().close();
+            assertThat(closed[0]).as(form).isTrue();
+        }
+    }
+
+    @Test
     void trustedBytesShorterOrLongerThanTheirLengthFailAsTheStoresFault() throws IOException {
         assertThat(readAll(UploadBodies.trusted(new ByteArrayInputStream(DATA), DATA.length), 4096)).isEqualTo(DATA);
         Upload shorter = UploadBodies.trusted(new ByteArrayInputStream(DATA, 0, 10), 11);
