@@ -394,4 +394,6 @@ leftovers() {
 }
 check "the uploads directory holds exactly the keys sluice lists" leftovers
 
+# Some 400 MB of generated files and uploads: kept only when a check failed, to look at.
+if [[ $FAILED -eq 0 ]]; then rm -rf "$WORK/src" "$UPLOADS" "$WORK/readback"; fi
 summary_and_exit
