@@ -2,6 +2,7 @@ package dev.sluice.it;
 
 import dev.sluice.testing.S3ProxyExtension;
 import dev.sluice.testing.S3ProxyProcess;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 import software.amazon.awssdk.core.sync.RequestBody;
@@ -16,6 +17,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+
+import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * The write contract with every product under a prefix of one S3Proxy bucket, which checks
@@ -83,6 +86,21 @@ class S3BackendWritePathTest extends WritePathContract {
     @Override
     protected boolean keepsChecksums() {
         return false;
+    }
+
+    /** The store's own upload id is not an id sluice issued: a client that learns one cannot use it. */
+    @Test
+    void theStoresOwnUploadIdIsNoSuchUpload() {
+        String key = "raw-id/object.bin";
+        String raw = admin().createMultipartUpload(b -> b.bucket(BUCKET).key(prefix("drop") + key)).uploadId();
+        List<String> before = backendEntries("drop");
+
+        for (java.util.function.Function<String, SluiceUnderTest.RawResponse> use : usesOfAnUploadId(key)) {
+            S3ErrorAssert.assertS3Error(use.apply(raw), 404, "NoSuchUpload", "/acme/drop/" + key);
+        }
+
+        assertThat(backendEntries("drop")).containsExactlyInAnyOrderElementsOf(before);
+        admin().abortMultipartUpload(b -> b.bucket(BUCKET).key(prefix("drop") + key).uploadId(raw));
     }
 
     /**
