@@ -1100,7 +1100,10 @@ abstract class WritePathContract {
                 Optional.of(earlier), before);
         assertRefused(RawWrite.put(sluice.s3Endpoint(), path).header("x-amz-copy-source", "/acme/ro/existing.txt").send(), 403,
                 "AccessDenied", key, Optional.of(earlier), before);
-        // A key sluice does not know cannot write, as S3 answers it.
+        // A key sluice does not know cannot write, as S3 answers it: with a body sent as it is ...
+        assertRefused(RawWrite.put(sluice.s3Endpoint(), path).signedBy("AKIDUNKNOWNTOSLUICE", "not-a-secret-sluice-knows")
+                .form(Form.UNSIGNED).body(randomBytes(100)).send(), 403, "InvalidAccessKeyId", key, Optional.of(earlier), before);
+        // ... and with the SDK's default, chunks signed with that key.
         S3Client unknown = client(credentials("AKIDUNKNOWNTOSLUICE", "not-a-secret-sluice-knows"), RequestChecksumCalculation.WHEN_SUPPORTED);
         assertSdkError(() -> unknown.putObject(b -> b.bucket(ACCOUNT).key("drop/" + key), RequestBody.fromBytes(randomBytes(10))),
                 403, "InvalidAccessKeyId");
