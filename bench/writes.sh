@@ -1,0 +1,257 @@
+#!/usr/bin/env bash
+# Uploads through sluice vs. the same uploads without it, side by side in one run, on one
+# machine (docs/writes.md; target: >= 0.9 of the direct figure):
+#   (a) S3 backend: a SIZE_MIB (1024) PutObject and a multipart upload of the same file in
+#       PART_MIB (64) parts, through sluice into S3Proxy vs. straight to S3Proxy;
+#   (b) file backend: the same two uploads through sluice into a directory vs. `dd` writing
+#       the same bytes to the same disk (`bs=1M conv=fsync`: sluice fsyncs too);
+#   one warm-up each, then RUNS (3) rounds, the order of the sides rotating each round;
+#   median seconds, MB/s (10^6 bytes/s) and ratios;
+#   (c) memory and CPU: a second sluice with -Xmx256m (MEM_JAVA_OPTS) takes a MEM_MIB (2048)
+#       PutObject and multipart upload into a directory, while its RSS is sampled every
+#       0.2 s; peak RSS and CPU seconds (utime+stime from /proc) per upload.
+# Every upload is made by one client, bench/java/dev/sluice/bench/UploadClient.java (AWS SDK
+# for Java v2, one connection, checksums only where required), timed inside the client, so
+# both sides pay the same client costs. Every first upload of a side is read back and
+# compared by sha256. The report (Markdown) goes to stdout and to
+# bench/results/writes-<date>.md; progress goes to stderr.
+#
+#   bench/writes.sh
+#   SIZE_MIB=1024 PART_MIB=64 RUNS=3 MEM_MIB=2048 bench/writes.sh    # the defaults
+#   SIZE_MIB=16 PART_MIB=5 RUNS=1 MEM_MIB=16 bench/writes.sh          # a quick check that it works
+#   BACKENDS=file bench/writes.sh                                      # only (b) and (c); BACKENDS=s3: (a) and (c)
+#
+# Needs target/sluice.jar (this script never builds it), a JDK >= 21, the S3Proxy fat jar,
+# curl, python3; compiles the bench profile for the upload client (bench/classpath.sh).
+# Disk: about 3 x SIZE_MIB + 2 x MEM_MIB in a temporary directory, removed on exit.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+CMDLINE="$(printf '%q ' "bench/$(basename "$0")" "$@")"
+for v in SIZE_MIB PART_MIB RUNS MEM_MIB BACKENDS SLUICE_JAVA_OPTS MEM_JAVA_OPTS; do
+  if [[ -n "${!v:-}" ]]; then CMDLINE="$v=$(printf '%q' "${!v}") $CMDLINE"; fi
+done
+SIZE_MIB="${SIZE_MIB:-1024}"
+PART_MIB="${PART_MIB:-64}"
+RUNS="${RUNS:-3}"
+MEM_MIB="${MEM_MIB:-2048}"
+SLUICE_JAVA_OPTS="${SLUICE_JAVA_OPTS:-}"
+MEM_JAVA_OPTS="${MEM_JAVA_OPTS:--Xmx256m}"
+BACKENDS="${BACKENDS:-s3 file}"
+
+[[ "$RUNS" =~ ^[0-9]+$ ]] && ((RUNS >= 1 && RUNS <= 20)) || { echo "RUNS must be 1..20" >&2; exit 2; }
+[[ "$SIZE_MIB" =~ ^[0-9]+$ ]] && ((SIZE_MIB >= 1 && SIZE_MIB <= 8192)) || { echo "SIZE_MIB must be 1..8192" >&2; exit 2; }
+[[ "$MEM_MIB" =~ ^[0-9]+$ ]] && ((MEM_MIB >= 1 && MEM_MIB <= 8192)) || { echo "MEM_MIB must be 1..8192" >&2; exit 2; }
+for b in $BACKENDS; do [[ "$b" == s3 || "$b" == file ]] || { echo "BACKENDS: s3 and/or file, not $b" >&2; exit 2; }; done
+[[ -n "${BACKENDS// }" ]] || { echo "BACKENDS is empty" >&2; exit 2; }
+[[ "$PART_MIB" =~ ^[0-9]+$ ]] && ((PART_MIB >= 5 && PART_MIB <= 5120)) || { echo "PART_MIB must be 5..5120 (S3's part limits)" >&2; exit 2; }
+
+. "$ROOT/bench/lib.sh"
+find_java
+SLUICE_JAR="$ROOT/target/sluice.jar"
+[[ -f "$SLUICE_JAR" ]] || die "$SLUICE_JAR is missing (build it first; this script does not build)"
+command -v curl >/dev/null || die "curl is required"
+command -v dd >/dev/null || die "dd is required"
+
+log "compiling the upload client (bench profile)"
+. "$ROOT/bench/classpath.sh"
+CLIENT=("$JAVA" -cp "$BENCH_CP" dev.sluice.bench.UploadClient)
+cd "$ROOT"
+
+WRITER_ID=AKIASLUICEBENCHW01
+WRITER_SECRET="bench-$(head -c 12 /dev/urandom | od -An -tx1 | tr -d ' \n')"
+export WRITER_SECRET
+BUCKET=sluice-bench
+start_s3proxy "$BUCKET"
+DIRECT="http://127.0.0.1:$S3_PORT"
+
+mkdir -p "$WORK/files" "$WORK/dd" "$WORK/memfiles"
+SIZE_BYTES=$((SIZE_MIB * 1024 * 1024))
+log "writing a ${SIZE_MIB} MiB random source file"
+head -c "$SIZE_BYTES" /dev/urandom >"$WORK/src.bin"
+SRC_SHA="$(sha256sum "$WORK/src.bin" | cut -d' ' -f1)"
+
+sluice_config() { # S3PORT ADMINPORT FILES_DIR
+  cat <<EOF
+server: { listen: "127.0.0.1:$1", admin_listen: "127.0.0.1:$2", shutdown_grace: 0 }
+registry:
+  type: static
+  products:
+    - account: bench
+      product: s3
+      visibility: public
+      writable: true
+      backend: { type: s3, endpoint: "$DIRECT", region: us-east-1, bucket: $BUCKET, prefix: via-sluice/, auth: { type: anonymous } }
+    - account: bench
+      product: files
+      visibility: public
+      writable: true
+      backend: { type: file, path: "$3" }
+inbound:
+  access_keys:
+    - access_key_id: $WRITER_ID
+      secret_access_key_env: WRITER_SECRET
+      scopes: [ { product: "bench/*", actions: [get_object, head_object, list_bucket, put_object, delete_object,
+                                                 abort_multipart_upload, list_multipart_uploads] } ]
+EOF
+}
+SLUICE_PORT="$(free_port)"; ADMIN_PORT="$(free_port)"
+sluice_config "$SLUICE_PORT" "$ADMIN_PORT" "$WORK/files" >"$WORK/sluice.yaml"
+start sluice "$WORK/sluice.log" "$JAVA" $SLUICE_JAVA_OPTS -jar "$SLUICE_JAR" serve --config "$WORK/sluice.yaml"
+SLUICE_PID="${PIDS[-1]}"
+wait_http "http://127.0.0.1:$ADMIN_PORT/readyz" sluice "$SLUICE_PID"
+VIA="http://127.0.0.1:$SLUICE_PORT"
+
+# upload SIDE MODE FILE KEY: one upload; prints the seconds it took.
+upload() {
+  local side="$1" mode="$2" file="$3" key="$4" out
+  case "$side" in
+    direct) out="$(timeout 3600 "${CLIENT[@]}" "$mode" "$DIRECT" "$BUCKET" "direct/$key" "$file" "$PART_MIB")" ;;
+    sluice-s3) out="$(timeout 3600 "${CLIENT[@]}" "$mode" "$VIA" bench "s3/$key" "$file" "$PART_MIB" "$WRITER_ID" "$WRITER_SECRET")" ;;
+    sluice-file) out="$(timeout 3600 "${CLIENT[@]}" "$mode" "$VIA" bench "files/$key" "$file" "$PART_MIB" "$WRITER_ID" "$WRITER_SECRET")" ;;
+    mem) out="$(timeout 3600 "${CLIENT[@]}" "$mode" "$MEM_VIA" bench "files/$key" "$file" "$PART_MIB" "$WRITER_ID" "$WRITER_SECRET")" ;;
+    dd)
+      local t0 t1
+      rm -f "$WORK/dd/$key"
+      t0="$(date +%s.%N)"
+      dd if="$file" of="$WORK/dd/$key" bs=1M conv=fsync status=none
+      t1="$(date +%s.%N)"
+      out="$(awk -v a="$t0" -v b="$t1" 'BEGIN{printf "%.3f", b - a}')"
+      ;;
+  esac
+  [[ "$out" =~ ^[0-9]+\.[0-9]+$ ]] || die "upload $side $mode $key: unexpected client output: $out"
+  echo "$out"
+}
+# stored_sha SIDE KEY: sha256 of what the side stored, read back outside the upload path.
+stored_sha() {
+  case "$1" in
+    direct) curl -sf --max-time 600 "$DIRECT/$BUCKET/direct/$2" | sha256sum | cut -d' ' -f1 ;;
+    sluice-s3) curl -sf --max-time 600 "$DIRECT/$BUCKET/via-sluice/$2" | sha256sum | cut -d' ' -f1 ;;
+    sluice-file) sha256sum "$WORK/files/$2" | cut -d' ' -f1 ;;
+    dd) sha256sum "$WORK/dd/$2" | cut -d' ' -f1 ;;
+  esac
+}
+
+SIDES=()
+[[ " $BACKENDS " == *" s3 "* ]] && SIDES+=(direct sluice-s3)
+[[ " $BACKENDS " == *" file "* ]] && SIDES+=(dd sluice-file)
+modes_of() { if [[ "$1" == dd ]]; then echo put; else echo "put multipart"; fi; }
+
+for side in "${SIDES[@]}"; do
+  for mode in $(modes_of "$side"); do
+    log "warm-up + sha256 check: $side $mode"
+    upload "$side" "$mode" "$WORK/src.bin" "$mode.bin" >/dev/null
+    sha="$(stored_sha "$side" "$mode.bin")"
+    [[ "$sha" == "$SRC_SHA" ]] || die "$side $mode: stored sha256 $sha, expected $SRC_SHA"
+  done
+done
+
+: >"$WORK/runs.tsv"
+for r in $(seq 1 "$RUNS"); do
+  for side in $(rotated "$r" "${SIDES[@]}"); do
+    for mode in $(modes_of "$side"); do
+      s="$(upload "$side" "$mode" "$WORK/src.bin" "$mode.bin")"
+      printf '%s\t%s\t%s\t%s\n' "$side" "$mode" "$r" "$s" >>"$WORK/runs.tsv"
+      log "round $r $side $mode: ${s}s ($(awk -v b="$SIZE_BYTES" -v s="$s" 'BEGIN{printf "%.1f MB/s", b/s/1e6}'))"
+    done
+  done
+done
+# The measured copies are no longer needed; the memory test needs the room.
+rm -f "$WORK/dd/"*.bin "$WORK/files/"*.bin
+
+# ------------------------------------------------------- memory and CPU ----
+stop "$SLUICE_PID"
+MEM_PORT="$(free_port)"; MEM_ADMIN="$(free_port)"
+sluice_config "$MEM_PORT" "$MEM_ADMIN" "$WORK/memfiles" >"$WORK/sluice-mem.yaml"
+start sluice-mem "$WORK/sluice-mem.log" "$JAVA" $MEM_JAVA_OPTS -jar "$SLUICE_JAR" serve --config "$WORK/sluice-mem.yaml"
+MEM_PID="${PIDS[-1]}"
+wait_http "http://127.0.0.1:$MEM_ADMIN/readyz" sluice-mem "$MEM_PID"
+MEM_VIA="http://127.0.0.1:$MEM_PORT"
+JVM_PID="$(pgrep -P "$MEM_PID" java || echo "$MEM_PID")" # setsid java: the JVM is the process itself
+MEM_BYTES=$((MEM_MIB * 1024 * 1024))
+log "writing a ${MEM_MIB} MiB random source file"
+head -c "$MEM_BYTES" /dev/urandom >"$WORK/mem.bin"
+MEM_SHA="$(sha256sum "$WORK/mem.bin" | cut -d' ' -f1)"
+rm -f "$WORK/src.bin"
+: >"$WORK/mem.tsv"
+for mode in put multipart; do
+  rss_before="$(rss_kib "$JVM_PID")"
+  echo 0 >"$WORK/peak"
+  ( # RSS sampler: until the upload's marker file goes, bounded by the upload timeout
+    peak=0
+    for _ in $(seq 1 18000); do
+      [[ -f "$WORK/uploading" ]] || break
+      r="$(rss_kib "$JVM_PID")"; ((r > peak)) && peak=$r && echo "$peak" >"$WORK/peak"
+      sleep 0.2
+    done
+  ) &
+  SAMPLER=$!
+  touch "$WORK/uploading"
+  ticks_before="$(cpu_ticks "$JVM_PID")"
+  s="$(upload mem "$mode" "$WORK/mem.bin" "mem-$mode.bin")"
+  ticks="$(( $(cpu_ticks "$JVM_PID") - ticks_before ))"
+  rm -f "$WORK/uploading"
+  wait "$SAMPLER" || true
+  kill -0 "$JVM_PID" 2>/dev/null || die "sluice (-Xmx256m) died during the $MEM_MIB MiB $mode upload"
+  sha="$(sha256sum "$WORK/memfiles/mem-$mode.bin" | cut -d' ' -f1)"
+  [[ "$sha" == "$MEM_SHA" ]] || die "memory test $mode: stored sha256 $sha, expected $MEM_SHA"
+  rm -f "$WORK/memfiles/mem-$mode.bin"
+  printf '%s\t%s\t%s\t%s\t%s\n' "$mode" "$s" "$rss_before" "$(cat "$WORK/peak")" "$ticks" >>"$WORK/mem.tsv"
+  log "memory $mode: ${s}s, RSS before $((rss_before / 1024)) MiB, peak $(( $(cat "$WORK/peak") / 1024 )) MiB, CPU $ticks ticks"
+done
+rm -f "$WORK/mem.bin"
+
+# ------------------------------------------------------------- report -------
+DATE_HUMAN="$(date -u '+%Y-%m-%d %H:%M:%S UTC')"
+DATE_FILE="$(date -u '+%Y%m%d-%H%M%S')"
+GIT_REV="$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo 'no commit')"
+if [[ -n "$(git -C "$ROOT" status --porcelain 2>/dev/null | head -n 1)" ]]; then GIT_REV="$GIT_REV (dirty tree)"; fi
+mkdir -p "$ROOT/bench/results"
+RESULT_FILE="$ROOT/bench/results/writes-$DATE_FILE.md"
+HOST_LINE="$(host_line)"
+JDK_LINE="$JAVA_VERSION_LINE (\`$JAVA\`)${SLUICE_JAVA_OPTS:+, sluice JVM options \`$SLUICE_JAVA_OPTS\`}"
+FS_LINE="$(df -T "$WORK" | awk 'NR==2 {print $2 " on " $1}')"
+export CMDLINE DATE_HUMAN HOST_LINE JDK_LINE GIT_REV SIZE_MIB PART_MIB RUNS MEM_MIB MEM_JAVA_OPTS CLK_TCK FS_LINE SIZE_BYTES MEM_BYTES
+"$PY" - "$WORK/runs.tsv" "$WORK/mem.tsv" >"$WORK/report.md" <<'EOF'
+import os, statistics, sys
+E = os.environ
+runs = [l.split("\t") for l in open(sys.argv[1]).read().split("\n") if l]
+mem = [l.split("\t") for l in open(sys.argv[2]).read().split("\n") if l]
+size = int(E["SIZE_BYTES"])
+med = {}
+for side, mode, _, s in runs:
+    med.setdefault((side, mode), []).append(float(s))
+med = {k: statistics.median(v) for k, v in med.items()}
+mbs = lambda s: size / s / 1e6
+print(f"## Writes through sluice vs. without it ({E['DATE_HUMAN']})\n")
+print(f"- command: `{E['CMDLINE'].strip()}` at {E['GIT_REV']}")
+print(f"- host: {E['HOST_LINE']}; JDK: {E['JDK_LINE']}; work directory: {E['FS_LINE']}")
+print(f"- {E['SIZE_MIB']} MiB of random bytes; multipart in {E['PART_MIB']} MiB parts sent one after another; "
+      f"{E['RUNS']} rounds after a warm-up, side order rotating; one client for every side "
+      f"(bench/java/dev/sluice/bench/UploadClient.java, AWS SDK for Java v2, timed inside the client)\n")
+print("| upload | side | runs (s) | median (s) | MB/s | ratio |")
+print("|---|---|---|---|---|---|")
+for mode in ("put", "multipart"):
+    for side, base in (("direct", None), ("sluice-s3", "direct"), ("dd", None), ("sluice-file", "dd")):
+        if (side, mode) not in med:
+            continue
+        each = ", ".join(f"{float(s):.2f}" for sd, md, _, s in runs if sd == side and md == mode)
+        ref = med.get((base, mode)) or med.get((base, "put")) if base else None
+        ratio = f"{ref / med[(side, mode)]:.2f} of {base}" if ref else ""
+        label = {"direct": "S3Proxy directly", "sluice-s3": "sluice → S3Proxy", "dd": "dd bs=1M conv=fsync",
+                 "sluice-file": "sluice → directory"}[side]
+        print(f"| {mode} | {label} | {each} | {med[(side, mode)]:.2f} | {mbs(med[(side, mode)]):.1f} | {ratio} |")
+print(f"\n### Memory and CPU of sluice ({E['MEM_JAVA_OPTS']}) during one {E['MEM_MIB']} MiB upload into a directory\n")
+print("| upload | seconds | MB/s | RSS before (MiB) | peak RSS (MiB) | CPU (s) | CPU s per GiB |")
+print("|---|---|---|---|---|---|---|")
+tck = int(E["CLK_TCK"])
+mb = int(E["MEM_BYTES"])
+for mode, s, before, peak, ticks in mem:
+    cpu = int(ticks) / tck
+    print(f"| {mode} | {float(s):.2f} | {mb / float(s) / 1e6:.1f} | {int(before) / 1024:.0f} | {int(peak) / 1024:.0f} | "
+          f"{cpu:.2f} | {cpu / (mb / 2**30):.2f} |")
+EOF
+cp "$WORK/report.md" "$RESULT_FILE"
+cat "$WORK/report.md"
+log "report written to $RESULT_FILE"
