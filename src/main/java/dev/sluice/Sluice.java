@@ -234,7 +234,6 @@ public final class Sluice implements AutoCloseable {
         http.setUserAgentField(null);
         http.setConnectTimeout(5_000);
         http.setMaxConnectionsPerDestination(256);
-        http.getContentDecoderFactories().clear();
         // Larger reads mean fewer chunks per object on the pass-through path.
         http.setResponseBufferSize(64 * 1024);
         return http;
@@ -242,6 +241,10 @@ public final class Sluice implements AutoCloseable {
 
     public void start() throws Exception {
         backendHttp.start();
+        // Emptied after start: an empty set at start is filled with every decoder on the class
+        // path (gzip among them), which removed Content-Length from an object stored with
+        // Content-Encoding: gzip and decoded its bytes (docs/behaviour.md, "S3 backend").
+        backendHttp.getContentDecoderFactories().clear();
         server.start(handler);
         // The API may come up after sluice: unreachable is a warning, and the check must not delay startup.
         controlPlane.ifPresent(cp -> Thread.ofVirtual().name("control-plane-probe").start(() ->

@@ -45,6 +45,18 @@ public sealed interface Operation {
         }
     }
 
+    /**
+     * {@code PUT /{account}} (S3's CreateBucket). Accounts are configured, never created through
+     * S3; but clients that upload (rclone) first make sure the bucket exists, and S3 answers its
+     * owner {@code 409 BucketAlreadyOwnedByYou}, which they take as "it exists". Sluice answers
+     * so to an authenticated caller who can see the account, and {@code 501 NotImplemented} otherwise.
+     */
+    record CreateAccount(String account) implements Operation {
+        public String name() {
+            return "CreateBucket";
+        }
+    }
+
     /** {@code GET /{account}?location}. */
     record GetAccountLocation(String account) implements Operation {
         public String name() {

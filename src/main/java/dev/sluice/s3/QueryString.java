@@ -142,6 +142,11 @@ public final class QueryString {
         return Optional.empty();
     }
 
+    /** Whether the query has no parameter at all. */
+    public boolean isEmpty() {
+        return parameters.isEmpty();
+    }
+
     public boolean has(String name) {
         return first(name).isPresent();
     }

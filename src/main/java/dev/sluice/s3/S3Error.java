@@ -50,6 +50,8 @@ public enum S3Error {
             "One or more of the specified parts could not be found. The part might not have been uploaded, or the specified entity tag might not have matched the part's entity tag."),
     INVALID_PART_ORDER("InvalidPartOrder", 400, "The list of parts was not in ascending order. Parts must be ordered by part number."),
     MALFORMED_XML("MalformedXML", 400, "The XML you provided was not well-formed or did not validate against our published schema."),
+    BUCKET_ALREADY_OWNED_BY_YOU("BucketAlreadyOwnedByYou", 409,
+            "Your previous request to create the named bucket succeeded and you already own it."),
     CONDITIONAL_REQUEST_CONFLICT("ConditionalRequestConflict", 409,
             "A conflicting operation occurred. If using PutObject you can retry the request."),
     BACKEND_AUTHENTICATION_FAILED("BackendAuthenticationFailed", 502,

@@ -130,6 +130,9 @@ public final class S3RequestParser {
         if (method.equals("POST") && query.has("delete")) {
             return new Operation.DeleteObjects(account);
         }
+        if (method.equals("PUT") && query.isEmpty()) {
+            return new Operation.CreateAccount(account);
+        }
         return new Operation.Unsupported(method + " bucket", Optional.of(account),
                 "Accounts are configured, not created or changed through S3; this request is not supported.");
     }

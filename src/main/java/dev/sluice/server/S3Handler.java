@@ -315,6 +315,11 @@ public final class S3Handler extends Handler.Abstract {
                     facts = identified(facts, principal, op);
                     throw new S3Exception(S3Error.NOT_IMPLEMENTED, u.message());
                 }
+                case Operation.CreateAccount c -> {
+                    Principal principal = identifier.identifyWithoutBody(signable);
+                    facts = identified(facts, principal, op);
+                    throw createAccount(c, principal, requestId);
+                }
                 case Operation.PutObject put -> {
                     Identifier.Identified id = identifier.identifyUpload(signable);
                     facts = identified(facts, id.principal(), op);
@@ -396,7 +401,30 @@ public final class S3Handler extends Handler.Abstract {
             case Operation.CompleteMultipartUpload c -> throw new IllegalStateException("served with its body");
             case Operation.DeleteObjects d -> throw new IllegalStateException("served with its body");
             case Operation.Unsupported u -> throw new S3Exception(S3Error.NOT_IMPLEMENTED, u.message());
+            case Operation.CreateAccount c -> throw new IllegalStateException("CreateBucket is answered before serving");
         };
+    }
+
+    /**
+     * CreateBucket's answer ({@link Operation.CreateAccount}): {@code 409 BucketAlreadyOwnedByYou}
+     * to an authenticated caller who sees the account, as S3 answers its owner; {@code 501
+     * NotImplemented} to anyone else, since sluice never creates an account. Its body is never read.
+     */
+    private S3Exception createAccount(Operation.CreateAccount c, Principal principal, String requestId) {
+        S3Exception unsupported = new S3Exception(S3Error.NOT_IMPLEMENTED,
+                "Accounts are configured, not created or changed through S3; this request is not supported.");
+        if (principal instanceof Principal.Anonymous) {
+            return unsupported;
+        }
+        try {
+            reads.requireAccount(c.account(), principal, requestId);
+        } catch (S3Exception e) {
+            if (e.error() == S3Error.NO_SUCH_BUCKET) {
+                return unsupported;
+            }
+            throw e;
+        }
+        return new S3Exception(S3Error.BUCKET_ALREADY_OWNED_BY_YOU);
     }
 
     /** A write's answer as a reply: its headers, and its XML document when it has one. */
@@ -416,6 +444,7 @@ public final class S3Handler extends Handler.Abstract {
     private static Optional<String> account(Operation op) {
         return switch (op) {
             case Operation.HeadAccount h -> Optional.of(h.account());
+            case Operation.CreateAccount c -> Optional.of(c.account());
             case Operation.GetAccountLocation g -> Optional.of(g.account());
             case Operation.ListAccount l -> Optional.of(l.account());
             case Operation.OnObject o -> Optional.of(o.account());

@@ -335,6 +335,25 @@ abstract class WritePathContract {
                 .isEqualTo(bytes);
     }
 
+    /**
+     * Uploaders such as rclone make sure the bucket exists first (CreateBucket): a caller who
+     * sees the account is answered as S3 answers a bucket's owner, 409 BucketAlreadyOwnedByYou,
+     * which they take as "it exists"; nothing is created. An account nobody configured stays 501.
+     */
+    @Test
+    void createBucketOnAnAccountTheWriterSeesIsBucketAlreadyOwnedByYou() {
+        assertThatThrownBy(() -> writer.createBucket(b -> b.bucket(ACCOUNT)))
+                .isInstanceOfSatisfying(S3Exception.class, e -> {
+                    assertThat(e.statusCode()).isEqualTo(409);
+                    assertThat(e.awsErrorDetails().errorCode()).isEqualTo("BucketAlreadyOwnedByYou");
+                });
+        assertThatThrownBy(() -> writer.createBucket(b -> b.bucket("no-such-account")))
+                .isInstanceOfSatisfying(S3Exception.class, e -> {
+                    assertThat(e.statusCode()).isEqualTo(501);
+                    assertThat(e.awsErrorDetails().errorCode()).isEqualTo("NotImplemented");
+                });
+    }
+
     @Test
     void putsAnEmptyObject(TestInfo info) {
         String key = unique(info) + "/empty";
@@ -576,28 +595,37 @@ abstract class WritePathContract {
     }
 
     /**
-     * S3 refuses a signed chunk under 8 KiB before the last ({@code InvalidChunkSizeError});
-     * sluice takes any chunk size, as docs/writes.md ("Integrity", "Small chunks are accepted")
-     * chooses: the chunks are still each verified, and the bytes stored are the body's.
+     * S3 refuses a chunk under 8 KiB before the last ({@code InvalidChunkSizeError}) in every
+     * chunked form, and so does sluice (docs/writes.md, "Integrity"): nothing is stored.
      */
     @ParameterizedTest
     @EnumSource(value = Form.class, names = {"CHUNKED_SIGNED", "CHUNKED_SIGNED_TRAILER", "CHUNKED_UNSIGNED_TRAILER"})
-    void smallChunksAreEachVerifiedAndStoreTheBody(Form form, TestInfo info) {
+    void aChunkUnder8KiBBeforeTheLastIsInvalidChunkSizeErrorAndStoresNothing(Form form, TestInfo info) {
         String key = unique(info) + "/small-chunks";
-        byte[] bytes = randomBytes(5000);
+        byte[] earlier = putEarlierVersion(key);
+        List<String> before = backendEntries("drop");
 
-        RawResponse r = rawPut(key).form(form).chunkSize(1000).body(bytes).send();
-        assertThat(r.status()).as(r.text()).isEqualTo(200);
+        RawResponse r = rawPut(key).form(form).chunkSize(1000).body(randomBytes(5000)).send();
+
+        assertRefused(r, 400, "InvalidChunkSizeError", key, Optional.of(earlier), before);
+    }
+
+    /** Every chunk's signature is checked, not only the first and the last. */
+    @ParameterizedTest
+    @EnumSource(value = Form.class, names = {"CHUNKED_SIGNED", "CHUNKED_SIGNED_TRAILER"})
+    void aTamperedMiddleChunkIsSignatureDoesNotMatch(Form form, TestInfo info) {
+        String key = unique(info) + "/middle-chunk";
+        byte[] bytes = randomBytes(30_000);
+        RawResponse ok = rawPut(key).form(form).chunkSize(8192).body(bytes).send();
+        assertThat(ok.status()).as(ok.text()).isEqualTo(200);
         assertHolds("drop", key, Optional.of(bytes));
 
-        if (form != Form.CHUNKED_UNSIGNED_TRAILER) {
-            List<String> before = backendEntries("drop");
-            RawResponse tampered = rawPut(key).form(form).chunkSize(1000).body(randomBytes(5000))
-                    // Each signed 1000-byte chunk is 1088 bytes on the wire (an 86-byte size line, the data,
-                    // CRLF): this byte is in the third chunk's data.
-                    .tamper(wire -> flip(wire, 2 * 1088 + 200)).send();
-            assertRefused(tampered, 403, "SignatureDoesNotMatch", key, Optional.of(bytes), before);
-        }
+        List<String> before = backendEntries("drop");
+        RawResponse tampered = rawPut(key).form(form).chunkSize(8192).body(randomBytes(30_000))
+                // A signed 8192-byte chunk is 8281 bytes on the wire (an 87-byte size line, the data,
+                // CRLF): this byte is in the third chunk's data.
+                .tamper(wire -> flip(wire, 2 * 8281 + 200)).send();
+        assertRefused(tampered, 403, "SignatureDoesNotMatch", key, Optional.of(bytes), before);
     }
 
     @ParameterizedTest

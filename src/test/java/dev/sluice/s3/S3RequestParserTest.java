@@ -403,7 +403,8 @@ class S3RequestParserTest {
 
     @ParameterizedTest
     @CsvSource(textBlock = """
-        PUT,    /demo
+        PUT,    /demo?acl
+        PUT,    /demo?versioning
         DELETE, /demo
         POST,   /demo
         PUT,    /demo/hello/a.txt?tagging
@@ -418,6 +419,12 @@ class S3RequestParserTest {
 
         assertThat(op).isInstanceOf(Operation.Unsupported.class);
         assertThat(((Operation.Unsupported) op).account()).contains("demo");
+    }
+
+    @Test
+    void aPutOfTheAccountAloneIsCreateBucket() {
+        assertThat(parse("PUT", "/demo", null, Map.of())).isEqualTo(new Operation.CreateAccount("demo"));
+        assertThat(parse("PUT", "/demo", null, Map.of()).name()).isEqualTo("CreateBucket");
     }
 
     @Test
