@@ -25,8 +25,10 @@ final class FileWriteFixture {
     private FileWriteFixture() {
     }
 
+    /** A GET of the whole object asking for its checksums ({@code x-amz-checksum-mode: ENABLED}), so the stored ones show. */
     static ObjectResponse get(Backend backend, String key) {
-        return ObjectResponse.read(backend, new ObjectRead(key, Optional.empty(), Preconditions.NONE, false, "req"));
+        return ObjectResponse.read(backend, new ObjectRead(key, new dev.sluice.s3.ReadDecision.Request(Optional.empty(),
+                Optional.empty(), Preconditions.NONE, false, dev.sluice.s3.ResponseOverrides.NONE, true), "req"));
     }
 
     static ObjectResponse head(Backend backend, String key) {

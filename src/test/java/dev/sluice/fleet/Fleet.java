@@ -129,7 +129,8 @@ final class Fleet implements AutoCloseable {
                 } catch (IOException e) {
                     closeAll(new ArrayList<>(instances));
                     sts.close();
-                    if (attempt == 3 || !String.valueOf(e.getMessage()).contains("Failed to bind")) {
+                    if (attempt == 3 || !(String.valueOf(e.getMessage()).contains("Failed to bind")
+                            || String.valueOf(e.getMessage()).contains("address already in use"))) {
                         throw e;
                     }
                 }
