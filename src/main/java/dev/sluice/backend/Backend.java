@@ -45,6 +45,16 @@ public interface Backend extends AutoCloseable {
         throw notStored();
     }
 
+    /**
+     * Whether this store needs the body's MD5 ({@link Upload#md5Hex()}) to store an object: a
+     * store that gives an object its MD5 as ETag itself (a directory) does; one whose server
+     * computes the ETag (S3) does not, and the body is then not hashed with MD5 a second time
+     * unless the client sent {@code Content-MD5} (docs/writes.md, "Integrity").
+     */
+    default boolean needsBodyMd5() {
+        return true;
+    }
+
     /** Removes the object at {@code key}; a missing object is not an error (S3 answers 204 either way). */
     default void delete(String key) {
         throw notStored();

@@ -112,6 +112,12 @@ public final class S3Backend implements Backend {
         this.uploads = new S3MultipartUploads(this, writes);
     }
 
+    /** The server computes each object's and part's ETag: the body's MD5 is not needed here. */
+    @Override
+    public boolean needsBodyMd5() {
+        return false;
+    }
+
     @Override
     public String describe() {
         return "s3:" + endpoint + "/" + bucket + "/" + prefix;

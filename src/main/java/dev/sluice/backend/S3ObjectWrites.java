@@ -111,8 +111,10 @@ final class S3ObjectWrites {
         if (reply.status() != 200) {
             throw backend.failure(reply.status(), reply.body(), reply.response().orElseThrow(), what);
         }
+        // S3 answers every stored object and part with its ETag, which a client needs to complete
+        // a multipart upload; a server that sends none cannot be written through.
         String etag = reply.header("ETag").filter(t -> !t.isBlank())
-                .orElseGet(() -> "\"" + body.md5Hex() + "\""); // S3's ETag of a body sent whole
+                .orElseThrow(() -> S3Exception.unavailable(backend.describe() + ": " + what + " answered without an ETag", null));
         List<Map.Entry<String, String>> checksums = new ArrayList<>();
         for (HttpField f : reply.response().orElseThrow().getHeaders()) {
             String name = f.getName().toLowerCase(Locale.ROOT);

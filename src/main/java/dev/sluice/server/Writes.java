@@ -90,7 +90,7 @@ public final class Writes {
                Optional<ChunkSigning> chunkSigning, String requestId) {
         Product product = authorize(principal, Action.PUT_OBJECT, op, requestId);
         Backend backend = product.resolveBackend();
-        Upload upload = UploadBodies.open(body, headers, chunkSigning, MAX_SINGLE_UPLOAD);
+        Upload upload = UploadBodies.open(body, headers, chunkSigning, MAX_SINGLE_UPLOAD, backend.needsBodyMd5());
         Written written = backend.put(op.key(), upload, new ObjectAttributes(op.attributes()), condition(op.condition()));
         return new Answer(200, writtenHeaders(written), Optional.empty());
     }
@@ -101,7 +101,7 @@ public final class Writes {
         Product product = authorize(principal, Action.UPLOAD_PART, op, requestId);
         String storeId = uploadIds.open(product.ref(), op.key(), op.uploadId());
         Backend backend = product.resolveBackend();
-        Upload upload = UploadBodies.open(body, headers, chunkSigning, MAX_SINGLE_UPLOAD);
+        Upload upload = UploadBodies.open(body, headers, chunkSigning, MAX_SINGLE_UPLOAD, backend.needsBodyMd5());
         Written written = backend.uploadPart(op.key(), storeId, op.partNumber(), upload);
         return new Answer(200, writtenHeaders(written), Optional.empty());
     }

@@ -11,8 +11,8 @@ import java.util.Map;
 import java.util.Optional;
 
 /**
- * The digests a body is checked against, computed as its bytes pass: always its MD5 (the ETag a
- * store gives it), and whichever the client declared: the signed {@code x-amz-content-sha256},
+ * The digests a body is checked against, computed as its bytes pass: its MD5 when asked for (the ETag a
+ * directory store gives it), and whichever the client declared: the signed {@code x-amz-content-sha256},
  * {@code Content-MD5}, one {@code x-amz-checksum-*} (as a header, as a trailer, or only named by
  * {@code x-amz-sdk-checksum-algorithm}, which S3 then computes and keeps). Each digest is fed
  * whole reads, never a byte at a time.
@@ -25,7 +25,7 @@ import java.util.Optional;
 final class BodyChecks {
     private static final HexFormat HEX = HexFormat.of();
 
-    private final MessageDigest md5 = ChecksumAlgorithm.messageDigest("MD5");
+    private final MessageDigest md5;
     private final Optional<byte[]> sha256;
     private final MessageDigest sha256Digest;
     private final Optional<byte[]> contentMd5;
@@ -43,9 +43,11 @@ final class BodyChecks {
      * @param algorithm the checksum to compute, if any
      * @param headerChecksum its value from a header, if it came as one
      * @param trailerChecksum whether its value comes as a trailer
+     * @param md5 whether to compute the body's MD5 (needed when {@code contentMd5} is present)
      */
     BodyChecks(Optional<String> sha256, Optional<byte[]> contentMd5, Optional<ChecksumAlgorithm> algorithm,
-            Optional<byte[]> headerChecksum, boolean trailerChecksum) {
+            Optional<byte[]> headerChecksum, boolean trailerChecksum, boolean md5) {
+        this.md5 = md5 || contentMd5.isPresent() ? ChecksumAlgorithm.messageDigest("MD5") : null;
         this.sha256 = sha256.map(HEX::parseHex);
         this.sha256Digest = sha256.isPresent() ? ChecksumAlgorithm.messageDigest("SHA-256") : null;
         this.contentMd5 = contentMd5;
@@ -57,11 +59,13 @@ final class BodyChecks {
 
     /** Nothing declared: the MD5 only (bytes sluice copies from a store). */
     static BodyChecks none() {
-        return new BodyChecks(Optional.empty(), Optional.empty(), Optional.empty(), Optional.empty(), false);
+        return new BodyChecks(Optional.empty(), Optional.empty(), Optional.empty(), Optional.empty(), false, true);
     }
 
     void update(byte[] b, int off, int len) {
-        md5.update(b, off, len);
+        if (md5 != null) {
+            md5.update(b, off, len);
+        }
         if (sha256Digest != null) {
             sha256Digest.update(b, off, len);
         }
@@ -72,7 +76,7 @@ final class BodyChecks {
 
     /** Compares every digest once all bytes have passed; the first that differs is thrown. */
     void verify(Optional<BodySource.Trailer> trailer) {
-        byte[] md5Value = md5.digest();
+        byte[] md5Value = md5 == null ? null : md5.digest();
         if (sha256.isPresent() && !MessageDigest.isEqual(sha256.get(), sha256Digest.digest())) {
             throw new S3Exception(S3Error.CONTENT_SHA256_MISMATCH);
         }
@@ -96,11 +100,11 @@ final class BodyChecks {
             }
             checksums = List.of(Map.entry(a.headerName(), Base64.getEncoder().encodeToString(computed)));
         }
-        md5Hex = HEX.formatHex(md5Value);
+        md5Hex = md5Value == null ? null : HEX.formatHex(md5Value);
         verified = checksums;
     }
 
-    /** The hex MD5; only after {@link #verify} passed. */
+    /** The hex MD5; only after {@link #verify} passed, and null when it was not computed. */
     String md5Hex() {
         return md5Hex;
     }

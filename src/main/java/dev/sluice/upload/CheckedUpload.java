@@ -50,7 +50,11 @@ final class CheckedUpload implements Upload {
         if (!checked) {
             throw new IllegalStateException("the body has not been read to its end");
         }
-        return checks.md5Hex();
+        String md5 = checks.md5Hex();
+        if (md5 == null) {
+            throw new IllegalStateException("the body's MD5 was not computed: its store said it does not need it");
+        }
+        return md5;
     }
 
     /** Before the end, the checksum a header declared (the body fails if it does not match); after it, those verified. */

@@ -55,6 +55,18 @@ public final class UploadBodies {
      */
     public static Upload open(InputStream raw, Function<String, Optional<String>> headers,
                               Optional<ChunkSigning> chunkSigning, long maxLength) {
+        return open(raw, headers, chunkSigning, maxLength, true);
+    }
+
+    /**
+     * As {@link #open(InputStream, Function, Optional, long)}, computing the body's MD5 only when
+     * {@code md5} asks for it ({@link dev.sluice.backend.Backend#needsBodyMd5()}) or the client
+     * sent {@code Content-MD5}; without it, {@link Upload#md5Hex()} is not available. MD5 is the
+     * costliest check of a body (about half of sluice's Java time on an upload), so a store whose
+     * server computes ETags itself is spared it.
+     */
+    public static Upload open(InputStream raw, Function<String, Optional<String>> headers,
+                              Optional<ChunkSigning> chunkSigning, long maxLength, boolean md5) {
         Function<String, Optional<String>> header = name -> headers.apply(name).map(String::strip);
         Optional<String> declaredHash = header.apply("x-amz-content-sha256");
         PayloadForm form = PayloadForm.of(declaredHash);
@@ -97,7 +109,7 @@ public final class UploadBodies {
         }
 
         BodyChecks checks = new BodyChecks(form == PayloadForm.SIGNED_SHA256 ? declaredHash : Optional.empty(),
-                contentMd5, algorithm, headerValue, trailer.isPresent());
+                contentMd5, algorithm, headerValue, trailer.isPresent(), md5 || contentMd5.isPresent());
         BodySource source = form.chunked
                 ? new AwsChunkedBody(raw, form, length, trailer,
                         form.signedChunks ? chunkSigning.map(ChunkSignatureChain::new) : Optional.empty())

@@ -78,6 +78,29 @@ class UploadBodiesTest {
     }
 
     @Test
+    void withoutMd5AskedForTheBodyIsStillCheckedButHasNoMd5() throws IOException {
+        Upload upload = UploadBodies.open(new java.io.ByteArrayInputStream(DATA),
+                headers("content-length", String.valueOf(DATA.length)), Optional.empty(), Long.MAX_VALUE, false);
+        assertThat(readAll(upload, 3000)).isEqualTo(DATA);
+        assertThatThrownBy(upload::md5Hex).isInstanceOf(IllegalStateException.class);
+    }
+
+    @Test
+    void aContentMd5IsCheckedEvenWhenTheStoreDoesNotAskForTheMd5() throws IOException {
+        String md5 = java.util.Base64.getEncoder().encodeToString(java.util.HexFormat.of().parseHex(TestDigests.md5Hex(DATA)));
+        Upload right = UploadBodies.open(new java.io.ByteArrayInputStream(DATA),
+                headers("content-length", String.valueOf(DATA.length), "content-md5", md5), Optional.empty(), Long.MAX_VALUE, false);
+        assertThat(readAll(right, 3000)).isEqualTo(DATA);
+        assertThat(right.md5Hex()).isEqualTo(TestDigests.md5Hex(DATA));
+
+        byte[] other = DATA.clone();
+        other[7] ^= 1;
+        Upload wrong = UploadBodies.open(new java.io.ByteArrayInputStream(other),
+                headers("content-length", String.valueOf(other.length), "content-md5", md5), Optional.empty(), Long.MAX_VALUE, false);
+        assertThat(refusal(wrong, 3000).error()).isEqualTo(S3Error.BAD_DIGEST);
+    }
+
+    @Test
     void aChecksumOnlyNamedByTheSdkAlgorithmHeaderIsComputedAndKept() throws IOException {
         Upload upload = plain(DATA, "x-amz-sdk-checksum-algorithm", "CRC64NVME");
         assertThat(readAll(upload, 3000)).isEqualTo(DATA);
