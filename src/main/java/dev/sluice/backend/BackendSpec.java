@@ -11,8 +11,18 @@ import java.time.Duration;
  */
 public sealed interface BackendSpec {
 
-    /** A directory's files. */
-    record File(Path directory) implements BackendSpec {
+    /**
+     * A directory's files; multipart uploads abandoned for longer than
+     * {@code abandonedUploadAge} are removed when the backend starts (docs/writes.md, "File
+     * backend").
+     */
+    record File(Path directory, Duration abandonedUploadAge) implements BackendSpec {
+        /** How long an unfinished multipart upload is kept unless configured otherwise: 7 days. */
+        public static final Duration DEFAULT_ABANDONED_UPLOAD_AGE = Duration.ofDays(7);
+
+        public File(Path directory) {
+            this(directory, DEFAULT_ABANDONED_UPLOAD_AGE);
+        }
     }
 
     /**

@@ -37,7 +37,7 @@ public final class Backends {
     /** The backend for {@code spec}; throws {@link FederationNotConfigured} for a web identity role without federation. */
     public Backend build(BackendSpec spec) {
         return switch (spec) {
-            case BackendSpec.File f -> new FileBackend(f.directory(), hashing);
+            case BackendSpec.File f -> new FileBackend(f.directory(), hashing, f.abandonedUploadAge());
             case BackendSpec.S3 s -> new S3Backend(http, s.endpoint(), s.region(), s.bucket(), s.prefix(), credentials(s.auth()),
                     clock, ticker, s.timeout());
         };

@@ -47,7 +47,7 @@ import java.util.regex.Pattern;
  */
 final class FileUploads {
     /** Abandoned uploads older than this are removed when the store starts. */
-    static final Duration DEFAULT_EXPIRY = Duration.ofDays(7);
+    static final Duration DEFAULT_EXPIRY = BackendSpec.File.DEFAULT_ABANDONED_UPLOAD_AGE;
     /** S3's smallest part other than the last. */
     static final long MIN_PART = 5L * 1024 * 1024;
     /** A part file's header: its MD5 in hex and a newline. */

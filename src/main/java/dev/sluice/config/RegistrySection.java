@@ -102,7 +102,7 @@ final class RegistrySection {
         Duration timeout = n.duration("timeout", Duration.ofSeconds(30));
         switch (type) {
             case "file" -> {
-                n.allowOnly("type", "path");
+                n.allowOnly("type", "path", "abandoned_upload_age");
                 Path path = base.resolve(n.requiredText("path")).normalize();
                 if (Files.exists(path) && !Files.isDirectory(path)) {
                     throw new ConfigException(n.path("path") + ": " + path + " is not a directory (a file backend serves a "
@@ -111,7 +111,8 @@ final class RegistrySection {
                 if (!Files.isDirectory(path)) {
                     throw new ConfigException(n.path("path") + ": directory " + path + " does not exist");
                 }
-                return new BackendSpec.File(path);
+                return new BackendSpec.File(path,
+                        Values.positive(n, "abandoned_upload_age", BackendSpec.File.DEFAULT_ABANDONED_UPLOAD_AGE));
             }
             case "s3" -> {
                 n.allowOnly("type", "endpoint", "region", "bucket", "prefix", "auth", "timeout");

@@ -112,4 +112,18 @@ class BackendsTest {
 
         assertThat(keys(backends(Optional.empty()).build(new BackendSpec.File(dir)))).containsExactly("f.txt");
     }
+
+    @Test
+    void aFileSpecsAbandonedUploadAgeReachesTheBackend(@TempDir Path dir) {
+        // An upload started two hours ago (by a backend whose clock says so), never finished.
+        InstantSource twoHoursAgo = InstantSource.fixed(java.time.Instant.now().minus(Duration.ofHours(2)));
+        new FileBackend(dir, Runnable::run, Duration.ofDays(7), twoHoursAgo).startUpload("big.bin", ObjectAttributes.NONE);
+
+        Backend keeping = backends(Optional.empty()).build(new BackendSpec.File(dir, Duration.ofHours(3)));
+        assertThat(keeping.listUploads("", Optional.empty(), 10).uploads()).extracting(Multipart.InProgress::key)
+                .containsExactly("big.bin");
+
+        Backend sweeping = backends(Optional.empty()).build(new BackendSpec.File(dir, Duration.ofHours(1)));
+        assertThat(sweeping.listUploads("", Optional.empty(), 10).uploads()).isEmpty();
+    }
 }

@@ -216,6 +216,25 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void aFileBackendKeepsAbandonedUploadsSevenDaysUnlessConfigured() {
+        BackendSpec.File byDefault = (BackendSpec.File) parse(FILE_PRODUCT).registry().products().get(0).backend();
+        assertThat(byDefault.abandonedUploadAge()).isEqualTo(java.time.Duration.ofDays(7));
+
+        BackendSpec.File configured = (BackendSpec.File) parse(withBackend("""
+                type: file
+                path: data/hello
+                abandoned_upload_age: 36h
+                """)).registry().products().get(0).backend();
+        assertThat(configured.abandonedUploadAge()).isEqualTo(java.time.Duration.ofHours(36));
+
+        assertThat(problemsOf(withBackend("""
+                type: file
+                path: data/hello
+                abandoned_upload_age: 0s
+                """))).containsExactly("registry.products[0].backend.abandoned_upload_age: must be positive");
+    }
+
+    @Test
     void threeTyposInThreeSectionsAreReportedTogether() {
         ConfigException e = org.junit.jupiter.api.Assertions.assertThrows(ConfigException.class, () -> parse("""
                 server:
