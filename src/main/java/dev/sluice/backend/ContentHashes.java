@@ -116,14 +116,9 @@ final class ContentHashes {
      */
     Optional<String> md5(Path file, BasicFileAttributes attrs) {
         Version version = Version.of(file, attrs);
-        String hit = known.getIfPresent(version);
-        if (hit != null) {
-            return Optional.of(hit);
-        }
-        Optional<String> stored = stored(file, version);
-        if (stored.isPresent()) {
-            known.put(version, stored.get());
-            return stored;
+        Optional<String> already = known(file, version);
+        if (already.isPresent()) {
+            return already;
         }
         if (attrs.size() <= INLINE_LIMIT) {
             return hash(file, version);
@@ -138,16 +133,18 @@ final class ContentHashes {
      */
     Optional<String> md5Now(Path file, BasicFileAttributes attrs) {
         Version version = Version.of(file, attrs);
+        return known(file, version).or(() -> hash(file, version));
+    }
+
+    /** The MD5 of this version already known: in memory, or in the file's attribute (then kept in memory too). */
+    private Optional<String> known(Path file, Version version) {
         String hit = known.getIfPresent(version);
         if (hit != null) {
             return Optional.of(hit);
         }
         Optional<String> stored = stored(file, version);
-        if (stored.isPresent()) {
-            known.put(version, stored.get());
-            return stored;
-        }
-        return hash(file, version);
+        stored.ifPresent(md5 -> known.put(version, md5));
+        return stored;
     }
 
     /**
