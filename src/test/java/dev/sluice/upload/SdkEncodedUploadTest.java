@@ -14,6 +14,7 @@ import dev.sluice.testing.LoopbackServer;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.OutputStream;
 import java.net.Socket;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
@@ -301,9 +302,10 @@ class SdkEncodedUploadTest {
         SignableRequest signable = new SignableRequest(request.getMethod(), request.getHttpURI().getPath(),
                 query == null ? "" : query, fields);
         ByteArrayOutputStream stored = new ByteArrayOutputStream();
+        InputStream raw = Content.Source.asInputStream(request);
         try {
             Identifier.Identified identified = identifier.identifyUpload(signable);
-            Upload upload = UploadBodies.open(Content.Source.asInputStream(request),
+            Upload upload = UploadBodies.open(raw,
                     name -> Optional.ofNullable(request.getHeaders().get(name)), identified.chunkSigning(), 5L << 30);
             try (InputStream in = upload.stream()) {
                 in.transferTo(stored);
@@ -318,6 +320,14 @@ class SdkEncodedUploadTest {
             callback.failed(e);
         } catch (S3Exception e) {
             record(new Received(headers, stored.toByteArray(), null, List.of(), e.error().code()));
+            // Read what the client still sends before answering: a refusal in the middle of the
+            // body would otherwise reach the SDK while it is writing, which it reports as a
+            // failure to write, not as the S3 error this test asserts on.
+            try {
+                raw.transferTo(OutputStream.nullOutputStream());
+            } catch (IOException ignored) {
+                // the client went away; the answer below is then not read either
+            }
             response.setStatus(e.error().status());
             response.write(true, java.nio.ByteBuffer.wrap(("<Error><Code>" + e.error().code() + "</Code></Error>")
                     .getBytes(StandardCharsets.UTF_8)), callback);
