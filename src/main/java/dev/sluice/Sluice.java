@@ -9,6 +9,7 @@ import dev.sluice.auth.ScopeTemplate;
 import dev.sluice.auth.SessionTokens;
 import dev.sluice.auth.StsService;
 import dev.sluice.auth.WebIdentityVerifier;
+import dev.sluice.backend.AccessTokens;
 import dev.sluice.backend.Backend;
 import dev.sluice.backend.Backends;
 import dev.sluice.backend.FederatedCredentials;
@@ -126,7 +127,11 @@ public final class Sluice implements AutoCloseable {
                     new RefreshAheadCache.Policy(c.refreshLead(), c.minServe(), c.claimTimeout(), c.failureBackoff()),
                     c.maxWait(), clock, loads, () -> ThreadLocalRandom.current().nextDouble(), metrics.registry()));
         });
-        Backends backends = new Backends(backendHttp, hashing, credentials, clock, Ticker.SYSTEM);
+        // PLACEHOLDER of the shared contract: the token tier replaces this before the branch lands.
+        AccessTokens tokens = grant -> {
+            throw new dev.sluice.s3.S3Exception(dev.sluice.s3.S3Error.NOT_IMPLEMENTED, "not built yet");
+        };
+        Backends backends = new Backends(backendHttp, hashing, credentials, tokens, clock, Ticker.SYSTEM);
         this.controlPlane = config.registry().controlPlane();
         if (controlPlane.isPresent()) {
             SluiceConfig.ControlPlane cp = controlPlane.get();
@@ -144,7 +149,7 @@ public final class Sluice implements AutoCloseable {
                 try {
                     backend = backends.build(p.backend());
                 } catch (Backends.FederationNotConfigured e) {
-                    throw new ConfigException("web_identity_role needs oidc.signing_key");
+                    throw new ConfigException(p.account() + "/" + p.product() + ": " + e.getMessage());
                 }
                 products.add(new Product(new ProductRef(p.account(), p.product()), p.visibility(), backend, p.writable()));
             }

@@ -31,4 +31,21 @@ public sealed interface BackendSpec {
      */
     record S3(URI endpoint, String region, String bucket, String prefix, BackendAuth auth, Duration timeout) implements BackendSpec {
     }
+
+    /**
+     * A container (and blob name prefix) of an Azure Blob storage {@code account}, at
+     * {@code endpoint} (by default {@code https://{account}.blob.core.windows.net}; for a
+     * path-style endpoint such as Azurite's, the account is the endpoint's last path segment);
+     * {@code timeout} bounds the wait for each response head.
+     */
+    record Azure(URI endpoint, String account, String container, String prefix, AzureAuth auth, Duration timeout)
+            implements BackendSpec {
+    }
+
+    /**
+     * A GCS bucket (and object name prefix) at {@code endpoint} (by default
+     * {@code https://storage.googleapis.com}); {@code timeout} bounds the wait for each response head.
+     */
+    record Gcs(URI endpoint, String bucket, String prefix, GcsAuth auth, Duration timeout) implements BackendSpec {
+    }
 }

@@ -1,7 +1,9 @@
 package dev.sluice.config;
 
 import dev.sluice.backend.BackendAuth;
+import dev.sluice.backend.AzureAuth;
 import dev.sluice.backend.BackendSpec;
+import dev.sluice.backend.GcsAuth;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
@@ -103,8 +105,15 @@ public final class ConfigLoader {
         if (registry.isPresent() && oidc.isPresent()) {
             for (int i = 0; i < registry.get().products().size(); i++) {
                 SluiceConfig.Product p = registry.get().products().get(i);
-                if (p.backend() instanceof BackendSpec.S3 s3 && s3.auth() instanceof BackendAuth.WebIdentity && oidc.get().isEmpty()) {
-                    problems.add("registry.products[" + i + "].backend.auth: web_identity_role needs sluice's OIDC "
+                Optional<String> federated = switch (p.backend()) {
+                    case BackendSpec.S3 s3 when s3.auth() instanceof BackendAuth.WebIdentity -> Optional.of("web_identity_role");
+                    case BackendSpec.Azure a when a.auth() instanceof AzureAuth.Federated -> Optional.of("azure_workload_identity");
+                    case BackendSpec.Gcs g when g.auth() instanceof GcsAuth.Token t && t.grant().federated() ->
+                            Optional.of("gcp_workload_identity");
+                    default -> Optional.empty();
+                };
+                if (federated.isPresent() && oidc.get().isEmpty()) {
+                    problems.add("registry.products[" + i + "].backend.auth: " + federated.get() + " needs sluice's OIDC "
                             + "provider: set oidc.signing_key (sluice keygen --out FILE makes one)");
                 }
             }

@@ -34,6 +34,9 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 class BackendsTest {
     @RegisterExtension
     static final S3ProxyExtension S3PROXY = new S3ProxyExtension();
+    private static final AccessTokens NO_TOKENS = grant -> {
+        throw new AssertionError("no token expected");
+    };
 
     private static final String BUCKET = "backends-test";
     private static final AwsCredentials KEY = AwsCredentials.of(S3ProxyProcess.IDENTITY, S3ProxyProcess.CREDENTIAL);
@@ -56,7 +59,7 @@ class BackendsTest {
     }
 
     private static Backends backends(Optional<FederatedCredentials> federated) {
-        return new Backends(http, Runnable::run, federated, InstantSource.system(), Ticker.SYSTEM);
+        return new Backends(http, Runnable::run, federated, NO_TOKENS, InstantSource.system(), Ticker.SYSTEM);
     }
 
     private static BackendSpec.S3 s3(BackendAuth auth) {
@@ -103,7 +106,7 @@ class BackendsTest {
 
         assertThatThrownBy(() -> withoutOidc.build(s3(new BackendAuth.WebIdentity("arn:aws:iam::123456789012:role/reader", "s"))))
                 .isInstanceOf(Backends.FederationNotConfigured.class)
-                .hasMessage("needs federation (arn:aws:iam::123456789012:role/reader) but oidc.signing_key is not configured");
+                .hasMessage("needs federation (role arn:aws:iam::123456789012:role/reader) but oidc.signing_key is not configured");
     }
 
     @Test

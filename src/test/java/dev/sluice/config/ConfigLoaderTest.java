@@ -600,7 +600,8 @@ class ConfigLoaderTest {
 
     @Test
     void anUnknownBackendTypeIsRefused() {
-        assertConfigError(withBackend("type: gcs"), "registry.products[0].backend.type").hasMessageContaining("gcs");
+        assertConfigError(withBackend("type: hdfs"), "registry.products[0].backend.type").hasMessageContaining("hdfs")
+                .hasMessageContaining("supported: file, s3, azure, gcs");
     }
 
     // --- s3 backend ----------------------------------------------------------------------------

@@ -255,7 +255,7 @@ class ControlPlaneRegistryTest {
         registry = new ControlPlaneRegistry(new ControlPlaneApi(http, cp.url(), Optional.of(oidc), TIMEOUT),
                 new ControlPlaneRegistry.Settings(Optional.of(S3_ENDPOINT), Duration.ofSeconds(300), Duration.ofSeconds(300),
                         Duration.ofSeconds(60), Duration.ofSeconds(60), TIMEOUT, Duration.ofMinutes(10)),
-                BackendLocation.Factory.building(new Backends(http, Runnable::run, Optional.empty(), clock, Ticker.SYSTEM)),
+                BackendLocation.Factory.building(new Backends(http, Runnable::run, Optional.empty(), grant -> { throw new AssertionError("no token expected"); }, clock, Ticker.SYSTEM)),
                 clock, loads, () -> 0.0, meters);
 
         assertThat(find("city-trees")).as("an unsigned location needs no federation").isPresent();
