@@ -3,7 +3,7 @@ package dev.sluice.backend;
 /**
  * Where Azure Blob and GCS backends get their bearer tokens: the token tier in production
  * (cached in process and in the shared tier, renewed ahead of expiry, exchanged at the
- * identity provider within a deadline; docs/azure-gcs.md). A named collaborator that
+ * identity provider within a deadline; docs/federation.md, "Azure Blob and GCS tokens"). A named collaborator that
  * {@link Backends} is given, so a backend never builds its own way to tokens.
  */
 @FunctionalInterface

@@ -5,7 +5,7 @@ import java.util.Optional;
 
 /**
  * How a bearer token for an Azure Blob or GCS backend is obtained, and what it is for: the key
- * of the token tier (docs/azure-gcs.md). Two grants that could yield tokens with different
+ * of the token tier (docs/federation.md, "Azure Blob and GCS tokens"). Two grants that could yield tokens with different
  * rights are never equal, so each record holds every field the token depends on. None of
  * them prints a secret.
  */
