@@ -2,6 +2,7 @@ package dev.sluice.backend;
 
 import java.net.URI;
 import java.util.Optional;
+import java.util.regex.Pattern;
 
 /**
  * How a bearer token for an Azure Blob or GCS backend is obtained, and what it is for: the key
@@ -10,6 +11,21 @@ import java.util.Optional;
  * them prints a secret.
  */
 public sealed interface TokenGrant {
+
+    /** Whether {@code id} can be an Entra tenant (a GUID or a domain) or application (client) id. */
+    static boolean isEntraId(String id) {
+        return Patterns.ENTRA_ID.matcher(id).matches();
+    }
+
+    /** Whether {@code audience} names a workload identity pool provider: {@code //iam.googleapis.com/projects/N/locations/global/workloadIdentityPools/P/providers/Q}. */
+    static boolean isPoolProvider(String audience) {
+        return Patterns.POOL_PROVIDER.matcher(audience).matches();
+    }
+
+    /** Whether {@code email} can be a service account's email. */
+    static boolean isServiceAccount(String email) {
+        return Patterns.SERVICE_ACCOUNT.matcher(email).matches();
+    }
 
     /**
      * What the shared tier hashes into the token's Redis key: every field that distinguishes
@@ -90,6 +106,16 @@ public sealed interface TokenGrant {
         public String toString() {
             return "GoogleServiceAccount[tokenUri=" + tokenUri + ", clientEmail=" + clientEmail + ", privateKeyId=" + privateKeyId
                     + ", privateKeyPem=<redacted>]";
+        }
+    }
+
+    final class Patterns {
+        private static final Pattern ENTRA_ID = Pattern.compile("[A-Za-z0-9][A-Za-z0-9.-]{0,127}");
+        private static final Pattern POOL_PROVIDER = Pattern.compile(
+                "//iam\\.googleapis\\.com/projects/[0-9]+/locations/global/workloadIdentityPools/[a-z0-9-]{4,32}/providers/[a-z0-9-]{4,32}");
+        private static final Pattern SERVICE_ACCOUNT = Pattern.compile("[^@/\\s]+@[^@/\\s]+");
+
+        private Patterns() {
         }
     }
 }

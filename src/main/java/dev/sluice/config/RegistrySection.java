@@ -164,7 +164,6 @@ final class RegistrySection {
     private static final Pattern AZURE_ACCOUNT = Pattern.compile("[a-z0-9]{3,24}");
     private static final Pattern AZURE_CONTAINER = Pattern.compile("[a-z0-9](?:[a-z0-9]|-(?=[a-z0-9])){2,62}");
     private static final Pattern GCS_BUCKET = Pattern.compile("[a-z0-9][a-z0-9._-]{1,220}[a-z0-9]");
-    private static final Pattern GUID_OR_NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9.-]{0,127}");
 
     private static String prefix(Node n) {
         String prefix = n.text("prefix", "");
@@ -213,11 +212,11 @@ final class RegistrySection {
             case "azure_workload_identity" -> {
                 n.allowOnly("type", "tenant_id", "client_id", "token_endpoint", "subject");
                 String tenant = n.requiredText("tenant_id");
-                if (!GUID_OR_NAME.matcher(tenant).matches()) {
+                if (!TokenGrant.isEntraId(tenant)) {
                     throw new ConfigException(n.path("tenant_id") + ": '" + tenant + "' is not a tenant id or domain");
                 }
                 String client = n.requiredText("client_id");
-                if (!GUID_OR_NAME.matcher(client).matches()) {
+                if (!TokenGrant.isEntraId(client)) {
                     throw new ConfigException(n.path("client_id") + ": '" + client + "' is not an application (client) id");
                 }
                 URI endpoint = httpUrl(n, "token_endpoint", "https://login.microsoftonline.com/" + tenant + "/oauth2/v2.0/token");
@@ -227,9 +226,6 @@ final class RegistrySection {
                     + "' for an azure backend (supported: anonymous, shared_key, sas, azure_workload_identity)");
         };
     }
-
-    private static final Pattern GCP_AUDIENCE = Pattern.compile(
-            "//iam\\.googleapis\\.com/projects/[0-9]+/locations/global/workloadIdentityPools/[a-z0-9-]{4,32}/providers/[a-z0-9-]{4,32}");
 
     private static GcsAuth gcsAuth(Node n, Secrets secrets, Path base, String defaultSubject) {
         String type = n.requiredText("type");
@@ -245,12 +241,12 @@ final class RegistrySection {
             case "gcp_workload_identity" -> {
                 n.allowOnly("type", "audience", "service_account", "sts_endpoint", "iam_endpoint", "subject");
                 String audience = n.requiredText("audience");
-                if (!GCP_AUDIENCE.matcher(audience).matches()) {
+                if (!TokenGrant.isPoolProvider(audience)) {
                     throw new ConfigException(n.path("audience") + ": '" + audience + "' is not a workload identity pool provider "
                             + "(//iam.googleapis.com/projects/NUMBER/locations/global/workloadIdentityPools/POOL/providers/PROVIDER)");
                 }
                 Optional<String> account = n.optionalText("service_account");
-                if (account.isPresent() && !account.get().matches("[^@/\\s]+@[^@/\\s]+")) {
+                if (account.isPresent() && !TokenGrant.isServiceAccount(account.get())) {
                     throw new ConfigException(n.path("service_account") + ": '" + account.get() + "' is not a service account email");
                 }
                 yield new GcsAuth.Token(new TokenGrant.GoogleFederation(httpUrl(n, "sts_endpoint", "https://sts.googleapis.com/v1/token"),

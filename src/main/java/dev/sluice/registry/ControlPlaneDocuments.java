@@ -1,5 +1,6 @@
 package dev.sluice.registry;
 
+import dev.sluice.backend.TokenGrant;
 import dev.sluice.federation.RoleArn;
 import com.fasterxml.jackson.databind.JsonNode;
 
@@ -58,27 +59,65 @@ public final class ControlPlaneDocuments {
 
     /** How sluice authenticates to a connection's storage. */
     public sealed interface ConnectionAuth {
+        /** The document's {@code type}, for messages. */
+        String type();
+
         /** {@code authentication} absent or null: the bucket is read unsigned. */
         record Unsigned() implements ConnectionAuth {
+            @Override
+            public String type() {
+                return "none";
+            }
         }
 
         /** {@code s3_web_identity_role}: sluice's OIDC identity exchanged at STS for this role. */
         record WebIdentityRole(String roleArn) implements ConnectionAuth {
+            @Override
+            public String type() {
+                return "s3_web_identity_role";
+            }
+        }
+
+        /**
+         * {@code azure_workload_identity}: sluice's OIDC identity exchanged at Entra ID for a token
+         * of {@code clientId} in {@code tenantId}; {@code token_endpoint} replaces Entra ID's.
+         */
+        record AzureWorkloadIdentity(String tenantId, String clientId, Optional<String> tokenEndpoint) implements ConnectionAuth {
+            @Override
+            public String type() {
+                return "azure_workload_identity";
+            }
+        }
+
+        /**
+         * {@code gcp_workload_identity}: sluice's OIDC identity exchanged at Google's STS for the
+         * pool provider {@code audience}, then for {@code serviceAccount}'s token when named.
+         */
+        record GcpWorkloadIdentity(String audience, Optional<String> serviceAccount, Optional<String> stsEndpoint,
+                                   Optional<String> iamEndpoint) implements ConnectionAuth {
+            @Override
+            public String type() {
+                return "gcp_workload_identity";
+            }
         }
 
         /** Any other or malformed value: never used, the connection fails closed. */
         record Unsupported(String why) implements ConnectionAuth {
+            @Override
+            public String type() {
+                return "unsupported";
+            }
         }
     }
 
     /**
      * A data connection. {@code readOnly} is empty when the document does not say (such a
-     * connection is rejected, not assumed writable). Fields of the other providers (Azure's
-     * {@code account_name}/{@code container_name}) are not kept: this build serves S3 only.
+     * connection is rejected, not assumed writable). {@code bucket} is S3's and GCS's,
+     * {@code accountName} and {@code containerName} Azure Blob's.
      */
     public record DataConnectionDocument(String id, Optional<Boolean> readOnly, String provider, Optional<String> bucket,
                                          Optional<String> region, String basePrefix, Optional<String> endpoint,
-                                         ConnectionAuth auth) {
+                                         ConnectionAuth auth, Optional<String> accountName, Optional<String> containerName) {
     }
 
     public static ProductDocument product(JsonNode node) {
@@ -118,7 +157,8 @@ public final class ControlPlaneDocuments {
         return new DataConnectionDocument(text(node, "data_connection_id").orElse(""),
                 readOnly.isBoolean() ? Optional.of(readOnly.booleanValue()) : Optional.empty(),
                 text(details, "provider").orElse(""), text(details, "bucket"), text(details, "region"),
-                text(details, "base_prefix").orElse(""), text(details, "endpoint"), auth(node.get("authentication")));
+                text(details, "base_prefix").orElse(""), text(details, "endpoint"), auth(node.get("authentication")),
+                text(details, "account_name"), text(details, "container_name"));
     }
 
     /** A JSON array of permission names ({@code ["read", "write"]}). */
@@ -144,14 +184,37 @@ public final class ControlPlaneDocuments {
             return new ConnectionAuth.Unsupported("authentication is not an object");
         }
         String type = a.path("type").asText("");
-        if (!type.equals("s3_web_identity_role")) {
-            return new ConnectionAuth.Unsupported("authentication type '" + type + "'");
+        switch (type) {
+            case "s3_web_identity_role" -> {
+                Optional<String> role = text(a, "role_arn");
+                if (role.isEmpty() || !RoleArn.isValid(role.get())) {
+                    return new ConnectionAuth.Unsupported("s3_web_identity_role without a valid role_arn");
+                }
+                return new ConnectionAuth.WebIdentityRole(role.get());
+            }
+            case "azure_workload_identity" -> {
+                Optional<String> tenant = text(a, "tenant_id").filter(TokenGrant::isEntraId);
+                Optional<String> client = text(a, "client_id").filter(TokenGrant::isEntraId);
+                if (tenant.isEmpty() || client.isEmpty()) {
+                    return new ConnectionAuth.Unsupported("azure_workload_identity without a valid tenant_id and client_id");
+                }
+                return new ConnectionAuth.AzureWorkloadIdentity(tenant.get(), client.get(), text(a, "token_endpoint"));
+            }
+            case "gcp_workload_identity" -> {
+                Optional<String> audience = text(a, "audience").filter(TokenGrant::isPoolProvider);
+                if (audience.isEmpty()) {
+                    return new ConnectionAuth.Unsupported("gcp_workload_identity without a valid audience");
+                }
+                Optional<String> account = text(a, "service_account");
+                if (account.isPresent() && !TokenGrant.isServiceAccount(account.get())) {
+                    return new ConnectionAuth.Unsupported("gcp_workload_identity with a service_account that is not an email");
+                }
+                return new ConnectionAuth.GcpWorkloadIdentity(audience.get(), account, text(a, "sts_endpoint"), text(a, "iam_endpoint"));
+            }
+            default -> {
+                return new ConnectionAuth.Unsupported("authentication type '" + type + "'");
+            }
         }
-        Optional<String> role = text(a, "role_arn");
-        if (role.isEmpty() || !RoleArn.isValid(role.get())) {
-            return new ConnectionAuth.Unsupported("s3_web_identity_role without a valid role_arn");
-        }
-        return new ConnectionAuth.WebIdentityRole(role.get());
     }
 
     private static void requireObject(JsonNode node, String what) {

@@ -2,14 +2,20 @@ package dev.sluice.registry;
 
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
+import dev.sluice.backend.AzureAuth;
 import dev.sluice.backend.Backend;
+import dev.sluice.backend.BackendAuth;
+import dev.sluice.backend.BackendSpec;
 import dev.sluice.backend.Backends;
+import dev.sluice.backend.GcsAuth;
 import dev.sluice.backend.KeyOrder;
+import dev.sluice.backend.TokenGrant;
 import dev.sluice.cache.RefreshAheadCache;
 import dev.sluice.cache.Sealer;
 import dev.sluice.cache.SharedStore;
 import dev.sluice.cache.SharedTier;
 import dev.sluice.observe.CounterFamily;
+import dev.sluice.registry.ControlPlaneDocuments.ConnectionAuth;
 import dev.sluice.registry.ControlPlaneDocuments.DataConnectionDocument;
 import dev.sluice.registry.ControlPlaneDocuments.ProductDocument;
 import dev.sluice.s3.S3Error;
@@ -67,8 +73,6 @@ import java.util.function.Supplier;
 public final class ControlPlaneRegistry implements Registry {
     /** The subject sluice asserts to STS for a data connection's role. */
     public static final String CONNECTION_SUBJECT_PREFIX = "scv1:conn:";
-    private static final Set<String> OTHER_PROVIDERS = Set.of("az", "azure", "gcs", "gs");
-
     /** Per-kind TTLs, the API timeout and the stale-if-error window; {@code s3Endpoint} as in the config. */
     public record Settings(Optional<String> s3Endpoint, Duration productTtl, Duration dataConnectionTtl,
                            Duration productListTtl, Duration permissionsTtl, Duration timeout, Duration staleIfError) {
@@ -90,7 +94,7 @@ public final class ControlPlaneRegistry implements Registry {
     private final DocumentCache<DataConnectionDocument> connections;
     private final DocumentCache<List<ProductDocument>> productLists;
     private final DocumentCache<Set<String>> permissions;
-    private final Cache<BackendLocation, Backend> built = Caffeine.newBuilder().maximumSize(10_000).build();
+    private final Cache<BackendSpec, Backend> built = Caffeine.newBuilder().maximumSize(10_000).build();
     /** Keyed by identity (weak keys): a product answer as cached, and what it resolved to. */
     private final Cache<ProductDocument, Resolved> resolved = Caffeine.newBuilder().weakKeys().maximumSize(100_000).build();
 
@@ -193,7 +197,7 @@ public final class ControlPlaneRegistry implements Registry {
     }
 
     /** Where {@code ref}'s bytes are, as {@code caller} is told; empty when the product is unknown, hidden or disabled. */
-    public Optional<BackendLocation> locate(ProductRef ref, Caller caller) {
+    public Optional<BackendSpec> locate(ProductRef ref, Caller caller) {
         return productDocument(ref, caller).filter(d -> !d.disabled()).map(d -> location(ref, d, caller));
     }
 
@@ -229,41 +233,76 @@ public final class ControlPlaneRegistry implements Registry {
         }
     }
 
-    private BackendLocation location(ProductRef ref, ProductDocument doc, Caller caller) {
+    private BackendSpec location(ProductRef ref, ProductDocument doc, Caller caller) {
         ControlPlaneDocuments.Mirror mirror = mirror(ref, doc);
         return location(ref, mirror, connection(ref, mirror, caller));
     }
 
-    private BackendLocation location(ProductRef ref, ControlPlaneDocuments.Mirror mirror, DataConnectionDocument c) {
+    private BackendSpec location(ProductRef ref, ControlPlaneDocuments.Mirror mirror, DataConnectionDocument c) {
         readOnly(c);
         String id = mirror.connectionId().orElseThrow();
-        switch (c.provider()) {
-            case "s3" -> { }
-            case String p when OTHER_PROVIDERS.contains(p) -> throw new S3Exception(S3Error.NOT_IMPLEMENTED,
-                    "This bucket's storage provider is not supported by this proxy.",
-                    new S3Exception.DependencyFailure("control plane: " + ref + " is on data connection " + id + " with provider '"
-                            + p + "', which this build does not support (s3 only)", null));
-            default -> throw misconfigured(ref, "data connection " + id + " has unknown provider '" + c.provider() + "'");
-        }
-        String bucket = c.bucket().filter(b -> !b.isBlank())
-                .orElseThrow(() -> misconfigured(ref, "data connection " + id + " names no bucket"));
-        String region = c.region().filter(r -> !r.isBlank()).orElse("us-east-1");
-        String endpoint = c.endpoint().or(settings::s3Endpoint).orElse("https://s3." + region + ".amazonaws.com");
-        if (!HttpEndpoint.isValid(endpoint)) {
-            throw misconfigured(ref, "data connection " + id + " has endpoint '" + endpoint + "', not an http(s) URL");
-        }
         String prefix = c.basePrefix() + mirror.prefix();
         if (prefix.startsWith("/")) {
             throw misconfigured(ref, "data connection " + id + " composes prefix '" + prefix + "', which starts with '/'");
         }
-        BackendLocation.Auth auth = switch (c.auth()) {
-            case ControlPlaneDocuments.ConnectionAuth.Unsigned u -> new BackendLocation.Auth.Unsigned();
-            case ControlPlaneDocuments.ConnectionAuth.WebIdentityRole w ->
-                    new BackendLocation.Auth.Federated(w.roleArn(), CONNECTION_SUBJECT_PREFIX + id);
-            case ControlPlaneDocuments.ConnectionAuth.Unsupported u ->
-                    throw misconfigured(ref, "data connection " + id + ": unsupported " + u.why() + " (refused, never read unsigned)");
+        String subject = CONNECTION_SUBJECT_PREFIX + id;
+        return switch (c.provider()) {
+            case "s3" -> {
+                String bucket = c.bucket().filter(b -> !b.isBlank())
+                        .orElseThrow(() -> misconfigured(ref, "data connection " + id + " names no bucket"));
+                String region = c.region().filter(r -> !r.isBlank()).orElse("us-east-1");
+                URI endpoint = endpoint(ref, id, c.endpoint().or(settings::s3Endpoint).orElse("https://s3." + region + ".amazonaws.com"));
+                BackendAuth auth = switch (c.auth()) {
+                    case ConnectionAuth.Unsigned u -> new BackendAuth.Anonymous();
+                    case ConnectionAuth.WebIdentityRole w -> new BackendAuth.WebIdentity(w.roleArn(), subject);
+                    default -> throw wrongAuth(ref, id, c);
+                };
+                yield new BackendSpec.S3(endpoint, region, bucket, prefix, auth, BackendLocation.BACKEND_TIMEOUT);
+            }
+            case "az", "azure" -> {
+                String account = c.accountName().filter(a -> !a.isBlank())
+                        .orElseThrow(() -> misconfigured(ref, "data connection " + id + " names no account_name"));
+                String container = c.containerName().filter(a -> !a.isBlank())
+                        .orElseThrow(() -> misconfigured(ref, "data connection " + id + " names no container_name"));
+                URI endpoint = endpoint(ref, id, c.endpoint().orElse("https://" + account + ".blob.core.windows.net"));
+                AzureAuth auth = switch (c.auth()) {
+                    case ConnectionAuth.Unsigned u -> new AzureAuth.Anonymous();
+                    case ConnectionAuth.AzureWorkloadIdentity a -> new AzureAuth.Federated(new TokenGrant.Entra(
+                            endpoint(ref, id, a.tokenEndpoint().orElse("https://login.microsoftonline.com/" + a.tenantId()
+                                    + "/oauth2/v2.0/token")), a.tenantId(), a.clientId(), subject));
+                    default -> throw wrongAuth(ref, id, c);
+                };
+                yield new BackendSpec.Azure(endpoint, account, container, prefix, auth, BackendLocation.BACKEND_TIMEOUT);
+            }
+            case "gcs", "gs" -> {
+                String bucket = c.bucket().filter(b -> !b.isBlank())
+                        .orElseThrow(() -> misconfigured(ref, "data connection " + id + " names no bucket"));
+                URI endpoint = endpoint(ref, id, c.endpoint().orElse("https://storage.googleapis.com"));
+                GcsAuth auth = switch (c.auth()) {
+                    case ConnectionAuth.Unsigned u -> new GcsAuth.Anonymous();
+                    case ConnectionAuth.GcpWorkloadIdentity g -> new GcsAuth.Token(new TokenGrant.GoogleFederation(
+                            endpoint(ref, id, g.stsEndpoint().orElse("https://sts.googleapis.com/v1/token")), g.audience(),
+                            g.serviceAccount(), endpoint(ref, id, g.iamEndpoint().orElse("https://iamcredentials.googleapis.com")),
+                            subject));
+                    default -> throw wrongAuth(ref, id, c);
+                };
+                yield new BackendSpec.Gcs(endpoint, bucket, prefix, auth, BackendLocation.BACKEND_TIMEOUT);
+            }
+            default -> throw misconfigured(ref, "data connection " + id + " has unknown provider '" + c.provider() + "'");
         };
-        return new BackendLocation(URI.create(endpoint.replaceAll("/+$", "")), region, bucket, prefix, auth);
+    }
+
+    private S3Exception wrongAuth(ProductRef ref, String id, DataConnectionDocument c) {
+        String why = c.auth() instanceof ConnectionAuth.Unsupported u ? u.why()
+                : "authentication " + c.auth().type() + " for provider '" + c.provider() + "'";
+        return misconfigured(ref, "data connection " + id + ": unsupported " + why + " (refused, never read unsigned)");
+    }
+
+    private URI endpoint(ProductRef ref, String id, String url) {
+        if (!HttpEndpoint.isValid(url)) {
+            throw misconfigured(ref, "data connection " + id + " has endpoint '" + url + "', not an http(s) URL");
+        }
+        return URI.create(url.replaceAll("/+$", ""));
     }
 
     private ControlPlaneDocuments.Mirror mirror(ProductRef ref, ProductDocument doc) {
@@ -300,12 +339,12 @@ public final class ControlPlaneRegistry implements Registry {
                 "control plane: data connection " + c.id() + " does not say whether it is read_only; refused", null)));
     }
 
-    private Backend backend(BackendLocation location) {
+    private Backend backend(BackendSpec location) {
         try {
             return built.get(location, backends::build);
         } catch (Backends.FederationNotConfigured e) {
             throw new S3Exception(S3Error.BACKEND_AUTHENTICATION_FAILED, S3Error.BACKEND_AUTHENTICATION_FAILED.defaultMessage(),
-                    new S3Exception.DependencyFailure("control plane: " + location.bucket() + " " + e.getMessage(), null));
+                    new S3Exception.DependencyFailure("control plane: " + e.getMessage(), null));
         }
     }
 

@@ -93,7 +93,9 @@ class ControlPlaneReadPathTest {
         ((ObjectNode) azure.at("/metadata/mirrors/open-west")).put("connection_id", "blob");
         cp.put(PRODUCTS + "/on-azure", azure.toString());
         ObjectNode blob = fixtureJson("data-connection-public.json").put("data_connection_id", "blob");
-        blob.putObject("details").put("provider", "az").put("account_name", "acct").put("container_name", "c");
+        blob.putObject("details").put("provider", "az").put("account_name", "acct").put("container_name", "c")
+                .put("endpoint", "http://127.0.0.1:9/acct");
+        blob.putObject("authentication").put("type", "s3_web_identity_role").put("role_arn", ROLE);
         cp.put("/api/v1/data-connections/blob", blob.toString());
 
         int port = freePort();
@@ -265,8 +267,9 @@ class ControlPlaneReadPathTest {
     }
 
     @Test
-    void anAzureConnectionIsNotImplemented() {
-        S3ErrorAssert.assertS3Error(timed("/parks-dept/on-azure/x.txt"), 501, "NotImplemented", "/parks-dept/on-azure/x.txt");
+    void anAzureConnectionWithAnAwsRoleIsBackendAuthenticationFailedNeverReadUnsigned() {
+        S3ErrorAssert.assertS3Error(timed("/parks-dept/on-azure/x.txt"), 502, "BackendAuthenticationFailed",
+                "/parks-dept/on-azure/x.txt");
     }
 
     @Test

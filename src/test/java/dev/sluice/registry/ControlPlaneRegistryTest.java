@@ -5,6 +5,11 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.nimbusds.jwt.JWTClaimsSet;
 import com.nimbusds.jwt.SignedJWT;
 import dev.sluice.backend.Backend;
+import dev.sluice.backend.AzureAuth;
+import dev.sluice.backend.GcsAuth;
+import dev.sluice.backend.TokenGrant;
+import dev.sluice.backend.BackendAuth;
+import dev.sluice.backend.BackendSpec;
 import dev.sluice.backend.Backends;
 import dev.sluice.time.Ticker;
 import dev.sluice.federation.OidcProvider;
@@ -60,7 +65,7 @@ class ControlPlaneRegistryTest {
 
     private final MutableClock clock = new MutableClock(Instant.now().truncatedTo(ChronoUnit.SECONDS));
     private final SimpleMeterRegistry meters = new SimpleMeterRegistry();
-    private final List<BackendLocation> built = new CopyOnWriteArrayList<>();
+    private final List<BackendSpec> built = new CopyOnWriteArrayList<>();
     private ExecutorService loads;
     private TestControlPlane cp;
     private HttpClient http;
@@ -108,8 +113,8 @@ class ControlPlaneRegistryTest {
         return registry.find(ref(product), anonymous());
     }
 
-    private BackendLocation locate(String product) {
-        return registry.locate(ref(product), anonymous()).orElseThrow();
+    private BackendSpec.S3 locate(String product) {
+        return (BackendSpec.S3) registry.locate(ref(product), anonymous()).orElseThrow();
     }
 
     /** Serves {@code doc} as product {@code name}. */
@@ -179,7 +184,7 @@ class ControlPlaneRegistryTest {
         ((ObjectNode) doc.get("metadata")).set("mirrors", reordered);
         product("no-primary", doc);
 
-        BackendLocation l = locate("no-primary");
+        BackendSpec.S3 l = locate("no-primary");
         assertThat(l.bucket()).isEqualTo("open-data-west");
         assertThat(l.prefix()).isEqualTo("parks-dept/lidar-2024/");
     }
@@ -231,7 +236,7 @@ class ControlPlaneRegistryTest {
 
     @Test
     void absentAuthenticationReadsUnsigned() {
-        assertThat(locate("city-trees").auth()).isEqualTo(new BackendLocation.Auth.Unsigned());
+        assertThat(locate("city-trees").auth()).isEqualTo(new BackendAuth.Anonymous());
     }
 
     @Test
@@ -240,12 +245,12 @@ class ControlPlaneRegistryTest {
         conn.putNull("authentication");
         cp.put(OPEN_WEST, conn.toString());
 
-        assertThat(locate("city-trees").auth()).isEqualTo(new BackendLocation.Auth.Unsigned());
+        assertThat(locate("city-trees").auth()).isEqualTo(new BackendAuth.Anonymous());
     }
 
     @Test
     void webIdentityRoleFederatesAsTheDataConnection() {
-        assertThat(locate("lidar-2024").auth()).isEqualTo(new BackendLocation.Auth.Federated(
+        assertThat(locate("lidar-2024").auth()).isEqualTo(new BackendAuth.WebIdentity(
                 "arn:aws:iam::111122223333:role/sluice-vault-east", "scv1:conn:vault-east"));
     }
 
@@ -261,8 +266,8 @@ class ControlPlaneRegistryTest {
         assertThat(find("city-trees")).as("an unsigned location needs no federation").isPresent();
         assertThatThrownBy(() -> find("lidar-2024")).isInstanceOfSatisfying(S3Exception.class, e -> {
             assertThat(e.error()).isEqualTo(S3Error.BACKEND_AUTHENTICATION_FAILED);
-            assertThat(e.getCause()).hasMessage("control plane: vault-east-archive needs federation "
-                    + "(arn:aws:iam::111122223333:role/sluice-vault-east) but oidc.signing_key is not configured");
+            assertThat(e.getCause()).hasMessage("control plane: needs federation "
+                    + "(role arn:aws:iam::111122223333:role/sluice-vault-east) but oidc.signing_key is not configured");
         });
     }
 
@@ -294,13 +299,74 @@ class ControlPlaneRegistryTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"az", "azure", "gcs", "gs"})
-    void otherKnownProvidersAreNotImplementedByThisBuild(String provider) {
+    @ValueSource(strings = {"az", "azure"})
+    void anAzureConnectionIsAContainerOfItsAccount(String provider) {
         ObjectNode conn = fixtureJson("data-connection-public.json");
-        ((ObjectNode) conn.get("details")).put("provider", provider).put("account_name", "acct").put("container_name", "c");
+        ((ObjectNode) conn.get("details")).put("provider", provider).put("account_name", "parksdata").put("container_name", "lidar")
+                .put("base_prefix", "tenants/parks/");
         cp.put(OPEN_WEST, conn.toString());
 
-        assertS3Error(() -> find("city-trees"), S3Error.NOT_IMPLEMENTED);
+        assertThat(registry.locate(ref("city-trees"), anonymous()).orElseThrow()).isEqualTo(new BackendSpec.Azure(
+                URI.create("https://parksdata.blob.core.windows.net"), "parksdata", "lidar", "tenants/parks/" + "parks-dept/city-trees/",
+                new AzureAuth.Anonymous(), Duration.ofSeconds(30)));
+    }
+
+    @Test
+    void anAzureWorkloadIdentityFederatesAsTheDataConnectionAtItsTenant() {
+        ObjectNode conn = fixtureJson("data-connection-public.json");
+        ((ObjectNode) conn.get("details")).put("provider", "az").put("account_name", "parksdata").put("container_name", "lidar");
+        conn.putObject("authentication").put("type", "azure_workload_identity").put("tenant_id", "tenant-1").put("client_id", "app-2");
+        cp.put(OPEN_WEST, conn.toString());
+
+        BackendSpec.Azure spec = (BackendSpec.Azure) registry.locate(ref("city-trees"), anonymous()).orElseThrow();
+
+        assertThat(spec.auth()).isEqualTo(new AzureAuth.Federated(new TokenGrant.Entra(
+                URI.create("https://login.microsoftonline.com/tenant-1/oauth2/v2.0/token"), "tenant-1", "app-2", "scv1:conn:open-west")));
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"gcs", "gs"})
+    void aGcsConnectionIsABucketFederatedThroughItsPoolProvider(String provider) {
+        ObjectNode conn = fixtureJson("data-connection-public.json");
+        ((ObjectNode) conn.get("details")).put("provider", provider).put("bucket", "parks-gcs");
+        String audience = "//iam.googleapis.com/projects/123456/locations/global/workloadIdentityPools/sluice/providers/sluice-oidc";
+        conn.putObject("authentication").put("type", "gcp_workload_identity").put("audience", audience)
+                .put("service_account", "reader@parks.iam.gserviceaccount.com");
+        cp.put(OPEN_WEST, conn.toString());
+
+        BackendSpec.Gcs spec = (BackendSpec.Gcs) registry.locate(ref("city-trees"), anonymous()).orElseThrow();
+
+        assertThat(spec.endpoint()).isEqualTo(URI.create("https://storage.googleapis.com"));
+        assertThat(spec.bucket()).isEqualTo("parks-gcs");
+        assertThat(spec.auth()).isEqualTo(new GcsAuth.Token(new TokenGrant.GoogleFederation(URI.create("https://sts.googleapis.com/v1/token"),
+                audience, Optional.of("reader@parks.iam.gserviceaccount.com"), URI.create("https://iamcredentials.googleapis.com"),
+                "scv1:conn:open-west")));
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {
+            "az|{\"type\":\"s3_web_identity_role\",\"role_arn\":\"arn:aws:iam::111122223333:role/r\"}",
+            "gcs|{\"type\":\"azure_workload_identity\",\"tenant_id\":\"t\",\"client_id\":\"c\"}",
+            "s3|{\"type\":\"gcp_workload_identity\",\"audience\":\"//iam.googleapis.com/projects/1/locations/global/workloadIdentityPools/pool1/providers/prov1\"}",
+            "az|{\"type\":\"azure_workload_identity\",\"tenant_id\":\"t\"}",
+            "gcs|{\"type\":\"gcp_workload_identity\",\"audience\":\"projects/1/pools/p\"}",
+            "gcs|{\"type\":\"gcp_workload_identity\",\"audience\":\"//iam.googleapis.com/projects/1/locations/global/workloadIdentityPools/pool1/providers/prov1\",\"service_account\":\"nobody\"}",
+            "az|null-account", "az|null-container"})
+    void anAuthenticationThatDoesNotFitTheProviderOrANamelessLocationIsRefusedNeverReadUnsigned(String provider)
+            throws Exception {
+        String[] parts = provider.split("\\|", 2);
+        ObjectNode conn = fixtureJson("data-connection-public.json");
+        ObjectNode details = ((ObjectNode) conn.get("details")).put("provider", parts[0]).put("account_name", "parksdata")
+                .put("container_name", "lidar");
+        switch (parts[1]) {
+            case "null-account" -> details.remove("account_name");
+            case "null-container" -> details.remove("container_name");
+            default -> conn.set("authentication", new com.fasterxml.jackson.databind.ObjectMapper().readTree(parts[1]));
+        }
+        cp.put(OPEN_WEST, conn.toString());
+
+        assertS3Error(() -> find("city-trees").orElseThrow().resolveBackend(), S3Error.BACKEND_AUTHENTICATION_FAILED);
+        assertThat(built).as("never falls back to an unsigned backend").isEmpty();
     }
 
     @ParameterizedTest
@@ -454,7 +520,7 @@ class ControlPlaneRegistryTest {
         clock.advance(Duration.ofSeconds(100));
         Backend after = find("city-trees").orElseThrow().resolveBackend();
 
-        assertThat(((BackendLocation) ((StubBackend<?>) after).target()).bucket()).isEqualTo("moved-west");
+        assertThat(((BackendSpec.S3) ((StubBackend<?>) after).target()).bucket()).isEqualTo("moved-west");
     }
 
     @Test

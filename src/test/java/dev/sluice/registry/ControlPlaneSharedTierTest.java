@@ -1,5 +1,7 @@
 package dev.sluice.registry;
 
+import dev.sluice.backend.BackendSpec;
+
 import dev.sluice.time.Ticker;
 import dev.sluice.cache.CircuitBreaker;
 import dev.sluice.cache.RedisSharedStore;
@@ -131,7 +133,7 @@ class ControlPlaneSharedTierTest {
         ControlPlaneRegistry registry = new ControlPlaneRegistry(new ControlPlaneApi(http, cp.url(), Optional.of(oidc), TIMEOUT),
                 new ControlPlaneRegistry.Settings(Optional.of("http://s3.test:9000"), PRODUCT_TTL, PRODUCT_TTL,
                         Duration.ofSeconds(60), Duration.ofSeconds(60), TIMEOUT, Duration.ofMinutes(10)),
-                StubBackend<BackendLocation>::new, clock, loads, () -> 0.0, new SimpleMeterRegistry(),
+                StubBackend<BackendSpec>::new, clock, loads, () -> 0.0, new SimpleMeterRegistry(),
                 Optional.of(new ControlPlaneRegistry.Shared(store, new Sealer(key, new SecureRandom()), Duration.ofSeconds(10),
                         Duration.ofSeconds(2), Runnable::run, () -> UUID.randomUUID().toString(), events::add)));
         closing.add(registry);
@@ -177,7 +179,7 @@ class ControlPlaneSharedTierTest {
         assertThat(cp.count(CITY_TREES)).isEqualTo(1);
         assertThat(cp.count(OPEN_WEST)).isEqualTo(1);
 
-        BackendLocation fromB = b.locate(ref("city-trees"), anonymous()).orElseThrow();
+        BackendSpec fromB = b.locate(ref("city-trees"), anonymous()).orElseThrow();
 
         assertThat(cp.count(CITY_TREES)).as("product served to B from L2").isEqualTo(1);
         assertThat(cp.count(OPEN_WEST)).as("data connection served to B from L2").isEqualTo(1);
