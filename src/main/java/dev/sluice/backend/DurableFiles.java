@@ -16,7 +16,6 @@ import java.nio.file.attribute.BasicFileAttributes;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.Optional;
-import java.util.concurrent.TimeoutException;
 
 /**
  * The file-system steps the file backend's writes are made of: a body streamed to a file
@@ -44,7 +43,7 @@ final class DurableFiles {
             try {
                 n = in.read(buffer);
             } catch (IOException e) {
-                throw bodyBroken(e);
+                throw Upload.clientFailure(e);
             }
             if (n < 0) {
                 return total;
@@ -60,15 +59,6 @@ final class DurableFiles {
             }
             total += n;
         }
-    }
-
-    private static S3Exception bodyBroken(IOException e) {
-        for (Throwable t = e; t != null; t = t.getCause()) {
-            if (t instanceof TimeoutException || t instanceof java.net.SocketTimeoutException) {
-                return new S3Exception(S3Error.REQUEST_TIMEOUT, S3Error.REQUEST_TIMEOUT.defaultMessage(), e);
-            }
-        }
-        return new S3Exception(S3Error.INCOMPLETE_BODY, S3Error.INCOMPLETE_BODY.defaultMessage(), e);
     }
 
     static void force(FileChannel channel, Path file) {

@@ -68,7 +68,7 @@ final class S3UploadSender {
                 throw failedCheck;
             } catch (IOException clientGone) {
                 request.abort(clientGone);
-                throw new S3Exception(S3Error.INCOMPLETE_BODY, S3Error.INCOMPLETE_BODY.defaultMessage(), clientGone);
+                throw Upload.clientFailure(clientGone);
             } catch (RuntimeException bug) {
                 request.abort(bug);
                 throw bug;

@@ -1,8 +1,14 @@
 package dev.sluice.backend;
 
+import dev.sluice.s3.S3Error;
+import dev.sluice.s3.S3Exception;
+
+import java.io.IOException;
 import java.io.InputStream;
+import java.net.SocketTimeoutException;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.TimeoutException;
 
 /**
  * A request body on its way into a store, already decoded from whatever form the client sent
@@ -34,4 +40,18 @@ public interface Upload {
      * {@link #stream()} has reached its end (a trailer arrives after the bytes).
      */
     List<Map.Entry<String, String>> checksums();
+
+    /**
+     * What a body that could not be read from the client answers, whatever the store: S3's
+     * {@code 400 RequestTimeout} when the client went silent for the server's idle timeout,
+     * else {@code 400 IncompleteBody} (the connection ended before the declared length).
+     */
+    static S3Exception clientFailure(IOException e) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t instanceof TimeoutException || t instanceof SocketTimeoutException) {
+                return new S3Exception(S3Error.REQUEST_TIMEOUT, S3Error.REQUEST_TIMEOUT.defaultMessage(), e);
+            }
+        }
+        return new S3Exception(S3Error.INCOMPLETE_BODY, S3Error.INCOMPLETE_BODY.defaultMessage(), e);
+    }
 }

@@ -15,7 +15,7 @@ final class ServerSection {
 
     static SluiceConfig.Server server(Node n, Secrets secrets, java.nio.file.Path base) {
         n.allowOnly("listen", "admin_listen", "public_url", "shutdown_timeout", "body_timeout", "shutdown_grace",
-                "virtual_host_domain", "header_timeout", "max_connections", "accept_backlog", "body_budget",
+                "virtual_host_domain", "header_timeout", "max_connections", "accept_backlog", "body_budget", "idle_timeout",
                 "upload_id_key_env", "upload_id_key_file");
         SluiceConfig.HostPort listen = hostPort(n, "listen", "127.0.0.1:8080");
         SluiceConfig.HostPort admin = hostPort(n, "admin_listen", "127.0.0.1:9090");
@@ -55,7 +55,7 @@ final class ServerSection {
         int backlog = (int) wholeNumber(n.text("accept_backlog", Integer.toString(d.acceptBacklog())), n.path("accept_backlog"),
                 1, 65535);
         long budget = n.optionalText("body_budget").map(t -> byteSize(t, n.path("body_budget"))).orElse(d.bodyBudget());
-        return new SluiceConfig.Limits(headerTimeout, maxConnections, backlog, budget);
+        return new SluiceConfig.Limits(headerTimeout, maxConnections, backlog, budget, positive(n, "idle_timeout", d.idleTimeout()));
     }
 
     /**

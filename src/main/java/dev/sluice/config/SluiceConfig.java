@@ -72,10 +72,13 @@ public record SluiceConfig(Server server, Registry registry, Optional<Oidc> oidc
      * header limits"): {@code headerTimeout} for a whole request head; {@code maxConnections}
      * open at once (empty: sized from the process's file-descriptor limit); the kernel's
      * {@code acceptBacklog}; and {@code bodyBudget}, the request-body bytes held in memory
-     * across all requests.
+     * across all requests; {@code idleTimeout}, how long a connection may send or take nothing
+     * (a client stalled mid-body included) before it is closed.
      */
-    public record Limits(Duration headerTimeout, Optional<Integer> maxConnections, int acceptBacklog, long bodyBudget) {
-        public static final Limits DEFAULT = new Limits(Duration.ofSeconds(10), Optional.empty(), 1024, 32L * 1024 * 1024);
+    public record Limits(Duration headerTimeout, Optional<Integer> maxConnections, int acceptBacklog, long bodyBudget,
+                         Duration idleTimeout) {
+        public static final Limits DEFAULT = new Limits(Duration.ofSeconds(10), Optional.empty(), 1024, 32L * 1024 * 1024,
+                Duration.ofSeconds(60));
     }
 
     /**

@@ -75,8 +75,8 @@ public final class SluiceServer implements AutoCloseable {
         // an access key id) was handed over as the earlier one: signatures cover exact bytes.
         http.setHeaderCacheCaseSensitive(true);
 
-        this.s3Connector = connector(http, config.listen(), "s3");
-        this.adminConnector = connector(http, config.adminListen(), "admin");
+        this.s3Connector = connector(http, config.listen(), "s3", config.limits().idleTimeout());
+        this.adminConnector = connector(http, config.adminListen(), "admin", SluiceConfig.Limits.DEFAULT.idleTimeout());
         server.addConnector(s3Connector);
         server.addConnector(adminConnector);
         limit(config.limits(), metrics);
@@ -137,13 +137,13 @@ public final class SluiceServer implements AutoCloseable {
         return 10_000;
     }
 
-    private ServerConnector connector(HttpConfiguration http, SluiceConfig.HostPort at, String name) {
+    private ServerConnector connector(HttpConfiguration http, SluiceConfig.HostPort at, String name, Duration idleTimeout) {
         ServerConnector c = new ServerConnector(server, 1, 1, new HttpConnectionFactory(http));
         // No host (":8080") is Jetty's null: the wildcard address, IPv6 and IPv4 where the system has both.
         c.setHost(at.host().isEmpty() ? null : at.host());
         c.setPort(at.port());
         c.setName(name);
-        c.setIdleTimeout(Duration.ofSeconds(60).toMillis());
+        c.setIdleTimeout(idleTimeout.toMillis());
         return c;
     }
 

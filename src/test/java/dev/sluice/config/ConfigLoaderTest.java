@@ -900,9 +900,12 @@ class ConfigLoaderTest {
         assertThat(defaults.acceptBacklog()).isEqualTo(1024);
         assertThat(defaults.bodyBudget()).isEqualTo(32L * 1024 * 1024);
 
-        SluiceConfig.Limits set = parse("server: { header_timeout: 2s, max_connections: 500, accept_backlog: 64, body_budget: 256KiB }\n"
-                + FILE_PRODUCT).server().limits();
-        assertThat(set).isEqualTo(new SluiceConfig.Limits(Duration.ofSeconds(2), java.util.Optional.of(500), 64, 256 * 1024));
+        assertThat(defaults.idleTimeout()).isEqualTo(Duration.ofSeconds(60));
+
+        SluiceConfig.Limits set = parse("server: { header_timeout: 2s, max_connections: 500, accept_backlog: 64, body_budget: 256KiB, "
+                + "idle_timeout: 15s }\n" + FILE_PRODUCT).server().limits();
+        assertThat(set).isEqualTo(new SluiceConfig.Limits(Duration.ofSeconds(2), java.util.Optional.of(500), 64, 256 * 1024,
+                Duration.ofSeconds(15)));
         assertThat(parse("server: { body_budget: 65536 }\n" + FILE_PRODUCT).server().limits().bodyBudget()).isEqualTo(65536);
 
         assertConfigError("server: { header_timeout: 0s }\n" + FILE_PRODUCT, "server.header_timeout");

@@ -28,6 +28,7 @@ import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.net.Socket;
 import java.net.URI;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -78,7 +79,7 @@ class WriteFaultsTest {
         relay = TcpRelay.start(s3proxy.endpoint());
         Files.createDirectories(root.resolve("files"));
         String yaml = """
-                server: { listen: "127.0.0.1:0", admin_listen: "127.0.0.1:0", body_timeout: 5s }
+                server: { listen: "127.0.0.1:0", admin_listen: "127.0.0.1:0", body_timeout: 5s, idle_timeout: 2s }
                 registry:
                   products:
                     - { account: acme, product: files, visibility: public, writable: true, backend: { type: file, path: ./files } }
@@ -215,6 +216,41 @@ class WriteFaultsTest {
         assertThat(read(product, key)).hasValueSatisfying(b -> assertThat(b).isEqualTo(earlier));
         assertThat(writer.listObjectsV2(b -> b.bucket("acme").prefix(product + "/mid-put/")).contents())
                 .extracting(S3Object::key, S3Object::size).containsExactly(org.assertj.core.groups.Tuple.tuple(product + "/" + key, 1000L));
+    }
+
+    /**
+     * A client that stops sending mid-body and keeps its connection open is cut off by the idle
+     * timeout (2 s here): it gets S3's {@code 400 RequestTimeout} if it still reads, the store keeps
+     * what it held, and nothing waits on the client for longer.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"files", "bucket"})
+    void aClientThatStallsMidPutIsCutOffByTheIdleTimeoutAndNothingIsStored(String product) throws Exception {
+        String key = "stalled/object.bin";
+        byte[] earlier = randomBytes(1000);
+        writer.putObject(b -> b.bucket("acme").key(product + "/" + key), RequestBody.fromBytes(earlier));
+        List<String> before = backendEntries(product);
+        RawWrite.Wire wire = RawWrite.put(sluice.s3Endpoint(), "/acme/" + product + "/" + key)
+                .signedBy(WRITER_ID, WRITER_SECRET).form(Form.UNSIGNED).body(randomBytes(4 * MIB)).wire();
+        URI endpoint = sluice.s3Endpoint();
+        try (Socket socket = new Socket(endpoint.getHost(), endpoint.getPort())) {
+            socket.setSoTimeout(20_000);
+            long started = System.nanoTime();
+            OutputStream out = socket.getOutputStream();
+            out.write(wire.head());
+            out.write(wire.body(), 0, MIB);
+            out.flush();
+            // Now silence, connection open: what comes back, and when, is sluice's doing alone.
+            byte[] answer = socket.getInputStream().readAllBytes();
+            Duration took = Duration.ofNanos(System.nanoTime() - started);
+            String text = new String(answer, StandardCharsets.ISO_8859_1);
+            assertThat(took).as("cut off after the 2 s idle timeout, not left waiting").isBetween(Duration.ofMillis(1500),
+                    Duration.ofSeconds(15));
+            assertThat(text).as("the answer to a stalled body").startsWith("HTTP/1.1 400 ").contains("<Code>RequestTimeout</Code>")
+                    .doesNotContain("Exception");
+        }
+        eventually("the store holds what it held before the upload", () -> backendEntries(product).equals(before));
+        assertThat(read(product, key)).hasValueSatisfying(b -> assertThat(b).isEqualTo(earlier));
     }
 
     @ParameterizedTest
