@@ -81,8 +81,11 @@ final class TokenReplies {
         if (doc.hasNonNull("error")) {
             List<Long> codes = new ArrayList<>();
             doc.path("error_codes").forEach(c -> codes.add(c.asLong()));
-            return classifier.classify(new OAuthError(status, doc.path("error").asText(), doc.path("error_description").asText(""), codes),
-                    requestId);
+            JsonNode error = doc.get("error");
+            // Google answers some failures (429 above all) in its API error shape, {"error": {"status": …, "message": …}}.
+            String code = error.isObject() ? error.path("status").asText("") : error.asText();
+            String description = error.isObject() ? error.path("message").asText("") : doc.path("error_description").asText("");
+            return classifier.classify(new OAuthError(status, code, description, codes), requestId);
         }
         if (status == 200) {
             String token = doc.path("access_token").asText("");
