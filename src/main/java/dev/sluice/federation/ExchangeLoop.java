@@ -1,5 +1,6 @@
 package dev.sluice.federation;
 
+import dev.sluice.observe.LogText;
 import dev.sluice.time.Ticker;
 import org.eclipse.jetty.client.ContentResponse;
 import org.eclipse.jetty.client.Request;
@@ -135,7 +136,7 @@ public final class ExchangeLoop {
                 return fail(conclusion, last, attempts, started, true);
             }
             log.debug("{} attempt {} failed ({} {} {}), retrying", what, attempts, last.kind(), last.code(),
-                    dev.sluice.observe.LogText.escape(last.message()));
+                    LogText.escape(last.message()));
             try {
                 ticker.sleep(sleep);
             } catch (InterruptedException e) {
@@ -153,7 +154,7 @@ public final class ExchangeLoop {
     }
 
     /** An HTTP answer: its status and its body, read whole (bounded by the caller's size check). */
-    public record Answer(int status, byte[] body, org.eclipse.jetty.http.HttpFields headers) {
+    public record Answer(int status, byte[] body) {
     }
 
     /**
@@ -187,6 +188,6 @@ public final class ExchangeLoop {
         if (body.length > maxBytes) {
             return (new Failed<>(status >= 500, "garbage", "", "response of " + body.length + " bytes", "-"));
         }
-        return new Got<>(new Answer(status, body, response.getHeaders()), "-");
+        return new Got<>(new Answer(status, body), "-");
     }
 }
