@@ -32,9 +32,11 @@ import java.util.List;
 import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executor;
 import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import org.eclipse.jetty.client.HttpClient;
@@ -172,6 +174,35 @@ class TokenTierTest {
     }
 
     @Test
+    void aColdBurstOnTwoInstancesSharingRedisMakesOneExchange() throws Exception {
+        RedisProcess redis = RedisProcess.start();
+        closing.add(redis);
+        byte[] sealKey = new byte[32];
+        new SecureRandom().nextBytes(sealKey);
+        List<TokenTier> instances = List.of(tier(shared(redisStore(redis), sealKey), virtualLoads, new SimpleMeterRegistry()),
+                tier(shared(redisStore(redis), sealKey), virtualLoads, new SimpleMeterRegistry()));
+        int callersPerInstance = 8;
+        CountDownLatch go = new CountDownLatch(1);
+        List<Future<BearerToken>> answers = new ArrayList<>();
+        try (ExecutorService callers = Executors.newVirtualThreadPerTaskExecutor()) {
+            for (TokenTier instance : instances) {
+                for (int i = 0; i < callersPerInstance; i++) {
+                    answers.add(callers.submit(() -> {
+                        go.await();
+                        return instance.token(grant);
+                    }));
+                }
+            }
+            go.countDown();
+            for (Future<BearerToken> answer : answers) {
+                assertThat(answer.get(30, TimeUnit.SECONDS)).isEqualTo(new BearerToken(entra.issued().get(0)));
+            }
+        }
+
+        assertThat(entra.totalExchanges()).isEqualTo(1);
+    }
+
+    @Test
     void redisGoneStillServesTokens() throws Exception {
         RedisProcess redis = RedisProcess.start();
         closing.add(redis);
@@ -255,7 +286,7 @@ class TokenTierTest {
         // Writes back inline, so the second instance finds what the first wrote.
         return new SharedTier<>("tok", TokenGrant::sharedIdentity, store, new Sealer(sealKey, new SecureRandom()), new TokenCodec(),
                 exchanges(), new SharedTier.Settings(Duration.ofSeconds(300), POLICY.refreshLead(), Duration.ofSeconds(10),
-                        Duration.ofSeconds(2), Duration.ofMillis(25)),
+                        Duration.ofSeconds(10), Duration.ofMillis(25)),
                 clock, Ticker.SYSTEM, Runnable::run, () -> UUID.randomUUID().toString(), SharedTier.Observer.NONE);
     }
 
