@@ -10,9 +10,11 @@ import dev.sluice.auth.SessionTokens;
 import dev.sluice.auth.StsService;
 import dev.sluice.auth.WebIdentityVerifier;
 import dev.sluice.backend.AccessTokens;
+import dev.sluice.backend.BearerToken;
 import dev.sluice.backend.Backend;
 import dev.sluice.backend.Backends;
 import dev.sluice.backend.FederatedCredentials;
+import dev.sluice.backend.TokenGrant;
 import dev.sluice.backend.FileBackend;
 import dev.sluice.cache.CircuitBreaker;
 import dev.sluice.cache.RedisSharedStore;
@@ -27,6 +29,12 @@ import dev.sluice.config.SluiceConfig;
 import dev.sluice.federation.CredentialFront;
 import dev.sluice.federation.CredentialKey;
 import dev.sluice.federation.CredentialTier;
+import dev.sluice.federation.EntraExchange;
+import dev.sluice.federation.GoogleExchange;
+import dev.sluice.federation.GoogleServiceAccountExchange;
+import dev.sluice.federation.TokenCodec;
+import dev.sluice.federation.TokenExchange;
+import dev.sluice.federation.TokenTier;
 import dev.sluice.federation.OidcProvider;
 import dev.sluice.federation.SigningKey;
 import dev.sluice.federation.StsExchange;
@@ -65,6 +73,7 @@ import java.util.Optional;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.function.DoubleSupplier;
 
 /**
  * The composition root: builds every component from the configuration and wires them by
@@ -127,10 +136,7 @@ public final class Sluice implements AutoCloseable {
                     new RefreshAheadCache.Policy(c.refreshLead(), c.minServe(), c.claimTimeout(), c.failureBackoff()),
                     c.maxWait(), clock, loads, () -> ThreadLocalRandom.current().nextDouble(), metrics.registry()));
         });
-        // PLACEHOLDER of the shared contract: the token tier replaces this before the branch lands.
-        AccessTokens tokens = grant -> {
-            throw new dev.sluice.s3.S3Exception(dev.sluice.s3.S3Error.NOT_IMPLEMENTED, "not built yet");
-        };
+        AccessTokens tokens = tokenTier(config, clock, redis, sealer);
         Backends backends = new Backends(backendHttp, hashing, credentials, tokens, clock, Ticker.SYSTEM);
         this.controlPlane = config.registry().controlPlane();
         if (controlPlane.isPresent()) {
@@ -203,6 +209,31 @@ public final class Sluice implements AutoCloseable {
     private static Role role(SluiceConfig.Role r) {
         return new Role(r.id(), r.trustedIssuers(), r.audiences(), r.subjects(), r.maxSessionDuration(), r.maxTokenLifetime(),
                 r.scopes().stream().map(s -> new ScopeTemplate(s.product(), s.prefixes(), s.actions())).toList());
+    }
+
+    /**
+     * Bearer tokens of Azure Blob and GCS backends: the same L1 policy, wait bound and loads
+     * executor as the credential tier, over the sealed shared tier when configured, over the
+     * exchange each grant names, within {@code sts.timeout} (docs/federation.md, "Azure Blob and GCS tokens").
+     */
+    private AccessTokens tokenTier(SluiceConfig config, InstantSource clock, Optional<SluiceConfig.Shared.Redis> redis,
+                                   Optional<Sealer> sealer) {
+        TokenExchange.Observer observer = TokenTier.exchangeMetrics(metrics.registry());
+        Duration timeout = config.sts().timeout();
+        DoubleSupplier jitter = () -> ThreadLocalRandom.current().nextDouble();
+        RefreshAheadCache.Loader<TokenGrant, BearerToken> next = TokenTier.exchanging(
+                oidc.map(o -> new EntraExchange(backendHttp, o, timeout, jitter, Ticker.SYSTEM, clock, observer)),
+                oidc.map(o -> new GoogleExchange(backendHttp, o, timeout, jitter, Ticker.SYSTEM, clock, observer)),
+                new GoogleServiceAccountExchange(backendHttp, timeout, jitter, Ticker.SYSTEM, clock, observer));
+        SluiceConfig.Cache c = config.cache();
+        if (redis.isPresent()) {
+            SluiceConfig.Shared.Redis r = redis.get();
+            next = new SharedTier<>("tok", TokenGrant::sharedIdentity, sharedStore, sealer.orElseThrow(), new TokenCodec(), next,
+                    new SharedTier.Settings(r.lead(), c.refreshLead(), r.leaseTtl(), r.leaseWait(), Duration.ofMillis(25)),
+                    clock, Ticker.SYSTEM, loads, () -> UUID.randomUUID().toString(), new CacheMetrics(metrics.registry()).tierEvents("tok"));
+        }
+        return new TokenTier(next, new RefreshAheadCache.Policy(c.refreshLead(), c.minServe(), c.claimTimeout(), c.failureBackoff()),
+                clock, loads, jitter, c.maxWait(), metrics.registry());
     }
 
     private SharedStore sharedStore(SluiceConfig.Shared.Redis shared, InstantSource clock) {

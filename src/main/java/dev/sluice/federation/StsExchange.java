@@ -7,7 +7,6 @@ import dev.sluice.s3.S3Exception;
 import dev.sluice.s3.XmlReader;
 import dev.sluice.sigv4.AwsCredentials;
 import dev.sluice.time.Ticker;
-import org.eclipse.jetty.client.ContentResponse;
 import org.eclipse.jetty.client.FormRequestContent;
 import org.eclipse.jetty.client.HttpClient;
 import org.eclipse.jetty.client.Request;
@@ -23,9 +22,6 @@ import java.time.Duration;
 import java.time.Instant;
 import java.time.format.DateTimeParseException;
 import java.util.Optional;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 import java.util.function.DoubleSupplier;
 
 /**
@@ -42,13 +38,12 @@ import java.util.function.DoubleSupplier;
  * parse → 503 ({@code SlowDown} for throttling, else {@code ServiceUnavailable}) with
  * {@code Retry-After}; any other STS code → 502 {@code BackendAuthenticationFailed}. The STS
  * message and request id go to the log, never to the client. The JWT, secret and session
- * token go nowhere.
+ * token go nowhere. The deadline, retry and backoff are {@link ExchangeLoop}'s, shared with
+ * the token exchanges of Azure Blob and GCS backends.
  */
 public final class StsExchange {
     private static final Logger LOG = LoggerFactory.getLogger(StsExchange.class);
     private static final Duration TOKEN_LIFETIME = Duration.ofMinutes(5);
-    private static final Duration FIRST_BACKOFF = Duration.ofMillis(100);
-    private static final Duration MAX_BACKOFF = Duration.ofSeconds(1);
     private static final int MAX_RESPONSE_BYTES = 64 * 1024;
 
     /** What happened, for metrics: outcome and STS error code ("" when none). */
@@ -85,45 +80,27 @@ public final class StsExchange {
 
     /** Exchanges a fresh JWT for {@code key.subject()} for temporary credentials of {@code key.roleArn()}. */
     public Expiring<AwsCredentials> exchange(CredentialKey key) {
-        long started = ticker.nanoTime();
-        long deadline = started + timeout.toNanos();
-        Duration backoff = FIRST_BACKOFF;
-        int attempt = 0;
-        Failure last = null;
-        while (true) {
-            attempt++;
-            if (ticker.remainingNanos(deadline) == 0) {
-                return fail(key, last != null ? last : Failure.deadline(), attempt - 1, started, true);
-            }
-            Result result = attempt(key, deadline);
-            if (result instanceof Success s) {
-                Duration took = ticker.since(started);
-                observer.exchanged("success", "", took);
+        ExchangeLoop loop = new ExchangeLoop(jitter, ticker, observer::exchanged, LOG,
+                "sts exchange role=" + key.roleArn() + " subject=" + LogText.escape(key.subject()));
+        return loop.run(timeout, deadline -> attempt(loop, key, deadline), new ExchangeLoop.Conclusion<>() {
+            @Override
+            public Expiring<AwsCredentials> succeeded(ExchangeLoop.Got<Expiring<AwsCredentials>> got, int attempts, Duration took) {
                 LOG.info("sts exchange role={} subject={} outcome=success attempts={} duration_ms={} sts_request_id={} expires={}",
-                        key.roleArn(), LogText.escape(key.subject()), attempt, took.toMillis(), s.requestId(), s.credentials().expiresAt());
-                return s.credentials();
+                        key.roleArn(), LogText.escape(key.subject()), attempts, took.toMillis(), got.requestId(),
+                        got.value().expiresAt());
+                return got.value();
             }
-            last = (Failure) result;
-            if (!last.retryable()) {
-                return fail(key, last, attempt, started, false);
+
+            @Override
+            public RuntimeException failed(ExchangeLoop.Failed<Expiring<AwsCredentials>> f, int attempts, Duration took,
+                                           boolean outOfTime) {
+                return StsExchange.this.failed(key, new Failure(f.retryable(), f.kind(), f.code(), f.message(), f.requestId()),
+                        attempts, took, outOfTime);
             }
-            Duration sleep = Duration.ofNanos((long) (backoff.toNanos() * (0.5 + jitter.getAsDouble())));
-            if (sleep.toNanos() >= ticker.remainingNanos(deadline)) {
-                return fail(key, last, attempt, started, true);
-            }
-            LOG.debug("sts exchange role={} subject={} attempt {} failed ({} {}), retrying", key.roleArn(),
-                    LogText.escape(key.subject()), attempt, LogText.escape(last.code()), LogText.escape(last.message()));
-            try {
-                ticker.sleep(sleep);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                return fail(key, last, attempt, started, true);
-            }
-            backoff = backoff.multipliedBy(2).compareTo(MAX_BACKOFF) > 0 ? MAX_BACKOFF : backoff.multipliedBy(2);
-        }
+        });
     }
 
-    private Result attempt(CredentialKey key, long deadlineNanos) {
+    private ExchangeLoop.Outcome<Expiring<AwsCredentials>> attempt(ExchangeLoop loop, CredentialKey key, long deadlineNanos) {
         Fields form = new Fields();
         form.put("Action", "AssumeRoleWithWebIdentity");
         form.put("Version", "2011-06-15");
@@ -131,32 +108,19 @@ public final class StsExchange {
         form.put("RoleSessionName", RoleSessionName.of(key.subject()));
         form.put("WebIdentityToken", oidc.mint(key.subject(), OidcProvider.STS_AUDIENCE, TOKEN_LIFETIME));
         form.put("DurationSeconds", Long.toString(sessionDuration.toSeconds()));
-        long remainingNanos = ticker.remainingNanos(deadlineNanos);
-        if (remainingNanos == 0) {
-            return Failure.deadline();
-        }
         Request request = http.newRequest(endpoint)
                 .method(HttpMethod.POST)
                 .body(new FormRequestContent(form))
-                .headers(h -> h.put("Accept", "application/xml"))
-                .timeout(Math.max(1, TimeUnit.NANOSECONDS.toMillis(remainingNanos)), TimeUnit.MILLISECONDS);
-        ContentResponse response;
-        try {
-            response = request.send();
-        } catch (TimeoutException e) {
-            return Failure.deadline();
-        } catch (ExecutionException e) {
-            return new Failure(true, "io", "", String.valueOf(e.getCause()), "-");
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return Failure.deadline();
+                .headers(h -> h.put("Accept", "application/xml"));
+        ExchangeLoop.Outcome<ExchangeLoop.Answer> sent = loop.send(request, deadlineNanos, MAX_RESPONSE_BYTES);
+        if (sent instanceof ExchangeLoop.Failed<ExchangeLoop.Answer> f) {
+            return f.as();
         }
-        byte[] body = response.getContent();
-        int status = response.getStatus();
-        if (body.length > MAX_RESPONSE_BYTES) {
-            return new Failure(status >= 500, "garbage", "", "response of " + body.length + " bytes", "-");
-        }
-        return parse(status, body);
+        ExchangeLoop.Answer answer = ((ExchangeLoop.Got<ExchangeLoop.Answer>) sent).value();
+        return switch (parse(answer.status(), answer.body())) {
+            case Success s -> new ExchangeLoop.Got<>(s.credentials(), s.requestId());
+            case Failure f -> new ExchangeLoop.Failed<>(f.retryable(), f.kind(), f.code(), f.message(), f.requestId());
+        };
     }
 
     /** Decides from the body: an ErrorResponse is an error whatever the status; credentials are success only with 200. */
@@ -193,28 +157,26 @@ public final class StsExchange {
                 + root.getLocalName() + ">", requestId);
     }
 
-    private Expiring<AwsCredentials> fail(CredentialKey key, Failure f, int attempts, long started, boolean outOfTime) {
-        Duration took = ticker.since(started);
-        observer.exchanged(f.kind(), f.code(), took);
+    private S3Exception failed(CredentialKey key, Failure f, int attempts, Duration took, boolean outOfTime) {
         LOG.warn("sts exchange role={} subject={} outcome={} code={} message=\"{}\" attempts={} duration_ms={} sts_request_id={}",
                 key.roleArn(), LogText.escape(key.subject()), f.kind(), LogText.escape(f.code()), LogText.escape(f.message()), attempts,
                 took.toMillis(), LogText.escape(f.requestId()));
         String detail = "STS " + f.kind() + " " + f.code() + " for role " + key.roleArn() + " (request id " + f.requestId() + ")";
         if (f.code().equals("AccessDenied")) {
-            throw new S3Exception(S3Error.ACCESS_DENIED, S3Error.ACCESS_DENIED.defaultMessage(),
+            return new S3Exception(S3Error.ACCESS_DENIED, S3Error.ACCESS_DENIED.defaultMessage(),
                     new S3Exception.DependencyFailure(detail, null));
         }
         if (f.kind().equals("sts_error") && !f.retryable()) {
-            throw new S3Exception(S3Error.BACKEND_AUTHENTICATION_FAILED, S3Error.BACKEND_AUTHENTICATION_FAILED.defaultMessage(),
+            return new S3Exception(S3Error.BACKEND_AUTHENTICATION_FAILED, S3Error.BACKEND_AUTHENTICATION_FAILED.defaultMessage(),
                     new S3Exception.DependencyFailure(detail, null));
         }
         if (f.code().equals("Throttling")) {
-            throw new S3Exception(S3Error.SLOW_DOWN, S3Error.SLOW_DOWN.defaultMessage(), new S3Exception.DependencyFailure(detail, null));
+            return new S3Exception(S3Error.SLOW_DOWN, S3Error.SLOW_DOWN.defaultMessage(), new S3Exception.DependencyFailure(detail, null));
         }
-        throw S3Exception.unavailable(detail + (outOfTime ? ", out of time after " + took.toMillis() + " ms" : ""), null);
+        return S3Exception.unavailable(detail + (outOfTime ? ", out of time after " + took.toMillis() + " ms" : ""), null);
     }
 
-    sealed interface Result {
+    sealed interface Result permits Success, Failure {
     }
 
     record Success(Expiring<AwsCredentials> credentials, String requestId) implements Result {
