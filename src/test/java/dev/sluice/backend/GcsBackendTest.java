@@ -221,6 +221,38 @@ class GcsBackendTest {
     }
 
     @Test
+    void aPositionInsideACommonPrefixListsThatPrefixOnlyWhenSomethingUnderItFollows() {
+        GcsBackend backend = withToken(GOOD_TOKEN);
+
+        ListPage atLastKey = backend.list(new ListQuery("", Optional.of("/"), 10, new ListPosition.After("dir/inner.txt")));
+        ListPage beforeIt = backend.list(new ListQuery("", Optional.of("/"), 10, new ListPosition.After("dir/a")));
+        ListPage afterThePrefix = backend.list(new ListQuery("", Optional.of("/"), 10, new ListPosition.After("dir/")));
+
+        assertThat(atLastKey.commonPrefixes()).isEmpty();
+        assertThat(atLastKey.objects()).isEmpty();
+        assertThat(beforeIt.commonPrefixes()).containsExactly("dir/");
+        assertThat(afterThePrefix.commonPrefixes()).isEmpty();
+        assertThat(afterThePrefix.objects()).isEmpty();
+    }
+
+    @Test
+    void pagesResumeAfterTheirLastEntryAndSkipDirectoryMarkers() {
+        for (int i = 0; i < 5; i++) {
+            gcs.put("private", "p/m" + i + "/", new byte[0], TestGcs.Attributes.of(null));
+        }
+        gcs.put("private", "p/z.txt", new byte[] {1}, TestGcs.Attributes.of(null));
+        GcsBackend backend = withToken(GOOD_TOKEN);
+
+        ListPage first = backend.list(new ListQuery("", Optional.empty(), 2, new ListPosition.Start()));
+        ListPage second = backend.list(new ListQuery("", Optional.empty(), 2, first.next().orElseThrow()));
+
+        assertThat(first.objects()).extracting(o -> o.key()).containsExactly("data.txt", "dir/inner.txt");
+        assertThat(first.next()).hasValue(new ListPosition.After("dir/inner.txt"));
+        assertThat(second.objects()).extracting(o -> o.key()).containsExactly("z.txt");
+        assertThat(second.next()).isEmpty();
+    }
+
+    @Test
     void writesAreNotImplemented() {
         assertS3Error(() -> withToken(GOOD_TOKEN).delete("data.txt"), S3Error.NOT_IMPLEMENTED);
     }
