@@ -46,7 +46,7 @@ public final class AzuriteProcess implements AutoCloseable {
     /** Azurite's well-known development account and its published key. */
     public static final String ACCOUNT = "devstoreaccount1";
     public static final String ACCOUNT_KEY =
-            "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IfsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==";
+            "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==";
     public static final String VERSION = "2021-12-02";
 
     private static final Path BINARY = Path.of(".tools/azurite/node_modules/.bin/azurite-blob");
