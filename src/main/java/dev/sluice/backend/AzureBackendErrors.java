@@ -47,6 +47,14 @@ final class AzureBackendErrors {
             case "ConditionNotMet" -> {
                 return new S3Exception(S3Error.PRECONDITION_FAILED);
             }
+            case "AuthenticationFailed", "AuthorizationFailure", "AuthorizationPermissionMismatch",
+                 "InsufficientAccountPermissions", "InvalidAuthenticationInfo", "NoAuthenticationInformation",
+                 "AuthorizationProtocolMismatch", "AuthorizationSourceIPMismatch" -> {
+                // Sluice's own credentials were refused (Azure answers some of these 400 or 401):
+                // as the s3 backend answers its store's 403.
+                LOG.warn("{}", detail);
+                return new S3Exception(S3Error.ACCESS_DENIED);
+            }
             case "ServerBusy" -> {
                 LOG.warn("{}", detail);
                 return new S3Exception(S3Error.SLOW_DOWN);
