@@ -190,7 +190,7 @@ public final class AzureBackend implements Backend {
         Listings.Builder page = new Listings.Builder(new ListQuery(query.prefix(), query.delimiter(), query.maxKeys(), from));
         int maxResults = from instanceof ListPosition.After && !(query.position() instanceof ListPosition.Resume)
                 ? MAX_RESULTS : Math.min(MAX_RESULTS, Math.max(1, query.maxKeys()) + 1);
-        for (int calls = 0; ; calls++) {
+        while (true) {
             AzureBlobListing.Page azure = listOnce(query, marker, maxResults, deadline);
             for (AzureBlobListing.Entry e : azure.entries()) {
                 if (page.excludes(e.name())) {
