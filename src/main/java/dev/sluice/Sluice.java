@@ -107,7 +107,7 @@ public final class Sluice implements AutoCloseable {
      */
     public Sluice(SluiceConfig config, InstantSource clock, CredentialFront front) {
         this.metrics = new RequestMetrics();
-        this.backendHttp = newBackendHttpClient();
+        this.backendHttp = newBackendHttpClient(config.backendTls());
         Optional<SluiceConfig.Shared.Redis> redis = config.cache().shared() instanceof SluiceConfig.Shared.Redis r
                 ? Optional.of(r) : Optional.empty();
         this.sharedStore = redis.map(r -> sharedStore(r, clock)).orElse(SharedStore.NONE);
@@ -261,8 +261,10 @@ public final class Sluice implements AutoCloseable {
      * One client for every S3 backend. Bytes pass through untouched: no content decoding, no
      * redirects followed, no User-Agent of Jetty's own.
      */
-    private static HttpClient newBackendHttpClient() {
+    private static HttpClient newBackendHttpClient(SluiceConfig.BackendTls tls) {
         HttpClient http = new HttpClient();
+        // backend_tls.ca_file: trusted besides the JVM's certificates on every outbound call (docs/configuration.md).
+        http.setSslContextFactory(dev.sluice.backend.OutboundTls.trusting(tls.certificates()));
         QueuedThreadPool threads = new QueuedThreadPool(32, 2);
         threads.setName("sluice-backend");
         http.setExecutor(threads);

@@ -92,7 +92,7 @@ public final class ConfigLoader {
             throw new ConfigException("the configuration must be a YAML mapping");
         }
         Node r = new Node(root, "", problems);
-        r.allowOnly("server", "registry", "oidc", "sts", "cache", "inbound");
+        r.allowOnly("server", "registry", "oidc", "sts", "cache", "inbound", "backend_tls");
         Secrets secrets = new Secrets(environment);
         Optional<SluiceConfig.Server> server = problems.collect(() -> ServerSection.server(r.child("server"), secrets, baseDirectory));
         Optional<Optional<SluiceConfig.Oidc>> oidc = problems.collect(() ->
@@ -120,9 +120,11 @@ public final class ConfigLoader {
         }
         Optional<SluiceConfig.Inbound> inbound = problems.collect(() ->
                 r.has("inbound") ? InboundSection.inbound(r.child("inbound"), secrets, baseDirectory) : SluiceConfig.Inbound.NONE);
+        Optional<SluiceConfig.BackendTls> backendTls = problems.collect(() ->
+                r.has("backend_tls") ? BackendTlsSection.backendTls(r.child("backend_tls"), baseDirectory) : SluiceConfig.BackendTls.NONE);
         problems.throwIfAny();
         return new SluiceConfig(server.orElseThrow(), registry.orElseThrow(), oidc.orElseThrow(), sts.orElseThrow(),
-                cache.orElseThrow(), inbound.orElseThrow(), baseDirectory);
+                cache.orElseThrow(), inbound.orElseThrow(), baseDirectory, backendTls.orElseThrow());
     }
 
     private static JsonNode readTree(String yaml) {

@@ -19,7 +19,25 @@ import java.util.Set;
  * @param baseDirectory the directory relative paths in the file are resolved against (the config file's)
  */
 public record SluiceConfig(Server server, Registry registry, Optional<Oidc> oidc, Sts sts,
-                           Cache cache, Inbound inbound, Path baseDirectory) {
+                           Cache cache, Inbound inbound, Path baseDirectory, BackendTls backendTls) {
+
+    /** For callers that have no {@code backend_tls}: the JVM's trusted certificates only. */
+    public SluiceConfig(Server server, Registry registry, Optional<Oidc> oidc, Sts sts, Cache cache, Inbound inbound,
+                        Path baseDirectory) {
+        this(server, registry, oidc, sts, cache, inbound, baseDirectory, BackendTls.NONE);
+    }
+
+    /**
+     * {@code backend_tls}: certificates trusted on outbound HTTPS besides the JVM's own, read from
+     * {@code caFile} (PEM) at load.
+     */
+    public record BackendTls(Optional<Path> caFile, List<java.security.cert.X509Certificate> certificates) {
+        public static final BackendTls NONE = new BackendTls(Optional.empty(), List.of());
+
+        public BackendTls {
+            certificates = List.copyOf(certificates);
+        }
+    }
 
     /** Sluice's OIDC provider: the issuer (default: the public URL) and its signing keys. */
     public record Oidc(Optional<String> issuer, Key signingKey, Optional<Key> previousKey) {
