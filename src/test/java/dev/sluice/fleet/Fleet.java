@@ -1,9 +1,11 @@
 package dev.sluice.fleet;
 
+import dev.sluice.testing.AzuriteProcess;
 import dev.sluice.testing.RecordingProxy;
 import dev.sluice.testing.RedisProcess;
 import dev.sluice.testing.S3ProxyProcess;
 import dev.sluice.testing.SluiceProcess;
+import dev.sluice.testing.TestEntra;
 import dev.sluice.testing.TestSts;
 import software.amazon.awssdk.core.sync.RequestBody;
 
@@ -32,7 +34,8 @@ import java.util.concurrent.TimeUnit;
 /**
  * Four sluice instances, each its own JVM, sharing one real {@code redis-server}, in front of
  * S3Proxy (behind a {@link RecordingProxy}), federating to a {@link TestSts} that trusts
- * instance 0 as the OIDC issuer. Every port is picked free up front and every process is on
+ * instance 0 as the OIDC issuer, and of Azurite for one Azure Blob product whose bearer tokens
+ * come from a {@link TestEntra} trusting the same issuer. Every port is picked free up front and every process is on
  * loopback; {@link #close()} stops them all, and each fixture also has a shutdown hook.
  *
  * <p>Credentials are short-lived (30 s) and every lead is scaled down with them, so a test
@@ -76,16 +79,28 @@ final class Fleet implements AutoCloseable {
     static final Product AUDIT_ONE = new Product("audit-one", "fleet-audit-one", ROLE_AUDIT, SUBJECT_ONE);
     static final List<Product> PRODUCTS = List.of(MAIN, SHARED_ONE, SHARED_TWO, AUDIT_ONE);
 
+    /** The Entra ID application sluice's Azure product federates as, in this tenant. */
+    static final String TENANT = "72f988bf-86f1-41af-91ab-2d7cd011db47";
+    static final String AZURE_CLIENT = "6b0d8a3e-1f2c-4d5e-9a7b-0c1d2e3f4a5b";
+    /**
+     * A federated Azure Blob product (Azurite, a bearer token from the test Entra ID): its
+     * container in {@code bucket}, its client id in {@code roleArn}, outside {@link #PRODUCTS}
+     * (which are read through S3Proxy).
+     */
+    static final Product AZURE = new Product("azure", "fleet-azure", "entra:" + AZURE_CLIENT, "fleet-azure-subject");
+
     final TestSts sts;
+    final TestEntra entra;
     final S3ProxyProcess s3proxy;
     final RecordingProxy backend;
     final RedisProcess redis;
     final List<SluiceProcess> instances;
     private final List<AutoCloseable> closeables;
 
-    private Fleet(TestSts sts, S3ProxyProcess s3proxy, RecordingProxy backend, RedisProcess redis, List<SluiceProcess> instances,
-                  List<AutoCloseable> closeables) {
+    private Fleet(TestSts sts, TestEntra entra, S3ProxyProcess s3proxy, RecordingProxy backend, RedisProcess redis,
+                  List<SluiceProcess> instances, List<AutoCloseable> closeables) {
         this.sts = sts;
+        this.entra = entra;
         this.s3proxy = s3proxy;
         this.backend = backend;
         this.redis = redis;
@@ -108,6 +123,11 @@ final class Fleet implements AutoCloseable {
             RedisProcess redis = RedisProcess.start();
             started.add(redis);
 
+            AzuriteProcess azurite = AzuriteProcess.start();
+            started.add(azurite);
+            azurite.createContainer(AZURE.bucket(), null);
+            azurite.putBlob(AZURE.bucket(), KEY, AZURE.body(), "application/octet-stream", Map.of());
+
             byte[] sealKey = new byte[32];
             new SecureRandom().nextBytes(sealKey);
             // sluice's own logging configuration (INFO: one line per exchange), not the tests' WARN-only one
@@ -120,15 +140,18 @@ final class Fleet implements AutoCloseable {
             for (int attempt = 1; ; attempt++) {
                 int[] ports = freePorts(2 * SIZE);
                 TestSts sts = trustingIssuer("http://127.0.0.1:" + ports[0]);
+                TestEntra entra = new TestEntra("http://127.0.0.1:" + ports[0], TENANT).application(AZURE_CLIENT, AZURE.subject()::equals);
                 List<SluiceProcess> instances = new ArrayList<>();
                 try {
-                    startInstances(ports, sts, backend, redis, env, instances);
+                    startInstances(ports, sts, entra, azurite, backend, redis, env, instances);
                     started.add(sts);
+                    started.add(entra);
                     started.addAll(instances);
-                    return new Fleet(sts, s3proxy, backend, redis, List.copyOf(instances), List.copyOf(started));
+                    return new Fleet(sts, entra, s3proxy, backend, redis, List.copyOf(instances), List.copyOf(started));
                 } catch (IOException e) {
                     closeAll(new ArrayList<>(instances));
                     sts.close();
+                    entra.close();
                     if (attempt == 3 || !(String.valueOf(e.getMessage()).contains("Failed to bind")
                             || String.valueOf(e.getMessage()).contains("address already in use"))) {
                         throw e;
@@ -152,8 +175,8 @@ final class Fleet implements AutoCloseable {
     }
 
     /** Starts the instances in parallel, adding each to {@code instances} as it comes up; throws the first failure. */
-    private static void startInstances(int[] ports, TestSts sts, RecordingProxy backend, RedisProcess redis, Map<String, String> env,
-                                       List<SluiceProcess> instances) throws Exception {
+    private static void startInstances(int[] ports, TestSts sts, TestEntra entra, AzuriteProcess azurite, RecordingProxy backend,
+                                       RedisProcess redis, Map<String, String> env, List<SluiceProcess> instances) throws Exception {
         Path dir = Files.createDirectories(Path.of("target", "fleet"));
         Path pem = testKey("test-rsa-a");
         String issuer = "http://127.0.0.1:" + ports[0];
@@ -164,7 +187,8 @@ final class Fleet implements AutoCloseable {
                 int s3Port = ports[2 * i];
                 int adminPort = ports[2 * i + 1];
                 Path config = dir.resolve("sluice-" + i + ".yaml");
-                Files.writeString(config, config(s3Port, adminPort, issuer, pem, sts.endpoint(), backend.endpoint(), redis.uri()));
+                Files.writeString(config, config(s3Port, adminPort, issuer, pem, sts.endpoint(), backend.endpoint(), redis.uri(),
+                        entra, azurite));
                 Path log = dir.resolve("sluice-" + i + ".log");
                 pending.add(starting.submit(() -> SluiceProcess.start(config, s3Port, adminPort, env, log)));
             }
@@ -186,7 +210,8 @@ final class Fleet implements AutoCloseable {
         }
     }
 
-    private static String config(int s3Port, int adminPort, String issuer, Path pem, URI sts, URI backend, String redis) {
+    private static String config(int s3Port, int adminPort, String issuer, Path pem, URI sts, URI backend, String redis,
+                                 TestEntra entra, AzuriteProcess azurite) {
         StringBuilder products = new StringBuilder();
         for (Product p : PRODUCTS) {
             products.append("""
@@ -201,11 +226,24 @@ final class Fleet implements AutoCloseable {
                             auth: { type: web_identity_role, role_arn: "%s", subject: "%s" }
                     """.formatted(ACCOUNT, p.name(), backend, p.bucket(), p.roleArn(), p.subject()));
         }
+        products.append("""
+                    - account: %s
+                      product: %s
+                      backend:
+                        type: azure
+                        account: %s
+                        container: %s
+                        endpoint: "%s"
+                        timeout: 10s
+                        auth: { type: azure_workload_identity, tenant_id: "%s", client_id: "%s", token_endpoint: "%s", subject: "%s" }
+                """.formatted(ACCOUNT, AZURE.name(), AzuriteProcess.ACCOUNT, AZURE.bucket(), azurite.endpoint(), TENANT, AZURE_CLIENT,
+                entra.tokenEndpoint(), AZURE.subject()));
         return """
                 server:
                   listen: "127.0.0.1:%d"
                   admin_listen: "127.0.0.1:%d"
                   shutdown_timeout: 1s
+                backend_tls: { ca_file: "%s" }
                 oidc:
                   issuer: "%s"
                   signing_key: { pem_file: "%s", kid: "fleet-test" }
@@ -226,7 +264,7 @@ final class Fleet implements AutoCloseable {
                 registry:
                   type: static
                   products:
-                %s""".formatted(s3Port, adminPort, issuer, pem.toAbsolutePath(), sts, REFRESH_LEAD.toSeconds(), MIN_SERVE.toSeconds(),
+                %s""".formatted(s3Port, adminPort, azurite.certificate().toAbsolutePath(), issuer, pem.toAbsolutePath(), sts, REFRESH_LEAD.toSeconds(), MIN_SERVE.toSeconds(),
                 redis, SHARED_TIMEOUT.toMillis(), SHARED_LEAD.toSeconds(), products);
     }
 
@@ -337,7 +375,8 @@ final class Fleet implements AutoCloseable {
             out.append("--- sluice ").append(i).append(" ---\n");
             try {
                 for (String line : instances.get(i).metrics().split("\n")) {
-                    if ((line.startsWith("sluice_shared_") || line.startsWith("sluice_sts_exchanges_total"))
+                    if ((line.startsWith("sluice_shared_") || line.startsWith("sluice_sts_exchanges_total")
+                            || line.startsWith("sluice_token_exchanges_total"))
                             && !line.endsWith(" 0.0")) {
                         out.append(line).append('\n');
                     }

@@ -242,6 +242,33 @@ class FleetTest {
         }
     }
 
+    @Test
+    @Order(7)
+    void coldBurstOnAFederatedAzureProductMakesOneEntraExchangeForTheFleet() throws Exception {
+        assertThat(fleet.entra.totalExchanges()).as("no Azure read before this scenario").isZero();
+
+        List<Load.Sample> samples = Load.burst(fleet, List.of(Fleet.AZURE), 64);
+
+        assertThat(samples).hasSize(SIZE * 64);
+        assertThat(samples).filteredOn(Load.Sample::failed).as(fleet::logTails).isEmpty();
+        assertThat(fleet.entra.exchanges(Fleet.AZURE_CLIENT, Fleet.AZURE.subject()))
+                .as(withCounters("Entra ID exchanges after a cold burst on the whole fleet")).isEqualTo(1);
+        assertThat(fleet.entra.totalExchanges()).isEqualTo(1);
+        figures.put("azure_cold_burst_entra_exchanges", (double) fleet.entra.totalExchanges());
+        figures.put("azure_cold_burst_p99_ms", Load.quantileMillis(samples, 0.99));
+        Set<String> tokenKeys = new HashSet<>();
+        for (String key : redisKeys()) {
+            if (key.startsWith("sluice:v1:tok:") && !key.endsWith(":lease")) {
+                tokenKeys.add(key);
+            }
+        }
+        assertThat(tokenKeys).as("the fleet's one token in Redis").hasSize(1);
+        String sealed = new String(fleet.redis.cliBytes("GET", tokenKeys.iterator().next()), StandardCharsets.ISO_8859_1);
+        for (String token : fleet.entra.issued()) {
+            assertThat(sealed).as("the token's Redis value").doesNotContain(token);
+        }
+    }
+
     /** A lazy assertion description: {@code what}, then every instance's shared-tier counters. */
     private Supplier<String> withCounters(String what) {
         return () -> what + "\n" + fleet.sharedTierReport();
