@@ -139,7 +139,8 @@ require_tools() {
 }
 
 # --------------------------------------------------------------- server ------
-# start_sluice DESCRIPTION [ENV=VALUE...] -- SERVE_ARGS...: picks PORT and ADMIN_PORT
+# start_sluice DESCRIPTION [ENV=VALUE...] -- SERVE_ARGS...: picks PORT (WANT_PORT when set:
+# a script that had to name sluice's URL before starting it) and ADMIN_PORT
 # (distinct from any port in AVOID_PORTS), sets ENDPOINT and ADMIN, starts
 # `./sluice serve SERVE_ARGS` with the listeners and the given environment, and waits
 # for /readyz. Not ready within READY_TIMEOUT_S: fails the run.
@@ -149,8 +150,8 @@ start_sluice() {
   local env=()
   while [[ $# -gt 0 && "$1" != "--" ]]; do env+=("$1"); shift; done
   [[ $# -gt 0 ]] && shift
-  PORT="$(free_port)"
-  while [[ " ${AVOID_PORTS[*]} " == *" $PORT "* ]]; do PORT="$(free_port)"; done
+  PORT="${WANT_PORT:-$(free_port)}"
+  while [[ -z "${WANT_PORT:-}" && " ${AVOID_PORTS[*]} " == *" $PORT "* ]]; do PORT="$(free_port)"; done
   ADMIN_PORT="$(free_port)"
   while [[ "$ADMIN_PORT" == "$PORT" || " ${AVOID_PORTS[*]} " == *" $ADMIN_PORT "* ]]; do ADMIN_PORT="$(free_port)"; done
   ENDPOINT="http://127.0.0.1:$PORT"
