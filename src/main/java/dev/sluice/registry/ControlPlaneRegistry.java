@@ -50,7 +50,8 @@ import java.util.function.Supplier;
  * <p>Every rule fails closed: a visibility other than {@code "public"} is not public; a
  * disabled product is not served; a connection that does not say it is {@code read_only} (or
  * not), or whose {@code authentication} is anything but absent/null or a well-formed
- * {@code s3_web_identity_role}, is refused with 502 and never read unsigned instead.
+ * {@code s3_web_identity_role}, {@code azure_workload_identity} or {@code gcp_workload_identity}
+ * that fits its provider, is refused with 502 and never read unsigned instead.
  *
  * <p>Failures: API 404 → {@code NoSuchBucket}. 401/403 on a product or a product list also
  * → {@code NoSuchBucket} (a refusal would tell the caller the product exists); on a data
@@ -71,7 +72,7 @@ import java.util.function.Supplier;
  * renewing, miss, error) and {@code sluice_control_plane_stale_served_total{kind}}.
  */
 public final class ControlPlaneRegistry implements Registry {
-    /** The subject sluice asserts to STS for a data connection's role. */
+    /** The subject sluice asserts for a data connection: to STS for its role, to Entra ID or Google's STS for a token. */
     public static final String CONNECTION_SUBJECT_PREFIX = "scv1:conn:";
     /** Per-kind TTLs, the API timeout and the stale-if-error window; {@code s3Endpoint} as in the config. */
     public record Settings(Optional<String> s3Endpoint, Duration productTtl, Duration dataConnectionTtl,

@@ -44,6 +44,11 @@ import java.util.concurrent.atomic.AtomicInteger;
  *       (federated, connection {@code vault-east}) and {@code survey-raw} (restricted: 404 unless
  *       the request carries a JWT that verifies against the trusted JWKS, with {@code aud} = this
  *       server's URL), their product list, both data connections, and permissions;</li>
+ *   <li>products {@code aerial-2023} (connection {@code azure-north}: provider {@code az},
+ *       {@code azure_workload_identity}) and {@code soil-samples} (connection {@code gcs-south}:
+ *       provider {@code gcs}, {@code gcp_workload_identity} with a service account), served by
+ *       path but not in the product list; their connections name no endpoints, so a test that
+ *       reads them {@link #put}s variants pointing at its local servers;</li>
  *   <li>failure routes: {@code broken} answers 500, {@code garbled} answers 200 with a body that
  *       is not JSON, {@code stuck} hangs until {@link #close()};</li>
  *   <li>any other path answers 404 {@code {}}.</li>
@@ -63,6 +68,10 @@ public final class TestControlPlane implements AutoCloseable {
     public static final String STUCK = PRODUCTS + "/stuck";
     public static final String OPEN_WEST = "/api/v1/data-connections/open-west";
     public static final String VAULT_EAST = "/api/v1/data-connections/vault-east";
+    public static final String AERIAL = PRODUCTS + "/aerial-2023";
+    public static final String SOIL = PRODUCTS + "/soil-samples";
+    public static final String AZURE_NORTH = "/api/v1/data-connections/azure-north";
+    public static final String GCS_SOUTH = "/api/v1/data-connections/gcs-south";
     private static final ObjectMapper JSON = new ObjectMapper();
 
     private record Answer(int status, String body, boolean hang, boolean restricted) {
@@ -86,6 +95,10 @@ public final class TestControlPlane implements AutoCloseable {
         answers.put(SURVEY, new Answer(200, fixture("product-restricted.json"), false, true));
         put(OPEN_WEST, fixture("data-connection-public.json"));
         put(VAULT_EAST, fixture("data-connection-federated.json"));
+        put(AERIAL, fixture("product-azure-federated.json"));
+        put(SOIL, fixture("product-gcs-federated.json"));
+        put(AZURE_NORTH, fixture("data-connection-azure-federated.json"));
+        put(GCS_SOUTH, fixture("data-connection-gcs-federated.json"));
         for (String product : List.of(CITY_TREES, LIDAR, SURVEY)) {
             put(product + "/permissions", fixture("permissions-read-write.json"));
         }
