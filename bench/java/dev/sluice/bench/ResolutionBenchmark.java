@@ -1,6 +1,6 @@
 package dev.sluice.bench;
 
-import dev.sluice.registry.BackendLocation;
+import dev.sluice.backend.BackendSpec;
 import dev.sluice.registry.Caller;
 import dev.sluice.registry.ControlPlaneApi;
 import dev.sluice.registry.ControlPlaneRegistry;
@@ -69,7 +69,7 @@ public class ResolutionBenchmark {
         controlPlane = new ControlPlaneRegistry(new ControlPlaneApi(http, cp.url(), Optional.empty(), Duration.ofSeconds(3)),
                 new ControlPlaneRegistry.Settings(Optional.of("http://s3.bench:9000"), TTL, TTL, Duration.ofSeconds(60),
                         Duration.ofSeconds(60), Duration.ofSeconds(3), Duration.ofMinutes(10)),
-                (BackendLocation location) -> new StubBackend<>(location), InstantSource.system(), loads, () -> 0.5,
+                (BackendSpec location) -> new StubBackend<>(location), InstantSource.system(), loads, () -> 0.5,
                 new SimpleMeterRegistry());
         if (controlPlane.find(ref, caller).isEmpty()) {
             throw new IllegalStateException("the test control plane does not serve " + ref);
