@@ -40,7 +40,8 @@ public final class XmlReader {
     /** The document, or empty when the bytes are not well-formed XML (or try to use a DOCTYPE). */
     public static Optional<Document> parse(byte[] body) {
         try {
-            DocumentBuilderFactory f = DocumentBuilderFactory.newInstance();
+            // The JDK's parser, whose secure-processing features below are known, whatever else is on the classpath.
+            DocumentBuilderFactory f = DocumentBuilderFactory.newDefaultInstance();
             f.setNamespaceAware(true);
             f.setFeature(XMLConstants.FEATURE_SECURE_PROCESSING, true);
             f.setFeature("http://apache.org/xml/features/disallow-doctype-decl", true);
