@@ -23,7 +23,6 @@ import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Optional;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -59,7 +58,6 @@ public final class GcsBackend implements Backend {
     private static final int MAX_RESOURCE_BYTES = 1024 * 1024;
     /** A listing page of 1,000 resources is far less. */
     private static final int MAX_LIST_BYTES = 16 * 1024 * 1024;
-    private static final int MAX_ERROR_BYTES = 64 * 1024;
     /** The most a GCS listing page holds. */
     private static final int MAX_RESULTS = 1000;
 
@@ -128,7 +126,7 @@ public final class GcsBackend implements Backend {
         String what = "get the media of " + object.name() + " bytes " + range.first() + "-" + range.last();
         Request request = newRequest(objectPath(object.name()), "alt=media&ifGenerationMatch=" + object.generation())
                 .headers(h -> h.put("Range", "bytes=" + range.first() + "-" + range.last()).put("Accept-Encoding", "gzip"));
-        Head head = send(request, what);
+        ResponseHead head = ResponseHead.await(request, spec.timeout(), describe(), what, Optional.empty());
         Response response = head.response();
         int status = response.getStatus();
         if (status == 200 || status == 206) {
@@ -144,7 +142,7 @@ public final class GcsBackend implements Backend {
             }
             return new StreamBody(Optional.of(request), head.body());
         }
-        byte[] body = errorBody(head.body());
+        byte[] body = head.errorBody(spec.timeout());
         request.abort(new IOException("error body read"));
         throw GcsBackendErrors.failure(describe(), status, body, response, what, Target.OBJECT);
     }
@@ -325,45 +323,6 @@ public final class GcsBackend implements Backend {
                     h.remove("Accept-Encoding");
                     authorization.ifPresent(v -> h.put("Authorization", v));
                 });
-    }
-
-    /** The response head within {@code timeout}, and the body as a demand-driven source. */
-    private Head send(Request request, String what) {
-        CompletableFuture<Head> head = new CompletableFuture<>();
-        request.onResponseContentSource((response, source) -> head.complete(new Head(response, source)));
-        request.send(result -> {
-            if (result.isFailed()) {
-                head.completeExceptionally(result.getFailure());
-            } else {
-                head.complete(new Head(result.getResponse(), Content.Source.from(new ByteBuffer[0])));
-            }
-        });
-        try {
-            return head.get(spec.timeout().toMillis(), TimeUnit.MILLISECONDS);
-        } catch (TimeoutException e) {
-            request.abort(e);
-            throw S3Exception.unavailable(describe() + ": no response within " + spec.timeout() + " to " + what, e);
-        } catch (ExecutionException e) {
-            throw S3Exception.unavailable(describe() + ": " + what + " failed", e.getCause());
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            request.abort(e);
-            throw S3Exception.unavailable("interrupted waiting for " + describe(), e);
-        }
-    }
-
-    private record Head(Response response, Content.Source body) {
-    }
-
-    private byte[] errorBody(Content.Source source) {
-        try {
-            return Content.Source.asByteArrayAsync(source, MAX_ERROR_BYTES).get(spec.timeout().toMillis(), TimeUnit.MILLISECONDS);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return new byte[0];
-        } catch (ExecutionException | TimeoutException e) {
-            return new byte[0];
-        }
     }
 
     /** The bytes of a media response, passed through chunk by chunk; closing it unread aborts the exchange. */

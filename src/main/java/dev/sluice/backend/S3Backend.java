@@ -17,13 +17,11 @@ import org.eclipse.jetty.client.Request;
 import org.eclipse.jetty.client.Response;
 import org.eclipse.jetty.http.HttpHeader;
 import org.eclipse.jetty.http.HttpMethod;
-import org.eclipse.jetty.io.Content;
 import org.w3c.dom.Element;
 import org.w3c.dom.Node;
 
 import java.io.IOException;
 import java.net.URI;
-import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.InstantSource;
@@ -32,7 +30,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -72,7 +69,6 @@ import java.util.concurrent.TimeoutException;
  * error mapping ({@link #failure}).
  */
 public final class S3Backend implements Backend {
-    private static final int MAX_ERROR_BYTES = 64 * 1024;
     private static final int MAX_LIST_BYTES = 16 * 1024 * 1024;
     /** The most of a write's or multipart call's answer read: a ListParts or ListMultipartUploads page of 1,000 is far less. */
     static final int MAX_REPLY_BYTES = 4 * 1024 * 1024;
@@ -136,7 +132,7 @@ public final class S3Backend implements Backend {
         String method = fetch.headOnly() ? "HEAD" : "GET";
         Request request = newRequest(method, path, "", conditional);
 
-        Head head = send(request);
+        ResponseHead head = ResponseHead.await(request, timeout, describe(), method + " " + path, Optional.empty());
         Response response = head.response();
         int status = response.getStatus();
         if (status == 200 || status == 206 || status == 304) {
@@ -150,49 +146,9 @@ public final class S3Backend implements Backend {
                 throw e;
             }
         }
-        byte[] body = fetch.headOnly() ? new byte[0] : errorBody(head.body());
+        byte[] body = fetch.headOnly() ? new byte[0] : head.errorBody(timeout);
         request.abort(new IOException("error body read"));
         throw failure(status, body, response, method + " " + path);
-    }
-
-    /** The response head within {@code timeout}, and the body as a demand-driven source. */
-    private Head send(Request request) {
-        CompletableFuture<Head> head = new CompletableFuture<>();
-        request.onResponseContentSource((response, source) -> head.complete(new Head(response, source)));
-        request.send(result -> {
-            if (result.isFailed()) {
-                head.completeExceptionally(result.getFailure());
-            } else {
-                head.complete(new Head(result.getResponse(), Content.Source.from(new ByteBuffer[0])));
-            }
-        });
-        String what = request.getMethod() + " " + request.getPath();
-        try {
-            return head.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
-        } catch (TimeoutException e) {
-            request.abort(e);
-            throw S3Exception.unavailable(describe() + ": no response within " + timeout + " for " + what, e);
-        } catch (ExecutionException e) {
-            throw S3Exception.unavailable(describe() + ": " + what + " failed", e.getCause());
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            request.abort(e);
-            throw S3Exception.unavailable("interrupted waiting for " + describe(), e);
-        }
-    }
-
-    private byte[] errorBody(Content.Source source) {
-        try {
-            return Content.Source.asByteArrayAsync(source, MAX_ERROR_BYTES).get(timeout.toMillis(), TimeUnit.MILLISECONDS);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return new byte[0];
-        } catch (ExecutionException | TimeoutException e) {
-            return new byte[0];
-        }
-    }
-
-    private record Head(Response response, Content.Source body) {
     }
 
     /**
