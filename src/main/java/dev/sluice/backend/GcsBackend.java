@@ -13,11 +13,9 @@ import org.eclipse.jetty.client.HttpClient;
 import org.eclipse.jetty.client.Request;
 import org.eclipse.jetty.client.Response;
 import org.eclipse.jetty.http.HttpMethod;
-import org.eclipse.jetty.io.Content;
 
 import java.io.IOException;
 import java.net.URI;
-import java.nio.ByteBuffer;
 import java.time.InstantSource;
 import java.util.ArrayList;
 import java.util.Iterator;
@@ -121,7 +119,7 @@ public final class GcsBackend implements Backend {
 
     private ObjectBody media(GcsObjectResource object, ByteRange range) {
         if (range.length() <= 0) {
-            return new StreamBody(Optional.empty(), Content.Source.from(new ByteBuffer[0]));
+            return StreamedReply.noBytes();
         }
         String what = "get the media of " + object.name() + " bytes " + range.first() + "-" + range.last();
         Request request = newRequest(objectPath(object.name()), "alt=media&ifGenerationMatch=" + object.generation())
@@ -140,7 +138,7 @@ public final class GcsBackend implements Backend {
                 throw S3Exception.unavailable(describe() + ": " + what + " answered " + status + " with Content-Range "
                         + contentRange + " and Content-Length " + length, null);
             }
-            return new StreamBody(Optional.of(request), head.body());
+            return StreamedReply.body(request, head.body());
         }
         byte[] body = head.errorBody(spec.timeout());
         request.abort(new IOException("error body read"));
@@ -323,23 +321,6 @@ public final class GcsBackend implements Backend {
                     h.remove("Accept-Encoding");
                     authorization.ifPresent(v -> h.put("Authorization", v));
                 });
-    }
-
-    /** The bytes of a media response, passed through chunk by chunk; closing it unread aborts the exchange. */
-    private record StreamBody(Optional<Request> request, Content.Source source) implements ObjectBody {
-        private static final Exception RELEASED = new ReleasedBody();
-
-        @Override
-        public void close() {
-            request.ifPresent(r -> r.abort(RELEASED));
-        }
-    }
-
-    /** Why an exchange is aborted once its body is released: made once, without a stack trace. */
-    private static final class ReleasedBody extends Exception {
-        ReleasedBody() {
-            super("response body released", null, false, false);
-        }
     }
 
     /** {@code /storage/v1/b/{bucket}}, under the endpoint's path. */
