@@ -5,7 +5,6 @@ import dev.sluice.s3.ObjectSummary;
 import dev.sluice.s3.S3Exception;
 import dev.sluice.s3.UriEncoding;
 import dev.sluice.time.Ticker;
-import org.eclipse.jetty.client.CompletableResponseListener;
 import org.eclipse.jetty.client.ContentResponse;
 import org.eclipse.jetty.client.HttpClient;
 import org.eclipse.jetty.client.Request;
@@ -21,9 +20,7 @@ import java.time.format.DateTimeFormatter;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Optional;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 
 /**
  * A product stored in a container (plus optional blob name prefix) of an Azure Blob storage
@@ -248,27 +245,8 @@ public final class AzureBackend implements Backend {
             throw S3Exception.unavailable(describe() + ": listing did not complete within " + timeout, null);
         }
         String what = "list " + containerPath();
-        Request request = newRequest("GET", containerPath(), q.toString(), Map.of()).timeout(remaining, TimeUnit.MILLISECONDS);
-        ContentResponse response;
-        try {
-            response = new CompletableResponseListener(request, MAX_LIST_BYTES).send().get(remaining + 1_000, TimeUnit.MILLISECONDS);
-        } catch (TimeoutException e) {
-            request.abort(e);
-            throw S3Exception.unavailable(describe() + ": " + what + " got no response within " + timeout, null);
-        } catch (ExecutionException e) {
-            if (e.getCause() instanceof TimeoutException) {
-                throw S3Exception.unavailable(describe() + ": " + what + " got no response within " + timeout, null);
-            }
-            if (e.getCause() instanceof IllegalArgumentException) { // the listener's "buffering capacity exceeded"
-                throw S3Exception.unavailable(describe() + ": " + what + " answered over " + MAX_LIST_BYTES + " bytes", null);
-            }
-            throw S3Exception.unavailable(describe() + ": " + what + " failed: " + ResponseHead.kind(e.getCause(), sasToken()),
-                    null);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            request.abort(e);
-            throw S3Exception.unavailable("interrupted listing " + describe(), null);
-        }
+        Request request = newRequest("GET", containerPath(), q.toString(), Map.of());
+        ContentResponse response = WholeReply.await(request, MAX_LIST_BYTES, remaining, timeout, describe(), what, sasToken());
         if (response.getStatus() != 200) {
             throw failure(response.getStatus(), response.getContent(), response, what);
         }

@@ -7,7 +7,6 @@ import dev.sluice.s3.ByteRange;
 import dev.sluice.s3.S3Exception;
 import dev.sluice.s3.UriEncoding;
 import dev.sluice.time.Ticker;
-import org.eclipse.jetty.client.CompletableResponseListener;
 import org.eclipse.jetty.client.ContentResponse;
 import org.eclipse.jetty.client.HttpClient;
 import org.eclipse.jetty.client.Request;
@@ -21,9 +20,7 @@ import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Optional;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 
 /**
  * A product stored in a GCS bucket (plus optional object name prefix), read through the Cloud
@@ -270,27 +267,8 @@ public final class GcsBackend implements Backend {
         if (remaining <= 0) {
             throw S3Exception.unavailable(describe() + ": no time left within " + spec.timeout() + " to " + what, null);
         }
-        Request request = newRequest(path, rawQuery).timeout(remaining, TimeUnit.MILLISECONDS);
-        ContentResponse response;
-        try {
-            // The request's own timeout ends the exchange; the wait has a deadline of its own all the same.
-            response = new CompletableResponseListener(request, maxBytes).send().get(remaining + 1_000, TimeUnit.MILLISECONDS);
-        } catch (TimeoutException e) {
-            request.abort(e);
-            throw S3Exception.unavailable(describe() + ": no response within " + spec.timeout() + " to " + what, e);
-        } catch (ExecutionException e) {
-            if (e.getCause() instanceof TimeoutException t) {
-                throw S3Exception.unavailable(describe() + ": no response within " + spec.timeout() + " to " + what, t);
-            }
-            if (e.getCause() instanceof IllegalArgumentException tooLarge) { // the listener's "buffering capacity exceeded"
-                throw S3Exception.unavailable(describe() + ": " + what + " answered over " + maxBytes + " bytes", tooLarge);
-            }
-            throw S3Exception.unavailable(describe() + ": " + what + " failed", e.getCause());
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            request.abort(e);
-            throw S3Exception.unavailable("interrupted waiting for " + describe(), e);
-        }
+        Request request = newRequest(path, rawQuery);
+        ContentResponse response = WholeReply.await(request, maxBytes, remaining, spec.timeout(), describe(), what, Optional.empty());
         if (response.getStatus() != 200) {
             throw GcsBackendErrors.failure(describe(), response.getStatus(), response.getContent(), response, what, target);
         }

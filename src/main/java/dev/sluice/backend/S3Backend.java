@@ -10,7 +10,6 @@ import dev.sluice.sigv4.RequestSigner;
 import dev.sluice.sigv4.SigV4;
 import dev.sluice.s3.UriEncoding;
 import dev.sluice.time.Ticker;
-import org.eclipse.jetty.client.CompletableResponseListener;
 import org.eclipse.jetty.client.ContentResponse;
 import org.eclipse.jetty.client.HttpClient;
 import org.eclipse.jetty.client.Request;
@@ -30,9 +29,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 
 /**
  * A product stored in a bucket (plus optional key prefix) of any S3-compatible endpoint,
@@ -193,28 +190,8 @@ public final class S3Backend implements Backend {
         if (remaining <= 0) {
             throw S3Exception.unavailable(describe() + ": listing found nothing to list within " + timeout, null);
         }
-        Request request = newRequest("GET", basePath(), q.toString(), List.of()).timeout(remaining, TimeUnit.MILLISECONDS);
-        ContentResponse response;
-        try {
-            // Request.send() would buffer at most 2 MiB and fail a larger (legal) page as an I/O error.
-            // The request's own timeout ends the exchange; the wait has a deadline of its own all the same.
-            response = new CompletableResponseListener(request, MAX_LIST_BYTES).send().get(remaining + 1_000, TimeUnit.MILLISECONDS);
-        } catch (TimeoutException e) {
-            request.abort(e);
-            throw S3Exception.unavailable(describe() + ": listing got no response within " + timeout, e);
-        } catch (ExecutionException e) {
-            if (e.getCause() instanceof TimeoutException t) {
-                throw S3Exception.unavailable(describe() + ": listing got no response within " + timeout, t);
-            }
-            if (e.getCause() instanceof IllegalArgumentException tooLarge) { // the listener's "buffering capacity exceeded"
-                throw S3Exception.unavailable(describe() + ": listing response too large (over " + MAX_LIST_BYTES + " bytes)",
-                        tooLarge);
-            }
-            throw S3Exception.unavailable(describe() + ": listing failed", e.getCause());
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw S3Exception.unavailable("interrupted listing " + describe(), e);
-        }
+        Request request = newRequest("GET", basePath(), q.toString(), List.of());
+        ContentResponse response = WholeReply.await(request, MAX_LIST_BYTES, remaining, timeout, describe(), "list " + q, Optional.empty());
         if (response.getStatus() != 200) {
             throw failure(response.getStatus(), response.getContent(), response, "list " + q);
         }
