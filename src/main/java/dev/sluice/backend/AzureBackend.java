@@ -5,17 +5,14 @@ import dev.sluice.s3.ObjectSummary;
 import dev.sluice.s3.S3Exception;
 import dev.sluice.s3.UriEncoding;
 import dev.sluice.time.Ticker;
-import org.eclipse.jetty.client.CompletableResponseListener;
 import org.eclipse.jetty.client.ContentResponse;
 import org.eclipse.jetty.client.HttpClient;
 import org.eclipse.jetty.client.Request;
 import org.eclipse.jetty.client.Response;
 import org.eclipse.jetty.http.HttpMethod;
-import org.eclipse.jetty.io.Content;
 
 import java.io.IOException;
 import java.net.URI;
-import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.time.InstantSource;
 import java.time.ZoneOffset;
@@ -23,10 +20,7 @@ import java.time.format.DateTimeFormatter;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Optional;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 
 /**
  * A product stored in a container (plus optional blob name prefix) of an Azure Blob storage
@@ -57,7 +51,6 @@ import java.util.concurrent.TimeoutException;
 public final class AzureBackend implements Backend {
     /** The Blob service version asked for: supported by Azure and by Azurite 3.34, and new enough for bearer tokens. */
     static final String API_VERSION = "2021-12-02";
-    private static final int MAX_ERROR_BYTES = 64 * 1024;
     private static final int MAX_LIST_BYTES = 16 * 1024 * 1024;
     /** Azure's own ceiling for one List Blobs call. */
     private static final int MAX_RESULTS = 5000;
@@ -118,7 +111,7 @@ public final class AzureBackend implements Backend {
     /** Get Blob Properties: the blob's metadata, no bytes. */
     private StoredObject properties(String path) {
         Request request = newRequest("HEAD", path, "", Map.of());
-        Head head = send(request);
+        ResponseHead head = send(request);
         Response response = head.response();
         request.abort(new IOException("no body wanted"));
         if (response.getStatus() != 200) {
@@ -133,7 +126,7 @@ public final class AzureBackend implements Backend {
         range.ifPresent(r -> headers.put("x-ms-range", r));
         ifMatch.ifPresent(e -> headers.put("If-Match", e));
         Request request = newRequest("GET", path, "", headers);
-        Head head = send(request);
+        ResponseHead head = send(request);
         Response response = head.response();
         int status = response.getStatus();
         if (status == 206 && String.valueOf(response.getHeaders().get("Content-Range")).trim().endsWith("/0")) {
@@ -145,7 +138,7 @@ public final class AzureBackend implements Backend {
         if (status == 200 || status == 206) {
             return reply(request, head, true, "GET " + path);
         }
-        byte[] body = errorBody(head.body());
+        byte[] body = head.errorBody(timeout);
         request.abort(new IOException("error body read"));
         if (status == 416) {
             // Past the end, or an empty blob: the decision answers 416 from the size, as S3 does.
@@ -157,7 +150,7 @@ public final class AzureBackend implements Backend {
         throw failure(status, body, response, "GET " + path);
     }
 
-    private StoredObject reply(Request request, Head head, boolean bytes, String what) {
+    private StoredObject reply(Request request, ResponseHead head, boolean bytes, String what) {
         try {
             return AzureBlobReply.of(request, head.response(), head.body(), bytes, describe() + ": " + what);
         } catch (S3Exception e) {
@@ -252,86 +245,12 @@ public final class AzureBackend implements Backend {
             throw S3Exception.unavailable(describe() + ": listing did not complete within " + timeout, null);
         }
         String what = "list " + containerPath();
-        Request request = newRequest("GET", containerPath(), q.toString(), Map.of()).timeout(remaining, TimeUnit.MILLISECONDS);
-        ContentResponse response;
-        try {
-            response = new CompletableResponseListener(request, MAX_LIST_BYTES).send().get(remaining + 1_000, TimeUnit.MILLISECONDS);
-        } catch (TimeoutException e) {
-            request.abort(e);
-            throw S3Exception.unavailable(describe() + ": " + what + " got no response within " + timeout, null);
-        } catch (ExecutionException e) {
-            if (e.getCause() instanceof TimeoutException) {
-                throw S3Exception.unavailable(describe() + ": " + what + " got no response within " + timeout, null);
-            }
-            if (e.getCause() instanceof IllegalArgumentException) { // the listener's "buffering capacity exceeded"
-                throw S3Exception.unavailable(describe() + ": " + what + " answered over " + MAX_LIST_BYTES + " bytes", null);
-            }
-            throw S3Exception.unavailable(describe() + ": " + what + " failed: " + kind(e.getCause()), null);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            request.abort(e);
-            throw S3Exception.unavailable("interrupted listing " + describe(), null);
-        }
+        Request request = newRequest("GET", containerPath(), q.toString(), Map.of());
+        ContentResponse response = WholeReply.await(request, MAX_LIST_BYTES, remaining, timeout, describe(), what, sasToken());
         if (response.getStatus() != 200) {
             throw failure(response.getStatus(), response.getContent(), response, what);
         }
         return AzureBlobListing.parse(response.getContent(), prefix, describe());
-    }
-
-    /** The response head within {@code timeout}, and the body as a demand-driven source. */
-    private Head send(Request request) {
-        CompletableFuture<Head> head = new CompletableFuture<>();
-        request.onResponseContentSource((response, source) -> head.complete(new Head(response, source)));
-        request.send(result -> {
-            if (result.isFailed()) {
-                head.completeExceptionally(result.getFailure());
-            } else {
-                head.complete(new Head(result.getResponse(), Content.Source.from(new ByteBuffer[0])));
-            }
-        });
-        String what = request.getMethod() + " " + request.getPath();
-        try {
-            return head.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
-        } catch (TimeoutException e) {
-            request.abort(e);
-            throw S3Exception.unavailable(describe() + ": no response within " + timeout + " for " + what, null);
-        } catch (ExecutionException e) {
-            throw S3Exception.unavailable(describe() + ": " + what + " failed: " + kind(e.getCause()), null);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            request.abort(e);
-            throw S3Exception.unavailable("interrupted waiting for " + describe(), null);
-        }
-    }
-
-    /**
-     * What went wrong on the wire, for the log: the exception's type and message, never the
-     * exception itself, whose message or cause may carry the request's URI with a SAS token.
-     */
-    private String kind(Throwable t) {
-        String message = t == null || t.getMessage() == null ? "" : t.getMessage();
-        if (auth instanceof AzureAuth.Sas s) {
-            message = message.replace(s.token(), "<sas>");
-        }
-        int q = message.indexOf('?');
-        if (q >= 0) {
-            message = message.substring(0, q) + "?<query>";
-        }
-        return (t == null ? "unknown" : t.getClass().getSimpleName()) + (message.isEmpty() ? "" : " (" + message + ")");
-    }
-
-    private byte[] errorBody(Content.Source source) {
-        try {
-            return Content.Source.asByteArrayAsync(source, MAX_ERROR_BYTES).get(timeout.toMillis(), TimeUnit.MILLISECONDS);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return new byte[0];
-        } catch (ExecutionException | TimeoutException e) {
-            return new byte[0];
-        }
-    }
-
-    private record Head(Response response, Content.Source body) {
     }
 
     /** A request to the Blob service, authorized as {@link #auth} says; {@code rawQuery} without a SAS token. */
@@ -344,7 +263,7 @@ public final class AzureBackend implements Backend {
             case AzureAuth.Anonymous a -> { }
             case AzureAuth.SharedKey k -> headers.put("Authorization", sharedKey.orElseThrow().authorization(method, path, rawQuery, headers));
             case AzureAuth.Sas s -> {
-                String sas = s.token().startsWith("?") ? s.token().substring(1) : s.token();
+                String sas = sasToken().orElseThrow();
                 query = query.isEmpty() ? sas : query + "&" + sas;
             }
             case AzureAuth.Federated f -> headers.put("Authorization", tokens.token(f.grant()).authorization());
@@ -373,6 +292,17 @@ public final class AzureBackend implements Backend {
     /** The path of {@code key}: every segment of the blob name percent-encoded, {@code /} kept. */
     private String blobPath(String key) {
         return containerPath() + "/" + UriEncoding.encodePath(prefix + key);
+    }
+
+    /** The response head within {@code timeout}; only the method and path name the request in the log. */
+    private ResponseHead send(Request request) {
+        return ResponseHead.await(request, timeout, describe(), request.getMethod() + " " + request.getPath(), sasToken());
+    }
+
+    /** The SAS token that a request's query carries, which no log may show. */
+    private Optional<String> sasToken() {
+        return auth instanceof AzureAuth.Sas s ? Optional.of(s.token().startsWith("?") ? s.token().substring(1) : s.token())
+                : Optional.empty();
     }
 
     private S3Exception failure(int status, byte[] body, Response response, String what) {

@@ -7,26 +7,20 @@ import dev.sluice.s3.ByteRange;
 import dev.sluice.s3.S3Exception;
 import dev.sluice.s3.UriEncoding;
 import dev.sluice.time.Ticker;
-import org.eclipse.jetty.client.CompletableResponseListener;
 import org.eclipse.jetty.client.ContentResponse;
 import org.eclipse.jetty.client.HttpClient;
 import org.eclipse.jetty.client.Request;
 import org.eclipse.jetty.client.Response;
 import org.eclipse.jetty.http.HttpMethod;
-import org.eclipse.jetty.io.Content;
 
 import java.io.IOException;
 import java.net.URI;
-import java.nio.ByteBuffer;
 import java.time.InstantSource;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Optional;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 
 /**
  * A product stored in a GCS bucket (plus optional object name prefix), read through the Cloud
@@ -59,7 +53,6 @@ public final class GcsBackend implements Backend {
     private static final int MAX_RESOURCE_BYTES = 1024 * 1024;
     /** A listing page of 1,000 resources is far less. */
     private static final int MAX_LIST_BYTES = 16 * 1024 * 1024;
-    private static final int MAX_ERROR_BYTES = 64 * 1024;
     /** The most a GCS listing page holds. */
     private static final int MAX_RESULTS = 1000;
 
@@ -123,12 +116,12 @@ public final class GcsBackend implements Backend {
 
     private ObjectBody media(GcsObjectResource object, ByteRange range) {
         if (range.length() <= 0) {
-            return new StreamBody(Optional.empty(), Content.Source.from(new ByteBuffer[0]));
+            return StreamedReply.noBytes();
         }
         String what = "get the media of " + object.name() + " bytes " + range.first() + "-" + range.last();
         Request request = newRequest(objectPath(object.name()), "alt=media&ifGenerationMatch=" + object.generation())
                 .headers(h -> h.put("Range", "bytes=" + range.first() + "-" + range.last()).put("Accept-Encoding", "gzip"));
-        Head head = send(request, what);
+        ResponseHead head = ResponseHead.await(request, spec.timeout(), describe(), what, Optional.empty());
         Response response = head.response();
         int status = response.getStatus();
         if (status == 200 || status == 206) {
@@ -142,9 +135,9 @@ public final class GcsBackend implements Backend {
                 throw S3Exception.unavailable(describe() + ": " + what + " answered " + status + " with Content-Range "
                         + contentRange + " and Content-Length " + length, null);
             }
-            return new StreamBody(Optional.of(request), head.body());
+            return StreamedReply.body(request, head.body());
         }
-        byte[] body = errorBody(head.body());
+        byte[] body = head.errorBody(spec.timeout());
         request.abort(new IOException("error body read"));
         throw GcsBackendErrors.failure(describe(), status, body, response, what, Target.OBJECT);
     }
@@ -274,27 +267,8 @@ public final class GcsBackend implements Backend {
         if (remaining <= 0) {
             throw S3Exception.unavailable(describe() + ": no time left within " + spec.timeout() + " to " + what, null);
         }
-        Request request = newRequest(path, rawQuery).timeout(remaining, TimeUnit.MILLISECONDS);
-        ContentResponse response;
-        try {
-            // The request's own timeout ends the exchange; the wait has a deadline of its own all the same.
-            response = new CompletableResponseListener(request, maxBytes).send().get(remaining + 1_000, TimeUnit.MILLISECONDS);
-        } catch (TimeoutException e) {
-            request.abort(e);
-            throw S3Exception.unavailable(describe() + ": no response within " + spec.timeout() + " to " + what, e);
-        } catch (ExecutionException e) {
-            if (e.getCause() instanceof TimeoutException t) {
-                throw S3Exception.unavailable(describe() + ": no response within " + spec.timeout() + " to " + what, t);
-            }
-            if (e.getCause() instanceof IllegalArgumentException tooLarge) { // the listener's "buffering capacity exceeded"
-                throw S3Exception.unavailable(describe() + ": " + what + " answered over " + maxBytes + " bytes", tooLarge);
-            }
-            throw S3Exception.unavailable(describe() + ": " + what + " failed", e.getCause());
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            request.abort(e);
-            throw S3Exception.unavailable("interrupted waiting for " + describe(), e);
-        }
+        Request request = newRequest(path, rawQuery);
+        ContentResponse response = WholeReply.await(request, maxBytes, remaining, spec.timeout(), describe(), what, Optional.empty());
         if (response.getStatus() != 200) {
             throw GcsBackendErrors.failure(describe(), response.getStatus(), response.getContent(), response, what, target);
         }
@@ -325,62 +299,6 @@ public final class GcsBackend implements Backend {
                     h.remove("Accept-Encoding");
                     authorization.ifPresent(v -> h.put("Authorization", v));
                 });
-    }
-
-    /** The response head within {@code timeout}, and the body as a demand-driven source. */
-    private Head send(Request request, String what) {
-        CompletableFuture<Head> head = new CompletableFuture<>();
-        request.onResponseContentSource((response, source) -> head.complete(new Head(response, source)));
-        request.send(result -> {
-            if (result.isFailed()) {
-                head.completeExceptionally(result.getFailure());
-            } else {
-                head.complete(new Head(result.getResponse(), Content.Source.from(new ByteBuffer[0])));
-            }
-        });
-        try {
-            return head.get(spec.timeout().toMillis(), TimeUnit.MILLISECONDS);
-        } catch (TimeoutException e) {
-            request.abort(e);
-            throw S3Exception.unavailable(describe() + ": no response within " + spec.timeout() + " to " + what, e);
-        } catch (ExecutionException e) {
-            throw S3Exception.unavailable(describe() + ": " + what + " failed", e.getCause());
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            request.abort(e);
-            throw S3Exception.unavailable("interrupted waiting for " + describe(), e);
-        }
-    }
-
-    private record Head(Response response, Content.Source body) {
-    }
-
-    private byte[] errorBody(Content.Source source) {
-        try {
-            return Content.Source.asByteArrayAsync(source, MAX_ERROR_BYTES).get(spec.timeout().toMillis(), TimeUnit.MILLISECONDS);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return new byte[0];
-        } catch (ExecutionException | TimeoutException e) {
-            return new byte[0];
-        }
-    }
-
-    /** The bytes of a media response, passed through chunk by chunk; closing it unread aborts the exchange. */
-    private record StreamBody(Optional<Request> request, Content.Source source) implements ObjectBody {
-        private static final Exception RELEASED = new ReleasedBody();
-
-        @Override
-        public void close() {
-            request.ifPresent(r -> r.abort(RELEASED));
-        }
-    }
-
-    /** Why an exchange is aborted once its body is released: made once, without a stack trace. */
-    private static final class ReleasedBody extends Exception {
-        ReleasedBody() {
-            super("response body released", null, false, false);
-        }
     }
 
     /** {@code /storage/v1/b/{bucket}}, under the endpoint's path. */

@@ -10,20 +10,17 @@ import dev.sluice.sigv4.RequestSigner;
 import dev.sluice.sigv4.SigV4;
 import dev.sluice.s3.UriEncoding;
 import dev.sluice.time.Ticker;
-import org.eclipse.jetty.client.CompletableResponseListener;
 import org.eclipse.jetty.client.ContentResponse;
 import org.eclipse.jetty.client.HttpClient;
 import org.eclipse.jetty.client.Request;
 import org.eclipse.jetty.client.Response;
 import org.eclipse.jetty.http.HttpHeader;
 import org.eclipse.jetty.http.HttpMethod;
-import org.eclipse.jetty.io.Content;
 import org.w3c.dom.Element;
 import org.w3c.dom.Node;
 
 import java.io.IOException;
 import java.net.URI;
-import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.InstantSource;
@@ -32,10 +29,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 
 /**
  * A product stored in a bucket (plus optional key prefix) of any S3-compatible endpoint,
@@ -72,7 +66,6 @@ import java.util.concurrent.TimeoutException;
  * error mapping ({@link #failure}).
  */
 public final class S3Backend implements Backend {
-    private static final int MAX_ERROR_BYTES = 64 * 1024;
     private static final int MAX_LIST_BYTES = 16 * 1024 * 1024;
     /** The most of a write's or multipart call's answer read: a ListParts or ListMultipartUploads page of 1,000 is far less. */
     static final int MAX_REPLY_BYTES = 4 * 1024 * 1024;
@@ -136,7 +129,7 @@ public final class S3Backend implements Backend {
         String method = fetch.headOnly() ? "HEAD" : "GET";
         Request request = newRequest(method, path, "", conditional);
 
-        Head head = send(request);
+        ResponseHead head = ResponseHead.await(request, timeout, describe(), method + " " + path, Optional.empty());
         Response response = head.response();
         int status = response.getStatus();
         if (status == 200 || status == 206 || status == 304) {
@@ -150,49 +143,9 @@ public final class S3Backend implements Backend {
                 throw e;
             }
         }
-        byte[] body = fetch.headOnly() ? new byte[0] : errorBody(head.body());
+        byte[] body = fetch.headOnly() ? new byte[0] : head.errorBody(timeout);
         request.abort(new IOException("error body read"));
         throw failure(status, body, response, method + " " + path);
-    }
-
-    /** The response head within {@code timeout}, and the body as a demand-driven source. */
-    private Head send(Request request) {
-        CompletableFuture<Head> head = new CompletableFuture<>();
-        request.onResponseContentSource((response, source) -> head.complete(new Head(response, source)));
-        request.send(result -> {
-            if (result.isFailed()) {
-                head.completeExceptionally(result.getFailure());
-            } else {
-                head.complete(new Head(result.getResponse(), Content.Source.from(new ByteBuffer[0])));
-            }
-        });
-        String what = request.getMethod() + " " + request.getPath();
-        try {
-            return head.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
-        } catch (TimeoutException e) {
-            request.abort(e);
-            throw S3Exception.unavailable(describe() + ": no response within " + timeout + " for " + what, e);
-        } catch (ExecutionException e) {
-            throw S3Exception.unavailable(describe() + ": " + what + " failed", e.getCause());
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            request.abort(e);
-            throw S3Exception.unavailable("interrupted waiting for " + describe(), e);
-        }
-    }
-
-    private byte[] errorBody(Content.Source source) {
-        try {
-            return Content.Source.asByteArrayAsync(source, MAX_ERROR_BYTES).get(timeout.toMillis(), TimeUnit.MILLISECONDS);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return new byte[0];
-        } catch (ExecutionException | TimeoutException e) {
-            return new byte[0];
-        }
-    }
-
-    private record Head(Response response, Content.Source body) {
     }
 
     /**
@@ -237,28 +190,8 @@ public final class S3Backend implements Backend {
         if (remaining <= 0) {
             throw S3Exception.unavailable(describe() + ": listing found nothing to list within " + timeout, null);
         }
-        Request request = newRequest("GET", basePath(), q.toString(), List.of()).timeout(remaining, TimeUnit.MILLISECONDS);
-        ContentResponse response;
-        try {
-            // Request.send() would buffer at most 2 MiB and fail a larger (legal) page as an I/O error.
-            // The request's own timeout ends the exchange; the wait has a deadline of its own all the same.
-            response = new CompletableResponseListener(request, MAX_LIST_BYTES).send().get(remaining + 1_000, TimeUnit.MILLISECONDS);
-        } catch (TimeoutException e) {
-            request.abort(e);
-            throw S3Exception.unavailable(describe() + ": listing got no response within " + timeout, e);
-        } catch (ExecutionException e) {
-            if (e.getCause() instanceof TimeoutException t) {
-                throw S3Exception.unavailable(describe() + ": listing got no response within " + timeout, t);
-            }
-            if (e.getCause() instanceof IllegalArgumentException tooLarge) { // the listener's "buffering capacity exceeded"
-                throw S3Exception.unavailable(describe() + ": listing response too large (over " + MAX_LIST_BYTES + " bytes)",
-                        tooLarge);
-            }
-            throw S3Exception.unavailable(describe() + ": listing failed", e.getCause());
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw S3Exception.unavailable("interrupted listing " + describe(), e);
-        }
+        Request request = newRequest("GET", basePath(), q.toString(), List.of());
+        ContentResponse response = WholeReply.await(request, MAX_LIST_BYTES, remaining, timeout, describe(), "list " + q, Optional.empty());
         if (response.getStatus() != 200) {
             throw failure(response.getStatus(), response.getContent(), response, "list " + q);
         }

@@ -59,18 +59,7 @@ public final class EntraExchange implements TokenExchange<TokenGrant.Entra> {
 
     @Override
     public Expiring<BearerToken> exchange(TokenGrant.Entra grant) {
-        return loop.run(timeout, deadline -> attempt(grant, deadline), new ExchangeLoop.Conclusion<>() {
-            @Override
-            public Expiring<BearerToken> succeeded(ExchangeLoop.Got<Expiring<BearerToken>> got, int attempts, Duration took) {
-                TokenReplies.logSuccess(LOG, PROVIDER, grant, grant.subject(), attempts, took, got.requestId(), got.value().expiresAt());
-                return got.value();
-            }
-
-            @Override
-            public RuntimeException failed(ExchangeLoop.Failed<Expiring<BearerToken>> f, int attempts, Duration took, boolean outOfTime) {
-                return TokenReplies.failure(LOG, PROVIDER, grant, grant.subject(), f, attempts, took, outOfTime);
-            }
-        });
+        return loop.run(timeout, deadline -> attempt(grant, deadline), TokenReplies.conclusion(LOG, PROVIDER, grant, grant.subject()));
     }
 
     private ExchangeLoop.Outcome<Expiring<BearerToken>> attempt(TokenGrant.Entra grant, long deadline) {
@@ -84,12 +73,7 @@ public final class EntraExchange implements TokenExchange<TokenGrant.Entra> {
                 .method(HttpMethod.POST)
                 .body(new FormRequestContent(form))
                 .headers(h -> h.put("Accept", "application/json"));
-        ExchangeLoop.Outcome<ExchangeLoop.Answer> sent = loop.send(request, deadline, TokenReplies.MAX_RESPONSE_BYTES);
-        if (sent instanceof ExchangeLoop.Failed<ExchangeLoop.Answer> f) {
-            return f.as();
-        }
-        ExchangeLoop.Answer answer = ((ExchangeLoop.Got<ExchangeLoop.Answer>) sent).value();
-        return parse(answer.status(), answer.body(), clock);
+        return loop.send(request, deadline, TokenReplies.MAX_RESPONSE_BYTES, (status, answer) -> parse(status, answer, clock));
     }
 
     /** Reads Entra's reply: a token, or an error decided from its {@code error} and {@code error_codes}. */

@@ -59,11 +59,6 @@ public final class ExchangeLoop {
         public static <T> Failed<T> deadline() {
             return new Failed<>(false, "deadline", "", "no answer within the deadline", "-");
         }
-
-        /** The same failure as the outcome of an attempt for another type of value. */
-        public <U> Failed<U> as() {
-            return new Failed<>(retryable, kind, code, message, requestId);
-        }
     }
 
     /** One attempt, given the deadline ({@link Ticker#nanoTime()} value) it must answer by. */
@@ -153,16 +148,19 @@ public final class ExchangeLoop {
         throw conclusion.failed(f, attempts, took, outOfTime);
     }
 
-    /** An HTTP answer: its status and its body, read whole (bounded by the caller's size check). */
-    public record Answer(int status, byte[] body) {
+    /** What an exchange makes of its provider's HTTP answer: its status and its body, read whole. */
+    @FunctionalInterface
+    public interface Reply<T> {
+        Outcome<T> read(int status, byte[] body);
     }
 
     /**
-     * Sends {@code request} with what remains of the deadline as its timeout. A reply bigger than
-     * {@code maxBytes} is garbage (retryable when its status is 5xx); no answer in time is the
-     * deadline; a connection failure is retryable I/O.
+     * Sends {@code request} with what remains of the deadline as its timeout, and the answer is
+     * what {@code reply} reads in it. A reply bigger than {@code maxBytes} is garbage (retryable
+     * when its status is 5xx); no answer in time is the deadline; a connection failure is
+     * retryable I/O.
      */
-    public Outcome<Answer> send(Request request, long deadlineNanos, int maxBytes) {
+    public <T> Outcome<T> send(Request request, long deadlineNanos, int maxBytes, Reply<T> reply) {
         long remainingNanos = ticker.remainingNanos(deadlineNanos);
         if (remainingNanos == 0) {
             return Failed.deadline();
@@ -188,6 +186,6 @@ public final class ExchangeLoop {
         if (body.length > maxBytes) {
             return (new Failed<>(status >= 500, "garbage", "", "response of " + body.length + " bytes", "-"));
         }
-        return new Got<>(new Answer(status, body), "-");
+        return reply.read(status, body);
     }
 }

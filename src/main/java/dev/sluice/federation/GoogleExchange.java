@@ -83,19 +83,8 @@ public final class GoogleExchange implements TokenExchange<TokenGrant.GoogleFede
         return iam.run(started, deadline, d -> iamAttempt(grant, account, federated.value(), d), conclusion(IAM_PROVIDER, grant));
     }
 
-    private ExchangeLoop.Conclusion<Expiring<BearerToken>> conclusion(String provider, TokenGrant.GoogleFederation grant) {
-        return new ExchangeLoop.Conclusion<>() {
-            @Override
-            public Expiring<BearerToken> succeeded(ExchangeLoop.Got<Expiring<BearerToken>> got, int attempts, Duration took) {
-                TokenReplies.logSuccess(LOG, provider, grant, grant.subject(), attempts, took, got.requestId(), got.value().expiresAt());
-                return got.value();
-            }
-
-            @Override
-            public RuntimeException failed(ExchangeLoop.Failed<Expiring<BearerToken>> f, int attempts, Duration took, boolean outOfTime) {
-                return TokenReplies.failure(LOG, provider, grant, grant.subject(), f, attempts, took, outOfTime);
-            }
-        };
+    private static ExchangeLoop.Conclusion<Expiring<BearerToken>> conclusion(String provider, TokenGrant.GoogleFederation grant) {
+        return TokenReplies.conclusion(LOG, provider, grant, grant.subject());
     }
 
     private ExchangeLoop.Outcome<Expiring<BearerToken>> stsAttempt(TokenGrant.GoogleFederation grant, long deadline) {
@@ -110,12 +99,7 @@ public final class GoogleExchange implements TokenExchange<TokenGrant.GoogleFede
                 .method(HttpMethod.POST)
                 .body(new BytesRequestContent("application/json", body.toString().getBytes(StandardCharsets.UTF_8)))
                 .headers(h -> h.put("Accept", "application/json"));
-        ExchangeLoop.Outcome<ExchangeLoop.Answer> sent = sts.send(request, deadline, TokenReplies.MAX_RESPONSE_BYTES);
-        if (sent instanceof ExchangeLoop.Failed<ExchangeLoop.Answer> f) {
-            return f.as();
-        }
-        ExchangeLoop.Answer answer = ((ExchangeLoop.Got<ExchangeLoop.Answer>) sent).value();
-        return parseSts(answer.status(), answer.body(), clock.instant());
+        return sts.send(request, deadline, TokenReplies.MAX_RESPONSE_BYTES, (status, answer) -> parseSts(status, answer, clock.instant()));
     }
 
     /** Reads the STS reply: an OAuth token reply, or an OAuth error. */
@@ -143,12 +127,7 @@ public final class GoogleExchange implements TokenExchange<TokenGrant.GoogleFede
                 .method(HttpMethod.POST)
                 .body(new BytesRequestContent("application/json", body.toString().getBytes(StandardCharsets.UTF_8)))
                 .headers(h -> h.put("Accept", "application/json").put("Authorization", federated.authorization()));
-        ExchangeLoop.Outcome<ExchangeLoop.Answer> sent = iam.send(request, deadline, TokenReplies.MAX_RESPONSE_BYTES);
-        if (sent instanceof ExchangeLoop.Failed<ExchangeLoop.Answer> f) {
-            return f.as();
-        }
-        ExchangeLoop.Answer answer = ((ExchangeLoop.Got<ExchangeLoop.Answer>) sent).value();
-        return parseIam(answer.status(), answer.body());
+        return iam.send(request, deadline, TokenReplies.MAX_RESPONSE_BYTES, GoogleExchange::parseIam);
     }
 
     /** {@code {iam}/v1/projects/-/serviceAccounts/{email}:generateAccessToken}. */

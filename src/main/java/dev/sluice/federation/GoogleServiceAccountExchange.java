@@ -64,18 +64,7 @@ public final class GoogleServiceAccountExchange implements TokenExchange<TokenGr
 
     @Override
     public Expiring<BearerToken> exchange(TokenGrant.GoogleServiceAccount grant) {
-        return loop.run(timeout, deadline -> attempt(grant, deadline), new ExchangeLoop.Conclusion<>() {
-            @Override
-            public Expiring<BearerToken> succeeded(ExchangeLoop.Got<Expiring<BearerToken>> got, int attempts, Duration took) {
-                TokenReplies.logSuccess(LOG, PROVIDER, grant, grant.clientEmail(), attempts, took, got.requestId(), got.value().expiresAt());
-                return got.value();
-            }
-
-            @Override
-            public RuntimeException failed(ExchangeLoop.Failed<Expiring<BearerToken>> f, int attempts, Duration took, boolean outOfTime) {
-                return TokenReplies.failure(LOG, PROVIDER, grant, grant.clientEmail(), f, attempts, took, outOfTime);
-            }
-        });
+        return loop.run(timeout, deadline -> attempt(grant, deadline), TokenReplies.conclusion(LOG, PROVIDER, grant, grant.clientEmail()));
     }
 
     private ExchangeLoop.Outcome<Expiring<BearerToken>> attempt(TokenGrant.GoogleServiceAccount grant, long deadline) {
@@ -91,12 +80,7 @@ public final class GoogleServiceAccountExchange implements TokenExchange<TokenGr
                 .method(HttpMethod.POST)
                 .body(new FormRequestContent(form))
                 .headers(h -> h.put("Accept", "application/json"));
-        ExchangeLoop.Outcome<ExchangeLoop.Answer> sent = loop.send(request, deadline, TokenReplies.MAX_RESPONSE_BYTES);
-        if (sent instanceof ExchangeLoop.Failed<ExchangeLoop.Answer> f) {
-            return f.as();
-        }
-        ExchangeLoop.Answer answer = ((ExchangeLoop.Got<ExchangeLoop.Answer>) sent).value();
-        return parse(answer.status(), answer.body(), clock.instant());
+        return loop.send(request, deadline, TokenReplies.MAX_RESPONSE_BYTES, (status, answer) -> parse(status, answer, clock.instant()));
     }
 
     /** The signed JWT of the grant, or empty when its key does not parse (the reason is never the key's text). */

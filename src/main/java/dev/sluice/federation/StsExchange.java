@@ -112,15 +112,10 @@ public final class StsExchange {
                 .method(HttpMethod.POST)
                 .body(new FormRequestContent(form))
                 .headers(h -> h.put("Accept", "application/xml"));
-        ExchangeLoop.Outcome<ExchangeLoop.Answer> sent = loop.send(request, deadlineNanos, MAX_RESPONSE_BYTES);
-        if (sent instanceof ExchangeLoop.Failed<ExchangeLoop.Answer> f) {
-            return f.as();
-        }
-        ExchangeLoop.Answer answer = ((ExchangeLoop.Got<ExchangeLoop.Answer>) sent).value();
-        return switch (parse(answer.status(), answer.body())) {
+        return loop.send(request, deadlineNanos, MAX_RESPONSE_BYTES, (status, answer) -> switch (parse(status, answer)) {
             case Success s -> new ExchangeLoop.Got<>(s.credentials(), s.requestId());
             case Failure f -> new ExchangeLoop.Failed<>(f.retryable(), f.kind(), f.code(), f.message(), f.requestId());
-        };
+        });
     }
 
     /** Decides from the body: an ErrorResponse is an error whatever the status; credentials are success only with 200. */

@@ -143,17 +143,37 @@ final class TokenReplies {
         return "correlation_id=" + correlation + " trace_id=" + trace;
     }
 
+    /**
+     * What a token exchange does with its final outcome: logs it under {@code provider}, naming
+     * the grant and {@code subject} (never the token), and returns the token or throws the S3
+     * error the client sees.
+     */
+    static ExchangeLoop.Conclusion<Expiring<BearerToken>> conclusion(Logger log, String provider, TokenGrant grant, String subject) {
+        return new ExchangeLoop.Conclusion<>() {
+            @Override
+            public Expiring<BearerToken> succeeded(ExchangeLoop.Got<Expiring<BearerToken>> got, int attempts, Duration took) {
+                logSuccess(log, provider, grant, subject, attempts, took, got.requestId(), got.value().expiresAt());
+                return got.value();
+            }
+
+            @Override
+            public RuntimeException failed(ExchangeLoop.Failed<Expiring<BearerToken>> f, int attempts, Duration took, boolean outOfTime) {
+                return failure(log, provider, grant, subject, f, attempts, took, outOfTime);
+            }
+        };
+    }
+
     /** Logs a successful exchange (no token). */
-    static void logSuccess(Logger log, String provider, TokenGrant grant, String subject, int attempts, Duration took, String requestId,
-                           Instant expires) {
+    private static void logSuccess(Logger log, String provider, TokenGrant grant, String subject, int attempts, Duration took,
+                                   String requestId, Instant expires) {
         log.info("token exchange provider={} grant=\"{}\" subject={} outcome=success attempts={} duration_ms={} request_id={} expires={}",
                 provider, LogText.escape(grant.describe()), LogText.escape(subject), attempts, took.toMillis(),
                 LogText.escape(requestId), expires);
     }
 
     /** Logs a failed exchange and returns what the client sees. */
-    static S3Exception failure(Logger log, String provider, TokenGrant grant, String subject, ExchangeLoop.Failed<?> f, int attempts,
-                               Duration took, boolean outOfTime) {
+    private static S3Exception failure(Logger log, String provider, TokenGrant grant, String subject, ExchangeLoop.Failed<?> f,
+                                       int attempts, Duration took, boolean outOfTime) {
         log.warn("token exchange provider={} grant=\"{}\" subject={} outcome={} code={} message=\"{}\" attempts={} duration_ms={} "
                         + "request_id={}", provider, LogText.escape(grant.describe()), LogText.escape(subject), f.kind(),
                 LogText.escape(f.code()), LogText.escape(f.message()), attempts, took.toMillis(), LogText.escape(f.requestId()));

@@ -1,0 +1,56 @@
+package dev.sluice.backend;
+
+import dev.sluice.s3.S3Error;
+import dev.sluice.s3.S3Exception;
+import dev.sluice.testing.LoopbackServer;
+import org.eclipse.jetty.client.HttpClient;
+import org.junit.jupiter.api.Test;
+
+import java.io.IOException;
+import java.net.URI;
+import java.time.Duration;
+import java.util.Optional;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+/**
+ * The wait for a response head that the s3, azure and gcs backends share: a failure is a 503
+ * whose log detail says what went wrong without carrying the exception, whose message or cause
+ * may hold the request's URI (and an Azure SAS token in its query).
+ */
+class ResponseHeadTest {
+    private static final String SAS = "sv=2021-12-02&sp=rl&sig=SECRETSIGNATURE%3D";
+
+    @Test
+    void aRefusedConnectionIsA503LoggedByKindWithoutTheException() throws Exception {
+        HttpClient http = new HttpClient();
+        http.start();
+        try (LoopbackServer server = new LoopbackServer((request, response, callback) -> callback.succeeded(), Duration.ZERO)) {
+            server.refuseConnections();
+            var request = http.newRequest(URI.create(server.url() + "/account/container/blob?" + SAS));
+
+            assertThatThrownBy(() -> ResponseHead.await(request, Duration.ofSeconds(5), "azure:test", "GET /account/container/blob",
+                    Optional.of(SAS)))
+                    .isInstanceOfSatisfying(S3Exception.class, e -> {
+                        assertThat(e.error()).isEqualTo(S3Error.SERVICE_UNAVAILABLE);
+                        Throwable detail = e.logCause().orElseThrow();
+                        assertThat(detail.getMessage()).startsWith("azure:test: GET /account/container/blob failed: ConnectException")
+                                .doesNotContain("SECRETSIGNATURE");
+                        assertThat(detail.getCause()).as("the wire exception is not kept for the log").isNull();
+                    });
+        } finally {
+            http.stop();
+        }
+    }
+
+    @Test
+    void kindCutsTheSecretAndAnyQueryOutOfTheMessage() {
+        IOException failure = new IOException("bad " + SAS + " from http://127.0.0.1:1/c/b?comp=list&" + SAS);
+
+        assertThat(ResponseHead.kind(failure, Optional.of(SAS)))
+                .isEqualTo("IOException (bad <secret> from http://127.0.0.1:1/c/b?<query>)");
+        assertThat(ResponseHead.kind(new IOException("x?a=1"), Optional.empty())).isEqualTo("IOException (x?<query>)");
+        assertThat(ResponseHead.kind(null, Optional.empty())).isEqualTo("unknown");
+    }
+}
