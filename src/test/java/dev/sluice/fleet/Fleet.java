@@ -52,7 +52,13 @@ final class Fleet implements AutoCloseable {
     static final Duration REFRESH_LEAD = Duration.ofSeconds(8);
     static final Duration MIN_SERVE = Duration.ofSeconds(2);
     static final Duration SHARED_LEAD = Duration.ofSeconds(12);
-    static final Duration SHARED_TIMEOUT = Duration.ofMillis(100);
+    /**
+     * The shared store's per-call timeout. Production's default is 100 ms; here four JVMs, Redis,
+     * S3Proxy and Azurite share the test machine's cores, and under that load a Redis reply
+     * took over 100 ms now and then, which the tier rightly treats as "unavailable, exchange
+     * now": the single-flight assertions then failed for the machine's sake, not sluice's.
+     */
+    static final Duration SHARED_TIMEOUT = Duration.ofMillis(300);
     /** How often, at most, a credential is renewed: every instance renews {@code REFRESH_LEAD} before expiry. */
     static final Duration RENEWAL_PERIOD = LIFETIME.minus(REFRESH_LEAD);
 
