@@ -3,6 +3,7 @@ package dev.sluice.cache;
 import dev.sluice.time.Ticker;
 import io.lettuce.core.ClientOptions;
 import io.lettuce.core.RedisClient;
+import io.lettuce.core.RedisNoScriptException;
 import io.lettuce.core.RedisURI;
 import io.lettuce.core.ScriptOutputType;
 import io.lettuce.core.SetArgs;
@@ -21,6 +22,8 @@ import org.slf4j.LoggerFactory;
 
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ExecutionException;
@@ -140,6 +143,38 @@ public final class RedisSharedStore implements SharedStore {
                 token.getBytes(StandardCharsets.UTF_8))).ok()) {
             observer.call("release", "ok");
         }
+    }
+
+    /**
+     * {@code EVALSHA}, and {@code EVAL} with the source only when the server answers
+     * {@code NOSCRIPT} (a restarted or flushed Redis): both inside the one awaited future, so the
+     * call keeps its single timeout and counts once toward the breaker.
+     */
+    @Override
+    public Eval eval(Script script, List<String> keys, List<String> args) {
+        String[] k = keys.toArray(String[]::new);
+        byte[][] v = args.stream().map(a -> a.getBytes(StandardCharsets.UTF_8)).toArray(byte[][]::new);
+        Reply<Object> reply = call("eval", c -> c.<Object>evalsha(script.sha1(), ScriptOutputType.MULTI, k, v)
+                .exceptionallyCompose(e -> unwrap(e) instanceof RedisNoScriptException
+                        ? c.<Object>eval(script.source(), ScriptOutputType.MULTI, k, v)
+                        : CompletableFuture.failedFuture(unwrap(e))));
+        if (!reply.ok()) {
+            return new Eval.Unavailable();
+        }
+        List<Long> values = new ArrayList<>();
+        for (Object o : reply.value() instanceof List<?> list ? list : List.of(reply.value())) {
+            if (!(o instanceof Long n)) {
+                fail("eval", "error", "script answered a non-integer");
+                return new Eval.Unavailable();
+            }
+            values.add(n);
+        }
+        observer.call("eval", "ok");
+        return new Eval.Done(List.copyOf(values));
+    }
+
+    private static Throwable unwrap(Throwable e) {
+        return e instanceof java.util.concurrent.CompletionException && e.getCause() != null ? e.getCause() : e;
     }
 
     /**

@@ -1,6 +1,11 @@
 package dev.sluice.cache;
 
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
+import java.util.HexFormat;
+import java.util.List;
 
 /**
  * The shared tier (L2): a key-value store every instance of a fleet sees, with leases for
@@ -19,6 +24,34 @@ public interface SharedStore extends AutoCloseable {
         }
 
         record Unavailable() implements Read {
+        }
+    }
+
+    /**
+     * A Lua script the store runs atomically on its server, by its SHA-1 digest ({@code EVALSHA}),
+     * sending the source only when the server does not know it yet. Scripts must take the time
+     * from the server ({@code TIME}) when they need it, so instances' clocks do not matter.
+     */
+    record Script(String source, String sha1) {
+        public Script(String source) {
+            this(source, sha1Of(source));
+        }
+
+        private static String sha1Of(String source) {
+            try {
+                return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-1").digest(source.getBytes(StandardCharsets.UTF_8)));
+            } catch (NoSuchAlgorithmException e) {
+                throw new IllegalStateException("SHA-1 is required of every JVM", e);
+            }
+        }
+    }
+
+    /** A script's outcome: its reply, integers only, or that the store could not answer. */
+    sealed interface Eval {
+        record Done(List<Long> values) implements Eval {
+        }
+
+        record Unavailable() implements Eval {
         }
     }
 
@@ -42,6 +75,13 @@ public interface SharedStore extends AutoCloseable {
 
     /** Deletes the lease only if {@code token} still holds it (compare-and-delete). */
     void releaseLease(String key, String token);
+
+    /**
+     * Runs {@code script} on {@code keys} with {@code args} in one round trip, within the store's
+     * timeout and breaker like every other call. The script must answer an array of integers
+     * (or a single integer, answered as a list of one).
+     */
+    Eval eval(Script script, List<String> keys, List<String> args);
 
     /** One line for {@code /readyz}: what the store is and how it is doing. */
     String health();
@@ -72,6 +112,11 @@ public interface SharedStore extends AutoCloseable {
 
         @Override
         public void releaseLease(String key, String token) {
+        }
+
+        @Override
+        public Eval eval(Script script, List<String> keys, List<String> args) {
+            return new Eval.Unavailable();
         }
 
         @Override

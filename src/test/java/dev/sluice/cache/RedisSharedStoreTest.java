@@ -298,6 +298,59 @@ class RedisSharedStoreTest {
     }
 
     @Test
+    void evalRunsAScriptAndAnswersItsIntegers() {
+        SharedStore.Script script = new SharedStore.Script(
+                "return {redis.call('INCRBY', KEYS[1], ARGV[1]), redis.call('INCRBY', KEYS[1], ARGV[2])}");
+
+        assertThat(store().eval(script, List.of(key("n")), List.of("2", "5")))
+                .isEqualTo(new SharedStore.Eval.Done(List.of(2L, 7L)));
+        assertThat(calls).containsExactly("eval ok");
+    }
+
+    /** The script is sent by digest; a restarted or flushed Redis has forgotten it, and must be sent it again in the same call. */
+    @Test
+    void evalSendsTheScriptAgainWhenRedisHasForgottenIt() throws Exception {
+        RedisSharedStore store = store();
+        SharedStore.Script script = new SharedStore.Script("return redis.call('INCR', KEYS[1])");
+        assertThat(store.eval(script, List.of(key("c")), List.of())).isEqualTo(new SharedStore.Eval.Done(List.of(1L)));
+
+        assertThat(redis.cli("SCRIPT", "FLUSH").trim()).isEqualTo("OK");
+
+        assertThat(store.eval(script, List.of(key("c")), List.of())).isEqualTo(new SharedStore.Eval.Done(List.of(2L)));
+        assertThat(store.breaker().state()).isEqualTo(State.CLOSED);
+        assertThat(calls).containsExactly("eval ok", "eval ok");
+    }
+
+    @Test
+    void aScriptErrorIsUnavailableNotAnException() {
+        SharedStore.Script broken = new SharedStore.Script("return redis.call('NOSUCHCOMMAND')");
+
+        assertThat(store().eval(broken, List.of(key("x")), List.of())).isInstanceOf(SharedStore.Eval.Unavailable.class);
+        assertThat(calls).containsExactly("eval error");
+    }
+
+    @Test
+    void evalOnAPausedRedisIsUnavailableWithinTheTimeout() {
+        RedisSharedStore store = unwell(3);
+        connected(store);
+        SharedStore.Script script = new SharedStore.Script("return redis.call('INCR', KEYS[1])");
+        redis.pause();
+        try {
+            assertThat(within(DEADLINE, () -> store.eval(script, List.of(key("p")), List.of())))
+                    .isInstanceOf(SharedStore.Eval.Unavailable.class);
+        } finally {
+            redis.resume();
+        }
+        assertThat(calls).containsExactly("eval timeout");
+    }
+
+    @Test
+    void noStoreAnswersEveryScriptUnavailable() {
+        assertThat(SharedStore.NONE.eval(new SharedStore.Script("return 1"), List.of("k"), List.of()))
+                .isInstanceOf(SharedStore.Eval.Unavailable.class);
+    }
+
+    @Test
     void healthSaysOkWhileTheBreakerIsClosed() {
         RedisSharedStore store = store();
         store.get(key("k"));

@@ -694,6 +694,11 @@ class SharedTierTest {
         }
 
         @Override
+        public Eval eval(Script script, List<String> keys, List<String> args) {
+            return delegate.eval(script, keys, args);
+        }
+
+        @Override
         public String health() {
             return delegate.health();
         }
