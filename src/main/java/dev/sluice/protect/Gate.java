@@ -30,7 +30,8 @@ import java.util.function.Supplier;
  * it ends, so the download that crosses the quota completes and the next request is refused.
  * An anonymous address also holds a slot while its request is open; over
  * {@code limits.anonymous.concurrent} it is {@code 503 SlowDown} with {@code Retry-After: 1}.
- * The slots are this instance's, as the connections they protect are.
+ * The slots are this instance's, as the connections they protect are; how many are held is the
+ * gauge {@code sluice_limit_concurrent_requests}.
  *
  * <p>Buckets and counters are named with synthetic keys ({@code addr:}, {@code principal:},
  * {@code product:}); refusals are counted in {@code sluice_limit_hits_total} by kind only, never
@@ -57,6 +58,7 @@ public final class Gate {
     private final ByteCounters counters;
     private final Map<Hit, Counter> hits = new EnumMap<>(Hit.class);
     private final Map<String, Integer> open = new ConcurrentHashMap<>();
+    private final java.util.concurrent.atomic.AtomicInteger slots = new java.util.concurrent.atomic.AtomicInteger();
 
     private Gate() {
         this.enabled = false;
@@ -83,6 +85,8 @@ public final class Gate {
             hits.put(hit, Counter.builder("sluice.limit.hits").description("Requests refused by a limit, by kind of limit")
                     .tag("kind", hit.label()).register(registry));
         }
+        io.micrometer.core.instrument.Gauge.builder("sluice.limit.concurrent.requests", slots, java.util.concurrent.atomic.AtomicInteger::get)
+                .description("Anonymous requests holding a concurrency slot").register(registry);
     }
 
     /**
@@ -239,10 +243,14 @@ public final class Gate {
             entered[0] = true;
             return current + 1;
         });
+        if (entered[0]) {
+            slots.incrementAndGet();
+        }
         return entered[0];
     }
 
     private void leave(String client) {
         open.computeIfPresent(client, (k, n) -> n <= 1 ? null : n - 1);
+        slots.decrementAndGet();
     }
 }
