@@ -53,6 +53,7 @@ public final class Gate {
     private final boolean enabled;
     private final SluiceConfig.Protection limits;
     private final Map<String, SluiceConfig.ProductLimits> products;
+    private final boolean onlyListedProducts;
     private final ClientAddress clientAddress;
     private final TokenBuckets buckets;
     private final ByteCounters counters;
@@ -64,6 +65,7 @@ public final class Gate {
         this.enabled = false;
         this.limits = null;
         this.products = Map.of();
+        this.onlyListedProducts = true;
         this.clientAddress = new ClientAddress(List.of());
         this.buckets = null;
         this.counters = null;
@@ -72,12 +74,17 @@ public final class Gate {
     /**
      * @param limits {@code limits}, the defaults ({@link #noDefaults} when only products set limits)
      * @param products each product's own limits by {@code account/product}, already completed from the defaults
+     * @param onlyListedProducts whether {@code products} lists every product there is (a static
+     *     registry): a name not in it is no product, its request is answered 404, and no bucket
+     *     is made for it, so a client inventing names cannot fill the store with buckets.
+     *     Otherwise (a control-plane registry) an unlisted product has the default limits.
      */
-    public Gate(SluiceConfig.Protection limits, Map<String, SluiceConfig.ProductLimits> products, TokenBuckets buckets,
-                ByteCounters counters, MeterRegistry registry) {
+    public Gate(SluiceConfig.Protection limits, Map<String, SluiceConfig.ProductLimits> products, boolean onlyListedProducts,
+                TokenBuckets buckets, ByteCounters counters, MeterRegistry registry) {
         this.enabled = true;
         this.limits = limits;
         this.products = Map.copyOf(products);
+        this.onlyListedProducts = onlyListedProducts;
         this.clientAddress = new ClientAddress(limits.trustedProxies());
         this.buckets = buckets;
         this.counters = counters;
@@ -104,7 +111,7 @@ public final class Gate {
         for (SluiceConfig.Product p : config.registry().products()) {
             products.put(p.account() + "/" + p.product(), p.limits().over(limits.product()));
         }
-        return new Gate(limits, products, buckets.get(), counters.get(), registry);
+        return new Gate(limits, products, config.registry().controlPlane().isEmpty(), buckets.get(), counters.get(), registry);
     }
 
     /** {@code limits} when only products set their own: no default limits, no trusted proxies. */
@@ -172,7 +179,8 @@ public final class Gate {
                 return;
             }
             String name = account.get() + "/" + product.get();
-            SluiceConfig.ProductLimits productLimits = gate.products.getOrDefault(name, limits.product());
+            SluiceConfig.ProductLimits productLimits = gate.products.getOrDefault(name,
+                    gate.onlyListedProducts ? SluiceConfig.ProductLimits.NONE : limits.product());
             if (read && productLimits.quota().isPresent()) {
                 SluiceConfig.Quota q = productLimits.quota().get();
                 String key = "product:" + name;

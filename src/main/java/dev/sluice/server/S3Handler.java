@@ -147,6 +147,7 @@ public final class S3Handler extends Handler.Abstract {
             }
             record(request, requestId, reply.facts(), sent, ticker.since(started));
             Reply.Facts facts = reply.facts();
+            // An anonymous caller's log name has no subject ("anonymous", "unknown_key"): no principal to meter.
             usage.record(new UsageMeter.Key(facts.account().orElse(""), facts.product().orElse(""),
                     facts.principal().filter(p -> p.contains(":")).orElse(""),
                     pass.client().isEmpty() ? Request.getRemoteAddr(request) : pass.client()), sent.bytes());

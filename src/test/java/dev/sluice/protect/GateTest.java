@@ -32,7 +32,7 @@ class GateTest {
     private final SimpleMeterRegistry registry = new SimpleMeterRegistry();
 
     private Gate gate(SluiceConfig.Protection limits, Map<String, SluiceConfig.ProductLimits> products) {
-        return new Gate(limits, products, store, store, registry);
+        return new Gate(limits, products, false, store, store, registry);
     }
 
     private static SluiceConfig.Protection limits(Optional<Rate> anonymous, Optional<Integer> concurrent, Optional<Rate> principal,
@@ -116,6 +116,34 @@ class GateTest {
             other.admit(Principal.Anonymous.UNSIGNED, ACME, Optional.of("other"), true);
         }
         assertThat(hits("product")).isEqualTo(1);
+    }
+
+    @Test
+    void aNameThatIsNoProductOfAStaticRegistryGetsNoBucket() throws Exception {
+        SluiceConfig.ProductLimits defaults = new SluiceConfig.ProductLimits(Optional.of(new Rate(1, 1)), Optional.empty());
+        Gate gate = new Gate(limits(Optional.empty(), Optional.empty(), Optional.empty(), defaults), Map.of("acme/files", defaults),
+                true, store, store, registry);
+        for (int i = 0; i < 3; i++) {
+            try (Gate.Pass pass = from(gate, "192.0.2.1")) {
+                pass.admit(Principal.Anonymous.UNSIGNED, ACME, Optional.of("invented-" + i), true);
+            }
+        }
+        try (Gate.Pass pass = from(gate, "192.0.2.1")) {
+            pass.admit(Principal.Anonymous.UNSIGNED, ACME, FILES, true);
+        }
+        assertThat(store.keys()).containsExactly("product:acme/files");
+    }
+
+    @Test
+    void anUnlistedProductOfAControlPlaneHasTheDefaultLimits() throws Exception {
+        SluiceConfig.ProductLimits defaults = new SluiceConfig.ProductLimits(Optional.of(new Rate(1, 1)), Optional.empty());
+        Gate gate = gate(limits(Optional.empty(), Optional.empty(), Optional.empty(), defaults), Map.of());
+        try (Gate.Pass pass = from(gate, "192.0.2.1")) {
+            pass.admit(Principal.Anonymous.UNSIGNED, ACME, FILES, true);
+        }
+        try (Gate.Pass pass = from(gate, "192.0.2.2")) {
+            assertSlowDown(() -> pass.admit(Principal.Anonymous.UNSIGNED, ACME, FILES, true), "1");
+        }
     }
 
     @Test
