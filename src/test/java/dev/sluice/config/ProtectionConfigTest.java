@@ -128,6 +128,23 @@ class ProtectionConfigTest {
     }
 
     @Test
+    void theWorkedExampleOfTheDocsLoadsAsDescribed() throws Exception {
+        String doc = Files.readString(Path.of("docs/protection.md"));
+        String example = doc.substring(doc.indexOf("## Worked example"));
+        String yaml = example.substring(example.indexOf("```yaml\n") + 8, example.indexOf("```\n", example.indexOf("```yaml\n") + 8));
+
+        SluiceConfig config = loader.parse(yaml, dir);
+
+        SluiceConfig.Protection p = config.limits().orElseThrow();
+        assertThat(p.anonymous().rate()).contains(new Rate(50, 100));
+        assertThat(p.anonymous().concurrent()).contains(16);
+        assertThat(p.trustedProxies()).containsExactly("10.0.3.10", "10.0.3.11");
+        assertThat(p.exempt()).containsExactly("AKIAMIRROR00000001");
+        assertThat(config.registry().products().get(0).limits().quota())
+                .contains(new SluiceConfig.Quota(100L << 30, QuotaPeriod.DAY));
+    }
+
+    @Test
     void theLimitsOfAnUnlimitedProductAreNone() throws Exception {
         Files.createDirectories(dir.resolve("files"));
         SluiceConfig config = loader.parse("""
