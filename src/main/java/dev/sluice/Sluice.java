@@ -40,6 +40,9 @@ import dev.sluice.federation.SigningKey;
 import dev.sluice.federation.StsExchange;
 import dev.sluice.observe.AccessLog;
 import dev.sluice.observe.RequestMetrics;
+import dev.sluice.protect.Gate;
+import dev.sluice.protect.PlaceholderLimitStore;
+import dev.sluice.protect.UsageMeter;
 import dev.sluice.registry.BackendLocation;
 import dev.sluice.registry.ControlPlaneApi;
 import dev.sluice.registry.ControlPlaneRegistry;
@@ -177,7 +180,18 @@ public final class Sluice implements AutoCloseable {
         Writes writes = new Writes(registry, new UploadIds(uploadIdKey(config, random)), clock, publicUrl);
         this.handler = new S3Handler(new Reads(registry), writes, new RequestIds(() -> ThreadLocalRandom.current().nextLong()),
                 metrics, accessLog, Version.current(), oidc, identifier, sts, config.server().bodyTimeout(),
-                new BodyBudget(config.server().limits().bodyBudget(), metrics.registry()), config.server().virtualHostDomain(), Ticker.SYSTEM);
+                new BodyBudget(config.server().limits().bodyBudget(), metrics.registry()), config.server().virtualHostDomain(), Ticker.SYSTEM,
+                gate(config, clock), UsageMeter.NONE);
+    }
+
+    /**
+     * The limits (docs/protection.md). PLACEHOLDER: per-process buckets and counters stand where
+     * the fleet-wide ones in the shared store (SharedTokenBuckets over LocalTokenBuckets,
+     * SharedByteCounters) go; the usage meter is UsageMeter.NONE until it exists.
+     */
+    private Gate gate(SluiceConfig config, InstantSource clock) {
+        PlaceholderLimitStore store = new PlaceholderLimitStore(clock); // PLACEHOLDER
+        return Gate.of(config, () -> store, () -> store, metrics.registry());
     }
 
     /**

@@ -79,7 +79,7 @@ final class RegistrySection {
     private static final Pattern NAME = Pattern.compile("[a-z0-9][a-z0-9._-]{0,62}");
 
     private static SluiceConfig.Product product(Node n, Secrets secrets, Path base) {
-        n.allowOnly("account", "product", "visibility", "backend", "writable");
+        n.allowOnly("account", "product", "visibility", "backend", "writable", "limits");
         String account = n.requiredText("account");
         String product = n.requiredText("product");
         if (!NAME.matcher(account).matches()) {
@@ -97,7 +97,8 @@ final class RegistrySection {
         // Read-only unless the operator says otherwise (docs/writes.md, "Who may write").
         boolean writable = bool(n, "writable", false);
         return new SluiceConfig.Product(account, product, v,
-                backend(n.required("backend"), secrets, base, "sluice:product:" + account + "/" + product), writable);
+                backend(n.required("backend"), secrets, base, "sluice:product:" + account + "/" + product), writable,
+                n.has("limits") ? ProtectionSection.productLimits(n.child("limits")) : SluiceConfig.ProductLimits.NONE);
     }
 
     private static BackendSpec backend(Node n, Secrets secrets, Path base, String defaultSubject) {

@@ -19,7 +19,14 @@ import java.util.Set;
  * @param baseDirectory the directory relative paths in the file are resolved against (the config file's)
  */
 public record SluiceConfig(Server server, Registry registry, Optional<Oidc> oidc, Sts sts,
-                           Cache cache, Inbound inbound, Path baseDirectory, BackendTls backendTls) {
+                           Cache cache, Inbound inbound, Path baseDirectory, BackendTls backendTls,
+                           Optional<Protection> limits) {
+
+    /** For callers that set no {@code limits}: nothing is limited. */
+    public SluiceConfig(Server server, Registry registry, Optional<Oidc> oidc, Sts sts, Cache cache, Inbound inbound,
+                        Path baseDirectory, BackendTls backendTls) {
+        this(server, registry, oidc, sts, cache, inbound, baseDirectory, backendTls, Optional.empty());
+    }
 
     /** For callers that have no {@code backend_tls}: the JVM's trusted certificates only. */
     public SluiceConfig(Server server, Registry registry, Optional<Oidc> oidc, Sts sts, Cache cache, Inbound inbound,
@@ -116,8 +123,53 @@ public record SluiceConfig(Server server, Registry registry, Optional<Oidc> oidc
                                Duration productListTtl, Duration permissionsTtl, Duration timeout, Duration staleIfError) {
     }
 
-    /** A configured product: its address, who may know it exists, and where its bytes are. */
-    public record Product(String account, String product, Visibility visibility, BackendSpec backend, boolean writable) {
+    /**
+     * A configured product: its address, who may know it exists, where its bytes are, and its
+     * own limits ({@code limits}), which replace {@code limits.product}'s field by field.
+     */
+    public record Product(String account, String product, Visibility visibility, BackendSpec backend, boolean writable,
+                          ProductLimits limits) {
+        public Product(String account, String product, Visibility visibility, BackendSpec backend, boolean writable) {
+            this(account, product, visibility, backend, writable, ProductLimits.NONE);
+        }
+    }
+
+    /**
+     * {@code limits} (docs/protection.md): request rates per client address for anonymous
+     * callers, per principal for authenticated ones, and per product; a byte quota per product;
+     * a cap on an anonymous address's concurrent requests. Only a peer in {@code trustedProxies}
+     * (address literals and CIDR blocks) may name the client in {@code X-Forwarded-For};
+     * callers in {@code exempt} (access key ids or principal names) are never limited;
+     * {@code fleetSize} sizes an instance's share of a limit when the shared store is unavailable.
+     */
+    public record Protection(AnonymousLimits anonymous, Optional<dev.sluice.protect.Rate> principal, ProductLimits product,
+                             List<String> trustedProxies, Set<String> exempt, int fleetSize) {
+        public Protection {
+            trustedProxies = List.copyOf(trustedProxies);
+            exempt = Set.copyOf(exempt);
+        }
+    }
+
+    /** {@code limits.anonymous}: the rate per client address, and how many requests it may have open at once. */
+    public record AnonymousLimits(Optional<dev.sluice.protect.Rate> rate, Optional<Integer> concurrent) {
+    }
+
+    /** A product's limits: its request rate (everyone's requests together) and its byte quota. */
+    public record ProductLimits(Optional<dev.sluice.protect.Rate> rate, Optional<Quota> quota) {
+        public static final ProductLimits NONE = new ProductLimits(Optional.empty(), Optional.empty());
+
+        /** These limits, where a field is unset, completed from {@code defaults}. */
+        public ProductLimits over(ProductLimits defaults) {
+            return new ProductLimits(rate.or(defaults::rate), quota.or(defaults::quota));
+        }
+
+        public boolean limits() {
+            return rate.isPresent() || quota.isPresent();
+        }
+    }
+
+    /** A byte quota: at most {@code bytes} sent to clients per {@code period} (UTC hour or day). */
+    public record Quota(long bytes, dev.sluice.protect.QuotaPeriod period) {
     }
 
     /**

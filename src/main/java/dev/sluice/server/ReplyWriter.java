@@ -243,7 +243,7 @@ final class ReplyWriter {
             for (Map.Entry<String, String> h : e.extraHeaders()) {
                 headers.put(h.getKey(), h.getValue());
             }
-            if (e.error().isRetryable()) {
+            if (e.error().isRetryable() && !headers.contains("Retry-After")) {
                 headers.put("Retry-After", "1");
             }
             response.setStatus(e.error().status());

@@ -8,6 +8,8 @@ import dev.sluice.federation.OidcProvider;
 import dev.sluice.observe.AccessLog;
 import dev.sluice.observe.LogText;
 import dev.sluice.observe.RequestMetrics;
+import dev.sluice.protect.Gate;
+import dev.sluice.protect.UsageMeter;
 import dev.sluice.s3.ListResult;
 import dev.sluice.s3.Operation;
 import dev.sluice.s3.S3Error;
@@ -64,6 +66,8 @@ public final class S3Handler extends Handler.Abstract {
     private final ReplyWriter writer = new ReplyWriter();
     private final Optional<VirtualHostStyle> virtualHosts;
     private final Ticker ticker;
+    private final Gate gate;
+    private final UsageMeter usage;
 
     /**
      * Whether a request is for the client STS endpoint: anything on {@code /.sts}, or on the
@@ -104,8 +108,10 @@ public final class S3Handler extends Handler.Abstract {
 
     public S3Handler(Reads reads, Writes writes, RequestIds requestIds, RequestMetrics metrics, AccessLog accessLog, String version,
                      Optional<OidcProvider> oidc, Identifier identifier, Optional<StsService> sts, Duration bodyDeadline,
-                     BodyBudget bodyBudget, Optional<String> virtualHostDomain, Ticker ticker) {
+                     BodyBudget bodyBudget, Optional<String> virtualHostDomain, Ticker ticker, Gate gate, UsageMeter usage) {
         super(InvocationType.BLOCKING);
+        this.gate = gate;
+        this.usage = usage;
         this.ticker = ticker;
         this.virtualHosts = virtualHostDomain.map(VirtualHostStyle::new);
         this.reads = reads;
@@ -132,10 +138,26 @@ public final class S3Handler extends Handler.Abstract {
         headers.put("x-amz-request-id", requestId);
         Cors.addTo(headers);
         String rawPath = request.getHttpURI().getPath();
-        Reply reply = route(request, rawPath, requestId);
-        ReplyWriter.Sent sent = writer.write(reply, response, callback, requestId, rawPath);
-        record(request, requestId, reply.facts(), sent, ticker.since(started));
+        // The pass's slot is held until the response has ended, however it ended (docs/protection.md).
+        try (Gate.Pass pass = gate.pass(peer(request), () -> request.getHeaders().getValuesList("X-Forwarded-For"))) {
+            Reply reply = route(request, rawPath, requestId, pass);
+            ReplyWriter.Sent sent = writer.write(reply, response, callback, requestId, rawPath);
+            if (reply instanceof Reply.Read) {
+                pass.charge(sent.bytes());
+            }
+            record(request, requestId, reply.facts(), sent, ticker.since(started));
+            Reply.Facts facts = reply.facts();
+            // An anonymous caller's log name has no subject ("anonymous", "unknown_key"): no principal to meter.
+            usage.record(new UsageMeter.Key(facts.account().orElse(""), facts.product().orElse(""),
+                    facts.principal().filter(p -> p.contains(":")).orElse(""),
+                    pass.client().isEmpty() ? Request.getRemoteAddr(request) : pass.client()), sent.bytes());
+        }
         return true;
+    }
+
+    private static java.net.InetAddress peer(Request request) {
+        return request.getConnectionMetaData().getRemoteSocketAddress() instanceof java.net.InetSocketAddress a && a.getAddress() != null
+                ? a.getAddress() : java.net.InetAddress.getLoopbackAddress();
     }
 
     /**
@@ -203,7 +225,7 @@ public final class S3Handler extends Handler.Abstract {
     }
 
     /** Which route answers: a preflight, an OIDC document, the STS endpoint, or S3. */
-    private Reply route(Request request, String rawPath, String requestId) {
+    private Reply route(Request request, String rawPath, String requestId, Gate.Pass pass) {
         Optional<String> hostAccount = virtualHosts.flatMap(v -> v.account(request.getHttpURI().getHost()));
         if (request.getMethod().equals("OPTIONS")) {
             return preflight(request);
@@ -214,7 +236,7 @@ public final class S3Handler extends Handler.Abstract {
         if (hostAccount.isEmpty() && isStsCall(request, rawPath)) {
             return sts(request, requestId);
         }
-        return s3(request, rawPath, hostAccount, requestId);
+        return s3(request, rawPath, hostAccount, requestId, pass);
     }
 
     /** A CORS preflight: no body, the headers a browser asked to send are allowed. */
@@ -301,7 +323,7 @@ public final class S3Handler extends Handler.Abstract {
      * signature checked over it; the bytes of PutObject and UploadPart stream into the store,
      * checked as they arrive ({@link Identifier#identifyUpload}, {@link Writes}).
      */
-    private Reply s3(Request request, String rawPath, Optional<String> hostAccount, String requestId) {
+    private Reply s3(Request request, String rawPath, Optional<String> hostAccount, String requestId, Gate.Pass pass) {
         Reply.Facts facts = Reply.Facts.of("Unknown");
         try {
             SignableRequest signable = signable(request, rawPath);
@@ -313,22 +335,26 @@ public final class S3Handler extends Handler.Abstract {
                 case Operation.Unsupported u -> {
                     Principal principal = identifier.identifyWithoutBody(signable);
                     facts = identified(facts, principal, op);
+                    admit(pass, principal, op);
                     throw new S3Exception(S3Error.NOT_IMPLEMENTED, u.message());
                 }
                 case Operation.CreateAccount c -> {
                     Principal principal = identifier.identifyWithoutBody(signable);
                     facts = identified(facts, principal, op);
+                    admit(pass, principal, op);
                     throw createAccount(c, principal, requestId);
                 }
                 case Operation.PutObject put -> {
                     Identifier.Identified id = identifier.identifyUpload(signable);
                     facts = identified(facts, id.principal(), op);
+                    admit(pass, id.principal(), op);
                     return written(facts, writes.put(put, id.principal(), header, Content.Source.asInputStream(request),
                             id.chunkSigning(), requestId));
                 }
                 case Operation.UploadPart part -> {
                     Identifier.Identified id = identifier.identifyUpload(signable);
                     facts = identified(facts, id.principal(), op);
+                    admit(pass, id.principal(), op);
                     return written(facts, writes.uploadPart(part, id.principal(), header, Content.Source.asInputStream(request),
                             id.chunkSigning(), requestId));
                 }
@@ -337,6 +363,7 @@ public final class S3Handler extends Handler.Abstract {
                         byte[] body = bodies.read(request, SmallBodyReader.MAX_WRITE_DOCUMENT);
                         Principal principal = identifier.identify(signable, body);
                         facts = identified(facts, principal, op);
+                    admit(pass, principal, op);
                         return written(facts, writes.completeUpload(c, principal, header, body, requestId));
                     }
                 }
@@ -345,6 +372,7 @@ public final class S3Handler extends Handler.Abstract {
                         byte[] body = bodies.read(request, SmallBodyReader.MAX_WRITE_DOCUMENT);
                         Principal principal = identifier.identify(signable, body);
                         facts = identified(facts, principal, op);
+                    admit(pass, principal, op);
                         return written(facts, writes.deleteObjects(d, principal, header, body, requestId));
                     }
                 }
@@ -352,6 +380,7 @@ public final class S3Handler extends Handler.Abstract {
                     SmallBodyReader.refuse(request);
                     Principal principal = identifier.identify(signable, new byte[0]);
                     facts = identified(facts, principal, op);
+                    admit(pass, principal, op);
                     return serve(op, principal, request, requestId, facts);
                 }
             }
@@ -364,6 +393,11 @@ public final class S3Handler extends Handler.Abstract {
     private Reply.Facts identified(Reply.Facts facts, Principal principal, Operation op) {
         metrics.caller(principal.kind());
         return facts.withPrincipal(principal.logName()).withResource(account(op), product(op), key(op));
+    }
+
+    /** The caller's and the product's limits (docs/protection.md), once both are known. */
+    private static void admit(Gate.Pass pass, Principal principal, Operation op) {
+        pass.admit(principal, account(op), product(op), op instanceof Operation.ReadObject);
     }
 
     private Reply serve(Operation op, Principal principal, Request request, String requestId, Reply.Facts facts) {

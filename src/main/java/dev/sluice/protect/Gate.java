@@ -1,0 +1,264 @@
+package dev.sluice.protect;
+
+import dev.sluice.auth.Principal;
+import dev.sluice.config.SluiceConfig;
+import dev.sluice.s3.S3Error;
+import dev.sluice.s3.S3Exception;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
+
+import java.net.InetAddress;
+import java.time.Duration;
+import java.util.EnumMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Supplier;
+
+/**
+ * The limits a request passes on its way in (docs/protection.md): the request path opens a
+ * {@link Pass} per request, asks it to {@link Pass#admit} once the caller and the product are
+ * known, tells it the body bytes it sent ({@link Pass#charge}), and closes it when the response
+ * has ended, whatever the outcome.
+ *
+ * <p>A caller takes one token from its own bucket (its client address when anonymous, its
+ * principal when authenticated, none when exempt) and one from the product's; an empty bucket
+ * is {@code 503 SlowDown} with {@code Retry-After}, S3's answer to a client that is too fast.
+ * A read of a product whose byte quota for the current hour or day is used up is
+ * {@code 403 AccessDenied} naming the quota. A download is never cut: its bytes are charged when
+ * it ends, so the download that crosses the quota completes and the next request is refused.
+ * An anonymous address also holds a slot while its request is open; over
+ * {@code limits.anonymous.concurrent} it is {@code 503 SlowDown} with {@code Retry-After: 1}.
+ * The slots are this instance's, as the connections they protect are; how many are held is the
+ * gauge {@code sluice_limit_concurrent_requests}.
+ *
+ * <p>Buckets and counters are named with synthetic keys ({@code addr:}, {@code principal:},
+ * {@code product:}); refusals are counted in {@code sluice_limit_hits_total} by kind only, never
+ * by address or key id, which would give the metrics an unbounded label set.
+ */
+public final class Gate {
+    /** No limits at all: a request costs nothing, not even reading {@code X-Forwarded-For}. */
+    public static final Gate NONE = new Gate();
+
+    /** What a refusal is counted as in {@code sluice_limit_hits_total{kind}}. */
+    public enum Hit {
+        ADDRESS, PRINCIPAL, PRODUCT, QUOTA, CONCURRENCY;
+
+        String label() {
+            return name().toLowerCase(java.util.Locale.ROOT);
+        }
+    }
+
+    private final boolean enabled;
+    private final SluiceConfig.Protection limits;
+    private final Map<String, SluiceConfig.ProductLimits> products;
+    private final boolean onlyListedProducts;
+    private final ClientAddress clientAddress;
+    private final TokenBuckets buckets;
+    private final ByteCounters counters;
+    private final Map<Hit, Counter> hits = new EnumMap<>(Hit.class);
+    private final Map<String, Integer> open = new ConcurrentHashMap<>();
+    private final java.util.concurrent.atomic.AtomicInteger slots = new java.util.concurrent.atomic.AtomicInteger();
+
+    private Gate() {
+        this.enabled = false;
+        this.limits = null;
+        this.products = Map.of();
+        this.onlyListedProducts = true;
+        this.clientAddress = new ClientAddress(List.of());
+        this.buckets = null;
+        this.counters = null;
+    }
+
+    /**
+     * @param limits {@code limits}, the defaults ({@link #noDefaults} when only products set limits)
+     * @param products each product's own limits by {@code account/product}, already completed from the defaults
+     * @param onlyListedProducts whether {@code products} lists every product there is (a static
+     *     registry): a name not in it is no product, its request is answered 404, and no bucket
+     *     is made for it, so a client inventing names cannot fill the store with buckets.
+     *     Otherwise (a control-plane registry) an unlisted product has the default limits.
+     */
+    public Gate(SluiceConfig.Protection limits, Map<String, SluiceConfig.ProductLimits> products, boolean onlyListedProducts,
+                TokenBuckets buckets, ByteCounters counters, MeterRegistry registry) {
+        this.enabled = true;
+        this.limits = limits;
+        this.products = Map.copyOf(products);
+        this.onlyListedProducts = onlyListedProducts;
+        this.clientAddress = new ClientAddress(limits.trustedProxies());
+        this.buckets = buckets;
+        this.counters = counters;
+        for (Hit hit : Hit.values()) {
+            hits.put(hit, Counter.builder("sluice.limit.hits").description("Requests refused by a limit, by kind of limit")
+                    .tag("kind", hit.label()).register(registry));
+        }
+        io.micrometer.core.instrument.Gauge.builder("sluice.limit.concurrent.requests", slots, java.util.concurrent.atomic.AtomicInteger::get)
+                .description("Anonymous requests holding a concurrency slot").register(registry);
+    }
+
+    /**
+     * The gate a configuration asks for: {@link #NONE} when it sets no limits anywhere, so that
+     * an unlimited service pays nothing for the feature.
+     */
+    public static Gate of(SluiceConfig config, Supplier<TokenBuckets> buckets, Supplier<ByteCounters> counters,
+                          MeterRegistry registry) {
+        boolean anyProduct = config.registry().products().stream().anyMatch(p -> p.limits().limits());
+        if (config.limits().isEmpty() && !anyProduct) {
+            return NONE;
+        }
+        SluiceConfig.Protection limits = config.limits().orElse(noDefaults());
+        Map<String, SluiceConfig.ProductLimits> products = new java.util.HashMap<>();
+        for (SluiceConfig.Product p : config.registry().products()) {
+            products.put(p.account() + "/" + p.product(), p.limits().over(limits.product()));
+        }
+        return new Gate(limits, products, config.registry().controlPlane().isEmpty(), buckets.get(), counters.get(), registry);
+    }
+
+    /** {@code limits} when only products set their own: no default limits, no trusted proxies. */
+    public static SluiceConfig.Protection noDefaults() {
+        return new SluiceConfig.Protection(new SluiceConfig.AnonymousLimits(Optional.empty(), Optional.empty()), Optional.empty(),
+                SluiceConfig.ProductLimits.NONE, List.of(), java.util.Set.of(), 1);
+    }
+
+    /** A request's pass, from its TCP {@code peer} and its {@code X-Forwarded-For} values (read only when limits are set). */
+    public Pass pass(InetAddress peer, Supplier<List<String>> forwardedFor) {
+        if (!enabled) {
+            return Pass.FREE;
+        }
+        return new Pass(this, clientAddress.of(peer, limits.trustedProxies().isEmpty() ? List.of() : forwardedFor.get()));
+    }
+
+    /**
+     * One request's passage through the limits: which client it is, the slot it holds, and the
+     * product its bytes are charged to. Not shared between threads.
+     */
+    public static final class Pass implements AutoCloseable {
+        static final Pass FREE = new Pass(null, "");
+
+        private final Gate gate;
+        private final String client;
+        private boolean holdsSlot;
+        private String quotaKey;
+        private SluiceConfig.Quota quota;
+
+        private Pass(Gate gate, String client) {
+            this.gate = gate;
+            this.client = client;
+        }
+
+        /** The client's address, as the limits see it (empty when there are no limits). */
+        public String client() {
+            return client;
+        }
+
+        /**
+         * Lets the request through or throws the S3 refusal. {@code read}: the request reads an
+         * object's bytes, which a product's byte quota is about.
+         */
+        public void admit(Principal principal, Optional<String> account, Optional<String> product, boolean read) {
+            if (gate == null || gate.exempt(principal)) {
+                return;
+            }
+            SluiceConfig.Protection limits = gate.limits;
+            if (principal instanceof Principal.Anonymous) {
+                Optional<Integer> cap = limits.anonymous().concurrent();
+                if (cap.isPresent() && !holdsSlot) {
+                    if (!gate.enter(client, cap.get())) {
+                        throw gate.slowDown(Hit.CONCURRENCY, Duration.ofSeconds(1));
+                    }
+                    holdsSlot = true;
+                }
+                Optional<Rate> rate = limits.anonymous().rate();
+                if (rate.isPresent()) {
+                    gate.take("addr:" + client, rate.get(), Hit.ADDRESS);
+                }
+            } else if (limits.principal().isPresent()) {
+                gate.take("principal:" + principal.logName(), limits.principal().get(), Hit.PRINCIPAL);
+            }
+            if (account.isEmpty() || product.isEmpty()) {
+                return;
+            }
+            String name = account.get() + "/" + product.get();
+            SluiceConfig.ProductLimits productLimits = gate.products.getOrDefault(name,
+                    gate.onlyListedProducts ? SluiceConfig.ProductLimits.NONE : limits.product());
+            if (read && productLimits.quota().isPresent()) {
+                SluiceConfig.Quota q = productLimits.quota().get();
+                String key = "product:" + name;
+                if (gate.counters.current(key, q.period()) >= q.bytes()) {
+                    gate.hits.get(Hit.QUOTA).increment();
+                    throw new S3Exception(S3Error.ACCESS_DENIED, "This product's " + (q.period() == QuotaPeriod.DAY ? "daily" : "hourly")
+                            + " download quota is used up.");
+                }
+                this.quotaKey = key;
+                this.quota = q;
+            }
+            if (productLimits.rate().isPresent()) {
+                gate.take("product:" + name, productLimits.rate().get(), Hit.PRODUCT);
+            }
+        }
+
+        /** Charges the body bytes the response sent to the product's quota, when it has one. */
+        public void charge(long bytes) {
+            if (quotaKey != null && bytes > 0) {
+                gate.counters.add(quotaKey, quota.period(), bytes);
+            }
+        }
+
+        /** Gives back the request's concurrency slot. */
+        @Override
+        public void close() {
+            if (holdsSlot) {
+                holdsSlot = false;
+                gate.leave(client);
+            }
+        }
+    }
+
+    private boolean exempt(Principal principal) {
+        return switch (principal) {
+            case Principal.Anonymous a -> false;
+            case Principal.AccessKey k -> limits.exempt().contains(k.accessKeyId()) || limits.exempt().contains(k.name());
+            case Principal.Session s -> limits.exempt().contains(s.subjectName());
+        };
+    }
+
+    private void take(String key, Rate rate, Hit kind) {
+        Duration wait = buckets.take(key, rate);
+        if (!wait.isZero() && !wait.isNegative()) {
+            throw slowDown(kind, wait);
+        }
+    }
+
+    private S3Exception slowDown(Hit kind, Duration wait) {
+        hits.get(kind).increment();
+        return new S3Exception(S3Error.SLOW_DOWN, S3Error.SLOW_DOWN.defaultMessage(), null,
+                List.of(Map.entry("Retry-After", Long.toString(retryAfterSeconds(wait)))));
+    }
+
+    /** {@code Retry-After} in whole seconds, rounded up, at least 1 (a 0 would invite an immediate retry). */
+    static long retryAfterSeconds(Duration wait) {
+        long seconds = wait.toSeconds() + (wait.toNanosPart() > 0 ? 1 : 0);
+        return Math.max(1, seconds);
+    }
+
+    private boolean enter(String client, int cap) {
+        boolean[] entered = {false};
+        open.compute(client, (k, n) -> {
+            int current = n == null ? 0 : n;
+            if (current >= cap) {
+                return n;
+            }
+            entered[0] = true;
+            return current + 1;
+        });
+        if (entered[0]) {
+            slots.incrementAndGet();
+        }
+        return entered[0];
+    }
+
+    private void leave(String client) {
+        open.computeIfPresent(client, (k, n) -> n <= 1 ? null : n - 1);
+        slots.decrementAndGet();
+    }
+}
