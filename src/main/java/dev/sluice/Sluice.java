@@ -41,7 +41,13 @@ import dev.sluice.federation.StsExchange;
 import dev.sluice.observe.AccessLog;
 import dev.sluice.observe.RequestMetrics;
 import dev.sluice.protect.Gate;
-import dev.sluice.protect.PlaceholderLimitStore;
+import dev.sluice.observe.LimitStoreMetrics;
+import dev.sluice.protect.ByteCounters;
+import dev.sluice.protect.LocalByteCounters;
+import dev.sluice.protect.LocalTokenBuckets;
+import dev.sluice.protect.SharedByteCounters;
+import dev.sluice.protect.SharedTokenBuckets;
+import dev.sluice.protect.TokenBuckets;
 import dev.sluice.protect.UsageMeter;
 import dev.sluice.registry.BackendLocation;
 import dev.sluice.registry.ControlPlaneApi;
@@ -185,13 +191,20 @@ public final class Sluice implements AutoCloseable {
     }
 
     /**
-     * The limits (docs/protection.md). PLACEHOLDER: per-process buckets and counters stand where
-     * the fleet-wide ones in the shared store (SharedTokenBuckets over LocalTokenBuckets,
-     * SharedByteCounters) go; the usage meter is UsageMeter.NONE until it exists.
+     * The limits (docs/protection.md): buckets and byte counters fleet-wide in the shared store,
+     * with this instance's share of each limit when the store cannot answer; with no shared
+     * store, this instance's own (a fleet of one unless {@code limits.fleet_size} says otherwise).
      */
     private Gate gate(SluiceConfig config, InstantSource clock) {
-        PlaceholderLimitStore store = new PlaceholderLimitStore(clock); // PLACEHOLDER
-        return Gate.of(config, () -> store, () -> store, metrics.registry());
+        int fleetSize = config.limits().map(SluiceConfig.Protection::fleetSize).orElse(1);
+        LimitStoreMetrics observer = new LimitStoreMetrics(metrics.registry());
+        return Gate.of(config, () -> {
+            TokenBuckets local = new LocalTokenBuckets(fleetSize, Ticker.SYSTEM, observer);
+            return sharedStore == SharedStore.NONE ? local : new SharedTokenBuckets(sharedStore, local, observer);
+        }, () -> {
+            ByteCounters local = new LocalByteCounters(fleetSize, clock);
+            return sharedStore == SharedStore.NONE ? local : new SharedByteCounters(sharedStore, clock, local, observer);
+        }, metrics.registry());
     }
 
     /**

@@ -50,8 +50,8 @@ public final class InMemoryLimits implements TokenBuckets, ByteCounters {
     }
 
     @Override
-    public void add(String key, QuotaPeriod period, long bytes) {
-        counted.merge(slot(key, period), bytes, Long::sum);
+    public long add(String key, QuotaPeriod period, long bytes) {
+        return counted.merge(slot(key, period), bytes, Long::sum);
     }
 
     private String slot(String key, QuotaPeriod period) {
