@@ -19,7 +19,13 @@ import java.util.Set;
  * @param baseDirectory the directory relative paths in the file are resolved against (the config file's)
  */
 public record SluiceConfig(Server server, Registry registry, Optional<Oidc> oidc, Sts sts,
-                           Cache cache, Inbound inbound, Path baseDirectory, BackendTls backendTls) {
+                           Cache cache, Inbound inbound, Path baseDirectory, BackendTls backendTls, Optional<Usage> usage) {
+
+    /** For callers that have no {@code usage}: no usage meter. */
+    public SluiceConfig(Server server, Registry registry, Optional<Oidc> oidc, Sts sts, Cache cache, Inbound inbound,
+                        Path baseDirectory, BackendTls backendTls) {
+        this(server, registry, oidc, sts, cache, inbound, baseDirectory, backendTls, Optional.empty());
+    }
 
     /** For callers that have no {@code backend_tls}: the JVM's trusted certificates only. */
     public SluiceConfig(Server server, Registry registry, Optional<Oidc> oidc, Sts sts, Cache cache, Inbound inbound,
@@ -37,6 +43,15 @@ public record SluiceConfig(Server server, Registry registry, Optional<Oidc> oidc
         public BackendTls {
             certificates = List.copyOf(certificates);
         }
+    }
+
+    /**
+     * {@code usage} (docs/protection.md, "Usage metering"): the file usage lines are appended to
+     * (resolved against the config file's directory), the interval they sum, the key client
+     * addresses are hashed with (none: no client in the lines), the instance id each line names
+     * (none: one generated at start) and the most keys one interval holds.
+     */
+    public record Usage(Path file, Duration interval, Optional<Secret> clientHashKey, Optional<String> instanceId, int maxKeys) {
     }
 
     /** Sluice's OIDC provider: the issuer (default: the public URL) and its signing keys. */
