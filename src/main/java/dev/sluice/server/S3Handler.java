@@ -8,6 +8,7 @@ import dev.sluice.federation.OidcProvider;
 import dev.sluice.observe.AccessLog;
 import dev.sluice.observe.LogText;
 import dev.sluice.observe.RequestMetrics;
+import dev.sluice.protect.UsageMeter;
 import dev.sluice.s3.ListResult;
 import dev.sluice.s3.Operation;
 import dev.sluice.s3.S3Error;
@@ -64,6 +65,7 @@ public final class S3Handler extends Handler.Abstract {
     private final ReplyWriter writer = new ReplyWriter();
     private final Optional<VirtualHostStyle> virtualHosts;
     private final Ticker ticker;
+    private final UsageMeter usage;
 
     /**
      * Whether a request is for the client STS endpoint: anything on {@code /.sts}, or on the
@@ -104,8 +106,9 @@ public final class S3Handler extends Handler.Abstract {
 
     public S3Handler(Reads reads, Writes writes, RequestIds requestIds, RequestMetrics metrics, AccessLog accessLog, String version,
                      Optional<OidcProvider> oidc, Identifier identifier, Optional<StsService> sts, Duration bodyDeadline,
-                     BodyBudget bodyBudget, Optional<String> virtualHostDomain, Ticker ticker) {
+                     BodyBudget bodyBudget, Optional<String> virtualHostDomain, Ticker ticker, UsageMeter usage) {
         super(InvocationType.BLOCKING);
+        this.usage = usage;
         this.ticker = ticker;
         this.virtualHosts = virtualHostDomain.map(VirtualHostStyle::new);
         this.reads = reads;
@@ -200,6 +203,9 @@ public final class S3Handler extends Handler.Abstract {
                 facts.product().orElse(null), facts.key().orElse(null), sent.status(), sent.bytes(), took.toNanos() / 1000,
                 Request.getRemoteAddr(request), sent.truncation().map(t -> t.code).or(sent::errorCode).orElse(null),
                 facts.principal().orElse(null)));
+        // Metered with the same values the line logs: the bytes written, a range or a cut-short download as sent.
+        usage.record(new UsageMeter.Key(facts.account().orElse(""), facts.product().orElse(""), facts.principal().orElse(""),
+                Request.getRemoteAddr(request)), sent.bytes());
     }
 
     /** Which route answers: a preflight, an OIDC document, the STS endpoint, or S3. */
