@@ -173,6 +173,9 @@ public final class IntervalUsageMeter implements UsageMeter {
         Key counted = hmac.isPresent() ? key : new Key(key.account(), key.product(), key.principal(), "");
         while (true) {
             Window w = current.get();
+            if (w.isClosed()) {
+                return;
+            }
             w.entered.increment();
             try {
                 if (current.get() == w) {
@@ -320,9 +323,13 @@ public final class IntervalUsageMeter implements UsageMeter {
             this.maxKeys = maxKeys;
         }
 
-        /** The window after close: what is recorded then is never written (the server has stopped by then). */
+        /** The window after close: nothing is recorded in it (the server has stopped by then). */
         static Window closed() {
             return new Window(Instant.MAX, 1);
+        }
+
+        boolean isClosed() {
+            return start.equals(Instant.MAX);
         }
 
         void add(Key key, long bytes, Counter overflowRequests) {

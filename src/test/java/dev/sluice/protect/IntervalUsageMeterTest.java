@@ -196,11 +196,14 @@ class IntervalUsageMeterTest {
         assertThat(lines.get(0).get("interval_end").asText()).isEqualTo("2026-12-07T10:00:42Z");
         assertThat(lines.get(0).get("principal").asText()).as("no principal is written as anonymous").isEqualTo("anonymous");
 
-        meter.record(key("hello", "", ""), 1);
+        for (int i = 0; i < 3; i++) {
+            meter.record(key("after-close-" + i, "", ""), 1);
+        }
         clock.advance(Duration.ofMinutes(5));
         meter.tick();
         meter.close();
         assertThat(written).hasSize(1);
+        assertThat(registry.get("sluice.usage.overflow.requests").counter().count()).as("nothing is held after close").isZero();
     }
 
     @Test
