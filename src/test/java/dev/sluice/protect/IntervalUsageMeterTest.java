@@ -303,6 +303,29 @@ class IntervalUsageMeterTest {
     }
 
     @Test
+    void startedOnTheSystemClockItsThreadWritesEachIntervalWhenItEnds() throws Exception {
+        Path file = dir.resolve("usage.jsonl");
+        IntervalUsageMeter meter = IntervalUsageMeter.start(new IntervalUsageMeter.Settings(file, Duration.ofSeconds(1),
+                Optional.empty(), "i-1", 100), java.time.InstantSource.system(), registry);
+        try {
+            meter.record(key("hello", "anonymous", ""), 11);
+            // Bounded poll for the line the meter's own thread writes at the end of the current second.
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+            while (Files.size(file) == 0 && System.nanoTime() < deadline) {
+                java.util.concurrent.locks.LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(20));
+            }
+            List<String> content = Files.readAllLines(file);
+            assertThat(content).hasSize(1);
+            JsonNode line = JSON.readTree(content.get(0));
+            assertThat(line.get("bytes").asLong()).isEqualTo(11);
+            assertThat(Duration.between(Instant.parse(line.get("interval_start").asText()), Instant.parse(line.get("interval_end").asText())))
+                    .isEqualTo(Duration.ofSeconds(1));
+        } finally {
+            meter.close();
+        }
+    }
+
+    @Test
     void aFileThatCannotBeWrittenFailsAtStart() {
         Path file = dir.resolve("missing-directory/usage.jsonl");
         assertThatThrownBy(() -> IntervalUsageMeter.start(new IntervalUsageMeter.Settings(file, Duration.ofSeconds(60),
