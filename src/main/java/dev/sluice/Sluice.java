@@ -48,6 +48,7 @@ import dev.sluice.protect.LocalTokenBuckets;
 import dev.sluice.protect.SharedByteCounters;
 import dev.sluice.protect.SharedTokenBuckets;
 import dev.sluice.protect.TokenBuckets;
+import dev.sluice.protect.IntervalUsageMeter;
 import dev.sluice.protect.UsageMeter;
 import dev.sluice.registry.BackendLocation;
 import dev.sluice.registry.ControlPlaneApi;
@@ -103,6 +104,7 @@ public final class Sluice implements AutoCloseable {
     private final SharedStore sharedStore;
     private final S3Handler handler;
     private final AccessLog accessLog;
+    private final UsageMeter usage;
     private final IssuerKeys issuerKeys;
     private final Optional<SluiceConfig.ControlPlane> controlPlane;
 
@@ -183,11 +185,12 @@ public final class Sluice implements AutoCloseable {
                 s.roles().stream().map(Sluice::role).toList(),
                 new WebIdentityVerifier(issuerKeys, clock), sessions.orElseThrow(), clock, random));
         this.accessLog = new AccessLog(clock, Ticker.SYSTEM, metrics.registry());
+        this.usage = config.usage().map(u -> usageMeter(u, clock, random)).orElse(UsageMeter.NONE);
         Writes writes = new Writes(registry, new UploadIds(uploadIdKey(config, random)), clock, publicUrl);
         this.handler = new S3Handler(new Reads(registry), writes, new RequestIds(() -> ThreadLocalRandom.current().nextLong()),
                 metrics, accessLog, Version.current(), oidc, identifier, sts, config.server().bodyTimeout(),
                 new BodyBudget(config.server().limits().bodyBudget(), metrics.registry()), config.server().virtualHostDomain(), Ticker.SYSTEM,
-                gate(config, clock), UsageMeter.NONE);
+                gate(config, clock), usage);
     }
 
     /**
@@ -224,6 +227,28 @@ public final class Sluice implements AutoCloseable {
         byte[] random32 = new byte[32];
         random.nextBytes(random32);
         return random32;
+    }
+
+    /**
+     * The usage meter of {@code usage} (docs/protection.md, "Usage metering"). Without an
+     * {@code instance_id} the instance is named at random: a host name would be shared by two
+     * processes on one host, whose lines would then look like duplicates.
+     */
+    private UsageMeter usageMeter(SluiceConfig.Usage u, InstantSource clock, SecureRandom random) {
+        String instance = u.instanceId().orElseGet(() -> {
+            byte[] id = new byte[6];
+            random.nextBytes(id);
+            String generated = "sluice-" + java.util.HexFormat.of().formatHex(id);
+            LOG.info("usage lines name this instance {} (set usage.instance_id to choose)", generated);
+            return generated;
+        });
+        IntervalUsageMeter.Settings settings = new IntervalUsageMeter.Settings(u.file(), u.interval(),
+                u.clientHashKey().map(k -> k.value().getBytes(java.nio.charset.StandardCharsets.UTF_8)), instance, u.maxKeys());
+        try {
+            return IntervalUsageMeter.start(settings, clock, metrics.registry());
+        } catch (java.io.UncheckedIOException e) {
+            throw new ConfigException("usage.file: " + e.getMessage());
+        }
     }
 
     private static AccessKeys accessKeys(SluiceConfig.Inbound inbound) {
@@ -332,6 +357,8 @@ public final class Sluice implements AutoCloseable {
         } finally {
             // After the server: the lines of the requests it drained are queued by now, and are written before this returns.
             accessLog.close();
+            // Likewise: the drained requests are in the last interval's lines.
+            usage.close();
             registry.close();
             issuerKeys.close();
             loads.shutdownNow();

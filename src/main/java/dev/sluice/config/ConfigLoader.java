@@ -33,7 +33,7 @@ import java.util.regex.Pattern;
  *
  * <p>Each top-level section is parsed by its own class next to the records it produces
  * ({@link ServerSection}, {@link FederationSection} for {@code oidc} and {@code sts},
- * {@link CacheSection}, {@link RegistrySection}, {@link InboundSection}, {@link ProtectionSection}); the rules they share
+ * {@link CacheSection}, {@link RegistrySection}, {@link InboundSection}, {@link ProtectionSection}, {@link UsageSection}); the rules they share
  * are in {@link Values} and {@link Secrets}, each written once.
  *
  * <p>Problems are collected, not thrown one at a time: unknown keys are recorded, and each
@@ -92,7 +92,7 @@ public final class ConfigLoader {
             throw new ConfigException("the configuration must be a YAML mapping");
         }
         Node r = new Node(root, "", problems);
-        r.allowOnly("server", "registry", "oidc", "sts", "cache", "inbound", "backend_tls", "limits");
+        r.allowOnly("server", "registry", "oidc", "sts", "cache", "inbound", "backend_tls", "limits", "usage");
         Secrets secrets = new Secrets(environment);
         Optional<SluiceConfig.Server> server = problems.collect(() -> ServerSection.server(r.child("server"), secrets, baseDirectory));
         Optional<Optional<SluiceConfig.Oidc>> oidc = problems.collect(() ->
@@ -124,9 +124,12 @@ public final class ConfigLoader {
                 r.has("backend_tls") ? BackendTlsSection.backendTls(r.child("backend_tls"), baseDirectory) : SluiceConfig.BackendTls.NONE);
         Optional<Optional<SluiceConfig.Protection>> limits = problems.collect(() ->
                 r.has("limits") ? Optional.of(ProtectionSection.protection(r.child("limits"))) : Optional.empty());
+        Optional<Optional<SluiceConfig.Usage>> usage = problems.collect(() ->
+                r.has("usage") ? Optional.of(UsageSection.usage(r.child("usage"), secrets, baseDirectory)) : Optional.empty());
         problems.throwIfAny();
         return new SluiceConfig(server.orElseThrow(), registry.orElseThrow(), oidc.orElseThrow(), sts.orElseThrow(),
-                cache.orElseThrow(), inbound.orElseThrow(), baseDirectory, backendTls.orElseThrow(), limits.orElseThrow());
+                cache.orElseThrow(), inbound.orElseThrow(), baseDirectory, backendTls.orElseThrow(), limits.orElseThrow(),
+                usage.orElseThrow());
     }
 
     private static JsonNode readTree(String yaml) {

@@ -20,7 +20,13 @@ import java.util.Set;
  */
 public record SluiceConfig(Server server, Registry registry, Optional<Oidc> oidc, Sts sts,
                            Cache cache, Inbound inbound, Path baseDirectory, BackendTls backendTls,
-                           Optional<Protection> limits) {
+                           Optional<Protection> limits, Optional<Usage> usage) {
+
+    /** For callers that set no {@code usage}: no usage meter. */
+    public SluiceConfig(Server server, Registry registry, Optional<Oidc> oidc, Sts sts, Cache cache, Inbound inbound,
+                        Path baseDirectory, BackendTls backendTls, Optional<Protection> limits) {
+        this(server, registry, oidc, sts, cache, inbound, baseDirectory, backendTls, limits, Optional.empty());
+    }
 
     /** For callers that set no {@code limits}: nothing is limited. */
     public SluiceConfig(Server server, Registry registry, Optional<Oidc> oidc, Sts sts, Cache cache, Inbound inbound,
@@ -44,6 +50,15 @@ public record SluiceConfig(Server server, Registry registry, Optional<Oidc> oidc
         public BackendTls {
             certificates = List.copyOf(certificates);
         }
+    }
+
+    /**
+     * {@code usage} (docs/protection.md, "Usage metering"): the file usage lines are appended to
+     * (resolved against the config file's directory), the interval they sum, the key client
+     * addresses are hashed with (none: no client in the lines), the instance id each line names
+     * (none: one generated at start) and the most keys one interval holds.
+     */
+    public record Usage(Path file, Duration interval, Optional<Secret> clientHashKey, Optional<String> instanceId, int maxKeys) {
     }
 
     /** Sluice's OIDC provider: the issuer (default: the public URL) and its signing keys. */
