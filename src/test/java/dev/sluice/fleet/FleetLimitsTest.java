@@ -45,7 +45,7 @@ class FleetLimitsTest {
     private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
 
     @TempDir
-    Path dir;
+    static Path dir;
 
     private RedisProcess redis;
     private final List<SluiceProcess> instances = new ArrayList<>();
