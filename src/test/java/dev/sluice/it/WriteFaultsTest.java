@@ -266,6 +266,16 @@ class WriteFaultsTest {
         sendPartOfTheBodyAndDisconnect(product, key, new String[] {"partNumber", "2", "uploadId", uploadId}, 8 * MIB, 3 * MIB);
 
         eventually("the store holds what it held before the part", () -> backendEntries(product).equals(before));
+        // S3Proxy's store may still be removing the aborted part's file for a moment, and
+        // answers ListParts 400 meanwhile (503 here): ask until it has settled, then assert.
+        eventually("the store answers ListParts", () -> {
+            try {
+                writer.listParts(b -> b.bucket("acme").key(product + "/" + key).uploadId(uploadId));
+                return true;
+            } catch (software.amazon.awssdk.services.s3.model.S3Exception e) {
+                return false;
+            }
+        });
         assertThat(writer.listParts(b -> b.bucket("acme").key(product + "/" + key).uploadId(uploadId)).parts())
                 .extracting(p -> p.partNumber()).containsExactly(1);
         assertThat(read(product, key)).isEmpty();
