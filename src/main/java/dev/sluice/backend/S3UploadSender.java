@@ -4,6 +4,8 @@ import dev.sluice.s3.S3Error;
 import dev.sluice.s3.S3Exception;
 import org.eclipse.jetty.client.AsyncRequestContent;
 import org.eclipse.jetty.client.Request;
+import org.eclipse.jetty.http.HttpHeader;
+import org.eclipse.jetty.http.HttpHeaderValue;
 import org.eclipse.jetty.util.FutureCallback;
 
 import java.io.IOException;
@@ -53,6 +55,13 @@ final class S3UploadSender {
                 return length; // the Content-Length header: S3 refuses a chunked PutObject
             }
         };
+        if (length > 0) {
+            // As the AWS SDKs do for PutObject and UploadPart: a backend that refuses from the head
+            // alone (403, 400, a failed condition) answers before any body byte is sent, instead of
+            // closing on a body it will not read, when its answer can be lost to the reset (the
+            // HTTP client's write fails first and the exchange ends without the answer).
+            request.headers(h -> h.put(HttpHeader.EXPECT, HttpHeaderValue.CONTINUE.asString()));
+        }
         request.body(content);
         CompletableFuture<S3Reply> pending = S3Reply.send(request, S3Backend.MAX_REPLY_BYTES);
         int size = (int) Math.min(BUFFER, Math.max(1, length));
@@ -83,9 +92,14 @@ final class S3UploadSender {
                 }
                 sending = new FutureCallback();
                 content.write(ByteBuffer.wrap(buffers[turn], 0, n), sending);
-            } catch (ExecutionException | TimeoutException backendGone) {
-                // The backend closed, failed or stalled the exchange: an answer it sent first says why.
-                request.abort(backendGone);
+            } catch (ExecutionException backendGone) {
+                // The backend closed or failed the exchange, often after answering from the head
+                // alone (403, 400): the HTTP client is still reading that answer, and aborting now
+                // would discard it, so wait for it first (bounded: no answer in time aborts).
+                return answered(pending, request, limit, what);
+            } catch (TimeoutException backendStalled) {
+                // The backend stopped reading without closing: end the exchange, then take any answer it sent first.
+                request.abort(backendStalled);
                 return answered(pending, request, limit, what);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();

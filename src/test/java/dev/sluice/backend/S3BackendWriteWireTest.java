@@ -114,6 +114,7 @@ class S3BackendWriteWireTest {
         assertThat(put.body()).isEqualTo(bytes);
         assertThat(put.header("Content-Length")).isEqualTo("5");
         assertThat(put.header("Transfer-Encoding")).isNull();
+        assertThat(put.header("Expect")).as("a refusal from the head arrives before the body is sent").isEqualTo("100-continue");
         assertThat(put.header("x-amz-content-sha256")).isEqualTo("UNSIGNED-PAYLOAD");
         assertThat(put.header("Content-Type")).isEqualTo("text/plain");
         assertThat(put.header("x-amz-meta-owner")).isEqualTo("me");
