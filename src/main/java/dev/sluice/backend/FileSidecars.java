@@ -44,6 +44,15 @@ final class FileSidecars {
     /** A sidecar larger than this was not written by sluice (S3 allows 2 KiB of user metadata). */
     private static final int MAX_SIZE = 64 * 1024;
     private static final ObjectMapper JSON = new ObjectMapper().configure(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, false);
+    private static final MessageDigest SHA256;
+
+    static {
+        try {
+            SHA256 = MessageDigest.getInstance("SHA-256");
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("SHA-256 is required of every JVM", e);
+        }
+    }
 
     /** What a sidecar holds: the ETag to show (empty: the content MD5), stored headers and checksums. */
     record Stored(Optional<String> etag, List<Map.Entry<String, String>> headers, List<Map.Entry<String, String>> checksums) {
@@ -64,23 +73,40 @@ final class FileSidecars {
 
     private final Path metaRoot;
     private final FileWrites.Names names;
+    private volatile boolean seen;
 
     FileSidecars(Path metaRoot, FileWrites.Names names) {
         this.metaRoot = metaRoot;
         this.names = names;
     }
 
-    /** Whether any sidecar may exist: the area is made by the first write that stores one, and never removed. */
+    /**
+     * Whether any sidecar may exist: the area is made by the first write that stores one, and
+     * never removed, so once seen it is not looked for again. Until then each read costs one
+     * {@code stat} that finds nothing, not the hashing of names and the failed open of a
+     * sidecar (a directory no write went through is read without any).
+     */
     boolean present() {
-        return Files.isDirectory(metaRoot);
+        if (seen) {
+            return true;
+        }
+        if (Files.isDirectory(metaRoot)) {
+            seen = true;
+        }
+        return seen;
     }
 
     /** What is stored for the file now at {@code key}, if its sidecar matches that file's version. */
     Optional<Stored> read(String key, BasicFileAttributes file) {
+        if (!present()) {
+            return Optional.empty();
+        }
         Path sidecar = keyDirectory(key).resolve(fileName(file));
         byte[] bytes;
         try {
-            if (Files.size(sidecar) > MAX_SIZE) {
+            // Most files have no sidecar (put there by other means): asking whether one exists
+            // does not throw, where opening a missing one would build an exception per read.
+            if (!Files.isRegularFile(sidecar) || Files.size(sidecar) > MAX_SIZE) {
                 return Optional.empty();
             }
             bytes = Files.readAllBytes(sidecar);
@@ -203,9 +229,10 @@ final class FileSidecars {
 
     private static byte[] sha256(String text) {
         try {
-            return MessageDigest.getInstance("SHA-256").digest(text.getBytes(StandardCharsets.UTF_8));
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException("SHA-256 is required of every JVM", e);
+            // A copy of a digest made once is cheaper than looking the algorithm up among the providers per call.
+            return ((MessageDigest) SHA256.clone()).digest(text.getBytes(StandardCharsets.UTF_8));
+        } catch (CloneNotSupportedException e) {
+            throw new IllegalStateException("the JDK's SHA-256 can be copied", e);
         }
     }
 
