@@ -1,6 +1,8 @@
 package dev.sluice.server;
 
+import org.eclipse.jetty.http.HttpField;
 import org.eclipse.jetty.http.HttpFields;
+import org.eclipse.jetty.http.PreEncodedHttpField;
 
 import java.util.List;
 import java.util.Map;
@@ -18,10 +20,16 @@ final class Cors {
     private Cors() {
     }
 
+    /** The same on every response: encoded once, copied into each response head as bytes. */
+    private static final HttpField ALLOW_ORIGIN = new PreEncodedHttpField("Access-Control-Allow-Origin", "*");
+    private static final HttpField ALLOW = new PreEncodedHttpField("Access-Control-Allow-Methods", ALLOW_METHODS);
+    private static final HttpField EXPOSE = new PreEncodedHttpField("Access-Control-Expose-Headers", EXPOSE_HEADERS);
+
+    /** Adds the CORS headers to a response's headers, which must not hold them yet (they are added, not replaced). */
     static void addTo(HttpFields.Mutable headers) {
-        headers.put("Access-Control-Allow-Origin", "*");
-        headers.put("Access-Control-Allow-Methods", ALLOW_METHODS);
-        headers.put("Access-Control-Expose-Headers", EXPOSE_HEADERS);
+        headers.add(ALLOW_ORIGIN);
+        headers.add(ALLOW);
+        headers.add(EXPOSE);
     }
 
     /** The extra headers of a preflight answer; the requested headers are echoed back. */

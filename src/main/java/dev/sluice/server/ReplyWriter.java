@@ -5,7 +5,9 @@ import dev.sluice.observe.LogText;
 import dev.sluice.s3.S3Error;
 import dev.sluice.s3.S3Exception;
 import dev.sluice.s3.XmlDocuments;
+import org.eclipse.jetty.http.HttpField;
 import org.eclipse.jetty.http.HttpFields;
+import org.eclipse.jetty.http.PreEncodedHttpField;
 import org.eclipse.jetty.io.Content;
 import org.eclipse.jetty.server.Response;
 import org.eclipse.jetty.util.Blocker;
@@ -29,6 +31,7 @@ import java.util.Optional;
  */
 final class ReplyWriter {
     private static final Logger LOG = LoggerFactory.getLogger(ReplyWriter.class);
+    private static final HttpField NOSNIFF = new PreEncodedHttpField("X-Content-Type-Options", "nosniff");
 
     /**
      * What was sent: the status the head carried (499 when none went out because the client
@@ -114,12 +117,14 @@ final class ReplyWriter {
     private static void streamObject(ObjectResponse object, Response response, Progress outcome)
             throws IOException {
         HttpFields.Mutable headers = response.getHeaders();
+        // Added, not put: an object's headers name each header once and none the handler set
+        // (request id, CORS), and putting would scan every field already there for each one.
         for (Map.Entry<String, String> h : object.headers()) {
-            headers.put(h.getKey(), h.getValue());
+            headers.add(h.getKey(), h.getValue());
         }
         // Object bytes are whatever was stored: a browser must take the declared type, never
         // guess HTML from the content (docs/behaviour.md, "Headers").
-        headers.put("X-Content-Type-Options", "nosniff");
+        headers.add(NOSNIFF);
         response.setStatus(object.status());
         outcome.status = object.status();
         if (object.body().isEmpty()) {

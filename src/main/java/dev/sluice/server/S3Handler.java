@@ -135,7 +135,7 @@ public final class S3Handler extends Handler.Abstract {
         long started = ticker.nanoTime();
         String requestId = requestIds.next();
         HttpFields.Mutable headers = response.getHeaders();
-        headers.put("x-amz-request-id", requestId);
+        headers.add("x-amz-request-id", requestId);
         Cors.addTo(headers);
         String rawPath = request.getHttpURI().getPath();
         // The pass's slot is held until the response has ended, however it ended (docs/protection.md).
