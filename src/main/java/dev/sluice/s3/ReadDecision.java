@@ -108,7 +108,7 @@ public final class ReadDecision {
         range.ifPresent(r -> headers.add(Map.entry("Content-Range", r.contentRange(size))));
         boolean checksums = request.checksumMode() && request.range().isEmpty() && request.partNumber().isEmpty();
         for (Map.Entry<String, String> h : object.stored()) {
-            boolean checksum = h.getKey().toLowerCase(Locale.ROOT).startsWith(CHECKSUM_PREFIX);
+            boolean checksum = h.getKey().regionMatches(true, 0, CHECKSUM_PREFIX, 0, CHECKSUM_PREFIX.length());
             if (!overridden(h.getKey(), request.overrides()) && (!checksum || checksums)) {
                 headers.add(h);
             }
@@ -135,6 +135,11 @@ public final class ReadDecision {
     }
 
     private static boolean overridden(String header, ResponseOverrides overrides) {
-        return overrides.headers().stream().anyMatch(o -> o.getKey().equalsIgnoreCase(header));
+        for (Map.Entry<String, String> o : overrides.headers()) { // almost always none: a loop, not a stream per header
+            if (o.getKey().equalsIgnoreCase(header)) {
+                return true;
+            }
+        }
+        return false;
     }
 }
