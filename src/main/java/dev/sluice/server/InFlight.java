@@ -9,6 +9,7 @@ import java.util.Collection;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 
@@ -31,9 +32,14 @@ final class InFlight {
 
     /** Requests in flight per connection; a connection is absent when it carries none. */
     private final Map<EndPoint, Integer> byConnection = new ConcurrentHashMap<>();
+    private final AtomicInteger count = new AtomicInteger();
+    /**
+     * Set by a drain before it looks at the count: only then does a release take the lock to
+     * wake it, so requests do not contend on a lock of the whole server while it is serving.
+     */
+    private volatile boolean draining;
     private final ReentrantLock lock = new ReentrantLock();
     private final Condition changed = lock.newCondition();
-    private int count;
 
     /**
      * Counts {@code request} as in flight until the returned callback completes. The caller
@@ -42,23 +48,13 @@ final class InFlight {
      */
     Tracked track(Request request, Callback callback) {
         EndPoint connection = request.getConnectionMetaData().getConnection().getEndPoint();
-        lock.lock();
-        try {
-            count++;
-            byConnection.merge(connection, 1, Integer::sum);
-        } finally {
-            lock.unlock();
-        }
+        count.incrementAndGet();
+        byConnection.merge(connection, 1, Integer::sum);
         return new Tracked(callback, connection);
     }
 
     int count() {
-        lock.lock();
-        try {
-            return count;
-        } finally {
-            lock.unlock();
-        }
+        return count.get();
     }
 
     /** Closes each of {@code connections} that has no request in flight; returns how many it closed. */
@@ -75,9 +71,10 @@ final class InFlight {
 
     /** Waits until no request is in flight or {@code deadlineNanos} (a {@link Ticker#nanoTime()}) passes; true if none is. */
     boolean awaitNone(long deadlineNanos) throws InterruptedException {
+        draining = true;
         lock.lock();
         try {
-            while (count > 0) {
+            while (count.get() > 0) {
                 long left = ticker.remainingNanos(deadlineNanos);
                 if (left == 0) {
                     return false;
@@ -91,13 +88,14 @@ final class InFlight {
     }
 
     private void release(EndPoint connection) {
-        lock.lock();
-        try {
-            count--;
-            byConnection.computeIfPresent(connection, (c, n) -> n > 1 ? n - 1 : null);
-            changed.signalAll();
-        } finally {
-            lock.unlock();
+        byConnection.computeIfPresent(connection, (c, n) -> n > 1 ? n - 1 : null);
+        if (count.decrementAndGet() == 0 && draining) {
+            lock.lock();
+            try {
+                changed.signalAll();
+            } finally {
+                lock.unlock();
+            }
         }
     }
 
