@@ -11,7 +11,8 @@
 #   (b) large GET: one BIG_MIB MiB file with curl, a checked warm-up each, then RUNS
 #       alternating runs: median MB/s, spread, and the ratio to nginx.
 # With BASELINE_JAR=<another sluice.jar> (an earlier build) that sluice is measured in the
-# same alternation, for before/after figures from one run.
+# same alternation, for before/after figures from one run. BASELINE_JAVA_OPTS (default:
+# SLUICE_JAVA_OPTS) are the baseline's JVM options, so one jar can be compared under two.
 #
 #   bench/file-vs-nginx.sh
 #   RUNS=5 BIG_MIB=256 CONNECTIONS=16 WRK_DURATION=10s WRK_ROUNDS=3 WARMUP_S=8 COLD_SECONDS=5 bench/file-vs-nginx.sh
@@ -24,7 +25,7 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 CMDLINE="$(printf '%q ' "bench/$(basename "$0")" "$@")"
-for v in RUNS BIG_MIB CONNECTIONS WRK_THREADS WRK_DURATION WRK_ROUNDS WARMUP_S COLD_SECONDS SLUICE_JAVA_OPTS BASELINE_JAR; do
+for v in RUNS BIG_MIB CONNECTIONS WRK_THREADS WRK_DURATION WRK_ROUNDS WARMUP_S COLD_SECONDS SLUICE_JAVA_OPTS BASELINE_JAR BASELINE_JAVA_OPTS; do
   if [[ -n "${!v:-}" ]]; then CMDLINE="$v=$(printf '%q' "${!v}") $CMDLINE"; fi
 done
 RUNS="${RUNS:-5}"
@@ -37,6 +38,7 @@ WARMUP_S="${WARMUP_S:-8}"
 COLD_SECONDS="${COLD_SECONDS:-5}"
 SLUICE_JAVA_OPTS="${SLUICE_JAVA_OPTS:-}"
 BASELINE_JAR="${BASELINE_JAR:-}"
+BASELINE_JAVA_OPTS="${BASELINE_JAVA_OPTS-$SLUICE_JAVA_OPTS}"
 CURL_MAX_TIME=300
 . "$ROOT/bench/lib.sh"
 
@@ -126,7 +128,9 @@ launch_cold() {
   URL[$side]="http://127.0.0.1:$port/bench/data"
   t0="$(date +%s%N)"
   # shellcheck disable=SC2086
-  start "$side" "$WORK/$side.log" "$JAVA" $SLUICE_JAVA_OPTS -jar "$jar" serve --config "$WORK/$side.yaml"
+  local opts="$SLUICE_JAVA_OPTS"
+  [[ "$side" == baseline ]] && opts="$BASELINE_JAVA_OPTS"
+  start "$side" "$WORK/$side.log" "$JAVA" $opts -jar "$jar" serve --config "$WORK/$side.yaml"
   PID[$side]="${PIDS[-1]}"
   deadline=$((SECONDS + READY_TIMEOUT_S))
   while :; do
