@@ -6,6 +6,7 @@ import dev.sluice.s3.S3Exception;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.ByteBuffer;
+import java.nio.channels.ClosedChannelException;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
@@ -38,26 +39,108 @@ final class DurableFiles {
     static long receive(InputStream in, FileChannel out, Optional<MessageDigest> digest) {
         byte[] buffer = new byte[BUFFER];
         long total = 0;
-        while (true) {
-            int n;
-            try {
-                n = in.read(buffer);
-            } catch (IOException e) {
-                throw Upload.clientFailure(e);
-            }
-            if (n < 0) {
-                return total;
-            }
-            digest.ifPresent(d -> d.update(buffer, 0, n));
-            ByteBuffer bytes = ByteBuffer.wrap(buffer, 0, n);
-            try {
-                while (bytes.hasRemaining()) {
-                    out.write(bytes);
+        try (Writeback writeback = new Writeback(out)) {
+            while (true) {
+                int n;
+                try {
+                    n = in.read(buffer);
+                } catch (IOException e) {
+                    throw Upload.clientFailure(e);
                 }
-            } catch (IOException e) {
+                if (n < 0) {
+                    writeback.finish();
+                    return total;
+                }
+                digest.ifPresent(d -> d.update(buffer, 0, n));
+                ByteBuffer bytes = ByteBuffer.wrap(buffer, 0, n);
+                try {
+                    while (bytes.hasRemaining()) {
+                        out.write(bytes);
+                    }
+                } catch (IOException e) {
+                    throw S3Exception.unavailable("writing an upload to disk", e);
+                }
+                total += n;
+                writeback.wrote(n);
+            }
+        }
+    }
+
+    /**
+     * Sends a file's bytes to disk while more are still being written to it: each time
+     * {@link #STEP} more bytes were written, one background {@code fdatasync} starts (never two
+     * at once). A machine with much memory otherwise keeps a whole upload in the page cache
+     * and writes all of it in the final force, after the body's checks, so checking and the
+     * disk took turns instead of overlapping; the final force now has only the last stretch
+     * left. A failed background force fails the write ({@link #finish}): the kernel reports a
+     * write-back error once, so the final force could no longer see it.
+     */
+    static final class Writeback implements AutoCloseable {
+        static final long STEP = 32L * 1024 * 1024;
+        private final FileChannel channel;
+        private long unforced;
+        private Thread forcing;
+        private volatile IOException failure;
+
+        Writeback(FileChannel channel) {
+            this.channel = channel;
+        }
+
+        /** Notes {@code n} more bytes written; may start a background force. */
+        void wrote(long n) {
+            unforced += n;
+            if (unforced < STEP || (forcing != null && forcing.isAlive())) {
+                return;
+            }
+            failIfForceFailed();
+            unforced = 0;
+            forcing = Thread.ofVirtual().name("sluice-writeback").start(() -> {
+                try {
+                    channel.force(false);
+                } catch (ClosedChannelException closed) {
+                    // the write ended (failed) while this ran: nothing is kept, nothing to report
+                } catch (IOException e) {
+                    failure = e;
+                }
+            });
+        }
+
+        /** Waits for the background force, if one runs, and fails if any failed. */
+        void finish() {
+            await();
+            failIfForceFailed();
+        }
+
+        private void failIfForceFailed() {
+            IOException e = failure;
+            if (e != null) {
                 throw S3Exception.unavailable("writing an upload to disk", e);
             }
-            total += n;
+        }
+
+        private void await() {
+            Thread t = forcing;
+            if (t == null) {
+                return;
+            }
+            boolean interrupted = false;
+            while (true) {
+                try {
+                    t.join(); // a force is bounded by the disk, as the final one is
+                    break;
+                } catch (InterruptedException e) {
+                    interrupted = true;
+                }
+            }
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
+        }
+
+        /** Waits for the background force, so none runs on a channel its owner closes next. */
+        @Override
+        public void close() {
+            await();
         }
     }
 

@@ -199,13 +199,17 @@ final class FileUploads {
             String etag = "\"" + HexFormat.of().formatHex(md5s.digest()) + "-" + refs.size() + "\"";
             Path target = writes.target(key);
             temp = writes.createTemp(key, target);
-            try (FileChannel out = FileChannel.open(temp, StandardOpenOption.WRITE)) {
+            try (FileChannel out = FileChannel.open(temp, StandardOpenOption.WRITE);
+                 DurableFiles.Writeback writeback = new DurableFiles.Writeback(out)) {
                 for (FileChannel part : opened) {
                     long size = part.size();
                     for (long at = HEADER; at < size; ) {
-                        at += part.transferTo(at, size - at, out);
+                        long n = part.transferTo(at, size - at, out);
+                        at += n;
+                        writeback.wrote(n);
                     }
                 }
+                writeback.finish();
                 DurableFiles.force(out, temp);
             }
             FileSidecars.Stored stored = new FileSidecars.Stored(Optional.of(etag), upload.record.headers().stream()
