@@ -20,6 +20,7 @@
 #   SIZE_MIB=1024 PART_MIB=64 RUNS=3 MEM_MIB=2048 bench/writes.sh    # the defaults
 #   SIZE_MIB=16 PART_MIB=5 RUNS=1 MEM_MIB=16 bench/writes.sh          # a quick check that it works
 #   BACKENDS=file bench/writes.sh                                      # only (b) and (c); BACKENDS=s3: (a) and (c)
+#   BASELINE_JAR=<another sluice.jar> bench/writes.sh                  # that build too, in the same rotation
 #
 # Needs target/sluice.jar (this script never builds it), a JDK >= 21, the S3Proxy fat jar,
 # curl, python3; compiles the bench profile for the upload client (bench/classpath.sh).
@@ -29,7 +30,7 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 CMDLINE="$(printf '%q ' "bench/$(basename "$0")" "$@")"
-for v in SIZE_MIB PART_MIB RUNS MEM_MIB BACKENDS SLUICE_JAVA_OPTS MEM_JAVA_OPTS; do
+for v in SIZE_MIB PART_MIB RUNS MEM_MIB BACKENDS SLUICE_JAVA_OPTS MEM_JAVA_OPTS BASELINE_JAR; do
   if [[ -n "${!v:-}" ]]; then CMDLINE="$v=$(printf '%q' "${!v}") $CMDLINE"; fi
 done
 SIZE_MIB="${SIZE_MIB:-1024}"
@@ -39,6 +40,8 @@ MEM_MIB="${MEM_MIB:-2048}"
 SLUICE_JAVA_OPTS="${SLUICE_JAVA_OPTS:-}"
 MEM_JAVA_OPTS="${MEM_JAVA_OPTS:--Xmx256m}"
 BACKENDS="${BACKENDS:-s3 file}"
+BASELINE_JAR="${BASELINE_JAR:-}"
+[[ -z "$BASELINE_JAR" || -f "$BASELINE_JAR" ]] || { echo "BASELINE_JAR $BASELINE_JAR is missing" >&2; exit 2; }
 
 [[ "$RUNS" =~ ^[0-9]+$ ]] && ((RUNS >= 1 && RUNS <= 20)) || { echo "RUNS must be 1..20" >&2; exit 2; }
 [[ "$SIZE_MIB" =~ ^[0-9]+$ ]] && ((SIZE_MIB >= 1 && SIZE_MIB <= 8192)) || { echo "SIZE_MIB must be 1..8192" >&2; exit 2; }
@@ -66,13 +69,13 @@ BUCKET=sluice-bench
 start_s3proxy "$BUCKET"
 DIRECT="http://127.0.0.1:$S3_PORT"
 
-mkdir -p "$WORK/files" "$WORK/dd" "$WORK/memfiles"
+mkdir -p "$WORK/files" "$WORK/bfiles" "$WORK/dd" "$WORK/memfiles"
 SIZE_BYTES=$((SIZE_MIB * 1024 * 1024))
 log "writing a ${SIZE_MIB} MiB random source file"
 head -c "$SIZE_BYTES" /dev/urandom >"$WORK/src.bin"
 SRC_SHA="$(sha256sum "$WORK/src.bin" | cut -d' ' -f1)"
 
-sluice_config() { # S3PORT ADMINPORT FILES_DIR
+sluice_config() { # S3PORT ADMINPORT FILES_DIR [S3_PREFIX]
   cat <<EOF
 server: { listen: "127.0.0.1:$1", admin_listen: "127.0.0.1:$2", shutdown_grace: 0 }
 registry:
@@ -82,7 +85,7 @@ registry:
       product: s3
       visibility: public
       writable: true
-      backend: { type: s3, endpoint: "$DIRECT", region: us-east-1, bucket: $BUCKET, prefix: via-sluice/, auth: { type: anonymous } }
+      backend: { type: s3, endpoint: "$DIRECT", region: us-east-1, bucket: $BUCKET, prefix: ${4:-via-sluice/}, auth: { type: anonymous } }
     - account: bench
       product: files
       visibility: public
@@ -102,6 +105,14 @@ start sluice "$WORK/sluice.log" "$JAVA" $SLUICE_JAVA_OPTS -jar "$SLUICE_JAR" ser
 SLUICE_PID="${PIDS[-1]}"
 wait_http "http://127.0.0.1:$ADMIN_PORT/readyz" sluice "$SLUICE_PID"
 VIA="http://127.0.0.1:$SLUICE_PORT"
+if [[ -n "$BASELINE_JAR" ]]; then
+  B_PORT="$(free_port)"; B_ADMIN="$(free_port)"
+  sluice_config "$B_PORT" "$B_ADMIN" "$WORK/bfiles" via-baseline/ >"$WORK/baseline.yaml"
+  start baseline "$WORK/baseline.log" "$JAVA" $SLUICE_JAVA_OPTS -jar "$BASELINE_JAR" serve --config "$WORK/baseline.yaml"
+  BASELINE_PID="${PIDS[-1]}"
+  wait_http "http://127.0.0.1:$B_ADMIN/readyz" baseline "$BASELINE_PID"
+  B_VIA="http://127.0.0.1:$B_PORT"
+fi
 
 # upload SIDE MODE FILE KEY: one upload; prints the seconds it took.
 upload() {
@@ -110,6 +121,8 @@ upload() {
     direct) out="$(timeout 3600 "${CLIENT[@]}" "$mode" "$DIRECT" "$BUCKET" "direct/$key" "$file" "$PART_MIB")" ;;
     sluice-s3) out="$(timeout 3600 "${CLIENT[@]}" "$mode" "$VIA" bench "s3/$key" "$file" "$PART_MIB" "$WRITER_ID" "$WRITER_SECRET")" ;;
     sluice-file) out="$(timeout 3600 "${CLIENT[@]}" "$mode" "$VIA" bench "files/$key" "$file" "$PART_MIB" "$WRITER_ID" "$WRITER_SECRET")" ;;
+    baseline-s3) out="$(timeout 3600 "${CLIENT[@]}" "$mode" "$B_VIA" bench "s3/$key" "$file" "$PART_MIB" "$WRITER_ID" "$WRITER_SECRET")" ;;
+    baseline-file) out="$(timeout 3600 "${CLIENT[@]}" "$mode" "$B_VIA" bench "files/$key" "$file" "$PART_MIB" "$WRITER_ID" "$WRITER_SECRET")" ;;
     mem) out="$(timeout 3600 "${CLIENT[@]}" "$mode" "$MEM_VIA" bench "files/$key" "$file" "$PART_MIB" "$WRITER_ID" "$WRITER_SECRET")" ;;
     dd)
       local t0 t1
@@ -129,13 +142,17 @@ stored_sha() {
     direct) curl -sf --max-time 600 "$DIRECT/$BUCKET/direct/$2" | sha256sum | cut -d' ' -f1 ;;
     sluice-s3) curl -sf --max-time 600 "$DIRECT/$BUCKET/via-sluice/$2" | sha256sum | cut -d' ' -f1 ;;
     sluice-file) sha256sum "$WORK/files/$2" | cut -d' ' -f1 ;;
+    baseline-s3) curl -sf --max-time 600 "$DIRECT/$BUCKET/via-baseline/$2" | sha256sum | cut -d' ' -f1 ;;
+    baseline-file) sha256sum "$WORK/bfiles/$2" | cut -d' ' -f1 ;;
     dd) sha256sum "$WORK/dd/$2" | cut -d' ' -f1 ;;
   esac
 }
 
 SIDES=()
 [[ " $BACKENDS " == *" s3 "* ]] && SIDES+=(direct sluice-s3)
+[[ " $BACKENDS " == *" s3 "* && -n "$BASELINE_JAR" ]] && SIDES+=(baseline-s3)
 [[ " $BACKENDS " == *" file "* ]] && SIDES+=(dd sluice-file)
+[[ " $BACKENDS " == *" file "* && -n "$BASELINE_JAR" ]] && SIDES+=(baseline-file)
 modes_of() { if [[ "$1" == dd ]]; then echo put; else echo "put multipart"; fi; }
 
 for side in "${SIDES[@]}"; do
@@ -158,10 +175,11 @@ for r in $(seq 1 "$RUNS"); do
   done
 done
 # The measured copies are no longer needed; the memory test needs the room.
-rm -f "$WORK/dd/"*.bin "$WORK/files/"*.bin
+rm -f "$WORK/dd/"*.bin "$WORK/files/"*.bin "$WORK/bfiles/"*.bin
 
 # ------------------------------------------------------- memory and CPU ----
 stop "$SLUICE_PID"
+[[ -n "$BASELINE_JAR" ]] && stop "$BASELINE_PID"
 MEM_PORT="$(free_port)"; MEM_ADMIN="$(free_port)"
 sluice_config "$MEM_PORT" "$MEM_ADMIN" "$WORK/memfiles" >"$WORK/sluice-mem.yaml"
 start sluice-mem "$WORK/sluice-mem.log" "$JAVA" $MEM_JAVA_OPTS -jar "$SLUICE_JAR" serve --config "$WORK/sluice-mem.yaml"
@@ -212,7 +230,7 @@ RESULT_FILE="$ROOT/bench/results/writes-$DATE_FILE.md"
 HOST_LINE="$(host_line)"
 JDK_LINE="$JAVA_VERSION_LINE (\`$JAVA\`)${SLUICE_JAVA_OPTS:+, sluice JVM options \`$SLUICE_JAVA_OPTS\`}"
 FS_LINE="$(df -T "$WORK" | awk 'NR==2 {print $2 " on " $1}')"
-export CMDLINE DATE_HUMAN HOST_LINE JDK_LINE GIT_REV SIZE_MIB PART_MIB RUNS MEM_MIB MEM_JAVA_OPTS CLK_TCK FS_LINE SIZE_BYTES MEM_BYTES
+export BASELINE_JAR CMDLINE DATE_HUMAN HOST_LINE JDK_LINE GIT_REV SIZE_MIB PART_MIB RUNS MEM_MIB MEM_JAVA_OPTS CLK_TCK FS_LINE SIZE_BYTES MEM_BYTES
 "$PY" - "$WORK/runs.tsv" "$WORK/mem.tsv" >"$WORK/report.md" <<'EOF'
 import os, statistics, sys
 E = os.environ
@@ -233,14 +251,16 @@ print(f"- {E['SIZE_MIB']} MiB of random bytes; multipart in {E['PART_MIB']} MiB 
 print("| upload | side | runs (s) | median (s) | MB/s | ratio |")
 print("|---|---|---|---|---|---|")
 for mode in ("put", "multipart"):
-    for side, base in (("direct", None), ("sluice-s3", "direct"), ("dd", None), ("sluice-file", "dd")):
+    for side, base in (("direct", None), ("sluice-s3", "direct"), ("baseline-s3", "direct"), ("dd", None),
+                       ("sluice-file", "dd"), ("baseline-file", "dd")):
         if (side, mode) not in med:
             continue
         each = ", ".join(f"{float(s):.2f}" for sd, md, _, s in runs if sd == side and md == mode)
         ref = med.get((base, mode)) or med.get((base, "put")) if base else None
         ratio = f"{ref / med[(side, mode)]:.2f} of {base}" if ref else ""
         label = {"direct": "S3Proxy directly", "sluice-s3": "sluice → S3Proxy", "dd": "dd bs=1M conv=fsync",
-                 "sluice-file": "sluice → directory"}[side]
+                 "sluice-file": "sluice → directory", "baseline-s3": "baseline → S3Proxy",
+                 "baseline-file": "baseline → directory"}[side]
         print(f"| {mode} | {label} | {each} | {med[(side, mode)]:.2f} | {mbs(med[(side, mode)]):.1f} | {ratio} |")
 print(f"\n### Memory and CPU of sluice ({E['MEM_JAVA_OPTS']}) during one {E['MEM_MIB']} MiB upload into a directory\n")
 print("| upload | seconds | MB/s | RSS before (MiB) | peak RSS (MiB) | CPU (s) | CPU s per GiB |")
