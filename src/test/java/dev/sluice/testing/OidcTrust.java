@@ -21,7 +21,7 @@ import java.time.Duration;
 import java.util.Set;
 
 /**
- * How the test identity providers (test Entra ID, test Google STS) trust an OIDC issuer, as the
+ * How the test identity providers (test STS, test Entra ID, test Google STS) trust an OIDC issuer, as the
  * real ones do: fetch the issuer's discovery document over HTTP, check that it names the
  * issuer, fetch the JWKS it points to, and verify each token's RS256 signature and {@code kid},
  * {@code iss}, {@code aud} and {@code exp}. The trusted issuer can be re-pointed, because

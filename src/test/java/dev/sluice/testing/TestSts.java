@@ -1,16 +1,7 @@
 package dev.sluice.testing;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.nimbusds.jose.JWSAlgorithm;
-import com.nimbusds.jose.jwk.source.JWKSource;
-import com.nimbusds.jose.jwk.source.JWKSourceBuilder;
-import com.nimbusds.jose.proc.JWSVerificationKeySelector;
-import com.nimbusds.jose.proc.SecurityContext;
 import com.nimbusds.jwt.JWTClaimsSet;
 import com.nimbusds.jwt.proc.BadJWTException;
-import com.nimbusds.jwt.proc.DefaultJWTClaimsVerifier;
-import com.nimbusds.jwt.proc.DefaultJWTProcessor;
 import org.eclipse.jetty.io.Content;
 import org.eclipse.jetty.server.Request;
 import org.eclipse.jetty.server.Response;
@@ -18,11 +9,7 @@ import org.eclipse.jetty.util.Callback;
 
 import java.io.IOException;
 import java.net.URI;
-import java.net.URL;
 import java.net.URLDecoder;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
@@ -30,7 +17,6 @@ import java.time.temporal.ChronoUnit;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
@@ -55,7 +41,6 @@ import java.util.function.Predicate;
  */
 public final class TestSts implements AutoCloseable {
     private static final String NS = "https://sts.amazonaws.com/doc/2011-06-15/";
-    private static final ObjectMapper JSON = new ObjectMapper();
 
     /** What the next exchange(s) do instead of answering normally. */
     public enum Fault {
@@ -67,7 +52,7 @@ public final class TestSts implements AutoCloseable {
     }
 
     private final LoopbackServer server;
-    private volatile String trustedIssuer;
+    private final OidcTrust trust;
     private final String audience;
     private final String accessKeyId;
     private final String secretAccessKey;
@@ -81,7 +66,6 @@ public final class TestSts implements AutoCloseable {
     private final AtomicLong delayMillis = new AtomicLong();
     private final AtomicReference<Duration> credentialLifetime = new AtomicReference<>();
     private final CountDownLatch released = new CountDownLatch(1);
-    private volatile DefaultJWTProcessor<SecurityContext> verifier;
 
     /**
      * @param trustedIssuer   the OIDC provider URL "registered in IAM" (sluice's issuer)
@@ -97,7 +81,7 @@ public final class TestSts implements AutoCloseable {
      *                 {@code sts.amazonaws.com} makes every token sluice mints the wrong audience
      */
     public TestSts(String trustedIssuer, String audience, String accessKeyId, String secretAccessKey) throws Exception {
-        this.trustedIssuer = trustedIssuer;
+        this.trust = new OidcTrust(trustedIssuer);
         this.audience = audience;
         this.accessKeyId = accessKeyId;
         this.secretAccessKey = secretAccessKey;
@@ -110,8 +94,7 @@ public final class TestSts implements AutoCloseable {
 
     /** Trusts {@code issuer} from now on (its discovery document and JWKS are fetched afresh). */
     public TestSts trustIssuer(String issuer) {
-        trustedIssuer = issuer;
-        verifier = null;
+        trust.trust(issuer);
         return this;
     }
 
@@ -221,7 +204,7 @@ public final class TestSts implements AutoCloseable {
         }
         JWTClaimsSet claims;
         try {
-            claims = verifier().process(form.getOrDefault("WebIdentityToken", ""), null);
+            claims = trust.verify(form.getOrDefault("WebIdentityToken", ""), audience);
         } catch (BadJWTException e) {
             String code = e.getMessage().contains("xpired") ? "ExpiredTokenException" : "InvalidIdentityToken";
             error(response, callback, 400, "Sender", code, e.getMessage());
@@ -233,8 +216,8 @@ public final class TestSts implements AutoCloseable {
             error(response, callback, 400, "Sender", "InvalidIdentityToken", "Token verification failed: " + e.getMessage());
             return;
         }
-        Predicate<String> trust = roles.get(roleArn);
-        if (trust == null || !trust.test(claims.getSubject())) {
+        Predicate<String> rolePolicy = roles.get(roleArn);
+        if (rolePolicy == null || !rolePolicy.test(claims.getSubject())) {
             error(response, callback, 403, "Sender", "AccessDenied", "Not authorized to perform sts:AssumeRoleWithWebIdentity");
             return;
         }
@@ -247,7 +230,7 @@ public final class TestSts implements AutoCloseable {
         String body = "<AssumeRoleWithWebIdentityResponse xmlns=\"" + NS + "\"><AssumeRoleWithWebIdentityResult>"
                 + "<Audience>sts.amazonaws.com</Audience>"
                 + "<AssumedRoleUser><Arn>" + roleArn + "/" + session + "</Arn><AssumedRoleId>AROATEST:" + session + "</AssumedRoleId></AssumedRoleUser>"
-                + "<Provider>" + trustedIssuer + "</Provider>"
+                + "<Provider>" + trust.issuer() + "</Provider>"
                 + "<Credentials><AccessKeyId>" + accessKeyId + "</AccessKeyId><SecretAccessKey>" + secretAccessKey
                 + "</SecretAccessKey><SessionToken>" + token + "</SessionToken><Expiration>" + expiration + "</Expiration></Credentials>"
                 + "<SubjectFromWebIdentityToken>" + claims.getSubject() + "</SubjectFromWebIdentityToken>"
@@ -268,38 +251,6 @@ public final class TestSts implements AutoCloseable {
             return Fault.NONE;
         }
         return f;
-    }
-
-    /** Like AWS: discover the JWKS through the issuer's discovery document, then cache the keys. */
-    private DefaultJWTProcessor<SecurityContext> verifier() throws IOException {
-        DefaultJWTProcessor<SecurityContext> v = verifier;
-        if (v != null) {
-            return v;
-        }
-        String issuer = trustedIssuer;
-        String jwksUri;
-        try (HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build()) {
-            HttpResponse<String> discovery = http.send(HttpRequest.newBuilder(URI.create(issuer + "/.well-known/openid-configuration"))
-                    .timeout(Duration.ofSeconds(2)).build(), HttpResponse.BodyHandlers.ofString());
-            if (discovery.statusCode() != 200) {
-                throw new IOException("discovery answered " + discovery.statusCode());
-            }
-            JsonNode doc = JSON.readTree(discovery.body());
-            if (!issuer.equals(doc.path("issuer").asText())) {
-                throw new IOException("discovery names issuer " + doc.path("issuer").asText());
-            }
-            jwksUri = doc.path("jwks_uri").asText();
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IOException(e);
-        }
-        JWKSource<SecurityContext> keys = JWKSourceBuilder.create(new URL(jwksUri)).retrying(false).build();
-        DefaultJWTProcessor<SecurityContext> p = new DefaultJWTProcessor<>();
-        p.setJWSKeySelector(new JWSVerificationKeySelector<>(JWSAlgorithm.RS256, keys));
-        p.setJWTClaimsSetVerifier(new DefaultJWTClaimsVerifier<>(audience,
-                new JWTClaimsSet.Builder().issuer(issuer).build(), Set.of("sub", "iat", "exp")));
-        verifier = p;
-        return p;
     }
 
     private void error(Response response, Callback callback, int status, String type, String code, String message) {
