@@ -105,8 +105,8 @@ public final class AccessLog implements AutoCloseable {
 
     /** What one request did. Absent fields are written as null. */
     public record Entry(String requestId, String method, String operation, String account, String product,
-                        String key, int status, long bytes, long durationMicros, String client, String errorCode,
-                        String principal) {
+                        String key, int status, long bytes, long bytesReceived, long durationMicros, String client,
+                        String errorCode, String principal) {
     }
 
     /** Formats the line and queues it; never waits: when the queue is full the line is dropped and counted. */
@@ -134,6 +134,7 @@ public final class AccessLog implements AutoCloseable {
         field(b, "key", e.key());
         b.append(",\"status\":").append(e.status());
         b.append(",\"bytes\":").append(e.bytes());
+        b.append(",\"bytes_received\":").append(e.bytesReceived());
         b.append(",\"duration_ms\":");
         millis(b, e.durationMicros());
         field(b, "client", e.client());

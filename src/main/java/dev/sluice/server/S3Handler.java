@@ -145,12 +145,13 @@ public final class S3Handler extends Handler.Abstract {
             if (reply instanceof Reply.Read) {
                 pass.charge(sent.bytes());
             }
-            record(request, requestId, reply.facts(), sent, ticker.since(started));
+            // The client as the limits see it: behind a trusted proxy, the address it forwarded for.
+            String client = pass.client().isEmpty() ? Request.getRemoteAddr(request) : pass.client();
+            record(request, requestId, reply.facts(), sent, ticker.since(started), client);
             Reply.Facts facts = reply.facts();
             // An anonymous caller's log name has no subject ("anonymous", "unknown_key"): no principal to meter.
             usage.record(new UsageMeter.Key(facts.account().orElse(""), facts.product().orElse(""),
-                    facts.principal().filter(p -> p.contains(":")).orElse(""),
-                    pass.client().isEmpty() ? Request.getRemoteAddr(request) : pass.client()), sent.bytes());
+                    facts.principal().filter(p -> p.contains(":")).orElse(""), client), sent.bytes());
         }
         return true;
     }
@@ -179,7 +180,7 @@ public final class S3Handler extends Handler.Abstract {
         String requestId = requestIds.next();
         Reply reply = new Reply.Failure(Reply.Facts.of("Rejected"), rejection(request, response.getStatus(), requestId));
         ReplyWriter.Sent sent = writer.write(reply, response, callback, requestId, "");
-        record(request, requestId, reply.facts(), sent, ticker.since(started));
+        record(request, requestId, reply.facts(), sent, ticker.since(started), Request.getRemoteAddr(request));
         return true;
     }
 
@@ -214,13 +215,13 @@ public final class S3Handler extends Handler.Abstract {
      * The one record of a request: an access-log line and the request metrics, from what was
      * actually sent. Every error is counted under its code, every body byte written is logged.
      */
-    private void record(Request request, String requestId, Reply.Facts facts, ReplyWriter.Sent sent, Duration took) {
+    private void record(Request request, String requestId, Reply.Facts facts, ReplyWriter.Sent sent, Duration took, String client) {
         metrics.record(facts.operation(), sent.status(), took, sent.bytes());
         sent.errorCode().ifPresent(metrics::error);
         sent.truncation().ifPresent(t -> metrics.truncated(t.metricReason));
         accessLog.write(new AccessLog.Entry(requestId, request.getMethod(), facts.operation(), facts.account().orElse(null),
-                facts.product().orElse(null), facts.key().orElse(null), sent.status(), sent.bytes(), took.toNanos() / 1000,
-                Request.getRemoteAddr(request), sent.truncation().map(t -> t.code).or(sent::errorCode).orElse(null),
+                facts.product().orElse(null), facts.key().orElse(null), sent.status(), sent.bytes(), Request.getContentBytesRead(request),
+                took.toNanos() / 1000, client, sent.truncation().map(t -> t.code).or(sent::errorCode).orElse(null),
                 facts.principal().orElse(null)));
     }
 

@@ -58,12 +58,12 @@ class AccessLogTest {
     }
 
     private static AccessLog.Entry entry() {
-        return new AccessLog.Entry("RID1", "GET", "GetObject", "demo", "hello", "greeting.txt", 200, 78, 1500,
+        return new AccessLog.Entry("RID1", "GET", "GetObject", "demo", "hello", "greeting.txt", 200, 78, 0, 1500,
                 "127.0.0.1", null, "anonymous");
     }
 
     private static AccessLog.Entry entry(String key) {
-        return new AccessLog.Entry("RID1", "GET", "GetObject", "demo", "hello", key, 200, 78, 1500, "127.0.0.1", null, "anonymous");
+        return new AccessLog.Entry("RID1", "GET", "GetObject", "demo", "hello", key, 200, 78, 0, 1500, "127.0.0.1", null, "anonymous");
     }
 
     /** Writes {@code e} and closes the log, which writes what is queued before it returns. */
@@ -95,7 +95,7 @@ class AccessLogTest {
     void clientTextCannotEndTheLineOrForgeAnother() throws Exception {
         String forged = "x\n{\"request_id\":\"forged\",\"status\":200}\r\u0085\u2028\u2029\u001b[2K\u007f";
         writeOne(InstantSource.system(), new AccessLog.Entry("0123456789ABCDEF", "GET", "GetObject", "acme", "hello",
-                forged, 200, 5, 1000, "127.0.0.1", null, "session:" + forged));
+                forged, 200, 5, 0, 1000, "127.0.0.1", null, "session:" + forged));
 
         List<ILoggingEvent> written = lines.list;
         assertThat(written).hasSize(1);
@@ -117,10 +117,11 @@ class AccessLogTest {
         everyChar.append("\uD83D\uDE00\uFFFF\uD800");
         List<AccessLog.Entry> entries = List.of(entry(),
                 entry(everyChar.toString()),
-                new AccessLog.Entry(null, "PUT", "Rejected", null, null, null, 400, 0, 0, "[::1]", "InvalidRequest", null),
-                new AccessLog.Entry("R", "GET", "GetObject", "a", "p", "k", 206, Long.MAX_VALUE, 1, "c", "ClientDisconnected", "unknown_key"),
-                new AccessLog.Entry("R", "GET", "GetObject", "a", "p", "k", 500, 1, 123_456_789_012L, "c", "InternalError", "x"),
-                new AccessLog.Entry("R", "HEAD", "HeadObject", "a", "p", "k", 304, 0, 999, "c", null, "access_key:reader"));
+                new AccessLog.Entry(null, "PUT", "Rejected", null, null, null, 400, 0, 0, 0, "[::1]", "InvalidRequest", null),
+                new AccessLog.Entry("R", "PUT", "PutObject", "a", "p", "k", 200, 0, 5_242_880, 2, "c", null, "access_key:writer"),
+                new AccessLog.Entry("R", "GET", "GetObject", "a", "p", "k", 206, Long.MAX_VALUE, 0, 1, "c", "ClientDisconnected", "unknown_key"),
+                new AccessLog.Entry("R", "GET", "GetObject", "a", "p", "k", 500, 1, 0, 123_456_789_012L, "c", "InternalError", "x"),
+                new AccessLog.Entry("R", "HEAD", "HeadObject", "a", "p", "k", 304, 0, 0, 999, "c", null, "access_key:reader"));
         List<Instant> times = List.of(Instant.parse("2026-12-06T21:30:05.120Z"), Instant.parse("2026-12-06T21:30:05Z"),
                 Instant.parse("2026-12-06T21:30:05.999Z"), Instant.parse("2026-12-06T21:30:06.007Z"),
                 Instant.EPOCH, Instant.parse("1999-12-31T23:59:59.999Z"), Instant.parse("2400-02-29T00:00:00.001Z"));
@@ -133,7 +134,7 @@ class AccessLogTest {
             // duration_ms as the double it was: whole, tenths, hundredths, thousandths, up to where it turns scientific.
             for (long micros : new long[] {0, 1, 10, 100, 999, 1000, 1001, 1010, 1100, 1500, 12_345, 99_999_999, 9_999_999_999L,
                     10_000_000_000L, 123_456_789_012L, Long.MAX_VALUE}) {
-                AccessLog.Entry e = new AccessLog.Entry("R", "GET", "GetObject", "a", "p", "k", 200, 1, micros, "c", null, "x");
+                AccessLog.Entry e = new AccessLog.Entry("R", "GET", "GetObject", "a", "p", "k", 200, 1, 0, micros, "c", null, "x");
                 assertThat(log.format(e, 0)).isEqualTo(generated(e, Instant.EPOCH));
             }
         }
@@ -335,6 +336,7 @@ class AccessLogTest {
             g.writeStringField("key", e.key());
             g.writeNumberField("status", e.status());
             g.writeNumberField("bytes", e.bytes());
+            g.writeNumberField("bytes_received", e.bytesReceived());
             g.writeNumberField("duration_ms", e.durationMicros() / 1000.0);
             g.writeStringField("client", e.client());
             g.writeStringField("principal", e.principal());
