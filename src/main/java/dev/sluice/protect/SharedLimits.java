@@ -253,7 +253,7 @@ public final class SharedLimits implements LimitStore, AutoCloseable {
             }
         }
         if (cold != null) {
-            fetch(checks, cold, state, held, now);
+            fetch(checks, cold, state, held);
         }
         for (int i = 0; i < n; i++) {
             boolean refused = switch (checks.get(i)) {
@@ -279,7 +279,7 @@ public final class SharedLimits implements LimitStore, AutoCloseable {
     }
 
     /** The one store call of a decision: a lease for every cold bucket and the total of every cold quota. */
-    private void fetch(List<Check> checks, List<Integer> cold, long[] state, Lease[] held, long now) {
+    private void fetch(List<Check> checks, List<Integer> cold, long[] state, Lease[] held) {
         List<Integer> takes = new ArrayList<>(cold.size());
         List<Integer> quotas = new ArrayList<>(cold.size());
         for (int i : cold) {
