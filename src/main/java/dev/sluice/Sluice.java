@@ -217,9 +217,16 @@ public final class Sluice implements AutoCloseable {
             ScheduledExecutorService flusher = Executors.newSingleThreadScheduledExecutor(
                     Thread.ofPlatform().name("limit-flush").daemon().factory());
             long every = SharedLimits.FLUSH_INTERVAL.toMillis();
-            flusher.scheduleWithFixedDelay(shared::flush, every, every, TimeUnit.MILLISECONDS);
+            // A task that throws is never run again: a flush that failed in an unforeseen way must not stop the next.
+            flusher.scheduleWithFixedDelay(() -> {
+                try {
+                    shared.flush();
+                } catch (RuntimeException e) {
+                    LOG.warn("limits flush failed: {}", e.toString());
+                }
+            }, every, every, TimeUnit.MILLISECONDS);
             limitsFlusher = () -> {
-                flusher.shutdownNow();
+                flusher.shutdown();
                 flusher.awaitTermination(1, TimeUnit.SECONDS);
                 shared.close();
             };
