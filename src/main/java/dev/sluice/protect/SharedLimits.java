@@ -46,8 +46,8 @@ import java.util.function.IntSupplier;
  *
  * <p>When the store cannot answer, the decision is made at once by {@code fallbackBuckets} and
  * {@code fallbackCounters}, this instance's share of each limit ({@link LocalTokenBuckets},
- * {@link LocalByteCounters}, which are told every charge); a view not refreshed for
- * {@link #STALE} counts as the larger of its total and that share. An earlier revision asked
+ * {@link LocalByteCounters}, which are told every charge); a quota then counts as the larger of
+ * that share and this instance's view of the fleet's total, so an outage does not reopen it. An earlier revision asked
  * Redis up to four times per limited GET (two buckets, the quota, the charge), which cost more
  * than the rest of the request; hence no store call is ever made on a request's thread when
  * this instance already holds the answer.
@@ -57,7 +57,7 @@ public final class SharedLimits implements LimitStore, AutoCloseable {
     static final Duration LEASE_TTL = Duration.ofSeconds(1);
     /** How often the flusher is to run ({@link #flush}); a view in use is at most this old while the store answers. */
     public static final Duration FLUSH_INTERVAL = Duration.ofSeconds(1);
-    /** A view not refreshed for this long means the store is not answering: it is checked with this instance's share too. */
+    /** A view not refreshed for this long (its key idle, or the store not answering) is read again before it is used. */
     static final Duration STALE = FLUSH_INTERVAL.multipliedBy(3);
     /** A byte counter lives until an hour past its period, so a late charge or a clock a little behind still finds it. */
     static final Duration SLACK = Duration.ofHours(1);
@@ -220,6 +220,7 @@ public final class SharedLimits implements LimitStore, AutoCloseable {
         // Takes: 0 granted, > 0 the wait in nanoseconds. Quotas: the total. Or UNKNOWN / FALLBACK.
         long[] state = new long[n];
         Lease[] held = new Lease[n];
+        View[] viewed = new View[n];
         List<Integer> cold = null;
         for (int i = 0; i < n; i++) {
             state[i] = switch (checks.get(i)) {
@@ -237,12 +238,7 @@ public final class SharedLimits implements LimitStore, AutoCloseable {
                 }
                 case Quota q -> {
                     View view = views.getIfPresent(new Tally(q.key(), QuotaWindow.at(q.period(), clock.instant())));
-                    long total = view == null ? UNKNOWN : view.check(now, active);
-                    if (total >= 0 && view.stale(now)) {
-                        observer.fallback(LimitStoreObserver.Kind.BYTES);
-                        total = Math.max(total, fallbackCounters.current(q.key(), q.period()));
-                    }
-                    yield total;
+                    yield view == null ? UNKNOWN : view.check(now, active);
                 }
             };
             if (state[i] == UNKNOWN) {
@@ -253,7 +249,7 @@ public final class SharedLimits implements LimitStore, AutoCloseable {
             }
         }
         if (cold != null) {
-            fetch(checks, cold, state, held);
+            fetch(checks, cold, state, held, viewed);
         }
         for (int i = 0; i < n; i++) {
             boolean refused = switch (checks.get(i)) {
@@ -264,7 +260,9 @@ public final class SharedLimits implements LimitStore, AutoCloseable {
                     }
                     yield state[i] > 0;
                 }
-                case Quota q -> (state[i] == FALLBACK ? fallbackCounters.current(q.key(), q.period()) : state[i]) >= q.bytes();
+                // Without the store: this instance's share, or what it last knew of the fleet if more (an outage does not reopen a quota).
+                case Quota q -> (state[i] == FALLBACK ? Math.max(fallbackCounters.current(q.key(), q.period()), viewed[i].total())
+                        : state[i]) >= q.bytes();
             };
             if (refused) {
                 for (int j = i + 1; j < n; j++) {
@@ -279,7 +277,7 @@ public final class SharedLimits implements LimitStore, AutoCloseable {
     }
 
     /** The one store call of a decision: a lease for every cold bucket and the total of every cold quota. */
-    private void fetch(List<Check> checks, List<Integer> cold, long[] state, Lease[] held) {
+    private void fetch(List<Check> checks, List<Integer> cold, long[] state, Lease[] held, View[] viewed) {
         List<Integer> takes = new ArrayList<>(cold.size());
         List<Integer> quotas = new ArrayList<>(cold.size());
         for (int i : cold) {
@@ -298,6 +296,7 @@ public final class SharedLimits implements LimitStore, AutoCloseable {
         for (int i : quotas) {
             Quota q = (Quota) checks.get(i);
             View view = views.get(new Tally(q.key(), QuotaWindow.at(q.period(), clock.instant())), View::new);
+            viewed[i] = view;
             coldViews.add(view);
             keys.add(view.storeKey);
         }
@@ -569,22 +568,19 @@ public final class SharedLimits implements LimitStore, AutoCloseable {
         }
 
         /**
-         * The total a check compares, or {@link #UNKNOWN} when the store was never read for it;
-         * marks the view for the next flush to read back once it is half an interval old.
+         * The total a check compares, or {@link #UNKNOWN} when the store was never read for it or
+         * not for {@link #STALE} (the key was idle, or the store has not been answering): then it
+         * is read in the request's one store call, like a key seen for the first time. Marks the
+         * view for the next flush to read back once it is half an interval old.
          */
         synchronized long check(long now, Set<View> active) {
-            if (!read) {
+            if (!read || now - readAt > STALE.toNanos()) {
                 return UNKNOWN;
             }
             if (now - readAt >= FLUSH_INTERVAL.toNanos() / 2) {
                 active.add(this);
             }
             return total();
-        }
-
-        /** Whether the store has not answered for this view for longer than {@link #STALE}. */
-        synchronized boolean stale(long now) {
-            return now - readAt > STALE.toNanos();
         }
 
         synchronized void read(long total, long now) {

@@ -398,6 +398,31 @@ class SharedLimitsTest {
     }
 
     @Test
+    void aQuotaViewInUseIsRefreshedByTheFlushAndAnIdleOneIsReadAgainNotGuessed() {
+        CountingStore store = store(redis, RedisLimits.HEALTHY_TIMEOUT);
+        SharedLimits a = instance(store, 2);
+        SharedLimits b = instance(store(redis, RedisLimits.HEALTHY_TIMEOUT), 2);
+        String key = key("refreshed");
+        LimitStore.Quota under2000 = new LimitStore.Quota(key, QuotaPeriod.DAY, 2000);
+        assertThat(a.decide(List.of(under2000)).granted()).isTrue(); // cold: read
+        b.charge(key, QuotaPeriod.DAY, 1500);
+        b.flush();
+
+        clock.advance(SharedLimits.FLUSH_INTERVAL.dividedBy(2));
+        assertThat(a.decide(List.of(under2000)).granted()).as("the view of 0, in use").isTrue();
+        a.flush(); // reads back the fleet's total
+        assertThat(a.decide(List.of(new LimitStore.Quota(key, QuotaPeriod.DAY, 1500))).granted()).isFalse();
+        assertThat(store.calls.get()).isEqualTo(2);
+
+        b.charge(key, QuotaPeriod.DAY, 500);
+        b.flush();
+        clock.advance(SharedLimits.STALE.plusNanos(1)); // no check, no flush of a meanwhile: the view is idle
+        assertThat(a.decide(List.of(under2000)).granted()).as("read again in the request's one call").isFalse();
+        assertThat(store.calls.get()).isEqualTo(3);
+        assertThat(events).isEmpty();
+    }
+
+    @Test
     void chargesDuringAnOutageAreKeptAndWrittenBackOnceRedisAnswersAgain() throws Exception {
         try (RedisProcess own = RedisProcess.start()) {
             CountingStore store = store(own, RedisLimits.TIMEOUT);
