@@ -185,18 +185,20 @@ public final class Gate {
             } else if (limits.principal().isPresent()) {
                 checks.take("principal:" + principal.logName(), limits.principal().get(), Hit.PRINCIPAL);
             }
-            if (account.isPresent() && product.isPresent()) {
-                String name = account.get() + "/" + product.get();
-                SluiceConfig.ProductLimits productLimits = gate.products.getOrDefault(name,
-                        gate.onlyListedProducts ? SluiceConfig.ProductLimits.NONE : limits.product());
-                if (read && productLimits.quota().isPresent()) {
-                    SluiceConfig.Quota q = productLimits.quota().get();
-                    checks.quota("product:" + name, q, "This product's " + (q.period() == QuotaPeriod.DAY ? "daily" : "hourly")
-                            + " download quota is used up.");
-                }
-                if (productLimits.rate().isPresent()) {
-                    checks.take("product:" + name, productLimits.rate().get(), Hit.PRODUCT);
-                }
+            if (account.isEmpty() || product.isEmpty()) {
+                checks.decide();
+                return;
+            }
+            String name = account.get() + "/" + product.get();
+            SluiceConfig.ProductLimits productLimits = gate.products.getOrDefault(name,
+                    gate.onlyListedProducts ? SluiceConfig.ProductLimits.NONE : limits.product());
+            if (read && productLimits.quota().isPresent()) {
+                SluiceConfig.Quota q = productLimits.quota().get();
+                checks.quota("product:" + name, q, "This product's " + (q.period() == QuotaPeriod.DAY ? "daily" : "hourly")
+                        + " download quota is used up.");
+            }
+            if (productLimits.rate().isPresent()) {
+                checks.take("product:" + name, productLimits.rate().get(), Hit.PRODUCT);
             }
             checks.decide();
             this.charged = checks.quotas;
