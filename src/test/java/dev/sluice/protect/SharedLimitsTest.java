@@ -423,6 +423,32 @@ class SharedLimitsTest {
     }
 
     @Test
+    void aNewPeriodStartsFromZeroWhileTheLongerOneKeepsCounting() throws Exception {
+        SharedLimits a = instance(store(redis, RedisLimits.HEALTHY_TIMEOUT), 1);
+        String key = key("principal");
+        a.charge(key, QuotaPeriod.HOUR, 500);
+        a.charge(key, QuotaPeriod.DAY, 500);
+        clock.set(Instant.parse("2030-01-01T10:59:59.999Z"));
+        a.charge(key, QuotaPeriod.HOUR, 1);
+        a.flush();
+        assertThat(redis.cli("GET", SharedLimits.counterKey(key, QuotaWindow.at(QuotaPeriod.HOUR, clock.instant()))).trim())
+                .isEqualTo("501");
+
+        clock.set(Instant.parse("2030-01-01T11:00:00Z"));
+        assertThat(a.decide(List.of(new LimitStore.Quota(key, QuotaPeriod.HOUR, 1))).granted()).isTrue();
+        a.charge(key, QuotaPeriod.HOUR, 7);
+        a.charge(key, QuotaPeriod.DAY, 7);
+        a.flush();
+
+        assertThat(redis.cli("GET", SharedLimits.counterKey(key, QuotaWindow.at(QuotaPeriod.HOUR, clock.instant()))).trim())
+                .isEqualTo("7");
+        assertThat(a.decide(List.of(new LimitStore.Quota(key, QuotaPeriod.DAY, 508))).granted()).isTrue();
+        assertThat(a.decide(List.of(new LimitStore.Quota(key, QuotaPeriod.DAY, 507))).granted()).isFalse();
+        clock.set(Instant.parse("2030-01-02T00:00:00Z"));
+        assertThat(a.decide(List.of(new LimitStore.Quota(key, QuotaPeriod.DAY, 1))).granted()).isTrue();
+    }
+
+    @Test
     void chargesDuringAnOutageAreKeptAndWrittenBackOnceRedisAnswersAgain() throws Exception {
         try (RedisProcess own = RedisProcess.start()) {
             CountingStore store = store(own, RedisLimits.TIMEOUT);
