@@ -45,8 +45,8 @@ import dev.sluice.observe.LimitStoreMetrics;
 import dev.sluice.protect.ByteCounters;
 import dev.sluice.protect.LocalByteCounters;
 import dev.sluice.protect.LocalTokenBuckets;
-import dev.sluice.protect.SharedByteCounters;
-import dev.sluice.protect.SharedTokenBuckets;
+import dev.sluice.protect.LimitStore;
+import dev.sluice.protect.SharedLimits;
 import dev.sluice.protect.TokenBuckets;
 import dev.sluice.protect.IntervalUsageMeter;
 import dev.sluice.protect.UsageMeter;
@@ -82,7 +82,9 @@ import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
 import java.util.function.DoubleSupplier;
 
 /**
@@ -107,6 +109,8 @@ public final class Sluice implements AutoCloseable {
     private final UsageMeter usage;
     private final IssuerKeys issuerKeys;
     private final Optional<SluiceConfig.ControlPlane> controlPlane;
+    /** Stops the limits' background flusher and writes their pending charges; set while the gate is built. */
+    private AutoCloseable limitsFlusher = () -> { };
 
     public Sluice(SluiceConfig config, InstantSource clock) {
         this(config, clock, CredentialFront.TIER);
@@ -202,11 +206,31 @@ public final class Sluice implements AutoCloseable {
         int fleetSize = config.limits().map(SluiceConfig.Protection::fleetSize).orElse(1);
         LimitStoreMetrics observer = new LimitStoreMetrics(metrics.registry());
         return Gate.of(config, () -> {
-            TokenBuckets local = new LocalTokenBuckets(fleetSize, Ticker.SYSTEM, observer);
-            return sharedStore == SharedStore.NONE ? local : new SharedTokenBuckets(sharedStore, local, observer);
-        }, () -> {
-            ByteCounters local = new LocalByteCounters(fleetSize, clock);
-            return sharedStore == SharedStore.NONE ? local : new SharedByteCounters(sharedStore, clock, local, observer);
+            TokenBuckets buckets = new LocalTokenBuckets(fleetSize, Ticker.SYSTEM, observer);
+            ByteCounters counters = new LocalByteCounters(fleetSize, clock);
+            if (sharedStore == SharedStore.NONE) {
+                return LimitStore.of(buckets, counters);
+            }
+            // Lease refills wait on Redis (within its timeout), one per key at most: virtual threads.
+            SharedLimits shared = new SharedLimits(sharedStore, buckets, counters, observer, Ticker.SYSTEM, clock,
+                    r -> Thread.ofVirtual().name("limit-refill").start(r), () -> fleetSize, UUID.randomUUID().toString());
+            ScheduledExecutorService flusher = Executors.newSingleThreadScheduledExecutor(
+                    Thread.ofPlatform().name("limit-flush").daemon().factory());
+            long every = SharedLimits.FLUSH_INTERVAL.toMillis();
+            // A task that throws is never run again: a flush that failed in an unforeseen way must not stop the next.
+            flusher.scheduleWithFixedDelay(() -> {
+                try {
+                    shared.flush();
+                } catch (RuntimeException e) {
+                    LOG.warn("limits flush failed: {}", e.toString());
+                }
+            }, every, every, TimeUnit.MILLISECONDS);
+            limitsFlusher = () -> {
+                flusher.shutdown();
+                flusher.awaitTermination(1, TimeUnit.SECONDS);
+                shared.close();
+            };
+            return shared;
         }, metrics.registry());
     }
 
@@ -359,6 +383,8 @@ public final class Sluice implements AutoCloseable {
             accessLog.close();
             // Likewise: the drained requests are in the last interval's lines.
             usage.close();
+            // Likewise: the drained requests' charges reach the fleet's counters before the store closes.
+            limitsFlusher.close();
             registry.close();
             issuerKeys.close();
             loads.shutdownNow();

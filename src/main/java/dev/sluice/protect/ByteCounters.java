@@ -1,9 +1,10 @@
 package dev.sluice.protect;
 
 /**
- * Bytes served per quota key and period: fleet-wide in the shared store, per instance (as
- * this instance's share) when the store is unavailable (docs/protection.md). Never throws and
- * never blocks for the store's sake.
+ * Bytes served per quota key and period, counted without I/O: this instance's own
+ * ({@link LocalByteCounters}, as its share of the fleet), used alone by a single instance and
+ * as the fallback of the fleet-wide {@link SharedLimits} (docs/protection.md). Never throws and
+ * never blocks.
  */
 public interface ByteCounters {
 
@@ -12,8 +13,7 @@ public interface ByteCounters {
 
     /**
      * Charges {@code bytes} (sent to a client) to {@code key} in the current {@code period}, and
-     * answers the total so far including them, from the same round trip: a caller can tell that
-     * the quota is now exhausted (for the next request) without asking again.
+     * answers the total so far including them.
      */
     long add(String key, QuotaPeriod period, long bytes);
 }

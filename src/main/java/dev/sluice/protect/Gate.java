@@ -55,8 +55,7 @@ public final class Gate {
     private final Map<String, SluiceConfig.ProductLimits> products;
     private final boolean onlyListedProducts;
     private final ClientAddress clientAddress;
-    private final TokenBuckets buckets;
-    private final ByteCounters counters;
+    private final LimitStore store;
     private final Map<Hit, Counter> hits = new EnumMap<>(Hit.class);
     private final Map<String, Integer> open = new ConcurrentHashMap<>();
     private final java.util.concurrent.atomic.AtomicInteger slots = new java.util.concurrent.atomic.AtomicInteger();
@@ -67,8 +66,7 @@ public final class Gate {
         this.products = Map.of();
         this.onlyListedProducts = true;
         this.clientAddress = new ClientAddress(List.of());
-        this.buckets = null;
-        this.counters = null;
+        this.store = null;
     }
 
     /**
@@ -81,13 +79,18 @@ public final class Gate {
      */
     public Gate(SluiceConfig.Protection limits, Map<String, SluiceConfig.ProductLimits> products, boolean onlyListedProducts,
                 TokenBuckets buckets, ByteCounters counters, MeterRegistry registry) {
+        this(limits, products, onlyListedProducts, LimitStore.of(buckets, counters), registry);
+    }
+
+    /** @param store where the buckets and counters are, asked once per request (docs/protection.md) */
+    public Gate(SluiceConfig.Protection limits, Map<String, SluiceConfig.ProductLimits> products, boolean onlyListedProducts,
+                LimitStore store, MeterRegistry registry) {
         this.enabled = true;
         this.limits = limits;
         this.products = Map.copyOf(products);
         this.onlyListedProducts = onlyListedProducts;
         this.clientAddress = new ClientAddress(limits.trustedProxies());
-        this.buckets = buckets;
-        this.counters = counters;
+        this.store = store;
         for (Hit hit : Hit.values()) {
             hits.put(hit, Counter.builder("sluice.limit.hits").description("Requests refused by a limit, by kind of limit")
                     .tag("kind", hit.label()).register(registry));
@@ -102,6 +105,11 @@ public final class Gate {
      */
     public static Gate of(SluiceConfig config, Supplier<TokenBuckets> buckets, Supplier<ByteCounters> counters,
                           MeterRegistry registry) {
+        return of(config, () -> LimitStore.of(buckets.get(), counters.get()), registry);
+    }
+
+    /** As {@link #of(SluiceConfig, Supplier, Supplier, MeterRegistry)}, with the buckets and counters behind one store. */
+    public static Gate of(SluiceConfig config, Supplier<LimitStore> store, MeterRegistry registry) {
         boolean anyProduct = config.registry().products().stream().anyMatch(p -> p.limits().limits());
         if (config.limits().isEmpty() && !anyProduct) {
             return NONE;
@@ -111,7 +119,7 @@ public final class Gate {
         for (SluiceConfig.Product p : config.registry().products()) {
             products.put(p.account() + "/" + p.product(), p.limits().over(limits.product()));
         }
-        return new Gate(limits, products, config.registry().controlPlane().isEmpty(), buckets.get(), counters.get(), registry);
+        return new Gate(limits, products, config.registry().controlPlane().isEmpty(), store.get(), registry);
     }
 
     /** {@code limits} when only products set their own: no default limits, no trusted proxies. */
@@ -138,8 +146,7 @@ public final class Gate {
         private final Gate gate;
         private final String client;
         private boolean holdsSlot;
-        private String quotaKey;
-        private SluiceConfig.Quota quota;
+        private List<LimitStore.Quota> charged = List.of();
 
         private Pass(Gate gate, String client) {
             this.gate = gate;
@@ -153,13 +160,16 @@ public final class Gate {
 
         /**
          * Lets the request through or throws the S3 refusal. {@code read}: the request reads an
-         * object's bytes, which a product's byte quota is about.
+         * object's bytes, which a product's byte quota is about. Every bucket and quota that
+         * applies is gathered first and asked of the store at once ({@link Checks}), so the
+         * decision costs at most one round trip however many limits apply.
          */
         public void admit(Principal principal, Optional<String> account, Optional<String> product, boolean read) {
             if (gate == null || gate.exempt(principal)) {
                 return;
             }
             SluiceConfig.Protection limits = gate.limits;
+            Checks checks = new Checks(gate);
             if (principal instanceof Principal.Anonymous) {
                 Optional<Integer> cap = limits.anonymous().concurrent();
                 if (cap.isPresent() && !holdsSlot) {
@@ -170,12 +180,13 @@ public final class Gate {
                 }
                 Optional<Rate> rate = limits.anonymous().rate();
                 if (rate.isPresent()) {
-                    gate.take("addr:" + client, rate.get(), Hit.ADDRESS);
+                    checks.take("addr:" + client, rate.get(), Hit.ADDRESS);
                 }
             } else if (limits.principal().isPresent()) {
-                gate.take("principal:" + principal.logName(), limits.principal().get(), Hit.PRINCIPAL);
+                checks.take("principal:" + principal.logName(), limits.principal().get(), Hit.PRINCIPAL);
             }
             if (account.isEmpty() || product.isEmpty()) {
+                checks.decide();
                 return;
             }
             String name = account.get() + "/" + product.get();
@@ -183,24 +194,22 @@ public final class Gate {
                     gate.onlyListedProducts ? SluiceConfig.ProductLimits.NONE : limits.product());
             if (read && productLimits.quota().isPresent()) {
                 SluiceConfig.Quota q = productLimits.quota().get();
-                String key = "product:" + name;
-                if (gate.counters.current(key, q.period()) >= q.bytes()) {
-                    gate.hits.get(Hit.QUOTA).increment();
-                    throw new S3Exception(S3Error.ACCESS_DENIED, "This product's " + (q.period() == QuotaPeriod.DAY ? "daily" : "hourly")
-                            + " download quota is used up.");
-                }
-                this.quotaKey = key;
-                this.quota = q;
+                checks.quota("product:" + name, q, "This product's " + (q.period() == QuotaPeriod.DAY ? "daily" : "hourly")
+                        + " download quota is used up.");
             }
             if (productLimits.rate().isPresent()) {
-                gate.take("product:" + name, productLimits.rate().get(), Hit.PRODUCT);
+                checks.take("product:" + name, productLimits.rate().get(), Hit.PRODUCT);
             }
+            checks.decide();
+            this.charged = checks.quotas;
         }
 
-        /** Charges the body bytes the response sent to the product's quota, when it has one. */
+        /** Charges the body bytes the response sent to the quotas the request was admitted under. */
         public void charge(long bytes) {
-            if (quotaKey != null && bytes > 0) {
-                gate.counters.add(quotaKey, quota.period(), bytes);
+            if (bytes > 0) {
+                for (LimitStore.Quota q : charged) {
+                    gate.store.charge(q.key(), q.period(), bytes);
+                }
             }
         }
 
@@ -222,10 +231,47 @@ public final class Gate {
         };
     }
 
-    private void take(String key, Rate rate, Hit kind) {
-        Duration wait = buckets.take(key, rate);
-        if (!wait.isZero() && !wait.isNegative()) {
-            throw slowDown(kind, wait);
+    /**
+     * The limits one request must pass, in the order they are decided, each with the refusal it
+     * answers; {@link #decide} asks the store for all of them at once. Adding a limit to
+     * {@link Pass#admit} is one {@link #take} or {@link #quota} line.
+     */
+    private static final class Checks {
+        private final Gate gate;
+        private final List<LimitStore.Check> checks = new java.util.ArrayList<>(4);
+        private final List<java.util.function.Function<Duration, S3Exception>> refusals = new java.util.ArrayList<>(4);
+        private final List<LimitStore.Quota> quotas = new java.util.ArrayList<>(2);
+
+        Checks(Gate gate) {
+            this.gate = gate;
+        }
+
+        /** One token from the bucket {@code key}; an empty bucket is {@code 503 SlowDown}, counted as {@code kind}. */
+        void take(String key, Rate rate, Hit kind) {
+            checks.add(new LimitStore.Take(key, rate));
+            refusals.add(wait -> gate.slowDown(kind, wait));
+        }
+
+        /** The quota {@code quota} of {@code key} not used up, else {@code 403 AccessDenied} with {@code message}; charged when admitted. */
+        void quota(String key, SluiceConfig.Quota quota, String message) {
+            LimitStore.Quota check = new LimitStore.Quota(key, quota.period(), quota.bytes());
+            checks.add(check);
+            quotas.add(check);
+            refusals.add(wait -> {
+                gate.hits.get(Hit.QUOTA).increment();
+                return new S3Exception(S3Error.ACCESS_DENIED, message);
+            });
+        }
+
+        /** Throws the first refusal, if any. */
+        void decide() {
+            if (checks.isEmpty()) {
+                return;
+            }
+            LimitStore.Decision decision = gate.store.decide(checks);
+            if (!decision.granted()) {
+                throw refusals.get(decision.refused()).apply(decision.retryAfter());
+            }
         }
     }
 

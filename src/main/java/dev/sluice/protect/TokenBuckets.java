@@ -3,11 +3,10 @@ package dev.sluice.protect;
 import java.time.Duration;
 
 /**
- * Where request-rate buckets live: fleet-wide in the shared store (Redis), falling back to
- * per-instance buckets sized as this instance's share of the fleet's limit when the store is
- * slow, down or its breaker open (docs/protection.md). A decision costs at most one round
- * trip to the store, within the store's own timeout; it never throws and never blocks for the
- * store's sake.
+ * Request-rate buckets that decide without I/O: this instance's own ({@link LocalTokenBuckets},
+ * sized as its share of the fleet's limit), used alone by a single instance and as the fallback
+ * of the fleet-wide {@link SharedLimits} when the shared store is slow, down or its breaker open
+ * (docs/protection.md). A decision never throws and never blocks.
  */
 public interface TokenBuckets {
 
