@@ -151,17 +151,24 @@ public record SluiceConfig(Server server, Registry registry, Optional<Oidc> oidc
 
     /**
      * {@code limits} (docs/protection.md): request rates per client address for anonymous
-     * callers, per principal for authenticated ones, and per product; a byte quota per product;
+     * callers, per principal for authenticated ones, and per product; a byte quota per product
+     * and one per principal ({@code principalQuota});
      * a cap on an anonymous address's concurrent requests. Only a peer in {@code trustedProxies}
      * (address literals and CIDR blocks) may name the client in {@code X-Forwarded-For};
      * callers in {@code exempt} (access key ids or principal names) are never limited;
      * {@code fleetSize} sizes an instance's share of a limit when the shared store is unavailable.
      */
     public record Protection(AnonymousLimits anonymous, Optional<dev.sluice.protect.Rate> principal, ProductLimits product,
-                             List<String> trustedProxies, Set<String> exempt, int fleetSize) {
+                             List<String> trustedProxies, Set<String> exempt, int fleetSize, Optional<Quota> principalQuota) {
         public Protection {
             trustedProxies = List.copyOf(trustedProxies);
             exempt = Set.copyOf(exempt);
+        }
+
+        /** Without a byte quota per principal. */
+        public Protection(AnonymousLimits anonymous, Optional<dev.sluice.protect.Rate> principal, ProductLimits product,
+                          List<String> trustedProxies, Set<String> exempt, int fleetSize) {
+            this(anonymous, principal, product, trustedProxies, exempt, fleetSize, Optional.empty());
         }
     }
 

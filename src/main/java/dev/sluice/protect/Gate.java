@@ -26,7 +26,8 @@ import java.util.function.Supplier;
  * principal when authenticated, none when exempt) and one from the product's; an empty bucket
  * is {@code 503 SlowDown} with {@code Retry-After}, S3's answer to a client that is too fast.
  * A read of a product whose byte quota for the current hour or day is used up is
- * {@code 403 AccessDenied} naming the quota. A download is never cut: its bytes are charged when
+ * {@code 403 AccessDenied} naming the quota, and so is a read by an authenticated caller whose
+ * own quota ({@code limits.principal}) is used up; both quotas apply when both are set. A download is never cut: its bytes are charged when
  * it ends, so the download that crosses the quota completes and the next request is refused.
  * An anonymous address also holds a slot while its request is open; over
  * {@code limits.anonymous.concurrent} it is {@code 503 SlowDown} with {@code Retry-After: 1}.
@@ -43,7 +44,7 @@ public final class Gate {
 
     /** What a refusal is counted as in {@code sluice_limit_hits_total{kind}}. */
     public enum Hit {
-        ADDRESS, PRINCIPAL, PRODUCT, QUOTA, CONCURRENCY;
+        ADDRESS, PRINCIPAL, PRODUCT, QUOTA, CONCURRENCY, PRINCIPAL_QUOTA;
 
         String label() {
             return name().toLowerCase(java.util.Locale.ROOT);
@@ -140,6 +141,8 @@ public final class Gate {
         private boolean holdsSlot;
         private String quotaKey;
         private SluiceConfig.Quota quota;
+        private String principalQuotaKey;
+        private SluiceConfig.Quota principalQuota;
 
         private Pass(Gate gate, String client) {
             this.gate = gate;
@@ -172,8 +175,21 @@ public final class Gate {
                 if (rate.isPresent()) {
                     gate.take("addr:" + client, rate.get(), Hit.ADDRESS);
                 }
-            } else if (limits.principal().isPresent()) {
-                gate.take("principal:" + principal.logName(), limits.principal().get(), Hit.PRINCIPAL);
+            } else {
+                String key = "principal:" + principal.logName();
+                if (read && limits.principalQuota().isPresent()) {
+                    SluiceConfig.Quota q = limits.principalQuota().get();
+                    if (gate.counters.current(key, q.period()) >= q.bytes()) {
+                        gate.hits.get(Hit.PRINCIPAL_QUOTA).increment();
+                        throw new S3Exception(S3Error.ACCESS_DENIED, "Your " + (q.period() == QuotaPeriod.DAY ? "daily" : "hourly")
+                                + " download quota is used up.");
+                    }
+                    this.principalQuotaKey = key;
+                    this.principalQuota = q;
+                }
+                if (limits.principal().isPresent()) {
+                    gate.take(key, limits.principal().get(), Hit.PRINCIPAL);
+                }
             }
             if (account.isEmpty() || product.isEmpty()) {
                 return;
@@ -197,10 +213,13 @@ public final class Gate {
             }
         }
 
-        /** Charges the body bytes the response sent to the product's quota, when it has one. */
+        /** Charges the body bytes the response sent to the product's quota and the caller's, when they have one. */
         public void charge(long bytes) {
             if (quotaKey != null && bytes > 0) {
                 gate.counters.add(quotaKey, quota.period(), bytes);
+            }
+            if (principalQuotaKey != null && bytes > 0) {
+                gate.counters.add(principalQuotaKey, principalQuota.period(), bytes);
             }
         }
 
