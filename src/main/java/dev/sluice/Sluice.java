@@ -51,6 +51,7 @@ import dev.sluice.protect.TokenBuckets;
 import dev.sluice.protect.IntervalUsageMeter;
 import dev.sluice.protect.UsageMeter;
 import dev.sluice.registry.BackendLocation;
+import dev.sluice.registry.Caller;
 import dev.sluice.registry.ControlPlaneApi;
 import dev.sluice.registry.ControlPlaneRegistry;
 import dev.sluice.registry.Product;
@@ -201,7 +202,12 @@ public final class Sluice implements AutoCloseable {
     private Gate gate(SluiceConfig config, InstantSource clock) {
         int fleetSize = config.limits().map(SluiceConfig.Protection::fleetSize).orElse(1);
         LimitStoreMetrics observer = new LimitStoreMetrics(metrics.registry());
-        return Gate.of(config, () -> {
+        // A control-plane product's limits come with its cached answer (docs/protection.md, "Limits from the control plane").
+        Optional<Gate.ControlPlaneLimits> fromControlPlane = registry instanceof ControlPlaneRegistry cp
+                ? Optional.of((account, product, principal) -> cp.limits(new ProductRef(account, product),
+                        principal.subject().map(s -> Caller.authenticated(s, "-")).orElseGet(() -> Caller.anonymous("-"))))
+                : Optional.empty();
+        return Gate.of(config, fromControlPlane, () -> {
             TokenBuckets local = new LocalTokenBuckets(fleetSize, Ticker.SYSTEM, observer);
             return sharedStore == SharedStore.NONE ? local : new SharedTokenBuckets(sharedStore, local, observer);
         }, () -> {

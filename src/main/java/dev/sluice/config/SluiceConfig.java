@@ -188,6 +188,22 @@ public record SluiceConfig(Server server, Registry registry, Optional<Oidc> oidc
         public boolean limits() {
             return rate.isPresent() || quota.isPresent();
         }
+
+        /**
+         * A product's limits from a JSON object shaped as {@code registry.products[].limits}
+         * (a control-plane answer's {@code limits}), checked as the configuration's are.
+         *
+         * @throws ConfigException naming every problem, under {@code path}
+         */
+        public static ProductLimits fromJson(com.fasterxml.jackson.databind.JsonNode json, String path) {
+            if (!json.isObject()) {
+                throw new ConfigException(path + ": expected an object");
+            }
+            Problems problems = new Problems();
+            ProductLimits limits = ProtectionSection.productLimits(new Node(json, path, problems));
+            problems.throwIfAny();
+            return limits;
+        }
     }
 
     /** A byte quota: at most {@code bytes} sent to clients per {@code period} (UTC hour or day). */

@@ -53,8 +53,7 @@ public final class Gate {
 
     private final boolean enabled;
     private final SluiceConfig.Protection limits;
-    private final Map<String, SluiceConfig.ProductLimits> products;
-    private final boolean onlyListedProducts;
+    private final ProductLimitLookup products;
     private final ClientAddress clientAddress;
     private final TokenBuckets buckets;
     private final ByteCounters counters;
@@ -65,8 +64,7 @@ public final class Gate {
     private Gate() {
         this.enabled = false;
         this.limits = null;
-        this.products = Map.of();
-        this.onlyListedProducts = true;
+        this.products = (account, product, principal) -> SluiceConfig.ProductLimits.NONE;
         this.clientAddress = new ClientAddress(List.of());
         this.buckets = null;
         this.counters = null;
@@ -82,10 +80,16 @@ public final class Gate {
      */
     public Gate(SluiceConfig.Protection limits, Map<String, SluiceConfig.ProductLimits> products, boolean onlyListedProducts,
                 TokenBuckets buckets, ByteCounters counters, MeterRegistry registry) {
+        this(limits, listed(Map.copyOf(products), onlyListedProducts ? SluiceConfig.ProductLimits.NONE : limits.product()),
+                buckets, counters, registry);
+    }
+
+    /** @param products each product's limits, the defaults filled in (a control-plane registry answers them from its cached product) */
+    public Gate(SluiceConfig.Protection limits, ProductLimitLookup products, TokenBuckets buckets, ByteCounters counters,
+                MeterRegistry registry) {
         this.enabled = true;
         this.limits = limits;
-        this.products = Map.copyOf(products);
-        this.onlyListedProducts = onlyListedProducts;
+        this.products = products;
         this.clientAddress = new ClientAddress(limits.trustedProxies());
         this.buckets = buckets;
         this.counters = counters;
@@ -97,12 +101,26 @@ public final class Gate {
                 .description("Anonymous requests holding a concurrency slot").register(registry);
     }
 
+    private static ProductLimitLookup listed(Map<String, SluiceConfig.ProductLimits> products, SluiceConfig.ProductLimits unlisted) {
+        return (account, product, principal) -> products.getOrDefault(account + "/" + product, unlisted);
+    }
+
     /**
      * The gate a configuration asks for: {@link #NONE} when it sets no limits anywhere, so that
      * an unlimited service pays nothing for the feature.
      */
     public static Gate of(SluiceConfig config, Supplier<TokenBuckets> buckets, Supplier<ByteCounters> counters,
                           MeterRegistry registry) {
+        return of(config, Optional.empty(), buckets, counters, registry);
+    }
+
+    /**
+     * {@link #of(SluiceConfig, Supplier, Supplier, MeterRegistry)} with a control-plane
+     * registry's answers: {@code controlPlane} tells a product's own limits (empty when its
+     * answer carries none, or malformed ones), which replace {@code limits.product}'s field by field.
+     */
+    public static Gate of(SluiceConfig config, Optional<ControlPlaneLimits> controlPlane, Supplier<TokenBuckets> buckets,
+                          Supplier<ByteCounters> counters, MeterRegistry registry) {
         boolean anyProduct = config.registry().products().stream().anyMatch(p -> p.limits().limits());
         if (config.limits().isEmpty() && !anyProduct) {
             return NONE;
@@ -112,7 +130,19 @@ public final class Gate {
         for (SluiceConfig.Product p : config.registry().products()) {
             products.put(p.account() + "/" + p.product(), p.limits().over(limits.product()));
         }
+        if (controlPlane.isPresent()) {
+            SluiceConfig.ProductLimits defaults = limits.product();
+            ControlPlaneLimits own = controlPlane.get();
+            return new Gate(limits, (account, product, principal) -> own.of(account, product, principal)
+                    .map(l -> l.over(defaults)).orElse(defaults), buckets.get(), counters.get(), registry);
+        }
         return new Gate(limits, products, config.registry().controlPlane().isEmpty(), buckets.get(), counters.get(), registry);
+    }
+
+    /** A product's own limits as a control-plane registry's cached answer carries them; empty when it carries none usable. */
+    @FunctionalInterface
+    public interface ControlPlaneLimits {
+        Optional<SluiceConfig.ProductLimits> of(String account, String product, Principal principal);
     }
 
     /** {@code limits} when only products set their own: no default limits, no trusted proxies. */
@@ -195,8 +225,7 @@ public final class Gate {
                 return;
             }
             String name = account.get() + "/" + product.get();
-            SluiceConfig.ProductLimits productLimits = gate.products.getOrDefault(name,
-                    gate.onlyListedProducts ? SluiceConfig.ProductLimits.NONE : limits.product());
+            SluiceConfig.ProductLimits productLimits = gate.products.of(account.get(), product.get(), principal);
             if (read && productLimits.quota().isPresent()) {
                 SluiceConfig.Quota q = productLimits.quota().get();
                 String key = "product:" + name;
