@@ -40,6 +40,7 @@ import dev.sluice.federation.SigningKey;
 import dev.sluice.federation.StsExchange;
 import dev.sluice.observe.AccessLog;
 import dev.sluice.observe.RequestMetrics;
+import dev.sluice.protect.FleetSize;
 import dev.sluice.protect.Gate;
 import dev.sluice.observe.LimitStoreMetrics;
 import dev.sluice.protect.ByteCounters;
@@ -83,8 +84,10 @@ import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.function.DoubleSupplier;
+import java.util.function.IntSupplier;
 
 /**
  * The composition root: builds every component from the configuration and wires them by
@@ -108,6 +111,9 @@ public final class Sluice implements AutoCloseable {
     private final UsageMeter usage;
     private final IssuerKeys issuerKeys;
     private final Optional<SluiceConfig.ControlPlane> controlPlane;
+    /** The fleet size counted in the shared store, when it is not configured; with the thread that keeps it current. */
+    private final Optional<FleetSize> fleet;
+    private final Optional<ScheduledExecutorService> fleetHeartbeat;
 
     public Sluice(SluiceConfig config, InstantSource clock) {
         this(config, clock, CredentialFront.TIER);
@@ -187,6 +193,17 @@ public final class Sluice implements AutoCloseable {
                 new WebIdentityVerifier(issuerKeys, clock), sessions.orElseThrow(), clock, random));
         this.accessLog = new AccessLog(clock, Ticker.SYSTEM, metrics.registry());
         this.usage = config.usage().map(u -> usageMeter(u, clock, random)).orElse(UsageMeter.NONE);
+        // Counted in the shared store when limits are on and limits.fleet_size is not given (docs/protection.md, "Fleet size").
+        boolean anyLimits = config.limits().isPresent() || config.registry().products().stream().anyMatch(p -> p.limits().limits());
+        boolean countFleet = sharedStore != SharedStore.NONE && anyLimits
+                && !config.limits().map(SluiceConfig.Protection::fleetSizeGiven).orElse(false);
+        this.fleetHeartbeat = countFleet ? Optional.of(Executors.newSingleThreadScheduledExecutor(
+                Thread.ofPlatform().name("sluice-fleet").daemon().factory())) : Optional.empty();
+        this.fleet = fleetHeartbeat.map(scheduler -> {
+            byte[] id = new byte[8];
+            random.nextBytes(id);
+            return new FleetSize(sharedStore, FleetSize.KEY, java.util.HexFormat.of().formatHex(id), clock).start(scheduler);
+        });
         Writes writes = new Writes(registry, new UploadIds(uploadIdKey(config, random)), clock, publicUrl);
         this.handler = new S3Handler(new Reads(registry), writes, new RequestIds(() -> ThreadLocalRandom.current().nextLong()),
                 metrics, accessLog, Version.current(), oidc, identifier, sts, config.server().bodyTimeout(),
@@ -200,7 +217,12 @@ public final class Sluice implements AutoCloseable {
      * store, this instance's own (a fleet of one unless {@code limits.fleet_size} says otherwise).
      */
     private Gate gate(SluiceConfig config, InstantSource clock) {
-        int fleetSize = config.limits().map(SluiceConfig.Protection::fleetSize).orElse(1);
+        int configured = config.limits().map(SluiceConfig.Protection::fleetSize).orElse(1);
+        IntSupplier fleetSize = fleet.isPresent() ? fleet.get() : () -> configured;
+        if (config.limits().isPresent() || fleet.isPresent()) {
+            io.micrometer.core.instrument.Gauge.builder("sluice.limit.fleet.size", fleetSize, IntSupplier::getAsInt).strongReference(true)
+                    .description("Instances this one divides a limit by when it decides alone").register(metrics.registry());
+        }
         LimitStoreMetrics observer = new LimitStoreMetrics(metrics.registry());
         // A control-plane product's limits come with its cached answer (docs/protection.md, "Limits from the control plane").
         Optional<Gate.ControlPlaneLimits> fromControlPlane = registry instanceof ControlPlaneRegistry cp
@@ -369,6 +391,8 @@ public final class Sluice implements AutoCloseable {
             issuerKeys.close();
             loads.shutdownNow();
             hashing.shutdownNow();
+            fleet.ifPresent(FleetSize::close);
+            fleetHeartbeat.ifPresent(ExecutorService::shutdownNow);
             sharedStore.close();
             backendHttp.stop();
         }

@@ -43,7 +43,7 @@ final class ProtectionSection {
         List<String> exempt = Values.texts(n, "exempt");
         int fleetSize = (int) Values.wholeNumber(n.text("fleet_size", "1"), n.path("fleet_size"), 1, 10_000);
         return new SluiceConfig.Protection(new SluiceConfig.AnonymousLimits(anonymousRate, concurrent), principalRate, product,
-                trusted, new LinkedHashSet<>(exempt), fleetSize, principalQuota);
+                trusted, new LinkedHashSet<>(exempt), fleetSize, principalQuota, n.has("fleet_size"));
     }
 
     /** A product's limits: {@code limits.product} (the default) or {@code registry.products[].limits} (its override). */

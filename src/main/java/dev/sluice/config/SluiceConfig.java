@@ -156,10 +156,13 @@ public record SluiceConfig(Server server, Registry registry, Optional<Oidc> oidc
      * a cap on an anonymous address's concurrent requests. Only a peer in {@code trustedProxies}
      * (address literals and CIDR blocks) may name the client in {@code X-Forwarded-For};
      * callers in {@code exempt} (access key ids or principal names) are never limited;
-     * {@code fleetSize} sizes an instance's share of a limit when the shared store is unavailable.
+     * {@code fleetSize} sizes an instance's share of a limit when the shared store is unavailable:
+     * as configured when {@code fleetSizeGiven}, else (1 here) counted from the instances seen in
+     * the shared store when there is one.
      */
     public record Protection(AnonymousLimits anonymous, Optional<dev.sluice.protect.Rate> principal, ProductLimits product,
-                             List<String> trustedProxies, Set<String> exempt, int fleetSize, Optional<Quota> principalQuota) {
+                             List<String> trustedProxies, Set<String> exempt, int fleetSize, Optional<Quota> principalQuota,
+                             boolean fleetSizeGiven) {
         public Protection {
             trustedProxies = List.copyOf(trustedProxies);
             exempt = Set.copyOf(exempt);
@@ -168,7 +171,7 @@ public record SluiceConfig(Server server, Registry registry, Optional<Oidc> oidc
         /** Without a byte quota per principal. */
         public Protection(AnonymousLimits anonymous, Optional<dev.sluice.protect.Rate> principal, ProductLimits product,
                           List<String> trustedProxies, Set<String> exempt, int fleetSize) {
-            this(anonymous, principal, product, trustedProxies, exempt, fleetSize, Optional.empty());
+            this(anonymous, principal, product, trustedProxies, exempt, fleetSize, Optional.empty(), true);
         }
     }
 
