@@ -242,6 +242,22 @@ public final class Gate {
             }
         }
 
+        /**
+         * A request whose identification failed (a bad signature, an unknown key, an expired
+         * session) takes one token from its address's bucket at the anonymous rate before its
+         * error is answered, so guessing credentials is limited as anonymous requests are;
+         * over the limit it is {@code 503 SlowDown} instead of its error (docs/protection.md).
+         */
+        public void unidentified() {
+            if (gate == null) {
+                return;
+            }
+            Optional<Rate> rate = gate.limits.anonymous().rate();
+            if (rate.isPresent()) {
+                gate.take("addr:" + client, rate.get(), Hit.ADDRESS);
+            }
+        }
+
         /** Charges the body bytes the response sent to the product's quota and the caller's, when they have one. */
         public void charge(long bytes) {
             if (quotaKey != null && bytes > 0) {

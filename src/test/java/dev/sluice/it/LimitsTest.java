@@ -302,6 +302,36 @@ class LimitsTest {
         assertThat(get(sluice, "/acme/other/small.txt").status()).isEqualTo(200);
     }
 
+    @Test
+    void requestsWhoseSignatureFailsTakeFromTheirAddressesBucketUntilTheyAreToldToSlowDown() {
+        SluiceUnderTest sluice = sluice("anonymous: { %s, burst: 3 }\n".formatted(SLOW), "{}");
+        S3Client guessing = sluice.client(StaticCredentialsProvider.create(
+                AwsBasicCredentials.create(READER_ID, "not-the-secret-0123456789abcdefghijklmn")));
+        for (int i = 0; i < 3; i++) {
+            assertThatThrownBy(() -> read(guessing, "files", "small.txt")).isInstanceOfSatisfying(S3Exception.class, e -> {
+                assertThat(e.statusCode()).isEqualTo(403);
+                assertThat(e.awsErrorDetails().errorCode()).isEqualTo("SignatureDoesNotMatch");
+            });
+        }
+
+        assertThatThrownBy(() -> read(guessing, "files", "small.txt")).isInstanceOfSatisfying(S3Exception.class, e -> {
+            assertThat(e.statusCode()).isEqualTo(503);
+            assertThat(e.awsErrorDetails().errorCode()).isEqualTo("SlowDown");
+            assertThat(e.awsErrorDetails().sdkHttpResponse().firstMatchingHeader("Retry-After"))
+                    .hasValueSatisfying(v -> assertThat(Long.parseLong(v)).isGreaterThan(900));
+        });
+        // A failed signature over raw HTTP is refused the same way, with S3's error document.
+        assertSlowDown(get(sluice, "/acme/files/small.txt", "Authorization",
+                "AWS4-HMAC-SHA256 Credential=" + READER_ID + "/20261207/us-east-1/s3/aws4_request, "
+                        + "SignedHeaders=host, Signature=0000000000000000000000000000000000000000000000000000000000000000"),
+                "/acme/files/small.txt");
+        // The same address's bucket: its anonymous requests wait too; the key's rightful holder does not.
+        assertSlowDown(get(sluice, "/acme/files/small.txt"), "/acme/files/small.txt");
+        assertThat(read(as(sluice, READER_ID), "files", "small.txt")).hasSize(6);
+        assertThat(metrics(sluice)).containsPattern("sluice_limit_hits_total\\{kind=\"address\"} 3(\\.0)?\\n")
+                .doesNotContain(READER_ID);
+    }
+
     // --- the concurrency cap: an S3 backend that answers when the test lets it --------------------
 
     private CountDownLatch arrived;

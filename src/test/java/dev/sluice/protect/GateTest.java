@@ -243,6 +243,35 @@ class GateTest {
     }
 
     @Test
+    void aFailedIdentificationTakesFromItsAddressesBucketAtTheAnonymousRate() throws Exception {
+        Gate gate = gate(limits(Optional.of(TWO_THEN_ONE_A_SECOND), Optional.empty(), Optional.of(new Rate(100, 100)),
+                SluiceConfig.ProductLimits.NONE), Map.of());
+        for (int i = 0; i < 2; i++) {
+            try (Gate.Pass pass = from(gate, "192.0.2.1")) {
+                pass.unidentified();
+            }
+        }
+        try (Gate.Pass pass = from(gate, "192.0.2.1")) {
+            assertSlowDown(pass::unidentified, "1");
+        }
+        try (Gate.Pass pass = from(gate, "192.0.2.1")) {
+            assertSlowDown(() -> pass.admit(Principal.Anonymous.UNSIGNED, ACME, FILES, true), "1");
+        }
+        try (Gate.Pass pass = from(gate, "192.0.2.2")) {
+            pass.unidentified();
+        }
+        assertThat(hits("address")).isEqualTo(2);
+        assertThat(store.keys()).containsExactlyInAnyOrder("addr:192.0.2.1", "addr:192.0.2.2");
+        // Without an anonymous rate there is no bucket to take from.
+        Gate unlimited = gate(limits(Optional.empty(), Optional.empty(), Optional.empty(), SluiceConfig.ProductLimits.NONE), Map.of());
+        for (int i = 0; i < 5; i++) {
+            try (Gate.Pass pass = from(unlimited, "192.0.2.3")) {
+                pass.unidentified();
+            }
+        }
+    }
+
+    @Test
     void anAnonymousAddressHoldsAtMostItsCapOfOpenRequests() throws Exception {
         Gate gate = gate(limits(Optional.empty(), Optional.of(2), Optional.empty(), SluiceConfig.ProductLimits.NONE), Map.of());
         Gate.Pass first = from(gate, "192.0.2.1");
