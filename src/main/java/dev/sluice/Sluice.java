@@ -226,8 +226,8 @@ public final class Sluice implements AutoCloseable {
         LimitStoreMetrics observer = new LimitStoreMetrics(metrics.registry());
         // A control-plane product's limits come with its cached answer (docs/protection.md, "Limits from the control plane").
         Optional<Gate.ControlPlaneLimits> fromControlPlane = registry instanceof ControlPlaneRegistry cp
-                ? Optional.of((account, product, principal) -> cp.limits(new ProductRef(account, product),
-                        principal.subject().map(s -> Caller.authenticated(s, "-")).orElseGet(() -> Caller.anonymous("-"))))
+                ? Optional.of((account, product, principal, requestId) -> cp.limits(new ProductRef(account, product),
+                        principal.subject().map(s -> Caller.authenticated(s, requestId)).orElseGet(() -> Caller.anonymous(requestId))))
                 : Optional.empty();
         return Gate.of(config, fromControlPlane, () -> {
             TokenBuckets local = new LocalTokenBuckets(fleetSize, Ticker.SYSTEM, observer);

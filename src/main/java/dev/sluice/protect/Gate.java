@@ -64,7 +64,7 @@ public final class Gate {
     private Gate() {
         this.enabled = false;
         this.limits = null;
-        this.products = (account, product, principal) -> SluiceConfig.ProductLimits.NONE;
+        this.products = (account, product, principal, requestId) -> SluiceConfig.ProductLimits.NONE;
         this.clientAddress = new ClientAddress(List.of());
         this.buckets = null;
         this.counters = null;
@@ -102,7 +102,7 @@ public final class Gate {
     }
 
     private static ProductLimitLookup listed(Map<String, SluiceConfig.ProductLimits> products, SluiceConfig.ProductLimits unlisted) {
-        return (account, product, principal) -> products.getOrDefault(account + "/" + product, unlisted);
+        return (account, product, principal, requestId) -> products.getOrDefault(account + "/" + product, unlisted);
     }
 
     /**
@@ -133,7 +133,7 @@ public final class Gate {
         if (controlPlane.isPresent()) {
             SluiceConfig.ProductLimits defaults = limits.product();
             ControlPlaneLimits own = controlPlane.get();
-            return new Gate(limits, (account, product, principal) -> own.of(account, product, principal)
+            return new Gate(limits, (account, product, principal, requestId) -> own.of(account, product, principal, requestId)
                     .map(l -> l.over(defaults)).orElse(defaults), buckets.get(), counters.get(), registry);
         }
         return new Gate(limits, products, config.registry().controlPlane().isEmpty(), buckets.get(), counters.get(), registry);
@@ -142,7 +142,7 @@ public final class Gate {
     /** A product's own limits as a control-plane registry's cached answer carries them; empty when it carries none usable. */
     @FunctionalInterface
     public interface ControlPlaneLimits {
-        Optional<SluiceConfig.ProductLimits> of(String account, String product, Principal principal);
+        Optional<SluiceConfig.ProductLimits> of(String account, String product, Principal principal, String requestId);
     }
 
     /** {@code limits} when only products set their own: no default limits, no trusted proxies. */
@@ -153,10 +153,15 @@ public final class Gate {
 
     /** A request's pass, from its TCP {@code peer} and its {@code X-Forwarded-For} values (read only when limits are set). */
     public Pass pass(InetAddress peer, Supplier<List<String>> forwardedFor) {
+        return pass(peer, forwardedFor, "-");
+    }
+
+    /** {@link #pass(InetAddress, Supplier)} for request {@code requestId}, which a product's limits are looked up in. */
+    public Pass pass(InetAddress peer, Supplier<List<String>> forwardedFor, String requestId) {
         if (!enabled) {
             return Pass.FREE;
         }
-        return new Pass(this, clientAddress.of(peer, limits.trustedProxies().isEmpty() ? List.of() : forwardedFor.get()));
+        return new Pass(this, clientAddress.of(peer, limits.trustedProxies().isEmpty() ? List.of() : forwardedFor.get()), requestId);
     }
 
     /**
@@ -164,19 +169,21 @@ public final class Gate {
      * product its bytes are charged to. Not shared between threads.
      */
     public static final class Pass implements AutoCloseable {
-        static final Pass FREE = new Pass(null, "");
+        static final Pass FREE = new Pass(null, "", "-");
 
         private final Gate gate;
         private final String client;
+        private final String requestId;
         private boolean holdsSlot;
         private String quotaKey;
         private SluiceConfig.Quota quota;
         private String principalQuotaKey;
         private SluiceConfig.Quota principalQuota;
 
-        private Pass(Gate gate, String client) {
+        private Pass(Gate gate, String client, String requestId) {
             this.gate = gate;
             this.client = client;
+            this.requestId = requestId;
         }
 
         /** The client's address, as the limits see it (empty when there are no limits). */
@@ -225,7 +232,7 @@ public final class Gate {
                 return;
             }
             String name = account.get() + "/" + product.get();
-            SluiceConfig.ProductLimits productLimits = gate.products.of(account.get(), product.get(), principal);
+            SluiceConfig.ProductLimits productLimits = gate.products.of(account.get(), product.get(), principal, requestId);
             if (read && productLimits.quota().isPresent()) {
                 SluiceConfig.Quota q = productLimits.quota().get();
                 String key = "product:" + name;

@@ -14,10 +14,11 @@ import dev.sluice.config.SluiceConfig;
 public interface ProductLimitLookup {
 
     /**
-     * The limits of {@code account/product} as {@code principal} is served it, the defaults
+     * The limits of {@code account/product} as {@code principal} is served it (in request
+     * {@code requestId}, which a registry passes on to its API), the defaults
      * ({@code limits.product}) filled in; {@link SluiceConfig.ProductLimits#NONE} when it has none.
      * May throw the S3 error the registry answers when it cannot say (the request would get
      * the same from the read path).
      */
-    SluiceConfig.ProductLimits of(String account, String product, Principal principal);
+    SluiceConfig.ProductLimits of(String account, String product, Principal principal, String requestId);
 }

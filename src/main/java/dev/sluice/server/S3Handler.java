@@ -139,7 +139,7 @@ public final class S3Handler extends Handler.Abstract {
         Cors.addTo(headers);
         String rawPath = request.getHttpURI().getPath();
         // The pass's slot is held until the response has ended, however it ended (docs/protection.md).
-        try (Gate.Pass pass = gate.pass(peer(request), () -> request.getHeaders().getValuesList("X-Forwarded-For"))) {
+        try (Gate.Pass pass = gate.pass(peer(request), () -> request.getHeaders().getValuesList("X-Forwarded-For"), requestId)) {
             Reply reply = route(request, rawPath, requestId, pass);
             ReplyWriter.Sent sent = writer.write(reply, response, callback, requestId, rawPath);
             if (reply instanceof Reply.Read) {
