@@ -34,6 +34,11 @@ import java.util.function.Supplier;
  * The slots are this instance's, as the connections they protect are; how many are held is the
  * gauge {@code sluice_limit_concurrent_requests}.
  *
+ * <p>A request whose identification fails takes a token from its address's bucket at the
+ * anonymous rate ({@link Pass#unidentified}), so guessing credentials is limited too. A
+ * product's limits are asked of a {@link ProductLimitLookup}: the configured ones, or those a
+ * control-plane registry's cached product answer carries.
+ *
  * <p>Buckets and counters are named with synthetic keys ({@code addr:}, {@code principal:},
  * {@code product:}); refusals are counted in {@code sluice_limit_hits_total} by kind only, never
  * by address or key id, which would give the metrics an unbounded label set.
