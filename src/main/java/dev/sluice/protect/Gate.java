@@ -27,8 +27,9 @@ import java.util.function.Supplier;
  * is {@code 503 SlowDown} with {@code Retry-After}, S3's answer to a client that is too fast.
  * A read of a product whose byte quota for the current hour or day is used up is
  * {@code 403 AccessDenied} naming the quota, and so is a read by an authenticated caller whose
- * own quota ({@code limits.principal}) is used up; both quotas apply when both are set. A download is never cut: its bytes are charged when
- * it ends, so the download that crosses the quota completes and the next request is refused.
+ * own quota ({@code limits.principal}) is used up; both quotas apply when both are set. A
+ * download is never cut: its bytes are charged when it ends, so the download that crosses the
+ * quota completes and the next request is refused.
  * An anonymous address also holds a slot while its request is open; over
  * {@code limits.anonymous.concurrent} it is {@code 503 SlowDown} with {@code Retry-After: 1}.
  * The slots are this instance's, as the connections they protect are; how many are held is the

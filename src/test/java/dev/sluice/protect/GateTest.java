@@ -181,7 +181,8 @@ class GateTest {
         Principal writer = new Principal.AccessKey("AKIAWRITER", "writer", List.of());
         SluiceConfig.Quota quota = new SluiceConfig.Quota(1000, QuotaPeriod.HOUR);
         Gate gate = gate(new SluiceConfig.Protection(new SluiceConfig.AnonymousLimits(Optional.empty(), Optional.empty()),
-                Optional.empty(), SluiceConfig.ProductLimits.NONE, List.of(), Set.of("AKIAINTERNAL0001"), 1, Optional.of(quota), true), Map.of());
+                Optional.empty(), SluiceConfig.ProductLimits.NONE, List.of(), Set.of("AKIAINTERNAL0001"), 1, Optional.of(quota), true),
+                Map.of());
         try (Gate.Pass pass = from(gate, "192.0.2.1")) {
             pass.admit(READER, ACME, FILES, true);
             pass.charge(999);
