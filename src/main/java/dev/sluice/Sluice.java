@@ -40,6 +40,7 @@ import dev.sluice.federation.SigningKey;
 import dev.sluice.federation.StsExchange;
 import dev.sluice.observe.AccessLog;
 import dev.sluice.observe.RequestMetrics;
+import dev.sluice.protect.FleetSize;
 import dev.sluice.protect.Gate;
 import dev.sluice.observe.LimitStoreMetrics;
 import dev.sluice.protect.ByteCounters;
@@ -51,6 +52,7 @@ import dev.sluice.protect.TokenBuckets;
 import dev.sluice.protect.IntervalUsageMeter;
 import dev.sluice.protect.UsageMeter;
 import dev.sluice.registry.BackendLocation;
+import dev.sluice.registry.Caller;
 import dev.sluice.registry.ControlPlaneApi;
 import dev.sluice.registry.ControlPlaneRegistry;
 import dev.sluice.registry.Product;
@@ -86,6 +88,7 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.function.DoubleSupplier;
+import java.util.function.IntSupplier;
 
 /**
  * The composition root: builds every component from the configuration and wires them by
@@ -111,6 +114,9 @@ public final class Sluice implements AutoCloseable {
     private final Optional<SluiceConfig.ControlPlane> controlPlane;
     /** Stops the limits' background flusher and writes their pending charges; set while the gate is built. */
     private AutoCloseable limitsFlusher = () -> { };
+    /** The fleet size counted in the shared store, when it is not configured; with the thread that keeps it current. */
+    private final Optional<FleetSize> fleet;
+    private final Optional<ScheduledExecutorService> fleetHeartbeat;
 
     public Sluice(SluiceConfig config, InstantSource clock) {
         this(config, clock, CredentialFront.TIER);
@@ -190,6 +196,17 @@ public final class Sluice implements AutoCloseable {
                 new WebIdentityVerifier(issuerKeys, clock), sessions.orElseThrow(), clock, random));
         this.accessLog = new AccessLog(clock, Ticker.SYSTEM, metrics.registry());
         this.usage = config.usage().map(u -> usageMeter(u, clock, random)).orElse(UsageMeter.NONE);
+        // Counted in the shared store when limits are on and limits.fleet_size is not given (docs/protection.md, "Fleet size").
+        boolean anyLimits = config.limits().isPresent() || config.registry().products().stream().anyMatch(p -> p.limits().limits());
+        boolean countFleet = sharedStore != SharedStore.NONE && anyLimits
+                && !config.limits().map(SluiceConfig.Protection::fleetSizeGiven).orElse(false);
+        this.fleetHeartbeat = countFleet ? Optional.of(Executors.newSingleThreadScheduledExecutor(
+                Thread.ofPlatform().name("sluice-fleet").daemon().factory())) : Optional.empty();
+        this.fleet = fleetHeartbeat.map(scheduler -> {
+            byte[] id = new byte[8];
+            random.nextBytes(id);
+            return new FleetSize(sharedStore, FleetSize.KEY, java.util.HexFormat.of().formatHex(id), clock).start(scheduler);
+        });
         Writes writes = new Writes(registry, new UploadIds(uploadIdKey(config, random)), clock, publicUrl);
         this.handler = new S3Handler(new Reads(registry), writes, new RequestIds(() -> ThreadLocalRandom.current().nextLong()),
                 metrics, accessLog, Version.current(), oidc, identifier, sts, config.server().bodyTimeout(),
@@ -203,9 +220,19 @@ public final class Sluice implements AutoCloseable {
      * store, this instance's own (a fleet of one unless {@code limits.fleet_size} says otherwise).
      */
     private Gate gate(SluiceConfig config, InstantSource clock) {
-        int fleetSize = config.limits().map(SluiceConfig.Protection::fleetSize).orElse(1);
+        int configured = config.limits().map(SluiceConfig.Protection::fleetSize).orElse(1);
+        IntSupplier fleetSize = fleet.isPresent() ? fleet.get() : () -> configured;
+        if (config.limits().isPresent() || fleet.isPresent()) {
+            io.micrometer.core.instrument.Gauge.builder("sluice.limit.fleet.size", fleetSize, IntSupplier::getAsInt).strongReference(true)
+                    .description("Instances this one divides a limit by when it decides alone").register(metrics.registry());
+        }
         LimitStoreMetrics observer = new LimitStoreMetrics(metrics.registry());
-        return Gate.of(config, () -> {
+        // A control-plane product's limits come with its cached answer (docs/protection.md, "Limits from the control plane").
+        Optional<Gate.ControlPlaneLimits> fromControlPlane = registry instanceof ControlPlaneRegistry cp
+                ? Optional.of((account, product, principal, requestId) -> cp.limits(new ProductRef(account, product),
+                        principal.subject().map(s -> Caller.authenticated(s, requestId)).orElseGet(() -> Caller.anonymous(requestId))))
+                : Optional.empty();
+        return Gate.of(config, fromControlPlane, () -> {
             TokenBuckets buckets = new LocalTokenBuckets(fleetSize, Ticker.SYSTEM, observer);
             ByteCounters counters = new LocalByteCounters(fleetSize, clock);
             if (sharedStore == SharedStore.NONE) {
@@ -213,7 +240,7 @@ public final class Sluice implements AutoCloseable {
             }
             // Lease refills wait on Redis (within its timeout), one per key at most: virtual threads.
             SharedLimits shared = new SharedLimits(sharedStore, buckets, counters, observer, Ticker.SYSTEM, clock,
-                    r -> Thread.ofVirtual().name("limit-refill").start(r), () -> fleetSize, UUID.randomUUID().toString());
+                    r -> Thread.ofVirtual().name("limit-refill").start(r), fleetSize, UUID.randomUUID().toString());
             ScheduledExecutorService flusher = Executors.newSingleThreadScheduledExecutor(
                     Thread.ofPlatform().name("limit-flush").daemon().factory());
             long every = SharedLimits.FLUSH_INTERVAL.toMillis();
@@ -384,11 +411,17 @@ public final class Sluice implements AutoCloseable {
             // Likewise: the drained requests are in the last interval's lines.
             usage.close();
             // Likewise: the drained requests' charges reach the fleet's counters before the store closes.
-            limitsFlusher.close();
+            try {
+                limitsFlusher.close();
+            } catch (Exception e) {
+                LOG.warn("writing the limits' last charges failed: {}", e.toString());
+            }
             registry.close();
             issuerKeys.close();
             loads.shutdownNow();
             hashing.shutdownNow();
+            fleet.ifPresent(FleetSize::close);
+            fleetHeartbeat.ifPresent(ExecutorService::shutdownNow);
             sharedStore.close();
             backendHttp.stop();
         }

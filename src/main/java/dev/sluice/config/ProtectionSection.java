@@ -12,7 +12,7 @@ import java.util.regex.Pattern;
 
 /**
  * {@code limits} and each product's {@code registry.products[].limits}: request rates per client
- * address, per principal and per product, byte quotas per product, the concurrency cap per
+ * address, per principal and per product, byte quotas per principal and per product, the concurrency cap per
  * address, trusted proxies and exempt callers (docs/protection.md). Every number is checked
  * here, so the request path never sees a nonsensical limit.
  */
@@ -32,8 +32,9 @@ final class ProtectionSection {
         Optional<Integer> concurrent = a.optionalText("concurrent")
                 .map(t -> (int) Values.wholeNumber(t, a.path("concurrent"), 1, 1_000_000));
         Node p = n.child("principal");
-        p.allowOnly("requests_per_second", "burst");
+        p.allowOnly("requests_per_second", "burst", "bytes_per_hour", "bytes_per_day");
         Optional<Rate> principalRate = rate(p);
+        Optional<SluiceConfig.Quota> principalQuota = quota(p);
         SluiceConfig.ProductLimits product = productLimits(n.child("product"));
         List<String> trusted = Values.texts(n, "trusted_proxies");
         for (int i = 0; i < trusted.size(); i++) {
@@ -42,13 +43,17 @@ final class ProtectionSection {
         List<String> exempt = Values.texts(n, "exempt");
         int fleetSize = (int) Values.wholeNumber(n.text("fleet_size", "1"), n.path("fleet_size"), 1, 10_000);
         return new SluiceConfig.Protection(new SluiceConfig.AnonymousLimits(anonymousRate, concurrent), principalRate, product,
-                trusted, new LinkedHashSet<>(exempt), fleetSize);
+                trusted, new LinkedHashSet<>(exempt), fleetSize, principalQuota, n.has("fleet_size"));
     }
 
     /** A product's limits: {@code limits.product} (the default) or {@code registry.products[].limits} (its override). */
     static SluiceConfig.ProductLimits productLimits(Node n) {
         n.allowOnly("requests_per_second", "burst", "bytes_per_hour", "bytes_per_day");
-        Optional<Rate> rate = rate(n);
+        return new SluiceConfig.ProductLimits(rate(n), quota(n));
+    }
+
+    /** A byte quota from {@code bytes_per_hour} or {@code bytes_per_day} (not both), as products and principals give it. */
+    private static Optional<SluiceConfig.Quota> quota(Node n) {
         if (n.has("bytes_per_hour") && n.has("bytes_per_day")) {
             throw new ConfigException(n.path("bytes_per_day") + ": give bytes_per_hour or bytes_per_day, not both");
         }
@@ -58,7 +63,7 @@ final class ProtectionSection {
         } else if (n.has("bytes_per_day")) {
             quota = Optional.of(new SluiceConfig.Quota(bytes(n, "bytes_per_day"), QuotaPeriod.DAY));
         }
-        return new SluiceConfig.ProductLimits(rate, quota);
+        return quota;
     }
 
     /**

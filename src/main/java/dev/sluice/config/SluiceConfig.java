@@ -151,17 +151,27 @@ public record SluiceConfig(Server server, Registry registry, Optional<Oidc> oidc
 
     /**
      * {@code limits} (docs/protection.md): request rates per client address for anonymous
-     * callers, per principal for authenticated ones, and per product; a byte quota per product;
+     * callers, per principal for authenticated ones, and per product; a byte quota per product
+     * and one per principal ({@code principalQuota});
      * a cap on an anonymous address's concurrent requests. Only a peer in {@code trustedProxies}
      * (address literals and CIDR blocks) may name the client in {@code X-Forwarded-For};
      * callers in {@code exempt} (access key ids or principal names) are never limited;
-     * {@code fleetSize} sizes an instance's share of a limit when the shared store is unavailable.
+     * {@code fleetSize} sizes an instance's share of a limit when the shared store is unavailable:
+     * as configured when {@code fleetSizeGiven}, else (1 here) counted from the instances seen in
+     * the shared store when there is one.
      */
     public record Protection(AnonymousLimits anonymous, Optional<dev.sluice.protect.Rate> principal, ProductLimits product,
-                             List<String> trustedProxies, Set<String> exempt, int fleetSize) {
+                             List<String> trustedProxies, Set<String> exempt, int fleetSize, Optional<Quota> principalQuota,
+                             boolean fleetSizeGiven) {
         public Protection {
             trustedProxies = List.copyOf(trustedProxies);
             exempt = Set.copyOf(exempt);
+        }
+
+        /** Without a byte quota per principal. */
+        public Protection(AnonymousLimits anonymous, Optional<dev.sluice.protect.Rate> principal, ProductLimits product,
+                          List<String> trustedProxies, Set<String> exempt, int fleetSize) {
+            this(anonymous, principal, product, trustedProxies, exempt, fleetSize, Optional.empty(), true);
         }
     }
 
@@ -180,6 +190,22 @@ public record SluiceConfig(Server server, Registry registry, Optional<Oidc> oidc
 
         public boolean limits() {
             return rate.isPresent() || quota.isPresent();
+        }
+
+        /**
+         * A product's limits from a JSON object shaped as {@code registry.products[].limits}
+         * (a control-plane answer's {@code limits}), checked as the configuration's are.
+         *
+         * @throws ConfigException naming every problem, under {@code path}
+         */
+        public static ProductLimits fromJson(com.fasterxml.jackson.databind.JsonNode json, String path) {
+            if (!json.isObject()) {
+                throw new ConfigException(path + ": expected an object");
+            }
+            Problems problems = new Problems();
+            ProductLimits limits = ProtectionSection.productLimits(new Node(json, path, problems));
+            problems.throwIfAny();
+            return limits;
         }
     }
 

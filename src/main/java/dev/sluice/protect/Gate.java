@@ -26,12 +26,19 @@ import java.util.function.Supplier;
  * principal when authenticated, none when exempt) and one from the product's; an empty bucket
  * is {@code 503 SlowDown} with {@code Retry-After}, S3's answer to a client that is too fast.
  * A read of a product whose byte quota for the current hour or day is used up is
- * {@code 403 AccessDenied} naming the quota. A download is never cut: its bytes are charged when
- * it ends, so the download that crosses the quota completes and the next request is refused.
+ * {@code 403 AccessDenied} naming the quota, and so is a read by an authenticated caller whose
+ * own quota ({@code limits.principal}) is used up; both quotas apply when both are set. A
+ * download is never cut: its bytes are charged when it ends, so the download that crosses the
+ * quota completes and the next request is refused.
  * An anonymous address also holds a slot while its request is open; over
  * {@code limits.anonymous.concurrent} it is {@code 503 SlowDown} with {@code Retry-After: 1}.
  * The slots are this instance's, as the connections they protect are; how many are held is the
  * gauge {@code sluice_limit_concurrent_requests}.
+ *
+ * <p>A request whose identification fails takes a token from its address's bucket at the
+ * anonymous rate ({@link Pass#unidentified}), so guessing credentials is limited too. A
+ * product's limits are asked of a {@link ProductLimitLookup}: the configured ones, or those a
+ * control-plane registry's cached product answer carries.
  *
  * <p>Buckets and counters are named with synthetic keys ({@code addr:}, {@code principal:},
  * {@code product:}); refusals are counted in {@code sluice_limit_hits_total} by kind only, never
@@ -43,7 +50,7 @@ public final class Gate {
 
     /** What a refusal is counted as in {@code sluice_limit_hits_total{kind}}. */
     public enum Hit {
-        ADDRESS, PRINCIPAL, PRODUCT, QUOTA, CONCURRENCY;
+        ADDRESS, PRINCIPAL, PRODUCT, QUOTA, CONCURRENCY, PRINCIPAL_QUOTA;
 
         String label() {
             return name().toLowerCase(java.util.Locale.ROOT);
@@ -52,8 +59,7 @@ public final class Gate {
 
     private final boolean enabled;
     private final SluiceConfig.Protection limits;
-    private final Map<String, SluiceConfig.ProductLimits> products;
-    private final boolean onlyListedProducts;
+    private final ProductLimitLookup products;
     private final ClientAddress clientAddress;
     private final LimitStore store;
     private final Map<Hit, Counter> hits = new EnumMap<>(Hit.class);
@@ -63,8 +69,7 @@ public final class Gate {
     private Gate() {
         this.enabled = false;
         this.limits = null;
-        this.products = Map.of();
-        this.onlyListedProducts = true;
+        this.products = (account, product, principal, requestId) -> SluiceConfig.ProductLimits.NONE;
         this.clientAddress = new ClientAddress(List.of());
         this.store = null;
     }
@@ -85,10 +90,21 @@ public final class Gate {
     /** @param store where the buckets and counters are, asked once per request (docs/protection.md) */
     public Gate(SluiceConfig.Protection limits, Map<String, SluiceConfig.ProductLimits> products, boolean onlyListedProducts,
                 LimitStore store, MeterRegistry registry) {
+        this(limits, listed(Map.copyOf(products), onlyListedProducts ? SluiceConfig.ProductLimits.NONE : limits.product()),
+                store, registry);
+    }
+
+    /** @param products each product's limits, the defaults filled in (a control-plane registry answers them from its cached product) */
+    public Gate(SluiceConfig.Protection limits, ProductLimitLookup products, TokenBuckets buckets, ByteCounters counters,
+                MeterRegistry registry) {
+        this(limits, products, LimitStore.of(buckets, counters), registry);
+    }
+
+    /** The gate itself: {@code products} tells each product's limits, {@code store} decides them. */
+    public Gate(SluiceConfig.Protection limits, ProductLimitLookup products, LimitStore store, MeterRegistry registry) {
         this.enabled = true;
         this.limits = limits;
-        this.products = Map.copyOf(products);
-        this.onlyListedProducts = onlyListedProducts;
+        this.products = products;
         this.clientAddress = new ClientAddress(limits.trustedProxies());
         this.store = store;
         for (Hit hit : Hit.values()) {
@@ -99,17 +115,37 @@ public final class Gate {
                 .description("Anonymous requests holding a concurrency slot").register(registry);
     }
 
+    private static ProductLimitLookup listed(Map<String, SluiceConfig.ProductLimits> products, SluiceConfig.ProductLimits unlisted) {
+        return (account, product, principal, requestId) -> products.getOrDefault(account + "/" + product, unlisted);
+    }
+
     /**
      * The gate a configuration asks for: {@link #NONE} when it sets no limits anywhere, so that
      * an unlimited service pays nothing for the feature.
      */
     public static Gate of(SluiceConfig config, Supplier<TokenBuckets> buckets, Supplier<ByteCounters> counters,
                           MeterRegistry registry) {
-        return of(config, () -> LimitStore.of(buckets.get(), counters.get()), registry);
+        return of(config, Optional.empty(), () -> LimitStore.of(buckets.get(), counters.get()), registry);
     }
 
     /** As {@link #of(SluiceConfig, Supplier, Supplier, MeterRegistry)}, with the buckets and counters behind one store. */
     public static Gate of(SluiceConfig config, Supplier<LimitStore> store, MeterRegistry registry) {
+        return of(config, Optional.empty(), store, registry);
+    }
+
+    /** As {@link #of(SluiceConfig, Optional, Supplier, MeterRegistry)}, the store made of {@code buckets} and {@code counters}. */
+    public static Gate of(SluiceConfig config, Optional<ControlPlaneLimits> controlPlane, Supplier<TokenBuckets> buckets,
+                          Supplier<ByteCounters> counters, MeterRegistry registry) {
+        return of(config, controlPlane, () -> LimitStore.of(buckets.get(), counters.get()), registry);
+    }
+
+    /**
+     * The gate a configuration asks for, with a control-plane registry's answers:
+     * {@code controlPlane} tells a product's own limits (empty when its answer carries none, or
+     * malformed ones), which replace {@code limits.product}'s field by field.
+     */
+    public static Gate of(SluiceConfig config, Optional<ControlPlaneLimits> controlPlane, Supplier<LimitStore> store,
+                          MeterRegistry registry) {
         boolean anyProduct = config.registry().products().stream().anyMatch(p -> p.limits().limits());
         if (config.limits().isEmpty() && !anyProduct) {
             return NONE;
@@ -119,7 +155,19 @@ public final class Gate {
         for (SluiceConfig.Product p : config.registry().products()) {
             products.put(p.account() + "/" + p.product(), p.limits().over(limits.product()));
         }
+        if (controlPlane.isPresent()) {
+            SluiceConfig.ProductLimits defaults = limits.product();
+            ControlPlaneLimits own = controlPlane.get();
+            return new Gate(limits, (account, product, principal, requestId) -> own.of(account, product, principal, requestId)
+                    .map(l -> l.over(defaults)).orElse(defaults), store.get(), registry);
+        }
         return new Gate(limits, products, config.registry().controlPlane().isEmpty(), store.get(), registry);
+    }
+
+    /** A product's own limits as a control-plane registry's cached answer carries them; empty when it carries none usable. */
+    @FunctionalInterface
+    public interface ControlPlaneLimits {
+        Optional<SluiceConfig.ProductLimits> of(String account, String product, Principal principal, String requestId);
     }
 
     /** {@code limits} when only products set their own: no default limits, no trusted proxies. */
@@ -130,10 +178,15 @@ public final class Gate {
 
     /** A request's pass, from its TCP {@code peer} and its {@code X-Forwarded-For} values (read only when limits are set). */
     public Pass pass(InetAddress peer, Supplier<List<String>> forwardedFor) {
+        return pass(peer, forwardedFor, "-");
+    }
+
+    /** {@link #pass(InetAddress, Supplier)} for request {@code requestId}, which a product's limits are looked up in. */
+    public Pass pass(InetAddress peer, Supplier<List<String>> forwardedFor, String requestId) {
         if (!enabled) {
             return Pass.FREE;
         }
-        return new Pass(this, clientAddress.of(peer, limits.trustedProxies().isEmpty() ? List.of() : forwardedFor.get()));
+        return new Pass(this, clientAddress.of(peer, limits.trustedProxies().isEmpty() ? List.of() : forwardedFor.get()), requestId);
     }
 
     /**
@@ -141,16 +194,18 @@ public final class Gate {
      * product its bytes are charged to. Not shared between threads.
      */
     public static final class Pass implements AutoCloseable {
-        static final Pass FREE = new Pass(null, "");
+        static final Pass FREE = new Pass(null, "", "-");
 
         private final Gate gate;
         private final String client;
+        private final String requestId;
         private boolean holdsSlot;
         private List<LimitStore.Quota> charged = List.of();
 
-        private Pass(Gate gate, String client) {
+        private Pass(Gate gate, String client, String requestId) {
             this.gate = gate;
             this.client = client;
+            this.requestId = requestId;
         }
 
         /** The client's address, as the limits see it (empty when there are no limits). */
@@ -182,26 +237,52 @@ public final class Gate {
                 if (rate.isPresent()) {
                     checks.take("addr:" + client, rate.get(), Hit.ADDRESS);
                 }
-            } else if (limits.principal().isPresent()) {
-                checks.take("principal:" + principal.logName(), limits.principal().get(), Hit.PRINCIPAL);
+            } else {
+                String key = "principal:" + principal.logName();
+                if (read && limits.principalQuota().isPresent()) {
+                    SluiceConfig.Quota q = limits.principalQuota().get();
+                    checks.quota(key, q, "Your " + (q.period() == QuotaPeriod.DAY ? "daily" : "hourly")
+                            + " download quota is used up.", Hit.PRINCIPAL_QUOTA);
+                }
+                if (limits.principal().isPresent()) {
+                    checks.take(key, limits.principal().get(), Hit.PRINCIPAL);
+                }
             }
             if (account.isEmpty() || product.isEmpty()) {
                 checks.decide();
+                this.charged = checks.quotas;
                 return;
             }
             String name = account.get() + "/" + product.get();
-            SluiceConfig.ProductLimits productLimits = gate.products.getOrDefault(name,
-                    gate.onlyListedProducts ? SluiceConfig.ProductLimits.NONE : limits.product());
+            SluiceConfig.ProductLimits productLimits = gate.products.of(account.get(), product.get(), principal, requestId);
             if (read && productLimits.quota().isPresent()) {
                 SluiceConfig.Quota q = productLimits.quota().get();
                 checks.quota("product:" + name, q, "This product's " + (q.period() == QuotaPeriod.DAY ? "daily" : "hourly")
-                        + " download quota is used up.");
+                        + " download quota is used up.", Hit.QUOTA);
             }
             if (productLimits.rate().isPresent()) {
                 checks.take("product:" + name, productLimits.rate().get(), Hit.PRODUCT);
             }
             checks.decide();
             this.charged = checks.quotas;
+        }
+
+        /**
+         * A request whose identification failed (a bad signature, an unknown key, an expired
+         * session) takes one token from its address's bucket at the anonymous rate before its
+         * error is answered, so guessing credentials is limited as anonymous requests are;
+         * over the limit it is {@code 503 SlowDown} instead of its error (docs/protection.md).
+         */
+        public void unidentified() {
+            if (gate == null) {
+                return;
+            }
+            Optional<Rate> rate = gate.limits.anonymous().rate();
+            if (rate.isPresent()) {
+                Checks checks = new Checks(gate);
+                checks.take("addr:" + client, rate.get(), Hit.ADDRESS);
+                checks.decide();
+            }
         }
 
         /** Charges the body bytes the response sent to the quotas the request was admitted under. */
@@ -252,13 +333,16 @@ public final class Gate {
             refusals.add(wait -> gate.slowDown(kind, wait));
         }
 
-        /** The quota {@code quota} of {@code key} not used up, else {@code 403 AccessDenied} with {@code message}; charged when admitted. */
-        void quota(String key, SluiceConfig.Quota quota, String message) {
+        /**
+         * The quota {@code quota} of {@code key} not used up, else {@code 403 AccessDenied} with
+         * {@code message}, counted as {@code kind}; charged when admitted.
+         */
+        void quota(String key, SluiceConfig.Quota quota, String message, Hit kind) {
             LimitStore.Quota check = new LimitStore.Quota(key, quota.period(), quota.bytes());
             checks.add(check);
             quotas.add(check);
             refusals.add(wait -> {
-                gate.hits.get(Hit.QUOTA).increment();
+                gate.hits.get(kind).increment();
                 return new S3Exception(S3Error.ACCESS_DENIED, message);
             });
         }

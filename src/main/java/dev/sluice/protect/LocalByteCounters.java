@@ -6,6 +6,7 @@ import com.github.benmanes.caffeine.cache.Caffeine;
 import java.time.Duration;
 import java.time.InstantSource;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.IntSupplier;
 
 /**
  * Bytes served by this instance alone, per quota key and period, reported as this instance's
@@ -23,7 +24,7 @@ public final class LocalByteCounters implements ByteCounters {
     private record Tally(String key, QuotaWindow window) {
     }
 
-    private final int fleetSize;
+    private final IntSupplier fleetSize;
     private final InstantSource clock;
     private final Cache<Tally, AtomicLong> tallies;
 
@@ -32,9 +33,15 @@ public final class LocalByteCounters implements ByteCounters {
     }
 
     public LocalByteCounters(int fleetSize, InstantSource clock, long maxKeys) {
-        if (fleetSize < 1) {
-            throw new IllegalArgumentException("a fleet has at least one instance: " + fleetSize);
-        }
+        this(LocalTokenBuckets.fixed(fleetSize), clock, maxKeys);
+    }
+
+    /** {@code fleetSize} is asked at every answer: it may change at run time ({@link FleetSize}); below 1 counts as 1. */
+    public LocalByteCounters(IntSupplier fleetSize, InstantSource clock) {
+        this(fleetSize, clock, DEFAULT_MAX_KEYS);
+    }
+
+    public LocalByteCounters(IntSupplier fleetSize, InstantSource clock, long maxKeys) {
         this.fleetSize = fleetSize;
         this.clock = clock;
         this.tallies = Caffeine.newBuilder().maximumSize(maxKeys).expireAfterAccess(Duration.ofHours(25))
@@ -55,7 +62,8 @@ public final class LocalByteCounters implements ByteCounters {
 
     /** The bytes served here, as the fleet's total if every instance served as much. */
     private long asFleet(long served) {
-        long total = served * fleetSize;
-        return total / fleetSize == served ? total : Long.MAX_VALUE;
+        int n = Math.max(1, fleetSize.getAsInt());
+        long total = served * n;
+        return total / n == served ? total : Long.MAX_VALUE;
     }
 }

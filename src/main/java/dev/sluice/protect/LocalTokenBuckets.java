@@ -5,6 +5,7 @@ import com.github.benmanes.caffeine.cache.Caffeine;
 import dev.sluice.time.Ticker;
 
 import java.time.Duration;
+import java.util.function.IntSupplier;
 
 /**
  * Token buckets held by this instance alone, each sized as this instance's share of the fleet's
@@ -24,7 +25,7 @@ public final class LocalTokenBuckets implements TokenBuckets {
     public static final long DEFAULT_MAX_BUCKETS = 100_000;
     public static final Duration DEFAULT_IDLE = Duration.ofMinutes(10);
 
-    private final int fleetSize;
+    private final IntSupplier fleetSize;
     private final Ticker ticker;
     private final LimitStoreObserver observer;
     private final Cache<String, Bucket> buckets;
@@ -34,9 +35,15 @@ public final class LocalTokenBuckets implements TokenBuckets {
     }
 
     public LocalTokenBuckets(int fleetSize, Ticker ticker, LimitStoreObserver observer, long maxBuckets, Duration idle) {
-        if (fleetSize < 1) {
-            throw new IllegalArgumentException("a fleet has at least one instance: " + fleetSize);
-        }
+        this(fixed(fleetSize), ticker, observer, maxBuckets, idle);
+    }
+
+    /** {@code fleetSize} is asked at every decision: it may change at run time ({@link FleetSize}); below 1 counts as 1. */
+    public LocalTokenBuckets(IntSupplier fleetSize, Ticker ticker, LimitStoreObserver observer) {
+        this(fleetSize, ticker, observer, DEFAULT_MAX_BUCKETS, DEFAULT_IDLE);
+    }
+
+    public LocalTokenBuckets(IntSupplier fleetSize, Ticker ticker, LimitStoreObserver observer, long maxBuckets, Duration idle) {
         this.fleetSize = fleetSize;
         this.ticker = ticker;
         this.observer = observer;
@@ -46,7 +53,15 @@ public final class LocalTokenBuckets implements TokenBuckets {
 
     /** This instance's share of a fleet-wide rate. */
     public Rate share(Rate fleet) {
-        return new Rate(fleet.perSecond() / fleetSize, Math.max(1, fleet.burst() / fleetSize));
+        int n = Math.max(1, fleetSize.getAsInt());
+        return new Rate(fleet.perSecond() / n, Math.max(1, fleet.burst() / n));
+    }
+
+    static IntSupplier fixed(int fleetSize) {
+        if (fleetSize < 1) {
+            throw new IllegalArgumentException("a fleet has at least one instance: " + fleetSize);
+        }
+        return () -> fleetSize;
     }
 
     @Override

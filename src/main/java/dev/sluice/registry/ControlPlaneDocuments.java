@@ -1,6 +1,8 @@
 package dev.sluice.registry;
 
 import dev.sluice.backend.TokenGrant;
+import dev.sluice.config.ConfigException;
+import dev.sluice.config.SluiceConfig;
 import dev.sluice.federation.RoleArn;
 import com.fasterxml.jackson.databind.JsonNode;
 
@@ -39,7 +41,7 @@ public final class ControlPlaneDocuments {
      * is public. {@code mirrors} keep the document's order, which decides the fallback mirror.
      */
     public record ProductDocument(String productId, boolean disabled, String visibility, List<Mirror> mirrors,
-                                  Optional<String> primaryMirror) {
+                                  Optional<String> primaryMirror, Limits limits) {
         public boolean isPublic() {
             return visibility.equals("public");
         }
@@ -54,6 +56,23 @@ public final class ControlPlaneDocuments {
                 }
             }
             return mirrors.isEmpty() ? Optional.empty() : Optional.of(mirrors.get(0));
+        }
+    }
+
+    /**
+     * A product's {@code limits} (docs/control-plane.md, "Limits"): none given, given and valid
+     * (the product's own, to replace {@code limits.product}'s fields), or malformed, in which
+     * case the product has the default limits: a malformed object never lifts a limit.
+     */
+    public sealed interface Limits {
+        record None() implements Limits {
+        }
+
+        record Given(SluiceConfig.ProductLimits limits) implements Limits {
+        }
+
+        /** {@code problem} says what is wrong, from the document's own values (which hold no secret). */
+        record Malformed(String problem) implements Limits {
         }
     }
 
@@ -134,7 +153,19 @@ public final class ControlPlaneDocuments {
         return new ProductDocument(text(node, "product_id").orElse(""),
                 // a disabled flag that is not a boolean false is taken as disabled: fail closed
                 !(disabled.isMissingNode() || disabled.isNull() || (disabled.isBoolean() && !disabled.booleanValue())),
-                text(node, "visibility").orElse(""), List.copyOf(mirrors), text(node.path("metadata"), "primary_mirror"));
+                text(node, "visibility").orElse(""), List.copyOf(mirrors), text(node.path("metadata"), "primary_mirror"),
+                limits(node.get("limits")));
+    }
+
+    private static Limits limits(JsonNode limits) {
+        if (limits == null || limits.isNull()) {
+            return new Limits.None();
+        }
+        try {
+            return new Limits.Given(SluiceConfig.ProductLimits.fromJson(limits, "limits"));
+        } catch (ConfigException e) {
+            return new Limits.Malformed(String.join("; ", e.problems()));
+        }
     }
 
     public static List<ProductDocument> productList(JsonNode node) {

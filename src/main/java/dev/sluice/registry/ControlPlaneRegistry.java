@@ -14,6 +14,7 @@ import dev.sluice.cache.RefreshAheadCache;
 import dev.sluice.cache.Sealer;
 import dev.sluice.cache.SharedStore;
 import dev.sluice.cache.SharedTier;
+import dev.sluice.config.SluiceConfig;
 import dev.sluice.observe.CounterFamily;
 import dev.sluice.registry.ControlPlaneDocuments.ConnectionAuth;
 import dev.sluice.registry.ControlPlaneDocuments.DataConnectionDocument;
@@ -39,6 +40,8 @@ import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
 import java.util.function.DoubleSupplier;
 import java.util.function.Supplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Products resolved through a Source-Cooperative-style control-plane API
@@ -97,7 +100,11 @@ public final class ControlPlaneRegistry implements Registry {
     private final DocumentCache<Set<String>> permissions;
     private final Cache<BackendSpec, Backend> built = Caffeine.newBuilder().maximumSize(10_000).build();
     /** Keyed by identity (weak keys): a product answer as cached, and what it resolved to. */
+    private static final Logger LOG = LoggerFactory.getLogger(ControlPlaneRegistry.class);
+
     private final Cache<ProductDocument, Resolved> resolved = Caffeine.newBuilder().weakKeys().maximumSize(100_000).build();
+    /** Product answers whose malformed limits were logged (by identity): a refreshed answer is logged again. */
+    private final Cache<ProductDocument, Boolean> malformedLimitsLogged = Caffeine.newBuilder().weakKeys().maximumSize(10_000).build();
 
     public ControlPlaneRegistry(ControlPlaneApi api, Settings settings, BackendLocation.Factory backends, InstantSource clock,
                                 Executor loads, DoubleSupplier jitter, MeterRegistry meters) {
@@ -195,6 +202,31 @@ public final class ControlPlaneRegistry implements Registry {
                 })
                 .sorted(Comparator.comparing(p -> p.ref().product(), KeyOrder.COMPARATOR))
                 .toList();
+    }
+
+    /**
+     * The product's own limits as its answer carries them (docs/control-plane.md, "Limits"),
+     * from the same cached answer the read path resolves the product with, so asking costs no
+     * API call of its own. Empty when it carries none, when the product is unknown, hidden or
+     * disabled, and when its limits are malformed: that is logged (once per answer, naming the
+     * product) and the product keeps the default limits.
+     */
+    public Optional<SluiceConfig.ProductLimits> limits(ProductRef ref, Caller caller) {
+        Optional<ProductDocument> doc = productDocument(ref, caller).filter(d -> !d.disabled());
+        if (doc.isEmpty()) {
+            return Optional.empty();
+        }
+        return switch (doc.get().limits()) {
+            case ControlPlaneDocuments.Limits.None n -> Optional.empty();
+            case ControlPlaneDocuments.Limits.Given g -> Optional.of(g.limits());
+            case ControlPlaneDocuments.Limits.Malformed m -> {
+                if (malformedLimitsLogged.asMap().putIfAbsent(doc.get(), Boolean.TRUE) == null) {
+                    LOG.warn("control plane: product {} has malformed limits ({}); it is served with the default product limits",
+                            ref, m.problem());
+                }
+                yield Optional.empty();
+            }
+        };
     }
 
     /** Where {@code ref}'s bytes are, as {@code caller} is told; empty when the product is unknown, hidden or disabled. */

@@ -139,7 +139,7 @@ public final class S3Handler extends Handler.Abstract {
         Cors.addTo(headers);
         String rawPath = request.getHttpURI().getPath();
         // The pass's slot is held until the response has ended, however it ended (docs/protection.md).
-        try (Gate.Pass pass = gate.pass(peer(request), () -> request.getHeaders().getValuesList("X-Forwarded-For"))) {
+        try (Gate.Pass pass = gate.pass(peer(request), () -> request.getHeaders().getValuesList("X-Forwarded-For"), requestId)) {
             Reply reply = route(request, rawPath, requestId, pass);
             ReplyWriter.Sent sent = writer.write(reply, response, callback, requestId, rawPath);
             if (reply instanceof Reply.Read) {
@@ -334,26 +334,26 @@ public final class S3Handler extends Handler.Abstract {
             Function<String, Optional<String>> header = name -> Optional.ofNullable(request.getHeaders().get(name));
             switch (op) {
                 case Operation.Unsupported u -> {
-                    Principal principal = identifier.identifyWithoutBody(signable);
+                    Principal principal = identify(pass, () -> identifier.identifyWithoutBody(signable));
                     facts = identified(facts, principal, op);
                     admit(pass, principal, op);
                     throw new S3Exception(S3Error.NOT_IMPLEMENTED, u.message());
                 }
                 case Operation.CreateAccount c -> {
-                    Principal principal = identifier.identifyWithoutBody(signable);
+                    Principal principal = identify(pass, () -> identifier.identifyWithoutBody(signable));
                     facts = identified(facts, principal, op);
                     admit(pass, principal, op);
                     throw createAccount(c, principal, requestId);
                 }
                 case Operation.PutObject put -> {
-                    Identifier.Identified id = identifier.identifyUpload(signable);
+                    Identifier.Identified id = identify(pass, () -> identifier.identifyUpload(signable));
                     facts = identified(facts, id.principal(), op);
                     admit(pass, id.principal(), op);
                     return written(facts, writes.put(put, id.principal(), header, Content.Source.asInputStream(request),
                             id.chunkSigning(), requestId));
                 }
                 case Operation.UploadPart part -> {
-                    Identifier.Identified id = identifier.identifyUpload(signable);
+                    Identifier.Identified id = identify(pass, () -> identifier.identifyUpload(signable));
                     facts = identified(facts, id.principal(), op);
                     admit(pass, id.principal(), op);
                     return written(facts, writes.uploadPart(part, id.principal(), header, Content.Source.asInputStream(request),
@@ -362,7 +362,7 @@ public final class S3Handler extends Handler.Abstract {
                 case Operation.CompleteMultipartUpload c -> {
                     try (BodyBudget.Reservation held = bodies.reserve(request, SmallBodyReader.MAX_WRITE_DOCUMENT)) {
                         byte[] body = bodies.read(request, SmallBodyReader.MAX_WRITE_DOCUMENT);
-                        Principal principal = identifier.identify(signable, body);
+                        Principal principal = identify(pass, () -> identifier.identify(signable, body));
                         facts = identified(facts, principal, op);
                     admit(pass, principal, op);
                         return written(facts, writes.completeUpload(c, principal, header, body, requestId));
@@ -371,7 +371,7 @@ public final class S3Handler extends Handler.Abstract {
                 case Operation.DeleteObjects d -> {
                     try (BodyBudget.Reservation held = bodies.reserve(request, SmallBodyReader.MAX_WRITE_DOCUMENT)) {
                         byte[] body = bodies.read(request, SmallBodyReader.MAX_WRITE_DOCUMENT);
-                        Principal principal = identifier.identify(signable, body);
+                        Principal principal = identify(pass, () -> identifier.identify(signable, body));
                         facts = identified(facts, principal, op);
                     admit(pass, principal, op);
                         return written(facts, writes.deleteObjects(d, principal, header, body, requestId));
@@ -379,7 +379,7 @@ public final class S3Handler extends Handler.Abstract {
                 }
                 default -> {
                     SmallBodyReader.refuse(request);
-                    Principal principal = identifier.identify(signable, new byte[0]);
+                    Principal principal = identify(pass, () -> identifier.identify(signable, new byte[0]));
                     facts = identified(facts, principal, op);
                     admit(pass, principal, op);
                     return serve(op, principal, request, requestId, facts);
@@ -387,6 +387,20 @@ public final class S3Handler extends Handler.Abstract {
             }
         } catch (IOException | RuntimeException e) {
             return failed(facts, e, request, requestId);
+        }
+    }
+
+    /**
+     * The caller, identified; a request whose identification fails takes a token from its
+     * address's bucket first ({@link Gate.Pass#unidentified}), and is told to slow down instead
+     * of its error when that bucket is empty.
+     */
+    private static <T> T identify(Gate.Pass pass, java.util.function.Supplier<T> identification) {
+        try {
+            return identification.get();
+        } catch (S3Exception e) {
+            pass.unidentified();
+            throw e;
         }
     }
 

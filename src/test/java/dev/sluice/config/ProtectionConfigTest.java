@@ -48,6 +48,18 @@ class ProtectionConfigTest {
     }
 
     @Test
+    void aPrincipalByteQuotaIsReadLikeAProducts() {
+        assertThat(parse("principal: { bytes_per_day: 5GiB }").limits().orElseThrow().principalQuota())
+                .contains(new SluiceConfig.Quota(5L << 30, QuotaPeriod.DAY));
+        assertThat(parse("principal: { requests_per_second: 1, bytes_per_hour: 500MiB }").limits().orElseThrow().principalQuota())
+                .contains(new SluiceConfig.Quota(500L << 20, QuotaPeriod.HOUR));
+        assertThat(parse("principal: { requests_per_second: 1 }").limits().orElseThrow().principalQuota()).isEmpty();
+        refused("principal: { bytes_per_day: 1GiB, bytes_per_hour: 1MiB }",
+                "limits.principal.bytes_per_day: give bytes_per_hour or bytes_per_day, not both");
+        refused("principal: { bytes_per_day: lots }", "limits.principal.bytes_per_day: 'lots' is not a positive number of bytes");
+    }
+
+    @Test
     void theWholeSectionIsTyped() {
         SluiceConfig.Protection p = parse("""
                 anonymous: { requests_per_second: 50, burst: 100, concurrent: 16 }

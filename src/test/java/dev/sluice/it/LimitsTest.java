@@ -238,6 +238,100 @@ class LimitsTest {
         assertS3Error(get(sluice, "/acme/files/600.bin", "Range", "bytes=0-99"), 403, "AccessDenied", "/acme/files/600.bin");
     }
 
+    /** Reads {@code files/<key>} as {@code client} and waits until its bytes are charged (just before its access-log line). */
+    private byte[] readCharged(S3Client client, String key, String range) throws Exception {
+        var got = client.getObject(b -> b.bucket("acme").key("files/" + key).range(range), ResponseTransformer.toBytes());
+        String id = got.response().responseMetadata().requestId();
+        accessLog.await(line -> line.path("request_id").asText().equals(id), "read " + key + " " + range);
+        return got.asByteArray();
+    }
+
+    @Test
+    void aPrincipalsDailyQuotaRefusesItsNextReadAfterTheCrossingOneAndOnlyItsOwn() throws Exception {
+        SluiceUnderTest sluice = sluice("principal: { bytes_per_day: 1000 }\n", "{}");
+        S3Client reader = as(sluice, READER_ID);
+        assertThat(readCharged(reader, "600.bin", null)).hasSize(600);
+        // A range is charged the bytes it sent (100), not the object's size: 700 so far.
+        assertThat(readCharged(reader, "600.bin", "bytes=0-99")).hasSize(100);
+        // Under the quota when it starts, so it is served whole, and it crosses the quota.
+        assertThat(readCharged(reader, "600.bin", null)).hasSize(600);
+
+        assertThatThrownBy(() -> read(reader, "other", "small.txt")).isInstanceOfSatisfying(S3Exception.class, e -> {
+            assertThat(e.statusCode()).isEqualTo(403);
+            assertThat(e.awsErrorDetails().errorCode()).isEqualTo("AccessDenied");
+            assertThat(e.awsErrorDetails().errorMessage()).isEqualTo("Your daily download quota is used up.");
+        });
+        // Another principal has its own quota (1000 bytes: two reads), anonymous callers none.
+        S3Client internal = as(sluice, INTERNAL_ID);
+        for (int i = 0; i < 2; i++) {
+            assertThat(read(internal, "files", "600.bin")).hasSize(600);
+        }
+        assertThat(get(sluice, "/acme/files/600.bin").body()).hasSize(600);
+        assertThat(get(sluice, "/acme/files/600.bin").body()).hasSize(600);
+        assertThat(metrics(sluice)).containsPattern("sluice_limit_hits_total\\{kind=\"principal_quota\"} 1(\\.0)?\\n")
+                .containsPattern("sluice_limit_hits_total\\{kind=\"quota\"} 0(\\.0)?\\n");
+    }
+
+    @Test
+    void anExemptPrincipalHasNoQuotaAndAProductQuotaAppliesBesideAPrincipalOne() throws Exception {
+        SluiceUnderTest sluice = sluice("""
+                principal: { bytes_per_hour: 500 }
+                exempt: [%s]
+                """.formatted(INTERNAL_ID), "{ bytes_per_day: 1000 }");
+        S3Client internal = as(sluice, INTERNAL_ID);
+        for (int i = 0; i < 3; i++) {
+            assertThat(readCharged(internal, "600.bin", null)).hasSize(600);
+        }
+        S3Client reader = as(sluice, READER_ID);
+        assertThat(readCharged(reader, "600.bin", null)).hasSize(600);
+        SluiceUnderTest.RawResponse anonymous = get(sluice, "/acme/files/600.bin");
+        assertThat(anonymous.body()).hasSize(600);
+        String id = anonymous.header("x-amz-request-id").orElseThrow();
+        accessLog.await(line -> line.path("request_id").asText().equals(id), "the anonymous read");
+
+        // The reader's own quota is used up (and the product's too: its own is named first).
+        assertThatThrownBy(() -> read(reader, "other", "small.txt")).isInstanceOfSatisfying(S3Exception.class, e -> {
+            assertThat(e.statusCode()).isEqualTo(403);
+            assertThat(e.awsErrorDetails().errorMessage()).isEqualTo("Your hourly download quota is used up.");
+        });
+        // The product's quota (1200 of 1000 bytes) refuses everyone else, the exempt key excepted.
+        S3ErrorAssert.ErrorDocument doc = assertS3Error(get(sluice, "/acme/files/small.txt"), 403, "AccessDenied",
+                "/acme/files/small.txt");
+        assertThat(doc.message()).isEqualTo("This product's daily download quota is used up.");
+        assertThat(read(internal, "files", "600.bin")).hasSize(600);
+        assertThat(get(sluice, "/acme/other/small.txt").status()).isEqualTo(200);
+    }
+
+    @Test
+    void requestsWhoseSignatureFailsTakeFromTheirAddressesBucketUntilTheyAreToldToSlowDown() {
+        SluiceUnderTest sluice = sluice("anonymous: { %s, burst: 3 }\n".formatted(SLOW), "{}");
+        S3Client guessing = sluice.client(StaticCredentialsProvider.create(
+                AwsBasicCredentials.create(READER_ID, "not-the-secret-0123456789abcdefghijklmn")));
+        for (int i = 0; i < 3; i++) {
+            assertThatThrownBy(() -> read(guessing, "files", "small.txt")).isInstanceOfSatisfying(S3Exception.class, e -> {
+                assertThat(e.statusCode()).isEqualTo(403);
+                assertThat(e.awsErrorDetails().errorCode()).isEqualTo("SignatureDoesNotMatch");
+            });
+        }
+
+        assertThatThrownBy(() -> read(guessing, "files", "small.txt")).isInstanceOfSatisfying(S3Exception.class, e -> {
+            assertThat(e.statusCode()).isEqualTo(503);
+            assertThat(e.awsErrorDetails().errorCode()).isEqualTo("SlowDown");
+            assertThat(e.awsErrorDetails().sdkHttpResponse().firstMatchingHeader("Retry-After"))
+                    .hasValueSatisfying(v -> assertThat(Long.parseLong(v)).isGreaterThan(900));
+        });
+        // A failed signature over raw HTTP is refused the same way, with S3's error document.
+        assertSlowDown(get(sluice, "/acme/files/small.txt", "Authorization",
+                "AWS4-HMAC-SHA256 Credential=" + READER_ID + "/20261207/us-east-1/s3/aws4_request, "
+                        + "SignedHeaders=host, Signature=0000000000000000000000000000000000000000000000000000000000000000"),
+                "/acme/files/small.txt");
+        // The same address's bucket: its anonymous requests wait too; the key's rightful holder does not.
+        assertSlowDown(get(sluice, "/acme/files/small.txt"), "/acme/files/small.txt");
+        assertThat(read(as(sluice, READER_ID), "files", "small.txt")).hasSize(6);
+        assertThat(metrics(sluice)).containsPattern("sluice_limit_hits_total\\{kind=\"address\"} 3(\\.0)?\\n")
+                .doesNotContain(READER_ID);
+    }
+
     // --- the concurrency cap: an S3 backend that answers when the test lets it --------------------
 
     private CountDownLatch arrived;

@@ -177,6 +177,102 @@ class GateTest {
     }
 
     @Test
+    void aPrincipalsOwnQuotaRefusesItsNextReadAndLeavesOtherCallersAlone() throws Exception {
+        Principal writer = new Principal.AccessKey("AKIAWRITER", "writer", List.of());
+        SluiceConfig.Quota quota = new SluiceConfig.Quota(1000, QuotaPeriod.HOUR);
+        Gate gate = gate(new SluiceConfig.Protection(new SluiceConfig.AnonymousLimits(Optional.empty(), Optional.empty()),
+                Optional.empty(), SluiceConfig.ProductLimits.NONE, List.of(), Set.of("AKIAINTERNAL0001"), 1, Optional.of(quota), true),
+                Map.of());
+        try (Gate.Pass pass = from(gate, "192.0.2.1")) {
+            pass.admit(READER, ACME, FILES, true);
+            pass.charge(999);
+        }
+        // The read that crosses the quota is let through, and charged whole.
+        try (Gate.Pass pass = from(gate, "192.0.2.1")) {
+            pass.admit(READER, ACME, Optional.of("other"), true);
+            pass.charge(600);
+        }
+        assertThat(store.current("principal:access_key:reader", QuotaPeriod.HOUR)).isEqualTo(1599);
+        try (Gate.Pass pass = from(gate, "192.0.2.1")) {
+            assertThatThrownBy(() -> pass.admit(READER, ACME, FILES, true)).isInstanceOfSatisfying(S3Exception.class, e -> {
+                assertThat(e.error()).isEqualTo(S3Error.ACCESS_DENIED);
+                assertThat(e.clientMessage()).isEqualTo("Your hourly download quota is used up.");
+            });
+            // A write is not a download.
+            pass.admit(READER, ACME, FILES, false);
+        }
+        for (Principal other : List.of(writer, INTERNAL, Principal.Anonymous.UNSIGNED)) {
+            try (Gate.Pass pass = from(gate, "192.0.2.1")) {
+                pass.admit(other, ACME, FILES, true);
+                pass.charge(5000);
+            }
+        }
+        assertThat(store.current("principal:access_key:internal", QuotaPeriod.HOUR)).isZero();
+        clock.advance(Duration.ofHours(1));
+        try (Gate.Pass pass = from(gate, "192.0.2.1")) {
+            pass.admit(READER, ACME, FILES, true);
+        }
+        assertThat(hits("principal_quota")).isEqualTo(1);
+        assertThat(hits("quota")).isZero();
+    }
+
+    @Test
+    void aPrincipalQuotaAndAProductQuotaBothApply() throws Exception {
+        SluiceConfig.Quota small = new SluiceConfig.Quota(100, QuotaPeriod.DAY);
+        SluiceConfig.Quota large = new SluiceConfig.Quota(1000, QuotaPeriod.DAY);
+        Gate gate = gate(new SluiceConfig.Protection(new SluiceConfig.AnonymousLimits(Optional.empty(), Optional.empty()),
+                Optional.empty(), new SluiceConfig.ProductLimits(Optional.empty(), Optional.of(large)), List.of(), Set.of(), 1,
+                Optional.of(small), true), Map.of());
+        try (Gate.Pass pass = from(gate, "192.0.2.1")) {
+            pass.admit(READER, ACME, FILES, true);
+            pass.charge(100);
+        }
+        assertThat(store.current("product:acme/files", QuotaPeriod.DAY)).isEqualTo(100);
+        try (Gate.Pass pass = from(gate, "192.0.2.1")) {
+            assertThatThrownBy(() -> pass.admit(READER, ACME, FILES, true)).isInstanceOfSatisfying(S3Exception.class,
+                    e -> assertThat(e.clientMessage()).isEqualTo("Your daily download quota is used up."));
+        }
+        try (Gate.Pass pass = from(gate, "192.0.2.2")) {
+            pass.admit(Principal.Anonymous.UNSIGNED, ACME, FILES, true);
+            pass.charge(900);
+        }
+        Principal writer = new Principal.AccessKey("AKIAWRITER", "writer", List.of());
+        try (Gate.Pass pass = from(gate, "192.0.2.1")) {
+            assertThatThrownBy(() -> pass.admit(writer, ACME, FILES, true)).isInstanceOfSatisfying(S3Exception.class,
+                    e -> assertThat(e.clientMessage()).isEqualTo("This product's daily download quota is used up."));
+        }
+    }
+
+    @Test
+    void aFailedIdentificationTakesFromItsAddressesBucketAtTheAnonymousRate() throws Exception {
+        Gate gate = gate(limits(Optional.of(TWO_THEN_ONE_A_SECOND), Optional.empty(), Optional.of(new Rate(100, 100)),
+                SluiceConfig.ProductLimits.NONE), Map.of());
+        for (int i = 0; i < 2; i++) {
+            try (Gate.Pass pass = from(gate, "192.0.2.1")) {
+                pass.unidentified();
+            }
+        }
+        try (Gate.Pass pass = from(gate, "192.0.2.1")) {
+            assertSlowDown(pass::unidentified, "1");
+        }
+        try (Gate.Pass pass = from(gate, "192.0.2.1")) {
+            assertSlowDown(() -> pass.admit(Principal.Anonymous.UNSIGNED, ACME, FILES, true), "1");
+        }
+        try (Gate.Pass pass = from(gate, "192.0.2.2")) {
+            pass.unidentified();
+        }
+        assertThat(hits("address")).isEqualTo(2);
+        assertThat(store.keys()).containsExactlyInAnyOrder("addr:192.0.2.1", "addr:192.0.2.2");
+        // Without an anonymous rate there is no bucket to take from.
+        Gate unlimited = gate(limits(Optional.empty(), Optional.empty(), Optional.empty(), SluiceConfig.ProductLimits.NONE), Map.of());
+        for (int i = 0; i < 5; i++) {
+            try (Gate.Pass pass = from(unlimited, "192.0.2.3")) {
+                pass.unidentified();
+            }
+        }
+    }
+
+    @Test
     void anAnonymousAddressHoldsAtMostItsCapOfOpenRequests() throws Exception {
         Gate gate = gate(limits(Optional.empty(), Optional.of(2), Optional.empty(), SluiceConfig.ProductLimits.NONE), Map.of());
         Gate.Pass first = from(gate, "192.0.2.1");
