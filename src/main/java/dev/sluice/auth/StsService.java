@@ -346,6 +346,14 @@ public final class StsService {
                 : error(400, "Sender", "RequestTimeout", "The request body was not received in time.", id);
     }
 
+    /**
+     * The answer to a caller refused for its rate (docs/protection.md, "Failed identification"):
+     * STS's own, {@code 400 Throttling} "Rate exceeded", which the AWS SDKs back off and retry on.
+     */
+    public static StsReply throttled(String requestId) {
+        return error(400, "Sender", "Throttling", "Rate exceeded", requestId == null ? "" : requestId);
+    }
+
     private static StsReply error(int status, String type, String code, String message, String requestId) {
         String body = XmlDocuments.write(w -> {
             w.writeStartElement("ErrorResponse");

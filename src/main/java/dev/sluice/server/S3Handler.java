@@ -235,7 +235,7 @@ public final class S3Handler extends Handler.Abstract {
             return oidcDocument(request, rawPath, requestId);
         }
         if (hostAccount.isEmpty() && isStsCall(request, rawPath)) {
-            return sts(request, requestId);
+            return sts(request, requestId, pass);
         }
         return s3(request, rawPath, hostAccount, requestId, pass);
     }
@@ -281,7 +281,7 @@ public final class S3Handler extends Handler.Abstract {
      * STS clients parse STS errors, so every answer but a refusal before the call is read
      * (STS not enabled, the body budget spent) is in STS's shape, its error code counted.
      */
-    private Reply sts(Request request, String requestId) {
+    private Reply sts(Request request, String requestId, Gate.Pass pass) {
         Reply.Facts facts = Reply.Facts.of("AssumeRoleWithWebIdentity");
         List<Map.Entry<String, String>> headers = new ArrayList<>();
         StsReply reply;
@@ -304,6 +304,17 @@ public final class S3Handler extends Handler.Abstract {
             }
         } catch (IOException | RuntimeException e) {
             return failed(facts, e, request, requestId);
+        }
+        if (reply.status() / 100 == 4) {
+            // A refused exchange (a forged or expired token, a role it may not assume) costs a
+            // token from the address's bucket, as a failed signature does; over the limit the
+            // caller is told STS's Throttling instead (docs/protection.md, "Failed identification").
+            try {
+                pass.unidentified();
+            } catch (S3Exception slowDown) {
+                headers.addAll(slowDown.extraHeaders());
+                reply = StsService.throttled(requestId);
+            }
         }
         if (reply.status() == 405) {
             headers.add(Map.entry("Allow", "GET, POST"));

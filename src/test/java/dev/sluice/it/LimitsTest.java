@@ -332,6 +332,48 @@ class LimitsTest {
                 .doesNotContain(READER_ID);
     }
 
+    @Test
+    void refusedExchangesAtTheStsEndpointTakeFromTheAddressesBucketUntilTheyAreThrottled() {
+        byte[] key = new byte[32];
+        new java.security.SecureRandom().nextBytes(key);
+        String yaml = """
+                server: { listen: "127.0.0.1:0", admin_listen: "127.0.0.1:0" }
+                registry:
+                  products:
+                    - { account: acme, product: files, backend: { type: file, path: ./files } }
+                inbound:
+                  sts:
+                    session_key_env: SESSION_KEY
+                    roles:
+                      - id: reader
+                        trusted_issuers: ["https://issuer.invalid"]
+                        audiences: [sluice]
+                        subjects: ["*"]
+                        scopes: [ { product: acme/files, actions: [get_object] } ]
+                limits:
+                  anonymous: { %s, burst: 2 }
+                """.formatted(SLOW);
+        SluiceUnderTest sluice = SluiceUnderTest.start(yaml, Map.of("SESSION_KEY", java.util.Base64.getEncoder().encodeToString(key)), dir);
+        started.add(sluice);
+        String exchange = "/.sts?Action=AssumeRoleWithWebIdentity&Version=2011-06-15&RoleArn=reader&RoleSessionName=guess"
+                + "&WebIdentityToken=not.a.token";
+
+        for (int i = 0; i < 2; i++) {
+            SluiceUnderTest.RawResponse refused = get(sluice, exchange);
+            assertThat(refused.status()).isEqualTo(400);
+            assertThat(refused.text()).contains("<Code>InvalidIdentityToken</Code>");
+        }
+        SluiceUnderTest.RawResponse throttled = get(sluice, exchange);
+
+        // STS's own answer to a caller that is too fast, which the SDKs' STS clients back off on.
+        assertThat(throttled.status()).isEqualTo(400);
+        assertThat(throttled.text()).contains("<ErrorResponse").contains("<Code>Throttling</Code>").contains("<Message>Rate exceeded</Message>");
+        assertThat(throttled.header("Retry-After")).hasValueSatisfying(v -> assertThat(Long.parseLong(v)).isGreaterThan(900));
+        // The same address's S3 requests wait too: one bucket per address, whatever it asks.
+        assertSlowDown(get(sluice, "/acme/files/small.txt"), "/acme/files/small.txt");
+        assertThat(metrics(sluice)).containsPattern("sluice_limit_hits_total\\{kind=\"address\"} 2(\\.0)?\\n");
+    }
+
     // --- the concurrency cap: an S3 backend that answers when the test lets it --------------------
 
     private CountDownLatch arrived;
