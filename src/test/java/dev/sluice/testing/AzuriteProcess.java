@@ -13,7 +13,6 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.GeneralSecurityException;
@@ -26,9 +25,7 @@ import java.time.format.DateTimeFormatter;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 
 /**
  * Azurite (Microsoft's Azure Storage emulator, npm {@code azurite@3.34.0}) as a real Azure Blob
@@ -170,7 +167,7 @@ public final class AzuriteProcess implements AutoCloseable {
         HttpRequest probe = HttpRequest.newBuilder(URI.create(endpoint + "?comp=list")).timeout(Duration.ofSeconds(2)).GET().build();
         while (true) {
             if (!process.isAlive()) {
-                throw new IllegalStateException("Azurite exited with " + process.exitValue() + "; its output:\n" + output(log));
+                throw new IllegalStateException("Azurite exited with " + process.exitValue() + "; its output:\n" + ChildProcesses.output(log));
             }
             try {
                 http.send(probe, HttpResponse.BodyHandlers.discarding());
@@ -183,29 +180,13 @@ public final class AzuriteProcess implements AutoCloseable {
             }
             if (System.nanoTime() > deadline) {
                 throw new IllegalStateException("Azurite did not answer on " + endpoint + " within " + STARTUP_LIMIT
-                        + "; its output:\n" + output(log));
+                        + "; its output:\n" + ChildProcesses.output(log));
             }
             // Waits for the next poll, or wakes at once if the process exits meanwhile.
-            try {
-                process.onExit().get(100, TimeUnit.MILLISECONDS);
-            } catch (TimeoutException e) {
-                // still running: poll again
-            } catch (ExecutionException e) {
-                throw new IllegalStateException(e);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new IllegalStateException("interrupted waiting for Azurite", e);
-            }
+            ChildProcesses.pause(process, Duration.ofMillis(100), "Azurite");
         }
     }
 
-    private static String output(Path log) {
-        try {
-            return Files.readString(log, StandardCharsets.UTF_8);
-        } catch (IOException e) {
-            return "(no output: " + e + ")";
-        }
-    }
 
     /** {@code https://127.0.0.1:PORT/devstoreaccount1}: the account's path-style endpoint. */
     public URI endpoint() {

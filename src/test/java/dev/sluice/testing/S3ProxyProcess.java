@@ -22,9 +22,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Comparator;
 import java.util.List;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 import java.util.stream.Stream;
 
 /**
@@ -199,16 +197,7 @@ public final class S3ProxyProcess implements AutoCloseable {
                             + STARTUP_LIMIT + "; its output:\n" + output());
                 }
                 // Waits for the next poll, or wakes at once if the process exits meanwhile.
-                try {
-                    process.onExit().get(100, TimeUnit.MILLISECONDS);
-                } catch (TimeoutException e) {
-                    // still running: poll again
-                } catch (ExecutionException e) {
-                    throw new IllegalStateException(e);
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                    throw new IllegalStateException("interrupted waiting for S3Proxy", e);
-                }
+                ChildProcesses.pause(process, Duration.ofMillis(100), "S3Proxy");
             }
         }
     }
@@ -281,16 +270,7 @@ public final class S3ProxyProcess implements AutoCloseable {
                 throw new IllegalStateException("S3Proxy (pid " + process.pid() + ") did not stop within " + STOP_GRACE);
             }
             // Bounded polling: a stopped process signals nothing to wait on.
-            try {
-                process.onExit().get(1, TimeUnit.MILLISECONDS);
-            } catch (TimeoutException e) {
-                // still running: poll again
-            } catch (ExecutionException e) {
-                throw new IllegalStateException(e);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new IllegalStateException("interrupted waiting for S3Proxy to stop", e);
-            }
+            ChildProcesses.pause(process, Duration.ofMillis(1), "S3Proxy to stop");
         }
     }
 
@@ -334,11 +314,7 @@ public final class S3ProxyProcess implements AutoCloseable {
 
     /** What S3Proxy has written to stdout and stderr so far (WARN and above). */
     public String output() {
-        try {
-            return Files.readString(log, StandardCharsets.UTF_8);
-        } catch (IOException e) {
-            return "(no output: " + e + ")";
-        }
+        return ChildProcesses.output(log);
     }
 
     @Override
