@@ -17,13 +17,11 @@ import org.eclipse.jetty.util.Callback;
 
 import java.io.IOException;
 import java.net.URI;
-import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.Date;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
@@ -58,7 +56,7 @@ public final class TestEntra implements AutoCloseable {
     private final SigningKey tokenKey = TestKeys.load("test-rsa-c", "entra-test");
     private final Map<String, Predicate<String>> applications = new ConcurrentHashMap<>();
     private final Map<String, String> objectIds = new ConcurrentHashMap<>();
-    private final Map<List<String>, AtomicInteger> exchanges = new ConcurrentHashMap<>();
+    private final ExchangeCounts exchanges = new ExchangeCounts();
     private final List<String> assertions = new CopyOnWriteArrayList<>();
     private final List<String> issued = new CopyOnWriteArrayList<>();
     private final List<String> errors = new CopyOnWriteArrayList<>();
@@ -105,12 +103,11 @@ public final class TestEntra implements AutoCloseable {
 
     /** Tokens issued for (client, subject). */
     public int exchanges(String clientId, String subject) {
-        AtomicInteger n = exchanges.get(List.of(clientId, subject));
-        return n == null ? 0 : n.get();
+        return exchanges.of(clientId, subject);
     }
 
     public int totalExchanges() {
-        return exchanges.values().stream().mapToInt(AtomicInteger::get).sum();
+        return exchanges.total();
     }
 
     public int requests() {
@@ -134,7 +131,7 @@ public final class TestEntra implements AutoCloseable {
 
     private void handle(Request request, Response response, Callback callback) throws Exception {
         requests.incrementAndGet();
-        Map<String, String> form = parseForm(Content.Source.asString(request, StandardCharsets.UTF_8));
+        Map<String, String> form = Forms.parse(Content.Source.asString(request, StandardCharsets.UTF_8));
         if (form.containsKey("client_assertion")) {
             assertions.add(form.get("client_assertion"));
         }
@@ -217,7 +214,7 @@ public final class TestEntra implements AutoCloseable {
         }
         Duration d = lifetime.get();
         String token = accessToken(clientId, d);
-        exchanges.computeIfAbsent(List.of(clientId, claims.getSubject()), k -> new AtomicInteger()).incrementAndGet();
+        exchanges.add(clientId, claims.getSubject());
         issued.add(token);
         ObjectNode body = JSON.createObjectNode();
         body.put("token_type", "Bearer");
@@ -268,19 +265,6 @@ public final class TestEntra implements AutoCloseable {
         Content.Sink.write(response, true, body, callback);
     }
 
-    static Map<String, String> parseForm(String body) {
-        Map<String, String> out = new HashMap<>();
-        for (String pair : body.split("&")) {
-            if (pair.isEmpty()) {
-                continue;
-            }
-            int eq = pair.indexOf('=');
-            String k = URLDecoder.decode(eq < 0 ? pair : pair.substring(0, eq), StandardCharsets.UTF_8);
-            String v = eq < 0 ? "" : URLDecoder.decode(pair.substring(eq + 1), StandardCharsets.UTF_8);
-            out.put(k, v);
-        }
-        return out;
-    }
 
     @Override
     public void close() throws Exception {

@@ -296,7 +296,7 @@ public final class TestGoogle implements AutoCloseable {
     }
 
     private void oauth(String body, Response response, Callback callback) throws Exception {
-        Map<String, String> form = TestEntra.parseForm(body);
+        Map<String, String> form = Forms.parse(body);
         if (form.containsKey("assertion")) {
             keyAssertions.add(form.get("assertion"));
         }

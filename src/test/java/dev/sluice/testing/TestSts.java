@@ -9,12 +9,10 @@ import org.eclipse.jetty.util.Callback;
 
 import java.io.IOException;
 import java.net.URI;
-import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
@@ -57,7 +55,7 @@ public final class TestSts implements AutoCloseable {
     private final String accessKeyId;
     private final String secretAccessKey;
     private final Map<String, Predicate<String>> roles = new ConcurrentHashMap<>();
-    private final Map<List<String>, AtomicInteger> exchanges = new ConcurrentHashMap<>();
+    private final ExchangeCounts exchanges = new ExchangeCounts();
     private final List<Issued> issued = new java.util.concurrent.CopyOnWriteArrayList<>();
     private final AtomicInteger requests = new AtomicInteger();
     private final List<String> refusals = new java.util.concurrent.CopyOnWriteArrayList<>();
@@ -127,12 +125,11 @@ public final class TestSts implements AutoCloseable {
 
     /** Successful exchanges for (role, subject). */
     public int exchanges(String roleArn, String subject) {
-        AtomicInteger n = exchanges.get(List.of(roleArn, subject));
-        return n == null ? 0 : n.get();
+        return exchanges.of(roleArn, subject);
     }
 
     public int totalExchanges() {
-        return exchanges.values().stream().mapToInt(AtomicInteger::get).sum();
+        return exchanges.total();
     }
 
     public int requests() {
@@ -150,7 +147,7 @@ public final class TestSts implements AutoCloseable {
 
     private void handle(Request request, Response response, Callback callback) throws Exception {
         requests.incrementAndGet();
-        Map<String, String> form = parseForm(Content.Source.asString(request, StandardCharsets.UTF_8));
+        Map<String, String> form = Forms.parse(Content.Source.asString(request, StandardCharsets.UTF_8));
         Fault f = currentFault();
         switch (f) {
             case DELAY -> sleep(delayMillis.get());
@@ -225,7 +222,7 @@ public final class TestSts implements AutoCloseable {
         Duration lifetime = credentialLifetime.get() != null ? credentialLifetime.get() : Duration.ofSeconds(asked);
         Instant expiration = Instant.now().plus(lifetime).truncatedTo(ChronoUnit.SECONDS);
         String token = "FwoGZXIvYXdzE" + UUID.randomUUID().toString().replace("-", "");
-        exchanges.computeIfAbsent(List.of(roleArn, claims.getSubject()), k -> new AtomicInteger()).incrementAndGet();
+        exchanges.add(roleArn, claims.getSubject());
         issued.add(new Issued(roleArn, claims.getSubject(), token, expiration));
         String body = "<AssumeRoleWithWebIdentityResponse xmlns=\"" + NS + "\"><AssumeRoleWithWebIdentityResult>"
                 + "<Audience>sts.amazonaws.com</Audience>"
@@ -263,19 +260,6 @@ public final class TestSts implements AutoCloseable {
         Content.Sink.write(response, true, body, callback);
     }
 
-    private static Map<String, String> parseForm(String body) {
-        Map<String, String> out = new HashMap<>();
-        for (String pair : body.split("&")) {
-            if (pair.isEmpty()) {
-                continue;
-            }
-            int eq = pair.indexOf('=');
-            String k = URLDecoder.decode(eq < 0 ? pair : pair.substring(0, eq), StandardCharsets.UTF_8);
-            String v = eq < 0 ? "" : URLDecoder.decode(pair.substring(eq + 1), StandardCharsets.UTF_8);
-            out.put(k, v);
-        }
-        return out;
-    }
 
     private static void sleep(long millis) throws InterruptedException {
         // the injected STS latency itself, not a synchronisation wait
