@@ -28,9 +28,7 @@ require_tools find sort diff openssl
 [[ -f target/e2e.classpath && -d target/test-classes ]] || bad "the test classes and target/e2e.classpath exist (./mvnw -B package)"
 [[ $FAILED -eq 0 ]] || summary_and_exit
 
-export AWS_CONFIG_FILE=/dev/null AWS_SHARED_CREDENTIALS_FILE=/dev/null AWS_EC2_METADATA_DISABLED=true AWS_PAGER=""
-unset AWS_PROFILE AWS_DEFAULT_PROFILE AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY AWS_SESSION_TOKEN AWS_DEFAULT_REGION AWS_REGION || true
-unset AWS_CA_BUNDLE || true
+isolate_aws_clients
 
 # ------------------------------------------------------------- fixtures ------
 # sluice's issuer must be known to the identity endpoints before sluice starts: pick its port.

@@ -4,8 +4,9 @@
 # shown, last 40 lines, after the server log when something failed).
 #
 # It provides: the clients' paths, the check/ok/bad bookkeeping, free_port,
-# summary_and_exit, missing_tool with HAVE_AWS/HAVE_BOTO3/HAVE_RCLONE, start_sluice
-# and an exit trap that stops everything started, even on failure.
+# summary_and_exit, missing_tool with HAVE_AWS/HAVE_BOTO3/HAVE_RCLONE, find_aws_v1,
+# isolate_aws_clients, start_sluice and an exit trap that stops everything started, even
+# on failure.
 
 AWS=/usr/bin/aws          # aws-cli v2 from the Debian package, not a v1 shim on PATH
 PY=/usr/bin/python3
@@ -178,4 +179,22 @@ start_sluice() {
     bad "server: GET /readyz is 200 within ${READY_TIMEOUT_S}s"
     summary_and_exit
   fi
+}
+
+AWS1=""
+find_aws_v1() { # aws-cli v1 into AWS1: $AWS_V1, else any pyenv install, else an `aws` on PATH that is v1
+  local c ver
+  for c in "${AWS_V1:-}" /root/.pyenv/versions/*/bin/aws "${HOME:-/root}"/.pyenv/versions/*/bin/aws $(type -ap aws || true); do
+    [[ -n "$c" && -x "$c" ]] || continue
+    ver="$(timeout 30 "$c" --version 2>&1)" || continue
+    if [[ "$ver" == aws-cli/1.* ]]; then AWS1="$c"; return 0; fi
+  done
+  return 1
+}
+
+# Isolates every AWS client from the configuration and credentials of the machine it runs on.
+isolate_aws_clients() {
+  export AWS_CONFIG_FILE=/dev/null AWS_SHARED_CREDENTIALS_FILE=/dev/null AWS_EC2_METADATA_DISABLED=true AWS_PAGER=""
+  unset AWS_PROFILE AWS_DEFAULT_PROFILE AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY AWS_SESSION_TOKEN AWS_DEFAULT_REGION AWS_REGION || true
+  unset AWS_CA_BUNDLE || true
 }

@@ -31,16 +31,6 @@ README="$ROOT/README.md"
 
 # --------------------------------------------------------------- tools ------
 require_tools find sort diff head stat
-AWS1=""
-find_aws_v1() { # aws-cli v1: $AWS_V1, else any pyenv install, else an `aws` on PATH that is v1
-  local c ver
-  for c in "${AWS_V1:-}" /root/.pyenv/versions/*/bin/aws "${HOME:-/root}"/.pyenv/versions/*/bin/aws $(type -ap aws || true); do
-    [[ -n "$c" && -x "$c" ]] || continue
-    ver="$(timeout 30 "$c" --version 2>&1)" || continue
-    if [[ "$ver" == aws-cli/1.* ]]; then AWS1="$c"; return 0; fi
-  done
-  return 1
-}
 # A python with a current boto3 (1.36+, CRC32 trailers by default) besides Debian's: $PY_CURRENT,
 # else pyenv's.
 PY_CURRENT=""
@@ -53,10 +43,7 @@ if find_aws_v1; then HAVE_AWS1=1; else missing_tool aws-cli-v1 "no aws-cli v1 (l
 if command -v s3cmd >/dev/null; then HAVE_S3CMD=1; else missing_tool s3cmd "s3cmd is missing (Debian package s3cmd)"; fi
 if [[ -n "$PY_CURRENT" ]]; then HAVE_PY_CURRENT=1; else missing_tool boto3-current "no python with boto3 under ~/.pyenv/versions (or \$PY_CURRENT_BOTO3)"; fi
 
-# Isolate every client from configuration and credentials on the machine.
-export AWS_CONFIG_FILE=/dev/null AWS_SHARED_CREDENTIALS_FILE=/dev/null AWS_EC2_METADATA_DISABLED=true AWS_PAGER=""
-unset AWS_PROFILE AWS_DEFAULT_PROFILE AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY AWS_SESSION_TOKEN AWS_DEFAULT_REGION AWS_REGION || true
-unset AWS_CA_BUNDLE || true
+isolate_aws_clients
 
 TW=300 # per write call timeout (seconds): a 100 MB upload on a busy machine
 UPLOADS="$WORK/uploads"
