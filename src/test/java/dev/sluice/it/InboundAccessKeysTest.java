@@ -106,6 +106,11 @@ class InboundAccessKeysTest {
         return client.getObject(b -> b.bucket(bucket).key(key), ResponseTransformer.toBytes()).asUtf8String();
     }
 
+    /** Reads {@code key} of demo and answers the request id sluice gave the read. */
+    private static String requestId(S3Client client, String key) {
+        return client.getObject(b -> b.bucket("demo").key(key), ResponseTransformer.toBytes()).response().responseMetadata().requestId();
+    }
+
     private static void assertSdkError(Runnable call, int status, String code) {
         assertThatThrownBy(call::run).isInstanceOfSatisfying(S3Exception.class, e -> {
             assertThat(e.statusCode()).isEqualTo(status);
@@ -342,14 +347,18 @@ class InboundAccessKeysTest {
     @Test
     void theAccessLogNamesThePrincipalAndNeverASecretSignatureOrToken() throws InterruptedException {
         ch.qos.logback.classic.Logger access = (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger("sluice.access");
-        // The line is written after the response is sent, so the test waits for it (bounded).
-        java.util.concurrent.CountDownLatch written = new java.util.concurrent.CountDownLatch(4);
-        List<String> logged = new java.util.concurrent.CopyOnWriteArrayList<>();
+        // Lines are written by one thread after their responses, so an earlier test's may still
+        // arrive here: this test's four are told by their request ids, and waited for (bounded).
+        java.util.Set<String> ids = java.util.concurrent.ConcurrentHashMap.newKeySet();
+        java.util.Map<String, String> logged = new java.util.concurrent.ConcurrentHashMap<>();
+        java.util.concurrent.BlockingQueue<String> arrived = new java.util.concurrent.LinkedBlockingQueue<>();
         ch.qos.logback.core.AppenderBase<ch.qos.logback.classic.spi.ILoggingEvent> lines = new ch.qos.logback.core.AppenderBase<>() {
             @Override
             protected void append(ch.qos.logback.classic.spi.ILoggingEvent e) {
-                logged.add(e.getFormattedMessage());
-                written.countDown();
+                String line = e.getFormattedMessage();
+                String id = line.replaceAll(".*\"request_id\":\"([^\"]*)\".*", "$1");
+                logged.put(id, line);
+                arrived.add(id);
             }
         };
         lines.start();
@@ -358,22 +367,27 @@ class InboundAccessKeysTest {
         access.addAppender(lines);
         URI presigned = presign(READER_ID, READER_SECRET, "private/a/x.csv", Duration.ofMinutes(5));
         try {
-            get(as(READER_ID, READER_SECRET), "demo", "private/a/x.csv");
-            get(sluice.anonymousClient(), "demo", "hello/greeting.txt");
-            get(sluice.unknownKeyClient(), "demo", "hello/greeting.txt");
-            assertThat(sluice.send("GET", pathAndQuery(presigned)).status()).isEqualTo(200);
-            assertThat(written.await(10, java.util.concurrent.TimeUnit.SECONDS)).as("four access-log lines").isTrue();
+            ids.add(requestId(as(READER_ID, READER_SECRET), "private/a/x.csv"));
+            ids.add(requestId(sluice.anonymousClient(), "hello/greeting.txt"));
+            ids.add(requestId(sluice.unknownKeyClient(), "hello/greeting.txt"));
+            SluiceUnderTest.RawResponse raw = sluice.send("GET", pathAndQuery(presigned));
+            assertThat(raw.status()).isEqualTo(200);
+            ids.add(raw.header("x-amz-request-id").orElseThrow());
+            long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(10);
+            while (!logged.keySet().containsAll(ids) && System.nanoTime() < deadline) {
+                arrived.poll(Math.max(1, deadline - System.nanoTime()), java.util.concurrent.TimeUnit.NANOSECONDS);
+            }
         } finally {
             access.detachAppender(lines);
             access.setLevel(before);
         }
 
-        // Each line is written after its response, so two may land in either order: count them.
-        assertThat(logged).hasSize(4);
-        assertThat(logged.stream().map(l -> l.replaceAll(".*\"principal\":\"([^\"]*)\".*", "$1")).sorted().toList())
+        assertThat(logged.keySet()).as("a line for each of the four requests").containsAll(ids);
+        assertThat(ids.stream().map(logged::get).map(l -> l.replaceAll(".*\"principal\":\"([^\"]*)\".*", "$1")).sorted().toList())
                 .containsExactly("access_key:reader", "access_key:reader", "anonymous", "unknown_key");
+        List<String> mine = ids.stream().map(logged::get).toList();
         String signature = presigned.getRawQuery().replaceAll(".*X-Amz-Signature=([0-9a-f]+).*", "$1");
-        assertThat(String.join("\n", logged)).doesNotContain(READER_SECRET).doesNotContain(signature)
+        assertThat(String.join("\n", mine)).doesNotContain(READER_SECRET).doesNotContain(signature)
                 .doesNotContain("AKIDUNKNOWNTOSLUICE")
                 .doesNotContain("X-Amz-").doesNotContain("Authorization");
     }
