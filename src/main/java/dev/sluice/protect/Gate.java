@@ -94,12 +94,6 @@ public final class Gate {
                 store, registry);
     }
 
-    /** @param products each product's limits, the defaults filled in (a control-plane registry answers them from its cached product) */
-    public Gate(SluiceConfig.Protection limits, ProductLimitLookup products, TokenBuckets buckets, ByteCounters counters,
-                MeterRegistry registry) {
-        this(limits, products, LimitStore.of(buckets, counters), registry);
-    }
-
     /** The gate itself: {@code products} tells each product's limits, {@code store} decides them. */
     public Gate(SluiceConfig.Protection limits, ProductLimitLookup products, LimitStore store, MeterRegistry registry) {
         this.enabled = true;
@@ -121,26 +115,7 @@ public final class Gate {
 
     /**
      * The gate a configuration asks for: {@link #NONE} when it sets no limits anywhere, so that
-     * an unlimited service pays nothing for the feature.
-     */
-    public static Gate of(SluiceConfig config, Supplier<TokenBuckets> buckets, Supplier<ByteCounters> counters,
-                          MeterRegistry registry) {
-        return of(config, Optional.empty(), () -> LimitStore.of(buckets.get(), counters.get()), registry);
-    }
-
-    /** As {@link #of(SluiceConfig, Supplier, Supplier, MeterRegistry)}, with the buckets and counters behind one store. */
-    public static Gate of(SluiceConfig config, Supplier<LimitStore> store, MeterRegistry registry) {
-        return of(config, Optional.empty(), store, registry);
-    }
-
-    /** As {@link #of(SluiceConfig, Optional, Supplier, MeterRegistry)}, the store made of {@code buckets} and {@code counters}. */
-    public static Gate of(SluiceConfig config, Optional<ControlPlaneLimits> controlPlane, Supplier<TokenBuckets> buckets,
-                          Supplier<ByteCounters> counters, MeterRegistry registry) {
-        return of(config, controlPlane, () -> LimitStore.of(buckets.get(), counters.get()), registry);
-    }
-
-    /**
-     * The gate a configuration asks for, with a control-plane registry's answers:
+     * an unlimited service pays nothing for the feature. With a control-plane registry,
      * {@code controlPlane} tells a product's own limits (empty when its answer carries none, or
      * malformed ones), which replace {@code limits.product}'s field by field.
      */

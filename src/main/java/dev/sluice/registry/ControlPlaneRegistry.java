@@ -75,6 +75,7 @@ import org.slf4j.LoggerFactory;
  * renewing, miss, error) and {@code sluice_control_plane_stale_served_total{kind}}.
  */
 public final class ControlPlaneRegistry implements Registry {
+    private static final Logger LOG = LoggerFactory.getLogger(ControlPlaneRegistry.class);
     /** The subject sluice asserts for a data connection: to STS for its role, to Entra ID or Google's STS for a token. */
     public static final String CONNECTION_SUBJECT_PREFIX = "scv1:conn:";
     /** Per-kind TTLs, the API timeout and the stale-if-error window; {@code s3Endpoint} as in the config. */
@@ -100,8 +101,6 @@ public final class ControlPlaneRegistry implements Registry {
     private final DocumentCache<Set<String>> permissions;
     private final Cache<BackendSpec, Backend> built = Caffeine.newBuilder().maximumSize(10_000).build();
     /** Keyed by identity (weak keys): a product answer as cached, and what it resolved to. */
-    private static final Logger LOG = LoggerFactory.getLogger(ControlPlaneRegistry.class);
-
     private final Cache<ProductDocument, Resolved> resolved = Caffeine.newBuilder().weakKeys().maximumSize(100_000).build();
     /** Product answers whose malformed limits were logged (by identity): a refreshed answer is logged again. */
     private final Cache<ProductDocument, Boolean> malformedLimitsLogged = Caffeine.newBuilder().weakKeys().maximumSize(10_000).build();
