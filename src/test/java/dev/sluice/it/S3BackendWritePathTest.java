@@ -82,6 +82,11 @@ class S3BackendWritePathTest extends WritePathContract {
         }
     }
 
+    @Override
+    protected void awaitStoreSettled() {
+        S3PROXY.get().awaitWritesEnded(java.time.Duration.ofSeconds(10));
+    }
+
     /** S3Proxy 3.0.0's filesystem store keeps no {@code x-amz-checksum-*} values with an object. */
     @Override
     protected boolean keepsChecksums() {
@@ -126,6 +131,7 @@ class S3BackendWritePathTest extends WritePathContract {
      */
     @Override
     protected List<String> backendEntries(String product) {
+        awaitStoreSettled();
         List<String> entries = new ArrayList<>();
         for (S3Object o : admin().listObjectsV2Paginator(b -> b.bucket(BUCKET).prefix(prefix(product))).contents()) {
             entries.add(o.key() + " " + o.size() + " " + o.eTag());

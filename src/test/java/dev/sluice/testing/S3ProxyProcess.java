@@ -232,6 +232,46 @@ public final class S3ProxyProcess implements AutoCloseable {
         return process.pid();
     }
 
+    /**
+     * A file the filesystem store is still writing: it writes each object and part to
+     * {@code <name>-<random UUID>} beside its final name, renames it when the body is whole, and
+     * deletes it when the body fails.
+     */
+    private static final java.util.regex.Pattern WRITE_IN_PROGRESS =
+            java.util.regex.Pattern.compile(".+-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}");
+
+    /**
+     * Returns once S3Proxy holds no write in progress, polling its data directory for at most
+     * {@code limit}. A write sluice aborted (a client that went away, a failed check) ends in
+     * S3Proxy only when S3Proxy notices the closed connection, after sluice has answered; until
+     * then its temporary file is visible: listings show it, and a ListParts of the upload fails on
+     * its name (S3Proxy 3.0.0 answers 400 with an HTML page). S3 has no such window.
+     */
+    public void awaitWritesEnded(Duration limit) {
+        long deadline = System.nanoTime() + limit.toNanos();
+        List<Path> writing = writesInProgress();
+        while (!writing.isEmpty()) {
+            if (System.nanoTime() - deadline > 0) {
+                throw new IllegalStateException("S3Proxy still writing after " + limit + ": " + writing);
+            }
+            try {
+                Thread.sleep(20);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException("interrupted waiting for S3Proxy's writes to end", e);
+            }
+            writing = writesInProgress();
+        }
+    }
+
+    private List<Path> writesInProgress() {
+        try (Stream<Path> files = Files.walk(directory.resolve("data"))) {
+            return files.filter(f -> WRITE_IN_PROGRESS.matcher(f.getFileName().toString()).matches()).toList();
+        } catch (IOException | UncheckedIOException e) {
+            return List.of(directory); // a file went away while listed: look again
+        }
+    }
+
     /** Kills S3Proxy at once (SIGKILL) and waits for it to be gone: the backend is down. */
     public void kill() {
         process.destroyForcibly();
