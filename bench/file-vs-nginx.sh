@@ -13,6 +13,10 @@
 # With BASELINE_JAR=<another sluice.jar> (an earlier build) that sluice is measured in the
 # same alternation, for before/after figures from one run. BASELINE_JAVA_OPTS (default:
 # SLUICE_JAVA_OPTS) are the baseline's JVM options, so one jar can be compared under two.
+# With BARE=1 the small GET also measures two bare Jetty servers configured as sluice's
+# (bench/java/dev/sluice/bench/BareFileServer.java: read the file, write it, nothing else),
+# one dispatching each request to a virtual thread as sluice does, one running it on the
+# selector's thread: the floor Jetty and each thread model put under sluice's own work.
 #
 #   bench/file-vs-nginx.sh
 #   RUNS=5 BIG_MIB=256 CONNECTIONS=16 WRK_DURATION=10s WRK_ROUNDS=3 WARMUP_S=8 COLD_SECONDS=5 bench/file-vs-nginx.sh
@@ -25,7 +29,7 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 CMDLINE="$(printf '%q ' "bench/$(basename "$0")" "$@")"
-for v in RUNS BIG_MIB CONNECTIONS WRK_THREADS WRK_DURATION WRK_ROUNDS WARMUP_S COLD_SECONDS SLUICE_JAVA_OPTS BASELINE_JAR BASELINE_JAVA_OPTS; do
+for v in RUNS BIG_MIB CONNECTIONS WRK_THREADS WRK_DURATION WRK_ROUNDS WARMUP_S COLD_SECONDS SLUICE_JAVA_OPTS BASELINE_JAR BASELINE_JAVA_OPTS BARE; do
   if [[ -n "${!v:-}" ]]; then CMDLINE="$v=$(printf '%q' "${!v}") $CMDLINE"; fi
 done
 RUNS="${RUNS:-5}"
@@ -39,6 +43,7 @@ COLD_SECONDS="${COLD_SECONDS:-5}"
 SLUICE_JAVA_OPTS="${SLUICE_JAVA_OPTS:-}"
 BASELINE_JAR="${BASELINE_JAR:-}"
 BASELINE_JAVA_OPTS="${BASELINE_JAVA_OPTS-$SLUICE_JAVA_OPTS}"
+BARE="${BARE:-0}"
 CURL_MAX_TIME=300
 . "$ROOT/bench/lib.sh"
 
@@ -67,6 +72,11 @@ SIDES=(nginx sluice)
 if [[ -n "$BASELINE_JAR" ]]; then
   [[ -f "$BASELINE_JAR" ]] || die "BASELINE_JAR $BASELINE_JAR is missing"
   SIDES=(nginx baseline sluice)
+fi
+SMALL_SIDES=("${SIDES[@]}")
+if [[ "$BARE" == 1 ]]; then
+  . "$ROOT/bench/classpath.sh" # compiles the bench classes; sets BENCH_CP
+  SMALL_SIDES+=(bare-blocking bare-nonblocking)
 fi
 
 # ------------------------------------------------------------------ data ----
@@ -152,25 +162,36 @@ URL[nginx]="http://127.0.0.1:$NGINX_PORT/bench/data"
 [[ -n "$BASELINE_JAR" ]] && launch_cold baseline "$BASELINE_JAR"
 launch_cold sluice "$SLUICE_JAR"
 side_pids() { if [[ "$1" == nginx ]]; then nginx_pids; else echo "${PID[$1]}"; fi; }
+if [[ "$BARE" == 1 ]]; then
+  for mode in blocking nonblocking; do
+    port="$(free_port)"
+    start "bare-$mode" "$WORK/bare-$mode.log" "$JAVA" -cp "$BENCH_CP" dev.sluice.bench.BareFileServer "$mode" "$port" "$WORK/data"
+    PID[bare-$mode]="${PIDS[-1]}"
+    URL[bare-$mode]="http://127.0.0.1:$port/bench/data"
+    wait_http "${URL[bare-$mode]}/small.bin" "bare-$mode" "${PID[bare-$mode]}"
+  done
+fi
 
 # ------------------------------------------- correctness before timing ------
-for side in "${SIDES[@]}"; do
+for side in "${SMALL_SIDES[@]}"; do
   code="$(curl -s -o "$WORK/small.$side" -w '%{http_code}' --max-time 30 "${URL[$side]}/small.bin")"
   [[ "$code" == 200 ]] || die "GET ${URL[$side]}/small.bin gave HTTP $code"
   cmp -s "$WORK/data/small.bin" "$WORK/small.$side" || die "GET ${URL[$side]}/small.bin: body differs from the file"
+done
+for side in "${SIDES[@]}"; do
   sha="$(curl -sf --max-time "$CURL_MAX_TIME" "${URL[$side]}/big.bin" | sha256sum | cut -d' ' -f1)" || die "GET ${URL[$side]}/big.bin failed"
   [[ "$sha" == "$BIG_SHA" ]] || die "GET ${URL[$side]}/big.bin: sha256 $sha, expected $BIG_SHA"
 done
 
 # ----------------------------------------------------- (a) small GET ---------
-for side in "${SIDES[@]}"; do
+for side in "${SMALL_SIDES[@]}"; do
   log "warm-up ${WARMUP_S}s: $side"
   timeout $((WARMUP_S + 60)) "$WRK" -t"$WRK_THREADS" -c"$CONNECTIONS" -d"${WARMUP_S}s" "${URL[$side]}/small.bin" >/dev/null 2>&1 \
     || die "warm-up of $side failed"
 done
 : >"$WORK/small.tsv"
 for r in $(seq 1 "$WRK_ROUNDS"); do
-  for side in $(rotated "$r" "${SIDES[@]}"); do
+  for side in $(rotated "$r" "${SMALL_SIDES[@]}"); do
     # shellcheck disable=SC2046
     before="$(cpu_ticks $(side_pids "$side"))"
     timeout $((WRK_SECONDS + 60)) "$WRK" -t"$WRK_THREADS" -c"$CONNECTIONS" -d"$WRK_DURATION" --latency "${URL[$side]}/small.bin" \
@@ -209,7 +230,7 @@ GIT_REV="$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo 'no commit'
 export CMDLINE GIT_REV CLK_TCK WRK_SECONDS COLD_SECONDS BIG_MIB
 export DATE_HUMAN="$(date -u '+%Y-%m-%d %H:%M:%S UTC')" HOST_LINE="$(host_line)" JDK_LINE="$JAVA_VERSION_LINE"
 export NGINX_LINE="$("$NGINX" -v 2>&1)" WRK_LINE="wrk -t$WRK_THREADS -c$CONNECTIONS -d$WRK_DURATION --latency"
-export SIDES_LIST="${SIDES[*]}" BASELINE_NAME="$BASELINE_JAR"
+export SIDES_LIST="${SIDES[*]}" SMALL_SIDES_LIST="${SMALL_SIDES[*]}" BASELINE_NAME="$BASELINE_JAR"
 mkdir -p "$ROOT/bench/results"
 RESULT_FILE="$ROOT/bench/results/file-vs-nginx-$(date -u '+%Y%m%d-%H%M%S').md"
 "$PY" - "$WORK/cold.tsv" "$WORK/small.tsv" "$WORK/big.tsv" >"$WORK/report.md" <<'EOF'
@@ -229,6 +250,10 @@ print(f"- JDK: {E['JDK_LINE']}; sluice: target/sluice.jar, git {E['GIT_REV']}")
 if "baseline" in sides:
     print(f"- baseline: `{E['BASELINE_NAME']}`, measured in the same alternation")
 print(f"- nginx: {E['NGINX_LINE']}, 2 workers, sendfile on, access log to a file")
+if "bare-blocking" in E["SMALL_SIDES_LIST"].split():
+    print("- bare-blocking / bare-nonblocking (small GET only): `BareFileServer`, Jetty configured as sluice's, "
+          "reading the file and writing it and nothing else; its handler on a virtual thread per request, "
+          "as sluice's, or on the selector's thread")
 print()
 print("## Cold start")
 print()
@@ -249,17 +274,22 @@ cpu = lambda r: float(r[7]) / tck * 1e6 / (float(r[2]) * secs)
 for r in small:
     print(f"| {r[0]} | {r[1]} | {float(r[2]):.0f} | {float(r[3]):.3f} | {float(r[4]):.3f} | {cpu(r):.0f} | {int(r[8]) / 1024:.0f} | {r[5]} | {r[6]} |")
 agg = {}
-for s in sides:
+for s in E["SMALL_SIDES_LIST"].split():
     rs = [r for r in small if r[0] == s]
     agg[s] = (med(float(r[2]) for r in rs), med(float(r[3]) for r in rs), med(float(r[4]) for r in rs), med(cpu(r) for r in rs))
     print(f"| **{s}, median** | | **{agg[s][0]:.0f}** | **{agg[s][1]:.3f}** | **{agg[s][2]:.3f}** | **{agg[s][3]:.0f}** | | | |")
 print()
-for s in sides:
+for s in E["SMALL_SIDES_LIST"].split():
     if s == "nginx":
         continue
     a, n = agg[s], agg["nginx"]
     print(f"- **{s}/nginx: req/s {a[0] / n[0]:.2f}, added p50 {a[1] - n[1]:+.3f} ms, added p99 {a[2] - n[2]:+.3f} ms, "
           f"CPU per request {a[3] / n[3]:.2f}×**")
+for s in ("bare-blocking", "bare-nonblocking"):
+    if s in agg:
+        a, b = agg["sluice"], agg[s]
+        print(f"- **sluice/{s}: req/s {a[0] / b[0]:.2f}, CPU per request {a[3] / b[3]:.2f}× "
+              f"(sluice's own work: {a[3] - b[3]:.0f} µs a request over this floor)**")
 if "baseline" in sides:
     a, b = agg["sluice"], agg["baseline"]
     print(f"- **sluice/baseline: req/s {a[0] / b[0]:.3f}, p99 {a[2] / b[2]:.3f}, CPU per request {a[3] / b[3]:.3f}**")
