@@ -22,7 +22,7 @@ import java.util.concurrent.Executors;
 
 /**
  * The floor under sluice's small GET: a Jetty server configured as sluice's is (the same Jetty,
- * thread pool with virtual threads, one acceptor and one selector, the same HTTP
+ * thread pool with virtual threads, one acceptor and a selector per core, the same HTTP
  * configuration) whose handler does the least a file server can: resolve the name under a
  * directory, read the file, write it with its length and type. Nothing else: no identity,
  * registry, S3 parsing, access log or metrics. {@code bench/file-vs-nginx.sh} (BARE=1) serves
@@ -64,7 +64,9 @@ public final class BareFileServer {
         http.setSendXPoweredBy(false);
         http.setRequestHeaderSize(16 * 1024);
         http.setOutputBufferSize(64 * 1024);
-        ServerConnector connector = new ServerConnector(server, 1, 1, new HttpConnectionFactory(http));
+        // One acceptor and a selector per core (at most 8), as sluice's S3 listener.
+        int selectors = Math.max(1, Math.min(8, Runtime.getRuntime().availableProcessors()));
+        ServerConnector connector = new ServerConnector(server, 1, selectors, new HttpConnectionFactory(http));
         connector.setHost("127.0.0.1");
         connector.setPort(port);
         server.addConnector(connector);

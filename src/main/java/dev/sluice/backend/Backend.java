@@ -37,6 +37,15 @@ public interface Backend extends AutoCloseable {
     String describe();
 
     /**
+     * Whether a read of this store waits on nothing but the local disk, so that the server may
+     * answer it on the thread that parsed the request, as nginx serves a file (docs/operations.md,
+     * "Threads"). A store reached over the network never does.
+     */
+    default boolean readsLocally() {
+        return false;
+    }
+
+    /**
      * Stores {@code body} at {@code key} with {@code attributes}, replacing any object there
      * unless {@code condition} says otherwise ({@code 412 PreconditionFailed}, nothing
      * written). A body that fails a check leaves the previous object, if any, as it was.

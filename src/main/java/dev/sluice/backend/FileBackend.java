@@ -118,6 +118,11 @@ public final class FileBackend implements Backend {
     }
 
     @Override
+    public boolean readsLocally() {
+        return true;
+    }
+
+    @Override
     public StoredObject open(String key, Fetch fetch) {
         Path file = resolve(key).orElseThrow(() -> new S3Exception(S3Error.NO_SUCH_KEY));
         BasicFileAttributes attrs;

@@ -49,6 +49,18 @@ public final class Reads {
     }
 
     /**
+     * Whether reading {@code account/product} waits on no other process: a product of the
+     * static registry (held in memory) whose backend is a directory. Identifying the caller and
+     * authorizing are computation on what is in memory, so such a read can be answered on the
+     * thread that parsed it. A control-plane product may need the API, a remote store always
+     * needs the network: false.
+     */
+    public boolean readsLocally(String account, String product) {
+        return registry instanceof dev.sluice.registry.StaticRegistry
+                && registry.find(new ProductRef(account, product)).map(p -> p.resolveBackend().readsLocally()).orElse(false);
+    }
+
+    /**
      * Reads an object: its backend opens it and {@link ReadDecision} decides the answer (status,
      * headers, the bytes to send; {@code ?partNumber} too, see docs/behaviour.md, "Reads").
      * {@code response-*} overrides are refused to anonymous callers (a stray key is served as

@@ -1,5 +1,6 @@
 package dev.sluice.server;
 
+import dev.sluice.backend.ObjectBody;
 import dev.sluice.backend.ObjectResponse;
 import dev.sluice.observe.LogText;
 import dev.sluice.s3.S3Error;
@@ -20,6 +21,7 @@ import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.Map;
 import java.util.Optional;
+import java.util.function.Consumer;
 
 /**
  * Sends a {@link Reply} and says what went out: the one place that writes to the Jetty
@@ -88,6 +90,96 @@ final class ReplyWriter {
         };
     }
 
+    /**
+     * Sends a read without waiting, on the calling thread: the whole body (a local file's, at
+     * most {@link #AT_ONCE_MAX} bytes) is read first, then head and body go out in one write,
+     * and {@code done} is told what was sent when that write completes, on whichever thread
+     * completes it, before {@code callback}. Nothing here blocks: a client that does not read leaves the write pending,
+     * not the thread.
+     *
+     * @return empty when sent (or being sent); else the reply to send the waiting way, nothing
+     *     sent yet: the read itself when its body is larger or of unknown length, or a 503 when
+     *     the body did not read whole (a file that shrank or failed between open and read)
+     */
+    Optional<Reply> sendAtOnce(Reply.Read read, Response response, Callback callback, String requestId, Consumer<Sent> done) {
+        ObjectResponse object = read.object();
+        ByteBuffer bytes = null;
+        if (object.body().isPresent()) {
+            long expected = contentLength(object);
+            if (expected < 0 || expected > AT_ONCE_MAX) {
+                return Optional.of(read);
+            }
+            try (ObjectBody body = object.body().get()) {
+                bytes = whole(body.source(), (int) expected);
+            }
+            if (bytes == null) {
+                return Optional.of(new Reply.Failure(read.facts(),
+                        S3Exception.unavailable("the object's " + expected + " bytes did not read whole", null)));
+            }
+        }
+        HttpFields.Mutable headers = response.getHeaders();
+        for (Map.Entry<String, String> h : object.headers()) {
+            headers.add(h.getKey(), h.getValue());
+        }
+        headers.add(NOSNIFF);
+        int status = object.status();
+        response.setStatus(status);
+        ByteBuffer body = bytes;
+        int length = body == null ? 0 : body.remaining();
+        // done before the callback: once the callback completes, the connection may go on to its next request.
+        response.write(true, body, Callback.from(() -> {
+            try {
+                done.accept(new Sent(status, length, Optional.empty(), Optional.empty()));
+            } finally {
+                callback.succeeded();
+            }
+        }, failure -> {
+            LOG.debug("request {}: client connection failed: {}", requestId, failure.toString());
+            try {
+                done.accept(new Sent(status, body == null ? 0 : length - body.remaining(), Optional.empty(),
+                        body == null ? Optional.empty() : Optional.of(Truncation.CLIENT_DISCONNECTED)));
+            } finally {
+                callback.failed(failure);
+            }
+        }));
+        return Optional.empty();
+    }
+
+    /** The most body {@link #sendAtOnce} reads before writing: a small object's, in one buffer. */
+    static final int AT_ONCE_MAX = 64 * 1024;
+
+    /** The source's bytes when it gives exactly {@code expected} of them without waiting; null otherwise. */
+    private static ByteBuffer whole(Content.Source source, int expected) {
+        ByteBuffer into = ByteBuffer.allocate(expected);
+        while (true) {
+            Content.Chunk chunk = source.read();
+            if (chunk == null || Content.Chunk.isFailure(chunk)) {
+                return null;
+            }
+            try {
+                ByteBuffer b = chunk.getByteBuffer();
+                if (b.remaining() > into.remaining()) {
+                    return null;
+                }
+                into.put(b);
+                if (chunk.isLast()) {
+                    return into.hasRemaining() ? null : into.flip();
+                }
+            } finally {
+                chunk.release();
+            }
+        }
+    }
+
+    private static long contentLength(ObjectResponse object) {
+        for (Map.Entry<String, String> h : object.headers()) {
+            if (h.getKey().equalsIgnoreCase("Content-Length")) {
+                return parseLength(h.getValue());
+            }
+        }
+        return -1;
+    }
+
     /** Writing one reply's head and body, noting in {@code progress} how far it got. */
     private interface Writing {
         void run(Progress progress) throws IOException;
@@ -131,8 +223,7 @@ final class ReplyWriter {
             finish(response, null);
             return;
         }
-        long expected = object.headers().stream().filter(h -> h.getKey().equalsIgnoreCase("Content-Length")).findFirst()
-                .map(h -> parseLength(h.getValue())).orElse(-1L);
+        long expected = contentLength(object);
         Transfer transfer = new Transfer();
         try (var body = object.body().get(); Blocker.Callback done = Blocker.callback()) {
             Content.Sink counted = (last, buffer, cb) -> {

@@ -64,6 +64,9 @@ public final class S3Handler extends Handler.Abstract {
     private final Optional<StsService> sts;
     private final SmallBodyReader bodies;
     private final ReplyWriter writer = new ReplyWriter();
+    /** Where each request that may wait runs: a virtual thread of its own. */
+    private final java.util.concurrent.Executor waiting =
+            java.util.concurrent.Executors.newThreadPerTaskExecutor(Thread.ofVirtual().name("sluice-request").factory());
     private final Optional<VirtualHostStyle> virtualHosts;
     private final Ticker ticker;
     private final Gate gate;
@@ -109,7 +112,9 @@ public final class S3Handler extends Handler.Abstract {
     public S3Handler(Reads reads, Writes writes, RequestIds requestIds, RequestMetrics metrics, AccessLog accessLog, String version,
                      Optional<OidcProvider> oidc, Identifier identifier, Optional<StsService> sts, Duration bodyDeadline,
                      BodyBudget bodyBudget, Optional<String> virtualHostDomain, Ticker ticker, Gate gate, UsageMeter usage) {
-        super(InvocationType.BLOCKING);
+        // Jetty calls handle() on the thread that parsed the request; handle() keeps there only
+        // what waits on nothing, and hands everything else to a virtual thread of its own.
+        super(InvocationType.NON_BLOCKING);
         this.gate = gate;
         this.usage = usage;
         this.ticker = ticker;
@@ -127,33 +132,136 @@ public final class S3Handler extends Handler.Abstract {
     }
 
     /**
-     * The pipeline, whole: a request id and CORS headers, the route's {@link Reply}, one writer
-     * that sends it, one record of what was sent.
+     * Starts a request where it waits on nothing else: a read of a local file whose caller and
+     * product are known from memory ({@link #answerableAtOnce}) is answered here, on the thread
+     * that parsed it, as nginx serves a file; every other request goes to a virtual thread of its
+     * own, where it may wait on a backend, a registry, a body or a slow client. Answering a small
+     * read here saves two hand-offs between threads per request (docs/operations.md, "Threads").
      */
     @Override
     public boolean handle(Request request, Response response, Callback callback) {
+        if (answerableAtOnce(request)) {
+            handleAtOnce(request, response, callback);
+        } else {
+            waiting(callback, () -> handleWaiting(request, response, callback));
+        }
+        return true;
+    }
+
+    /**
+     * Runs {@code work} on a virtual thread of its own. Every failure of a request is answered
+     * within it; one that escapes is a bug, logged, and fails the request's callback, so the
+     * connection is not left waiting for an answer that will not come.
+     */
+    private void waiting(Callback callback, Runnable work) {
+        waiting.execute(() -> {
+            try {
+                work.run();
+            } catch (Throwable bug) {
+                LOG.error("a request failed with a bug", bug);
+                try {
+                    callback.failed(bug);
+                } catch (RuntimeException alreadyCompleted) {
+                    LOG.debug("the request's callback had completed: {}", alreadyCompleted.toString());
+                }
+            }
+        });
+    }
+
+    /**
+     * The pipeline, whole: a request id and CORS headers, the route's {@link Reply}, one writer
+     * that sends it, one record of what was sent. Runs on a virtual thread: any step may wait.
+     */
+    private void handleWaiting(Request request, Response response, Callback callback) {
         long started = ticker.nanoTime();
-        String requestId = requestIds.next();
-        HttpFields.Mutable headers = response.getHeaders();
-        headers.add("x-amz-request-id", requestId);
-        Cors.addTo(headers);
+        String requestId = begin(response);
         String rawPath = request.getHttpURI().getPath();
         // The pass's slot is held until the response has ended, however it ended (docs/protection.md).
         try (Gate.Pass pass = gate.pass(peer(request), () -> request.getHeaders().getValuesList("X-Forwarded-For"), requestId)) {
             Reply reply = route(request, rawPath, requestId, pass);
-            ReplyWriter.Sent sent = writer.write(reply, response, callback, requestId, rawPath);
-            if (reply instanceof Reply.Read) {
-                pass.charge(sent.bytes());
-            }
-            // The client as the limits see it: behind a trusted proxy, the address it forwarded for.
-            String client = pass.client().isEmpty() ? Request.getRemoteAddr(request) : pass.client();
-            record(request, requestId, reply.facts(), sent, ticker.since(started), client);
-            Reply.Facts facts = reply.facts();
-            // An anonymous caller's log name has no subject ("anonymous", "unknown_key"): no principal to meter.
-            usage.record(new UsageMeter.Key(facts.account().orElse(""), facts.product().orElse(""),
-                    facts.principal().filter(p -> p.contains(":")).orElse(""), client), sent.bytes());
+            end(request, requestId, reply, writer.write(reply, response, callback, requestId, rawPath), pass, started);
         }
-        return true;
+    }
+
+    /**
+     * The same pipeline for a request {@link #answerableAtOnce} picked: routed here, and a small
+     * object sent here without waiting ({@link ReplyWriter#sendAtOnce}), its record made when
+     * its write completes. A reply that would wait to be sent (a large object, an error
+     * document) goes to a virtual thread to be sent from there.
+     */
+    private void handleAtOnce(Request request, Response response, Callback callback) {
+        long started = ticker.nanoTime();
+        String requestId = begin(response);
+        String rawPath = request.getHttpURI().getPath();
+        Gate.Pass pass = gate.pass(peer(request), () -> request.getHeaders().getValuesList("X-Forwarded-For"), requestId);
+        Reply reply = route(request, rawPath, requestId, pass);
+        Optional<Reply> rest = reply instanceof Reply.Read read
+                ? writer.sendAtOnce(read, response, callback, requestId, sent -> {
+                    try (pass) {
+                        end(request, requestId, read, sent, pass, started);
+                    }
+                })
+                : Optional.of(reply);
+        rest.ifPresent(waitingReply -> waiting(callback, () -> {
+            try (pass) {
+                end(request, requestId, waitingReply, writer.write(waitingReply, response, callback, requestId, rawPath), pass, started);
+            }
+        }));
+    }
+
+    /** A new request's id, and the headers every response carries: the id and CORS. */
+    private String begin(Response response) {
+        String requestId = requestIds.next();
+        HttpFields.Mutable headers = response.getHeaders();
+        headers.add("x-amz-request-id", requestId);
+        Cors.addTo(headers);
+        return requestId;
+    }
+
+    /** What follows a reply that was sent: its bytes charged to the limits, its record, its usage. */
+    private void end(Request request, String requestId, Reply reply, ReplyWriter.Sent sent, Gate.Pass pass, long started) {
+        if (reply instanceof Reply.Read) {
+            pass.charge(sent.bytes());
+        }
+        // The client as the limits see it: behind a trusted proxy, the address it forwarded for.
+        String client = pass.client().isEmpty() ? Request.getRemoteAddr(request) : pass.client();
+        record(request, requestId, reply.facts(), sent, ticker.since(started), client);
+        Reply.Facts facts = reply.facts();
+        // An anonymous caller's log name has no subject ("anonymous", "unknown_key"): no principal to meter.
+        usage.record(new UsageMeter.Key(facts.account().orElse(""), facts.product().orElse(""),
+                facts.principal().filter(p -> p.contains(":")).orElse(""), client), sent.bytes());
+    }
+
+    /**
+     * Whether a request can be answered without waiting on anything but the local disk: a GET
+     * or HEAD without a body, path-style, of a static product on a directory, with no limits
+     * configured (a shared limit store is a network call). Identifying its caller (a signature
+     * is computation on keys in memory) and authorizing wait on nothing. Conservative: anything
+     * else, including a name with a percent-escape in its account or product, is false.
+     */
+    private boolean answerableAtOnce(Request request) {
+        if (gate != Gate.NONE || virtualHosts.isPresent()) {
+            return false;
+        }
+        String method = request.getMethod();
+        if (!method.equals("GET") && !method.equals("HEAD")) {
+            return false;
+        }
+        if (request.getLength() > 0 || request.getHeaders().contains(HttpHeader.TRANSFER_ENCODING)) {
+            return false;
+        }
+        String path = request.getHttpURI().getPath();
+        if (path == null || path.length() < 2 || path.charAt(0) != '/') {
+            return false;
+        }
+        int accountEnd = path.indexOf('/', 1);
+        int productEnd = accountEnd < 0 ? -1 : path.indexOf('/', accountEnd + 1);
+        if (productEnd < 0) {
+            return false;
+        }
+        String account = path.substring(1, accountEnd);
+        String product = path.substring(accountEnd + 1, productEnd);
+        return account.indexOf('%') < 0 && product.indexOf('%') < 0 && reads.readsLocally(account, product);
     }
 
     private static java.net.InetAddress peer(Request request) {
@@ -176,12 +284,16 @@ public final class S3Handler extends Handler.Abstract {
      * counted as every other reply.
      */
     public boolean handleRejected(Request request, Response response, Callback callback) {
+        waiting(callback, () -> answerRejected(request, response, callback));
+        return true;
+    }
+
+    private void answerRejected(Request request, Response response, Callback callback) {
         long started = ticker.nanoTime();
         String requestId = requestIds.next();
         Reply reply = new Reply.Failure(Reply.Facts.of("Rejected"), rejection(request, response.getStatus(), requestId));
         ReplyWriter.Sent sent = writer.write(reply, response, callback, requestId, "");
         record(request, requestId, reply.facts(), sent, ticker.since(started), Request.getRemoteAddr(request));
-        return true;
     }
 
     private static S3Exception rejection(Request request, int status, String requestId) {

@@ -137,8 +137,12 @@ public final class SluiceServer implements AutoCloseable {
         return 10_000;
     }
 
+    static final int SELECTORS = Math.max(1, Math.min(8, Runtime.getRuntime().availableProcessors()));
+
     private ServerConnector connector(HttpConfiguration http, SluiceConfig.HostPort at, String name, Duration idleTimeout) {
-        ServerConnector c = new ServerConnector(server, 1, 1, new HttpConnectionFactory(http));
+        // A selector per core: a small read of a local file is answered on the selector's thread
+        // (S3Handler), so one selector would put all of them on one core.
+        ServerConnector c = new ServerConnector(server, 1, SELECTORS, new HttpConnectionFactory(http));
         // No host (":8080") is Jetty's null: the wildcard address, IPv6 and IPv4 where the system has both.
         c.setHost(at.host().isEmpty() ? null : at.host());
         c.setPort(at.port());
@@ -152,11 +156,21 @@ public final class SluiceServer implements AutoCloseable {
      * Requests Jetty refuses to parse go to {@code s3} too, to be answered as S3 errors.
      */
     public void start(S3Handler s3) throws Exception {
-        Handler.Abstract byListener = new Handler.Abstract() {
+        // Non-blocking: called on the thread that parsed the request. The S3 handler hands what
+        // may wait to virtual threads itself (docs/operations.md, "Threads"); an admin request
+        // (a scrape, a readiness check that may ask a dependency) always goes to one.
+        Handler.Abstract byListener = new Handler.Abstract(org.eclipse.jetty.util.thread.Invocable.InvocationType.NON_BLOCKING) {
             @Override
             public boolean handle(Request request, Response response, Callback callback) throws Exception {
                 if (request.getConnectionMetaData().getConnector() == adminConnector) {
-                    return admin.handle(request, response, callback);
+                    Thread.ofVirtual().name("sluice-admin").start(() -> {
+                        try {
+                            admin.handle(request, response, callback);
+                        } catch (RuntimeException e) {
+                            callback.failed(e);
+                        }
+                    });
+                    return true;
                 }
                 InFlight.Tracked tracked = inFlight.track(request, callback);
                 boolean handled = false;
