@@ -274,13 +274,36 @@ public final class FileBackend implements Backend {
     }
 
     /** The real path of an existing file for {@code key}, if it is inside the root. */
+    /** Whether no segment of {@code key} (which neither starts nor ends with "/") is empty, "." or "..". */
+    private static boolean plainSegments(String key) {
+        int start = 0;
+        while (true) {
+            int end = key.indexOf('/', start);
+            int stop = end < 0 ? key.length() : end;
+            int length = stop - start;
+            if (length == 0 || (key.charAt(start) == '.' && (length == 1 || (length == 2 && key.charAt(start + 1) == '.')))) {
+                return false;
+            }
+            if (end < 0) {
+                return true;
+            }
+            start = end + 1;
+        }
+    }
+
     private Optional<Path> resolve(String key) {
         if (key.isEmpty() || key.endsWith("/") || key.startsWith("/") || ReservedNames.reserved(key)) {
             return Optional.empty();
         }
-        Path candidate = root.resolve(key).normalize();
-        if (!candidate.startsWith(root) || candidate.equals(root)) {
-            return Optional.empty();
+        Path candidate;
+        if (plainSegments(key)) {
+            // Already normal and under the root: no segment is empty, "." or "..".
+            candidate = root.resolve(key);
+        } else {
+            candidate = root.resolve(key).normalize();
+            if (!candidate.startsWith(root) || candidate.equals(root)) {
+                return Optional.empty();
+            }
         }
         try {
             Path real = candidate.toRealPath();

@@ -23,12 +23,8 @@ final class ReservedNames {
         if (first.equals(AREA)) {
             return true;
         }
-        for (String segment : key.split("/", -1)) {
-            if (segment.startsWith(TEMP_PREFIX)) {
-                return true;
-            }
-        }
-        return false;
+        // A segment starts with the prefix: the first, or one after a slash (read on every GET: no split).
+        return key.startsWith(TEMP_PREFIX) || key.contains("/" + TEMP_PREFIX);
     }
 
     /** Whether a directory entry {@code name} under the key prefix {@code dirKey} is hidden from listings. */

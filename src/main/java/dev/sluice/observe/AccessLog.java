@@ -225,7 +225,18 @@ public final class AccessLog implements AutoCloseable {
             return;
         }
         b.append('"');
-        for (int i = 0, n = value.length(); i < n; i++) {
+        // The run needing no escape, appended at once: all of a typical value.
+        int n = value.length();
+        int plain = 0;
+        while (plain < n) {
+            char c = value.charAt(plain);
+            if (c < 0x20 || c == '"' || c == '\\' || c >= 0x7f) {
+                break;
+            }
+            plain++;
+        }
+        b.append(value, 0, plain);
+        for (int i = plain; i < n; i++) {
             char c = value.charAt(i);
             if (c >= 0x20 && c != '"' && c != '\\' && c < 0x7f) {
                 b.append(c);

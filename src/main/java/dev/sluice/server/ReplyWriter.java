@@ -8,6 +8,7 @@ import dev.sluice.s3.S3Exception;
 import dev.sluice.s3.XmlDocuments;
 import org.eclipse.jetty.http.HttpField;
 import org.eclipse.jetty.http.HttpFields;
+import org.eclipse.jetty.http.HttpHeader;
 import org.eclipse.jetty.http.PreEncodedHttpField;
 import org.eclipse.jetty.io.Content;
 import org.eclipse.jetty.server.Response;
@@ -119,7 +120,7 @@ final class ReplyWriter {
         }
         HttpFields.Mutable headers = response.getHeaders();
         for (Map.Entry<String, String> h : object.headers()) {
-            headers.add(h.getKey(), h.getValue());
+            add(headers, h.getKey(), h.getValue());
         }
         headers.add(NOSNIFF);
         int status = object.status();
@@ -143,6 +144,27 @@ final class ReplyWriter {
             }
         }));
         return Optional.empty();
+    }
+
+    /**
+     * Adds an object's header, by Jetty's constant for the names every read sends: a header
+     * added by name alone is looked up in Jetty's table of known names first.
+     */
+    private static void add(HttpFields.Mutable headers, String name, String value) {
+        HttpHeader known = switch (name) {
+            case "Content-Length" -> HttpHeader.CONTENT_LENGTH;
+            case "Content-Type" -> HttpHeader.CONTENT_TYPE;
+            case "ETag" -> HttpHeader.ETAG;
+            case "Last-Modified" -> HttpHeader.LAST_MODIFIED;
+            case "Accept-Ranges" -> HttpHeader.ACCEPT_RANGES;
+            case "Content-Range" -> HttpHeader.CONTENT_RANGE;
+            default -> null;
+        };
+        if (known != null) {
+            headers.add(known, value);
+        } else {
+            headers.add(name, value);
+        }
     }
 
     /** The most body {@link #sendAtOnce} reads before writing: a small object's, in one buffer. */
@@ -212,7 +234,7 @@ final class ReplyWriter {
         // Added, not put: an object's headers name each header once and none the handler set
         // (request id, CORS), and putting would scan every field already there for each one.
         for (Map.Entry<String, String> h : object.headers()) {
-            headers.add(h.getKey(), h.getValue());
+            add(headers, h.getKey(), h.getValue());
         }
         // Object bytes are whatever was stored: a browser must take the declared type, never
         // guess HTML from the content (docs/behaviour.md, "Headers").

@@ -213,7 +213,8 @@ public final class S3Handler extends Handler.Abstract {
     private String begin(Response response) {
         String requestId = requestIds.next();
         HttpFields.Mutable headers = response.getHeaders();
-        headers.add("x-amz-request-id", requestId);
+        // A name Jetty does not know: built without looking it up in Jetty's table of known names.
+        headers.add(new HttpField((HttpHeader) null, "x-amz-request-id", requestId));
         Cors.addTo(headers);
         return requestId;
     }
