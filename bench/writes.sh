@@ -6,7 +6,8 @@
 #   (b) file backend: the same two uploads through sluice into a directory vs. `dd` writing
 #       the same bytes to the same disk (`bs=1M conv=fsync`: sluice fsyncs too);
 #   one warm-up each, then RUNS (3) rounds, the order of the sides rotating each round;
-#   median seconds, MB/s (10^6 bytes/s) and ratios;
+#   median seconds, MB/s (10^6 bytes/s) and ratios, and the CPU seconds per GiB (utime+stime
+#   from /proc over each upload) of the sluice serving the side and of S3Proxy;
 #   (c) memory and CPU: a second sluice with -Xmx256m (MEM_JAVA_OPTS) takes a MEM_MIB (2048)
 #       PutObject and multipart upload into a directory, while its RSS is sampled every
 #       0.2 s; peak RSS and CPU seconds (utime+stime from /proc) per upload.
@@ -114,6 +115,19 @@ if [[ -n "$BASELINE_JAR" ]]; then
   B_VIA="http://127.0.0.1:$B_PORT"
 fi
 
+# The JVMs whose CPU each upload is charged: the sluice serving the side, and S3Proxy.
+jvm_of() { pgrep -P "$1" java || echo "$1"; } # started with setsid: the JVM may be the process itself
+SLUICE_JVM="$(jvm_of "$SLUICE_PID")"
+S3PROXY_JVM="$(jvm_of "$S3PROXY_PID")"
+[[ -n "$BASELINE_JAR" ]] && BASELINE_JVM="$(jvm_of "$BASELINE_PID")"
+serving_jvm() {
+  case "$1" in
+    sluice-s3 | sluice-file) echo "$SLUICE_JVM" ;;
+    baseline-s3 | baseline-file) echo "$BASELINE_JVM" ;;
+    *) echo "" ;;
+  esac
+}
+
 # upload SIDE MODE FILE KEY: one upload; prints the seconds it took.
 upload() {
   local side="$1" mode="$2" file="$3" key="$4" out
@@ -168,8 +182,13 @@ done
 for r in $(seq 1 "$RUNS"); do
   for side in $(rotated "$r" "${SIDES[@]}"); do
     for mode in $(modes_of "$side"); do
+      jvm="$(serving_jvm "$side")"
+      # shellcheck disable=SC2086
+      sluice_before="$(cpu_ticks $jvm)"; s3proxy_before="$(cpu_ticks "$S3PROXY_JVM")"
       s="$(upload "$side" "$mode" "$WORK/src.bin" "$mode.bin")"
-      printf '%s\t%s\t%s\t%s\n' "$side" "$mode" "$r" "$s" >>"$WORK/runs.tsv"
+      # shellcheck disable=SC2086
+      sluice_ticks=$(( $(cpu_ticks $jvm) - sluice_before )); s3proxy_ticks=$(( $(cpu_ticks "$S3PROXY_JVM") - s3proxy_before ))
+      printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$side" "$mode" "$r" "$s" "$sluice_ticks" "$s3proxy_ticks" >>"$WORK/runs.tsv"
       log "round $r $side $mode: ${s}s ($(awk -v b="$SIZE_BYTES" -v s="$s" 'BEGIN{printf "%.1f MB/s", b/s/1e6}'))"
     done
   done
@@ -237,10 +256,14 @@ E = os.environ
 runs = [l.split("\t") for l in open(sys.argv[1]).read().split("\n") if l]
 mem = [l.split("\t") for l in open(sys.argv[2]).read().split("\n") if l]
 size = int(E["SIZE_BYTES"])
-med = {}
-for side, mode, _, s in runs:
+tck = int(E["CLK_TCK"])
+gib = size / 2**30
+med, cpu = {}, {}
+for side, mode, _, s, sluice_ticks, s3proxy_ticks in runs:
     med.setdefault((side, mode), []).append(float(s))
+    cpu.setdefault((side, mode), []).append((int(sluice_ticks) / tck / gib, int(s3proxy_ticks) / tck / gib))
 med = {k: statistics.median(v) for k, v in med.items()}
+cpu = {k: (statistics.median(a for a, _ in v), statistics.median(b for _, b in v)) for k, v in cpu.items()}
 mbs = lambda s: size / s / 1e6
 print(f"## Writes through sluice vs. without it ({E['DATE_HUMAN']})\n")
 print(f"- command: `{E['CMDLINE'].strip()}` at {E['GIT_REV']}")
@@ -248,24 +271,28 @@ print(f"- host: {E['HOST_LINE']}; JDK: {E['JDK_LINE']}; work directory: {E['FS_L
 print(f"- {E['SIZE_MIB']} MiB of random bytes; multipart in {E['PART_MIB']} MiB parts sent one after another; "
       f"{E['RUNS']} rounds after a warm-up, side order rotating; one client for every side "
       f"(bench/java/dev/sluice/bench/UploadClient.java, AWS SDK for Java v2, timed inside the client)\n")
-print("| upload | side | runs (s) | median (s) | MB/s | ratio |")
-print("|---|---|---|---|---|---|")
+print("CPU s per GiB: utime+stime over each upload of the sluice serving the side and of S3Proxy (medians); "
+      "the client's own CPU is not counted.\n")
+print("| upload | side | runs (s) | median (s) | MB/s | ratio | sluice CPU s/GiB | S3Proxy CPU s/GiB |")
+print("|---|---|---|---|---|---|---:|---:|")
 for mode in ("put", "multipart"):
     for side, base in (("direct", None), ("sluice-s3", "direct"), ("baseline-s3", "direct"), ("dd", None),
                        ("sluice-file", "dd"), ("baseline-file", "dd")):
         if (side, mode) not in med:
             continue
-        each = ", ".join(f"{float(s):.2f}" for sd, md, _, s in runs if sd == side and md == mode)
+        each = ", ".join(f"{float(s):.2f}" for sd, md, _, s, *_ in runs if sd == side and md == mode)
         ref = med.get((base, mode)) or med.get((base, "put")) if base else None
         ratio = f"{ref / med[(side, mode)]:.2f} of {base}" if ref else ""
         label = {"direct": "S3Proxy directly", "sluice-s3": "sluice → S3Proxy", "dd": "dd bs=1M conv=fsync",
                  "sluice-file": "sluice → directory", "baseline-s3": "baseline → S3Proxy",
                  "baseline-file": "baseline → directory"}[side]
-        print(f"| {mode} | {label} | {each} | {med[(side, mode)]:.2f} | {mbs(med[(side, mode)]):.1f} | {ratio} |")
+        own, store = cpu[(side, mode)]
+        own_text = f"{own:.2f}" if side.startswith(("sluice", "baseline")) else ""
+        store_text = f"{store:.2f}" if side.endswith("s3") or side == "direct" else ""
+        print(f"| {mode} | {label} | {each} | {med[(side, mode)]:.2f} | {mbs(med[(side, mode)]):.1f} | {ratio} | {own_text} | {store_text} |")
 print(f"\n### Memory and CPU of sluice ({E['MEM_JAVA_OPTS']}) during one {E['MEM_MIB']} MiB upload into a directory\n")
 print("| upload | seconds | MB/s | RSS before (MiB) | peak RSS (MiB) | CPU (s) | CPU s per GiB |")
 print("|---|---|---|---|---|---|---|")
-tck = int(E["CLK_TCK"])
 mb = int(E["MEM_BYTES"])
 for mode, s, before, peak, ticks in mem:
     cpu = int(ticks) / tck
