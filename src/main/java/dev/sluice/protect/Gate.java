@@ -151,6 +151,14 @@ public final class Gate {
                 SluiceConfig.ProductLimits.NONE, List.of(), java.util.Set.of(), 1);
     }
 
+    /**
+     * Whether deciding a request's limits waits on no other process: no limits, or buckets and
+     * counters in this process. A shared store ({@link SharedLimits}) may ask Redis on a request.
+     */
+    public boolean decidesLocally() {
+        return !enabled || !(store instanceof SharedLimits);
+    }
+
     /** A request's pass, from its TCP {@code peer} and its {@code X-Forwarded-For} values (read only when limits are set). */
     public Pass pass(InetAddress peer, Supplier<List<String>> forwardedFor) {
         return pass(peer, forwardedFor, "-");
@@ -166,7 +174,7 @@ public final class Gate {
 
     /**
      * One request's passage through the limits: which client it is, the slot it holds, and the
-     * product its bytes are charged to. Not shared between threads.
+     * product its bytes are charged to. Used by one thread at a time.
      */
     public static final class Pass implements AutoCloseable {
         static final Pass FREE = new Pass(null, "", "-");
@@ -174,8 +182,10 @@ public final class Gate {
         private final Gate gate;
         private final String client;
         private final String requestId;
-        private boolean holdsSlot;
-        private List<LimitStore.Quota> charged = List.of();
+        // Volatile: a read answered at once is admitted on the selector's thread and closed on
+        // whichever thread completes its write.
+        private volatile boolean holdsSlot;
+        private volatile List<LimitStore.Quota> charged = List.of();
 
         private Pass(Gate gate, String client, String requestId) {
             this.gate = gate;

@@ -235,13 +235,13 @@ public final class S3Handler extends Handler.Abstract {
 
     /**
      * Whether a request can be answered without waiting on anything but the local disk: a GET
-     * or HEAD without a body, path-style, of a static product on a directory, with no limits
-     * configured (a shared limit store is a network call). Identifying its caller (a signature
+     * or HEAD without a body, path-style, of a static product on a directory, with limits, if
+     * any, decided in this process (a shared limit store is a network call). Identifying its caller (a signature
      * is computation on keys in memory) and authorizing wait on nothing. Conservative: anything
      * else, including a name with a percent-escape in its account or product, is false.
      */
     private boolean answerableAtOnce(Request request) {
-        if (gate != Gate.NONE || virtualHosts.isPresent()) {
+        if (!gate.decidesLocally() || virtualHosts.isPresent()) {
             return false;
         }
         String method = request.getMethod();
