@@ -273,7 +273,6 @@ public final class FileBackend implements Backend {
         }
     }
 
-    /** The real path of an existing file for {@code key}, if it is inside the root. */
     /** Whether no segment of {@code key} (which neither starts nor ends with "/") is empty, "." or "..". */
     private static boolean plainSegments(String key) {
         int start = 0;
@@ -291,6 +290,7 @@ public final class FileBackend implements Backend {
         }
     }
 
+    /** The real path of an existing file for {@code key}, if it is inside the root. */
     private Optional<Path> resolve(String key) {
         if (key.isEmpty() || key.endsWith("/") || key.startsWith("/") || ReservedNames.reserved(key)) {
             return Optional.empty();

@@ -156,7 +156,7 @@ public final class Gate {
      * counters in this process. A shared store ({@link SharedLimits}) may ask Redis on a request.
      */
     public boolean decidesLocally() {
-        return !enabled || !(store instanceof SharedLimits);
+        return !enabled || store.decidesInProcess();
     }
 
     /** A request's pass, from its TCP {@code peer} and its {@code X-Forwarded-For} values (read only when limits are set). */

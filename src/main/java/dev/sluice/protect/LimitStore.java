@@ -46,12 +46,22 @@ public interface LimitStore {
     /** Charges {@code bytes} sent to a client to {@code key} in the current {@code period}. */
     void charge(String key, QuotaPeriod period, long bytes);
 
+    /** Whether a decision never waits on another process (a store in this process's memory). */
+    default boolean decidesInProcess() {
+        return false;
+    }
+
     /**
      * A store that asks {@code buckets} and {@code counters} one check at a time: this
      * instance's own buckets and counters, or any other pair that decides without I/O.
      */
     static LimitStore of(TokenBuckets buckets, ByteCounters counters) {
         return new LimitStore() {
+            @Override
+            public boolean decidesInProcess() {
+                return true;
+            }
+
             @Override
             public Decision decide(List<Check> checks) {
                 for (int i = 0; i < checks.size(); i++) {

@@ -33,6 +33,11 @@ public interface Registry extends AutoCloseable {
         return List.of();
     }
 
+    /** Whether every answer is in memory, so that asking never waits on another process. */
+    default boolean answersFromMemory() {
+        return false;
+    }
+
     @Override
     default void close() {
     }

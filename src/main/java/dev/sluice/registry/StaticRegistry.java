@@ -28,6 +28,11 @@ public final class StaticRegistry implements Registry {
     }
 
     @Override
+    public boolean answersFromMemory() {
+        return true;
+    }
+
+    @Override
     public Optional<Product> find(ProductRef ref) {
         return Optional.ofNullable(byRef.get(ref));
     }

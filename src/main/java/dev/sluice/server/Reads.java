@@ -56,7 +56,7 @@ public final class Reads {
      * needs the network: false.
      */
     public boolean readsLocally(String account, String product) {
-        return registry instanceof dev.sluice.registry.StaticRegistry
+        return registry.answersFromMemory()
                 && registry.find(new ProductRef(account, product)).map(p -> p.resolveBackend().readsLocally()).orElse(false);
     }
 

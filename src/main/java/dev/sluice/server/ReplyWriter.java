@@ -95,8 +95,8 @@ final class ReplyWriter {
      * Sends a read without waiting, on the calling thread: the whole body (a local file's, at
      * most {@link #AT_ONCE_MAX} bytes) is read first, then head and body go out in one write,
      * and {@code done} is told what was sent when that write completes, on whichever thread
-     * completes it, before {@code callback}. Nothing here blocks: a client that does not read leaves the write pending,
-     * not the thread.
+     * completes it, before {@code callback}. Nothing here blocks: a client that does not read
+     * leaves the write pending, not the thread.
      *
      * @return empty when sent (or being sent); else the reply to send the waiting way, nothing
      *     sent yet: the read itself when its body is larger or of unknown length, or a 503 when
@@ -118,13 +118,7 @@ final class ReplyWriter {
                         S3Exception.unavailable("the object's " + expected + " bytes did not read whole", null)));
             }
         }
-        HttpFields.Mutable headers = response.getHeaders();
-        for (Map.Entry<String, String> h : object.headers()) {
-            add(headers, h.getKey(), h.getValue());
-        }
-        headers.add(NOSNIFF);
-        int status = object.status();
-        response.setStatus(status);
+        int status = head(object, response);
         ByteBuffer body = bytes;
         int length = body == null ? 0 : body.remaining();
         // done before the callback: once the callback completes, the connection may go on to its next request.
@@ -144,6 +138,21 @@ final class ReplyWriter {
             }
         }));
         return Optional.empty();
+    }
+
+    /** Sets a read's status and headers on {@code response}; returns the status. */
+    private static int head(ObjectResponse object, Response response) {
+        HttpFields.Mutable headers = response.getHeaders();
+        // Added, not put: an object's headers name each header once and none the handler set
+        // (request id, CORS), and putting would scan every field already there for each one.
+        for (Map.Entry<String, String> h : object.headers()) {
+            add(headers, h.getKey(), h.getValue());
+        }
+        // Object bytes are whatever was stored: a browser must take the declared type, never
+        // guess HTML from the content (docs/behaviour.md, "Headers").
+        headers.add(NOSNIFF);
+        response.setStatus(object.status());
+        return object.status();
     }
 
     /**
@@ -230,17 +239,7 @@ final class ReplyWriter {
 
     private static void streamObject(ObjectResponse object, Response response, Progress outcome)
             throws IOException {
-        HttpFields.Mutable headers = response.getHeaders();
-        // Added, not put: an object's headers name each header once and none the handler set
-        // (request id, CORS), and putting would scan every field already there for each one.
-        for (Map.Entry<String, String> h : object.headers()) {
-            add(headers, h.getKey(), h.getValue());
-        }
-        // Object bytes are whatever was stored: a browser must take the declared type, never
-        // guess HTML from the content (docs/behaviour.md, "Headers").
-        headers.add(NOSNIFF);
-        response.setStatus(object.status());
-        outcome.status = object.status();
+        outcome.status = head(object, response);
         if (object.body().isEmpty()) {
             finish(response, null);
             return;

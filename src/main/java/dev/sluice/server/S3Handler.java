@@ -177,7 +177,7 @@ public final class S3Handler extends Handler.Abstract {
         String requestId = begin(response);
         String rawPath = request.getHttpURI().getPath();
         // The pass's slot is held until the response has ended, however it ended (docs/protection.md).
-        try (Gate.Pass pass = gate.pass(peer(request), () -> request.getHeaders().getValuesList("X-Forwarded-For"), requestId)) {
+        try (Gate.Pass pass = pass(request, requestId)) {
             Reply reply = route(request, rawPath, requestId, pass);
             end(request, requestId, reply, writer.write(reply, response, callback, requestId, rawPath), pass, started);
         }
@@ -193,7 +193,7 @@ public final class S3Handler extends Handler.Abstract {
         long started = ticker.nanoTime();
         String requestId = begin(response);
         String rawPath = request.getHttpURI().getPath();
-        Gate.Pass pass = gate.pass(peer(request), () -> request.getHeaders().getValuesList("X-Forwarded-For"), requestId);
+        Gate.Pass pass = pass(request, requestId);
         Reply reply = route(request, rawPath, requestId, pass);
         Optional<Reply> rest = reply instanceof Reply.Read read
                 ? writer.sendAtOnce(read, response, callback, requestId, sent -> {
@@ -236,9 +236,10 @@ public final class S3Handler extends Handler.Abstract {
     /**
      * Whether a request can be answered without waiting on anything but the local disk: a GET
      * or HEAD without a body, path-style, of a static product on a directory, with limits, if
-     * any, decided in this process (a shared limit store is a network call). Identifying its caller (a signature
-     * is computation on keys in memory) and authorizing wait on nothing. Conservative: anything
-     * else, including a name with a percent-escape in its account or product, is false.
+     * any, decided in this process (a shared limit store is a network call). Identifying its
+     * caller (a signature is computation on keys in memory) and authorizing wait on nothing.
+     * Conservative: anything else, including a name with a percent-escape in its account or
+     * product, is false.
      */
     private boolean answerableAtOnce(Request request) {
         if (!gate.decidesLocally() || virtualHosts.isPresent()) {
@@ -263,6 +264,11 @@ public final class S3Handler extends Handler.Abstract {
         String account = path.substring(1, accountEnd);
         String product = path.substring(accountEnd + 1, productEnd);
         return account.indexOf('%') < 0 && product.indexOf('%') < 0 && reads.readsLocally(account, product);
+    }
+
+    /** The request's pass through the limits, from its peer address and any X-Forwarded-For. */
+    private Gate.Pass pass(Request request, String requestId) {
+        return gate.pass(peer(request), () -> request.getHeaders().getValuesList("X-Forwarded-For"), requestId);
     }
 
     private static java.net.InetAddress peer(Request request) {
