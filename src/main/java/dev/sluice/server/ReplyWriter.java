@@ -11,6 +11,7 @@ import org.eclipse.jetty.http.HttpFields;
 import org.eclipse.jetty.http.HttpHeader;
 import org.eclipse.jetty.http.PreEncodedHttpField;
 import org.eclipse.jetty.io.Content;
+import org.eclipse.jetty.server.Request;
 import org.eclipse.jetty.server.Response;
 import org.eclipse.jetty.util.Blocker;
 import org.eclipse.jetty.util.Callback;
@@ -360,6 +361,9 @@ final class ReplyWriter {
             for (Map.Entry<String, String> h : e.extraHeaders()) {
                 headers.put(h.getKey(), h.getValue());
             }
+            if (!bodyConsumed(response.getRequest())) {
+                headers.put(HttpHeader.CONNECTION, "close");
+            }
             if (e.error().isRetryable() && !headers.contains("Retry-After")) {
                 headers.put("Retry-After", "1");
             }
@@ -373,6 +377,22 @@ final class ReplyWriter {
             callback.failed(io);
         }
         return new Sent(e.error().status(), bytes, code, Optional.empty());
+    }
+
+    /**
+     * Whether the request's body has been read to its end, reading and dropping what has already
+     * arrived (never waiting for more). An error often answers a write before its body is read
+     * (a bad signature, a refused key); Jetty then closes the connection after the reply, since
+     * the rest of the body is still in it, and the reply must say so: a client that is not told
+     * puts the connection back in its pool and its next request fails with no response at all
+     * (RFC 9112 §9.6). A small body that has arrived whole is dropped, and the connection kept.
+     */
+    private static boolean bodyConsumed(Request request) {
+        try {
+            return request.consumeAvailable();
+        } catch (RuntimeException e) {
+            return false;
+        }
     }
 
     private static String describe(Throwable t) {

@@ -118,6 +118,50 @@ class RequestBodyBoundsTest {
         assertThat(r.header("Connection")).hasValue("close");
     }
 
+    /**
+     * A write refused before its body is read (here: an anonymous PUT to a read-only product)
+     * leaves the rest of the body in the connection, so sluice closes it after the reply, and the
+     * reply must say so: a client that is not told (the JDK's HttpClient, for one) reuses the
+     * connection and its next request fails with no response at all.
+     */
+    @Test
+    void aWriteRefusedWithItsBodyStillComingSaysTheConnectionCloses() throws Exception {
+        SluiceUnderTest.RawResponse r = response(startRequest("PUT", "/demo/hello/upload.bin", 1_000_000, 64 * 1024));
+
+        assertS3Error(r, 403, "AccessDenied", "/demo/hello/upload.bin");
+        assertThat(r.header("Connection")).hasValue("close");
+    }
+
+    /** A refused write whose small body has arrived whole keeps its connection for the next request. */
+    @Test
+    void aWriteRefusedWithItsWholeBodyInHandKeepsTheConnection() throws Exception {
+        try (Socket socket = startRequest("PUT", "/demo/hello/upload.bin", 100, 100)) {
+            SluiceUnderTest.RawResponse refused = oneResponse(socket.getInputStream());
+            assertS3Error(refused, 403, "AccessDenied", "/demo/hello/upload.bin");
+            assertThat(refused.header("Connection")).isEmpty();
+
+            socket.getOutputStream().write(("GET /demo/hello/greeting.txt HTTP/1.1\r\nHost: " + sluice.s3Endpoint().getAuthority()
+                    + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+            SluiceUnderTest.RawResponse next = oneResponse(socket.getInputStream());
+            assertThat(next.status()).isEqualTo(200);
+            assertThat(next.text()).isEqualTo("hello, world\n");
+        }
+    }
+
+    /** One response with a Content-Length body, read off a connection that stays open. */
+    private static SluiceUnderTest.RawResponse oneResponse(java.io.InputStream in) throws IOException {
+        java.io.ByteArrayOutputStream head = new java.io.ByteArrayOutputStream();
+        while (!head.toString(StandardCharsets.ISO_8859_1).endsWith("\r\n\r\n")) {
+            int b = in.read();
+            assertThat(b).as("the connection ended inside a response head: %s", head).isNotNegative();
+            head.write(b);
+        }
+        Matcher length = Pattern.compile("(?im)^Content-Length:\\s*(\\d+)").matcher(head.toString(StandardCharsets.ISO_8859_1));
+        assertThat(length.find()).as("a Content-Length in %s", head).isTrue();
+        head.write(in.readNBytes(Integer.parseInt(length.group(1))));
+        return RawHttp.parse(head.toByteArray());
+    }
+
     @Test
     void slowBodiesHoldNoMoreThanTheBudgetAndOthersAreStillServed() throws Exception {
         List<Socket> held = new ArrayList<>();
