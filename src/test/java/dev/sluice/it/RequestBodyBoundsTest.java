@@ -135,7 +135,12 @@ class RequestBodyBoundsTest {
     /** A refused write whose small body has arrived whole keeps its connection for the next request. */
     @Test
     void aWriteRefusedWithItsWholeBodyInHandKeepsTheConnection() throws Exception {
-        try (Socket socket = startRequest("PUT", "/demo/hello/upload.bin", 100, 100)) {
+        URI endpoint = sluice.s3Endpoint();
+        try (Socket socket = new Socket(endpoint.getHost(), endpoint.getPort())) {
+            socket.setSoTimeout(10_000);
+            // Head and body in one write, so the body is in sluice's hands with the head.
+            socket.getOutputStream().write(("PUT /demo/hello/upload.bin HTTP/1.1\r\nHost: " + endpoint.getAuthority()
+                    + "\r\nContent-Length: 100\r\n\r\n" + "x".repeat(100)).getBytes(StandardCharsets.US_ASCII));
             SluiceUnderTest.RawResponse refused = oneResponse(socket.getInputStream());
             assertS3Error(refused, 403, "AccessDenied", "/demo/hello/upload.bin");
             assertThat(refused.header("Connection")).isEmpty();
