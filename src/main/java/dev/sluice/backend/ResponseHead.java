@@ -42,7 +42,7 @@ record ResponseHead(Response response, Content.Source body) {
             }
         });
         try {
-            return head.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+            return BackendWaits.await(head, timeout);
         } catch (TimeoutException e) {
             request.abort(e);
             throw S3Exception.unavailable(describe + ": no response within " + timeout + " for " + what, null);

@@ -10,7 +10,6 @@ import java.time.Duration;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
 /**
@@ -49,7 +48,7 @@ record S3Reply(Optional<Response> response, byte[] body, Optional<Throwable> fai
     static S3Reply await(CompletableFuture<S3Reply> pending, Request request, Duration limit, String what) {
         S3Reply reply;
         try {
-            reply = pending.get(limit.toMillis(), TimeUnit.MILLISECONDS);
+            reply = BackendWaits.await(pending, limit);
         } catch (TimeoutException e) {
             request.abort(e);
             throw S3Exception.unavailable(what + ": no answer within " + limit, e);

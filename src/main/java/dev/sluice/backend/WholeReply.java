@@ -34,7 +34,7 @@ final class WholeReply {
         request.timeout(remainingMillis, TimeUnit.MILLISECONDS);
         try {
             // The request's own timeout ends the exchange; the wait has a deadline of its own all the same.
-            return new CompletableResponseListener(request, maxBytes).send().get(remainingMillis + 1_000, TimeUnit.MILLISECONDS);
+            return BackendWaits.await(new CompletableResponseListener(request, maxBytes).send(), Duration.ofMillis(remainingMillis + 1_000));
         } catch (TimeoutException e) {
             request.abort(e);
             throw S3Exception.unavailable(describe + ": " + what + " got no response within " + timeout, null);

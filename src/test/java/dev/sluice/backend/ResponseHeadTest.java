@@ -44,6 +44,48 @@ class ResponseHeadTest {
         }
     }
 
+    /**
+     * A store that sends its head a byte at a time never lets the connection go idle, so only
+     * the deadline on the head ends the wait: 503, and the exchange aborted.
+     */
+    @Test
+    void aHeadThatTricklesInIsA503AtTheDeadline() throws Exception {
+        HttpClient http = new HttpClient();
+        http.start();
+        try (java.net.ServerSocket store = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress());
+             java.util.concurrent.ExecutorService threads = java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor()) {
+            java.util.concurrent.CountDownLatch aborted = new java.util.concurrent.CountDownLatch(1);
+            threads.submit(() -> {
+                try (java.net.Socket s = store.accept()) {
+                    byte[] head = "HTTP/1.1 200 OK\r\nX-Padding: ".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+                    s.getOutputStream().write(head);
+                    // One byte every 50 ms, bounded at 20 s: the connection is never idle for the 1 s idle timeout.
+                    for (int i = 0; i < 400; i++) {
+                        s.getOutputStream().write('x');
+                        s.getOutputStream().flush();
+                        Thread.sleep(50);
+                    }
+                } catch (IOException closed) {
+                    aborted.countDown(); // sluice closed the connection: the exchange was aborted
+                }
+                return null;
+            });
+            var request = http.newRequest(URI.create("http://127.0.0.1:" + store.getLocalPort() + "/bucket/key"))
+                    .idleTimeout(1, java.util.concurrent.TimeUnit.SECONDS);
+            long started = System.nanoTime();
+
+            assertThatThrownBy(() -> ResponseHead.await(request, Duration.ofSeconds(1), "s3:test", "GET /bucket/key", Optional.empty()))
+                    .isInstanceOfSatisfying(S3Exception.class, e -> {
+                        assertThat(e.error()).isEqualTo(S3Error.SERVICE_UNAVAILABLE);
+                        assertThat(e.logCause().orElseThrow().getMessage()).isEqualTo("s3:test: no response within PT1S for GET /bucket/key");
+                    });
+            assertThat(Duration.ofNanos(System.nanoTime() - started)).isBetween(Duration.ofSeconds(1), Duration.ofSeconds(10));
+            assertThat(aborted.await(10, java.util.concurrent.TimeUnit.SECONDS)).as("the store's connection closed").isTrue();
+        } finally {
+            http.stop();
+        }
+    }
+
     @Test
     void kindCutsTheSecretAndAnyQueryOutOfTheMessage() {
         IOException failure = new IOException("bad " + SAS + " from http://127.0.0.1:1/c/b?comp=list&" + SAS);
