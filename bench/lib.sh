@@ -36,6 +36,7 @@ find_wrk() {
 
 WORK="$(mktemp -d "${TMPDIR:-/tmp}/sluice-bench.XXXXXX")"
 PIDS=()
+EXTRA_DIRS=() # directories outside $WORK that on_exit removes too
 stop_all() {
   local pid i
   for pid in "${PIDS[@]}"; do
@@ -66,7 +67,7 @@ on_exit() {
       [[ -f "$f" ]] && { echo "----- $(basename "$f") (last 60 lines) -----" >&2; tail -n 60 "$f" >&2; }
     done
   fi
-  rm -rf "$WORK"
+  rm -rf "$WORK" "${EXTRA_DIRS[@]}"
   exit "$rc"
 }
 trap on_exit EXIT
@@ -162,15 +163,22 @@ rotated() {
 }
 
 # start_s3proxy BUCKET: S3Proxy 3.0.0 (target/s3proxy/s3proxy.jar, else the copy in ~/.m2) on a
-# free loopback port, authorization none, jclouds filesystem provider under $WORK/s3data, with
+# free loopback port, authorization none, jclouds filesystem provider under S3PROXY_DATA
+# (default $WORK/s3data; S3PROXY_DATA=tmpfs: a new directory in /dev/shm, removed on exit), with
 # BUCKET created. Sets S3PROXY_JAR, S3_PORT and S3PROXY_PID. Needs find_java first.
 start_s3proxy() {
-  local bucket="$1" code
+  local bucket="$1" code data="${S3PROXY_DATA:-$WORK/s3data}"
+  if [[ "$data" == tmpfs ]]; then
+    [[ -d /dev/shm && -w /dev/shm ]] || die "S3PROXY_DATA=tmpfs: /dev/shm is not a writable directory"
+    data="$(mktemp -d /dev/shm/sluice-bench-s3.XXXXXX)"
+    EXTRA_DIRS+=("$data")
+  fi
+  S3PROXY_DATA_DIR="$data"
   S3PROXY_JAR="$ROOT/target/s3proxy/s3proxy.jar"
   [[ -f "$S3PROXY_JAR" ]] || S3PROXY_JAR="$HOME/.m2/repository/org/gaul/s3proxy/3.0.0/s3proxy-3.0.0-jar-with-dependencies.jar"
   [[ -f "$S3PROXY_JAR" ]] || die "S3Proxy jar not found (target/s3proxy/s3proxy.jar or ~/.m2)"
   S3_PORT="$(free_port)"
-  mkdir -p "$WORK/s3data"
+  mkdir -p "$data"
   cat >"$WORK/s3proxy-logback.xml" <<'EOF'
 <configuration>
   <appender name="STDERR" class="ch.qos.logback.core.ConsoleAppender">
@@ -184,7 +192,7 @@ EOF
 s3proxy.endpoint=http://127.0.0.1:$S3_PORT
 s3proxy.authorization=none
 jclouds.provider=filesystem
-jclouds.filesystem.basedir=$WORK/s3data
+jclouds.filesystem.basedir=$data
 s3proxy.ignore-unknown-headers=true
 EOF
   start s3proxy "$WORK/s3proxy.log" "$JAVA" "-Dlogback.configurationFile=$WORK/s3proxy-logback.xml" \

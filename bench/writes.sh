@@ -22,6 +22,9 @@
 #   SIZE_MIB=16 PART_MIB=5 RUNS=1 MEM_MIB=16 bench/writes.sh          # a quick check that it works
 #   BACKENDS=file bench/writes.sh                                      # only (b) and (c); BACKENDS=s3: (a) and (c)
 #   BASELINE_JAR=<another sluice.jar> bench/writes.sh                  # that build too, in the same rotation
+#   S3PROXY_DATA=tmpfs bench/writes.sh                                 # S3Proxy stores in /dev/shm: (a) without
+#                                                                      # the disk's writeback stalls, which land
+#                                                                      # on either side at random
 #
 # Needs target/sluice.jar (this script never builds it), a JDK >= 21, the S3Proxy fat jar,
 # curl, python3; compiles the bench profile for the upload client (bench/classpath.sh).
@@ -31,7 +34,7 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 CMDLINE="$(printf '%q ' "bench/$(basename "$0")" "$@")"
-for v in SIZE_MIB PART_MIB RUNS MEM_MIB BACKENDS SLUICE_JAVA_OPTS MEM_JAVA_OPTS BASELINE_JAR; do
+for v in SIZE_MIB PART_MIB RUNS MEM_MIB BACKENDS SLUICE_JAVA_OPTS MEM_JAVA_OPTS BASELINE_JAR S3PROXY_DATA; do
   if [[ -n "${!v:-}" ]]; then CMDLINE="$v=$(printf '%q' "${!v}") $CMDLINE"; fi
 done
 SIZE_MIB="${SIZE_MIB:-1024}"
@@ -249,6 +252,9 @@ RESULT_FILE="$ROOT/bench/results/writes-$DATE_FILE.md"
 HOST_LINE="$(host_line)"
 JDK_LINE="$JAVA_VERSION_LINE (\`$JAVA\`)${SLUICE_JAVA_OPTS:+, sluice JVM options \`$SLUICE_JAVA_OPTS\`}"
 FS_LINE="$(df -T "$WORK" | awk 'NR==2 {print $2 " on " $1}')"
+if [[ -n "${S3PROXY_DATA_DIR:-}" ]]; then
+  FS_LINE="$FS_LINE; S3Proxy's store: $(df -T "$S3PROXY_DATA_DIR" | awk 'NR==2 {print $2 " on " $1}')"
+fi
 export BASELINE_JAR CMDLINE DATE_HUMAN HOST_LINE JDK_LINE GIT_REV SIZE_MIB PART_MIB RUNS MEM_MIB MEM_JAVA_OPTS CLK_TCK FS_LINE SIZE_BYTES MEM_BYTES
 "$PY" - "$WORK/runs.tsv" "$WORK/mem.tsv" >"$WORK/report.md" <<'EOF'
 import os, statistics, sys
