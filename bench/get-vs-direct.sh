@@ -9,7 +9,9 @@
 #       and the added p99, sluice - direct (target <= 1 ms).
 # With BASELINE_JAR=<path to another sluice.jar> (an earlier build), a second sluice
 # serving the same product from that jar is measured in the same alternation, and the
-# report gives sluice/baseline ratios: before/after figures from one run.
+# report gives sluice/baseline ratios: before/after figures from one run. BASELINE_JAVA_OPTS
+# gives the baseline JVM options of its own (default: SLUICE_JAVA_OPTS), so that one jar can be
+# measured against itself with a switch on and off.
 # CPU time per request of each server process (utime+stime from /proc over each load
 # round; S3Proxy for the direct side) is reported beside the latency, since every
 # process shares the same cores.
@@ -27,9 +29,10 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 CMDLINE="$(printf '%q ' "bench/$(basename "$0")" "$@")"
-for v in RUNS BIG_MIB WRK_DURATION WRK_THREADS WRK_CONNECTIONS WRK_ROUNDS SLUICE_JAVA_OPTS BASELINE_JAR; do
+for v in RUNS BIG_MIB WRK_DURATION WRK_THREADS WRK_CONNECTIONS WRK_ROUNDS SLUICE_JAVA_OPTS BASELINE_JAVA_OPTS BASELINE_JAR; do
   if [[ -n "${!v:-}" ]]; then CMDLINE="$v=$(printf '%q' "${!v}") $CMDLINE"; fi
 done
+if [[ -n "${BASELINE_JAVA_OPTS+set}" && -z "$BASELINE_JAVA_OPTS" ]]; then CMDLINE="BASELINE_JAVA_OPTS='' $CMDLINE"; fi
 
 RUNS="${RUNS:-5}"
 BIG_MIB="${BIG_MIB:-256}"
@@ -38,6 +41,7 @@ WRK_THREADS="${WRK_THREADS:-2}"
 WRK_CONNECTIONS="${WRK_CONNECTIONS:-8}"
 WRK_ROUNDS="${WRK_ROUNDS:-2}"
 SLUICE_JAVA_OPTS="${SLUICE_JAVA_OPTS:-}"
+BASELINE_JAVA_OPTS="${BASELINE_JAVA_OPTS-$SLUICE_JAVA_OPTS}" # the baseline's JVM options: SLUICE_JAVA_OPTS unless set (even empty)
 . "$ROOT/bench/lib.sh"
 CURL_MAX_TIME=300
 BUCKET=sluice-bench
@@ -115,7 +119,7 @@ BASE_PID=""
 if [[ -n "$BASELINE_JAR" ]]; then
   sluice_config "$BASE_PORT" "$BASE_ADMIN_PORT" >"$WORK/baseline.yaml"
   # shellcheck disable=SC2086
-  start baseline "$WORK/baseline.log" "$JAVA" $SLUICE_JAVA_OPTS -jar "$BASELINE_JAR" serve --config "$WORK/baseline.yaml"
+  start baseline "$WORK/baseline.log" "$JAVA" $BASELINE_JAVA_OPTS -jar "$BASELINE_JAR" serve --config "$WORK/baseline.yaml"
   BASE_PID="${PIDS[-1]}"
   wait_http "http://127.0.0.1:$BASE_ADMIN_PORT/readyz" baseline "$BASE_PID"
   BASE_VIA="http://127.0.0.1:$BASE_PORT/bench/data"
@@ -201,7 +205,7 @@ mkdir -p "$ROOT/bench/results"
 RESULT_FILE="$ROOT/bench/results/get-vs-direct-$DATE_FILE.md"
 
 HOST_LINE="$(host_line)"
-JDK_LINE="$JAVA_VERSION_LINE (\`$JAVA\`)${SLUICE_JAVA_OPTS:+, sluice JVM options \`$SLUICE_JAVA_OPTS\`}"
+JDK_LINE="$JAVA_VERSION_LINE (\`$JAVA\`)${SLUICE_JAVA_OPTS:+, sluice JVM options \`$SLUICE_JAVA_OPTS\`}${BASELINE_JAR:+${BASELINE_JAVA_OPTS:+, baseline JVM options \`$BASELINE_JAVA_OPTS\`}}"
 S3PROXY_JAR_NAME="$(basename "$S3PROXY_JAR")"
 NPROC="$(nproc)"
 SIDES_LIST="${SIDES[*]}"
