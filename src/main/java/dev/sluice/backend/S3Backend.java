@@ -248,6 +248,16 @@ public final class S3Backend implements Backend {
      * {@code UNSIGNED-PAYLOAD}: a body is never part of the signature, so it streams as it arrives.
      */
     Request newRequest(String method, String path, String rawQuery, List<Map.Entry<String, String>> signedExtra) {
+        return newRequest(method, path, rawQuery, signedExtra, SigV4.UNSIGNED_PAYLOAD);
+    }
+
+    /**
+     * {@link #newRequest(String, String, String, List)} with the body's form named by
+     * {@code payloadHash} ({@code UNSIGNED-PAYLOAD}, or {@code STREAMING-UNSIGNED-PAYLOAD-TRAILER}
+     * for a body framed with a checksum trailer), sent even when the backend is anonymous.
+     */
+    Request newRequest(String method, String path, String rawQuery, List<Map.Entry<String, String>> signedExtra,
+                       String payloadHash) {
         String uri = endpoint.getScheme() + "://" + endpoint.getRawAuthority() + path + (rawQuery.isEmpty() ? "" : "?" + rawQuery);
         Request request = http.newRequest(URI.create(uri))
                 .method(HttpMethod.fromString(method))
@@ -256,7 +266,9 @@ public final class S3Backend implements Backend {
         Optional<AwsCredentials> creds = credentials.current();
         List<Map.Entry<String, String>> headers = new ArrayList<>(signedExtra);
         if (creds.isPresent()) {
-            headers.addAll(signer.sign(method, host, path, rawQuery, signedExtra, SigV4.UNSIGNED_PAYLOAD, creds.get(), clock.instant()));
+            headers.addAll(signer.sign(method, host, path, rawQuery, signedExtra, payloadHash, creds.get(), clock.instant()));
+        } else if (!payloadHash.equals(SigV4.UNSIGNED_PAYLOAD)) {
+            headers.add(Map.entry("x-amz-content-sha256", payloadHash));
         }
         request.headers(h -> {
             h.remove("Accept-Encoding");

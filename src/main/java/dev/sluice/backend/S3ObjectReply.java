@@ -2,6 +2,7 @@ package dev.sluice.backend;
 
 import dev.sluice.s3.HttpDate;
 import dev.sluice.s3.ObjectMeta;
+import dev.sluice.s3.WriteHeaders;
 import org.eclipse.jetty.client.Request;
 import org.eclipse.jetty.client.Response;
 import org.eclipse.jetty.http.HttpField;
@@ -57,7 +58,9 @@ final class S3ObjectReply {
         List<Map.Entry<String, String>> out = new ArrayList<>();
         for (HttpField f : response.getHeaders()) {
             String name = f.getName().toLowerCase(Locale.ROOT);
-            if (STORED.contains(name) || name.startsWith("x-amz-meta-") || (checksums && name.startsWith("x-amz-checksum-"))) {
+            if (name.equals("content-encoding")) {
+                WriteHeaders.storedCoding(f.getValue()).ifPresent(coding -> out.add(Map.entry(f.getName(), coding)));
+            } else if (STORED.contains(name) || name.startsWith("x-amz-meta-") || (checksums && name.startsWith("x-amz-checksum-"))) {
                 out.add(Map.entry(f.getName(), f.getValue()));
             }
         }

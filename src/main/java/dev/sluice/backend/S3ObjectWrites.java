@@ -3,6 +3,7 @@ package dev.sluice.backend;
 import dev.sluice.s3.S3Error;
 import dev.sluice.s3.S3Exception;
 import dev.sluice.s3.XmlReader;
+import dev.sluice.sigv4.SigV4;
 import org.eclipse.jetty.client.Request;
 import org.eclipse.jetty.http.HttpField;
 import org.w3c.dom.Element;
@@ -12,6 +13,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 
 /**
  * PutObject, DeleteObject and CopyObject on an {@link S3Backend}'s bucket, each one request to
@@ -30,6 +32,8 @@ import java.util.Optional;
  * the backend's to settle ({@code 412}, or {@code 409 ConditionalRequestConflict}).
  */
 final class S3ObjectWrites {
+    /** The checksums a PutObject sends the backend as a trailer of its own when they come after the body. */
+    private static final Set<String> FORWARDED_TRAILERS = Set.of("x-amz-checksum-crc32", "x-amz-checksum-crc32c");
     private final S3Backend backend;
 
     S3ObjectWrites(S3Backend backend) {
@@ -40,13 +44,20 @@ final class S3ObjectWrites {
         checkCondition(key, condition);
         String path = backend.objectPath(key);
         List<Map.Entry<String, String>> headers = new ArrayList<>(attributes.headers());
-        // Checksums sent as headers are known before the body and are checked by the backend
-        // too; those in a trailer arrive after it and are sluice's to check alone.
+        // The backend checks and keeps the client's checksum too: one sent as a header goes as
+        // that header; one known only after the body (a trailer's) goes as a trailer of sluice's.
         headers.addAll(body.checksums());
         headers.addAll(conditionHeaders(condition));
-        Request request = backend.newRequest("PUT", path, "", headers);
+        // Only the CRCs current SDKs send by default, which S3-compatible stores decode (S3Proxy
+        // 3.0 answers a SHA-1, SHA-256 or CRC64NVME trailer 400); S3 computes a CRC64NVME of its
+        // own for an object sent without a checksum.
+        Optional<Upload.PendingChecksum> trailer = body.pendingChecksum().filter(c -> FORWARDED_TRAILERS.contains(c.headerName()));
+        Request request = trailer.isPresent()
+                ? backend.newRequest("PUT", path, "", S3UploadSender.framingHeaders(headers, body.length(), trailer.get()),
+                        SigV4.STREAMING_UNSIGNED_PAYLOAD_TRAILER)
+                : backend.newRequest("PUT", path, "", headers);
         String what = backend.describe() + ": PUT " + path;
-        S3Reply reply = S3UploadSender.send(request, body, backend.timeout(), what);
+        S3Reply reply = S3UploadSender.send(request, body, trailer, backend.timeout(), what);
         return written(reply, body, "PUT " + path);
     }
 

@@ -8,6 +8,7 @@ import java.io.InputStream;
 import java.net.SocketTimeoutException;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.TimeoutException;
 
 /**
@@ -40,6 +41,23 @@ public interface Upload {
      * {@link #stream()} has reached its end (a trailer arrives after the bytes).
      */
     List<Map.Entry<String, String>> checksums();
+
+    /**
+     * The checksum the client declared whose value is known only after the last byte (sent in
+     * a trailer, or named by {@code x-amz-sdk-checksum-algorithm} alone, when sluice computes
+     * it), known before the first: a store that keeps checksums can be sent it as a trailer of
+     * its own. Its value is in {@link #checksums()} once {@link #stream()} has reached its end.
+     */
+    default Optional<PendingChecksum> pendingChecksum() {
+        return Optional.empty();
+    }
+
+    /**
+     * A checksum to come: its header name ({@code x-amz-checksum-crc32}) and the length of its
+     * base64 value, fixed by the algorithm, so the length of a body that ends with it is known.
+     */
+    record PendingChecksum(String headerName, int valueLength) {
+    }
 
     /**
      * What a body that could not be read from the client answers, whatever the store: S3's

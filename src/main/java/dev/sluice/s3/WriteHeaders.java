@@ -35,21 +35,28 @@ public final class WriteHeaders {
             String name = h.getKey().toLowerCase(Locale.ROOT);
             String value = h.getValue() == null ? "" : h.getValue();
             if (name.equals("content-encoding")) {
-                List<String> codings = new ArrayList<>();
-                for (String c : value.split(",")) {
-                    String coding = c.strip();
-                    if (!coding.isEmpty() && !coding.equalsIgnoreCase(AWS_CHUNKED)) {
-                        codings.add(coding);
-                    }
-                }
-                if (!codings.isEmpty()) {
-                    out.add(Map.entry(name, String.join(",", codings)));
-                }
+                storedCoding(value).ifPresent(coding -> out.add(Map.entry(name, coding)));
             } else if (STORED.contains(name) || (name.startsWith(USER_METADATA) && name.length() > USER_METADATA.length())) {
                 out.add(Map.entry(name, value));
             }
         }
         return List.copyOf(out);
+    }
+
+    /**
+     * A {@code Content-Encoding} as an object keeps it: without {@code aws-chunked}, which names
+     * a request's framing; empty when nothing else is left. S3 stores it so, and a store that
+     * kept it anyway (S3Proxy does) is read so.
+     */
+    public static Optional<String> storedCoding(String contentEncoding) {
+        List<String> codings = new ArrayList<>();
+        for (String c : contentEncoding.split(",")) {
+            String coding = c.strip();
+            if (!coding.isEmpty() && !coding.equalsIgnoreCase(AWS_CHUNKED)) {
+                codings.add(coding);
+            }
+        }
+        return codings.isEmpty() ? Optional.empty() : Optional.of(String.join(",", codings));
     }
 
     /**

@@ -1,5 +1,6 @@
 package dev.sluice.upload;
 
+import dev.sluice.backend.Upload;
 import dev.sluice.s3.S3Error;
 import dev.sluice.s3.S3Exception;
 
@@ -112,6 +113,11 @@ final class BodyChecks {
     /** The checksums verified (or computed on request), as header name and base64 value; after {@link #verify}. */
     List<Map.Entry<String, String>> verified() {
         return verified;
+    }
+
+    /** The checksum whose value only the end brings (a trailer's, or one computed on request). */
+    Optional<Upload.PendingChecksum> pending() {
+        return algorithm.filter(a -> headerChecksum.isEmpty()).map(ChecksumAlgorithm::pending);
     }
 
     /** Before the end: the checksum a header declared, which the end will hold the bytes to. */

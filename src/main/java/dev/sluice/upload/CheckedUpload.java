@@ -8,6 +8,7 @@ import java.io.InputStream;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 
 /**
  * A body that keeps {@link Upload}'s promise: every byte but the last is handed on as it is
@@ -61,6 +62,11 @@ final class CheckedUpload implements Upload {
     @Override
     public List<Map.Entry<String, String>> checksums() {
         return checked ? checks.verified() : checks.declared();
+    }
+
+    @Override
+    public Optional<PendingChecksum> pendingChecksum() {
+        return checks.pending();
     }
 
     private final class Checked extends InputStream {

@@ -1,5 +1,7 @@
 package dev.sluice.upload;
 
+import dev.sluice.backend.Upload;
+
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.Base64;
@@ -59,6 +61,11 @@ enum ChecksumAlgorithm {
             }
         }
         return Optional.empty();
+    }
+
+    /** This checksum as one still to come: its name and the length of its base64 value. */
+    Upload.PendingChecksum pending() {
+        return new Upload.PendingChecksum(headerName(), 4 * ((bytes + 2) / 3));
     }
 
     /** The value's bytes if {@code base64} is a well-formed value of this algorithm. */

@@ -125,6 +125,165 @@ class S3BackendWriteWireTest {
     }
 
     @Test
+    void aChecksumKnownOnlyAfterTheBodyIsSentAsATrailerOfAnAwsChunkedBody() {
+        // Two full 256 KiB chunks and a short one.
+        byte[] bytes = S3BackendWriteTest.random(2 * S3UploadSender.BUFFER + 1000, 21);
+        String crc = crc32(bytes);
+        ANSWER.set(reading((received, response) -> {
+            response.getHeaders().put("ETag", "\"backend-etag\"");
+            response.getHeaders().put("x-amz-checksum-crc32", crc);
+            return "";
+        }));
+
+        Written written = backend.put("k", TestUploads.withTrailer(bytes, "x-amz-checksum-crc32", crc, null),
+                new ObjectAttributes(List.of(Map.entry("content-encoding", "gzip"))), WriteCondition.NONE);
+
+        Received put = only();
+        assertThat(put.complete()).isTrue();
+        assertThat(put.header("x-amz-content-sha256")).isEqualTo("STREAMING-UNSIGNED-PAYLOAD-TRAILER");
+        assertThat(put.header("Content-Encoding")).isEqualTo("aws-chunked,gzip");
+        assertThat(put.header("x-amz-decoded-content-length")).isEqualTo(Integer.toString(bytes.length));
+        assertThat(put.header("x-amz-trailer")).isEqualTo("x-amz-checksum-crc32");
+        assertThat(put.header("Content-Length")).isEqualTo(Integer.toString(put.body().length));
+        assertThat(put.header("Transfer-Encoding")).isNull();
+        assertThat(put.header("Authorization"))
+                .contains("SignedHeaders=content-encoding;host;x-amz-content-sha256;x-amz-date;x-amz-decoded-content-length;x-amz-trailer,");
+        AwsChunked decoded = AwsChunked.decode(put.body());
+        assertThat(decoded.chunkSizes()).containsExactly(S3UploadSender.BUFFER, S3UploadSender.BUFFER, 1000, 0);
+        assertThat(decoded.data()).isEqualTo(bytes);
+        assertThat(decoded.trailer()).isEqualTo("x-amz-checksum-crc32:" + crc);
+        assertThat(written).isEqualTo(new Written("\"backend-etag\"", List.of(Map.entry("x-amz-checksum-crc32", crc))));
+    }
+
+    @Test
+    void anEmptyBodyWithATrailerIsTheLastChunkAndTheTrailerAlone() {
+        ANSWER.set(reading((received, response) -> {
+            response.getHeaders().put("ETag", "\"e\"");
+            return "";
+        }));
+
+        backend.put("k", TestUploads.withTrailer(new byte[0], "x-amz-checksum-crc32c", "AAAAAA==", null),
+                ObjectAttributes.NONE, WriteCondition.NONE);
+
+        Received put = only();
+        String expected = "0\r\nx-amz-checksum-crc32c:AAAAAA==\r\n\r\n";
+        assertThat(new String(put.body(), StandardCharsets.US_ASCII)).isEqualTo(expected);
+        assertThat(put.header("Content-Length")).isEqualTo(Integer.toString(expected.length()));
+        assertThat(put.header("Content-Encoding")).isEqualTo("aws-chunked");
+        assertThat(put.header("x-amz-decoded-content-length")).isEqualTo("0");
+    }
+
+    @Test
+    void aTrailingChecksumOtherThanTheCrcsIsNotSentOnAndTheBodyGoesPlain() {
+        ANSWER.set(reading((received, response) -> {
+            response.getHeaders().put("ETag", "\"e\"");
+            return "";
+        }));
+        byte[] bytes = S3BackendWriteTest.random(1000, 23);
+
+        for (String name : List.of("x-amz-checksum-sha256", "x-amz-checksum-sha1", "x-amz-checksum-crc64nvme")) {
+            RECEIVED.clear();
+            String value = name.endsWith("sha256") ? sha256(bytes) : name.endsWith("sha1") ? "A".repeat(27) + "=" : "A".repeat(11) + "=";
+            backend.put("k", TestUploads.withTrailer(bytes, name, value, null), ObjectAttributes.NONE, WriteCondition.NONE);
+
+            Received put = only();
+            assertThat(put.header("x-amz-content-sha256")).as(name).isEqualTo("UNSIGNED-PAYLOAD");
+            assertThat(put.header("x-amz-trailer")).as(name).isNull();
+            assertThat(put.header("Content-Encoding")).as(name).isNull();
+            assertThat(put.body()).as(name).isEqualTo(bytes);
+        }
+    }
+
+    @Test
+    void aBodyWithATrailerThatFailsItsCheckEndsShortOfItsFramingWithoutTheTrailer() throws Exception {
+        CompletableFuture<Received> seen = new CompletableFuture<>();
+        ANSWER.set((request, response, callback) -> {
+            Received r = read(request);
+            seen.complete(r);
+            callback.failed(new IOException("the client went away"));
+        });
+        byte[] bytes = S3BackendWriteTest.random(S3UploadSender.BUFFER + 7, 22);
+
+        assertThatThrownBy(() -> backend.put("k", TestUploads.withTrailer(bytes, "x-amz-checksum-crc32", crc32(bytes),
+                S3Error.BAD_DIGEST), ObjectAttributes.NONE, WriteCondition.NONE))
+                .isInstanceOfSatisfying(S3Exception.class, e -> assertThat(e.error()).isEqualTo(S3Error.BAD_DIGEST));
+
+        Received put = seen.get(10, TimeUnit.SECONDS);
+        assertThat(put.complete()).isFalse();
+        assertThat(put.body().length).isLessThan(Integer.parseInt(put.header("Content-Length")));
+        assertThat(new String(put.body(), StandardCharsets.US_ASCII)).doesNotContain("x-amz-checksum");
+    }
+
+    @Test
+    void anAnonymousBackendIsStillToldTheBodysForm() {
+        ANSWER.set(reading((received, response) -> {
+            response.getHeaders().put("ETag", "\"e\"");
+            return "";
+        }));
+        S3Backend anonymous = new S3Backend(http, URI.create(server.url()), "us-east-1", "bucket", "",
+                BackendCredentials.anonymous(), InstantSource.system(), Ticker.SYSTEM, Duration.ofSeconds(10));
+        byte[] bytes = {1, 2, 3};
+
+        anonymous.put("k", TestUploads.withTrailer(bytes, "x-amz-checksum-crc32", crc32(bytes), null),
+                ObjectAttributes.NONE, WriteCondition.NONE);
+
+        Received put = only();
+        assertThat(put.header("Authorization")).isNull();
+        assertThat(put.header("x-amz-content-sha256")).isEqualTo("STREAMING-UNSIGNED-PAYLOAD-TRAILER");
+        assertThat(AwsChunked.decode(put.body()).data()).isEqualTo(bytes);
+    }
+
+    private static String crc32(byte[] bytes) {
+        java.util.zip.CRC32 crc = new java.util.zip.CRC32();
+        crc.update(bytes);
+        return java.util.Base64.getEncoder().encodeToString(ByteBuffer.allocate(4).putInt((int) crc.getValue()).array());
+    }
+
+    private static String sha256(byte[] bytes) {
+        try {
+            return java.util.Base64.getEncoder().encodeToString(java.security.MessageDigest.getInstance("SHA-256").digest(bytes));
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** An aws-chunked body without chunk signatures, taken apart as a store reads it: chunk sizes, data, the one trailer line. */
+    record AwsChunked(List<Integer> chunkSizes, byte[] data, String trailer) {
+        static AwsChunked decode(byte[] body) {
+            List<Integer> sizes = new java.util.ArrayList<>();
+            ByteArrayOutputStream data = new ByteArrayOutputStream();
+            int at = 0;
+            while (true) {
+                int eol = lineEnd(body, at);
+                int size = Integer.parseInt(new String(body, at, eol - at, StandardCharsets.US_ASCII), 16);
+                sizes.add(size);
+                at = eol + 2;
+                if (size == 0) {
+                    break;
+                }
+                data.write(body, at, size);
+                at += size;
+                assertThat(new String(body, at, 2, StandardCharsets.US_ASCII)).as("CRLF after a chunk").isEqualTo("\r\n");
+                at += 2;
+            }
+            int eol = lineEnd(body, at);
+            String trailer = new String(body, at, eol - at, StandardCharsets.US_ASCII);
+            assertThat(body.length).as("the trailer, then an empty line, then nothing").isEqualTo(eol + 4);
+            assertThat(new String(body, eol, 4, StandardCharsets.US_ASCII)).isEqualTo("\r\n\r\n");
+            return new AwsChunked(sizes, data.toByteArray(), trailer);
+        }
+
+        private static int lineEnd(byte[] body, int from) {
+            for (int i = from; i + 1 < body.length; i++) {
+                if (body[i] == '\r' && body[i + 1] == '\n') {
+                    return i;
+                }
+            }
+            throw new AssertionError("no CRLF after byte " + from);
+        }
+    }
+
+    @Test
     void aPutWithTemporaryCredentialsSignsWithTheCurrentOnesAndTheirToken() {
         ANSWER.set(reading((received, response) -> {
             response.getHeaders().put("ETag", "\"e\"");

@@ -12,6 +12,7 @@ import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 
 /**
  * {@link Upload}s for store tests, which exercise a backend's writes without the request-body
@@ -24,17 +25,27 @@ public final class TestUploads {
 
     /** A body whose checks all pass. */
     public static Upload of(byte[] bytes) {
-        return new Bytes(bytes, null, List.of());
+        return new Bytes(bytes, null, List.of(), null);
     }
 
     /** A body that passes, with checksums the client sent and the body matched. */
     public static Upload of(byte[] bytes, List<Map.Entry<String, String>> checksums) {
-        return new Bytes(bytes, null, checksums);
+        return new Bytes(bytes, null, checksums, null);
+    }
+
+    /**
+     * A body whose checksum {@code name} is known only at its end, as a trailer's is: named
+     * before the first byte ({@link Upload#pendingChecksum()}), its {@code value} in
+     * {@link Upload#checksums()} once the last byte was read; with {@code failure}, the last
+     * byte fails with that error instead.
+     */
+    public static Upload withTrailer(byte[] bytes, String name, String value, S3Error failure) {
+        return new Bytes(bytes, failure, List.of(Map.entry(name, value)), new Upload.PendingChecksum(name, value.length()));
     }
 
     /** A body whose bytes all arrive but its last, where a failed check throws {@code error}. */
     public static Upload failingAtEnd(byte[] bytes, S3Error error) {
-        return new Bytes(bytes, error, List.of());
+        return new Bytes(bytes, error, List.of(), null);
     }
 
     public static String md5Hex(byte[] bytes) {
@@ -49,12 +60,14 @@ public final class TestUploads {
         private final byte[] bytes;
         private final S3Error failure;
         private final List<Map.Entry<String, String>> checksums;
+        private final Upload.PendingChecksum pending;
         private boolean ended;
 
-        Bytes(byte[] bytes, S3Error failure, List<Map.Entry<String, String>> checksums) {
+        Bytes(byte[] bytes, S3Error failure, List<Map.Entry<String, String>> checksums, Upload.PendingChecksum pending) {
             this.bytes = bytes;
             this.failure = failure;
             this.checksums = List.copyOf(checksums);
+            this.pending = pending;
         }
 
         @Override
@@ -98,7 +111,12 @@ public final class TestUploads {
 
         @Override
         public List<Map.Entry<String, String>> checksums() {
-            return checksums;
+            return pending != null && !ended ? List.of() : checksums;
+        }
+
+        @Override
+        public Optional<Upload.PendingChecksum> pendingChecksum() {
+            return Optional.ofNullable(pending);
         }
     }
 }
