@@ -2,12 +2,17 @@
 # Uploads through sluice vs. the same uploads without it, side by side in one run, on one
 # machine (docs/writes.md; target: >= 0.9 of the direct figure):
 #   (a) S3 backend: a SIZE_MIB (1024) PutObject and a multipart upload of the same file in
-#       PART_MIB (64) parts, through sluice into S3Proxy vs. straight to S3Proxy;
+#       PART_MIB (64) parts, through sluice into S3Proxy vs. straight to S3Proxy, twice: as an
+#       anonymous client (a plain body: no signing work on either end) and signed with the key
+#       the client uses for sluice ("signed": the SDK signs every 64 KiB chunk, as it does
+#       toward sluice, and S3Proxy, which checks no signature here, decodes the chunks);
 #   (b) file backend: the same two uploads through sluice into a directory vs. `dd` writing
 #       the same bytes to the same disk (`bs=1M conv=fsync`: sluice fsyncs too);
 #   one warm-up each, then RUNS (3) rounds, the order of the sides rotating each round;
 #   median seconds, MB/s (10^6 bytes/s) and ratios, and the CPU seconds per GiB (utime+stime
-#   from /proc over each upload) of the sluice serving the side and of S3Proxy;
+#   from /proc over each upload) of the sluice serving the side, of S3Proxy and of the client
+#   (its own process CPU time, printed by it), and how many of the machine's cores those three
+#   kept busy together (their CPU seconds over the upload's seconds);
 #   (c) memory and CPU: a second sluice with -Xmx256m (MEM_JAVA_OPTS) takes a MEM_MIB (2048)
 #       PutObject and multipart upload into a directory, while its RSS is sampled every
 #       0.2 s; peak RSS and CPU seconds (utime+stime from /proc) per upload.
@@ -28,7 +33,8 @@
 #
 # Needs target/sluice.jar (this script never builds it), a JDK >= 21, the S3Proxy fat jar,
 # curl, python3; compiles the bench profile for the upload client (bench/classpath.sh).
-# Disk: about 3 x SIZE_MIB + 2 x MEM_MIB in a temporary directory, removed on exit.
+# Disk: about 4 x SIZE_MIB + 2 x MEM_MIB in a temporary directory (S3Proxy's share in /dev/shm with
+# S3PROXY_DATA=tmpfs), removed on exit.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -131,11 +137,13 @@ serving_jvm() {
   esac
 }
 
-# upload SIDE MODE FILE KEY: one upload; prints the seconds it took.
+# upload SIDE MODE FILE KEY: one upload; prints the seconds it took and the client's CPU seconds
+# over them ("-" for dd, which is not measured).
 upload() {
   local side="$1" mode="$2" file="$3" key="$4" out
   case "$side" in
     direct) out="$(timeout 3600 "${CLIENT[@]}" "$mode" "$DIRECT" "$BUCKET" "direct/$key" "$file" "$PART_MIB")" ;;
+    direct-signed) out="$(timeout 3600 "${CLIENT[@]}" "$mode" "$DIRECT" "$BUCKET" "signed/$key" "$file" "$PART_MIB" "$WRITER_ID" "$WRITER_SECRET")" ;;
     sluice-s3) out="$(timeout 3600 "${CLIENT[@]}" "$mode" "$VIA" bench "s3/$key" "$file" "$PART_MIB" "$WRITER_ID" "$WRITER_SECRET")" ;;
     sluice-file) out="$(timeout 3600 "${CLIENT[@]}" "$mode" "$VIA" bench "files/$key" "$file" "$PART_MIB" "$WRITER_ID" "$WRITER_SECRET")" ;;
     baseline-s3) out="$(timeout 3600 "${CLIENT[@]}" "$mode" "$B_VIA" bench "s3/$key" "$file" "$PART_MIB" "$WRITER_ID" "$WRITER_SECRET")" ;;
@@ -147,16 +155,17 @@ upload() {
       t0="$(date +%s.%N)"
       dd if="$file" of="$WORK/dd/$key" bs=1M conv=fsync status=none
       t1="$(date +%s.%N)"
-      out="$(awk -v a="$t0" -v b="$t1" 'BEGIN{printf "%.3f", b - a}')"
+      out="$(awk -v a="$t0" -v b="$t1" 'BEGIN{printf "%.3f -", b - a}')"
       ;;
   esac
-  [[ "$out" =~ ^[0-9]+\.[0-9]+$ ]] || die "upload $side $mode $key: unexpected client output: $out"
+  [[ "$out" =~ ^[0-9]+\.[0-9]+\ ([0-9]+\.[0-9]+|-)$ ]] || die "upload $side $mode $key: unexpected client output: $out"
   echo "$out"
 }
 # stored_sha SIDE KEY: sha256 of what the side stored, read back outside the upload path.
 stored_sha() {
   case "$1" in
     direct) curl -sf --max-time 600 "$DIRECT/$BUCKET/direct/$2" | sha256sum | cut -d' ' -f1 ;;
+    direct-signed) curl -sf --max-time 600 "$DIRECT/$BUCKET/signed/$2" | sha256sum | cut -d' ' -f1 ;;
     sluice-s3) curl -sf --max-time 600 "$DIRECT/$BUCKET/via-sluice/$2" | sha256sum | cut -d' ' -f1 ;;
     sluice-file) sha256sum "$WORK/files/$2" | cut -d' ' -f1 ;;
     baseline-s3) curl -sf --max-time 600 "$DIRECT/$BUCKET/via-baseline/$2" | sha256sum | cut -d' ' -f1 ;;
@@ -166,7 +175,7 @@ stored_sha() {
 }
 
 SIDES=()
-[[ " $BACKENDS " == *" s3 "* ]] && SIDES+=(direct sluice-s3)
+[[ " $BACKENDS " == *" s3 "* ]] && SIDES+=(direct direct-signed sluice-s3)
 [[ " $BACKENDS " == *" s3 "* && -n "$BASELINE_JAR" ]] && SIDES+=(baseline-s3)
 [[ " $BACKENDS " == *" file "* ]] && SIDES+=(dd sluice-file)
 [[ " $BACKENDS " == *" file "* && -n "$BASELINE_JAR" ]] && SIDES+=(baseline-file)
@@ -188,10 +197,11 @@ for r in $(seq 1 "$RUNS"); do
       jvm="$(serving_jvm "$side")"
       # shellcheck disable=SC2086
       sluice_before="$(cpu_ticks $jvm)"; s3proxy_before="$(cpu_ticks "$S3PROXY_JVM")"
-      s="$(upload "$side" "$mode" "$WORK/src.bin" "$mode.bin")"
+      out="$(upload "$side" "$mode" "$WORK/src.bin" "$mode.bin")"
+      read -r s client_cpu <<<"$out"
       # shellcheck disable=SC2086
       sluice_ticks=$(( $(cpu_ticks $jvm) - sluice_before )); s3proxy_ticks=$(( $(cpu_ticks "$S3PROXY_JVM") - s3proxy_before ))
-      printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$side" "$mode" "$r" "$s" "$sluice_ticks" "$s3proxy_ticks" >>"$WORK/runs.tsv"
+      printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$side" "$mode" "$r" "$s" "$sluice_ticks" "$s3proxy_ticks" "$client_cpu" >>"$WORK/runs.tsv"
       log "round $r $side $mode: ${s}s ($(awk -v b="$SIZE_BYTES" -v s="$s" 'BEGIN{printf "%.1f MB/s", b/s/1e6}'))"
     done
   done
@@ -229,7 +239,8 @@ for mode in put multipart; do
   SAMPLER=$!
   touch "$WORK/uploading"
   ticks_before="$(cpu_ticks "$JVM_PID")"
-  s="$(upload mem "$mode" "$WORK/mem.bin" "mem-$mode.bin")"
+  out="$(upload mem "$mode" "$WORK/mem.bin" "mem-$mode.bin")"
+  read -r s _ <<<"$out"
   ticks="$(( $(cpu_ticks "$JVM_PID") - ticks_before ))"
   rm -f "$WORK/uploading"
   wait "$SAMPLER" || true
@@ -265,11 +276,18 @@ size = int(E["SIZE_BYTES"])
 tck = int(E["CLK_TCK"])
 gib = size / 2**30
 med, cpu = {}, {}
-for side, mode, _, s, sluice_ticks, s3proxy_ticks in runs:
+busy = {}
+for side, mode, _, s, sluice_ticks, s3proxy_ticks, client_cpu in runs:
     med.setdefault((side, mode), []).append(float(s))
-    cpu.setdefault((side, mode), []).append((int(sluice_ticks) / tck / gib, int(s3proxy_ticks) / tck / gib))
+    own, store = int(sluice_ticks) / tck, int(s3proxy_ticks) / tck
+    client = float(client_cpu) if client_cpu != "-" else None
+    cpu.setdefault((side, mode), []).append((own / gib, store / gib, client / gib if client is not None else None))
+    if client is not None:
+        busy.setdefault((side, mode), []).append((own + store + client) / float(s))
 med = {k: statistics.median(v) for k, v in med.items()}
-cpu = {k: (statistics.median(a for a, _ in v), statistics.median(b for _, b in v)) for k, v in cpu.items()}
+cpu = {k: tuple(statistics.median(x[i] for x in v) if v[0][i] is not None else None for i in range(3))
+       for k, v in cpu.items()}
+busy = {k: statistics.median(v) for k, v in busy.items()}
 mbs = lambda s: size / s / 1e6
 print(f"## Writes through sluice vs. without it ({E['DATE_HUMAN']})\n")
 print(f"- command: `{E['CMDLINE'].strip()}` at {E['GIT_REV']}")
@@ -277,25 +295,35 @@ print(f"- host: {E['HOST_LINE']}; JDK: {E['JDK_LINE']}; work directory: {E['FS_L
 print(f"- {E['SIZE_MIB']} MiB of random bytes; multipart in {E['PART_MIB']} MiB parts sent one after another; "
       f"{E['RUNS']} rounds after a warm-up, side order rotating; one client for every side "
       f"(bench/java/dev/sluice/bench/UploadClient.java, AWS SDK for Java v2, timed inside the client)\n")
-print("CPU s per GiB: utime+stime over each upload of the sluice serving the side and of S3Proxy (medians); "
-      "the client's own CPU is not counted.\n")
-print("| upload | side | runs (s) | median (s) | MB/s | ratio | sluice CPU s/GiB | S3Proxy CPU s/GiB |")
-print("|---|---|---|---|---|---|---:|---:|")
+print("CPU s per GiB: utime+stime over each upload of the sluice serving the side and of S3Proxy, and the "
+      "client's own process CPU time over the upload (medians). Cores busy: the three together, CPU seconds over "
+      f"the upload's seconds (median), of the machine's {os.cpu_count()}.\n")
+print("| upload | side | runs (s) | median (s) | MB/s | ratio | sluice CPU s/GiB | S3Proxy CPU s/GiB | client CPU s/GiB | cores busy |")
+print("|---|---|---|---|---|---|---:|---:|---:|---:|")
 for mode in ("put", "multipart"):
-    for side, base in (("direct", None), ("sluice-s3", "direct"), ("baseline-s3", "direct"), ("dd", None),
-                       ("sluice-file", "dd"), ("baseline-file", "dd")):
+    for side, bases in (("direct", ()), ("direct-signed", ()), ("sluice-s3", ("direct", "direct-signed")),
+                        ("baseline-s3", ("direct", "direct-signed")), ("dd", ()),
+                        ("sluice-file", ("dd",)), ("baseline-file", ("dd",))):
         if (side, mode) not in med:
             continue
         each = ", ".join(f"{float(s):.2f}" for sd, md, _, s, *_ in runs if sd == side and md == mode)
-        ref = med.get((base, mode)) or med.get((base, "put")) if base else None
-        ratio = f"{ref / med[(side, mode)]:.2f} of {base}" if ref else ""
-        label = {"direct": "S3Proxy directly", "sluice-s3": "sluice → S3Proxy", "dd": "dd bs=1M conv=fsync",
+        ratios = []
+        for base in bases:
+            ref = med.get((base, mode)) or med.get((base, "put"))
+            if ref:
+                ratios.append(f"{ref / med[(side, mode)]:.2f} of {base}")
+        ratio = "; ".join(ratios)
+        label = {"direct": "S3Proxy directly", "direct-signed": "S3Proxy directly, signed",
+                 "sluice-s3": "sluice → S3Proxy", "dd": "dd bs=1M conv=fsync",
                  "sluice-file": "sluice → directory", "baseline-s3": "baseline → S3Proxy",
                  "baseline-file": "baseline → directory"}[side]
-        own, store = cpu[(side, mode)]
+        own, store, client = cpu[(side, mode)]
         own_text = f"{own:.2f}" if side.startswith(("sluice", "baseline")) else ""
-        store_text = f"{store:.2f}" if side.endswith("s3") or side == "direct" else ""
-        print(f"| {mode} | {label} | {each} | {med[(side, mode)]:.2f} | {mbs(med[(side, mode)]):.1f} | {ratio} | {own_text} | {store_text} |")
+        store_text = f"{store:.2f}" if side.endswith("s3") or side.startswith("direct") else ""
+        client_text = f"{client:.2f}" if client is not None else ""
+        busy_text = f"{busy[(side, mode)]:.2f}" if (side, mode) in busy else ""
+        print(f"| {mode} | {label} | {each} | {med[(side, mode)]:.2f} | {mbs(med[(side, mode)]):.1f} | {ratio} | "
+              f"{own_text} | {store_text} | {client_text} | {busy_text} |")
 print(f"\n### Memory and CPU of sluice ({E['MEM_JAVA_OPTS']}) during one {E['MEM_MIB']} MiB upload into a directory\n")
 print("| upload | seconds | MB/s | RSS before (MiB) | peak RSS (MiB) | CPU (s) | CPU s per GiB |")
 print("|---|---|---|---|---|---|---|")

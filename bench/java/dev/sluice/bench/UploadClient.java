@@ -16,6 +16,7 @@ import software.amazon.awssdk.services.s3.model.CompletedPart;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.RandomAccessFile;
+import java.lang.management.ManagementFactory;
 import java.net.URI;
 import java.nio.channels.Channels;
 import java.nio.file.Path;
@@ -35,8 +36,9 @@ import java.util.Locale;
  * </pre>
  *
  * Uploads FILE once (parts sent one after another for {@code multipart}) and prints the
- * seconds the upload took, client start-up excluded (a 1 KiB upload to {@code KEY.warm-up},
- * deleted at once, goes first). Unsigned without a key.
+ * seconds the upload took and the CPU seconds this client spent on it (its whole process),
+ * client start-up excluded (a 1 KiB upload to {@code KEY.warm-up}, deleted at once, goes
+ * first). Unsigned without a key.
  */
 public final class UploadClient {
     private UploadClient() {
@@ -69,13 +71,18 @@ public final class UploadClient {
             // connection, so the timed upload measures the server, not the client's start-up.
             s3.putObject(b -> b.bucket(bucket).key(key + ".warm-up"), RequestBody.fromBytes(new byte[1024]));
             s3.deleteObject(b -> b.bucket(bucket).key(key + ".warm-up"));
+            com.sun.management.OperatingSystemMXBean os =
+                    (com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
+            long cpuBefore = os.getProcessCpuTime();
             long started = System.nanoTime();
             switch (mode) {
                 case "put" -> s3.putObject(b -> b.bucket(bucket).key(key), RequestBody.fromFile(file));
                 case "multipart" -> multipart(s3, bucket, key, file, partSize);
                 default -> throw new IllegalArgumentException("mode must be put or multipart: " + mode);
             }
-            System.out.println(String.format(Locale.ROOT, "%.3f", (System.nanoTime() - started) / 1e9));
+            long elapsed = System.nanoTime() - started;
+            long cpu = os.getProcessCpuTime() - cpuBefore;
+            System.out.println(String.format(Locale.ROOT, "%.3f %.3f", elapsed / 1e9, cpu / 1e9));
         }
     }
 
