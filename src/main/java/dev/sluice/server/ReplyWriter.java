@@ -79,6 +79,7 @@ final class ReplyWriter {
                 progress.errorCode = s.errorCode();
                 response.setStatus(s.status());
                 s.headers().forEach(h -> response.getHeaders().put(h.getKey(), h.getValue()));
+                closeIfBodyUnread(response);
                 progress.bytes = finish(response, s.body().orElse(null));
             });
             case Reply.Read r -> send(response, callback, requestId, resource,
@@ -361,9 +362,7 @@ final class ReplyWriter {
             for (Map.Entry<String, String> h : e.extraHeaders()) {
                 headers.put(h.getKey(), h.getValue());
             }
-            if (!bodyConsumed(response.getRequest())) {
-                headers.put(HttpHeader.CONNECTION, "close");
-            }
+            closeIfBodyUnread(response);
             if (e.error().isRetryable() && !headers.contains("Retry-After")) {
                 headers.put("Retry-After", "1");
             }
@@ -380,18 +379,25 @@ final class ReplyWriter {
     }
 
     /**
-     * Whether the request's body has been read to its end, reading and dropping what has already
-     * arrived (never waiting for more). An error often answers a write before its body is read
-     * (a bad signature, a refused key); Jetty then closes the connection after the reply, since
-     * the rest of the body is still in it, and the reply must say so: a client that is not told
-     * puts the connection back in its pool and its next request fails with no response at all
-     * (RFC 9112 §9.6). A small body that has arrived whole is dropped, and the connection kept.
+     * Says {@code Connection: close} on a reply sent before the request's body was read to its
+     * end, after reading and dropping what of it has already arrived (never waiting for more).
+     * An error often answers a request before its body is read (a bad signature, a refused key,
+     * a body too large or too slow, a read that must carry none); Jetty then closes the
+     * connection after the reply, since the rest of the body is still in it, and the reply must
+     * say so: a client that is not told puts the connection back in its pool and its next
+     * request fails with no response at all (RFC 9112 §9.6). A small body that has arrived whole
+     * is dropped, and the connection kept. Every reply with a head of its own passes here: the
+     * S3 error documents, and the small replies (the STS endpoint's errors among them).
      */
-    private static boolean bodyConsumed(Request request) {
+    private static void closeIfBodyUnread(Response response) {
+        boolean consumed;
         try {
-            return request.consumeAvailable();
+            consumed = response.getRequest().consumeAvailable();
         } catch (RuntimeException e) {
-            return false;
+            consumed = false;
+        }
+        if (!consumed) {
+            response.getHeaders().put(HttpHeader.CONNECTION, "close");
         }
     }
 

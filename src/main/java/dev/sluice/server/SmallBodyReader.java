@@ -10,8 +10,6 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.time.Duration;
-import java.util.List;
-import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -47,14 +45,13 @@ final class SmallBodyReader {
     /**
      * Refuses a body on a request that takes none (every read, and the writes whose request is
      * all in its head) with {@code 400 InvalidRequest}, before reading any of it: a body sluice does
-     * not need is not worth memory or a wait. Jetty discards what has already arrived; the
-     * connection is closed, since the rest of the body would still be in it.
+     * not need is not worth memory or a wait. What has already arrived is dropped; with more to
+     * come, the connection is closed (the reply says so: {@code ReplyWriter}).
      */
     static void refuse(Request request) {
         long length = request.getLength();
         if (length > 0 || (length < 0 && request.getHeaders().contains(HttpHeader.TRANSFER_ENCODING))) {
-            throw new S3Exception(S3Error.INVALID_REQUEST, "A " + request.getMethod() + " request must not have a body.", null,
-                    List.of(Map.entry("Connection", "close")));
+            throw new S3Exception(S3Error.INVALID_REQUEST, "A " + request.getMethod() + " request must not have a body.");
         }
     }
 
@@ -70,8 +67,7 @@ final class SmallBodyReader {
 
     /** {@link #reserve(Request)} for a body of at most {@code max} bytes. */
     BodyBudget.Reservation reserve(Request request, int max) {
-        return bodyBudget.tryReserve(keptBytes(request, max)).orElseThrow(() -> new S3Exception(S3Error.SLOW_DOWN,
-                S3Error.SLOW_DOWN.defaultMessage(), null, List.of(Map.entry("Connection", "close"))));
+        return bodyBudget.tryReserve(keptBytes(request, max)).orElseThrow(() -> new S3Exception(S3Error.SLOW_DOWN));
     }
 
     /** How many bytes of this request's body {@link #read} keeps at most. */
@@ -106,7 +102,7 @@ final class SmallBodyReader {
         }
         int drained = Math.max(max, MAX_DRAINED_BODY);
         if (length > drained) {
-            throw tooLarge(true);
+            throw tooLarge();
         }
         BoundedRead read = new BoundedRead(request, keptBytes(request, max), drained);
         read.run();
@@ -115,19 +111,18 @@ final class SmallBodyReader {
         } catch (TimeoutException e) {
             read.result.cancel(false);
             request.fail(e);
-            throw new S3Exception(S3Error.REQUEST_TIMEOUT, S3Error.REQUEST_TIMEOUT.defaultMessage(), null,
-                    List.of(Map.entry("Connection", "close")));
+            throw new S3Exception(S3Error.REQUEST_TIMEOUT); // the request was failed: its connection closes
         } catch (ExecutionException e) {
             if (e.getCause() instanceof IOException io) {
                 throw io;
             }
-            throw tooLarge(true); // more than the drained limit
+            throw tooLarge(); // more than the drained limit
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IOException("interrupted while reading the request body", e);
         }
         if (read.total > max) {
-            throw tooLarge(false);
+            throw tooLarge();
         }
         return read.kept.toByteArray();
     }
@@ -188,9 +183,7 @@ final class SmallBodyReader {
         }
     }
 
-    private static S3Exception tooLarge(boolean unread) {
-        // With part of the body unread, the connection cannot carry another request.
-        return new S3Exception(S3Error.MAX_MESSAGE_LENGTH_EXCEEDED, S3Error.MAX_MESSAGE_LENGTH_EXCEEDED.defaultMessage(), null,
-                unread ? List.of(Map.entry("Connection", "close")) : List.of());
+    private static S3Exception tooLarge() {
+        return new S3Exception(S3Error.MAX_MESSAGE_LENGTH_EXCEEDED);
     }
 }

@@ -201,6 +201,26 @@ class InboundStsTest {
         assertThat(r.body()).contains("<ErrorResponse").contains("<Code>RequestEntityTooLarge</Code>");
     }
 
+    /** The rest of a body too large to read stays in the connection, so the STS error says the connection closes. */
+    @Test
+    void anStsBodyRefusedWhileStillComingSaysTheConnectionCloses() throws Exception {
+        URI endpoint = sluice.s3Endpoint();
+        try (java.net.Socket socket = new java.net.Socket(endpoint.getHost(), endpoint.getPort())) {
+            socket.setSoTimeout(10_000);
+            socket.getOutputStream().write(("POST /.sts HTTP/1.1\r\nHost: " + endpoint.getAuthority()
+                    + "\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 2000000\r\n\r\n")
+                    .getBytes(StandardCharsets.US_ASCII));
+            socket.getOutputStream().write(new byte[64 * 1024]);
+            socket.getOutputStream().flush();
+            // The rest is never sent: the answer comes anyway, and the connection closes after it.
+            SluiceUnderTest.RawResponse r = RawHttp.parse(socket.getInputStream().readAllBytes());
+
+            assertThat(r.status()).isEqualTo(413);
+            assertThat(r.text()).contains("<ErrorResponse").contains("<Code>RequestEntityTooLarge</Code>");
+            assertThat(r.header("Connection")).hasValue("close");
+        }
+    }
+
     @Test
     void anotherMethodIsMethodNotAllowedWithTheAllowedOnes() {
         SluiceUnderTest.RawResponse r = sluice.send("DELETE", "/.sts");
