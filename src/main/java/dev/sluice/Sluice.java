@@ -373,7 +373,7 @@ public final class Sluice implements AutoCloseable {
         // The client's blocking work (reading a response for a request's virtual thread) runs on
         // virtual threads too: the hand-off back to the request is cheaper than from a platform
         // thread (bench/get-vs-direct.sh: 8-12 % less CPU per small GET through the S3 backend).
-        threads.setVirtualThreadsExecutor(java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor());
+        threads.setVirtualThreadsExecutor(dev.sluice.server.VirtualThreads.starting("sluice-backend-io"));
         http.setExecutor(threads);
         http.setFollowRedirects(false);
         http.setUserAgentField(null);

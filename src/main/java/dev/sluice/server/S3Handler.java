@@ -64,12 +64,8 @@ public final class S3Handler extends Handler.Abstract {
     private final Optional<StsService> sts;
     private final SmallBodyReader bodies;
     private final ReplyWriter writer = new ReplyWriter();
-    /**
-     * Where each request that may wait runs: a virtual thread of its own, started directly (an
-     * executor per task would also add each thread to a set, and remove it, for a shutdown
-     * that the server's drain does instead). A builder is not safe to share; its factory is.
-     */
-    private final java.util.concurrent.ThreadFactory waiting = Thread.ofVirtual().name("sluice-request").factory();
+    /** Where each request that may wait runs: a virtual thread of its own. */
+    private final java.util.concurrent.Executor waiting = VirtualThreads.starting("sluice-request");
     private final Optional<VirtualHostStyle> virtualHosts;
     private final Ticker ticker;
     private final Gate gate;
@@ -157,7 +153,7 @@ public final class S3Handler extends Handler.Abstract {
      * connection is not left waiting for an answer that will not come.
      */
     private void waiting(Callback callback, Runnable work) {
-        waiting.newThread(() -> {
+        waiting.execute(() -> {
             try {
                 work.run();
             } catch (Throwable bug) {
@@ -168,7 +164,7 @@ public final class S3Handler extends Handler.Abstract {
                     LOG.debug("the request's callback had completed: {}", alreadyCompleted.toString());
                 }
             }
-        }).start();
+        });
     }
 
     /**

@@ -25,7 +25,6 @@ import java.io.UncheckedIOException;
 import java.lang.management.ManagementFactory;
 import java.net.URI;
 import java.time.Duration;
-import java.util.concurrent.Executors;
 import java.util.function.Supplier;
 
 /**
@@ -61,7 +60,7 @@ public final class SluiceServer implements AutoCloseable {
         this.inFlight = new InFlight(ticker);
         QueuedThreadPool threads = new QueuedThreadPool(64, 4);
         threads.setName("sluice");
-        threads.setVirtualThreadsExecutor(Executors.newVirtualThreadPerTaskExecutor());
+        threads.setVirtualThreadsExecutor(VirtualThreads.starting("sluice-io"));
         this.server = new Server(threads);
 
         HttpConfiguration http = new HttpConfiguration();
