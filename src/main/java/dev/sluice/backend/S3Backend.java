@@ -88,9 +88,17 @@ public final class S3Backend implements Backend {
     private final String host;
     private final S3ObjectWrites writes;
     private final S3MultipartUploads uploads;
+    private final boolean checksumTrailers;
 
     public S3Backend(HttpClient http, URI endpoint, String region, String bucket, String prefix,
                      BackendCredentials credentials, InstantSource clock, Ticker ticker, Duration timeout) {
+        this(http, endpoint, region, bucket, prefix, credentials, clock, ticker, timeout, takesChecksumTrailers(endpoint));
+    }
+
+    /** With {@code checksumTrailers}: whether a PutObject may send a checksum as a trailer ({@link #takesChecksumTrailers(URI)}). */
+    S3Backend(HttpClient http, URI endpoint, String region, String bucket, String prefix, BackendCredentials credentials,
+              InstantSource clock, Ticker ticker, Duration timeout, boolean checksumTrailers) {
+        this.checksumTrailers = checksumTrailers;
         this.http = http;
         this.endpoint = endpoint;
         this.bucket = bucket;
@@ -103,6 +111,24 @@ public final class S3Backend implements Backend {
         this.host = hostHeader(endpoint);
         this.writes = new S3ObjectWrites(this);
         this.uploads = new S3MultipartUploads(this, writes);
+    }
+
+    /**
+     * Whether a store at {@code endpoint} takes a PutObject framed with a checksum trailer
+     * ({@code STREAMING-UNSIGNED-PAYLOAD-TRAILER}): S3 itself (a host under {@code amazonaws.com}
+     * or {@code amazonaws.com.cn}) does. S3-compatible stores differ: not all take the form, and
+     * one that refuses it would fail every upload, so their PutObjects go plain and sluice alone
+     * checks the checksum ({@code docs/writes.md}, "S3 backend").
+     */
+    static boolean takesChecksumTrailers(URI endpoint) {
+        String host = endpoint.getHost() == null ? "" : endpoint.getHost().toLowerCase(java.util.Locale.ROOT);
+        return host.equals("amazonaws.com") || host.endsWith(".amazonaws.com")
+                || host.equals("amazonaws.com.cn") || host.endsWith(".amazonaws.com.cn");
+    }
+
+    /** Whether a PutObject whose checksum comes after its body sends it to this store as a trailer. */
+    boolean takesChecksumTrailers() {
+        return checksumTrailers;
     }
 
     /** The server computes each object's and part's ETag: the body's MD5 is not needed here. */

@@ -48,10 +48,12 @@ final class S3ObjectWrites {
         // that header; one known only after the body (a trailer's) goes as a trailer of sluice's.
         headers.addAll(body.checksums());
         headers.addAll(conditionHeaders(condition));
-        // Only the CRCs current SDKs send by default, which S3-compatible stores decode (S3Proxy
-        // 3.0 answers a SHA-1, SHA-256 or CRC64NVME trailer 400); S3 computes a CRC64NVME of its
-        // own for an object sent without a checksum.
-        Optional<Upload.PendingChecksum> trailer = body.pendingChecksum().filter(c -> FORWARDED_TRAILERS.contains(c.headerName()));
+        // Only to a store that takes the form, and only the CRCs current SDKs send by default
+        // (S3Proxy 3.0 answers a SHA-1, SHA-256 or CRC64NVME trailer 400); S3 computes a
+        // CRC64NVME of its own for an object sent without a checksum.
+        Optional<Upload.PendingChecksum> trailer = backend.takesChecksumTrailers()
+                ? body.pendingChecksum().filter(c -> FORWARDED_TRAILERS.contains(c.headerName()))
+                : Optional.empty();
         Request request = trailer.isPresent()
                 ? backend.newRequest("PUT", path, "", S3UploadSender.framingHeaders(headers, body.length(), trailer.get()),
                         SigV4.STREAMING_UNSIGNED_PAYLOAD_TRAILER)

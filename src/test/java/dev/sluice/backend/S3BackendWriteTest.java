@@ -94,6 +94,30 @@ class S3BackendWriteTest {
         assertThat(lowerCased(openMeta("put/attributes.csv"))).containsAll(attributes);
     }
 
+    /**
+     * The form a PutObject takes to S3 when the client's checksum comes after the body, here
+     * into S3Proxy: stored whole, and read back without the framing's coding.
+     */
+    @Test
+    void aBodyFramedWithAChecksumTrailerIsStoredAndReadBackWithoutTheFraming() {
+        S3Backend trailing = new S3Backend(http, S3PROXY.get().endpoint(), "us-east-1", BUCKET, PREFIX,
+                BackendCredentials.fixed(AwsCredentials.of(S3ProxyProcess.IDENTITY, S3ProxyProcess.CREDENTIAL)),
+                InstantSource.system(), Ticker.SYSTEM, Duration.ofSeconds(10), true);
+        byte[] bytes = random(S3UploadSender.BUFFER * 2 + 5, 3);
+        java.util.zip.CRC32 crc = new java.util.zip.CRC32();
+        crc.update(bytes);
+        String value = java.util.Base64.getEncoder().encodeToString(java.nio.ByteBuffer.allocate(4).putInt((int) crc.getValue()).array());
+
+        trailing.put("put/trailer.bin", TestUploads.withTrailer(bytes, "x-amz-checksum-crc32", value, null),
+                new ObjectAttributes(List.of(Map.entry("content-encoding", "gzip"))), WriteCondition.NONE);
+
+        assertThat(stored("put/trailer.bin")).isEqualTo(bytes);
+        // S3Proxy keeps the request's coding as sent; S3 would keep "gzip", and so is it read.
+        assertThat(admin.headObject(b -> b.bucket(BUCKET).key(PREFIX + "put/trailer.bin")).contentEncoding())
+                .isEqualTo("aws-chunked,gzip");
+        assertThat(lowerCased(openMeta("put/trailer.bin"))).contains(Map.entry("content-encoding", "gzip"));
+    }
+
     @Test
     void aBodyThatFailsItsCheckStoresNothingAndLeavesTheOldObject() {
         byte[] old = "the old object".getBytes(StandardCharsets.UTF_8);

@@ -74,9 +74,10 @@ class S3BackendWriteWireTest {
     }
 
     private static S3Backend backendAt(URI endpoint) {
+        // As S3 itself is written to: with the checksum trailers it takes.
         return new S3Backend(http, endpoint, "us-east-1", "bucket", "pre/fix/",
                 BackendCredentials.fixed(AwsCredentials.of("AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY")),
-                InstantSource.system(), Ticker.SYSTEM, Duration.ofSeconds(10));
+                InstantSource.system(), Ticker.SYSTEM, Duration.ofSeconds(10), true);
     }
 
     @AfterAll
@@ -195,6 +196,40 @@ class S3BackendWriteWireTest {
     }
 
     @Test
+    void aStoreOtherThanS3IsSentThePlainBodyEvenWhenTheChecksumComesAfterIt() {
+        ANSWER.set(reading((received, response) -> {
+            response.getHeaders().put("ETag", "\"e\"");
+            return "";
+        }));
+        S3Backend compatible = new S3Backend(http, URI.create(server.url()), "us-east-1", "bucket", "",
+                BackendCredentials.anonymous(), InstantSource.system(), Ticker.SYSTEM, Duration.ofSeconds(10));
+        byte[] bytes = {1, 2, 3};
+
+        compatible.put("k", TestUploads.withTrailer(bytes, "x-amz-checksum-crc32", crc32(bytes), null),
+                ObjectAttributes.NONE, WriteCondition.NONE);
+
+        Received put = only();
+        assertThat(put.header("x-amz-content-sha256")).as("anonymous and plain: no payload form to name").isNull();
+        assertThat(put.header("x-amz-trailer")).isNull();
+        assertThat(put.header("Content-Encoding")).isNull();
+        assertThat(put.body()).isEqualTo(bytes);
+    }
+
+    @ParameterizedTest
+    @CsvSource({
+            "https://s3.amazonaws.com, true",
+            "https://s3.eu-west-1.amazonaws.com, true",
+            "https://s3.dualstack.us-east-2.amazonaws.com:443, true",
+            "https://s3.cn-north-1.amazonaws.com.cn, true",
+            "https://storage.googleapis.com, false",
+            "http://127.0.0.1:9000, false",
+            "https://minio.example.com, false",
+            "https://amazonaws.com.example.com, false"})
+    void onlyS3ItselfIsSentChecksumTrailers(String endpoint, boolean takes) {
+        assertThat(S3Backend.takesChecksumTrailers(URI.create(endpoint))).isEqualTo(takes);
+    }
+
+    @Test
     void aBodyWithATrailerThatFailsItsCheckEndsShortOfItsFramingWithoutTheTrailer() throws Exception {
         CompletableFuture<Received> seen = new CompletableFuture<>();
         ANSWER.set((request, response, callback) -> {
@@ -221,7 +256,7 @@ class S3BackendWriteWireTest {
             return "";
         }));
         S3Backend anonymous = new S3Backend(http, URI.create(server.url()), "us-east-1", "bucket", "",
-                BackendCredentials.anonymous(), InstantSource.system(), Ticker.SYSTEM, Duration.ofSeconds(10));
+                BackendCredentials.anonymous(), InstantSource.system(), Ticker.SYSTEM, Duration.ofSeconds(10), true);
         byte[] bytes = {1, 2, 3};
 
         anonymous.put("k", TestUploads.withTrailer(bytes, "x-amz-checksum-crc32", crc32(bytes), null),
