@@ -27,9 +27,29 @@ public sealed interface BackendSpec {
 
     /**
      * A bucket (and key prefix) on an S3-compatible endpoint, signed as {@code auth} says;
-     * {@code timeout} bounds the wait for each response head.
+     * {@code timeout} bounds the wait for each response head; {@code checksumTrailers}: whether
+     * a PutObject whose checksum comes after its body sends it on as a trailer (by default, to
+     * S3 itself only: {@link #takesChecksumTrailers(URI)}).
      */
-    record S3(URI endpoint, String region, String bucket, String prefix, BackendAuth auth, Duration timeout) implements BackendSpec {
+    record S3(URI endpoint, String region, String bucket, String prefix, BackendAuth auth, Duration timeout,
+              boolean checksumTrailers) implements BackendSpec {
+        /** With the checksum trailers the endpoint takes by default. */
+        public S3(URI endpoint, String region, String bucket, String prefix, BackendAuth auth, Duration timeout) {
+            this(endpoint, region, bucket, prefix, auth, timeout, takesChecksumTrailers(endpoint));
+        }
+
+        /**
+         * Whether a store at {@code endpoint} takes a PutObject framed with a checksum trailer
+         * ({@code STREAMING-UNSIGNED-PAYLOAD-TRAILER}) without being told: S3 itself (a host
+         * under {@code amazonaws.com} or {@code amazonaws.com.cn}) does. S3-compatible stores
+         * differ: not all take the form, and one that refuses it would fail every upload, so
+         * theirs is the operator's to switch on ({@code docs/writes.md}, "S3 backend").
+         */
+        public static boolean takesChecksumTrailers(URI endpoint) {
+            String host = endpoint.getHost() == null ? "" : endpoint.getHost().toLowerCase(java.util.Locale.ROOT);
+            return host.equals("amazonaws.com") || host.endsWith(".amazonaws.com")
+                    || host.equals("amazonaws.com.cn") || host.endsWith(".amazonaws.com.cn");
+        }
     }
 
     /**

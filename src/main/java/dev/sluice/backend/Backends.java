@@ -43,7 +43,7 @@ public final class Backends {
         return switch (spec) {
             case BackendSpec.File f -> new FileBackend(f.directory(), hashing, f.abandonedUploadAge());
             case BackendSpec.S3 s -> new S3Backend(http, s.endpoint(), s.region(), s.bucket(), s.prefix(), credentials(s.auth()),
-                    clock, ticker, s.timeout());
+                    clock, ticker, s.timeout(), s.checksumTrailers());
             case BackendSpec.Azure a -> {
                 if (a.auth() instanceof AzureAuth.Federated f) {
                     requireFederation(f.grant());

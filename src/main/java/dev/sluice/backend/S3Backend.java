@@ -92,10 +92,11 @@ public final class S3Backend implements Backend {
 
     public S3Backend(HttpClient http, URI endpoint, String region, String bucket, String prefix,
                      BackendCredentials credentials, InstantSource clock, Ticker ticker, Duration timeout) {
-        this(http, endpoint, region, bucket, prefix, credentials, clock, ticker, timeout, takesChecksumTrailers(endpoint));
+        this(http, endpoint, region, bucket, prefix, credentials, clock, ticker, timeout,
+                BackendSpec.S3.takesChecksumTrailers(endpoint));
     }
 
-    /** With {@code checksumTrailers}: whether a PutObject may send a checksum as a trailer ({@link #takesChecksumTrailers(URI)}). */
+    /** With {@code checksumTrailers}: whether a PutObject may send a checksum as a trailer ({@link BackendSpec.S3}). */
     S3Backend(HttpClient http, URI endpoint, String region, String bucket, String prefix, BackendCredentials credentials,
               InstantSource clock, Ticker ticker, Duration timeout, boolean checksumTrailers) {
         this.checksumTrailers = checksumTrailers;
@@ -111,19 +112,6 @@ public final class S3Backend implements Backend {
         this.host = hostHeader(endpoint);
         this.writes = new S3ObjectWrites(this);
         this.uploads = new S3MultipartUploads(this, writes);
-    }
-
-    /**
-     * Whether a store at {@code endpoint} takes a PutObject framed with a checksum trailer
-     * ({@code STREAMING-UNSIGNED-PAYLOAD-TRAILER}): S3 itself (a host under {@code amazonaws.com}
-     * or {@code amazonaws.com.cn}) does. S3-compatible stores differ: not all take the form, and
-     * one that refuses it would fail every upload, so their PutObjects go plain and sluice alone
-     * checks the checksum ({@code docs/writes.md}, "S3 backend").
-     */
-    static boolean takesChecksumTrailers(URI endpoint) {
-        String host = endpoint.getHost() == null ? "" : endpoint.getHost().toLowerCase(java.util.Locale.ROOT);
-        return host.equals("amazonaws.com") || host.endsWith(".amazonaws.com")
-                || host.equals("amazonaws.com.cn") || host.endsWith(".amazonaws.com.cn");
     }
 
     /** Whether a PutObject whose checksum comes after its body sends it to this store as a trailer. */

@@ -119,14 +119,16 @@ final class RegistrySection {
                         Values.positive(n, "abandoned_upload_age", BackendSpec.File.DEFAULT_ABANDONED_UPLOAD_AGE));
             }
             case "s3" -> {
-                n.allowOnly("type", "endpoint", "region", "bucket", "prefix", "auth", "timeout");
+                n.allowOnly("type", "endpoint", "region", "bucket", "prefix", "auth", "timeout", "checksum_trailers");
                 String region = n.text("region", "us-east-1");
                 String endpoint = n.optionalText("endpoint").orElse("https://s3." + region + ".amazonaws.com");
                 requireHttpUrl(endpoint, n.path("endpoint"));
                 String bucket = n.requiredText("bucket");
                 String prefix = prefix(n);
                 BackendAuth auth = n.has("auth") ? auth(n.child("auth"), secrets, base, defaultSubject) : new BackendAuth.Anonymous();
-                return new BackendSpec.S3(URI.create(withoutTrailingSlashes(endpoint)), region, bucket, prefix, auth, timeout);
+                URI uri = URI.create(withoutTrailingSlashes(endpoint));
+                boolean trailers = bool(n, "checksum_trailers", BackendSpec.S3.takesChecksumTrailers(uri));
+                return new BackendSpec.S3(uri, region, bucket, prefix, auth, timeout, trailers);
             }
             case "azure" -> {
                 n.allowOnly("type", "account", "container", "prefix", "endpoint", "auth", "timeout");

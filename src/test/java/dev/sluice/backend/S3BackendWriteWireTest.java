@@ -226,7 +226,7 @@ class S3BackendWriteWireTest {
             "https://minio.example.com, false",
             "https://amazonaws.com.example.com, false"})
     void onlyS3ItselfIsSentChecksumTrailers(String endpoint, boolean takes) {
-        assertThat(S3Backend.takesChecksumTrailers(URI.create(endpoint))).isEqualTo(takes);
+        assertThat(BackendSpec.S3.takesChecksumTrailers(URI.create(endpoint))).isEqualTo(takes);
     }
 
     @Test

@@ -634,6 +634,15 @@ class ConfigLoaderTest {
         assertThat(b.prefix()).isEqualTo("some/prefix/");
     }
 
+    @Test
+    void checksumTrailersGoToS3ItselfUnlessTheOperatorSaysOtherwise() {
+        assertThat(s3(parse(s3Backend(""))).checksumTrailers()).isTrue();
+        assertThat(s3(parse(s3Backend("endpoint: \"http://127.0.0.1:9000\""))).checksumTrailers()).isFalse();
+        assertThat(s3(parse(s3Backend("endpoint: \"http://127.0.0.1:9000\"\nchecksum_trailers: true"))).checksumTrailers()).isTrue();
+        assertThat(s3(parse(s3Backend("checksum_trailers: false"))).checksumTrailers()).isFalse();
+        assertConfigError(s3Backend("checksum_trailers: sometimes"), "registry.products[0].backend.checksum_trailers");
+    }
+
     @ParameterizedTest
     @ValueSource(strings = {"ftp://host", "127.0.0.1:9000", "http://", "http://host with space"})
     void s3BackendEndpointMustBeAnHttpUrl(String endpoint) {

@@ -52,7 +52,7 @@ class S3BackendWritePathTest extends WritePathContract {
     protected String backend(String product) {
         admin();
         return """
-                { type: s3, endpoint: "%s", region: us-east-1, bucket: %s, prefix: %s, timeout: 10s, \
+                { type: s3, endpoint: "%s", region: us-east-1, bucket: %s, prefix: %s, timeout: 10s, checksum_trailers: true, \
                 auth: { type: static, access_key_id: "%s", secret_access_key_env: S3PROXY_SECRET } }"""
                 .formatted(S3PROXY.get().endpoint(), BUCKET, prefix(product), S3ProxyProcess.IDENTITY);
     }
