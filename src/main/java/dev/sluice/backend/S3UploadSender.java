@@ -2,6 +2,7 @@ package dev.sluice.backend;
 
 import dev.sluice.s3.S3Error;
 import dev.sluice.s3.S3Exception;
+import dev.sluice.s3.WriteHeaders;
 import org.eclipse.jetty.client.AsyncRequestContent;
 import org.eclipse.jetty.client.Request;
 import org.eclipse.jetty.http.HttpHeader;
@@ -87,7 +88,7 @@ final class S3UploadSender {
         request.body(content);
         CompletableFuture<S3Reply> pending = S3Reply.send(request, S3Backend.MAX_REPLY_BYTES);
         int room = framing == null ? 0 : framing.headRoom;
-        int capacity = framing == null ? size : room + size + 2;
+        int capacity = framing == null ? size : room + size + CRLF.length;
         byte[][] buffers = {new byte[capacity], new byte[capacity]};
         InputStream in = body.stream();
         FutureCallback sending = null;
@@ -142,7 +143,7 @@ final class S3UploadSender {
 
     /**
      * Reads until {@code buffer} is full or the body ends: a client's body arrives in pieces of
-     * the server's input buffer (64 KiB), and handing each to the HTTP client on its own would
+     * the server's input buffer (Jetty's 8 KiB), and handing each to the HTTP client on its own would
      * cost a hand-off between threads per piece. Returns the bytes read, or -1 at the end.
      */
     private static int fill(InputStream in, byte[] buffer, int offset, int size) throws IOException {
@@ -165,10 +166,10 @@ final class S3UploadSender {
     static List<Map.Entry<String, String>> framingHeaders(List<Map.Entry<String, String>> headers, long length,
                                                           Upload.PendingChecksum trailer) {
         List<Map.Entry<String, String>> out = new ArrayList<>(headers.size() + 3);
-        String coding = AWS_CHUNKED;
+        String coding = WriteHeaders.AWS_CHUNKED;
         for (Map.Entry<String, String> h : headers) {
             if (h.getKey().equalsIgnoreCase("content-encoding")) {
-                coding = AWS_CHUNKED + "," + h.getValue();
+                coding = WriteHeaders.AWS_CHUNKED + "," + h.getValue();
             } else {
                 out.add(h);
             }
@@ -179,7 +180,6 @@ final class S3UploadSender {
         return out;
     }
 
-    private static final String AWS_CHUNKED = "aws-chunked";
     private static final byte[] CRLF = {'\r', '\n'};
 
     /**

@@ -19,7 +19,7 @@ public final class WriteHeaders {
             "content-type", "content-encoding", "content-disposition", "content-language", "cache-control", "expires");
     private static final String USER_METADATA = "x-amz-meta-";
     /** The coding that frames a streamed body on the wire (aws-chunked); never part of what is stored. */
-    private static final String AWS_CHUNKED = "aws-chunked";
+    public static final String AWS_CHUNKED = "aws-chunked";
 
     private WriteHeaders() {
     }

@@ -3,6 +3,7 @@ package dev.sluice.upload;
 import dev.sluice.backend.Upload;
 import dev.sluice.s3.S3Error;
 import dev.sluice.s3.S3Exception;
+import dev.sluice.s3.WriteHeaders;
 import dev.sluice.sigv4.ChunkSigning;
 
 import java.io.InputStream;
@@ -31,7 +32,6 @@ import java.util.regex.Pattern;
  */
 public final class UploadBodies {
     private static final Pattern DECIMAL = Pattern.compile("[0-9]{1,18}");
-    private static final String AWS_CHUNKED = "aws-chunked";
     private static final String MULTIPLE_CHECKSUMS =
             "Expecting a single x-amz-checksum- header. Multiple checksum Types are not allowed.";
 
@@ -139,7 +139,7 @@ public final class UploadBodies {
 
     private static boolean namesAwsChunked(String contentEncoding) {
         for (String coding : contentEncoding.split(",")) {
-            if (coding.strip().equalsIgnoreCase(AWS_CHUNKED)) {
+            if (coding.strip().equalsIgnoreCase(WriteHeaders.AWS_CHUNKED)) {
                 return true;
             }
         }

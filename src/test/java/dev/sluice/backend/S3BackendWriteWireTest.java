@@ -158,10 +158,7 @@ class S3BackendWriteWireTest {
 
     @Test
     void anEmptyBodyWithATrailerIsTheLastChunkAndTheTrailerAlone() {
-        ANSWER.set(reading((received, response) -> {
-            response.getHeaders().put("ETag", "\"e\"");
-            return "";
-        }));
+        ANSWER.set(storing());
 
         backend.put("k", TestUploads.withTrailer(new byte[0], "x-amz-checksum-crc32c", "AAAAAA==", null),
                 ObjectAttributes.NONE, WriteCondition.NONE);
@@ -176,10 +173,7 @@ class S3BackendWriteWireTest {
 
     @Test
     void aTrailingChecksumOtherThanTheCrcsIsNotSentOnAndTheBodyGoesPlain() {
-        ANSWER.set(reading((received, response) -> {
-            response.getHeaders().put("ETag", "\"e\"");
-            return "";
-        }));
+        ANSWER.set(storing());
         byte[] bytes = S3BackendWriteTest.random(1000, 23);
 
         for (String name : List.of("x-amz-checksum-sha256", "x-amz-checksum-sha1", "x-amz-checksum-crc64nvme")) {
@@ -197,10 +191,7 @@ class S3BackendWriteWireTest {
 
     @Test
     void aStoreOtherThanS3IsSentThePlainBodyEvenWhenTheChecksumComesAfterIt() {
-        ANSWER.set(reading((received, response) -> {
-            response.getHeaders().put("ETag", "\"e\"");
-            return "";
-        }));
+        ANSWER.set(storing());
         S3Backend compatible = new S3Backend(http, URI.create(server.url()), "us-east-1", "bucket", "",
                 BackendCredentials.anonymous(), InstantSource.system(), Ticker.SYSTEM, Duration.ofSeconds(10));
         byte[] bytes = {1, 2, 3};
@@ -251,10 +242,7 @@ class S3BackendWriteWireTest {
 
     @Test
     void anAnonymousBackendIsStillToldTheBodysForm() {
-        ANSWER.set(reading((received, response) -> {
-            response.getHeaders().put("ETag", "\"e\"");
-            return "";
-        }));
+        ANSWER.set(storing());
         S3Backend anonymous = new S3Backend(http, URI.create(server.url()), "us-east-1", "bucket", "",
                 BackendCredentials.anonymous(), InstantSource.system(), Ticker.SYSTEM, Duration.ofSeconds(10), true);
         byte[] bytes = {1, 2, 3};
@@ -320,10 +308,7 @@ class S3BackendWriteWireTest {
 
     @Test
     void aPutWithTemporaryCredentialsSignsWithTheCurrentOnesAndTheirToken() {
-        ANSWER.set(reading((received, response) -> {
-            response.getHeaders().put("ETag", "\"e\"");
-            return "";
-        }));
+        ANSWER.set(storing());
         AtomicReference<AwsCredentials> current = new AtomicReference<>(AwsCredentials.of("ASIA1", "secret-1", "token-1"));
         S3Backend federated = new S3Backend(http, URI.create(server.url()), "us-east-1", "bucket", "",
                 () -> Optional.of(current.get()), InstantSource.system(), Ticker.SYSTEM, Duration.ofSeconds(10));
@@ -341,10 +326,7 @@ class S3BackendWriteWireTest {
 
     @Test
     void aPutWithoutAContentTypeSendsNone() {
-        ANSWER.set(reading((received, response) -> {
-            response.getHeaders().put("ETag", "\"e\"");
-            return "";
-        }));
+        ANSWER.set(storing());
 
         backend.put("k", TestUploads.of(new byte[] {1}), ObjectAttributes.NONE, WriteCondition.NONE);
 
@@ -664,6 +646,14 @@ class S3BackendWriteWireTest {
     private static Received only() {
         assertThat(RECEIVED).hasSize(1);
         return RECEIVED.peek();
+    }
+
+    /** Reads the whole body, records the request, and answers 200 with an ETag, as a store answers a PUT. */
+    private static Answer storing() {
+        return reading((received, response) -> {
+            response.getHeaders().put("ETag", "\"e\"");
+            return "";
+        });
     }
 
     /** Reads the whole body, records the request, and answers 200 with {@code body}'s XML (headers set by it). */
