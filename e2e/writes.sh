@@ -207,6 +207,20 @@ aws_writes() {
     local etag uploads
     etag="$(signed "${a[@]}" s3api head-object --bucket demo --key "uploads/$p/big.bin" --query ETag --output text)" || return 1
     [[ "$etag" =~ -[0-9]+\"?$ ]] || { echo "ETag $etag: not a multipart upload"; return 1; }
+    # A CLI that starts the upload with a CRC32 (botocore 1.36+) gets the composite kept: the CRC32
+    # of the 8 MiB parts' CRC32s, "-<parts>", answered with --checksum-mode ENABLED.
+    local sum want
+    sum="$(signed "${a[@]}" s3api head-object --bucket demo --key "uploads/$p/big.bin" --checksum-mode ENABLED \
+      --query ChecksumCRC32 --output text)" || return 1
+    if [[ "$sum" != None ]]; then
+      want="$("$PY" -c 'import base64, struct, sys, zlib
+d = open(sys.argv[1], "rb").read(); n = 8 * 1024 * 1024
+parts = [d[i:i + n] for i in range(0, len(d), n)]
+raw = b"".join(struct.pack(">I", zlib.crc32(x)) for x in parts)
+print(base64.b64encode(struct.pack(">I", zlib.crc32(raw))).decode() + "-" + str(len(parts)))' "$WORK/src/big.bin")"
+      [[ "$sum" == "$want" ]] || { echo "ChecksumCRC32 $sum, expected the composite $want"; return 1; }
+      echo "composite CRC32 kept: $sum" >&2
+    fi
     uploads="$(signed "${a[@]}" s3api list-multipart-uploads --bucket demo --prefix "uploads/$p/" --query 'length(Uploads || `[]`)' --output text)" || return 1
     [[ "$uploads" == 0 ]] || { echo "$uploads multipart uploads left in progress"; return 1; }
   }
@@ -243,7 +257,7 @@ aws_writes() {
     signed refused AccessDenied "${a[@]}" s3 cp "$WORK/src/small.bin" "s3://demo/hello/planted-$p.bin" || return 1
     [[ ! -e "$ROOT/examples/data/hello/planted-$p.bin" ]] || { echo "planted in examples/data/hello"; return 1; }
   }
-  check "$label: s3 cp of a 100 MB file goes multipart and is stored byte-identical" aws_cp_big
+  check "$label: s3 cp of a 100 MB file goes multipart and is stored byte-identical, with its composite CRC32 if it sent one" aws_cp_big
   check "$label: s3 sync up stores every file byte-identical; a second sync uploads nothing" aws_sync
   check "$label: s3 mv up, then between keys: moved whole, source gone" aws_mv
   check "$label: s3 rm --recursive removes every key and file" aws_rm

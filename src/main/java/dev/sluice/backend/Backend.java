@@ -1,5 +1,6 @@
 package dev.sluice.backend;
 
+import dev.sluice.s3.MultipartChecksum;
 import dev.sluice.s3.S3Error;
 import dev.sluice.s3.S3Exception;
 
@@ -81,6 +82,15 @@ public interface Backend extends AutoCloseable {
     /** Starts a multipart upload for {@code key}; answers the store's own upload id. */
     default String startUpload(String key, ObjectAttributes attributes) {
         throw notStored();
+    }
+
+    /**
+     * Starts a multipart upload whose parts and object carry {@code checksum}, if one is named.
+     * A store that keeps no checksum for a multipart object starts it as without one (the s3
+     * store: docs/writes.md, "Multipart checksums").
+     */
+    default String startUpload(String key, ObjectAttributes attributes, Optional<MultipartChecksum> checksum) {
+        return startUpload(key, attributes);
     }
 
     /**

@@ -1,6 +1,7 @@
 package dev.sluice.backend;
 
 import dev.sluice.s3.ByteRange;
+import dev.sluice.s3.MultipartChecksum;
 import dev.sluice.s3.ObjectMeta;
 import dev.sluice.s3.ObjectSummary;
 import dev.sluice.s3.Preconditions;
@@ -340,7 +341,12 @@ public final class FileBackend implements Backend {
 
     @Override
     public String startUpload(String key, ObjectAttributes attributes) {
-        return uploads.start(key, attributes);
+        return uploads.start(key, attributes, Optional.empty());
+    }
+
+    @Override
+    public String startUpload(String key, ObjectAttributes attributes, Optional<MultipartChecksum> checksum) {
+        return uploads.start(key, attributes, checksum);
     }
 
     @Override

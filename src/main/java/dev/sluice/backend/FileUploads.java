@@ -2,6 +2,7 @@ package dev.sluice.backend;
 
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.sluice.s3.MultipartChecksum;
 import dev.sluice.s3.S3Error;
 import dev.sluice.s3.S3Exception;
 
@@ -20,6 +21,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.time.InstantSource;
 import java.util.ArrayList;
+import java.util.Base64;
 import java.util.Comparator;
 import java.util.HexFormat;
 import java.util.List;
@@ -61,10 +63,22 @@ final class FileUploads {
             .thenComparing(Multipart.InProgress::initiated)
             .thenComparing(Multipart.InProgress::uploadId);
 
-    /** The record of an upload, version 1. */
-    record Record(int v, String key, String initiated, List<List<String>> headers) {
+    /**
+     * The record of an upload, version 1; {@code checksum} and {@code checksumType} (absent from
+     * records written before they were kept) name the checksum the upload was started with.
+     */
+    record Record(int v, String key, String initiated, List<List<String>> headers, String checksum, String checksumType) {
         Instant started() {
             return Instant.parse(initiated);
+        }
+
+        /** The checksum the upload was started with; throws for a record whose pair S3 would not have taken. */
+        Optional<MultipartChecksum> multipartChecksum() {
+            if (checksum == null) {
+                return Optional.empty();
+            }
+            Map<String, String> asked = Map.of("x-amz-checksum-algorithm", checksum, "x-amz-checksum-type", checksumType);
+            return MultipartChecksum.of(name -> Optional.ofNullable(asked.get(name)));
         }
     }
 
@@ -81,12 +95,13 @@ final class FileUploads {
         this.clock = clock;
     }
 
-    String start(String key, ObjectAttributes attributes) {
+    String start(String key, ObjectAttributes attributes, Optional<MultipartChecksum> checksum) {
         FileWrites.refuseKey(key);
         String id = names.uploadId();
         Path dir = uploads.resolve(id);
         Record record = new Record(1, key, clock.instant().toString(),
-                attributes.headers().stream().map(e -> List.of(e.getKey(), e.getValue())).toList());
+                attributes.headers().stream().map(e -> List.of(e.getKey(), e.getValue())).toList(),
+                checksum.map(MultipartChecksum::algorithm).orElse(null), checksum.map(MultipartChecksum::type).orElse(null));
         try {
             Files.createDirectories(uploads);
             Files.createDirectory(dir);
@@ -102,7 +117,9 @@ final class FileUploads {
         if (partNumber < 1 || partNumber > 10_000) {
             throw new S3Exception(S3Error.INVALID_ARGUMENT, "Part number must be an integer between 1 and 10000, inclusive.");
         }
-        Path dir = load(key, uploadId).dir;
+        Staged upload = load(key, uploadId);
+        Path dir = upload.dir;
+        Optional<MultipartChecksum> checksum = upload.record.multipartChecksum();
         Path temp;
         try {
             temp = Files.createFile(dir.resolve(names.temp()));
@@ -116,6 +133,13 @@ final class FileUploads {
                 out.position(HEADER);
                 DurableFiles.receive(body.stream(), out, Optional.empty());
                 String md5 = body.md5Hex();
+                if (checksum.isPresent()) {
+                    // Kept beside the part, tied to it by its MD5: a part replaced after this is
+                    // written leaves a sum that no longer matches, which is then not used.
+                    String sum = partChecksum(checksum.get(), body.checksums());
+                    DurableFiles.writeDurably(dir.resolve(sumName(partNumber)),
+                            (md5 + "\n" + checksum.get().headerName() + "\n" + sum + "\n").getBytes(StandardCharsets.US_ASCII), names);
+                }
                 ByteBuffer header = ByteBuffer.wrap((md5 + "\n").getBytes(StandardCharsets.US_ASCII));
                 while (header.hasRemaining()) {
                     out.write(header, header.position());
@@ -197,6 +221,8 @@ final class FileUploads {
                 }
             }
             String etag = "\"" + HexFormat.of().formatHex(md5s.digest()) + "-" + refs.size() + "\"";
+            List<Map.Entry<String, String>> checksums = upload.record.multipartChecksum()
+                    .map(c -> objectChecksum(c, upload.dir, refs, opened)).orElse(List.of());
             Path target = writes.target(key);
             temp = writes.createTemp(key, target);
             try (FileChannel out = FileChannel.open(temp, StandardOpenOption.WRITE);
@@ -213,8 +239,8 @@ final class FileUploads {
                 DurableFiles.force(out, temp);
             }
             FileSidecars.Stored stored = new FileSidecars.Stored(Optional.of(etag), upload.record.headers().stream()
-                    .map(p -> Map.entry(p.get(0), p.get(1))).toList(), List.of());
-            Written written = writes.commit(key, target, temp, stored, etag, Optional.empty(), condition, List.of());
+                    .map(p -> Map.entry(p.get(0), p.get(1))).toList(), checksums);
+            Written written = writes.commit(key, target, temp, stored, etag, Optional.empty(), condition, checksums);
             temp = null;
             try {
                 discard(upload.dir);
@@ -318,6 +344,7 @@ final class FileUploads {
         try {
             Record r = JSON.readValue(Files.readAllBytes(dir.resolve(RECORD)), Record.class);
             r.started();
+            r.multipartChecksum();
             boolean whole = r.v() == 1 && r.key() != null && r.headers() != null
                     && r.headers().stream().allMatch(h -> h != null && h.size() == 2 && !h.contains(null));
             return whole ? Optional.of(r) : Optional.empty();
@@ -371,5 +398,72 @@ final class FileUploads {
 
     private static String partName(int number) {
         return String.format("%05d", number);
+    }
+
+    /** Where a part's checksum is kept: {@code 00001.sum} beside {@code 00001}. */
+    private static String sumName(int number) {
+        return partName(number) + ".sum";
+    }
+
+    /**
+     * The part's checksum of the upload's algorithm, which it must carry (checked against its
+     * bytes); a part with another checksum, or none, is refused as S3 refuses it.
+     */
+    private static String partChecksum(MultipartChecksum checksum, List<Map.Entry<String, String>> carried) {
+        for (Map.Entry<String, String> c : carried) {
+            if (c.getKey().equalsIgnoreCase(checksum.headerName())) {
+                return c.getValue();
+            }
+        }
+        if (!carried.isEmpty()) {
+            String other = carried.getFirst().getKey().substring("x-amz-checksum-".length());
+            throw new S3Exception(S3Error.INVALID_REQUEST, "Checksum Type mismatch occurred, expected checksum Type: "
+                    + checksum.algorithm() + ", actual checksum Type: " + other);
+        }
+        throw new S3Exception(S3Error.INVALID_REQUEST, "The upload was created using a " + checksum.algorithm()
+                + " checksum. The part must carry its " + checksum.headerName() + ".");
+    }
+
+    /**
+     * The completed object's checksum and its type, from the listed parts' kept checksums. A
+     * part whose checksum was not kept, or whose listed checksum differs from the kept one, is
+     * {@code InvalidPart}; a composite upload's list must give every part's checksum, as S3's.
+     */
+    private static List<Map.Entry<String, String>> objectChecksum(MultipartChecksum checksum, Path dir,
+                                                                  List<Multipart.PartRef> refs, List<FileChannel> opened) {
+        List<PartChecksums.PartSum> sums = new ArrayList<>();
+        for (int i = 0; i < refs.size(); i++) {
+            Multipart.PartRef ref = refs.get(i);
+            String listed = ref.checksums().get(checksum.headerName());
+            if (listed == null && !checksum.fullObject()) {
+                throw new S3Exception(S3Error.INVALID_REQUEST, "The upload was created using a " + checksum.algorithm()
+                        + " checksum. The complete request must include the checksum for each part. It was missing for part "
+                        + ref.partNumber() + " in the request.");
+            }
+            try {
+                FileChannel part = opened.get(i);
+                String kept = keptChecksum(dir, ref.partNumber(), header(part), checksum)
+                        .orElseThrow(() -> new S3Exception(S3Error.INVALID_PART));
+                if (listed != null && !listed.equals(kept)) {
+                    throw new S3Exception(S3Error.INVALID_PART);
+                }
+                sums.add(new PartChecksums.PartSum(Base64.getDecoder().decode(kept), part.size() - HEADER));
+            } catch (IOException | IllegalArgumentException e) {
+                throw new S3Exception(S3Error.INVALID_PART);
+            }
+        }
+        return List.of(Map.entry(checksum.headerName(), PartChecksums.of(checksum, sums)),
+                Map.entry("x-amz-checksum-type", checksum.type()));
+    }
+
+    /** The checksum kept for part {@code number} if it was kept for the bytes whose MD5 is {@code md5}. */
+    private static Optional<String> keptChecksum(Path dir, int number, String md5, MultipartChecksum checksum) {
+        try {
+            List<String> lines = Files.readAllLines(dir.resolve(sumName(number)), StandardCharsets.US_ASCII);
+            return lines.size() == 3 && lines.get(0).equals(md5) && lines.get(1).equals(checksum.headerName())
+                    ? Optional.of(lines.get(2)) : Optional.empty();
+        } catch (IOException e) {
+            return Optional.empty();
+        }
     }
 }

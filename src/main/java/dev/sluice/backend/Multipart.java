@@ -2,6 +2,7 @@ package dev.sluice.backend;
 
 import java.time.Instant;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 
 /** The values multipart uploads pass between the server and a {@link Backend}. */
@@ -9,8 +10,18 @@ public final class Multipart {
     private Multipart() {
     }
 
-    /** A part the client lists in CompleteMultipartUpload: its number and the ETag it was answered. */
-    public record PartRef(int partNumber, String etag) {
+    /**
+     * A part the client lists in CompleteMultipartUpload: its number, the ETag it was answered,
+     * and the checksums it lists for it ({@code x-amz-checksum-crc32} → base64 value).
+     */
+    public record PartRef(int partNumber, String etag, Map<String, String> checksums) {
+        public PartRef {
+            checksums = Map.copyOf(checksums);
+        }
+
+        public PartRef(int partNumber, String etag) {
+            this(partNumber, etag, Map.of());
+        }
     }
 
     /** A part a store holds for an upload in progress (ListParts). */

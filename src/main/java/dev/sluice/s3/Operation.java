@@ -153,9 +153,17 @@ public sealed interface Operation {
     record CopySource(String account, String product, String key) {
     }
 
-    /** {@code POST /{account}/{product}/{key}?uploads}. */
-    record CreateMultipartUpload(String account, String product, String key, List<Map.Entry<String, String>> attributes)
+    /**
+     * {@code POST /{account}/{product}/{key}?uploads}; {@code checksum}: the one its parts and the
+     * object are to carry, if the client named one.
+     */
+    record CreateMultipartUpload(String account, String product, String key, List<Map.Entry<String, String>> attributes,
+                                 Optional<MultipartChecksum> checksum)
             implements OnObject, Write {
+        public CreateMultipartUpload(String account, String product, String key, List<Map.Entry<String, String>> attributes) {
+            this(account, product, key, attributes, Optional.empty());
+        }
+
         public String name() {
             return "CreateMultipartUpload";
         }

@@ -5,7 +5,10 @@ import org.w3c.dom.Element;
 import org.w3c.dom.Node;
 
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
+import java.util.Map;
 import java.util.Optional;
 
 /**
@@ -23,9 +26,22 @@ public final class RequestDocuments {
     private RequestDocuments() {
     }
 
-    /** A part the client lists: its number and the ETag it was answered (quoted, as S3 shows it). */
-    public record CompletedPart(int partNumber, String etag) {
+    /**
+     * A part the client lists: its number, the ETag it was answered (quoted, as S3 shows it) and
+     * the checksums it lists for it ({@code ChecksumCRC32} as {@code x-amz-checksum-crc32}).
+     */
+    public record CompletedPart(int partNumber, String etag, Map<String, String> checksums) {
+        public CompletedPart {
+            checksums = Map.copyOf(checksums);
+        }
+
+        public CompletedPart(int partNumber, String etag) {
+            this(partNumber, etag, Map.of());
+        }
     }
+
+    /** The checksum elements of a listed part, and the names they stand for. */
+    private static final List<String> CHECKSUM_ELEMENTS = List.of("CRC32", "CRC32C", "CRC64NVME", "SHA1", "SHA256");
 
     /** One key of a DeleteObjects request, as the client wrote it ({@code product/key}), and its version id if any. */
     public record DeleteKey(String key, Optional<String> versionId) {
@@ -42,7 +58,8 @@ public final class RequestDocuments {
      * {@code <CompleteMultipartUpload><Part><PartNumber/><ETag/></Part>…</CompleteMultipartUpload>}:
      * at least one part, each with a part number from 1 to 10000 (else {@code 400 InvalidPart},
      * no such part can exist) and an ETag; part numbers strictly ascending, else
-     * {@code 400 InvalidPartOrder}. Checksum elements of a part are not needed and not read.
+     * {@code 400 InvalidPartOrder}. A part's checksum elements ({@code ChecksumCRC32} …) are
+     * read as given; the store checks them against what it kept.
      */
     public static List<CompletedPart> completeMultipartUpload(byte[] body) {
         Element root = root(body, "CompleteMultipartUpload");
@@ -63,7 +80,12 @@ public final class RequestDocuments {
             if (!parts.isEmpty() && n <= parts.get(parts.size() - 1).partNumber()) {
                 throw new S3Exception(S3Error.INVALID_PART_ORDER);
             }
-            parts.add(new CompletedPart(n, quoted(etag)));
+            Map<String, String> checksums = new LinkedHashMap<>();
+            for (String name : CHECKSUM_ELEMENTS) {
+                XmlReader.text(part, "Checksum" + name).map(String::strip)
+                        .ifPresent(v -> checksums.put("x-amz-checksum-" + name.toLowerCase(Locale.ROOT), v));
+            }
+            parts.add(new CompletedPart(n, quoted(etag), checksums));
         }
         if (parts.isEmpty()) {
             throw new S3Exception(S3Error.MALFORMED_XML, "You must specify at least one part.");

@@ -185,7 +185,8 @@ public final class S3RequestParser {
             }
             case "POST" -> {
                 if (query.has("uploads")) {
-                    return new Operation.CreateMultipartUpload(account, product, key, WriteHeaders.attributes(headers));
+                    return new Operation.CreateMultipartUpload(account, product, key, WriteHeaders.attributes(headers),
+                            MultipartChecksum.of(header));
                 }
                 if (uploadId.isPresent()) {
                     return new Operation.CompleteMultipartUpload(account, product, key, uploadId.get(), WriteHeaders.condition(header));

@@ -295,13 +295,22 @@ public final class XmlDocuments {
         });
     }
 
-    /** {@code x-amz-checksum-crc64nvme} → {@code ChecksumCRC64NVME}: the element S3 names each stored checksum with. */
+    /**
+     * {@code x-amz-checksum-crc64nvme} → {@code ChecksumCRC64NVME}: the element S3 names each
+     * stored checksum with; {@code x-amz-checksum-type} → {@code ChecksumType}, after them.
+     */
     private static void checksumElements(XMLStreamWriter w, List<Map.Entry<String, String>> checksums) throws XMLStreamException {
+        String type = null;
         for (Map.Entry<String, String> c : checksums) {
             String name = c.getKey().toLowerCase(java.util.Locale.ROOT);
-            if (name.startsWith("x-amz-checksum-") && !name.equals("x-amz-checksum-type")) {
+            if (name.equals("x-amz-checksum-type")) {
+                type = c.getValue();
+            } else if (name.startsWith("x-amz-checksum-")) {
                 element(w, "Checksum" + name.substring("x-amz-checksum-".length()).toUpperCase(java.util.Locale.ROOT), c.getValue());
             }
+        }
+        if (type != null) {
+            element(w, "ChecksumType", type);
         }
     }
 

@@ -109,7 +109,7 @@ public final class Writes {
     /** CreateMultipartUpload: the store starts the upload; the client is given its id sealed to this product and key. */
     Answer createUpload(Operation.CreateMultipartUpload op, Principal principal, String requestId) {
         Product product = authorize(principal, Action.CREATE_MULTIPART_UPLOAD, op, requestId);
-        String storeId = product.resolveBackend().startUpload(op.key(), new ObjectAttributes(op.attributes()));
+        String storeId = product.resolveBackend().startUpload(op.key(), new ObjectAttributes(op.attributes()), op.checksum());
         return Answer.xml(XmlDocuments.initiateMultipartUpload(op.account(), op.product() + "/" + op.key(),
                 uploadIds.seal(product.ref(), op.key(), storeId)));
     }
@@ -124,7 +124,7 @@ public final class Writes {
         String storeId = uploadIds.open(product.ref(), op.key(), op.uploadId());
         SmallBodyDigests.check(headers, body, false);
         List<Multipart.PartRef> parts = RequestDocuments.completeMultipartUpload(body).stream()
-                .map(p -> new Multipart.PartRef(p.partNumber(), p.etag())).toList();
+                .map(p -> new Multipart.PartRef(p.partNumber(), p.etag(), p.checksums())).toList();
         Written written = product.resolveBackend().completeUpload(op.key(), storeId, parts, condition(op.condition()));
         String key = op.product() + "/" + op.key();
         String location = publicUrl + "/" + UriEncoding.encodePath(op.account()) + "/" + UriEncoding.encodePath(key);

@@ -56,6 +56,18 @@ enum Checksums {
         return Base64.getEncoder().encodeToString(raw(bytes));
     }
 
+    /**
+     * A multipart object's composite checksum as S3 forms it: this checksum of the parts' raw
+     * checksums one after another, base64, a dash, the number of parts.
+     */
+    String composite(byte[]... parts) {
+        java.io.ByteArrayOutputStream sums = new java.io.ByteArrayOutputStream();
+        for (byte[] part : parts) {
+            sums.writeBytes(raw(part));
+        }
+        return of(sums.toByteArray()) + "-" + parts.length;
+    }
+
     private byte[] raw(byte[] bytes) {
         return switch (this) {
             case CRC32 -> {

@@ -335,6 +335,16 @@ class S3RequestParserTest {
     }
 
     @Test
+    void aMultipartUploadTakesTheChecksumItIsStartedWith() {
+        assertThat(write("POST", "/demo/hello/big.bin", "uploads", "x-amz-checksum-algorithm", "CRC32C",
+                "x-amz-checksum-type", "FULL_OBJECT"))
+                .isEqualTo(new Operation.CreateMultipartUpload("demo", "hello", "big.bin", List.of(),
+                        Optional.of(new MultipartChecksum("crc32c", true))));
+        assertRejected(() -> write("POST", "/demo/hello/big.bin", "uploads", "x-amz-checksum-algorithm", "MD5"),
+                S3Error.INVALID_REQUEST);
+    }
+
+    @Test
     void multipartUploadsAreToldApartBySubresource() {
         assertThat(write("POST", "/demo/hello/big.bin", "uploads", "Content-Type", "application/x-tar"))
                 .isEqualTo(new Operation.CreateMultipartUpload("demo", "hello", "big.bin", List.of(Map.entry("content-type", "application/x-tar"))));

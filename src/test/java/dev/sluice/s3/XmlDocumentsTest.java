@@ -398,6 +398,17 @@ class XmlDocumentsTest {
     }
 
     @Test
+    void completeMultipartUploadNamesTheChecksumsTypeAfterThem() {
+        Element root = parseXml(XmlDocuments.completeMultipartUpload("http://h/demo/drop/a.bin", "demo", "drop/a.bin", "\"abc-2\"",
+                List.of(java.util.Map.entry("x-amz-checksum-crc32", "AAAAAA==-2"),
+                        java.util.Map.entry("x-amz-checksum-type", "COMPOSITE")))).getDocumentElement();
+
+        assertThat(childNames(root)).containsExactly("Location", "Bucket", "Key", "ETag", "ChecksumCRC32", "ChecksumType");
+        assertThat(text(root, "ChecksumCRC32")).isEqualTo("AAAAAA==-2");
+        assertThat(text(root, "ChecksumType")).isEqualTo("COMPOSITE");
+    }
+
+    @Test
     void copyObjectResultHasTheEtagAndLastModified() {
         Element root = parseXml(XmlDocuments.copyObject("\"e\"", T1, List.of())).getDocumentElement();
 
@@ -470,13 +481,14 @@ class XmlDocumentsTest {
     }
 
     @Test
-    void completeMultipartUploadListsThePartsWithQuotedEtagsWithOrWithoutTheNamespace() {
+    void completeMultipartUploadListsThePartsWithQuotedEtagsAndTheirChecksumsWithOrWithoutTheNamespace() {
         String doc = "<CompleteMultipartUpload xmlns=\"" + S3_NS + "\"><Part><ETag>\"a\"</ETag><PartNumber>1</PartNumber>"
                 + "<ChecksumCRC32>AAAAAA==</ChecksumCRC32></Part><Part><PartNumber> 3 </PartNumber><ETag>b</ETag></Part>"
                 + "</CompleteMultipartUpload>";
 
         assertThat(RequestDocuments.completeMultipartUpload(utf8(doc))).containsExactly(
-                new RequestDocuments.CompletedPart(1, "\"a\""), new RequestDocuments.CompletedPart(3, "\"b\""));
+                new RequestDocuments.CompletedPart(1, "\"a\"", java.util.Map.of("x-amz-checksum-crc32", "AAAAAA==")),
+                new RequestDocuments.CompletedPart(3, "\"b\""));
         assertThat(RequestDocuments.completeMultipartUpload(utf8(doc.replace(" xmlns=\"" + S3_NS + "\"", "")))).hasSize(2);
     }
 
