@@ -5,8 +5,11 @@
 #       PART_MIB (64) parts, through sluice into S3Proxy vs. straight to S3Proxy, twice: as an
 #       anonymous client (a plain body: no signing work on either end) and signed with the key
 #       the client uses for sluice ("signed": the SDK signs every 64 KiB chunk, as it does
-#       toward sluice, and S3Proxy, which checks no signature here, decodes the chunks);
-#   (b) file backend: the same two uploads through sluice into a directory vs. `dd` writing
+#       toward sluice, and S3Proxy, which checks no signature here, decodes the chunks); and
+#       "presigned" both ways: the SDK presigns the PutObject and each UploadPart
+#       (UNSIGNED-PAYLOAD) and the client sends the body plain, as SDKs send it over HTTPS, so
+#       the client does the same light work toward either and S3Proxy gets a plain body from both;
+#   (b) file backend: the same two uploads (chunk-signed, and presigned) through sluice into a directory vs. `dd` writing
 #       the same bytes to the same disk (`bs=1M conv=fsync`: sluice fsyncs too);
 #   one warm-up each, then RUNS (3) rounds, the order of the sides rotating each round;
 #   median seconds, MB/s (10^6 bytes/s) and ratios, and the CPU seconds per GiB (utime+stime
@@ -27,6 +30,7 @@
 #   SIZE_MIB=16 PART_MIB=5 RUNS=1 MEM_MIB=16 bench/writes.sh          # a quick check that it works
 #   BACKENDS=file bench/writes.sh                                      # only (b) and (c); BACKENDS=s3: (a) and (c)
 #   BASELINE_JAR=<another sluice.jar> bench/writes.sh                  # that build too, in the same rotation
+#   ONLY_SIDES="direct-presigned sluice-s3-presigned" bench/writes.sh  # only those sides (names as in upload())
 #   S3PROXY_DATA=tmpfs bench/writes.sh                                 # S3Proxy stores in /dev/shm: (a) without
 #                                                                      # the disk's writeback stalls, which land
 #                                                                      # on either side at random
@@ -40,7 +44,7 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 CMDLINE="$(printf '%q ' "bench/$(basename "$0")" "$@")"
-for v in SIZE_MIB PART_MIB RUNS MEM_MIB BACKENDS SLUICE_JAVA_OPTS MEM_JAVA_OPTS BASELINE_JAR S3PROXY_DATA; do
+for v in SIZE_MIB PART_MIB RUNS MEM_MIB BACKENDS SLUICE_JAVA_OPTS MEM_JAVA_OPTS BASELINE_JAR S3PROXY_DATA ONLY_SIDES; do
   if [[ -n "${!v:-}" ]]; then CMDLINE="$v=$(printf '%q' "${!v}") $CMDLINE"; fi
 done
 SIZE_MIB="${SIZE_MIB:-1024}"
@@ -131,7 +135,7 @@ S3PROXY_JVM="$(jvm_of "$S3PROXY_PID")"
 [[ -n "$BASELINE_JAR" ]] && BASELINE_JVM="$(jvm_of "$BASELINE_PID")"
 serving_jvm() {
   case "$1" in
-    sluice-s3 | sluice-file) echo "$SLUICE_JVM" ;;
+    sluice-s3 | sluice-file | sluice-s3-presigned | sluice-file-presigned) echo "$SLUICE_JVM" ;;
     baseline-s3 | baseline-file) echo "$BASELINE_JVM" ;;
     *) echo "" ;;
   esac
@@ -144,6 +148,9 @@ upload() {
   case "$side" in
     direct) out="$(timeout 3600 "${CLIENT[@]}" "$mode" "$DIRECT" "$BUCKET" "direct/$key" "$file" "$PART_MIB")" ;;
     direct-signed) out="$(timeout 3600 "${CLIENT[@]}" "$mode" "$DIRECT" "$BUCKET" "signed/$key" "$file" "$PART_MIB" "$WRITER_ID" "$WRITER_SECRET")" ;;
+    direct-presigned) out="$(timeout 3600 "${CLIENT[@]}" "$mode-presigned" "$DIRECT" "$BUCKET" "presigned/$key" "$file" "$PART_MIB" "$WRITER_ID" "$WRITER_SECRET")" ;;
+    sluice-s3-presigned) out="$(timeout 3600 "${CLIENT[@]}" "$mode-presigned" "$VIA" bench "s3/presigned-$key" "$file" "$PART_MIB" "$WRITER_ID" "$WRITER_SECRET")" ;;
+    sluice-file-presigned) out="$(timeout 3600 "${CLIENT[@]}" "$mode-presigned" "$VIA" bench "files/presigned-$key" "$file" "$PART_MIB" "$WRITER_ID" "$WRITER_SECRET")" ;;
     sluice-s3) out="$(timeout 3600 "${CLIENT[@]}" "$mode" "$VIA" bench "s3/$key" "$file" "$PART_MIB" "$WRITER_ID" "$WRITER_SECRET")" ;;
     sluice-file) out="$(timeout 3600 "${CLIENT[@]}" "$mode" "$VIA" bench "files/$key" "$file" "$PART_MIB" "$WRITER_ID" "$WRITER_SECRET")" ;;
     baseline-s3) out="$(timeout 3600 "${CLIENT[@]}" "$mode" "$B_VIA" bench "s3/$key" "$file" "$PART_MIB" "$WRITER_ID" "$WRITER_SECRET")" ;;
@@ -166,6 +173,9 @@ stored_sha() {
   case "$1" in
     direct) curl -sf --max-time 600 "$DIRECT/$BUCKET/direct/$2" | sha256sum | cut -d' ' -f1 ;;
     direct-signed) curl -sf --max-time 600 "$DIRECT/$BUCKET/signed/$2" | sha256sum | cut -d' ' -f1 ;;
+    direct-presigned) curl -sf --max-time 600 "$DIRECT/$BUCKET/presigned/$2" | sha256sum | cut -d' ' -f1 ;;
+    sluice-s3-presigned) curl -sf --max-time 600 "$DIRECT/$BUCKET/via-sluice/presigned-$2" | sha256sum | cut -d' ' -f1 ;;
+    sluice-file-presigned) sha256sum "$WORK/files/presigned-$2" | cut -d' ' -f1 ;;
     sluice-s3) curl -sf --max-time 600 "$DIRECT/$BUCKET/via-sluice/$2" | sha256sum | cut -d' ' -f1 ;;
     sluice-file) sha256sum "$WORK/files/$2" | cut -d' ' -f1 ;;
     baseline-s3) curl -sf --max-time 600 "$DIRECT/$BUCKET/via-baseline/$2" | sha256sum | cut -d' ' -f1 ;;
@@ -175,10 +185,11 @@ stored_sha() {
 }
 
 SIDES=()
-[[ " $BACKENDS " == *" s3 "* ]] && SIDES+=(direct direct-signed sluice-s3)
-[[ " $BACKENDS " == *" s3 "* && -n "$BASELINE_JAR" ]] && SIDES+=(baseline-s3)
-[[ " $BACKENDS " == *" file "* ]] && SIDES+=(dd sluice-file)
-[[ " $BACKENDS " == *" file "* && -n "$BASELINE_JAR" ]] && SIDES+=(baseline-file)
+if [[ -n "${ONLY_SIDES:-}" ]]; then read -r -a SIDES <<<"$ONLY_SIDES"; fi
+[[ -z "${ONLY_SIDES:-}" && " $BACKENDS " == *" s3 "* ]] && SIDES+=(direct direct-signed sluice-s3 direct-presigned sluice-s3-presigned)
+[[ -z "${ONLY_SIDES:-}" && " $BACKENDS " == *" s3 "* && -n "$BASELINE_JAR" ]] && SIDES+=(baseline-s3)
+[[ -z "${ONLY_SIDES:-}" && " $BACKENDS " == *" file "* ]] && SIDES+=(dd sluice-file sluice-file-presigned)
+[[ -z "${ONLY_SIDES:-}" && " $BACKENDS " == *" file "* && -n "$BASELINE_JAR" ]] && SIDES+=(baseline-file)
 modes_of() { if [[ "$1" == dd ]]; then echo put; else echo "put multipart"; fi; }
 
 for side in "${SIDES[@]}"; do
@@ -302,8 +313,9 @@ print("| upload | side | runs (s) | median (s) | MB/s | ratio | sluice CPU s/GiB
 print("|---|---|---|---|---|---|---:|---:|---:|---:|")
 for mode in ("put", "multipart"):
     for side, bases in (("direct", ()), ("direct-signed", ()), ("sluice-s3", ("direct", "direct-signed")),
-                        ("baseline-s3", ("direct", "direct-signed")), ("dd", ()),
-                        ("sluice-file", ("dd",)), ("baseline-file", ("dd",))):
+                        ("baseline-s3", ("direct", "direct-signed")), ("direct-presigned", ()),
+                        ("sluice-s3-presigned", ("direct-presigned",)), ("dd", ()),
+                        ("sluice-file", ("dd",)), ("sluice-file-presigned", ("dd",)), ("baseline-file", ("dd",))):
         if (side, mode) not in med:
             continue
         each = ", ".join(f"{float(s):.2f}" for sd, md, _, s, *_ in runs if sd == side and md == mode)
@@ -316,10 +328,12 @@ for mode in ("put", "multipart"):
         label = {"direct": "S3Proxy directly", "direct-signed": "S3Proxy directly, signed",
                  "sluice-s3": "sluice → S3Proxy", "dd": "dd bs=1M conv=fsync",
                  "sluice-file": "sluice → directory", "baseline-s3": "baseline → S3Proxy",
-                 "baseline-file": "baseline → directory"}[side]
+                 "baseline-file": "baseline → directory", "direct-presigned": "S3Proxy directly, presigned",
+                 "sluice-s3-presigned": "sluice → S3Proxy, presigned",
+                 "sluice-file-presigned": "sluice → directory, presigned"}[side]
         own, store, client = cpu[(side, mode)]
         own_text = f"{own:.2f}" if side.startswith(("sluice", "baseline")) else ""
-        store_text = f"{store:.2f}" if side.endswith("s3") or side.startswith("direct") else ""
+        store_text = f"{store:.2f}" if "-s3" in side or side.startswith("direct") else ""
         client_text = f"{client:.2f}" if client is not None else ""
         busy_text = f"{busy[(side, mode)]:.2f}" if (side, mode) in busy else ""
         print(f"| {mode} | {label} | {each} | {med[(side, mode)]:.2f} | {mbs(med[(side, mode)]):.1f} | {ratio} | "
