@@ -47,6 +47,12 @@ final class S3BackendErrors {
         String code = errorCode(body).orElse("");
         String backendRequestId = Optional.ofNullable(response.getHeaders().get("x-amz-request-id")).orElse("-");
         String detail = backend + ": " + what + " answered " + status + " " + code + " (backend request id " + backendRequestId + ")";
+        if (code.equals("NoSuchBucket")) {
+            // The product's bucket is not there: a store misconfigured, not a missing key. Answered
+            // as the azure and gcs stores answer a missing container or bucket, and logged.
+            LOG.warn("{}: the product's bucket does not exist", detail);
+            return new S3Exception(S3Error.NO_SUCH_BUCKET);
+        }
         S3Error named = CLIENT_CODES.get(code);
         if (named != null) {
             LOG.debug("{}", detail);

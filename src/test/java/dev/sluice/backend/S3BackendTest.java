@@ -102,6 +102,21 @@ class S3BackendTest {
     }
 
     @Test
+    void aBucketThatIsNotThereIsNoSuchBucketAsInTheOtherStoresAndAMissingKeyNoSuchKey() {
+        S3Backend nowhere = new S3Backend(http, S3PROXY.get().endpoint(), "us-east-1", "no-such-bucket-here", "p/",
+                BackendCredentials.fixed(AwsCredentials.of(S3ProxyProcess.IDENTITY, S3ProxyProcess.CREDENTIAL)),
+                InstantSource.system(), Ticker.SYSTEM, Duration.ofSeconds(10));
+        Fetch whole = new Fetch(Optional.empty(), Preconditions.NONE, false);
+
+        assertThatThrownBy(() -> nowhere.open("top.txt", whole)).isInstanceOfSatisfying(S3Exception.class,
+                e -> assertThat(e.error()).isEqualTo(S3Error.NO_SUCH_BUCKET));
+        assertThatThrownBy(() -> nowhere.list(new ListQuery("", Optional.empty(), 1000, new ListPosition.Start())))
+                .isInstanceOfSatisfying(S3Exception.class, e -> assertThat(e.error()).isEqualTo(S3Error.NO_SUCH_BUCKET));
+        assertThatThrownBy(() -> backend.open("not-there.txt", whole)).isInstanceOfSatisfying(S3Exception.class,
+                e -> assertThat(e.error()).isEqualTo(S3Error.NO_SUCH_KEY));
+    }
+
+    @Test
     void readsAdvertiseByteRangesEvenWhenTheServerDoesNot() {
         ObjectResponse get = read(Optional.empty(), Preconditions.NONE, false);
         ObjectResponse head = read(Optional.empty(), Preconditions.NONE, true);
