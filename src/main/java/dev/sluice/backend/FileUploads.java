@@ -161,7 +161,9 @@ final class FileUploads {
     }
 
     Multipart.PartsPage listParts(String key, String uploadId, int marker, int max) {
-        Path dir = load(key, uploadId).dir;
+        Staged upload = load(key, uploadId);
+        Path dir = upload.dir;
+        Optional<MultipartChecksum> checksum = upload.record.multipartChecksum();
         List<Integer> numbers = new ArrayList<>();
         try (DirectoryStream<Path> entries = Files.newDirectoryStream(dir)) {
             for (Path p : entries) {
@@ -183,7 +185,10 @@ final class FileUploads {
             }
             try (FileChannel ch = FileChannel.open(dir.resolve(partName(n)), StandardOpenOption.READ)) {
                 Instant modified = Files.getLastModifiedTime(dir.resolve(partName(n))).toInstant();
-                parts.add(new Multipart.Part(n, "\"" + header(ch) + "\"", ch.size() - HEADER, modified));
+                String md5 = header(ch);
+                Map<String, String> sums = checksum.flatMap(c -> keptChecksum(dir, n, md5, c).map(v -> Map.of(c.headerName(), v)))
+                        .orElse(Map.of());
+                parts.add(new Multipart.Part(n, "\"" + md5 + "\"", ch.size() - HEADER, modified, sums));
             } catch (IOException e) {
                 // replaced or aborted while listed: not listed
             }

@@ -24,8 +24,15 @@ public final class Multipart {
         }
     }
 
-    /** A part a store holds for an upload in progress (ListParts). */
-    public record Part(int partNumber, String etag, long size, Instant lastModified) {
+    /** A part a store holds for an upload in progress (ListParts), with the checksum kept for it, if any. */
+    public record Part(int partNumber, String etag, long size, Instant lastModified, Map<String, String> checksums) {
+        public Part {
+            checksums = Map.copyOf(checksums);
+        }
+
+        public Part(int partNumber, String etag, long size, Instant lastModified) {
+            this(partNumber, etag, size, lastModified, Map.of());
+        }
     }
 
     /** One page of ListParts: parts after the marker in number order; {@code next} is the marker for the next page. */

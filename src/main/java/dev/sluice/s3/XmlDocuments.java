@@ -178,8 +178,15 @@ public final class XmlDocuments {
         });
     }
 
-    /** One part of an upload in progress, as ListParts shows it. */
-    public record ListedPart(int partNumber, String etag, long size, Instant lastModified) {
+    /** One part of an upload in progress, as ListParts shows it, with its kept checksum ({@code x-amz-checksum-*}), if any. */
+    public record ListedPart(int partNumber, String etag, long size, Instant lastModified, List<Map.Entry<String, String>> checksums) {
+        public ListedPart {
+            checksums = List.copyOf(checksums);
+        }
+
+        public ListedPart(int partNumber, String etag, long size, Instant lastModified) {
+            this(partNumber, etag, size, lastModified, List.of());
+        }
     }
 
     /**
@@ -209,6 +216,7 @@ public final class XmlDocuments {
                 element(w, "LastModified", ISO_MILLIS.format(p.lastModified()));
                 element(w, "ETag", p.etag());
                 element(w, "Size", Long.toString(p.size()));
+                checksumElements(w, p.checksums());
                 w.writeEndElement();
             }
             w.writeEndElement();

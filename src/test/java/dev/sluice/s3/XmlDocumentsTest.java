@@ -420,7 +420,8 @@ class XmlDocumentsTest {
     @Test
     void listPartsPagesWithTheNextMarker() {
         Element root = parseXml(XmlDocuments.listParts("demo", "drop/a.bin", "id-1", 0, Optional.of(2), 2,
-                List.of(new XmlDocuments.ListedPart(1, "\"p1\"", 5 << 20, T1), new XmlDocuments.ListedPart(2, "\"p2\"", 7, T2)),
+                List.of(new XmlDocuments.ListedPart(1, "\"p1\"", 5 << 20, T1), new XmlDocuments.ListedPart(2, "\"p2\"", 7, T2,
+                        List.of(java.util.Map.entry("x-amz-checksum-crc32c", "AAAAAA==")))),
                 "sluice")).getDocumentElement();
 
         assertThat(root.getLocalName()).isEqualTo("ListPartsResult");
@@ -431,6 +432,8 @@ class XmlDocumentsTest {
         assertThat(parts).hasSize(2);
         assertThat(childNames(parts.get(0))).containsExactly("PartNumber", "LastModified", "ETag", "Size");
         assertThat(text(parts.get(0), "Size")).isEqualTo(Integer.toString(5 << 20));
+        assertThat(childNames(parts.get(1))).containsExactly("PartNumber", "LastModified", "ETag", "Size", "ChecksumCRC32C");
+        assertThat(text(parts.get(1), "ChecksumCRC32C")).isEqualTo("AAAAAA==");
     }
 
     @Test
