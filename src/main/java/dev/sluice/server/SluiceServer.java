@@ -137,11 +137,20 @@ public final class SluiceServer implements AutoCloseable {
     }
 
     static final int SELECTORS = Math.max(1, Math.min(8, Runtime.getRuntime().availableProcessors()));
+    /**
+     * Bytes a connection reads from its socket at a time (Jetty's default is 8 KiB): an upload's
+     * body arrives in reads of this size, each a system call and a hand-off to the request's
+     * thread. The buffer is taken from the pool for a read and returned when empty, so an idle
+     * connection holds none.
+     */
+    static final int INPUT_BUFFER = 64 * 1024;
 
     private ServerConnector connector(HttpConfiguration http, SluiceConfig.HostPort at, String name, Duration idleTimeout) {
         // A selector per core: a small read of a local file is answered on the selector's thread
         // (S3Handler), so one selector would put all of them on one core.
-        ServerConnector c = new ServerConnector(server, 1, SELECTORS, new HttpConnectionFactory(http));
+        HttpConnectionFactory factory = new HttpConnectionFactory(http);
+        factory.setInputBufferSize(INPUT_BUFFER);
+        ServerConnector c = new ServerConnector(server, 1, SELECTORS, factory);
         // No host (":8080") is Jetty's null: the wildcard address, IPv6 and IPv4 where the system has both.
         c.setHost(at.host().isEmpty() ? null : at.host());
         c.setPort(at.port());
