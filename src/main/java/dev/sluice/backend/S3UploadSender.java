@@ -143,8 +143,9 @@ final class S3UploadSender {
 
     /**
      * Reads until {@code buffer} is full or the body ends: a client's body arrives in pieces of
-     * the server's input buffer (64 KiB: SluiceServer.INPUT_BUFFER), and handing each to the HTTP client on its own would
-     * cost a hand-off between threads per piece. Returns the bytes read, or -1 at the end.
+     * at most the server's input buffer (64 KiB, {@code SluiceServer.INPUT_BUFFER}), and handing
+     * each to the HTTP client on its own would cost a hand-off between threads per piece.
+     * Returns the bytes read, or -1 at the end.
      */
     private static int fill(InputStream in, byte[] buffer, int offset, int size) throws IOException {
         int filled = 0;
