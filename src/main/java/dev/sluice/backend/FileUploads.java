@@ -186,8 +186,9 @@ final class FileUploads {
             try (FileChannel ch = FileChannel.open(dir.resolve(partName(n)), StandardOpenOption.READ)) {
                 Instant modified = Files.getLastModifiedTime(dir.resolve(partName(n))).toInstant();
                 String md5 = header(ch);
-                Map<String, String> sums = checksum.flatMap(c -> keptChecksum(dir, n, md5, c).map(v -> Map.of(c.headerName(), v)))
-                        .orElse(Map.of());
+                List<Map.Entry<String, String>> sums = checksum
+                        .flatMap(c -> keptChecksum(dir, n, md5, c).map(v -> List.of(Map.entry(c.headerName(), v))))
+                        .orElse(List.of());
                 parts.add(new Multipart.Part(n, "\"" + md5 + "\"", ch.size() - HEADER, modified, sums));
             } catch (IOException e) {
                 // replaced or aborted while listed: not listed
@@ -208,6 +209,7 @@ final class FileUploads {
         try {
             Staged upload = load(key, uploadId);
             MessageDigest md5s = DurableFiles.digest("MD5");
+            List<String> partMd5s = new ArrayList<>();
             for (int i = 0; i < refs.size(); i++) {
                 Multipart.PartRef ref = refs.get(i);
                 FileChannel ch = openPart(upload.dir, ref.partNumber());
@@ -216,6 +218,7 @@ final class FileUploads {
                 if (!md5.equalsIgnoreCase(FileWrites.unquote(ref.etag().trim()))) {
                     throw new S3Exception(S3Error.INVALID_PART);
                 }
+                partMd5s.add(md5);
                 md5s.update(HexFormat.of().parseHex(md5));
             }
             // Sizes only once every part is known to be there: a missing part is the answer
@@ -227,7 +230,7 @@ final class FileUploads {
             }
             String etag = "\"" + HexFormat.of().formatHex(md5s.digest()) + "-" + refs.size() + "\"";
             List<Map.Entry<String, String>> checksums = upload.record.multipartChecksum()
-                    .map(c -> objectChecksum(c, upload.dir, refs, opened)).orElse(List.of());
+                    .map(c -> objectChecksum(c, upload.dir, refs, partMd5s, opened)).orElse(List.of());
             Path target = writes.target(key);
             temp = writes.createTemp(key, target);
             try (FileChannel out = FileChannel.open(temp, StandardOpenOption.WRITE);
@@ -434,8 +437,8 @@ final class FileUploads {
      * part whose checksum was not kept, or whose listed checksum differs from the kept one, is
      * {@code InvalidPart}; a composite upload's list must give every part's checksum, as S3's.
      */
-    private static List<Map.Entry<String, String>> objectChecksum(MultipartChecksum checksum, Path dir,
-                                                                  List<Multipart.PartRef> refs, List<FileChannel> opened) {
+    private static List<Map.Entry<String, String>> objectChecksum(MultipartChecksum checksum, Path dir, List<Multipart.PartRef> refs,
+                                                                  List<String> md5s, List<FileChannel> opened) {
         List<PartChecksums.PartSum> sums = new ArrayList<>();
         for (int i = 0; i < refs.size(); i++) {
             Multipart.PartRef ref = refs.get(i);
@@ -447,7 +450,7 @@ final class FileUploads {
             }
             try {
                 FileChannel part = opened.get(i);
-                String kept = keptChecksum(dir, ref.partNumber(), header(part), checksum)
+                String kept = keptChecksum(dir, ref.partNumber(), md5s.get(i), checksum)
                         .orElseThrow(() -> new S3Exception(S3Error.INVALID_PART));
                 if (listed != null && !listed.equals(kept)) {
                     throw new S3Exception(S3Error.INVALID_PART);

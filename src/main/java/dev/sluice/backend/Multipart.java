@@ -25,13 +25,13 @@ public final class Multipart {
     }
 
     /** A part a store holds for an upload in progress (ListParts), with the checksum kept for it, if any. */
-    public record Part(int partNumber, String etag, long size, Instant lastModified, Map<String, String> checksums) {
+    public record Part(int partNumber, String etag, long size, Instant lastModified, List<Map.Entry<String, String>> checksums) {
         public Part {
-            checksums = Map.copyOf(checksums);
+            checksums = List.copyOf(checksums);
         }
 
         public Part(int partNumber, String etag, long size, Instant lastModified) {
-            this(partNumber, etag, size, lastModified, Map.of());
+            this(partNumber, etag, size, lastModified, List.of());
         }
     }
 

@@ -1,15 +1,12 @@
 package dev.sluice.backend;
 
 import dev.sluice.s3.MultipartChecksum;
+import dev.sluice.s3.SmallBodyDigests;
 
+import java.io.ByteArrayOutputStream;
 import java.nio.ByteBuffer;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.Base64;
 import java.util.List;
-import java.util.zip.CRC32;
-import java.util.zip.CRC32C;
-import java.util.zip.Checksum;
 
 /**
  * A multipart object's checksum from its parts' checksums, as S3 forms it: {@code COMPOSITE},
@@ -41,24 +38,18 @@ final class PartChecksums {
                 case "crc64nvme" -> 0x9A6C9329AC4BC9B5L;
                 default -> throw new IllegalArgumentException("no full-object form for " + checksum.algorithm());
             };
-            long crc = 0;
-            boolean first = true;
+            long crc = 0; // the CRC of no bytes, which combines with any part's to that part's
             for (PartSum part : parts) {
                 long value = width == 64 ? ByteBuffer.wrap(part.value()).getLong()
                         : Integer.toUnsignedLong(ByteBuffer.wrap(part.value()).getInt());
-                crc = first ? value : combine(crc, value, part.length(), poly, width);
-                first = false;
+                crc = combine(crc, value, part.length(), poly, width);
             }
             byte[] out = width == 64 ? ByteBuffer.allocate(8).putLong(crc).array() : ByteBuffer.allocate(4).putInt((int) crc).array();
             return Base64.getEncoder().encodeToString(out);
         }
-        byte[] whole = switch (checksum.algorithm()) {
-            case "crc32" -> crc(new CRC32(), parts);
-            case "crc32c" -> crc(new CRC32C(), parts);
-            case "sha1" -> digest("SHA-1", parts);
-            case "sha256" -> digest("SHA-256", parts);
-            default -> throw new IllegalArgumentException("no composite form for " + checksum.algorithm());
-        };
+        ByteArrayOutputStream sums = new ByteArrayOutputStream();
+        parts.forEach(p -> sums.writeBytes(p.value()));
+        byte[] whole = SmallBodyDigests.checksum(checksum.algorithm(), sums.toByteArray());
         return Base64.getEncoder().encodeToString(whole) + "-" + parts.size();
     }
 
@@ -110,23 +101,6 @@ final class PartChecksums {
     private static void square(long[] square, long[] matrix) {
         for (int n = 0; n < matrix.length; n++) {
             square[n] = times(matrix, matrix[n]);
-        }
-    }
-
-    private static byte[] crc(Checksum crc, List<PartSum> parts) {
-        for (PartSum part : parts) {
-            crc.update(part.value());
-        }
-        return ByteBuffer.allocate(4).putInt((int) crc.getValue()).array();
-    }
-
-    private static byte[] digest(String algorithm, List<PartSum> parts) {
-        try {
-            MessageDigest digest = MessageDigest.getInstance(algorithm);
-            parts.forEach(p -> digest.update(p.value()));
-            return digest.digest();
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(algorithm + " is part of every JDK", e);
         }
     }
 }

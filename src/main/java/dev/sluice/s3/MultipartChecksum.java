@@ -2,6 +2,7 @@ package dev.sluice.s3;
 
 import java.util.Locale;
 import java.util.Optional;
+import java.util.Set;
 import java.util.function.Function;
 
 /**
@@ -16,7 +17,7 @@ import java.util.function.Function;
  * @param algorithm {@code crc32}, {@code crc32c}, {@code crc64nvme}, {@code sha1} or {@code sha256}
  */
 public record MultipartChecksum(String algorithm, boolean fullObject) {
-    private static final String ALGORITHMS = "crc32 crc32c crc64nvme sha1 sha256";
+    private static final Set<String> ALGORITHMS = Set.of("crc32", "crc32c", "crc64nvme", "sha1", "sha256");
 
     /** {@code x-amz-checksum-crc32}: the name the parts' and the object's checksum go by. */
     public String headerName() {
@@ -44,7 +45,7 @@ public record MultipartChecksum(String algorithm, boolean fullObject) {
             return Optional.empty();
         }
         String a = algorithm.get();
-        if (a.isEmpty() || a.contains(" ") || !(" " + ALGORITHMS + " ").contains(" " + a + " ")) {
+        if (!ALGORITHMS.contains(a)) {
             throw new S3Exception(S3Error.INVALID_REQUEST, "Checksum algorithm provided is unsupported. "
                     + "Please try again with any of the valid types: [CRC32, CRC32C, CRC64NVME, SHA1, SHA256]");
         }

@@ -53,7 +53,7 @@ public final class SmallBodyDigests {
     }
 
     /** The checksum {@code x-amz-checksum-<algorithm>} carries for {@code body}, as raw bytes (big-endian for the CRCs). */
-    static byte[] checksum(String algorithm, byte[] body) {
+    public static byte[] checksum(String algorithm, byte[] body) {
         return switch (algorithm) {
             case "crc32" -> crc(new CRC32(), body);
             case "crc32c" -> crc(new CRC32C(), body);

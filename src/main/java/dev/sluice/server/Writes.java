@@ -146,8 +146,7 @@ public final class Writes {
         Multipart.PartsPage page = op.maxParts() == 0 ? new Multipart.PartsPage(List.of(), Optional.empty())
                 : product.resolveBackend().listParts(op.key(), storeId, op.marker(), op.maxParts());
         List<XmlDocuments.ListedPart> parts = page.parts().stream()
-                .map(p -> new XmlDocuments.ListedPart(p.partNumber(), p.etag(), p.size(), p.lastModified(),
-                        List.copyOf(p.checksums().entrySet()))).toList();
+                .map(p -> new XmlDocuments.ListedPart(p.partNumber(), p.etag(), p.size(), p.lastModified(), p.checksums())).toList();
         return Answer.xml(XmlDocuments.listParts(op.account(), op.product() + "/" + op.key(), op.uploadId(), op.marker(),
                 page.next(), op.maxParts(), parts, OWNER));
     }
