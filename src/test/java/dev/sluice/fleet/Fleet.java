@@ -22,6 +22,7 @@ import java.security.NoSuchAlgorithmException;
 import java.security.SecureRandom;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Base64;
 import java.util.List;
 import java.util.Map;
@@ -347,15 +348,33 @@ final class Fleet implements AutoCloseable {
 
     /** Waits until every instance has completed a credential load since {@code before}: a renewal went round the fleet. */
     void awaitLoadOnEveryInstance(double[] before, Duration limit) throws Exception {
-        awaitCondition("a credential load on every instance (loads before " + java.util.Arrays.toString(before) + ")", limit, () -> {
-            double[] now = loads();
+        exchangesUpToFirstLoad(before, instanceExchanges(), limit);
+    }
+
+    /**
+     * Waits until every instance has completed a credential load since {@code loadsBefore}, and
+     * returns, for each, the exchanges it had made since {@code exchangesBefore} when that first
+     * load was seen (polled every 100 ms, far shorter than a renewal period). Counting each
+     * instance up to its own first load, not the fleet up to the last one, keeps an instance
+     * whose renewal falls early from being charged for a second renewal while it waits for the
+     * others.
+     */
+    int[] exchangesUpToFirstLoad(double[] loadsBefore, double[] exchangesBefore, Duration limit) throws Exception {
+        int[] counted = new int[SIZE];
+        Arrays.fill(counted, -1);
+        awaitCondition("a credential load on every instance (loads before " + Arrays.toString(loadsBefore) + ")", limit, () -> {
+            double[] loads = loads();
+            double[] exchanges = instanceExchanges();
+            boolean all = true;
             for (int i = 0; i < SIZE; i++) {
-                if (now[i] <= before[i]) {
-                    return false;
+                if (counted[i] < 0 && loads[i] > loadsBefore[i]) {
+                    counted[i] = (int) (exchanges[i] - exchangesBefore[i]);
                 }
+                all &= counted[i] >= 0;
             }
-            return true;
+            return all;
         });
+        return counted;
     }
 
     /** Polls {@code condition} every 100 ms, failing after {@code limit}. */
@@ -395,6 +414,16 @@ final class Fleet implements AutoCloseable {
     }
 
     /** The end of every instance's log, for failure messages. */
+    /** Every instance's token-exchange log lines (time, outcome, expiry), for failure messages about exchange counts. */
+    String exchangeLog() {
+        StringBuilder out = new StringBuilder();
+        for (int i = 0; i < instances.size(); i++) {
+            out.append("--- sluice ").append(i).append(" ---\n");
+            instances.get(i).log().lines().filter(l -> l.contains("token exchange")).forEach(l -> out.append(l).append('\n'));
+        }
+        return out.toString();
+    }
+
     String logTails() {
         StringBuilder out = new StringBuilder();
         for (int i = 0; i < instances.size(); i++) {
