@@ -1,6 +1,7 @@
 package dev.sluice.backend;
 
 import dev.sluice.s3.MultipartChecksum;
+import dev.sluice.s3.ObjectClaims;
 import dev.sluice.s3.S3Error;
 import dev.sluice.s3.S3Exception;
 
@@ -109,6 +110,17 @@ public interface Backend extends AutoCloseable {
      */
     default Written completeUpload(String key, String uploadId, List<Multipart.PartRef> parts, WriteCondition condition) {
         throw notStored();
+    }
+
+    /**
+     * Completes as above, after judging what the request {@code claims} the object will be
+     * against the upload's kept checksum and the parts' sizes ({@link ObjectClaims#check}). A
+     * store that keeps no checksum for a multipart object completes it as without claims (the
+     * s3 store: docs/writes.md, "Multipart checksums").
+     */
+    default Written completeUpload(String key, String uploadId, List<Multipart.PartRef> parts, ObjectClaims claims,
+                                   WriteCondition condition) {
+        return completeUpload(key, uploadId, parts, condition);
     }
 
     /** Ends an upload and discards its parts; an upload the store does not hold is {@code NoSuchUpload}. */

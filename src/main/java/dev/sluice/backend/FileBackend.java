@@ -2,6 +2,7 @@ package dev.sluice.backend;
 
 import dev.sluice.s3.ByteRange;
 import dev.sluice.s3.MultipartChecksum;
+import dev.sluice.s3.ObjectClaims;
 import dev.sluice.s3.ObjectMeta;
 import dev.sluice.s3.ObjectSummary;
 import dev.sluice.s3.Preconditions;
@@ -356,7 +357,13 @@ public final class FileBackend implements Backend {
 
     @Override
     public Written completeUpload(String key, String uploadId, List<Multipart.PartRef> parts, WriteCondition condition) {
-        return uploads.complete(key, uploadId, parts, condition);
+        return uploads.complete(key, uploadId, parts, ObjectClaims.NONE, condition);
+    }
+
+    @Override
+    public Written completeUpload(String key, String uploadId, List<Multipart.PartRef> parts, ObjectClaims claims,
+                                  WriteCondition condition) {
+        return uploads.complete(key, uploadId, parts, claims, condition);
     }
 
     @Override

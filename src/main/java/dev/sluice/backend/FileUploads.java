@@ -3,6 +3,7 @@ package dev.sluice.backend;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.sluice.s3.MultipartChecksum;
+import dev.sluice.s3.ObjectClaims;
 import dev.sluice.s3.S3Error;
 import dev.sluice.s3.S3Exception;
 
@@ -198,7 +199,7 @@ final class FileUploads {
         return new Multipart.PartsPage(parts, more ? Optional.of(parts.getLast().partNumber()) : Optional.empty());
     }
 
-    Written complete(String key, String uploadId, List<Multipart.PartRef> refs, WriteCondition condition) {
+    Written complete(String key, String uploadId, List<Multipart.PartRef> refs, ObjectClaims claims, WriteCondition condition) {
         if (refs.isEmpty()) {
             throw new S3Exception(S3Error.MALFORMED_XML, "You must specify at least one part.");
         }
@@ -223,22 +224,27 @@ final class FileUploads {
             }
             // Sizes only once every part is known to be there: a missing part is the answer
             // that tells the client what to upload.
-            for (int i = 0; i < opened.size() - 1; i++) {
-                if (opened.get(i).size() - HEADER < MIN_PART) {
+            long size = 0;
+            for (int i = 0; i < opened.size(); i++) {
+                long partSize = opened.get(i).size() - HEADER;
+                if (i < opened.size() - 1 && partSize < MIN_PART) {
                     throw new S3Exception(S3Error.ENTITY_TOO_SMALL);
                 }
+                size += partSize;
             }
             String etag = "\"" + HexFormat.of().formatHex(md5s.digest()) + "-" + refs.size() + "\"";
-            List<Map.Entry<String, String>> checksums = upload.record.multipartChecksum()
+            Optional<MultipartChecksum> kept = upload.record.multipartChecksum();
+            List<Map.Entry<String, String>> checksums = kept
                     .map(c -> objectChecksum(c, upload.dir, refs, partMd5s, opened)).orElse(List.of());
+            claims.check(kept, checksums.stream().findFirst().map(Map.Entry::getValue), size);
             Path target = writes.target(key);
             temp = writes.createTemp(key, target);
             try (FileChannel out = FileChannel.open(temp, StandardOpenOption.WRITE);
                  DurableFiles.Writeback writeback = new DurableFiles.Writeback(out)) {
                 for (FileChannel part : opened) {
-                    long size = part.size();
-                    for (long at = HEADER; at < size; ) {
-                        long n = part.transferTo(at, size - at, out);
+                    long end = part.size();
+                    for (long at = HEADER; at < end; ) {
+                        long n = part.transferTo(at, end - at, out);
                         at += n;
                         writeback.wrote(n);
                     }

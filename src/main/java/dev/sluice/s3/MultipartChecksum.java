@@ -17,7 +17,8 @@ import java.util.function.Function;
  * @param algorithm {@code crc32}, {@code crc32c}, {@code crc64nvme}, {@code sha1} or {@code sha256}
  */
 public record MultipartChecksum(String algorithm, boolean fullObject) {
-    private static final Set<String> ALGORITHMS = Set.of("crc32", "crc32c", "crc64nvme", "sha1", "sha256");
+    /** The algorithms S3 knows, by the names their headers end in. */
+    static final Set<String> ALGORITHMS = Set.of("crc32", "crc32c", "crc64nvme", "sha1", "sha256");
 
     /** {@code x-amz-checksum-crc32}: the name the parts' and the object's checksum go by. */
     public String headerName() {

@@ -177,9 +177,17 @@ public sealed interface Operation {
         }
     }
 
-    /** {@code POST ...?uploadId=id} with the list of parts as its body. */
-    record CompleteMultipartUpload(String account, String product, String key, String uploadId, WriteCondition condition)
+    /**
+     * {@code POST ...?uploadId=id} with the list of parts as its body; {@code claims} are what its
+     * headers say the finished object will be.
+     */
+    record CompleteMultipartUpload(String account, String product, String key, String uploadId, WriteCondition condition,
+                                   ObjectClaims claims)
             implements OnObject, Write {
+        public CompleteMultipartUpload(String account, String product, String key, String uploadId, WriteCondition condition) {
+            this(account, product, key, uploadId, condition, ObjectClaims.NONE);
+        }
+
         public String name() {
             return "CompleteMultipartUpload";
         }

@@ -189,7 +189,8 @@ public final class S3RequestParser {
                             MultipartChecksum.of(header));
                 }
                 if (uploadId.isPresent()) {
-                    return new Operation.CompleteMultipartUpload(account, product, key, uploadId.get(), WriteHeaders.condition(header));
+                    return new Operation.CompleteMultipartUpload(account, product, key, uploadId.get(), WriteHeaders.condition(header),
+                            ObjectClaims.of(header));
                 }
                 return new Operation.Unsupported("POST object", Optional.of(account));
             }

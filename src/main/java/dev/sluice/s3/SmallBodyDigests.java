@@ -12,8 +12,8 @@ import java.util.zip.CRC32C;
 import java.util.zip.Checksum;
 
 /**
- * The integrity headers of a small request body sluice holds whole (the XML of DeleteObjects and
- * CompleteMultipartUpload): {@code Content-MD5} and {@code x-amz-checksum-crc32}, {@code -crc32c},
+ * The integrity headers of a small request body sluice holds whole (the XML of DeleteObjects, and
+ * CompleteMultipartUpload's, whose only header about its XML is {@code Content-MD5}): {@code Content-MD5} and {@code x-amz-checksum-crc32}, {@code -crc32c},
  * {@code -crc64nvme}, {@code -sha1}, {@code -sha256}, each checked against the body as S3 checks
  * it. A value that is not base64 of the right length is {@code 400 InvalidDigest}; one that does
  * not match is {@code 400 BadDigest}. Streamed object bodies are checked as they stream, elsewhere
@@ -32,12 +32,8 @@ public final class SmallBodyDigests {
      * {@code 400 InvalidRequest}, S3's answer.
      */
     public static void check(Function<String, Optional<String>> header, byte[] body, boolean required) {
-        boolean any = false;
-        Optional<String> md5 = header.apply("Content-MD5");
-        if (md5.isPresent()) {
-            any = true;
-            compare(md5.get(), digest("MD5", body), 16, "Content-MD5");
-        }
+        checkContentMd5(header, body);
+        boolean any = header.apply("Content-MD5").isPresent();
         for (String algorithm : ALGORITHMS) {
             Optional<String> value = header.apply(CHECKSUM_PREFIX + algorithm);
             if (value.isPresent()) {
@@ -49,6 +45,18 @@ public final class SmallBodyDigests {
         if (required && !any) {
             throw new S3Exception(S3Error.INVALID_REQUEST,
                     "Missing required header for this request: Content-MD5 OR x-amz-checksum-*");
+        }
+    }
+
+    /**
+     * Checks only {@code Content-MD5} against {@code body}: on CompleteMultipartUpload the
+     * {@code x-amz-checksum-*} headers are the finished object's checksum, not the XML's
+     * ({@link ObjectClaims}).
+     */
+    public static void checkContentMd5(Function<String, Optional<String>> header, byte[] body) {
+        Optional<String> md5 = header.apply("Content-MD5");
+        if (md5.isPresent()) {
+            compare(md5.get(), digest("MD5", body), 16, "Content-MD5");
         }
     }
 

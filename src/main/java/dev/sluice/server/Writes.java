@@ -122,10 +122,10 @@ public final class Writes {
                           byte[] body, String requestId) {
         Product product = authorize(principal, Action.COMPLETE_MULTIPART_UPLOAD, op, requestId);
         String storeId = uploadIds.open(product.ref(), op.key(), op.uploadId());
-        SmallBodyDigests.check(headers, body, false);
+        SmallBodyDigests.checkContentMd5(headers, body);
         List<Multipart.PartRef> parts = RequestDocuments.completeMultipartUpload(body).stream()
                 .map(p -> new Multipart.PartRef(p.partNumber(), p.etag(), p.checksums())).toList();
-        Written written = product.resolveBackend().completeUpload(op.key(), storeId, parts, condition(op.condition()));
+        Written written = product.resolveBackend().completeUpload(op.key(), storeId, parts, op.claims(), condition(op.condition()));
         String key = op.product() + "/" + op.key();
         String location = publicUrl + "/" + UriEncoding.encodePath(op.account()) + "/" + UriEncoding.encodePath(key);
         return Answer.xml(XmlDocuments.completeMultipartUpload(location, op.account(), key, written.etag(), written.checksums()));

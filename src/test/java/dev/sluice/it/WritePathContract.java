@@ -30,6 +30,7 @@ import software.amazon.awssdk.services.s3.S3Configuration;
 import software.amazon.awssdk.services.s3.model.ChecksumAlgorithm;
 import software.amazon.awssdk.services.s3.model.ChecksumMode;
 import software.amazon.awssdk.services.s3.model.ChecksumType;
+import software.amazon.awssdk.services.s3.model.CompleteMultipartUploadRequest;
 import software.amazon.awssdk.services.s3.model.CompleteMultipartUploadResponse;
 import software.amazon.awssdk.services.s3.model.CompletedPart;
 import software.amazon.awssdk.services.s3.model.CopyObjectResponse;
@@ -839,10 +840,13 @@ abstract class WritePathContract {
         String uploadId = writer.createMultipartUpload(b -> b.bucket(ACCOUNT).key("drop/" + key).checksumAlgorithm(sdk)
                 .checksumType(ChecksumType.FULL_OBJECT)).uploadId();
         List<CompletedPart> parts = uploadParts(key, uploadId, algorithm, p1, p2, p3);
-        CompleteMultipartUploadResponse done = writer.completeMultipartUpload(b -> b.bucket(ACCOUNT).key("drop/" + key)
-                .uploadId(uploadId).multipartUpload(m -> m.parts(parts)));
-
         byte[] whole = concat(p1, p2, p3);
+        // The completion says what the object will be, as an SDK does that was given the
+        // whole object's checksum: its CRC, its checksum type and its size.
+        CompleteMultipartUploadResponse done = writer.completeMultipartUpload(b -> objectChecksum(b.bucket(ACCOUNT).key("drop/" + key)
+                .uploadId(uploadId).multipartUpload(m -> m.parts(parts)).checksumType(ChecksumType.FULL_OBJECT)
+                .mpuObjectSize((long) whole.length), algorithm, algorithm.of(whole)));
+
         assertHolds("drop", key, Optional.of(whole));
         if (keepsMultipartChecksums()) {
             assertThat(checksumIn(algorithm, done.checksumCRC32(), done.checksumCRC32C(), done.checksumCRC64NVME(),
@@ -881,6 +885,18 @@ abstract class WritePathContract {
             listed.add(listedPart(number, etag, algorithm, algorithm.of(part)));
         }
         return listed;
+    }
+
+    /** A completion claiming {@code checksum} as the object's {@code algorithm} checksum. */
+    static CompleteMultipartUploadRequest.Builder objectChecksum(CompleteMultipartUploadRequest.Builder b, Checksums algorithm,
+                                                                 String checksum) {
+        return switch (algorithm) {
+            case CRC32 -> b.checksumCRC32(checksum);
+            case CRC32C -> b.checksumCRC32C(checksum);
+            case CRC64NVME -> b.checksumCRC64NVME(checksum);
+            case SHA1 -> b.checksumSHA1(checksum);
+            case SHA256 -> b.checksumSHA256(checksum);
+        };
     }
 
     /** A part as CompleteMultipartUpload lists it, with {@code checksum} as {@code algorithm}'s element. */
