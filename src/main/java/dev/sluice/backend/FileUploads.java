@@ -196,7 +196,7 @@ final class FileUploads {
             }
         }
         boolean more = numbers.size() > parts.size() && !parts.isEmpty();
-        return new Multipart.PartsPage(parts, more ? Optional.of(parts.getLast().partNumber()) : Optional.empty());
+        return new Multipart.PartsPage(parts, more ? Optional.of(parts.getLast().partNumber()) : Optional.empty(), checksum);
     }
 
     Written complete(String key, String uploadId, List<Multipart.PartRef> refs, ObjectClaims claims, WriteCondition condition) {

@@ -1,5 +1,7 @@
 package dev.sluice.backend;
 
+import dev.sluice.s3.MultipartChecksum;
+
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
@@ -35,10 +37,18 @@ public final class Multipart {
         }
     }
 
-    /** One page of ListParts: parts after the marker in number order; {@code next} is the marker for the next page. */
-    public record PartsPage(List<Part> parts, Optional<Integer> next) {
+    /**
+     * One page of ListParts: parts after the marker in number order; {@code next} is the marker
+     * for the next page; {@code checksum}, the one the upload was started with, where the store
+     * keeps it.
+     */
+    public record PartsPage(List<Part> parts, Optional<Integer> next, Optional<MultipartChecksum> checksum) {
         public PartsPage {
             parts = List.copyOf(parts);
+        }
+
+        public PartsPage(List<Part> parts, Optional<Integer> next) {
+            this(parts, next, Optional.empty());
         }
     }
 

@@ -10,6 +10,7 @@ import java.time.Instant;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 
@@ -194,7 +195,7 @@ public final class XmlDocuments {
      * next page when the listing is truncated. {@code owner} names the initiator and owner.
      */
     public static String listParts(String bucket, String key, String uploadId, int marker, Optional<Integer> next, int maxParts,
-                                   List<ListedPart> parts, String owner) {
+                                   List<ListedPart> parts, Optional<MultipartChecksum> checksum, String owner) {
         return write(w -> {
             w.writeStartElement("ListPartsResult");
             w.writeDefaultNamespace(S3_NS);
@@ -218,6 +219,10 @@ public final class XmlDocuments {
                 element(w, "Size", Long.toString(p.size()));
                 checksumElements(w, p.checksums());
                 w.writeEndElement();
+            }
+            if (checksum.isPresent()) {
+                element(w, "ChecksumAlgorithm", checksum.get().algorithm().toUpperCase(Locale.ROOT));
+                element(w, "ChecksumType", checksum.get().type());
             }
             w.writeEndElement();
         });

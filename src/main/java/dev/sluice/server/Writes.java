@@ -148,7 +148,7 @@ public final class Writes {
         List<XmlDocuments.ListedPart> parts = page.parts().stream()
                 .map(p -> new XmlDocuments.ListedPart(p.partNumber(), p.etag(), p.size(), p.lastModified(), p.checksums())).toList();
         return Answer.xml(XmlDocuments.listParts(op.account(), op.product() + "/" + op.key(), op.uploadId(), op.marker(),
-                page.next(), op.maxParts(), parts, OWNER));
+                page.next(), op.maxParts(), parts, page.checksum(), OWNER));
     }
 
     /**

@@ -802,10 +802,13 @@ abstract class WritePathContract {
         List<CompletedPart> parts = uploadParts(key, uploadId, algorithm, p1, p2);
         if (keepsMultipartChecksums()) {
             // What a client resuming the upload lists its parts by, to complete it.
-            assertThat(writer.listParts(b -> b.bucket(ACCOUNT).key("drop/" + key).uploadId(uploadId)).parts())
+            ListPartsResponse listed = writer.listParts(b -> b.bucket(ACCOUNT).key("drop/" + key).uploadId(uploadId));
+            assertThat(listed.parts())
                     .extracting(p -> checksumIn(algorithm, p.checksumCRC32(), p.checksumCRC32C(), p.checksumCRC64NVME(),
                             p.checksumSHA1(), p.checksumSHA256()))
                     .containsExactly(algorithm.of(p1), algorithm.of(p2));
+            assertThat(listed.checksumAlgorithm()).isEqualTo(sdk);
+            assertThat(listed.checksumType()).isEqualTo(ChecksumType.COMPOSITE);
         }
         CompleteMultipartUploadResponse done = writer.completeMultipartUpload(b -> b.bucket(ACCOUNT).key("drop/" + key)
                 .uploadId(uploadId).multipartUpload(m -> m.parts(parts)));

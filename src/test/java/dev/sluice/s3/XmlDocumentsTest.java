@@ -422,7 +422,7 @@ class XmlDocumentsTest {
         Element root = parseXml(XmlDocuments.listParts("demo", "drop/a.bin", "id-1", 0, Optional.of(2), 2,
                 List.of(new XmlDocuments.ListedPart(1, "\"p1\"", 5 << 20, T1), new XmlDocuments.ListedPart(2, "\"p2\"", 7, T2,
                         List.of(java.util.Map.entry("x-amz-checksum-crc32c", "AAAAAA==")))),
-                "sluice")).getDocumentElement();
+                Optional.of(new MultipartChecksum("crc32c", true)), "sluice")).getDocumentElement();
 
         assertThat(root.getLocalName()).isEqualTo("ListPartsResult");
         assertAllInS3Namespace(root);
@@ -434,6 +434,16 @@ class XmlDocumentsTest {
         assertThat(text(parts.get(0), "Size")).isEqualTo(Integer.toString(5 << 20));
         assertThat(childNames(parts.get(1))).containsExactly("PartNumber", "LastModified", "ETag", "Size", "ChecksumCRC32C");
         assertThat(text(parts.get(1), "ChecksumCRC32C")).isEqualTo("AAAAAA==");
+        assertThat(text(root, "ChecksumAlgorithm")).isEqualTo("CRC32C");
+        assertThat(text(root, "ChecksumType")).isEqualTo("FULL_OBJECT");
+    }
+
+    @Test
+    void listPartsOfAnUploadWithoutAChecksumNamesNone() {
+        Element root = parseXml(XmlDocuments.listParts("demo", "drop/a.bin", "id-1", 0, Optional.empty(), 1000,
+                List.of(new XmlDocuments.ListedPart(1, "\"p1\"", 5, T1)), Optional.empty(), "sluice")).getDocumentElement();
+
+        assertThat(childNames(root)).doesNotContain("ChecksumAlgorithm", "ChecksumType");
     }
 
     @Test
