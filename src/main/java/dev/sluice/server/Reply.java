@@ -7,6 +7,7 @@ import java.io.IOException;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
 
 /**
  * What a route answers a request with, as an immutable value: each route of {@link S3Handler}
@@ -39,6 +40,15 @@ sealed interface Reply {
 
     /** An S3 error, sent as the S3 XML error document. */
     record Failure(Facts facts, S3Exception error) implements Reply {
+    }
+
+    /**
+     * A CompleteMultipartUpload still being made by its store: {@code outcome} is its reply, a
+     * {@link Small} document or a {@link Failure}, when the store is done. Sent as S3 sends it
+     * ({@link ReplyWriter}): as that reply when it comes quickly, else a {@code 200} whose body
+     * keeps the connection alive until the document or the error follows.
+     */
+    record Completing(Facts facts, CompletableFuture<Reply> outcome) implements Reply {
     }
 
     /** Nothing can be sent: the client's connection failed before the reply was ready. */

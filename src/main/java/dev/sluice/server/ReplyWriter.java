@@ -21,8 +21,13 @@ import org.slf4j.LoggerFactory;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.function.Consumer;
 
 /**
@@ -68,6 +73,30 @@ final class ReplyWriter {
     }
 
     /**
+     * How long a CompleteMultipartUpload may take before its {@code 200} goes out ahead of its
+     * document; then how often a space keeps the connection alive, and how long in all the store
+     * may take (docs/writes.md, "Completing a large upload").
+     */
+    static final Duration KEEP_ALIVE_AFTER = Duration.ofSeconds(1);
+    static final Duration KEEP_ALIVE_EVERY = Duration.ofSeconds(1);
+    static final Duration COMPLETION_LIMIT = Duration.ofHours(1);
+    private static final String XML_DECLARATION = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>";
+
+    private final Duration keepAliveAfter;
+    private final Duration keepAliveEvery;
+    private final Duration completionLimit;
+
+    ReplyWriter() {
+        this(KEEP_ALIVE_AFTER, KEEP_ALIVE_EVERY, COMPLETION_LIMIT);
+    }
+
+    ReplyWriter(Duration keepAliveAfter, Duration keepAliveEvery, Duration completionLimit) {
+        this.keepAliveAfter = keepAliveAfter;
+        this.keepAliveEvery = keepAliveEvery;
+        this.completionLimit = completionLimit;
+    }
+
+    /**
      * Sends {@code reply} and completes {@code callback}.
      *
      * @param resource the request path, named in an error document
@@ -85,6 +114,11 @@ final class ReplyWriter {
             case Reply.Read r -> send(response, callback, requestId, resource,
                     progress -> streamObject(r.object(), response, progress));
             case Reply.Failure f -> sendError(response, callback, f.error(), resource, requestId);
+            case Reply.Completing c -> {
+                Reply done = await(c.outcome(), keepAliveAfter);
+                yield done != null ? write(done, response, callback, requestId, resource)
+                        : send(response, callback, requestId, resource, progress -> keepAlive(c, response, progress, requestId, resource));
+            }
             case Reply.Abandoned a -> {
                 LOG.debug("request {}: client connection failed: {}", requestId, a.cause().toString());
                 callback.failed(a.cause());
@@ -140,6 +174,87 @@ final class ReplyWriter {
             }
         }));
         return Optional.empty();
+    }
+
+    /**
+     * A completion that outlasts {@link #keepAliveAfter}, answered as S3 answers one: the
+     * {@code 200} and the XML declaration at once, a space every {@link #keepAliveEvery} while
+     * the store works (a client's read timeout never sees a silence that long), then the
+     * result document, or the S3 error document in the same {@code 200}, which SDKs read as
+     * the error it is. The store goes on if the client leaves; it is given
+     * {@link #completionLimit} in all.
+     */
+    private void keepAlive(Reply.Completing completing, Response response, Progress progress, String requestId, String resource)
+            throws IOException {
+        try {
+            keepAliveThenAnswer(completing, response, progress, requestId, resource);
+        } catch (IOException e) {
+            // The client left (its read timeout, or it gave up): the store goes on regardless.
+            progress.truncation = Truncation.CLIENT_DISCONNECTED;
+            throw e;
+        }
+    }
+
+    private void keepAliveThenAnswer(Reply.Completing completing, Response response, Progress progress, String requestId,
+                                     String resource) throws IOException {
+        progress.status = 200;
+        response.setStatus(200);
+        response.getHeaders().put(HttpHeader.CONTENT_TYPE, "application/xml");
+        progress.bytes += writeText(response, false, XML_DECLARATION + "\n");
+        long deadline = System.nanoTime() + completionLimit.toNanos();
+        Reply outcome;
+        while ((outcome = await(completing.outcome(), keepAliveEvery)) == null) {
+            if (System.nanoTime() - deadline > 0) {
+                outcome = new Reply.Failure(completing.facts(), new S3Exception(S3Error.INTERNAL_ERROR,
+                        "The upload is still being completed after " + completionLimit.toMinutes() + " minutes."));
+                LOG.warn("request {}: the completion of {} outlasted {}; answered InternalError", requestId,
+                        LogText.escape(resource), completionLimit);
+                break;
+            }
+            progress.bytes += writeText(response, false, " ");
+        }
+        String document = switch (outcome) {
+            case Reply.Small s -> s.body().orElse("");
+            case Reply.Failure f -> {
+                progress.errorCode = Optional.of(f.error().error().code());
+                f.error().logCause().ifPresent(cause -> LOG.warn("request {}: {} {}: {}", requestId, f.error().error().code(),
+                        resource, describe(cause)));
+                yield XmlDocuments.error(f.error().error(), f.error().clientMessage(), resource, requestId);
+            }
+            default -> {
+                LOG.error("request {}: a completion answered {}, not a document", requestId, outcome.getClass().getSimpleName());
+                progress.errorCode = Optional.of(S3Error.INTERNAL_ERROR.code());
+                yield XmlDocuments.error(S3Error.INTERNAL_ERROR, new S3Exception(S3Error.INTERNAL_ERROR).clientMessage(), resource,
+                        requestId);
+            }
+        };
+        progress.bytes += writeText(response, true, document.startsWith(XML_DECLARATION)
+                ? document.substring(XML_DECLARATION.length()) : document);
+    }
+
+    /** The reply {@code outcome} holds if it comes within {@code wait}; null if it does not. */
+    private static Reply await(CompletableFuture<Reply> outcome, Duration wait) {
+        try {
+            return outcome.get(wait.toNanos(), TimeUnit.NANOSECONDS);
+        } catch (TimeoutException e) {
+            return null;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return new Reply.Failure(Reply.Facts.of("CompleteMultipartUpload"), S3Exception.unavailable("interrupted", e));
+        } catch (ExecutionException e) {
+            return new Reply.Failure(Reply.Facts.of("CompleteMultipartUpload"), new S3Exception(S3Error.INTERNAL_ERROR));
+        }
+    }
+
+    /** Writes part of a body and waits for it to be written; returns its bytes. */
+    private static long writeText(Response response, boolean last, String text) throws IOException {
+        ByteBuffer buffer = ByteBuffer.wrap(text.getBytes(StandardCharsets.UTF_8));
+        int length = buffer.remaining();
+        try (Blocker.Callback done = Blocker.callback()) {
+            response.write(last, buffer, done);
+            done.block();
+        }
+        return length;
     }
 
     /** Sets a read's status and headers on {@code response}; returns the status. */

@@ -494,7 +494,9 @@ public final class S3Handler extends Handler.Abstract {
                         Principal principal = identify(pass, () -> identifier.identify(signable, body));
                         facts = identified(facts, principal, op);
                     admit(pass, principal, op);
-                        return written(facts, writes.completeUpload(c, principal, header, body, requestId));
+                        Reply.Facts known = facts;
+                        return completing(known, () -> written(known, writes.completeUpload(c, principal, header, body, requestId)),
+                                request, requestId);
                     }
                 }
                 case Operation.DeleteObjects d -> {
@@ -603,6 +605,31 @@ public final class S3Handler extends Handler.Abstract {
             throw e;
         }
         return new S3Exception(S3Error.BUCKET_ALREADY_OWNED_BY_YOU);
+    }
+
+    /**
+     * A CompleteMultipartUpload's reply, made on a virtual thread of its own so that the writer
+     * can keep the connection alive while a store assembles a large object
+     * ({@link Reply.Completing}); every outcome, a bug included, becomes a reply.
+     */
+    private Reply completing(Reply.Facts facts, java.util.function.Supplier<Reply> completion, Request request, String requestId) {
+        java.util.concurrent.CompletableFuture<Reply> outcome = new java.util.concurrent.CompletableFuture<>();
+        // Named now: the store may still be working after the client has gone and the request is recycled.
+        String what = request.getMethod() + " " + LogText.escape(request.getHttpURI().getPath());
+        waiting.execute(() -> {
+            try {
+                outcome.complete(completion.get());
+            } catch (S3Exception e) {
+                outcome.complete(new Reply.Failure(facts, e));
+            } catch (RuntimeException e) {
+                LOG.error("request {}: {} failed with a bug", requestId, what, e);
+                outcome.complete(new Reply.Failure(facts, new S3Exception(S3Error.INTERNAL_ERROR)));
+            } catch (Throwable bug) {
+                outcome.completeExceptionally(bug);
+                throw bug;
+            }
+        });
+        return new Reply.Completing(facts, outcome);
     }
 
     /** A write's answer as a reply: its headers, and its XML document when it has one. */
