@@ -9,6 +9,8 @@ import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 import java.time.Duration;
 import java.time.InstantSource;
@@ -31,6 +33,7 @@ import java.util.function.DoubleSupplier;
  * {@code sluice_sts_exchange_seconds} histogram.
  */
 public final class CredentialTier implements FederatedCredentials {
+    private static final Logger LOG = LoggerFactory.getLogger(CredentialTier.class);
     private final RefreshAheadCache<CredentialKey, AwsCredentials> l1;
     private final Duration maxWait;
 
@@ -48,11 +51,29 @@ public final class CredentialTier implements FederatedCredentials {
                 lookups.get(outcome).increment();
             }
         };
-        this.l1 = new RefreshAheadCache<>(next, policy, clock, loads, jitter,
+        this.l1 = new RefreshAheadCache<>(logged(next), policy, clock, loads, jitter,
                 waited -> S3Exception.unavailable("no credential within the caller's wait of " + waited, null),
                 observer, 100_000);
         Gauge.builder("sluice.credential.loads.in.flight", l1, RefreshAheadCache::loadsInFlight)
                 .description("Credential loads (renewals and cold loads) running now").register(meters);
+    }
+
+    /**
+     * {@code next}, with a failure that is not an S3 error logged: the exchange and the shared
+     * tier answer every failure they expect as an S3 error (and log it), so anything else is a
+     * bug, which a renewal in the background would otherwise only store as its failure.
+     */
+    private static RefreshAheadCache.Loader<CredentialKey, AwsCredentials> logged(RefreshAheadCache.Loader<CredentialKey, AwsCredentials> next) {
+        return key -> {
+            try {
+                return next.load(key);
+            } catch (S3Exception e) {
+                throw e;
+            } catch (RuntimeException e) {
+                LOG.error("credential load for role {} failed with a bug", key.roleArn(), e);
+                throw e;
+            }
+        };
     }
 
     /** The exchange as the last tier, with its metrics registered in {@code meters}. */

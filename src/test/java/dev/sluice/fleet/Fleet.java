@@ -419,16 +419,21 @@ final class Fleet implements AutoCloseable {
         StringBuilder out = new StringBuilder();
         for (int i = 0; i < instances.size(); i++) {
             out.append("--- sluice ").append(i).append(" ---\n");
-            instances.get(i).log().lines().filter(l -> l.contains("token exchange")).forEach(l -> out.append(l).append('\n'));
+            instances.get(i).log().lines().filter(l -> l.contains("sts exchange") || l.contains("token exchange")).forEach(l -> out.append(l).append('\n'));
         }
         return out.toString();
     }
 
     String logTails() {
+        return logs(3000);
+    }
+
+    /** The last {@code chars} characters of every instance's log. */
+    String logs(int chars) {
         StringBuilder out = new StringBuilder();
         for (int i = 0; i < instances.size(); i++) {
             String log = instances.get(i).log();
-            out.append("--- sluice ").append(i).append(" ---\n").append(log, Math.max(0, log.length() - 3000), log.length()).append('\n');
+            out.append("--- sluice ").append(i).append(" ---\n").append(log, Math.max(0, log.length() - chars), log.length()).append('\n');
         }
         return out.toString();
     }

@@ -10,6 +10,9 @@ import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.TestMethodOrder;
+import org.junit.jupiter.api.extension.ExtensionContext;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.api.extension.TestWatcher;
 
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -51,6 +54,16 @@ class FleetTest {
 
     private Fleet fleet;
     private final Map<String, Double> figures = new LinkedHashMap<>();
+    private volatile boolean failed;
+
+    /** Notes a failed scenario, so that the instances' logs are printed before they are deleted. */
+    @RegisterExtension
+    final TestWatcher watcher = new TestWatcher() {
+        @Override
+        public void testFailed(ExtensionContext context, Throwable cause) {
+            failed = true;
+        }
+    };
 
     @BeforeAll
     void startFleet() throws Exception {
@@ -61,6 +74,10 @@ class FleetTest {
     void stopFleet() {
         if (fleet != null) {
             System.err.println("fleet counters at the end:\n" + fleet.sharedTierReport());
+            System.err.println("token exchanges:\n" + fleet.exchangeLog());
+            if (failed) {
+                System.err.println("instance logs, as a scenario failed:\n" + fleet.logs(40_000));
+            }
             fleet.close();
         }
         System.err.println("fleet figures: " + figures);
