@@ -92,6 +92,11 @@ final class FileLeftovers {
                     if (modified.get().isBefore(tempBefore)) {
                         deleteTree(p);
                     }
+                } else if (FileUploads.DONE.matcher(name).matches()) {
+                    // a completion remembered for a retry: kept as long as an upload may be abandoned
+                    if (modified.get().isBefore(expired)) {
+                        delete(p);
+                    }
                 } else if (FileUploads.ID.matcher(name).matches()) {
                     Optional<FileUploads.Record> record = FileUploads.record(p);
                     boolean abandoned = record.isPresent() ? record.get().started().isBefore(expired)

@@ -57,6 +57,13 @@ final class FileUploads {
     static final int HEADER = 33;
     static final String RECORD = "upload.json";
     static final Pattern ID = Pattern.compile("[0-9a-f]{32}");
+    /**
+     * What a completed upload leaves, {@code <upload id>.done} beside the uploads: its key, the
+     * parts it was completed with and its answer, so that a completion retried after the first
+     * one made the object gets the same answer, as from S3 (a client whose connection dropped
+     * while the object was being made retries). Removed by age, like an abandoned upload.
+     */
+    static final Pattern DONE = Pattern.compile("[0-9a-f]{32}\\.done");
     private static final Pattern PART = Pattern.compile("[0-9]{5}");
     private static final ObjectMapper JSON = new ObjectMapper().configure(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, false);
     private static final Comparator<Multipart.InProgress> ORDER = Comparator
@@ -81,6 +88,10 @@ final class FileUploads {
             Map<String, String> asked = Map.of("x-amz-checksum-algorithm", checksum, "x-amz-checksum-type", checksumType);
             return MultipartChecksum.of(name -> Optional.ofNullable(asked.get(name)));
         }
+    }
+
+    /** A completion remembered ({@link #DONE}): {@code parts} is the SHA-256 of the listed parts, numbers and ETags. */
+    record Done(int v, String key, String parts, String etag, List<List<String>> checksums) {
     }
 
     private final Path uploads;
@@ -208,7 +219,15 @@ final class FileUploads {
         List<FileChannel> opened = new ArrayList<>();
         Path temp = null;
         try {
-            Staged upload = load(key, uploadId);
+            Staged upload;
+            try {
+                upload = load(key, uploadId);
+            } catch (S3Exception gone) {
+                if (gone.error() == S3Error.NO_SUCH_UPLOAD) {
+                    return completedBefore(key, uploadId, refs).orElseThrow(() -> gone);
+                }
+                throw gone;
+            }
             MessageDigest md5s = DurableFiles.digest("MD5");
             List<String> partMd5s = new ArrayList<>();
             for (int i = 0; i < refs.size(); i++) {
@@ -256,6 +275,7 @@ final class FileUploads {
                     .map(p -> Map.entry(p.get(0), p.get(1))).toList(), checksums);
             Written written = writes.commit(key, target, temp, stored, etag, Optional.empty(), condition, checksums);
             temp = null;
+            remember(key, uploadId, refs, written);
             try {
                 discard(upload.dir);
             } catch (S3Exception e) {
@@ -279,6 +299,41 @@ final class FileUploads {
             }
             lock.unlock();
         }
+    }
+
+    /** Writes the completion's {@link Done} record; without it a retried completion is {@code NoSuchUpload}, nothing worse. */
+    private void remember(String key, String uploadId, List<Multipart.PartRef> refs, Written written) {
+        Done done = new Done(1, key, partsDigest(refs), written.etag(),
+                written.checksums().stream().map(e -> List.of(e.getKey(), e.getValue())).toList());
+        try {
+            DurableFiles.writeDurably(uploads.resolve(uploadId + ".done"), JSON.writeValueAsBytes(done), names);
+        } catch (IOException e) {
+            // the object is whole; only a retried completion's answer is lost
+        }
+    }
+
+    /** The answer of the completion of {@code uploadId} for {@code key}, if it was completed with these same parts. */
+    private Optional<Written> completedBefore(String key, String uploadId, List<Multipart.PartRef> refs) {
+        try {
+            Done done = JSON.readValue(Files.readAllBytes(uploads.resolve(uploadId + ".done")), Done.class);
+            if (done.v() != 1 || !key.equals(done.key()) || !partsDigest(refs).equals(done.parts()) || done.etag() == null
+                    || done.checksums() == null) {
+                return Optional.empty();
+            }
+            return Optional.of(new Written(done.etag(), done.checksums().stream().map(c -> Map.entry(c.get(0), c.get(1))).toList()));
+        } catch (IOException | RuntimeException e) {
+            return Optional.empty();
+        }
+    }
+
+    /** The listed parts as one digest: each part's number and ETag (unquoted, lower case), in order. */
+    private static String partsDigest(List<Multipart.PartRef> refs) {
+        MessageDigest sha = DurableFiles.digest("SHA-256");
+        for (Multipart.PartRef ref : refs) {
+            sha.update((ref.partNumber() + " " + FileWrites.unquote(ref.etag().trim()).toLowerCase(java.util.Locale.ROOT) + "\n")
+                    .getBytes(StandardCharsets.UTF_8));
+        }
+        return HexFormat.of().formatHex(sha.digest());
     }
 
     void abort(String key, String uploadId) {

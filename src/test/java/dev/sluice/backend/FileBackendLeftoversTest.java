@@ -104,6 +104,19 @@ class FileBackendLeftoversTest {
                 .containsExactly("recent");
     }
 
+    /** A completion remembered for a retry ({@code <id>.done}) goes when an upload would: after the expiry. */
+    @Test
+    void aStartRemovesRememberedCompletionsOlderThanTheExpiry() throws IOException {
+        Path old = leftover(".sluice/uploads/0123456789abcdef0123456789abcdef.done", NOW.minus(Duration.ofDays(8)));
+        Path recent = leftover(".sluice/uploads/fedcba9876543210fedcba9876543210.done", NOW.minus(Duration.ofDays(6)));
+
+        FileBackend backend = startAt(NOW);
+
+        assertThat(old).doesNotExist();
+        assertThat(recent).exists();
+        assertThat(backend.listUploads("", Optional.empty(), 10).uploads()).isEmpty();
+    }
+
     @Test
     void aTreeNeverWrittenThroughSluiceIsNotWalked() throws IOException {
         Path old = leftover("x/.sluice-tmp-0001", NOW.minus(Duration.ofDays(2)));

@@ -119,9 +119,55 @@ class FileBackendMultipartTest {
             assertThat(o.key()).isEqualTo("data/big.parquet");
             assertThat(o.etag()).isEqualTo(etag);
         });
-        assertThat(staged()).isEmpty();
+        assertThat(staged()).as("only the completion, remembered for a retry").containsExactly(id + ".done");
         assertThat(tempFiles(root)).isEmpty();
         assertS3Error(() -> backend.listParts("data/big.parquet", id, 0, 10), S3Error.NO_SUCH_UPLOAD);
+        assertThat(backend.listUploads("", Optional.empty(), 10).uploads()).isEmpty();
+    }
+
+    /**
+     * A completion retried after the first one made the object (its answer was lost on the
+     * way) is answered as the first was, as S3 answers it; a retry that lists other parts, or
+     * names another key, is {@code NoSuchUpload}, and the upload stays closed to parts and aborts.
+     */
+    @Test
+    void aCompletionRetriedWithTheSamePartsGetsTheSameAnswer() throws Exception {
+        byte[] p1 = filled(5 * MIB, 1);
+        byte[] p2 = filled(10, 2);
+        String id = backend.startUpload("data/again.bin", ATTRIBUTES);
+        Written w1 = backend.uploadPart("data/again.bin", id, 1, TestUploads.of(p1));
+        Written w2 = backend.uploadPart("data/again.bin", id, 2, TestUploads.of(p2));
+        List<Multipart.PartRef> parts = List.of(new Multipart.PartRef(1, w1.etag()), new Multipart.PartRef(2, w2.etag()));
+        Written first = backend.completeUpload("data/again.bin", id, parts, WriteCondition.NONE);
+
+        // The ETags as a client may send them: unquoted, upper case.
+        Written retried = backend.completeUpload("data/again.bin", id, List.of(
+                new Multipart.PartRef(1, TestUploads.md5Hex(p1).toUpperCase(java.util.Locale.ROOT)),
+                new Multipart.PartRef(2, w2.etag())), WriteCondition.NONE);
+
+        assertThat(retried.etag()).isEqualTo(first.etag()).isEqualTo(multipartEtag(p1, p2));
+        assertThat(retried.checksums()).isEqualTo(first.checksums());
+        assertThat(bytes(get(backend, "data/again.bin"))).hasSize(p1.length + p2.length);
+        assertS3Error(() -> backend.completeUpload("data/again.bin", id, parts.subList(0, 1), WriteCondition.NONE),
+                S3Error.NO_SUCH_UPLOAD);
+        assertS3Error(() -> backend.completeUpload("data/other.bin", id, parts, WriteCondition.NONE), S3Error.NO_SUCH_UPLOAD);
+        assertS3Error(() -> backend.uploadPart("data/again.bin", id, 3, TestUploads.of(new byte[1])), S3Error.NO_SUCH_UPLOAD);
+        assertS3Error(() -> backend.abortUpload("data/again.bin", id), S3Error.NO_SUCH_UPLOAD);
+    }
+
+    /** A completion that failed is not remembered: the upload is still there to be completed. */
+    @Test
+    void aFailedCompletionLeavesTheUploadAndNoRememberedAnswer() throws Exception {
+        String id = backend.startUpload("data/small.bin", ObjectAttributes.NONE);
+        Written w1 = backend.uploadPart("data/small.bin", id, 1, TestUploads.of(filled(10, 1)));
+        Written w2 = backend.uploadPart("data/small.bin", id, 2, TestUploads.of(filled(10, 2)));
+
+        assertS3Error(() -> backend.completeUpload("data/small.bin", id, List.of(new Multipart.PartRef(1, w1.etag()),
+                new Multipart.PartRef(2, w2.etag())), WriteCondition.NONE), S3Error.ENTITY_TOO_SMALL);
+
+        assertThat(staged()).containsExactly(id);
+        assertThat(backend.completeUpload("data/small.bin", id, List.of(new Multipart.PartRef(2, w2.etag())), WriteCondition.NONE)
+                .etag()).isEqualTo(multipartEtag(filled(10, 2)));
     }
 
     @Test
