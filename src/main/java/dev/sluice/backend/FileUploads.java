@@ -256,6 +256,8 @@ final class FileUploads {
             List<Map.Entry<String, String>> checksums = kept
                     .map(c -> objectChecksum(c, upload.dir, refs, partMd5s, opened)).orElse(List.of());
             claims.check(kept, checksums.stream().findFirst().map(Map.Entry::getValue), size);
+            // A completion its condition refuses is answered before the copy, not after it.
+            writes.checkCondition(key, condition);
             Path target = writes.target(key);
             temp = writes.createTemp(key, target);
             try (FileChannel out = FileChannel.open(temp, StandardOpenOption.WRITE);

@@ -262,6 +262,25 @@ final class FileWrites {
         }
     }
 
+    /**
+     * Judges {@code condition} against the object at {@code key} now, before a write that would
+     * be refused does its work (a multipart completion copies every part first). Only an early
+     * answer: {@link #commit} judges it again, atomically, when the object is put in place.
+     */
+    void checkCondition(String key, WriteCondition condition) {
+        if (!condition.createOnly() && condition.ifMatch().isEmpty()) {
+            return;
+        }
+        Path target = target(key);
+        Optional<BasicFileAttributes> current = DurableFiles.attributes(target);
+        if (condition.createOnly() && current.isPresent()) {
+            throw new S3Exception(S3Error.PRECONDITION_FAILED);
+        }
+        if (condition.ifMatch().isPresent()) {
+            requireMatch(key, target, current, condition.ifMatch().get());
+        }
+    }
+
     /** An {@code If-Match} holds if the object exists and one of its ETags (or {@code *}) is listed. */
     private void requireMatch(String key, Path target, Optional<BasicFileAttributes> current, String ifMatch) {
         if (current.isEmpty()) {

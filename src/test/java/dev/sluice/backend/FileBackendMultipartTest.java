@@ -155,6 +155,29 @@ class FileBackendMultipartTest {
         assertS3Error(() -> backend.abortUpload("data/again.bin", id), S3Error.NO_SUCH_UPLOAD);
     }
 
+    /**
+     * A completion its condition refuses is refused before the parts are copied (a large one
+     * would otherwise copy gigabytes to be refused at the end, after its 200 had gone out), and
+     * the upload stays to be completed otherwise.
+     */
+    @Test
+    void aConditionThatFailsIsJudgedBeforeThePartsAreCopied() throws Exception {
+        backend.put("data/taken.bin", TestUploads.of("already here".getBytes(java.nio.charset.StandardCharsets.UTF_8)),
+                ObjectAttributes.NONE, WriteCondition.NONE);
+        String id = backend.startUpload("data/taken.bin", ObjectAttributes.NONE);
+        Written w1 = backend.uploadPart("data/taken.bin", id, 1, TestUploads.of(filled(10, 1)));
+        List<Multipart.PartRef> parts = List.of(new Multipart.PartRef(1, w1.etag()));
+
+        assertS3Error(() -> backend.completeUpload("data/taken.bin", id, parts, new WriteCondition(true, Optional.empty())),
+                S3Error.PRECONDITION_FAILED);
+        assertS3Error(() -> backend.completeUpload("data/taken.bin", id, parts, new WriteCondition(false, Optional.of("\"0123\""))),
+                S3Error.PRECONDITION_FAILED);
+
+        assertThat(tempFiles(root)).isEmpty();
+        assertThat(bytes(get(backend, "data/taken.bin"))).isEqualTo("already here".getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        assertThat(backend.completeUpload("data/taken.bin", id, parts, WriteCondition.NONE).etag()).isEqualTo(multipartEtag(filled(10, 1)));
+    }
+
     /** A completion that failed is not remembered: the upload is still there to be completed. */
     @Test
     void aFailedCompletionLeavesTheUploadAndNoRememberedAnswer() throws Exception {
