@@ -43,7 +43,7 @@ sealed interface Reply {
     }
 
     /**
-     * A CompleteMultipartUpload still being made by its store: {@code outcome} is its reply, a
+     * A CompleteMultipartUpload or CopyObject still being made by its store: {@code outcome} is its reply, a
      * {@link Small} document or a {@link Failure}, when the store is done. Sent as S3 sends it
      * ({@link ReplyWriter}): as that reply when it comes quickly, else a {@code 200} whose body
      * keeps the connection alive until the document or the error follows.

@@ -73,8 +73,8 @@ final class ReplyWriter {
     }
 
     /**
-     * How long a CompleteMultipartUpload may take before its {@code 200} goes out ahead of its
-     * document; then how often a space keeps the connection alive, and how long in all the store
+     * How long a CompleteMultipartUpload or CopyObject may take before its {@code 200} goes out
+     * ahead of its document; then how often a space keeps the connection alive, and how long in all the store
      * may take (docs/writes.md, "Completing a large upload").
      */
     static final Duration KEEP_ALIVE_AFTER = Duration.ofSeconds(1);
@@ -206,8 +206,8 @@ final class ReplyWriter {
         while ((outcome = await(completing.outcome(), keepAliveEvery)) == null) {
             if (System.nanoTime() - deadline > 0) {
                 outcome = new Reply.Failure(completing.facts(), new S3Exception(S3Error.INTERNAL_ERROR,
-                        "The upload is still being completed after " + completionLimit.toMinutes() + " minutes."));
-                LOG.warn("request {}: the completion of {} outlasted {}; answered InternalError", requestId,
+                        "The request is still being carried out after " + completionLimit.toMinutes() + " minutes."));
+                LOG.warn("request {}: the write to {} outlasted {}; answered InternalError", requestId,
                         LogText.escape(resource), completionLimit);
                 break;
             }
@@ -240,9 +240,9 @@ final class ReplyWriter {
             return null;
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            return new Reply.Failure(Reply.Facts.of("CompleteMultipartUpload"), S3Exception.unavailable("interrupted", e));
+            return new Reply.Failure(Reply.Facts.of("interrupted"), S3Exception.unavailable("interrupted", e));
         } catch (ExecutionException e) {
-            return new Reply.Failure(Reply.Facts.of("CompleteMultipartUpload"), new S3Exception(S3Error.INTERNAL_ERROR));
+            return new Reply.Failure(Reply.Facts.of("failed"), new S3Exception(S3Error.INTERNAL_ERROR));
         }
     }
 

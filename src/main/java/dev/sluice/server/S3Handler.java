@@ -574,7 +574,8 @@ public final class S3Handler extends Handler.Abstract {
             case Operation.ListParts l -> written(facts, writes.listParts(l, principal, requestId));
             case Operation.ListMultipartUploads l -> written(facts, writes.listUploads(l, principal, requestId));
             case Operation.DeleteObject d -> written(facts, writes.delete(d, principal, requestId));
-            case Operation.CopyObject c -> written(facts, writes.copy(c, principal, requestId));
+            // A copy may take a while too (S3 copies on its own side; the file store copies the bytes).
+            case Operation.CopyObject c -> completing(facts, () -> written(facts, writes.copy(c, principal, requestId)), request, requestId);
             // Answered in s3(), by their body's kind.
             case Operation.PutObject p -> throw new IllegalStateException("PutObject is served with its body");
             case Operation.UploadPart p -> throw new IllegalStateException("UploadPart is served with its body");
@@ -608,8 +609,8 @@ public final class S3Handler extends Handler.Abstract {
     }
 
     /**
-     * A CompleteMultipartUpload's reply, made on a virtual thread of its own so that the writer
-     * can keep the connection alive while a store assembles a large object
+     * The reply of a CompleteMultipartUpload or a CopyObject, made on a virtual thread of its own
+     * so that the writer can keep the connection alive while a store makes a large object
      * ({@link Reply.Completing}); every outcome, a bug included, becomes a reply.
      */
     private Reply completing(Reply.Facts facts, java.util.function.Supplier<Reply> completion, Request request, String requestId) {

@@ -45,7 +45,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /**
- * A CompleteMultipartUpload whose store takes a while is answered as S3 answers it: the
+ * A CompleteMultipartUpload or CopyObject whose store takes a while is answered as S3 answers it: the
  * {@code 200} and the XML declaration at once, spaces while the store works, then the result
  * or the error document in the same {@code 200}; one that finishes quickly keeps its own
  * status. A real Jetty server sends {@link Reply.Completing} replies whose outcome each test
@@ -194,11 +194,7 @@ class CompletingReplyTest {
     /** The AWS SDK reads the kept-alive 200 as S3's: the result when it succeeded, an exception when it failed. */
     @Test
     void theAwsSdkReadsBothOutcomesOfAKeptAliveCompletion() throws Exception {
-        try (S3Client sdk = S3Client.builder().endpointOverride(endpoint).forcePathStyle(true).region(Region.US_EAST_1)
-                .credentialsProvider(StaticCredentialsProvider.create(AwsBasicCredentials.create("AKIDTEST", "secret")))
-                .httpClient(UrlConnectionHttpClient.create())
-                .overrideConfiguration(o -> o.retryStrategy(RetryMode.STANDARD).retryStrategy(b -> b.maxAttempts(1)))
-                .build()) {
+        try (S3Client sdk = sdk()) {
             Watched success = new Watched();
             outcomes.add(success);
             CompletableFuture<CompleteMultipartUploadResponse> done = CompletableFuture.supplyAsync(() -> sdk.completeMultipartUpload(
@@ -217,6 +213,39 @@ class CompletingReplyTest {
                     .cause().satisfies(e -> assertThat(((software.amazon.awssdk.services.s3.model.S3Exception) e)
                             .awsErrorDetails().errorCode()).isEqualTo("PreconditionFailed"));
         }
+    }
+
+    /** A CopyObject is answered the same way: the SDK reads the copy's result, or the error, from the kept-alive 200. */
+    @Test
+    void theAwsSdkReadsAKeptAliveCopy() throws Exception {
+        try (S3Client sdk = sdk()) {
+            Watched success = new Watched();
+            outcomes.add(success);
+            CompletableFuture<software.amazon.awssdk.services.s3.model.CopyObjectResponse> done = CompletableFuture.supplyAsync(() ->
+                    sdk.copyObject(b -> b.sourceBucket("demo").sourceKey("drop/a.bin").destinationBucket("demo").destinationKey("drop/b.bin")));
+            awaitKeepAlive(success);
+            success.complete(new Reply.Small(FACTS, 200, List.of(Map.entry("Content-Type", "application/xml")),
+                    Optional.of(XmlDocuments.copyObject("\"c0py\"", java.time.Instant.parse("2026-12-07T10:00:00Z"), List.of()))));
+            assertThat(done.get(30, TimeUnit.SECONDS).copyObjectResult().eTag()).isEqualTo("\"c0py\"");
+
+            Watched failure = new Watched();
+            outcomes.add(failure);
+            CompletableFuture<software.amazon.awssdk.services.s3.model.CopyObjectResponse> failed = CompletableFuture.supplyAsync(() ->
+                    sdk.copyObject(b -> b.sourceBucket("demo").sourceKey("drop/a.bin").destinationBucket("demo").destinationKey("drop/b.bin")));
+            awaitKeepAlive(failure);
+            failure.complete(new Reply.Failure(FACTS, S3Exception.unavailable("the backend went away", null)));
+            assertThatThrownBy(() -> failed.get(30, TimeUnit.SECONDS)).hasCauseInstanceOf(software.amazon.awssdk.services.s3.model.S3Exception.class)
+                    .cause().satisfies(e -> assertThat(((software.amazon.awssdk.services.s3.model.S3Exception) e)
+                            .awsErrorDetails().errorCode()).isEqualTo("ServiceUnavailable"));
+        }
+    }
+
+    private S3Client sdk() {
+        return S3Client.builder().endpointOverride(endpoint).forcePathStyle(true).region(Region.US_EAST_1)
+                .credentialsProvider(StaticCredentialsProvider.create(AwsBasicCredentials.create("AKIDTEST", "secret")))
+                .httpClient(UrlConnectionHttpClient.create())
+                .overrideConfiguration(o -> o.retryStrategy(RetryMode.STANDARD).retryStrategy(b -> b.maxAttempts(1)))
+                .build();
     }
 
     /**
