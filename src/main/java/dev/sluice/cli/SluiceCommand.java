@@ -22,8 +22,32 @@ public final class SluiceCommand implements Runnable {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
+    /** The JDK's setting for how many carrier threads run virtual threads (default: one per core). */
+    static final String CARRIERS = "jdk.virtualThreadScheduler.parallelism";
+
     public static void main(String[] args) {
+        carryVirtualThreadsOnMoreThreadsThanCores();
         System.exit(new CommandLine(new SluiceCommand()).execute(args));
+    }
+
+    /**
+     * Gives the virtual-thread scheduler {@link #carriers} carrier threads, unless the JVM was
+     * told a number ({@code -Djdk.virtualThreadScheduler.parallelism}); set before the first
+     * virtual thread exists, when the scheduler reads it. A virtual thread keeps its carrier
+     * while it computes, and some of sluice's do for seconds (hashing or copying a large file,
+     * a fast client's upload): with one carrier per core, two of them on a 2-core machine left
+     * every other virtual thread waiting (docs/operations.md, "Threads"). More carriers than
+     * cores leave the time-slicing to the kernel.
+     */
+    static void carryVirtualThreadsOnMoreThreadsThanCores() {
+        if (System.getProperty(CARRIERS) == null) {
+            System.setProperty(CARRIERS, Integer.toString(carriers(Runtime.getRuntime().availableProcessors())));
+        }
+    }
+
+    /** Twice the cores, and at least 8. */
+    static int carriers(int cores) {
+        return Math.max(8, 2 * cores);
     }
 
     @Override
