@@ -74,8 +74,8 @@ final class ReplyWriter {
 
     /**
      * How long a CompleteMultipartUpload or CopyObject may take before its {@code 200} goes out
-     * ahead of its document; then how often a space keeps the connection alive, and how long in all the store
-     * may take (docs/writes.md, "Completing a large upload").
+     * ahead of its document; then how often a space keeps the connection alive, and how long
+     * in all the store may take (docs/writes.md, "Completing a large upload, or copying one").
      */
     static final Duration KEEP_ALIVE_AFTER = Duration.ofSeconds(1);
     static final Duration KEEP_ALIVE_EVERY = Duration.ofSeconds(1);
@@ -177,7 +177,7 @@ final class ReplyWriter {
     }
 
     /**
-     * A completion that outlasts {@link #keepAliveAfter}, answered as S3 answers one: the
+     * A completion or copy that outlasts {@link #keepAliveAfter}, answered as S3 answers one: the
      * {@code 200} and the XML declaration at once, a space every {@link #keepAliveEvery} while
      * the store works (a client's read timeout never sees a silence that long), then the
      * result document, or the S3 error document in the same {@code 200}, which SDKs read as

@@ -37,7 +37,9 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
 import java.util.function.Function;
+import java.util.function.Supplier;
 
 /**
  * The S3 front end: one request per virtual thread, blocking code, every outcome an S3
@@ -526,7 +528,7 @@ public final class S3Handler extends Handler.Abstract {
      * address's bucket first ({@link Gate.Pass#unidentified}), and is told to slow down instead
      * of its error when that bucket is empty.
      */
-    private static <T> T identify(Gate.Pass pass, java.util.function.Supplier<T> identification) {
+    private static <T> T identify(Gate.Pass pass, Supplier<T> identification) {
         try {
             return identification.get();
         } catch (S3Exception e) {
@@ -613,8 +615,8 @@ public final class S3Handler extends Handler.Abstract {
      * so that the writer can keep the connection alive while a store makes a large object
      * ({@link Reply.Completing}); every outcome, a bug included, becomes a reply.
      */
-    private Reply completing(Reply.Facts facts, java.util.function.Supplier<Reply> completion, Request request, String requestId) {
-        java.util.concurrent.CompletableFuture<Reply> outcome = new java.util.concurrent.CompletableFuture<>();
+    private Reply completing(Reply.Facts facts, Supplier<Reply> completion, Request request, String requestId) {
+        CompletableFuture<Reply> outcome = new CompletableFuture<>();
         // Named now: the store may still be working after the client has gone and the request is recycled.
         String what = request.getMethod() + " " + LogText.escape(request.getHttpURI().getPath());
         waiting.execute(() -> {
