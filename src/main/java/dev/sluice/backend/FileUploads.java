@@ -243,19 +243,21 @@ final class FileUploads {
             }
             // Sizes only once every part is known to be there: a missing part is the answer
             // that tells the client what to upload.
+            long[] sizes = new long[opened.size()];
             long size = 0;
             for (int i = 0; i < opened.size(); i++) {
-                long partSize = opened.get(i).size() - HEADER;
-                if (i < opened.size() - 1 && partSize < MIN_PART) {
+                sizes[i] = opened.get(i).size() - HEADER;
+                if (i < opened.size() - 1 && sizes[i] < MIN_PART) {
                     throw new S3Exception(S3Error.ENTITY_TOO_SMALL);
                 }
-                size += partSize;
+                size += sizes[i];
             }
             String etag = "\"" + HexFormat.of().formatHex(md5s.digest()) + "-" + refs.size() + "\"";
             Optional<MultipartChecksum> kept = upload.record.multipartChecksum();
-            List<Map.Entry<String, String>> checksums = kept
-                    .map(c -> objectChecksum(c, upload.dir, refs, partMd5s, opened)).orElse(List.of());
-            claims.check(kept, checksums.stream().findFirst().map(Map.Entry::getValue), size);
+            Optional<String> objectChecksum = kept.map(c -> objectChecksum(c, upload.dir, refs, partMd5s, sizes));
+            claims.check(kept, objectChecksum, size);
+            List<Map.Entry<String, String>> checksums = kept.map(c -> List.of(Map.entry(c.headerName(), objectChecksum.get()),
+                    Map.entry("x-amz-checksum-type", c.type()))).orElse(List.of());
             // A completion its condition refuses is answered before the copy, not after it.
             writes.checkCondition(key, condition);
             Path target = writes.target(key);
@@ -496,12 +498,12 @@ final class FileUploads {
     }
 
     /**
-     * The completed object's checksum and its type, from the listed parts' kept checksums. A
-     * part whose checksum was not kept, or whose listed checksum differs from the kept one, is
-     * {@code InvalidPart}; a composite upload's list must give every part's checksum, as S3's.
+     * The completed object's checksum value, from the listed parts' kept checksums and their
+     * sizes. A part whose checksum was not kept, or whose listed checksum differs from the kept
+     * one, is {@code InvalidPart}; a composite upload's list must give every part's checksum, as S3's.
      */
-    private static List<Map.Entry<String, String>> objectChecksum(MultipartChecksum checksum, Path dir, List<Multipart.PartRef> refs,
-                                                                  List<String> md5s, List<FileChannel> opened) {
+    private static String objectChecksum(MultipartChecksum checksum, Path dir, List<Multipart.PartRef> refs, List<String> md5s,
+                                         long[] sizes) {
         List<PartChecksums.PartSum> sums = new ArrayList<>();
         for (int i = 0; i < refs.size(); i++) {
             Multipart.PartRef ref = refs.get(i);
@@ -511,20 +513,18 @@ final class FileUploads {
                         + " checksum. The complete request must include the checksum for each part. It was missing for part "
                         + ref.partNumber() + " in the request.");
             }
+            String kept = keptChecksum(dir, ref.partNumber(), md5s.get(i), checksum)
+                    .orElseThrow(() -> new S3Exception(S3Error.INVALID_PART));
+            if (listed != null && !listed.equals(kept)) {
+                throw new S3Exception(S3Error.INVALID_PART);
+            }
             try {
-                FileChannel part = opened.get(i);
-                String kept = keptChecksum(dir, ref.partNumber(), md5s.get(i), checksum)
-                        .orElseThrow(() -> new S3Exception(S3Error.INVALID_PART));
-                if (listed != null && !listed.equals(kept)) {
-                    throw new S3Exception(S3Error.INVALID_PART);
-                }
-                sums.add(new PartChecksums.PartSum(Base64.getDecoder().decode(kept), part.size() - HEADER));
-            } catch (IOException | IllegalArgumentException e) {
+                sums.add(new PartChecksums.PartSum(Base64.getDecoder().decode(kept), sizes[i]));
+            } catch (IllegalArgumentException e) {
                 throw new S3Exception(S3Error.INVALID_PART);
             }
         }
-        return List.of(Map.entry(checksum.headerName(), PartChecksums.of(checksum, sums)),
-                Map.entry("x-amz-checksum-type", checksum.type()));
+        return PartChecksums.of(checksum, sums);
     }
 
     /** The checksum kept for part {@code number} if it was kept for the bytes whose MD5 is {@code md5}. */

@@ -113,6 +113,8 @@ final class FileWrites {
 
     Written copy(Path sourceFile, Optional<FileSidecars.Stored> source, String targetKey, Optional<ObjectAttributes> replaced,
                  WriteCondition condition) {
+        // A copy its condition refuses is answered before the bytes are copied, as a completion is.
+        checkCondition(targetKey, condition);
         Path target = target(targetKey);
         Path temp = createTemp(targetKey, target);
         boolean committed = false;
@@ -264,7 +266,7 @@ final class FileWrites {
 
     /**
      * Judges {@code condition} against the object at {@code key} now, before a write that would
-     * be refused does its work (a multipart completion copies every part first). Only an early
+     * be refused does its work (a multipart completion or a copy moves every byte first). Only an early
      * answer: {@link #commit} judges it again, atomically, when the object is put in place.
      */
     void checkCondition(String key, WriteCondition condition) {

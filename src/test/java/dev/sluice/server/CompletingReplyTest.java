@@ -3,13 +3,8 @@ package dev.sluice.server;
 import dev.sluice.s3.S3Error;
 import dev.sluice.s3.S3Exception;
 import dev.sluice.s3.XmlDocuments;
+import dev.sluice.testing.LoopbackServer;
 import org.eclipse.jetty.io.Content;
-import org.eclipse.jetty.server.Handler;
-import org.eclipse.jetty.server.Request;
-import org.eclipse.jetty.server.Response;
-import org.eclipse.jetty.server.Server;
-import org.eclipse.jetty.server.ServerConnector;
-import org.eclipse.jetty.util.Callback;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -60,39 +55,27 @@ class CompletingReplyTest {
 
     private final BlockingQueue<CompletableFuture<Reply>> outcomes = new LinkedBlockingQueue<>();
     private final BlockingQueue<ReplyWriter.Sent> sent = new LinkedBlockingQueue<>();
-    private Server server;
+    private LoopbackServer server;
     private URI endpoint;
     private ReplyWriter writer = new ReplyWriter(Duration.ofMillis(100), Duration.ofMillis(20), Duration.ofSeconds(30));
 
     @BeforeEach
     void start() throws Exception {
-        server = new Server();
-        ServerConnector connector = new ServerConnector(server);
-        connector.setHost("127.0.0.1");
-        connector.setPort(0);
-        server.addConnector(connector);
-        server.setHandler(new Handler.Abstract(org.eclipse.jetty.util.thread.Invocable.InvocationType.NON_BLOCKING) {
-            @Override
-            public boolean handle(Request request, Response response, Callback callback) {
-                Thread.ofVirtual().start(() -> {
-                    try {
-                        Content.Source.consumeAll(request);
-                        CompletableFuture<Reply> outcome = outcomes.poll(30, TimeUnit.SECONDS);
-                        sent.add(writer.write(new Reply.Completing(FACTS, outcome), response, callback, "req-1", RESOURCE));
-                    } catch (Exception e) {
-                        callback.failed(e);
-                    }
-                });
-                return true;
+        server = new LoopbackServer((request, response, callback) -> Thread.ofVirtual().start(() -> {
+            try {
+                Content.Source.consumeAll(request);
+                CompletableFuture<Reply> outcome = outcomes.poll(30, TimeUnit.SECONDS);
+                sent.add(writer.write(new Reply.Completing(FACTS, outcome), response, callback, "req-1", RESOURCE));
+            } catch (Exception e) {
+                callback.failed(e);
             }
-        });
-        server.start();
-        endpoint = URI.create("http://127.0.0.1:" + connector.getLocalPort());
+        }), Duration.ZERO);
+        endpoint = URI.create(server.url());
     }
 
     @AfterEach
     void stop() throws Exception {
-        server.stop();
+        server.close();
     }
 
     private static Reply.Small result(String etag) {
