@@ -89,6 +89,12 @@ public final class FileBackend implements Backend {
 
     /** As above, with the clock that dates uploads and tells leftovers' age. */
     public FileBackend(Path directory, Executor hashing, Duration uploadExpiry, InstantSource clock) {
+        this(directory, hashing, uploadExpiry, clock, new UploadLocks(), FileUploads.Waits.DEFAULT);
+    }
+
+    /** As above, with the locks that end uploads and how long their operations wait for them (tests). */
+    FileBackend(Path directory, Executor hashing, Duration uploadExpiry, InstantSource clock, UploadLocks locks,
+                FileUploads.Waits waits) {
         this.hashes = new ContentHashes(hashing);
         try {
             this.root = directory.toRealPath();
@@ -102,7 +108,7 @@ public final class FileBackend implements Backend {
         FileWrites.Names names = new FileWrites.Names();
         this.sidecars = new FileSidecars(area.resolve("meta"), names);
         this.writes = new FileWrites(root, hashes, sidecars, names, clock);
-        this.uploads = new FileUploads(area.resolve("uploads"), writes, names, clock);
+        this.uploads = new FileUploads(area.resolve("uploads"), writes, names, clock, locks, waits);
         FileLeftovers.sweep(root, clock, uploadExpiry);
     }
 

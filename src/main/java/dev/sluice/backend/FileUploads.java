@@ -28,7 +28,6 @@ import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.concurrent.locks.ReentrantLock;
 import java.util.regex.Pattern;
 
 /**
@@ -57,6 +56,14 @@ final class FileUploads {
     static final int HEADER = 33;
     static final String RECORD = "upload.json";
     static final Pattern ID = Pattern.compile("[0-9a-f]{32}");
+    /**
+     * How long a completion waits for another completion of the same upload (a client's retry
+     * of one still copying): as long as the server gives a completion in all, since its answer
+     * is kept alive meanwhile and it then gets the first one's answer.
+     */
+    static final Duration COMPLETE_WAIT = Duration.ofHours(1);
+    /** How long an abort waits for a completion of the same upload before {@code OperationAborted}. */
+    static final Duration ABORT_WAIT = Duration.ofSeconds(30);
     /**
      * What a completed upload leaves, {@code <upload id>.done} beside the uploads: its key, the
      * parts it was completed with and its answer, so that a completion retried after the first
@@ -98,13 +105,21 @@ final class FileUploads {
     private final FileWrites writes;
     private final FileWrites.Names names;
     private final InstantSource clock;
-    private final ReentrantLock[] uploadLocks = FileWrites.stripes();
+    private final UploadLocks locks;
+    private final Waits waits;
 
-    FileUploads(Path uploads, FileWrites writes, FileWrites.Names names, InstantSource clock) {
+    /** How long a completion and an abort wait for another operation ending the same upload. */
+    record Waits(Duration complete, Duration abort) {
+        static final Waits DEFAULT = new Waits(COMPLETE_WAIT, ABORT_WAIT);
+    }
+
+    FileUploads(Path uploads, FileWrites writes, FileWrites.Names names, InstantSource clock, UploadLocks locks, Waits waits) {
         this.uploads = uploads;
         this.writes = writes;
         this.names = names;
         this.clock = clock;
+        this.locks = locks;
+        this.waits = waits;
     }
 
     String start(String key, ObjectAttributes attributes, Optional<MultipartChecksum> checksum) {
@@ -214,8 +229,7 @@ final class FileUploads {
         if (refs.isEmpty()) {
             throw new S3Exception(S3Error.MALFORMED_XML, "You must specify at least one part.");
         }
-        ReentrantLock lock = uploadLock(uploadId);
-        lock.lock();
+        UploadLocks.Held held = locks.hold(uploadId, waits.complete(), "complete the upload");
         List<FileChannel> opened = new ArrayList<>();
         Path temp = null;
         try {
@@ -301,7 +315,7 @@ final class FileUploads {
                 DurableFiles.deleteQuietly(temp);
                 writes.pruneEmpty(temp.getParent());
             }
-            lock.unlock();
+            held.close();
         }
     }
 
@@ -341,12 +355,8 @@ final class FileUploads {
     }
 
     void abort(String key, String uploadId) {
-        ReentrantLock lock = uploadLock(uploadId);
-        lock.lock();
-        try {
+        try (UploadLocks.Held held = locks.hold(uploadId, waits.abort(), "abort the upload")) {
             discard(load(key, uploadId).dir);
-        } finally {
-            lock.unlock();
         }
     }
 
@@ -463,10 +473,6 @@ final class FileUploads {
             throw S3Exception.unavailable("removing the upload in " + dir, e);
         }
         FileLeftovers.deleteTree(gone);
-    }
-
-    private ReentrantLock uploadLock(String uploadId) {
-        return uploadLocks[Math.floorMod(uploadId.hashCode(), uploadLocks.length)];
     }
 
     private static String partName(int number) {

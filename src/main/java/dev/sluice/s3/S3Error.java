@@ -52,6 +52,7 @@ public enum S3Error {
     MALFORMED_XML("MalformedXML", 400, "The XML you provided was not well-formed or did not validate against our published schema."),
     BUCKET_ALREADY_OWNED_BY_YOU("BucketAlreadyOwnedByYou", 409,
             "Your previous request to create the named bucket succeeded and you already own it."),
+    OPERATION_ABORTED("OperationAborted", 409, "A conflicting conditional operation is currently in progress against this resource. Try again."),
     CONDITIONAL_REQUEST_CONFLICT("ConditionalRequestConflict", 409,
             "A conflicting operation occurred. If using PutObject you can retry the request."),
     BACKEND_AUTHENTICATION_FAILED("BackendAuthenticationFailed", 502,

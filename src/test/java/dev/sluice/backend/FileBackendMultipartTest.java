@@ -27,6 +27,10 @@ import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 
 import org.junit.jupiter.api.BeforeEach;
@@ -153,6 +157,55 @@ class FileBackendMultipartTest {
         assertS3Error(() -> backend.completeUpload("data/other.bin", id, parts, WriteCondition.NONE), S3Error.NO_SUCH_UPLOAD);
         assertS3Error(() -> backend.uploadPart("data/again.bin", id, 3, TestUploads.of(new byte[1])), S3Error.NO_SUCH_UPLOAD);
         assertS3Error(() -> backend.abortUpload("data/again.bin", id), S3Error.NO_SUCH_UPLOAD);
+    }
+
+    /**
+     * A completion or an abort that finds its upload being ended by another operation waits
+     * for it with a deadline: a retried completion gets the first one's answer once that is
+     * done, and a wait in vain is {@code 409 OperationAborted}. Other uploads are not held up.
+     */
+    @Test
+    void operationsEndingAnUploadWaitForEachOtherWithADeadline() throws Exception {
+        UploadLocks locks = new UploadLocks();
+        FileBackend waiting = new FileBackend(root, new ContentHashesTest.HeldExecutor(), Duration.ofDays(7), clock(), locks,
+                new FileUploads.Waits(Duration.ofMillis(50), Duration.ofMillis(50)));
+        FileBackend patient = new FileBackend(root, new ContentHashesTest.HeldExecutor(), Duration.ofDays(7), clock(), locks,
+                new FileUploads.Waits(Duration.ofSeconds(30), Duration.ofSeconds(30)));
+        byte[] p1 = filled(10, 1);
+        String id = waiting.startUpload("data/held.bin", ATTRIBUTES);
+        String other = waiting.startUpload("data/free.bin", ATTRIBUTES);
+        Written w1 = waiting.uploadPart("data/held.bin", id, 1, TestUploads.of(p1));
+        List<Multipart.PartRef> parts = List.of(new Multipart.PartRef(1, w1.etag()));
+
+        CountDownLatch held = new CountDownLatch(1);
+        CountDownLatch release = new CountDownLatch(1);
+        Thread holder = Thread.ofVirtual().start(() -> {
+            try (UploadLocks.Held h = locks.hold(id, Duration.ofSeconds(1), "hold")) {
+                held.countDown();
+                release.await(30, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        });
+        try {
+            assertThat(held.await(30, TimeUnit.SECONDS)).isTrue();
+            assertS3Error(() -> waiting.abortUpload("data/held.bin", id), S3Error.OPERATION_ABORTED);
+            assertS3Error(() -> waiting.completeUpload("data/held.bin", id, parts, WriteCondition.NONE), S3Error.OPERATION_ABORTED);
+            waiting.abortUpload("data/free.bin", other); // another upload's lock: not held up
+
+            CompletableFuture<Written> retried = CompletableFuture.supplyAsync(
+                    () -> patient.completeUpload("data/held.bin", id, parts, WriteCondition.NONE), Executors.newVirtualThreadPerTaskExecutor());
+            for (long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30); locks.waiting(id) == 0; Thread.sleep(1)) {
+                assertThat(System.nanoTime()).as("the completion waits for the lock").isLessThan(deadline);
+            }
+            assertThat(retried).isNotDone();
+            release.countDown();
+            assertThat(retried.get(30, TimeUnit.SECONDS).etag()).isEqualTo(multipartEtag(p1));
+            assertThat(bytes(get(patient, "data/held.bin"))).isEqualTo(p1);
+        } finally {
+            release.countDown();
+            holder.join(Duration.ofSeconds(30));
+        }
     }
 
     /**
