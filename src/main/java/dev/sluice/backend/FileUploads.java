@@ -367,7 +367,7 @@ final class FileUploads {
                 String id = p.getFileName().toString();
                 if (ID.matcher(id).matches()) {
                     record(p).filter(r -> r.key().startsWith(prefix))
-                            .ifPresent(r -> all.add(new Multipart.InProgress(r.key(), id, r.started())));
+                            .ifPresent(r -> all.add(new Multipart.InProgress(r.key(), id, r.started(), r.multipartChecksum())));
                 }
             }
         } catch (NoSuchFileException e) {

@@ -52,8 +52,14 @@ public final class Multipart {
         }
     }
 
-    /** An upload in progress (ListMultipartUploads), with the backend's own upload id. */
-    public record InProgress(String key, String uploadId, Instant initiated) {
+    /**
+     * An upload in progress (ListMultipartUploads), with the backend's own upload id and the
+     * checksum it was started with, where the store says.
+     */
+    public record InProgress(String key, String uploadId, Instant initiated, Optional<MultipartChecksum> checksum) {
+        public InProgress(String key, String uploadId, Instant initiated) {
+            this(key, uploadId, initiated, Optional.empty());
+        }
     }
 
     /**

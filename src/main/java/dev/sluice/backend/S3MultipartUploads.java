@@ -1,5 +1,6 @@
 package dev.sluice.backend;
 
+import dev.sluice.s3.MultipartChecksum;
 import dev.sluice.s3.S3Exception;
 import dev.sluice.s3.UriEncoding;
 import dev.sluice.s3.XmlReader;
@@ -138,6 +139,21 @@ final class S3MultipartUploads {
         return new Multipart.PartsPage(parts, truncated ? next : Optional.empty());
     }
 
+    /**
+     * The checksum an {@code Upload} of the backend's listing names; none where it names none
+     * or one S3 does not know, which the listing shows as no checksum rather than fail on.
+     */
+    private static Optional<MultipartChecksum> listedChecksum(Element upload) {
+        Map<String, Optional<String>> named = Map.of(
+                "x-amz-checksum-algorithm", XmlReader.text(upload, "ChecksumAlgorithm").filter(v -> !v.isBlank()),
+                "x-amz-checksum-type", XmlReader.text(upload, "ChecksumType").filter(v -> !v.isBlank()));
+        try {
+            return MultipartChecksum.of(named::get);
+        } catch (S3Exception unknown) {
+            return Optional.empty();
+        }
+    }
+
     Multipart.UploadsPage listUploads(String prefix, Optional<Multipart.InProgress> after, int max) {
         String own = backend.prefix();
         StringBuilder query = new StringBuilder();
@@ -163,7 +179,8 @@ final class S3MultipartUploads {
                         if (key.startsWith(own)) {
                             uploads.add(new Multipart.InProgress(key.substring(own.length()),
                                     XmlReader.text(e, "UploadId").orElse("").trim(),
-                                    XmlReader.text(e, "Initiated").map(t -> Instant.parse(t.trim())).orElse(Instant.EPOCH)));
+                                    XmlReader.text(e, "Initiated").map(t -> Instant.parse(t.trim())).orElse(Instant.EPOCH),
+                                    listedChecksum(e)));
                         }
                     }
                     case "IsTruncated" -> truncated = Boolean.parseBoolean(e.getTextContent().trim());

@@ -228,8 +228,11 @@ public final class XmlDocuments {
         });
     }
 
-    /** One upload in progress, as ListMultipartUploads shows it: its key ({@code product/key}) and the client's upload id. */
-    public record ListedUpload(String key, String uploadId, Instant initiated) {
+    /**
+     * One upload in progress, as ListMultipartUploads shows it: its key ({@code product/key}),
+     * the client's upload id, and the checksum it was started with, where the store says.
+     */
+    public record ListedUpload(String key, String uploadId, Instant initiated, Optional<MultipartChecksum> checksum) {
     }
 
     /**
@@ -264,6 +267,10 @@ public final class XmlDocuments {
                 owner(w, "Owner", owner);
                 element(w, "StorageClass", "STANDARD");
                 element(w, "Initiated", ISO_MILLIS.format(u.initiated()));
+                if (u.checksum().isPresent()) {
+                    element(w, "ChecksumAlgorithm", u.checksum().get().algorithm().toUpperCase(Locale.ROOT));
+                    element(w, "ChecksumType", u.checksum().get().type());
+                }
                 w.writeEndElement();
             }
             w.writeEndElement();

@@ -197,7 +197,7 @@ public final class Writes {
     }
 
     private XmlDocuments.ListedUpload listed(ProductRef ref, String base, Multipart.InProgress u) {
-        return new XmlDocuments.ListedUpload(base + u.key(), uploadIds.seal(ref, u.key(), u.uploadId()), u.initiated());
+        return new XmlDocuments.ListedUpload(base + u.key(), uploadIds.seal(ref, u.key(), u.uploadId()), u.initiated(), u.checksum());
     }
 
     private static Answer listedUploads(Operation.ListMultipartUploads op, List<XmlDocuments.ListedUpload> uploads,

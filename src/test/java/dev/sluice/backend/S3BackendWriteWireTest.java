@@ -1,5 +1,6 @@
 package dev.sluice.backend;
 
+import dev.sluice.s3.MultipartChecksum;
 import dev.sluice.s3.S3Error;
 import dev.sluice.s3.S3Exception;
 import dev.sluice.sigv4.AwsCredentials;
@@ -636,6 +637,24 @@ class S3BackendWriteWireTest {
         Multipart.InProgress b = new Multipart.InProgress("d/b", "u2", Instant.parse("2024-06-03T10:16:30Z"));
         assertThat(page.uploads()).containsExactly(new Multipart.InProgress("d/a", "u1", Instant.parse("2024-06-03T10:15:30Z")), b);
         assertThat(page.next()).hasValue(b);
+    }
+
+    /** An upload's checksum, as S3 lists it, is passed on; one S3 does not know is listed as none, not a failure. */
+    @Test
+    void listUploadsKeepsEachUploadsChecksum() {
+        ANSWER.set(reading((received, response) -> "<ListMultipartUploadsResult><IsTruncated>false</IsTruncated>"
+                + "<Upload><Key>pre/fix/a</Key><UploadId>u1</UploadId><Initiated>2024-06-03T10:15:30.000Z</Initiated>"
+                + "<ChecksumAlgorithm>CRC32</ChecksumAlgorithm><ChecksumType>FULL_OBJECT</ChecksumType></Upload>"
+                + "<Upload><Key>pre/fix/b</Key><UploadId>u2</UploadId><Initiated>2024-06-03T10:15:30.000Z</Initiated>"
+                + "<ChecksumAlgorithm>SHA256</ChecksumAlgorithm></Upload>"
+                + "<Upload><Key>pre/fix/c</Key><UploadId>u3</UploadId><Initiated>2024-06-03T10:15:30.000Z</Initiated>"
+                + "<ChecksumAlgorithm>MD4</ChecksumAlgorithm></Upload>"
+                + "</ListMultipartUploadsResult>"));
+
+        Multipart.UploadsPage page = backend.listUploads("", Optional.empty(), 1000);
+
+        assertThat(page.uploads()).extracting(Multipart.InProgress::checksum).containsExactly(
+                Optional.of(new MultipartChecksum("crc32", true)), Optional.of(new MultipartChecksum("sha256", false)), Optional.empty());
     }
 
     private static String part(int number, String etag, long size) {

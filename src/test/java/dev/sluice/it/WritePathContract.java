@@ -809,6 +809,11 @@ abstract class WritePathContract {
                     .containsExactly(algorithm.of(p1), algorithm.of(p2));
             assertThat(listed.checksumAlgorithm()).isEqualTo(sdk);
             assertThat(listed.checksumType()).isEqualTo(ChecksumType.COMPOSITE);
+            assertThat(writer.listMultipartUploads(b -> b.bucket(ACCOUNT).prefix("drop/" + key)).uploads())
+                    .singleElement().satisfies(u -> {
+                        assertThat(u.checksumAlgorithm()).isEqualTo(sdk);
+                        assertThat(u.checksumType()).isEqualTo(ChecksumType.COMPOSITE);
+                    });
         }
         CompleteMultipartUploadResponse done = writer.completeMultipartUpload(b -> b.bucket(ACCOUNT).key("drop/" + key)
                 .uploadId(uploadId).multipartUpload(m -> m.parts(parts)));

@@ -449,8 +449,8 @@ class XmlDocumentsTest {
     @Test
     void listMultipartUploadsUrlEncodesKeysWhenAsked() {
         Element root = parseXml(XmlDocuments.listMultipartUploads("demo", "drop/", Optional.empty(), Optional.empty(), 1, true,
-                List.of(new XmlDocuments.ListedUpload("drop/a b.bin", "id-1", T1)),
-                Optional.of(new XmlDocuments.ListedUpload("drop/a b.bin", "id-1", T1)), "sluice")).getDocumentElement();
+                List.of(new XmlDocuments.ListedUpload("drop/a b.bin", "id-1", T1, Optional.empty())),
+                Optional.of(new XmlDocuments.ListedUpload("drop/a b.bin", "id-1", T1, Optional.empty())), "sluice")).getDocumentElement();
 
         assertThat(root.getLocalName()).isEqualTo("ListMultipartUploadsResult");
         assertAllInS3Namespace(root);
@@ -461,6 +461,23 @@ class XmlDocumentsTest {
         Element upload = child(root, "Upload");
         assertThat(text(upload, "Key")).isEqualTo("drop/a%20b.bin");
         assertThat(text(upload, "Initiated")).isEqualTo("2024-06-03T10:15:30.123Z");
+        assertThat(childNames(upload)).doesNotContain("ChecksumAlgorithm", "ChecksumType");
+    }
+
+    /** As S3 lists it: the checksum an upload was started with, in each {@code Upload} that has one. */
+    @Test
+    void listMultipartUploadsNamesEachUploadsChecksum() {
+        Element root = parseXml(XmlDocuments.listMultipartUploads("demo", "drop/", Optional.empty(), Optional.empty(), 1000, false,
+                List.of(new XmlDocuments.ListedUpload("drop/a.bin", "id-1", T1, Optional.of(new MultipartChecksum("crc32c", true))),
+                        new XmlDocuments.ListedUpload("drop/b.bin", "id-2", T1, Optional.of(new MultipartChecksum("sha256", false)))),
+                Optional.empty(), "sluice")).getDocumentElement();
+
+        List<Element> uploads = children(root, "Upload");
+        assertThat(uploads).hasSize(2);
+        assertThat(text(uploads.get(0), "ChecksumAlgorithm")).isEqualTo("CRC32C");
+        assertThat(text(uploads.get(0), "ChecksumType")).isEqualTo("FULL_OBJECT");
+        assertThat(text(uploads.get(1), "ChecksumAlgorithm")).isEqualTo("SHA256");
+        assertThat(text(uploads.get(1), "ChecksumType")).isEqualTo("COMPOSITE");
     }
 
     @Test
