@@ -13,6 +13,7 @@ import org.eclipse.jetty.server.Response;
 import org.eclipse.jetty.server.Server;
 import org.eclipse.jetty.server.ServerConnector;
 import org.eclipse.jetty.server.handler.ErrorHandler;
+import org.eclipse.jetty.server.internal.HttpConnection;
 import org.eclipse.jetty.util.Callback;
 import org.eclipse.jetty.util.thread.QueuedThreadPool;
 import org.slf4j.Logger;
@@ -54,11 +55,34 @@ public final class SluiceServer implements AutoCloseable {
     private volatile boolean stopping;
     private boolean stopped;
 
+    /**
+     * The server's pool, which lets the virtual thread that finished a response read its
+     * connection's next request itself. When a response completes on a thread other than the
+     * one that parsed its request (every request sluice hands to a virtual thread), Jetty resumes
+     * the connection by handing it to the pool, a thread wake-up per request; the virtual thread
+     * that completed it is about to end and can read on just as well (docs/operations.md,
+     * "Threads"). Every other task, and any from a platform thread, goes to the pool as before.
+     */
+    static final class ConnectionResumingPool extends QueuedThreadPool {
+        ConnectionResumingPool(int maxThreads, int minThreads) {
+            super(maxThreads, minThreads);
+        }
+
+        @Override
+        public void execute(Runnable job) {
+            if (job instanceof HttpConnection && Thread.currentThread().isVirtual()) {
+                job.run();
+            } else {
+                super.execute(job);
+            }
+        }
+    }
+
     /** Binds both listeners now, so their addresses (and the default public URL) are known before anything else is built. */
     public SluiceServer(SluiceConfig.Server config, RequestMetrics metrics, Supplier<String> dependencyHealth, Ticker ticker) {
         this.ticker = ticker;
         this.inFlight = new InFlight(ticker);
-        QueuedThreadPool threads = new QueuedThreadPool(64, 4);
+        QueuedThreadPool threads = new ConnectionResumingPool(64, 4);
         threads.setName("sluice");
         threads.setVirtualThreadsExecutor(VirtualThreads.starting("sluice-io"));
         this.server = new Server(threads);

@@ -1,0 +1,89 @@
+package dev.sluice.server;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import org.eclipse.jetty.io.ByteArrayEndPoint;
+import org.eclipse.jetty.server.HttpConfiguration;
+import org.eclipse.jetty.server.LocalConnector;
+import org.eclipse.jetty.server.Server;
+import org.eclipse.jetty.server.internal.HttpConnection;
+
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The server's pool lets a virtual thread that finished a response read its connection's next
+ * request itself (docs/operations.md, "Threads"); everything else still goes to the pool.
+ */
+class ConnectionResumingPoolTest {
+    private SluiceServer.ConnectionResumingPool pool;
+    private Server server;
+
+    @BeforeEach
+    void start() throws Exception {
+        pool = new SluiceServer.ConnectionResumingPool(8, 2);
+        pool.start();
+        server = new Server();
+    }
+
+    @AfterEach
+    void stop() throws Exception {
+        pool.stop();
+    }
+
+    /** A connection whose {@code run} (Jetty's "read the next request") records the thread it ran on. */
+    private final class Recording extends HttpConnection {
+        final CompletableFuture<Thread> ranOn = new CompletableFuture<>();
+
+        Recording() {
+            super(new HttpConfiguration(), new LocalConnector(server), new ByteArrayEndPoint());
+        }
+
+        @Override
+        public void run() {
+            ranOn.complete(Thread.currentThread());
+        }
+    }
+
+    @Test
+    void aConnectionResumedFromAVirtualThreadIsReadOnThatThread() throws Exception {
+        Recording connection = new Recording();
+        AtomicReference<Thread> caller = new AtomicReference<>();
+
+        Thread.ofVirtual().start(() -> {
+            caller.set(Thread.currentThread());
+            pool.execute(connection);
+        }).join();
+
+        assertThat(connection.ranOn.get(10, TimeUnit.SECONDS)).isSameAs(caller.get());
+    }
+
+    @Test
+    void aConnectionResumedFromAPlatformThreadGoesToThePool() throws Exception {
+        Recording connection = new Recording();
+
+        pool.execute(connection);
+
+        Thread ranOn = connection.ranOn.get(10, TimeUnit.SECONDS);
+        assertThat(ranOn).isNotSameAs(Thread.currentThread());
+        assertThat(ranOn.isVirtual()).isFalse();
+    }
+
+    @Test
+    void otherTasksFromAVirtualThreadGoToThePool() throws Exception {
+        CompletableFuture<Thread> ranOn = new CompletableFuture<>();
+        AtomicReference<Thread> caller = new AtomicReference<>();
+
+        Thread.ofVirtual().start(() -> {
+            caller.set(Thread.currentThread());
+            pool.execute(() -> ranOn.complete(Thread.currentThread()));
+        }).join();
+
+        assertThat(ranOn.get(10, TimeUnit.SECONDS)).isNotSameAs(caller.get());
+    }
+}
