@@ -136,7 +136,7 @@ S3PROXY_JVM="$(jvm_of "$S3PROXY_PID")"
 serving_jvm() {
   case "$1" in
     sluice-s3 | sluice-file | sluice-s3-presigned | sluice-file-presigned) echo "$SLUICE_JVM" ;;
-    baseline-s3 | baseline-file | baseline-s3-presigned) echo "$BASELINE_JVM" ;;
+    baseline-s3 | baseline-file | baseline-s3-presigned | baseline-file-presigned) echo "$BASELINE_JVM" ;;
     *) echo "" ;;
   esac
 }
@@ -152,6 +152,7 @@ upload() {
     sluice-s3-presigned) out="$(timeout 3600 "${CLIENT[@]}" "$mode-presigned" "$VIA" bench "s3/presigned-$key" "$file" "$PART_MIB" "$WRITER_ID" "$WRITER_SECRET")" ;;
     sluice-file-presigned) out="$(timeout 3600 "${CLIENT[@]}" "$mode-presigned" "$VIA" bench "files/presigned-$key" "$file" "$PART_MIB" "$WRITER_ID" "$WRITER_SECRET")" ;;
     baseline-s3-presigned) out="$(timeout 3600 "${CLIENT[@]}" "$mode-presigned" "$B_VIA" bench "s3/presigned-$key" "$file" "$PART_MIB" "$WRITER_ID" "$WRITER_SECRET")" ;;
+    baseline-file-presigned) out="$(timeout 3600 "${CLIENT[@]}" "$mode-presigned" "$B_VIA" bench "files/presigned-$key" "$file" "$PART_MIB" "$WRITER_ID" "$WRITER_SECRET")" ;;
     sluice-s3) out="$(timeout 3600 "${CLIENT[@]}" "$mode" "$VIA" bench "s3/$key" "$file" "$PART_MIB" "$WRITER_ID" "$WRITER_SECRET")" ;;
     sluice-file) out="$(timeout 3600 "${CLIENT[@]}" "$mode" "$VIA" bench "files/$key" "$file" "$PART_MIB" "$WRITER_ID" "$WRITER_SECRET")" ;;
     baseline-s3) out="$(timeout 3600 "${CLIENT[@]}" "$mode" "$B_VIA" bench "s3/$key" "$file" "$PART_MIB" "$WRITER_ID" "$WRITER_SECRET")" ;;
@@ -182,6 +183,7 @@ stored_sha() {
     sluice-file) sha256sum "$WORK/files/$2" | cut -d' ' -f1 ;;
     baseline-s3) curl -sf --max-time 600 "$DIRECT/$BUCKET/via-baseline/$2" | sha256sum | cut -d' ' -f1 ;;
     baseline-file) sha256sum "$WORK/bfiles/$2" | cut -d' ' -f1 ;;
+    baseline-file-presigned) sha256sum "$WORK/bfiles/presigned-$2" | cut -d' ' -f1 ;;
     dd) sha256sum "$WORK/dd/$2" | cut -d' ' -f1 ;;
   esac
 }
@@ -191,7 +193,7 @@ if [[ -n "${ONLY_SIDES:-}" ]]; then read -r -a SIDES <<<"$ONLY_SIDES"; fi
 [[ -z "${ONLY_SIDES:-}" && " $BACKENDS " == *" s3 "* ]] && SIDES+=(direct direct-signed sluice-s3 direct-presigned sluice-s3-presigned)
 [[ -z "${ONLY_SIDES:-}" && " $BACKENDS " == *" s3 "* && -n "$BASELINE_JAR" ]] && SIDES+=(baseline-s3 baseline-s3-presigned)
 [[ -z "${ONLY_SIDES:-}" && " $BACKENDS " == *" file "* ]] && SIDES+=(dd sluice-file sluice-file-presigned)
-[[ -z "${ONLY_SIDES:-}" && " $BACKENDS " == *" file "* && -n "$BASELINE_JAR" ]] && SIDES+=(baseline-file)
+[[ -z "${ONLY_SIDES:-}" && " $BACKENDS " == *" file "* && -n "$BASELINE_JAR" ]] && SIDES+=(baseline-file baseline-file-presigned)
 modes_of() { if [[ "$1" == dd ]]; then echo put; else echo "put multipart"; fi; }
 
 for side in "${SIDES[@]}"; do
@@ -317,7 +319,8 @@ for mode in ("put", "multipart"):
     for side, bases in (("direct", ()), ("direct-signed", ()), ("sluice-s3", ("direct", "direct-signed")),
                         ("baseline-s3", ("direct", "direct-signed")), ("direct-presigned", ()),
                         ("sluice-s3-presigned", ("direct-presigned",)), ("baseline-s3-presigned", ("direct-presigned",)), ("dd", ()),
-                        ("sluice-file", ("dd",)), ("sluice-file-presigned", ("dd",)), ("baseline-file", ("dd",))):
+                        ("sluice-file", ("dd",)), ("sluice-file-presigned", ("dd",)), ("baseline-file", ("dd",)),
+                        ("baseline-file-presigned", ("dd",))):
         if (side, mode) not in med:
             continue
         each = ", ".join(f"{float(s):.2f}" for sd, md, _, s, *_ in runs if sd == side and md == mode)
@@ -333,7 +336,8 @@ for mode in ("put", "multipart"):
                  "baseline-file": "baseline → directory", "direct-presigned": "S3Proxy directly, presigned",
                  "sluice-s3-presigned": "sluice → S3Proxy, presigned",
                  "baseline-s3-presigned": "baseline → S3Proxy, presigned",
-                 "sluice-file-presigned": "sluice → directory, presigned"}[side]
+                 "sluice-file-presigned": "sluice → directory, presigned",
+                 "baseline-file-presigned": "baseline → directory, presigned"}[side]
         own, store, client = cpu[(side, mode)]
         own_text = f"{own:.2f}" if side.startswith(("sluice", "baseline")) else ""
         store_text = f"{store:.2f}" if "-s3" in side or side.startswith("direct") else ""
