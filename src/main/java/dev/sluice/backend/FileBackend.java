@@ -132,10 +132,12 @@ public final class FileBackend implements Backend {
 
     @Override
     public StoredObject open(String key, Fetch fetch) {
-        Path file = resolve(key).orElseThrow(() -> new S3Exception(S3Error.NO_SUCH_KEY));
+        Resolved resolved = resolve(key).orElseThrow(() -> new S3Exception(S3Error.NO_SUCH_KEY));
+        Path file = resolved.path();
         BasicFileAttributes attrs;
         try {
-            attrs = Files.readAttributes(file, BasicFileAttributes.class);
+            attrs = resolved.attributes().isPresent() ? resolved.attributes().get()
+                    : Files.readAttributes(file, BasicFileAttributes.class);
         } catch (NoSuchFileException e) {
             throw new S3Exception(S3Error.NO_SUCH_KEY);
         } catch (IOException e) {
@@ -298,8 +300,23 @@ public final class FileBackend implements Backend {
         }
     }
 
-    /** The real path of an existing file for {@code key}, if it is inside the root. */
-    private Optional<Path> resolve(String key) {
+    /**
+     * The real path of an existing file for {@code key}, with its attributes when they were
+     * read on the way.
+     */
+    private record Resolved(Path path, Optional<BasicFileAttributes> attributes) {
+    }
+
+    /**
+     * The real path of an existing file for {@code key}, if it is inside the root. The path's
+     * names below the root are looked at one by one without following links ({@code lstat}):
+     * when none is a symbolic link the path is already real, and the last look gave the file's
+     * attributes. A path through a link is resolved whole ({@code realpath}) and served only if
+     * it ends inside the root. Asking the kernel for the real path of every read walked every
+     * name from {@code /} again, the costliest system call of a small GET (BENCHMARKS.md,
+     * "Resolving a key").
+     */
+    private Optional<Resolved> resolve(String key) {
         if (key.isEmpty() || key.endsWith("/") || key.startsWith("/") || ReservedNames.reserved(key)) {
             return Optional.empty();
         }
@@ -314,8 +331,17 @@ public final class FileBackend implements Backend {
             }
         }
         try {
-            Path real = candidate.toRealPath();
-            return real.startsWith(root) ? Optional.of(real) : Optional.empty();
+            Path walked = root;
+            BasicFileAttributes last = null;
+            for (Path name : root.relativize(candidate)) {
+                walked = walked.resolve(name);
+                last = Files.readAttributes(walked, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+                if (last.isSymbolicLink()) {
+                    Path real = candidate.toRealPath();
+                    return real.startsWith(root) ? Optional.of(new Resolved(real, Optional.empty())) : Optional.empty();
+                }
+            }
+            return Optional.of(new Resolved(candidate, Optional.ofNullable(last)));
         } catch (IOException e) {
             return Optional.empty();
         }
@@ -333,7 +359,7 @@ public final class FileBackend implements Backend {
 
     @Override
     public Written copy(String sourceKey, String targetKey, Optional<ObjectAttributes> replaced, WriteCondition condition) {
-        Path source = resolve(sourceKey).orElseThrow(() -> new S3Exception(S3Error.NO_SUCH_KEY));
+        Path source = resolve(sourceKey).orElseThrow(() -> new S3Exception(S3Error.NO_SUCH_KEY)).path();
         BasicFileAttributes attrs;
         try {
             attrs = Files.readAttributes(source, BasicFileAttributes.class);

@@ -490,6 +490,26 @@ class FileBackendTest {
         }
     }
 
+    /**
+     * A read walks the key's names without following links and resolves the whole path only
+     * when one is a link: a link anywhere on the way is followed, and served only inside the root.
+     */
+    @Test
+    void aSymlinkedDirectoryInsideIsReadThroughAtAnyDepth() throws IOException {
+        write("real/deep/data.txt", "inside");
+        Files.createDirectories(root.resolve("via"));
+        Files.createSymbolicLink(root.resolve("via/link"), root.resolve("real"));
+        Files.createSymbolicLink(root.resolve("real/deep/escape"), tmp);
+        Files.writeString(tmp.resolve("secret.txt"), "top secret");
+
+        assertThat(text(ObjectResponse.read(backend, get("via/link/deep/data.txt")))).isEqualTo("inside");
+        assertThat(text(ObjectResponse.read(backend, get("real/deep/data.txt")))).isEqualTo("inside");
+        assertNoSuchKey(() -> ObjectResponse.read(backend, get("real/deep/escape/secret.txt")));
+        assertNoSuchKey(() -> ObjectResponse.read(backend, get("via/link/deep/escape/secret.txt")));
+        assertNoSuchKey(() -> ObjectResponse.read(backend, get("via/link/deep")));
+        assertNoSuchKey(() -> ObjectResponse.read(backend, get("via/missing/data.txt")));
+    }
+
     @Test
     void keysWithControlCharactersAreNotListed() throws IOException {
         write("line\nbreak.txt", "x");
