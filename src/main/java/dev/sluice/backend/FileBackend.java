@@ -136,8 +136,7 @@ public final class FileBackend implements Backend {
         Path file = resolved.path();
         BasicFileAttributes attrs;
         try {
-            attrs = resolved.attributes().isPresent() ? resolved.attributes().get()
-                    : Files.readAttributes(file, BasicFileAttributes.class);
+            attrs = resolved.read();
         } catch (NoSuchFileException e) {
             throw new S3Exception(S3Error.NO_SUCH_KEY);
         } catch (IOException e) {
@@ -305,6 +304,10 @@ public final class FileBackend implements Backend {
      * read on the way.
      */
     private record Resolved(Path path, Optional<BasicFileAttributes> attributes) {
+        /** The file's attributes: those read on the way, else read now. */
+        BasicFileAttributes read() throws IOException {
+            return attributes.isPresent() ? attributes.get() : Files.readAttributes(path, BasicFileAttributes.class);
+        }
     }
 
     /**
@@ -359,10 +362,11 @@ public final class FileBackend implements Backend {
 
     @Override
     public Written copy(String sourceKey, String targetKey, Optional<ObjectAttributes> replaced, WriteCondition condition) {
-        Path source = resolve(sourceKey).orElseThrow(() -> new S3Exception(S3Error.NO_SUCH_KEY)).path();
+        Resolved resolved = resolve(sourceKey).orElseThrow(() -> new S3Exception(S3Error.NO_SUCH_KEY));
+        Path source = resolved.path();
         BasicFileAttributes attrs;
         try {
-            attrs = Files.readAttributes(source, BasicFileAttributes.class);
+            attrs = resolved.read();
         } catch (IOException e) {
             throw new S3Exception(S3Error.NO_SUCH_KEY);
         }

@@ -71,7 +71,13 @@ public final class SluiceServer implements AutoCloseable {
         @Override
         public void execute(Runnable job) {
             if (job instanceof HttpConnection && Thread.currentThread().isVirtual()) {
-                job.run();
+                try {
+                    job.run();
+                } catch (RuntimeException | Error e) {
+                    // What a pool thread does with a job that fails: the caller completed a
+                    // response and is not the place to fail.
+                    LOG.warn("reading a connection's next request failed", e);
+                }
             } else {
                 super.execute(job);
             }

@@ -63,6 +63,28 @@ class ConnectionResumingPoolTest {
         assertThat(connection.ranOn.get(10, TimeUnit.SECONDS)).isSameAs(caller.get());
     }
 
+    /** As on a pool thread, a connection that fails to read on does not fail the response that completed. */
+    @Test
+    void aConnectionThatFailsToReadOnDoesNotFailTheCaller() throws Exception {
+        HttpConnection failing = new HttpConnection(new HttpConfiguration(), new LocalConnector(server), new ByteArrayEndPoint()) {
+            @Override
+            public void run() {
+                throw new IllegalStateException("broken connection");
+            }
+        };
+        AtomicReference<Throwable> escaped = new AtomicReference<>();
+
+        Thread.ofVirtual().start(() -> {
+            try {
+                pool.execute(failing);
+            } catch (Throwable t) {
+                escaped.set(t);
+            }
+        }).join();
+
+        assertThat(escaped.get()).isNull();
+    }
+
     @Test
     void aConnectionResumedFromAPlatformThreadGoesToThePool() throws Exception {
         Recording connection = new Recording();
