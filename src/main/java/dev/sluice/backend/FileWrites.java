@@ -218,12 +218,7 @@ final class FileWrites {
             if (current.isPresent() && current.get().isDirectory()) {
                 throw conflict(key + " is a prefix of other objects here, so it cannot also be an object.");
             }
-            if (condition.createOnly() && current.isPresent()) {
-                throw new S3Exception(S3Error.PRECONDITION_FAILED);
-            }
-            if (condition.ifMatch().isPresent()) {
-                requireMatch(key, target, current, condition.ifMatch().get());
-            }
+            judge(key, target, current, condition);
             Path sidecar = null;
             if (!stored.isEmpty()) {
                 // The ETag goes in too: the content hash of a file is kept durably only where the
@@ -273,8 +268,17 @@ final class FileWrites {
         if (!condition.createOnly() && condition.ifMatch().isEmpty()) {
             return;
         }
-        Path target = target(key);
-        Optional<BasicFileAttributes> current = DurableFiles.attributes(target);
+        // Looked up, not made: the directories of a refused write's prefix must not appear
+        // ({@link #target} makes them). A prefix through a link is judged as no object; the
+        // write itself refuses it.
+        refuseKey(key);
+        Path target = root.resolve(key);
+        Path parent = target.getParent();
+        judge(key, target, parent != null && withoutLinks(parent) ? DurableFiles.attributes(target) : Optional.empty(), condition);
+    }
+
+    /** {@code condition} against the object now at {@code target} ({@code current}: its attributes, if it exists). */
+    private void judge(String key, Path target, Optional<BasicFileAttributes> current, WriteCondition condition) {
         if (condition.createOnly() && current.isPresent()) {
             throw new S3Exception(S3Error.PRECONDITION_FAILED);
         }

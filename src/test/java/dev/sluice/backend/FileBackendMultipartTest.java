@@ -189,8 +189,11 @@ class FileBackendMultipartTest {
         });
         try {
             assertThat(held.await(30, TimeUnit.SECONDS)).isTrue();
+            long before = System.nanoTime();
             assertS3Error(() -> waiting.abortUpload("data/held.bin", id), S3Error.OPERATION_ABORTED);
             assertS3Error(() -> waiting.completeUpload("data/held.bin", id, parts, WriteCondition.NONE), S3Error.OPERATION_ABORTED);
+            // Each waited its 50 ms deadline, not for the holder (which holds until released).
+            assertThat(Duration.ofNanos(System.nanoTime() - before)).isBetween(Duration.ofMillis(100), Duration.ofSeconds(10));
             waiting.abortUpload("data/free.bin", other); // another upload's lock: not held up
 
             CompletableFuture<Written> retried = CompletableFuture.supplyAsync(
@@ -225,6 +228,12 @@ class FileBackendMultipartTest {
                 S3Error.PRECONDITION_FAILED);
         assertS3Error(() -> backend.completeUpload("data/taken.bin", id, parts, new WriteCondition(false, Optional.of("\"0123\""))),
                 S3Error.PRECONDITION_FAILED);
+
+        String fresh = backend.startUpload("fresh/deeper/k.bin", ObjectAttributes.NONE);
+        Written f1 = backend.uploadPart("fresh/deeper/k.bin", fresh, 1, TestUploads.of(filled(10, 1)));
+        assertS3Error(() -> backend.completeUpload("fresh/deeper/k.bin", fresh, List.of(new Multipart.PartRef(1, f1.etag())),
+                new WriteCondition(false, Optional.of("\"0123\""))), S3Error.PRECONDITION_FAILED);
+        assertThat(root.resolve("fresh")).as("no directories for a refused completion's prefix").doesNotExist();
 
         assertThat(tempFiles(root)).isEmpty();
         assertThat(bytes(get(backend, "data/taken.bin"))).isEqualTo("already here".getBytes(java.nio.charset.StandardCharsets.UTF_8));

@@ -499,4 +499,19 @@ class FileBackendWriteTest {
         assertS3Error(() -> get(backend, "t2.txt"), S3Error.NO_SUCH_KEY);
         assertThat(tempFiles(root)).isEmpty();
     }
+
+    /**
+     * A copy its condition refuses before copying leaves nothing behind, not even the
+     * directories of its target's prefix: S3 has no empty prefixes, and a listing would show them.
+     */
+    @Test
+    void aCopyRefusedByItsConditionMakesNoDirectories() throws IOException {
+        put("exists.txt", "e");
+
+        assertS3Error(() -> backend.copy("exists.txt", "new/deeper/t.txt", Optional.empty(), ifMatch("\"0123\"")),
+                S3Error.PRECONDITION_FAILED);
+
+        assertThat(root.resolve("new")).doesNotExist();
+        assertThat(tempFiles(root)).isEmpty();
+    }
 }
