@@ -220,12 +220,17 @@ public final class XmlDocuments {
                 checksumElements(w, p.checksums());
                 w.writeEndElement();
             }
-            if (checksum.isPresent()) {
-                element(w, "ChecksumAlgorithm", checksum.get().algorithm().toUpperCase(Locale.ROOT));
-                element(w, "ChecksumType", checksum.get().type());
-            }
+            uploadChecksum(w, checksum);
             w.writeEndElement();
         });
+    }
+
+    /** The checksum an upload was started with, as ListParts and ListMultipartUploads name it; nothing without one. */
+    private static void uploadChecksum(XMLStreamWriter w, Optional<MultipartChecksum> checksum) throws XMLStreamException {
+        if (checksum.isPresent()) {
+            element(w, "ChecksumAlgorithm", checksum.get().algorithm().toUpperCase(Locale.ROOT));
+            element(w, "ChecksumType", checksum.get().type());
+        }
     }
 
     /**
@@ -267,10 +272,7 @@ public final class XmlDocuments {
                 owner(w, "Owner", owner);
                 element(w, "StorageClass", "STANDARD");
                 element(w, "Initiated", ISO_MILLIS.format(u.initiated()));
-                if (u.checksum().isPresent()) {
-                    element(w, "ChecksumAlgorithm", u.checksum().get().algorithm().toUpperCase(Locale.ROOT));
-                    element(w, "ChecksumType", u.checksum().get().type());
-                }
+                uploadChecksum(w, u.checksum());
                 w.writeEndElement();
             }
             w.writeEndElement();

@@ -104,6 +104,16 @@ class XmlDocumentsTest {
         assertThat(text(root, "RequestId")).isEqualTo("req-1");
     }
 
+    /** The answer to an operation on an upload that another still holds: S3's code and status. */
+    @Test
+    void operationAbortedIsS3sConflict() {
+        Element root = parseXml(XmlDocuments.error(S3Error.OPERATION_ABORTED, S3Error.OPERATION_ABORTED.defaultMessage(),
+                "/demo/drop/k", "r")).getDocumentElement();
+
+        assertThat(text(root, "Code")).isEqualTo("OperationAborted");
+        assertThat(S3Error.OPERATION_ABORTED.status()).isEqualTo(409);
+    }
+
     @Test
     void bucketListIsListAllMyBucketsResult() {
         Element root = parseXml(XmlDocuments.bucketList("sluice", java.util.List.of("demo", "open"), java.time.Instant.EPOCH, ""))
