@@ -48,6 +48,26 @@ public interface Backend extends AutoCloseable {
     }
 
     /**
+     * Whether {@link #openWithoutWaiting} may be called: the store is remote, but asking it
+     * waits on nothing else (no credentials to fetch), so the thread that parsed the request can
+     * send the read and go on, and the answer is sent from the thread that reads the store's
+     * response (docs/operations.md, "Threads").
+     */
+    default boolean opensWithoutWaiting() {
+        return false;
+    }
+
+    /**
+     * {@link #open} without blocking the caller: the future completes, within the store's
+     * deadline, with the object or its {@link dev.sluice.s3.S3Exception}. An object whose body
+     * is at most {@code bodyMax} bytes comes with it in memory. Only where
+     * {@link #opensWithoutWaiting}.
+     */
+    default java.util.concurrent.CompletableFuture<StoredObject> openWithoutWaiting(String key, Fetch fetch, int bodyMax) {
+        throw new UnsupportedOperationException(describe() + " does not open without waiting");
+    }
+
+    /**
      * Stores {@code body} at {@code key} with {@code attributes}, replacing any object there
      * unless {@code condition} says otherwise ({@code 412 PreconditionFailed}, nothing
      * written). A body that fails a check leaves the previous object, if any, as it was.

@@ -14,12 +14,24 @@ public interface BackendCredentials {
 
     Optional<AwsCredentials> current();
 
+    /** Whether {@link #current} answers from memory, never waiting on an exchange. */
+    default boolean waitsOnNothing() {
+        return false;
+    }
+
     static BackendCredentials anonymous() {
-        return Optional::empty;
+        return new Held(Optional.empty());
     }
 
     static BackendCredentials fixed(AwsCredentials credentials) {
-        Optional<AwsCredentials> value = Optional.of(credentials);
-        return () -> value;
+        return new Held(Optional.of(credentials));
+    }
+
+    /** Credentials known from the configuration, or none. */
+    record Held(Optional<AwsCredentials> current) implements BackendCredentials {
+        @Override
+        public boolean waitsOnNothing() {
+            return true;
+        }
     }
 }

@@ -69,6 +69,32 @@ final class BackendWaits {
         }
     }
 
+    /**
+     * Gives {@code future} a deadline without a thread waiting for it: unless it completes
+     * within {@code timeout}, it is completed exceptionally with a {@link TimeoutException}
+     * ({@link #expired} tells that one apart), on the shared timer's thread. For a backend
+     * exchange started by a thread that may not wait (docs/operations.md, "Threads").
+     */
+    static <T> CompletableFuture<T> within(CompletableFuture<T> future, Duration timeout) {
+        if (future.isDone()) {
+            return future;
+        }
+        Wait wait = new Wait(future, NanoTime.now() + timeout.toNanos());
+        SHARED.waiting.add(wait);
+        future.whenComplete((value, failure) -> SHARED.waiting.remove(wait));
+        SHARED.timeouts.schedule(wait);
+        return future;
+    }
+
+    /** Whether {@code failure} (or what it wraps) is a deadline set by {@link #within} passing. */
+    static boolean expired(Throwable failure) {
+        Throwable t = failure;
+        while (t instanceof java.util.concurrent.CompletionException && t.getCause() != null) {
+            t = t.getCause();
+        }
+        return t instanceof Expired;
+    }
+
     private static <T> T get(CompletableFuture<T> future) throws TimeoutException, ExecutionException, InterruptedException {
         try {
             return future.get();

@@ -24,7 +24,7 @@ import java.util.concurrent.TimeoutException;
  */
 record ResponseHead(Response response, Content.Source body) {
     /** The most of an error answer's body read for the log. */
-    private static final int MAX_ERROR_BYTES = 64 * 1024;
+    static final int MAX_ERROR_BYTES = 64 * 1024;
 
     /**
      * Sends {@code request} and waits at most {@code timeout} for its response head; a request
@@ -32,17 +32,8 @@ record ResponseHead(Response response, Content.Source body) {
      * request in the log; {@code secret} is what the request's URI carries that no log may show.
      */
     static ResponseHead await(Request request, Duration timeout, String describe, String what, Optional<String> secret) {
-        CompletableFuture<ResponseHead> head = new CompletableFuture<>();
-        request.onResponseContentSource((response, source) -> head.complete(new ResponseHead(response, source)));
-        request.send(result -> {
-            if (result.isFailed()) {
-                head.completeExceptionally(result.getFailure());
-            } else {
-                head.complete(new ResponseHead(result.getResponse(), Content.Source.from(new ByteBuffer[0])));
-            }
-        });
         try {
-            return BackendWaits.await(head, timeout);
+            return BackendWaits.await(send(request), timeout);
         } catch (TimeoutException e) {
             request.abort(e);
             throw S3Exception.unavailable(describe + ": no response within " + timeout + " for " + what, null);
@@ -53,6 +44,41 @@ record ResponseHead(Response response, Content.Source body) {
             request.abort(e);
             throw S3Exception.unavailable("interrupted waiting for " + describe, null);
         }
+    }
+
+    /**
+     * Sends {@code request}; the future completes with its response head, on the thread that
+     * read it, or with the exchange's failure. No deadline: the caller sets one.
+     */
+    static CompletableFuture<ResponseHead> send(Request request) {
+        CompletableFuture<ResponseHead> head = new CompletableFuture<>();
+        request.onResponseContentSource((response, source) -> head.complete(new ResponseHead(response, source)));
+        request.send(result -> {
+            if (result.isFailed()) {
+                head.completeExceptionally(result.getFailure());
+            } else {
+                head.complete(new ResponseHead(result.getResponse(), Content.Source.from(new ByteBuffer[0])));
+            }
+        });
+        return head;
+    }
+
+    /**
+     * What {@link #await} throws for an exchange that failed with {@code failure} or passed its
+     * deadline ({@link BackendWaits#within}), for a caller that did not wait: the same 503.
+     */
+    static S3Exception unavailable(Throwable failure, Duration timeout, String describe, String what, Optional<String> secret) {
+        Throwable cause = failure;
+        while (cause instanceof java.util.concurrent.CompletionException && cause.getCause() != null) {
+            cause = cause.getCause();
+        }
+        if (cause instanceof S3Exception s3) {
+            return s3;
+        }
+        if (BackendWaits.expired(cause)) {
+            return S3Exception.unavailable(describe + ": no response within " + timeout + " for " + what, null);
+        }
+        return S3Exception.unavailable(describe + ": " + what + " failed: " + kind(cause, secret), null);
     }
 
     /**

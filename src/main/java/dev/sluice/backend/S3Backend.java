@@ -16,11 +16,13 @@ import org.eclipse.jetty.client.Request;
 import org.eclipse.jetty.client.Response;
 import org.eclipse.jetty.http.HttpHeader;
 import org.eclipse.jetty.http.HttpMethod;
+import org.eclipse.jetty.io.Content;
 import org.w3c.dom.Element;
 import org.w3c.dom.Node;
 
 import java.io.IOException;
 import java.net.URI;
+import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.InstantSource;
@@ -29,6 +31,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -132,6 +135,91 @@ public final class S3Backend implements Backend {
 
     @Override
     public StoredObject open(String key, Fetch fetch) {
+        Read read = read(key, fetch);
+        ResponseHead head = ResponseHead.await(read.request(), timeout, describe(), read.what(), Optional.empty());
+        if (read.found(head)) {
+            return read.object(head);
+        }
+        throw read.refused(head, fetch.headOnly() ? new byte[0] : head.errorBody(timeout));
+    }
+
+    /** Signing needs no exchange of its own: anonymous, or with keys from the configuration. */
+    @Override
+    public boolean opensWithoutWaiting() {
+        return credentials.waitsOnNothing();
+    }
+
+    /**
+     * {@link #open}, answered on the thread that reads the response: the request is sent from
+     * the caller's thread, which does not wait, and the deadline is the backend's timeout for
+     * the response head and a small body together. A 200 or 206 of at most {@code bodyMax} bytes
+     * comes with its body read into memory, so the caller can send it without waiting; a larger
+     * one streams as from {@link #open}.
+     */
+    @Override
+    public CompletableFuture<StoredObject> openWithoutWaiting(String key, Fetch fetch, int bodyMax) {
+        if (!opensWithoutWaiting()) {
+            throw new IllegalStateException("the credentials of " + describe() + " may wait");
+        }
+        Read read = read(key, fetch);
+        CompletableFuture<StoredObject> opened = BackendWaits.within(new CompletableFuture<>(), timeout);
+        ResponseHead.send(read.request()).whenComplete((head, failure) -> {
+            if (failure != null) {
+                opened.completeExceptionally(failure);
+                return;
+            }
+            try {
+                if (!read.found(head)) {
+                    byteArray(fetch.headOnly() ? Content.Source.from(new ByteBuffer[0]) : head.body(), ResponseHead.MAX_ERROR_BYTES)
+                            .whenComplete((body, unread) -> opened.completeExceptionally(
+                                    read.refused(head, body != null ? body : new byte[0])));
+                    return;
+                }
+                StreamedReply object = read.object(head);
+                long small = fetch.headOnly() ? -1 : object.bodyLength();
+                if (small < 0 || small > bodyMax) {
+                    settle(opened, object);
+                    return;
+                }
+                byteArray(head.body(), (int) small).whenComplete((body, unread) -> {
+                    try {
+                        if (unread != null) {
+                            object.close();
+                            opened.completeExceptionally(unread);
+                        } else {
+                            settle(opened, object.holding(body));
+                        }
+                    } catch (RuntimeException e) {
+                        opened.completeExceptionally(e);
+                    }
+                });
+            } catch (RuntimeException e) {
+                opened.completeExceptionally(e);
+            }
+        });
+        return opened.handle((object, failure) -> {
+            if (failure == null) {
+                return object;
+            }
+            read.request().abort(failure);
+            throw ResponseHead.unavailable(failure, timeout, describe(), read.what(), Optional.empty());
+        });
+    }
+
+    /** Completes {@code opened} with {@code object}, or closes the object if its deadline passed first. */
+    private static void settle(CompletableFuture<StoredObject> opened, StoredObject object) {
+        if (!opened.complete(object)) {
+            object.close();
+        }
+    }
+
+    /** At most {@code max} bytes of {@code body}, read as they arrive. */
+    private static CompletableFuture<byte[]> byteArray(Content.Source body, int max) {
+        return Content.Source.asByteArrayAsync(body, max);
+    }
+
+    /** One read's request to the store, and how its answer is read, for {@link #open} and {@link #openWithoutWaiting}. */
+    private Read read(String key, Fetch fetch) {
         String path = objectPath(key);
         List<Map.Entry<String, String>> conditional = new ArrayList<>();
         // Checksums the store kept with the object come back only when asked for (docs/writes.md, "S3 backend").
@@ -141,25 +229,53 @@ public final class S3Backend implements Backend {
         p.ifMatch().filter(v -> !namesAnyTag(v)).ifPresent(v -> conditional.add(Map.entry("if-match", v)));
         p.ifNoneMatch().filter(v -> !namesAnyTag(v)).ifPresent(v -> conditional.add(Map.entry("if-none-match", v)));
         String method = fetch.headOnly() ? "HEAD" : "GET";
-        Request request = newRequest(method, path, "", conditional);
+        return new Read(newRequest(method, path, "", conditional), fetch, method + " " + path);
+    }
 
-        ResponseHead head = ResponseHead.await(request, timeout, describe(), method + " " + path, Optional.empty());
-        Response response = head.response();
-        int status = response.getStatus();
-        if (status == 200 || status == 206 || status == 304) {
-            if (status == 304 || fetch.headOnly()) {
+    private final class Read {
+        private final Request request;
+        private final Fetch fetch;
+        private final String what;
+
+        Read(Request request, Fetch fetch, String what) {
+            this.request = request;
+            this.fetch = fetch;
+            this.what = what;
+        }
+
+        Request request() {
+            return request;
+        }
+
+        String what() {
+            return what;
+        }
+
+        /** Whether the store answered with the object (200, 206) or that it has not changed (304). */
+        boolean found(ResponseHead head) {
+            int status = head.response().getStatus();
+            return status == 200 || status == 206 || status == 304;
+        }
+
+        /** The object a {@link #found} answer describes; its body is aborted unless a GET's bytes are wanted. */
+        StreamedReply object(ResponseHead head) {
+            Response response = head.response();
+            if (response.getStatus() == 304 || fetch.headOnly()) {
                 request.abort(new IOException("no body wanted"));
             }
             try {
-                return S3ObjectReply.of(request, response, head.body(), describe() + ": " + method + " " + path);
+                return S3ObjectReply.of(request, response, head.body(), describe() + ": " + what);
             } catch (S3Exception e) {
                 request.abort(new IOException("unusable response head"));
                 throw e;
             }
         }
-        byte[] body = fetch.headOnly() ? new byte[0] : head.errorBody(timeout);
-        request.abort(new IOException("error body read"));
-        throw failure(status, body, response, method + " " + path);
+
+        /** The error a store's other answer maps to, given {@code body}, as much of its body as was read. */
+        S3Exception refused(ResponseHead head, byte[] body) {
+            request.abort(new IOException("error body read"));
+            return failure(head.response().getStatus(), body, head.response(), what);
+        }
     }
 
     /**

@@ -81,6 +81,23 @@ final class StreamedReply implements StoredObject {
         return new Extent(new ByteRange(0, size - 1), size);
     }
 
+    /** How many bytes the body holds: the extent of a 200 or 206, -1 for a 304, which has none. */
+    long bodyLength() {
+        return sent.map(ByteRange::length).orElse(-1L);
+    }
+
+    /**
+     * This object with {@code bytes} as its body, read whole into memory ahead of the read's
+     * decision; 503 when they are not as many as the head said.
+     */
+    StreamedReply holding(byte[] bytes) {
+        if (bytes.length != bodyLength()) {
+            request.abort(RELEASED);
+            throw S3Exception.unavailable(what + " sent " + bytes.length + " bytes of " + bodyLength(), null);
+        }
+        return new StreamedReply(request, Content.Source.from(ByteBuffer.wrap(bytes)), meta, sent, what);
+    }
+
     @Override
     public ObjectMeta meta() {
         return meta;

@@ -3,6 +3,7 @@ package dev.sluice.server;
 import dev.sluice.auth.Action;
 import dev.sluice.auth.Authorizer;
 import dev.sluice.auth.Principal;
+import dev.sluice.backend.Backend;
 import dev.sluice.backend.KeyOrder;
 import dev.sluice.backend.ListPage;
 import dev.sluice.backend.ListPosition;
@@ -25,6 +26,8 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executor;
 
 /**
  * The read path between the wire and the backends: resolve the product, decide whether the
@@ -48,16 +51,33 @@ public final class Reads {
         this.registry = registry;
     }
 
+    /** How a read of a product can start without waiting ({@link #startsWithoutWaiting}). */
+    public enum Starting {
+        /** It cannot: the registry or the store may keep the caller waiting. */
+        NO,
+        /** Whole, on the caller's thread: a directory. */
+        LOCALLY,
+        /** Sent from the caller's thread, answered on the thread that reads the store's answer. */
+        REMOTELY
+    }
+
     /**
-     * Whether reading {@code account/product} waits on no other process: a product of the
-     * static registry (held in memory) whose backend is a directory. Identifying the caller and
-     * authorizing are computation on what is in memory, so such a read can be answered on the
-     * thread that parsed it. A control-plane product may need the API, a remote store always
-     * needs the network: false.
+     * How a read of {@code account/product} can start without waiting on another process. A
+     * product of the static registry (held in memory) whose backend is a directory waits on
+     * nothing: identifying the caller and authorizing are computation on what is in memory, so
+     * such a read can be answered on the thread that parsed it. One whose backend is a remote
+     * store that needs no credentials fetched ({@link Backend#opensWithoutWaiting}) can be sent
+     * from there ({@link #readWithoutWaiting}). A control-plane product may need the API: no.
      */
-    public boolean readsLocally(String account, String product) {
-        return registry.answersFromMemory()
-                && registry.find(new ProductRef(account, product)).map(p -> p.resolveBackend().readsLocally()).orElse(false);
+    public Starting startsWithoutWaiting(String account, String product) {
+        if (!registry.answersFromMemory()) {
+            return Starting.NO;
+        }
+        Optional<Backend> backend = registry.find(new ProductRef(account, product)).map(Product::resolveBackend);
+        if (backend.isEmpty()) {
+            return Starting.NO;
+        }
+        return backend.get().readsLocally() ? Starting.LOCALLY : backend.get().opensWithoutWaiting() ? Starting.REMOTELY : Starting.NO;
     }
 
     /**
@@ -69,6 +89,35 @@ public final class Reads {
      * looked up, so the answer says nothing about it (docs/behaviour.md).
      */
     public ObjectResponse read(Operation.ReadObject op, Principal principal, String requestId) {
+        Located located = locate(op, principal, requestId);
+        return ObjectResponse.read(located.backend(), located.read());
+    }
+
+    /**
+     * {@link #read}, for a caller that may not wait: who may read is decided now (a refusal is
+     * thrown), the answer comes in the future. A store that {@link Backend#opensWithoutWaiting opens
+     * without waiting} is asked from this thread and answers on the one that reads its response,
+     * with a body of at most {@code bodyMax} bytes in memory by then; a directory is read now.
+     * Any other store (the registry changed since the caller asked) is read on {@code elsewhere}.
+     */
+    public CompletableFuture<ObjectResponse> readWithoutWaiting(Operation.ReadObject op, Principal principal, String requestId,
+                                                                int bodyMax, Executor elsewhere) {
+        Located located = locate(op, principal, requestId);
+        Backend backend = located.backend();
+        if (backend.opensWithoutWaiting()) {
+            return ObjectResponse.readWithoutWaiting(backend, located.read(), bodyMax);
+        }
+        if (backend.readsLocally()) {
+            return CompletableFuture.completedFuture(ObjectResponse.read(backend, located.read()));
+        }
+        return CompletableFuture.supplyAsync(() -> ObjectResponse.read(backend, located.read()), elsewhere);
+    }
+
+    private record Located(Backend backend, ObjectRead read) {
+    }
+
+    /** The store and the read a GET or HEAD asks for, once the caller may make it. */
+    private Located locate(Operation.ReadObject op, Principal principal, String requestId) {
         if (principal instanceof Principal.Anonymous && !op.overrides().headers().isEmpty()) {
             throw new S3Exception(S3Error.INVALID_REQUEST, "Request specific response headers cannot be used for anonymous GET requests.");
         }
@@ -79,7 +128,7 @@ public final class Reads {
         if (op.key().isEmpty()) {
             throw new S3Exception(S3Error.NO_SUCH_KEY);
         }
-        return ObjectResponse.read(product.resolveBackend(), new ObjectRead(op.key(), ReadDecision.Request.of(op), requestId));
+        return new Located(product.resolveBackend(), new ObjectRead(op.key(), ReadDecision.Request.of(op), requestId));
     }
 
     /**

@@ -51,6 +51,15 @@ sealed interface Reply {
     record Completing(Facts facts, CompletableFuture<Reply> outcome) implements Reply {
     }
 
+    /**
+     * A reply a store is still making, for a request started on a thread that may not wait
+     * (docs/operations.md, "Threads"): {@code reply} completes with it, on the thread that reads
+     * the store's answer, and is sent from there. Only {@link S3Handler}'s start without waiting
+     * makes one and settles it; {@link ReplyWriter} never sees one.
+     */
+    record Pending(Facts facts, CompletableFuture<Reply> reply) implements Reply {
+    }
+
     /** Nothing can be sent: the client's connection failed before the reply was ready. */
     record Abandoned(Facts facts, IOException cause) implements Reply {
     }

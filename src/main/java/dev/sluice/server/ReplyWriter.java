@@ -119,6 +119,7 @@ final class ReplyWriter {
                 yield done != null ? write(done, response, callback, requestId, resource)
                         : send(response, callback, requestId, resource, progress -> keepAlive(c, response, progress, requestId, resource));
             }
+            case Reply.Pending p -> throw new IllegalStateException("a pending reply is settled before it is written");
             case Reply.Abandoned a -> {
                 LOG.debug("request {}: client connection failed: {}", requestId, a.cause().toString());
                 callback.failed(a.cause());

@@ -134,19 +134,36 @@ public final class S3Handler extends Handler.Abstract {
 
     /**
      * Starts a request where it waits on nothing else: a read of a local file whose caller and
-     * product are known from memory ({@link #answerableAtOnce}) is answered here, on the thread
-     * that parsed it, as nginx serves a file; every other request goes to a virtual thread of its
-     * own, where it may wait on a backend, a registry, a body or a slow client. Answering a small
-     * read here saves two hand-offs between threads per request (docs/operations.md, "Threads").
+     * product are known from memory is answered here, on the thread that parsed it, as nginx
+     * serves a file; a read of a remote store that needs no credentials fetched is sent from
+     * here and answered from the thread that reads the store's answer ({@link #start}); every
+     * other request goes to a virtual thread of its own, where it may wait on a backend, a
+     * registry, a body or a slow client. Each saves hand-offs between threads per request
+     * (docs/operations.md, "Threads").
      */
     @Override
     public boolean handle(Request request, Response response, Callback callback) {
-        if (answerableAtOnce(request)) {
-            handleAtOnce(request, response, callback);
-        } else {
+        Start start = start(request);
+        if (start == Start.WAITING) {
             waiting(callback, () -> handleWaiting(request, response, callback));
+        } else {
+            handleAtOnce(request, response, callback, start);
         }
         return true;
+    }
+
+    /** Where a request starts (docs/operations.md, "Threads"). */
+    private enum Start {
+        /** On a virtual thread of its own, where it may wait on anything. */
+        WAITING,
+        /** Here, on the thread that parsed it, whole: a read of a directory. */
+        HERE,
+        /**
+         * Here, until it would wait: a read of a remote store is sent from here and answered
+         * from the thread that reads the store's answer; any other operation goes on on a
+         * virtual thread of its own.
+         */
+        SENT_FROM_HERE
     }
 
     /**
@@ -179,23 +196,46 @@ public final class S3Handler extends Handler.Abstract {
         String rawPath = request.getHttpURI().getPath();
         // The pass's slot is held until the response has ended, however it ended (docs/protection.md).
         try (Gate.Pass pass = pass(request, requestId)) {
-            Reply reply = route(request, rawPath, requestId, pass);
+            Reply reply = route(request, rawPath, requestId, pass, Start.WAITING);
             end(request, requestId, reply, writer.write(reply, response, callback, requestId, rawPath), pass, started);
         }
     }
 
     /**
-     * The same pipeline for a request {@link #answerableAtOnce} picked: routed here, and a small
-     * object sent here without waiting ({@link ReplyWriter#sendAtOnce}), its record made when
-     * its write completes. A reply that would wait to be sent (a large object, an error
-     * document) goes to a virtual thread to be sent from there.
+     * The same pipeline for a request {@link #start} picked to start here: routed here, and a
+     * small object sent without waiting ({@link ReplyWriter#sendAtOnce}), its record made when
+     * its write completes. A read of a remote store is sent from here and sent on from the
+     * thread that reads the store's answer. A reply that would wait to be sent (a large object,
+     * an error document) goes to a virtual thread to be sent from there.
      */
-    private void handleAtOnce(Request request, Response response, Callback callback) {
+    private void handleAtOnce(Request request, Response response, Callback callback, Start start) {
         long started = ticker.nanoTime();
         String requestId = begin(response);
         String rawPath = request.getHttpURI().getPath();
         Gate.Pass pass = pass(request, requestId);
-        Reply reply = route(request, rawPath, requestId, pass);
+        Reply reply = route(request, rawPath, requestId, pass, start);
+        if (!(reply instanceof Reply.Pending pending)) {
+            sendAtOnce(reply, request, response, callback, requestId, rawPath, pass, started);
+            return;
+        }
+        pending.reply().whenComplete((settled, failure) -> {
+            try {
+                sendAtOnce(failure == null ? settled : failed(pending.facts(), unwrap(failure), request, requestId),
+                        request, response, callback, requestId, rawPath, pass, started);
+            } catch (Throwable bug) {
+                LOG.error("a request failed with a bug", bug);
+                try (pass) {
+                    callback.failed(bug);
+                } catch (RuntimeException alreadyCompleted) {
+                    LOG.debug("the request's callback had completed: {}", alreadyCompleted.toString());
+                }
+            }
+        });
+    }
+
+    /** Sends {@code reply} without waiting if it is a small read; else on a virtual thread. */
+    private void sendAtOnce(Reply reply, Request request, Response response, Callback callback, String requestId, String rawPath,
+                            Gate.Pass pass, long started) {
         Optional<Reply> rest = reply instanceof Reply.Read read
                 ? writer.sendAtOnce(read, response, callback, requestId, sent -> {
                     try (pass) {
@@ -208,6 +248,12 @@ public final class S3Handler extends Handler.Abstract {
                 end(request, requestId, waitingReply, writer.write(waitingReply, response, callback, requestId, rawPath), pass, started);
             }
         }));
+    }
+
+    /** What a future failed with: its cause, as {@link #failed} takes it. */
+    private static Exception unwrap(Throwable failure) {
+        Throwable cause = failure instanceof java.util.concurrent.CompletionException c && c.getCause() != null ? c.getCause() : failure;
+        return cause instanceof Exception e ? e : new IllegalStateException("a read failed", cause);
     }
 
     /** A new request's id, and the headers every response carries: the id and CORS. */
@@ -235,36 +281,44 @@ public final class S3Handler extends Handler.Abstract {
     }
 
     /**
-     * Whether a request can be answered without waiting on anything but the local disk: a GET
-     * or HEAD without a body, path-style, of a static product on a directory, with limits, if
-     * any, decided in this process (a shared limit store is a network call). Identifying its
-     * caller (a signature is computation on keys in memory) and authorizing wait on nothing.
-     * Conservative: anything else, including a name with a percent-escape in its account or
-     * product, is false.
+     * Where a request starts. Here ({@link Start#HERE}): a GET or HEAD without a body,
+     * path-style, of a static product on a directory, with limits, if any, decided in this
+     * process (a shared limit store is a network call); identifying its caller (a signature is
+     * computation on keys in memory) and authorizing wait on nothing. Sent from here
+     * ({@link Start#SENT_FROM_HERE}): the same of a static product on a remote store that needs
+     * no credentials fetched. Conservative: anything else, including a name with a
+     * percent-escape in its account or product, waits on a virtual thread.
      */
-    private boolean answerableAtOnce(Request request) {
+    private Start start(Request request) {
         if (!gate.decidesLocally() || virtualHosts.isPresent()) {
-            return false;
+            return Start.WAITING;
         }
         String method = request.getMethod();
         if (!method.equals("GET") && !method.equals("HEAD")) {
-            return false;
+            return Start.WAITING;
         }
         if (request.getLength() > 0 || request.getHeaders().contains(HttpHeader.TRANSFER_ENCODING)) {
-            return false;
+            return Start.WAITING;
         }
         String path = request.getHttpURI().getPath();
         if (path == null || path.length() < 2 || path.charAt(0) != '/') {
-            return false;
+            return Start.WAITING;
         }
         int accountEnd = path.indexOf('/', 1);
         int productEnd = accountEnd < 0 ? -1 : path.indexOf('/', accountEnd + 1);
         if (productEnd < 0) {
-            return false;
+            return Start.WAITING;
         }
         String account = path.substring(1, accountEnd);
         String product = path.substring(accountEnd + 1, productEnd);
-        return account.indexOf('%') < 0 && product.indexOf('%') < 0 && reads.readsLocally(account, product);
+        if (account.indexOf('%') >= 0 || product.indexOf('%') >= 0) {
+            return Start.WAITING;
+        }
+        return switch (reads.startsWithoutWaiting(account, product)) {
+            case LOCALLY -> Start.HERE;
+            case REMOTELY -> Start.SENT_FROM_HERE;
+            case NO -> Start.WAITING;
+        };
     }
 
     /** The request's pass through the limits, from its peer address and any X-Forwarded-For. */
@@ -346,7 +400,7 @@ public final class S3Handler extends Handler.Abstract {
     }
 
     /** Which route answers: a preflight, an OIDC document, the STS endpoint, or S3. */
-    private Reply route(Request request, String rawPath, String requestId, Gate.Pass pass) {
+    private Reply route(Request request, String rawPath, String requestId, Gate.Pass pass, Start start) {
         Optional<String> hostAccount = virtualHosts.flatMap(v -> v.account(request.getHttpURI().getHost()));
         if (request.getMethod().equals("OPTIONS")) {
             return preflight(request);
@@ -357,7 +411,7 @@ public final class S3Handler extends Handler.Abstract {
         if (hostAccount.isEmpty() && isStsCall(request, rawPath)) {
             return sts(request, requestId, pass);
         }
-        return s3(request, rawPath, hostAccount, requestId, pass);
+        return s3(request, rawPath, hostAccount, requestId, pass, start);
     }
 
     /** A CORS preflight: no body, the headers a browser asked to send are allowed. */
@@ -455,7 +509,7 @@ public final class S3Handler extends Handler.Abstract {
      * signature checked over it; the bytes of PutObject and UploadPart stream into the store,
      * checked as they arrive ({@link Identifier#identifyUpload}, {@link Writes}).
      */
-    private Reply s3(Request request, String rawPath, Optional<String> hostAccount, String requestId, Gate.Pass pass) {
+    private Reply s3(Request request, String rawPath, Optional<String> hostAccount, String requestId, Gate.Pass pass, Start start) {
         Reply.Facts facts = Reply.Facts.of("Unknown");
         try {
             SignableRequest signable = signable(request, rawPath);
@@ -515,7 +569,8 @@ public final class S3Handler extends Handler.Abstract {
                     Principal principal = identify(pass, () -> identifier.identify(signable, new byte[0]));
                     facts = identified(facts, principal, op);
                     admit(pass, principal, op);
-                    return serve(op, principal, request, requestId, facts);
+                    return start == Start.SENT_FROM_HERE ? sendFromHere(op, principal, request, requestId, facts)
+                            : serve(op, principal, request, requestId, facts);
                 }
             }
         } catch (IOException | RuntimeException e) {
@@ -546,6 +601,24 @@ public final class S3Handler extends Handler.Abstract {
     /** The caller's and the product's limits (docs/protection.md), once both are known. */
     private static void admit(Gate.Pass pass, Principal principal, Operation op) {
         pass.admit(principal, account(op), product(op), op instanceof Operation.ReadObject);
+    }
+
+    /**
+     * {@link #serve} on a thread that may not wait: a read is sent to its store from here and its
+     * reply comes when the store answers; any other operation is served on a virtual thread.
+     */
+    private Reply sendFromHere(Operation op, Principal principal, Request request, String requestId, Reply.Facts facts) {
+        if (op instanceof Operation.ReadObject r) {
+            return new Reply.Pending(facts, reads.readWithoutWaiting(r, principal, requestId, ReplyWriter.AT_ONCE_MAX, waiting)
+                    .thenApply(object -> new Reply.Read(facts, object)));
+        }
+        return new Reply.Pending(facts, CompletableFuture.supplyAsync(() -> {
+            try {
+                return serve(op, principal, request, requestId, facts);
+            } catch (RuntimeException e) {
+                return failed(facts, e, request, requestId);
+            }
+        }, waiting));
     }
 
     private Reply serve(Operation op, Principal principal, Request request, String requestId, Reply.Facts facts) {

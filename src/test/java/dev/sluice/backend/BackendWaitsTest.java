@@ -33,6 +33,20 @@ class BackendWaitsTest {
     }
 
     @Test
+    void aDeadlineWithoutAWaiterEndsAnUnansweredFutureAndLeavesAnAnsweredOneAlone() throws Exception {
+        CompletableFuture<String> answered = BackendWaits.within(new CompletableFuture<>(), Duration.ofMillis(50));
+        answered.complete("head");
+        CompletableFuture<String> unanswered = BackendWaits.within(new CompletableFuture<>(), Duration.ofMillis(50));
+        long started = System.nanoTime();
+
+        assertThat(unanswered).failsWithin(Duration.ofSeconds(10)).withThrowableThat().havingCause()
+                .satisfies(e -> assertThat(BackendWaits.expired(e)).isTrue());
+        assertThat(Duration.ofNanos(System.nanoTime() - started)).isLessThan(Duration.ofSeconds(5));
+        assertThat(answered.get()).isEqualTo("head");
+        assertThat(BackendWaits.expired(new IOException("reset"))).isFalse();
+    }
+
+    @Test
     void anUnansweredWaitEndsAtItsDeadlineAndEndsItsFuture() {
         CompletableFuture<String> never = new CompletableFuture<>();
         long started = System.nanoTime();

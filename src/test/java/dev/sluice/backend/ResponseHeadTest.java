@@ -86,6 +86,58 @@ class ResponseHeadTest {
         }
     }
 
+    /**
+     * A read sent by a thread that may not wait returns at once; a store that answers its head
+     * and then sends no body is a 503 at the deadline all the same (the deadline covers a small
+     * body too), and the exchange is aborted.
+     */
+    @Test
+    void aReadStartedWithoutWaitingIsA503AtTheDeadlineWhenItsBodyNeverComes() throws Exception {
+        HttpClient http = new HttpClient();
+        http.start();
+        try (java.net.ServerSocket store = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress());
+             java.util.concurrent.ExecutorService threads = java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor()) {
+            java.util.concurrent.CountDownLatch aborted = new java.util.concurrent.CountDownLatch(1);
+            java.util.concurrent.CountDownLatch asked = new java.util.concurrent.CountDownLatch(1);
+            threads.submit(() -> {
+                try (java.net.Socket s = store.accept()) {
+                    s.getInputStream().read();
+                    asked.countDown();
+                    s.getOutputStream().write(("HTTP/1.1 200 OK\r\nContent-Length: 10\r\nETag: \"e\"\r\n\r\n")
+                            .getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+                    s.getOutputStream().flush();
+                    // Bounded at 20 s: the body never comes, the connection stays open until sluice closes it.
+                    s.setSoTimeout(20_000);
+                    while (s.getInputStream().read() >= 0) {
+                        // what sluice sends after its request: nothing
+                    }
+                    aborted.countDown();
+                } catch (IOException closed) {
+                    aborted.countDown();
+                }
+                return null;
+            });
+            S3Backend backend = new S3Backend(http, URI.create("http://127.0.0.1:" + store.getLocalPort()), "us-east-1", "bucket", "",
+                    BackendCredentials.anonymous(), java.time.InstantSource.system(), dev.sluice.time.Ticker.SYSTEM, Duration.ofSeconds(1));
+            long started = System.nanoTime();
+
+            var opened = backend.openWithoutWaiting("key", new Fetch(Optional.empty(), dev.sluice.s3.Preconditions.NONE, false), 64);
+            assertThat(opened).as("returned before the store answered").isNotDone();
+            assertThat(asked.await(10, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+
+            assertThat(opened).failsWithin(Duration.ofSeconds(10)).withThrowableThat().havingCause()
+                    .isInstanceOfSatisfying(S3Exception.class, e -> {
+                        assertThat(e.error()).isEqualTo(S3Error.SERVICE_UNAVAILABLE);
+                        assertThat(e.logCause().orElseThrow().getMessage())
+                                .startsWith("s3:http://127.0.0.1:" + store.getLocalPort() + "/bucket/: no response within PT1S for GET /bucket/key");
+                    });
+            assertThat(Duration.ofNanos(System.nanoTime() - started)).isBetween(Duration.ofSeconds(1), Duration.ofSeconds(10));
+            assertThat(aborted.await(10, java.util.concurrent.TimeUnit.SECONDS)).as("the store's connection closed").isTrue();
+        } finally {
+            http.stop();
+        }
+    }
+
     @Test
     void kindCutsTheSecretAndAnyQueryOutOfTheMessage() {
         IOException failure = new IOException("bad " + SAS + " from http://127.0.0.1:1/c/b?comp=list&" + SAS);

@@ -10,6 +10,7 @@ import dev.sluice.sigv4.AwsCredentials;
 import dev.sluice.testing.S3ProxyExtension;
 import dev.sluice.testing.S3ProxyProcess;
 import org.eclipse.jetty.client.HttpClient;
+import org.eclipse.jetty.io.Content;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -27,6 +28,7 @@ import java.time.format.DateTimeFormatter;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -191,6 +193,62 @@ class S3BackendTest {
         assertThat(read(Optional.empty(), Preconditions.of(null, etag, null, null), true).status()).isEqualTo(304);
         assertThatThrownBy(() -> read(Optional.empty(), Preconditions.of("\"other\"", null, null, null), true))
                 .isInstanceOfSatisfying(S3Exception.class, e -> assertThat(e.error()).isEqualTo(S3Error.PRECONDITION_FAILED));
+    }
+
+    /**
+     * A read started without waiting answers what the waiting read answers: a small body comes
+     * in memory (every chunk there, none to wait for), a larger one streams, a range is the
+     * range, a HEAD has no body, and a missing key is NoSuchKey, through the future.
+     */
+    @Test
+    void aReadStartedWithoutWaitingAnswersAsTheWaitingOne() throws Exception {
+        assertThat(backend.opensWithoutWaiting()).isTrue();
+        ObjectResponse small = ObjectResponse.readWithoutWaiting(backend,
+                new ObjectRead("top.txt", Optional.empty(), Preconditions.NONE, false, "TEST"), 64).get(10, TimeUnit.SECONDS);
+        assertThat(small.status()).isEqualTo(200);
+        assertThat(header(small, "ETag")).isEqualTo(header(read(Optional.empty(), Preconditions.NONE, false), "ETag"));
+        try (ObjectBody body = small.body().orElseThrow()) {
+            Content.Chunk chunk = body.source().read();
+            assertThat(chunk).as("the body was read before the future completed").isNotNull();
+            assertThat(chunk.isLast()).isTrue();
+            assertThat(java.nio.charset.StandardCharsets.UTF_8.decode(chunk.getByteBuffer()).toString()).isEqualTo("0123456789abcdefghij");
+            chunk.release();
+        }
+
+        ObjectResponse streamed = ObjectResponse.readWithoutWaiting(backend,
+                new ObjectRead("top.txt", Optional.empty(), Preconditions.NONE, false, "TEST"), 19).get(10, TimeUnit.SECONDS);
+        assertThat(body(streamed)).isEqualTo("0123456789abcdefghij");
+
+        ObjectResponse range = ObjectResponse.readWithoutWaiting(backend,
+                new ObjectRead("top.txt", ByteRange.parse("bytes=5-9"), Preconditions.NONE, false, "TEST"), 64).get(10, TimeUnit.SECONDS);
+        assertThat(range.status()).isEqualTo(206);
+        assertThat(header(range, "Content-Range")).hasValue("bytes 5-9/20");
+        assertThat(body(range)).isEqualTo("56789");
+
+        ObjectResponse head = ObjectResponse.readWithoutWaiting(backend,
+                new ObjectRead("top.txt", Optional.empty(), Preconditions.NONE, true, "TEST"), 64).get(10, TimeUnit.SECONDS);
+        assertThat(head.body()).isEmpty();
+        assertThat(header(head, "Content-Length")).hasValue("20");
+
+        assertThat(ObjectResponse.readWithoutWaiting(backend,
+                new ObjectRead("not-there.txt", Optional.empty(), Preconditions.NONE, false, "TEST"), 64))
+                .failsWithin(Duration.ofSeconds(10)).withThrowableThat().havingCause()
+                .isInstanceOfSatisfying(S3Exception.class, e -> assertThat(e.error()).isEqualTo(S3Error.NO_SUCH_KEY));
+    }
+
+    /** Only credentials from the configuration, or none, are had without waiting; a federated role's may need an exchange. */
+    @Test
+    void onlyABackendWhoseCredentialsWaitOnNothingOpensWithoutWaiting() {
+        S3Backend federated = new S3Backend(http, S3PROXY.get().endpoint(), "us-east-1", BUCKET, "p/",
+                () -> Optional.of(AwsCredentials.of(S3ProxyProcess.IDENTITY, S3ProxyProcess.CREDENTIAL)),
+                InstantSource.system(), Ticker.SYSTEM, Duration.ofSeconds(10));
+        S3Backend anonymous = new S3Backend(http, S3PROXY.get().endpoint(), "us-east-1", BUCKET, "p/",
+                BackendCredentials.anonymous(), InstantSource.system(), Ticker.SYSTEM, Duration.ofSeconds(10));
+
+        assertThat(federated.opensWithoutWaiting()).isFalse();
+        assertThat(anonymous.opensWithoutWaiting()).isTrue();
+        assertThatThrownBy(() -> federated.openWithoutWaiting("top.txt", new Fetch(Optional.empty(), Preconditions.NONE, false), 64))
+                .isInstanceOf(IllegalStateException.class);
     }
 
     private static ObjectResponse read(Optional<ByteRange.Spec> range, Preconditions p, boolean headOnly) {
