@@ -375,6 +375,11 @@ public final class Sluice implements AutoCloseable {
         // thread (bench/get-vs-direct.sh: 8-12 % less CPU per small GET through the S3 backend).
         threads.setVirtualThreadsExecutor(dev.sluice.server.VirtualThreads.starting("sluice-backend-io"));
         http.setExecutor(threads);
+        // A store's answer is read on the client's selector, whose callbacks only complete a
+        // future, wake a waiting thread or send a small read's reply without waiting; a body is
+        // copied by the request's own thread (ReplyWriter), never by the selector. This saves a
+        // virtual thread and a wake-up per answer (BENCHMARKS.md, "An S3 read sent from the selector").
+        http.getHttpClientTransport().setInvocationType(org.eclipse.jetty.util.thread.Invocable.InvocationType.NON_BLOCKING);
         http.setFollowRedirects(false);
         http.setUserAgentField(null);
         http.setConnectTimeout(5_000);

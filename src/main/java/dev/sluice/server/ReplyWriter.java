@@ -364,7 +364,7 @@ final class ReplyWriter {
         }
         long expected = contentLength(object);
         Transfer transfer = new Transfer();
-        try (var body = object.body().get(); Blocker.Callback done = Blocker.callback()) {
+        try (var body = object.body().get()) {
             Content.Sink counted = (last, buffer, cb) -> {
                 int n = buffer == null ? 0 : buffer.remaining();
                 response.write(last, buffer, Callback.from(() -> {
@@ -380,17 +380,8 @@ final class ReplyWriter {
                     cb.failed(failure);
                 }));
             };
-            Content.copy(body.source(), counted, (chunk, cb) -> {
-                if (Content.Chunk.isFailure(chunk)) {
-                    transfer.sourceFailed = true;
-                } else {
-                    transfer.received += chunk.remaining();
-                    transfer.sourceEnded = chunk.isLast();
-                }
-                return false;
-            }, done);
             try {
-                done.block();
+                copy(body.source(), counted, transfer);
             } catch (IOException e) {
                 outcome.truncation = transfer.why(expected, body.shrank());
                 throw e;
@@ -401,6 +392,41 @@ final class ReplyWriter {
                 // The body ended early without an error; a normal end would make it look whole.
                 outcome.truncation = Truncation.INCOMPLETE_BODY;
                 throw new IOException("the body ended after " + transfer.sent + " of " + expected + " bytes");
+            }
+        }
+    }
+
+    /**
+     * Copies {@code source} to {@code sink} on the calling thread, a chunk at a time: each chunk
+     * is written and its write waited for before the next is read, and when none is there the
+     * thread waits for the source's demand. The backend client reads its answers on its selector
+     * (Sluice's backend client), which therefore only wakes this thread and never copies.
+     */
+    private static void copy(Content.Source source, Content.Sink sink, Transfer transfer) throws IOException {
+        while (true) {
+            Content.Chunk chunk = source.read();
+            if (chunk == null) {
+                try (Blocker.Runnable ready = Blocker.runnable()) {
+                    source.demand(ready);
+                    ready.block();
+                }
+                continue;
+            }
+            if (Content.Chunk.isFailure(chunk)) {
+                transfer.sourceFailed = true;
+                Throwable failure = chunk.getFailure();
+                throw failure instanceof IOException io ? io : new IOException(failure);
+            }
+            try (Blocker.Callback written = Blocker.callback()) {
+                transfer.received += chunk.remaining();
+                transfer.sourceEnded = chunk.isLast();
+                sink.write(chunk.isLast(), chunk.getByteBuffer(), written);
+                written.block();
+            } finally {
+                chunk.release();
+            }
+            if (chunk.isLast()) {
+                return;
             }
         }
     }
