@@ -15,6 +15,9 @@
 # CPU time per request of each server process (utime+stime from /proc over each load
 # round; S3Proxy for the direct side) is reported beside the latency, since every
 # process shares the same cores.
+# With NGINX_PROXY=1, nginx (2 workers, upstream keep-alive) proxying the same product path to
+# S3Proxy is measured too, in the same alternation: what any reverse proxy adds on this machine,
+# the floor under sluice's added latency (its CPU is that of nginx's master and workers).
 # The report (Markdown) goes to stdout and to bench/results/get-vs-direct-<date>.md;
 # progress goes to stderr.
 #
@@ -29,7 +32,7 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 CMDLINE="$(printf '%q ' "bench/$(basename "$0")" "$@")"
-for v in RUNS BIG_MIB WRK_DURATION WRK_THREADS WRK_CONNECTIONS WRK_ROUNDS SLUICE_JAVA_OPTS BASELINE_JAVA_OPTS BASELINE_JAR; do
+for v in RUNS BIG_MIB WRK_DURATION WRK_THREADS WRK_CONNECTIONS WRK_ROUNDS SLUICE_JAVA_OPTS BASELINE_JAVA_OPTS BASELINE_JAR NGINX_PROXY; do
   if [[ -n "${!v:-}" ]]; then CMDLINE="$v=$(printf '%q' "${!v}") $CMDLINE"; fi
 done
 if [[ -n "${BASELINE_JAVA_OPTS+set}" && -z "$BASELINE_JAVA_OPTS" ]]; then CMDLINE="BASELINE_JAVA_OPTS='' $CMDLINE"; fi
@@ -63,6 +66,12 @@ SIDES=(direct sluice)
 if [[ -n "$BASELINE_JAR" ]]; then
   [[ -f "$BASELINE_JAR" ]] || die "BASELINE_JAR $BASELINE_JAR is missing"
   SIDES=(direct baseline sluice)
+fi
+NGINX_PROXY="${NGINX_PROXY:-0}"
+if [[ "$NGINX_PROXY" == 1 ]]; then
+  NGINX="$(command -v nginx || echo /usr/sbin/nginx)"
+  [[ -x "$NGINX" ]] || die "NGINX_PROXY=1 needs nginx (apt-get install nginx-light)"
+  SIDES+=(nginx-proxy)
 fi
 command -v curl >/dev/null || die "curl is required"
 
@@ -124,11 +133,52 @@ if [[ -n "$BASELINE_JAR" ]]; then
   wait_http "http://127.0.0.1:$BASE_ADMIN_PORT/readyz" baseline "$BASE_PID"
   BASE_VIA="http://127.0.0.1:$BASE_PORT/bench/data"
 fi
-base_of() { # SIDE -> URL prefix
-  case "$1" in direct) echo "$DIRECT" ;; sluice) echo "$VIA" ;; baseline) echo "$BASE_VIA" ;; esac
+NGINX_VIA=""
+NGINX_PID=""
+if [[ "$NGINX_PROXY" == 1 ]]; then
+  NGINX_PORT="$(free_port)"
+  mkdir -p "$WORK/nginx"
+  chmod 755 "$WORK"
+  cat >"$WORK/nginx/nginx.conf" <<EOF
+daemon off;
+master_process on;
+worker_processes 2;
+pid $WORK/nginx/nginx.pid;
+error_log $WORK/nginx-error.log warn;
+events { worker_connections 4096; }
+http {
+  access_log $WORK/nginx/access.log;
+  keepalive_requests 1000000;
+  client_body_temp_path $WORK/nginx/body;
+  proxy_temp_path $WORK/nginx/proxy;
+  fastcgi_temp_path $WORK/nginx/fastcgi;
+  uwsgi_temp_path $WORK/nginx/uwsgi;
+  scgi_temp_path $WORK/nginx/scgi;
+  upstream s3proxy { server 127.0.0.1:$S3_PORT; keepalive 32; }
+  server {
+    listen 127.0.0.1:$NGINX_PORT;
+    location /bench/data/ {
+      proxy_pass http://s3proxy/$BUCKET/;
+      proxy_http_version 1.1;
+      proxy_set_header Connection "";
+      proxy_buffering off;
+    }
+  }
 }
-pid_of() { # SIDE -> the process whose CPU the side costs (S3Proxy for direct)
-  case "$1" in direct) echo "$S3PROXY_PID" ;; sluice) echo "$SLUICE_PID" ;; baseline) echo "$BASE_PID" ;; esac
+EOF
+  start nginx "$WORK/nginx.log" "$NGINX" -p "$WORK/nginx" -c "$WORK/nginx/nginx.conf"
+  NGINX_PID="${PIDS[-1]}"
+  NGINX_VIA="http://127.0.0.1:$NGINX_PORT/bench/data"
+  wait_http "$NGINX_VIA/small.bin" nginx "$NGINX_PID"
+fi
+base_of() { # SIDE -> URL prefix
+  case "$1" in direct) echo "$DIRECT" ;; sluice) echo "$VIA" ;; baseline) echo "$BASE_VIA" ;; nginx-proxy) echo "$NGINX_VIA" ;; esac
+}
+pid_of() { # SIDE -> the processes whose CPU the side costs (S3Proxy for direct; nginx's master and workers)
+  case "$1" in
+    direct) echo "$S3PROXY_PID" ;; sluice) echo "$SLUICE_PID" ;; baseline) echo "$BASE_PID" ;;
+    nginx-proxy) echo "$NGINX_PID" $(pgrep -P "$NGINX_PID" || true) ;;
+  esac
 }
 
 # ------------------------------------------- correctness before timing ------
@@ -177,17 +227,22 @@ run_load "$VIA/small.bin" "$WORK/warm-sluice.txt" || die "load warm-up (sluice) 
 if [[ -n "$BASE_VIA" ]]; then
   run_load "$BASE_VIA/small.bin" "$WORK/warm-baseline.txt" || die "load warm-up (baseline) failed: $(tail -5 "$WORK/warm-baseline.txt")"
 fi
+if [[ -n "$NGINX_VIA" ]]; then
+  run_load "$NGINX_VIA/small.bin" "$WORK/warm-nginx.txt" || die "load warm-up (nginx-proxy) failed: $(tail -5 "$WORK/warm-nginx.txt")"
+fi
 
 : >"$WORK/lat.tsv"
 for r in $(seq 1 "$WRK_ROUNDS"); do
   for side in $(rotated "$r" "${SIDES[@]}"); do
     base="$(base_of "$side")"
     pid="$(pid_of "$side")"
-    ticks_before="$(cpu_ticks "$pid")"
+    # shellcheck disable=SC2086 # one or more pids
+    ticks_before="$(cpu_ticks $pid)"
     log "latency round $r $side: $LOAD_TOOL $base/small.bin"
     run_load "$base/small.bin" "$WORK/load-$side-$r.txt" || die "load run failed: $(tail -5 "$WORK/load-$side-$r.txt")"
     parsed="$(parse_load "$WORK/load-$side-$r.txt")" || die "cannot parse load output for $side round $r"
-    ticks="$(( $(cpu_ticks "$pid") - ticks_before ))"
+    # shellcheck disable=SC2086
+    ticks="$(( $(cpu_ticks $pid) - ticks_before ))"
     printf '%s\t%s\t%s\t%s\n' "$side" "$r" "${parsed// /$'\t'}" "$ticks" >>"$WORK/lat.tsv"
     log "  -> req/s p50ms p99ms non2xx errors: $parsed"
   done
@@ -231,6 +286,8 @@ print(f"- JDK: {E['JDK_LINE']}")
 print(f"- sluice: target/sluice.jar, git {E['GIT_REV']}")
 if "baseline" in sides:
     print(f"- baseline: `{E['BASELINE_NAME']}`, a second sluice serving the same product, measured in the same alternation")
+if "nginx-proxy" in sides:
+    print("- nginx-proxy: nginx, 2 workers, `proxy_pass` to S3Proxy with upstream keep-alive, access log on: what a reverse proxy adds here")
 print(f"- backend: S3Proxy 3.0.0 (`{E['S3PROXY_JAR_NAME']}`), jclouds filesystem provider, authorization none, same host")
 print(f"- clients: {E['CURL_VERSION']}; {E['WRK_VERSION']}")
 print(f"- direct: `{E['DIRECT']}/<key>`; sluice: `{E['VIA']}/<key>` (account bench, product data, anonymous s3 backend)")
@@ -282,6 +339,11 @@ added_p99 = agg["sluice"][2] - agg["direct"][2]
 print()
 print(f"**Added latency (sluice - direct, medians of rounds): p50 {added_p50:+.3f} ms, p99 {added_p99:+.3f} ms** "
       f"(target added p99 <= 1 ms: {'met' if added_p99 <= 1.0 else 'NOT met'})")
+if "nginx-proxy" in sides:
+    n = agg["nginx-proxy"]
+    print()
+    print(f"**nginx as a reverse proxy, added over direct: p50 {n[1] - agg['direct'][1]:+.3f} ms, p99 {n[2] - agg['direct'][2]:+.3f} ms**; "
+          f"sluice's added p50 over nginx-proxy's: {agg['sluice'][1] - n[1]:+.3f} ms; CPU per request, sluice/nginx {agg['sluice'][3] / n[3]:.2f}")
 if "baseline" in sides:
     b, s = agg["baseline"], agg["sluice"]
     print()
