@@ -48,10 +48,9 @@ public interface Backend extends AutoCloseable {
     }
 
     /**
-     * Whether {@link #openWithoutWaiting} may be called: the store is remote, but asking it
-     * waits on nothing else (no credentials to fetch), so the thread that parsed the request can
-     * send the read and go on, and the answer is sent from the thread that reads the store's
-     * response (docs/operations.md, "Threads").
+     * Whether {@link #openWithoutWaiting} may be called: the store is remote, and the thread that
+     * parsed the request can send the read and go on, the answer sent from the thread that reads
+     * the store's response (docs/operations.md, "Threads").
      */
     default boolean opensWithoutWaiting() {
         return false;

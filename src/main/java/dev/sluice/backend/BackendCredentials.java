@@ -14,9 +14,16 @@ public interface BackendCredentials {
 
     Optional<AwsCredentials> current();
 
-    /** Whether {@link #current} answers from memory, never waiting on an exchange. */
-    default boolean waitsOnNothing() {
-        return false;
+    /**
+     * What {@link #current} answers, when it can be had from memory now; empty when it may wait
+     * on an exchange. Never waits.
+     */
+    default Optional<Now> withoutWaiting() {
+        return Optional.empty();
+    }
+
+    /** The credentials to sign with now; none for an unsigned request. */
+    record Now(Optional<AwsCredentials> credentials) {
     }
 
     static BackendCredentials anonymous() {
@@ -27,11 +34,39 @@ public interface BackendCredentials {
         return new Held(Optional.of(credentials));
     }
 
-    /** Credentials known from the configuration, or none. */
-    record Held(Optional<AwsCredentials> current) implements BackendCredentials {
+    /** A web identity role's credentials from {@code source}, held in memory when it has them. */
+    static BackendCredentials federated(FederatedCredentials source, String roleArn, String subject) {
+        return new BackendCredentials() {
+            @Override
+            public Optional<AwsCredentials> current() {
+                return Optional.of(source.credentials(roleArn, subject));
+            }
+
+            @Override
+            public Optional<Now> withoutWaiting() {
+                return source.heldNow(roleArn, subject).map(c -> new Now(Optional.of(c)));
+            }
+        };
+    }
+
+    /** Credentials known from the configuration, or none: always held. */
+    final class Held implements BackendCredentials {
+        private final Optional<AwsCredentials> current;
+        private final Optional<Now> now;
+
+        Held(Optional<AwsCredentials> current) {
+            this.current = current;
+            this.now = Optional.of(new Now(current));
+        }
+
         @Override
-        public boolean waitsOnNothing() {
-            return true;
+        public Optional<AwsCredentials> current() {
+            return current;
+        }
+
+        @Override
+        public Optional<Now> withoutWaiting() {
+            return now;
         }
     }
 }

@@ -71,7 +71,7 @@ public final class Backends {
             case BackendAuth.Static s -> BackendCredentials.fixed(s.credentials());
             case BackendAuth.WebIdentity w -> {
                 FederatedCredentials source = federated.orElseThrow(() -> new FederationNotConfigured("role " + w.roleArn()));
-                yield () -> Optional.of(source.credentials(w.roleArn(), w.subject()));
+                yield BackendCredentials.federated(source, w.roleArn(), w.subject());
             }
         };
     }

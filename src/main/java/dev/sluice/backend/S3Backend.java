@@ -135,7 +135,7 @@ public final class S3Backend implements Backend {
 
     @Override
     public StoredObject open(String key, Fetch fetch) {
-        Read read = read(key, fetch);
+        Read read = read(key, fetch, credentials.current());
         ResponseHead head = ResponseHead.await(read.request(), timeout, describe(), read.what(), Optional.empty());
         if (read.found(head)) {
             return read.object(head);
@@ -143,10 +143,14 @@ public final class S3Backend implements Backend {
         throw read.refused(head, fetch.headOnly() ? new byte[0] : head.errorBody(timeout));
     }
 
-    /** Signing needs no exchange of its own: anonymous, or with keys from the configuration. */
+    /**
+     * Always: a read whose credentials are in memory (none, keys from the configuration, or a
+     * web identity role's the credential tier holds) is sent without waiting, and one whose
+     * credentials may need an exchange is made on a virtual thread of its own.
+     */
     @Override
     public boolean opensWithoutWaiting() {
-        return credentials.waitsOnNothing();
+        return true;
     }
 
     /**
@@ -158,10 +162,12 @@ public final class S3Backend implements Backend {
      */
     @Override
     public CompletableFuture<StoredObject> openWithoutWaiting(String key, Fetch fetch, int bodyMax) {
-        if (!opensWithoutWaiting()) {
-            throw new IllegalStateException("the credentials of " + describe() + " may wait");
+        Optional<BackendCredentials.Now> now = credentials.withoutWaiting();
+        if (now.isEmpty()) {
+            // Getting the credentials may wait on an exchange: the whole read waits elsewhere.
+            return CompletableFuture.supplyAsync(() -> open(key, fetch), OPENS_ELSEWHERE);
         }
-        Read read = read(key, fetch);
+        Read read = read(key, fetch, now.get().credentials());
         CompletableFuture<StoredObject> opened = BackendWaits.within(new CompletableFuture<>(), timeout);
         ResponseHead.send(read.request()).whenComplete((head, failure) -> {
             if (failure != null) {
@@ -218,8 +224,15 @@ public final class S3Backend implements Backend {
         return Content.Source.asByteArrayAsync(body, max);
     }
 
-    /** One read's request to the store, and how its answer is read, for {@link #open} and {@link #openWithoutWaiting}. */
-    private Read read(String key, Fetch fetch) {
+    /** Where a read that may wait on its credentials is made when its caller may not wait: a virtual thread of its own. */
+    private static final java.util.concurrent.Executor OPENS_ELSEWHERE =
+            command -> Thread.ofVirtual().name("sluice-backend-open").start(command);
+
+    /**
+     * One read's request to the store, signed with {@code creds}, and how its answer is read,
+     * for {@link #open} and {@link #openWithoutWaiting}.
+     */
+    private Read read(String key, Fetch fetch, Optional<AwsCredentials> creds) {
         String path = objectPath(key);
         List<Map.Entry<String, String>> conditional = new ArrayList<>();
         // Checksums the store kept with the object come back only when asked for (docs/writes.md, "S3 backend").
@@ -229,7 +242,7 @@ public final class S3Backend implements Backend {
         p.ifMatch().filter(v -> !namesAnyTag(v)).ifPresent(v -> conditional.add(Map.entry("if-match", v)));
         p.ifNoneMatch().filter(v -> !namesAnyTag(v)).ifPresent(v -> conditional.add(Map.entry("if-none-match", v)));
         String method = fetch.headOnly() ? "HEAD" : "GET";
-        return new Read(newRequest(method, path, "", conditional), fetch, method + " " + path);
+        return new Read(newRequest(method, path, "", conditional, SigV4.UNSIGNED_PAYLOAD, creds), fetch, method + " " + path);
     }
 
     private final class Read {
@@ -388,12 +401,17 @@ public final class S3Backend implements Backend {
      */
     Request newRequest(String method, String path, String rawQuery, List<Map.Entry<String, String>> signedExtra,
                        String payloadHash) {
+        return newRequest(method, path, rawQuery, signedExtra, payloadHash, credentials.current());
+    }
+
+    /** {@link #newRequest(String, String, String, List, String)}, signed with {@code creds} (none: unsigned). */
+    private Request newRequest(String method, String path, String rawQuery, List<Map.Entry<String, String>> signedExtra,
+                               String payloadHash, Optional<AwsCredentials> creds) {
         String uri = endpoint.getScheme() + "://" + endpoint.getRawAuthority() + path + (rawQuery.isEmpty() ? "" : "?" + rawQuery);
         Request request = http.newRequest(URI.create(uri))
                 .method(HttpMethod.fromString(method))
                 .idleTimeout(timeout.toMillis(), TimeUnit.MILLISECONDS)
                 .followRedirects(false);
-        Optional<AwsCredentials> creds = credentials.current();
         List<Map.Entry<String, String>> headers = new ArrayList<>(signedExtra);
         if (creds.isPresent()) {
             headers.addAll(signer.sign(method, host, path, rawQuery, signedExtra, payloadHash, creds.get(), clock.instant()));

@@ -7,6 +7,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.time.InstantSource;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executor;
@@ -177,17 +178,9 @@ public final class RefreshAheadCache<K, V> {
     public V get(K key, Duration maxWait) {
         Instant now = clock.instant();
         Slot<V> slot = slots.get(key, k -> new Slot<>());
-        Expiring<V> current = slot.value;
-        if (current != null && now.isBefore(current.expiresAt().minus(policy.minServe()))) {
-            if (now.isBefore(current.expiresAt().minus(policy.refreshLead()))) {
-                observer.lookup(Outcome.HIT);
-            } else {
-                observer.lookup(Outcome.RENEWING);
-                if (!inBackoff(slot, now)) {
-                    inFlightOrStart(key, slot, now, true);
-                }
-            }
-            return current.value();
+        V usable = usable(key, slot, now);
+        if (usable != null) {
+            return usable;
         }
         Failure failure = slot.failure;
         if (failure != null && now.isBefore(failure.until())) {
@@ -195,6 +188,34 @@ public final class RefreshAheadCache<K, V> {
             throw failure.error();
         }
         return await(inFlightOrStart(key, slot, now, false), maxWait);
+    }
+
+    /**
+     * The value for {@code key} when one in memory is usable now, as {@link #get} answers it
+     * (starting its renewal when due); empty when {@code get} would load, wait or throw. Never
+     * waits: for a caller on a thread that may not (docs/operations.md, "Threads"), which then
+     * calls {@code get} where it may wait.
+     */
+    public Optional<V> getIfUsable(K key) {
+        Slot<V> slot = slots.getIfPresent(key);
+        return slot == null ? Optional.empty() : Optional.ofNullable(usable(key, slot, clock.instant()));
+    }
+
+    /** The slot's value when it is usable at {@code now}, its renewal started when due; else null, nothing counted. */
+    private V usable(K key, Slot<V> slot, Instant now) {
+        Expiring<V> current = slot.value;
+        if (current == null || !now.isBefore(current.expiresAt().minus(policy.minServe()))) {
+            return null;
+        }
+        if (now.isBefore(current.expiresAt().minus(policy.refreshLead()))) {
+            observer.lookup(Outcome.HIT);
+        } else {
+            observer.lookup(Outcome.RENEWING);
+            if (!inBackoff(slot, now)) {
+                inFlightOrStart(key, slot, now, true);
+            }
+        }
+        return current.value();
     }
 
     /**

@@ -19,7 +19,7 @@ import java.util.function.DoubleSupplier;
 @FunctionalInterface
 public interface CredentialFront {
 
-    /** The credential tier of docs/caching.md: the in-process refresh-ahead cache over {@code chain}. */
+    /** The credential tier of docs/federation.md ("The in-process tier"): the in-process refresh-ahead cache over {@code chain}. */
     CredentialFront TIER = (chain, s) -> new CredentialTier(chain, s.policy(), s.clock(), s.loads(), s.jitter(), s.maxWait(),
             s.meters());
 

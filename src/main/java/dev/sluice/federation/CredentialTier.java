@@ -16,6 +16,7 @@ import java.time.Duration;
 import java.time.InstantSource;
 import java.util.EnumMap;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.Executor;
 import java.util.function.DoubleSupplier;
 
@@ -102,6 +103,12 @@ public final class CredentialTier implements FederatedCredentials {
     @Override
     public AwsCredentials credentials(String roleArn, String subject) {
         return credentials(new CredentialKey(roleArn, subject));
+    }
+
+    /** The role's credentials when this tier holds usable ones now; never waits (a renewal due is started). */
+    @Override
+    public Optional<AwsCredentials> heldNow(String roleArn, String subject) {
+        return l1.getIfUsable(new CredentialKey(roleArn, subject));
     }
 
     /** Adapts an exchange to the loader shape. */

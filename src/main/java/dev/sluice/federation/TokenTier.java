@@ -25,9 +25,9 @@ import java.util.function.DoubleSupplier;
 
 /**
  * Bearer tokens for Azure Blob and GCS backends (docs/federation.md, "Azure Blob and GCS
- * tokens"), kept like federated AWS credentials (docs/caching.md): an in-process
- * {@link RefreshAheadCache} (serve fresh, renew ahead of expiry without making anyone wait,
- * single-flight cold loads, remember failures briefly) whose load is the next tier down, the
+ * tokens"), kept like federated AWS credentials (docs/federation.md, "The in-process
+ * tier"): an in-process {@link RefreshAheadCache} (serve fresh, renew ahead of expiry
+ * without making anyone wait, single-flight cold loads, remember failures briefly) whose load is the next tier down, the
  * sealed shared tier ({@code tok} namespace) when {@code cache.shared} is configured, and under
  * it {@link #exchanging the exchange} that the grant names. A token expires when its provider
  * says ({@code expires_in} from the moment of the answer, or {@code expireTime}).

@@ -66,8 +66,8 @@ public final class Reads {
      * product of the static registry (held in memory) whose backend is a directory waits on
      * nothing: identifying the caller and authorizing are computation on what is in memory, so
      * such a read can be answered on the thread that parsed it. One whose backend is a remote
-     * store that needs no credentials fetched ({@link Backend#opensWithoutWaiting}) can be sent
-     * from there ({@link #readWithoutWaiting}). A control-plane product may need the API: no.
+     * store that {@link Backend#opensWithoutWaiting opens without waiting} (an S3 store) can be
+     * sent from there ({@link #readWithoutWaiting}). A control-plane product may need the API: no.
      */
     public Starting startsWithoutWaiting(String account, String product) {
         if (!registry.answersFromMemory()) {

@@ -135,11 +135,10 @@ public final class S3Handler extends Handler.Abstract {
     /**
      * Starts a request where it waits on nothing else: a read of a local file whose caller and
      * product are known from memory is answered here, on the thread that parsed it, as nginx
-     * serves a file; a read of a remote store that needs no credentials fetched is sent from
-     * here and answered from the thread that reads the store's answer ({@link #start}); every
-     * other request goes to a virtual thread of its own, where it may wait on a backend, a
-     * registry, a body or a slow client. Each saves hand-offs between threads per request
-     * (docs/operations.md, "Threads").
+     * serves a file; a read of an S3 store is sent from here and answered from the thread that
+     * reads the store's answer ({@link #start}); every other request goes to a virtual thread of
+     * its own, where it may wait on a backend, a registry, a body or a slow client. Each saves
+     * hand-offs between threads per request (docs/operations.md, "Threads").
      */
     @Override
     public boolean handle(Request request, Response response, Callback callback) {
@@ -285,9 +284,10 @@ public final class S3Handler extends Handler.Abstract {
      * path-style, of a static product on a directory, with limits, if any, decided in this
      * process (a shared limit store is a network call); identifying its caller (a signature is
      * computation on keys in memory) and authorizing wait on nothing. Sent from here
-     * ({@link Start#SENT_FROM_HERE}): the same of a static product on a remote store that needs
-     * no credentials fetched. Conservative: anything else, including a name with a
-     * percent-escape in its account or product, waits on a virtual thread.
+     * ({@link Start#SENT_FROM_HERE}): the same of a static product on an S3 store (whose
+     * credentials, when they may need an exchange, are had on a virtual thread). Conservative:
+     * anything else, including a name with a percent-escape in its account or product, waits on
+     * a virtual thread.
      */
     private Start start(Request request) {
         if (!gate.decidesLocally() || virtualHosts.isPresent()) {

@@ -236,19 +236,59 @@ class S3BackendTest {
                 .isInstanceOfSatisfying(S3Exception.class, e -> assertThat(e.error()).isEqualTo(S3Error.NO_SUCH_KEY));
     }
 
-    /** Only credentials from the configuration, or none, are had without waiting; a federated role's may need an exchange. */
+    /**
+     * A backend whose credentials may need an exchange (a web identity role the credential tier
+     * does not hold) still starts a read without waiting: the read, credentials and all, is made
+     * on a virtual thread of its own, and the caller's thread returns at once.
+     */
     @Test
-    void onlyABackendWhoseCredentialsWaitOnNothingOpensWithoutWaiting() {
-        S3Backend federated = new S3Backend(http, S3PROXY.get().endpoint(), "us-east-1", BUCKET, "p/",
-                () -> Optional.of(AwsCredentials.of(S3ProxyProcess.IDENTITY, S3ProxyProcess.CREDENTIAL)),
-                InstantSource.system(), Ticker.SYSTEM, Duration.ofSeconds(10));
-        S3Backend anonymous = new S3Backend(http, S3PROXY.get().endpoint(), "us-east-1", BUCKET, "p/",
-                BackendCredentials.anonymous(), InstantSource.system(), Ticker.SYSTEM, Duration.ofSeconds(10));
+    void aReadWhoseCredentialsMayWaitIsMadeElsewhere() throws Exception {
+        java.util.concurrent.CountDownLatch exchanged = new java.util.concurrent.CountDownLatch(1);
+        java.util.concurrent.atomic.AtomicReference<Thread> exchangedOn = new java.util.concurrent.atomic.AtomicReference<>();
+        S3Backend federated = new S3Backend(http, S3PROXY.get().endpoint(), "us-east-1", BUCKET, "p/", () -> {
+            exchangedOn.set(Thread.currentThread());
+            try {
+                assertThat(exchanged.await(10, TimeUnit.SECONDS)).isTrue();
+            } catch (InterruptedException e) {
+                throw new IllegalStateException(e);
+            }
+            return Optional.of(AwsCredentials.of(S3ProxyProcess.IDENTITY, S3ProxyProcess.CREDENTIAL));
+        }, InstantSource.system(), Ticker.SYSTEM, Duration.ofSeconds(10));
 
-        assertThat(federated.opensWithoutWaiting()).isFalse();
-        assertThat(anonymous.opensWithoutWaiting()).isTrue();
-        assertThatThrownBy(() -> federated.openWithoutWaiting("top.txt", new Fetch(Optional.empty(), Preconditions.NONE, false), 64))
-                .isInstanceOf(IllegalStateException.class);
+        assertThat(federated.opensWithoutWaiting()).isTrue();
+        var opened = federated.openWithoutWaiting("top.txt", new Fetch(Optional.empty(), Preconditions.NONE, false), 64);
+        assertThat(opened).as("returned while the credentials are being had").isNotDone();
+        exchanged.countDown();
+
+        StoredObject object = opened.get(10, TimeUnit.SECONDS);
+        assertThat(exchangedOn.get()).isNotSameAs(Thread.currentThread());
+        assertThat(exchangedOn.get().isVirtual()).isTrue();
+        assertThat(object.meta().size()).hasValue(20);
+        object.close();
+    }
+
+    /** A web identity role's credentials are had without waiting exactly when the tier holds them. */
+    @Test
+    void federatedCredentialsAreHeldNowOnlyWhenTheTierHoldsThem() {
+        AwsCredentials held = AwsCredentials.of(S3ProxyProcess.IDENTITY, S3ProxyProcess.CREDENTIAL);
+        java.util.concurrent.atomic.AtomicBoolean inTier = new java.util.concurrent.atomic.AtomicBoolean();
+        FederatedCredentials tier = new FederatedCredentials() {
+            @Override
+            public AwsCredentials credentials(String roleArn, String subject) {
+                return held;
+            }
+
+            @Override
+            public Optional<AwsCredentials> heldNow(String roleArn, String subject) {
+                return inTier.get() ? Optional.of(held) : Optional.empty();
+            }
+        };
+        BackendCredentials role = BackendCredentials.federated(tier, "arn:aws:iam::1:role/r", "sluice:product:a/b");
+
+        assertThat(role.withoutWaiting()).isEmpty();
+        inTier.set(true);
+        assertThat(role.withoutWaiting()).hasValue(new BackendCredentials.Now(Optional.of(held)));
+        assertThat(BackendCredentials.anonymous().withoutWaiting()).hasValue(new BackendCredentials.Now(Optional.empty()));
     }
 
     private static ObjectResponse read(Optional<ByteRange.Spec> range, Preconditions p, boolean headOnly) {

@@ -113,6 +113,37 @@ class RefreshAheadCacheTest {
         assertThat(loader.calls()).isEqualTo(2);
     }
 
+    /**
+     * Asked without waiting (a read sent from the selector), the cache answers exactly what
+     * {@code get} would from memory, starting a renewal that is due without waiting for it, and
+     * nothing where {@code get} would load: no key yet, or a value within min_serve of expiry.
+     * Nothing is loaded or counted then; the caller asks {@code get} where it may wait.
+     */
+    @Test
+    void withoutWaitingAnswersOnlyWhatMemoryHolds() {
+        RefreshAheadCache<CredentialKey, String> cache = cache(steps);
+        steps.hold();
+        assertThat(cache.getIfUsable(KEY)).isEmpty();
+        assertThat(steps.pending()).isZero();
+
+        cache = primedWithV1();
+        clock.set(EXP.minus(REFRESH_LEAD).minus(NS));
+        assertThat(cache.getIfUsable(KEY)).hasValue("v1");
+        assertThat(observer.lookups(Outcome.HIT)).isEqualTo(1);
+        assertThat(steps.pending()).isZero();
+
+        clock.set(EXP.minus(REFRESH_LEAD));
+        assertThat(cache.getIfUsable(KEY)).hasValue("v1");
+        assertThat(observer.lookups(Outcome.RENEWING)).isEqualTo(1);
+        assertThat(steps.pending()).as("the renewal started, not waited for").isEqualTo(1);
+
+        clock.set(EXP.minus(MIN_SERVE));
+        assertThat(cache.getIfUsable(KEY)).isEmpty();
+        assertThat(steps.pending()).isEqualTo(1);
+        assertThat(loader.calls()).isEqualTo(1);
+        assertThat(observer.lookups(Outcome.MISS) + observer.lookups(Outcome.ERROR)).isZero();
+    }
+
     @Test
     void servesCachedValueOneNanosecondBeforeMinServe() {
         RefreshAheadCache<CredentialKey, String> cache = primedWithV1();
