@@ -368,7 +368,8 @@ public final class Sluice implements AutoCloseable {
         HttpClient http = new HttpClient();
         // backend_tls.ca_file: trusted besides the JVM's certificates on every outbound call (docs/configuration.md).
         http.setSslContextFactory(dev.sluice.backend.OutboundTls.trusting(tls.certificates()));
-        QueuedThreadPool threads = new QueuedThreadPool(32, 2);
+        // Its threads may read a server connection's next request after sending a reply (SluiceServer).
+        QueuedThreadPool threads = dev.sluice.server.SluiceServer.replyingPool(32, 2);
         threads.setName("sluice-backend");
         // The client's blocking work (reading a response for a request's virtual thread) runs on
         // virtual threads too: the hand-off back to the request is cheaper than from a platform

@@ -61,7 +61,10 @@ public final class SluiceServer implements AutoCloseable {
      * one that parsed its request (every request sluice hands to a virtual thread), Jetty resumes
      * the connection by handing it to the pool, a thread wake-up per request; the virtual thread
      * that completed it is about to end and can read on just as well (docs/operations.md,
-     * "Threads"). Every other task, and any from a platform thread, goes to the pool as before.
+     * "Threads"). So can a thread of the backend client's pool ({@link #replyingPool}), whose
+     * selector sends the reply to a read sent from the selector and whose callbacks may not
+     * wait: reading on parses the next request and hands it on as the server's selector would.
+     * Every other task, and any from another platform thread, goes to the pool as before.
      */
     static final class ConnectionResumingPool extends QueuedThreadPool {
         ConnectionResumingPool(int maxThreads, int minThreads) {
@@ -70,7 +73,8 @@ public final class SluiceServer implements AutoCloseable {
 
         @Override
         public void execute(Runnable job) {
-            if (job instanceof HttpConnection && Thread.currentThread().isVirtual()) {
+            Thread current = Thread.currentThread();
+            if (job instanceof HttpConnection && (current.isVirtual() || current instanceof ReplyingThread)) {
                 try {
                     job.run();
                 } catch (RuntimeException | Error e) {
@@ -81,6 +85,26 @@ public final class SluiceServer implements AutoCloseable {
             } else {
                 super.execute(job);
             }
+        }
+    }
+
+    /**
+     * The backend client's pool: its platform threads (the client's selector among them) may
+     * resume a server connection whose reply they sent ({@link ConnectionResumingPool}).
+     */
+    public static QueuedThreadPool replyingPool(int maxThreads, int minThreads) {
+        return new QueuedThreadPool(maxThreads, minThreads) {
+            @Override
+            public Thread newThread(Runnable runnable) {
+                return new ReplyingThread(runnable);
+            }
+        };
+    }
+
+    /** A thread of {@link #replyingPool}. */
+    static final class ReplyingThread extends Thread {
+        ReplyingThread(Runnable runnable) {
+            super(runnable);
         }
     }
 

@@ -96,6 +96,38 @@ class ConnectionResumingPoolTest {
         assertThat(ranOn.isVirtual()).isFalse();
     }
 
+    /**
+     * The backend client's threads send the reply to a read sent from the selector, and read
+     * its connection on themselves; a thread of any other pool hands it to the server's pool.
+     */
+    @Test
+    void aConnectionResumedFromTheBackendClientsPoolIsReadOnThatThread() throws Exception {
+        org.eclipse.jetty.util.thread.QueuedThreadPool backend = SluiceServer.replyingPool(4, 1);
+        org.eclipse.jetty.util.thread.QueuedThreadPool other = new org.eclipse.jetty.util.thread.QueuedThreadPool(4, 1);
+        backend.start();
+        other.start();
+        try {
+            Recording fromBackend = new Recording();
+            CompletableFuture<Thread> backendCaller = new CompletableFuture<>();
+            backend.execute(() -> {
+                backendCaller.complete(Thread.currentThread());
+                pool.execute(fromBackend);
+            });
+            assertThat(fromBackend.ranOn.get(10, TimeUnit.SECONDS)).isSameAs(backendCaller.get(10, TimeUnit.SECONDS));
+
+            Recording fromOther = new Recording();
+            CompletableFuture<Thread> otherCaller = new CompletableFuture<>();
+            other.execute(() -> {
+                otherCaller.complete(Thread.currentThread());
+                pool.execute(fromOther);
+            });
+            assertThat(fromOther.ranOn.get(10, TimeUnit.SECONDS)).isNotSameAs(otherCaller.get(10, TimeUnit.SECONDS));
+        } finally {
+            backend.stop();
+            other.stop();
+        }
+    }
+
     @Test
     void otherTasksFromAVirtualThreadGoToThePool() throws Exception {
         CompletableFuture<Thread> ranOn = new CompletableFuture<>();
