@@ -176,7 +176,7 @@ public final class S3Backend implements Backend {
             }
             try {
                 if (!read.found(head)) {
-                    byteArray(fetch.headOnly() ? Content.Source.from(new ByteBuffer[0]) : head.body(), ResponseHead.MAX_ERROR_BYTES)
+                    Content.Source.asByteArrayAsync(fetch.headOnly() ? Content.Source.from(new ByteBuffer[0]) : head.body(), ResponseHead.MAX_ERROR_BYTES)
                             .whenComplete((body, unread) -> opened.completeExceptionally(
                                     read.refused(head, body != null ? body : new byte[0])));
                     return;
@@ -187,7 +187,7 @@ public final class S3Backend implements Backend {
                     settle(opened, object);
                     return;
                 }
-                byteArray(head.body(), (int) small).whenComplete((body, unread) -> {
+                Content.Source.asByteArrayAsync(head.body(), (int) small).whenComplete((body, unread) -> {
                     try {
                         if (unread != null) {
                             object.close();
@@ -217,11 +217,6 @@ public final class S3Backend implements Backend {
         if (!opened.complete(object)) {
             object.close();
         }
-    }
-
-    /** At most {@code max} bytes of {@code body}, read as they arrive. */
-    private static CompletableFuture<byte[]> byteArray(Content.Source body, int max) {
-        return Content.Source.asByteArrayAsync(body, max);
     }
 
     /** Where a read that may wait on its credentials is made when its caller may not wait: a virtual thread of its own. */

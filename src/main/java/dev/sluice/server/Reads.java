@@ -51,13 +51,19 @@ public final class Reads {
         this.registry = registry;
     }
 
-    /** How a read of a product can start without waiting ({@link #startsWithoutWaiting}). */
+    /**
+     * How a read of a product can start without waiting ({@link #startsWithoutWaiting}), which is
+     * where the server starts the request (docs/operations.md, "Threads").
+     */
     public enum Starting {
-        /** It cannot: the registry or the store may keep the caller waiting. */
+        /** It cannot: the registry or the store may keep the caller waiting; a virtual thread of its own. */
         NO,
-        /** Whole, on the caller's thread: a directory. */
+        /** Whole, on the thread that parsed it: a directory. */
         LOCALLY,
-        /** Sent from the caller's thread, answered on the thread that reads the store's answer. */
+        /**
+         * Sent from the thread that parsed it, answered on the thread that reads the store's
+         * answer; any other operation on the product goes on on a virtual thread of its own.
+         */
         REMOTELY
     }
 

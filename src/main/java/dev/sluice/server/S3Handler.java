@@ -142,27 +142,13 @@ public final class S3Handler extends Handler.Abstract {
      */
     @Override
     public boolean handle(Request request, Response response, Callback callback) {
-        Start start = start(request);
-        if (start == Start.WAITING) {
+        Reads.Starting start = start(request);
+        if (start == Reads.Starting.NO) {
             waiting(callback, () -> handleWaiting(request, response, callback));
         } else {
             handleAtOnce(request, response, callback, start);
         }
         return true;
-    }
-
-    /** Where a request starts (docs/operations.md, "Threads"). */
-    private enum Start {
-        /** On a virtual thread of its own, where it may wait on anything. */
-        WAITING,
-        /** Here, on the thread that parsed it, whole: a read of a directory. */
-        HERE,
-        /**
-         * Here, until it would wait: a read of a remote store is sent from here and answered
-         * from the thread that reads the store's answer; any other operation goes on on a
-         * virtual thread of its own.
-         */
-        SENT_FROM_HERE
     }
 
     /**
@@ -195,7 +181,7 @@ public final class S3Handler extends Handler.Abstract {
         String rawPath = request.getHttpURI().getPath();
         // The pass's slot is held until the response has ended, however it ended (docs/protection.md).
         try (Gate.Pass pass = pass(request, requestId)) {
-            Reply reply = route(request, rawPath, requestId, pass, Start.WAITING);
+            Reply reply = route(request, rawPath, requestId, pass, Reads.Starting.NO);
             end(request, requestId, reply, writer.write(reply, response, callback, requestId, rawPath), pass, started);
         }
     }
@@ -207,7 +193,7 @@ public final class S3Handler extends Handler.Abstract {
      * thread that reads the store's answer. A reply that would wait to be sent (a large object,
      * an error document) goes to a virtual thread to be sent from there.
      */
-    private void handleAtOnce(Request request, Response response, Callback callback, Start start) {
+    private void handleAtOnce(Request request, Response response, Callback callback, Reads.Starting start) {
         long started = ticker.nanoTime();
         String requestId = begin(response);
         String rawPath = request.getHttpURI().getPath();
@@ -280,45 +266,41 @@ public final class S3Handler extends Handler.Abstract {
     }
 
     /**
-     * Where a request starts. Here ({@link Start#HERE}): a GET or HEAD without a body,
+     * Where a request starts. Here ({@link Reads.Starting#LOCALLY}): a GET or HEAD without a body,
      * path-style, of a static product on a directory, with limits, if any, decided in this
      * process (a shared limit store is a network call); identifying its caller (a signature is
      * computation on keys in memory) and authorizing wait on nothing. Sent from here
-     * ({@link Start#SENT_FROM_HERE}): the same of a static product on an S3 store (whose
+     * ({@link Reads.Starting#REMOTELY}): the same of a static product on an S3 store (whose
      * credentials, when they may need an exchange, are had on a virtual thread). Conservative:
      * anything else, including a name with a percent-escape in its account or product, waits on
      * a virtual thread.
      */
-    private Start start(Request request) {
+    private Reads.Starting start(Request request) {
         if (!gate.decidesLocally() || virtualHosts.isPresent()) {
-            return Start.WAITING;
+            return Reads.Starting.NO;
         }
         String method = request.getMethod();
         if (!method.equals("GET") && !method.equals("HEAD")) {
-            return Start.WAITING;
+            return Reads.Starting.NO;
         }
         if (request.getLength() > 0 || request.getHeaders().contains(HttpHeader.TRANSFER_ENCODING)) {
-            return Start.WAITING;
+            return Reads.Starting.NO;
         }
         String path = request.getHttpURI().getPath();
         if (path == null || path.length() < 2 || path.charAt(0) != '/') {
-            return Start.WAITING;
+            return Reads.Starting.NO;
         }
         int accountEnd = path.indexOf('/', 1);
         int productEnd = accountEnd < 0 ? -1 : path.indexOf('/', accountEnd + 1);
         if (productEnd < 0) {
-            return Start.WAITING;
+            return Reads.Starting.NO;
         }
         String account = path.substring(1, accountEnd);
         String product = path.substring(accountEnd + 1, productEnd);
         if (account.indexOf('%') >= 0 || product.indexOf('%') >= 0) {
-            return Start.WAITING;
+            return Reads.Starting.NO;
         }
-        return switch (reads.startsWithoutWaiting(account, product)) {
-            case LOCALLY -> Start.HERE;
-            case REMOTELY -> Start.SENT_FROM_HERE;
-            case NO -> Start.WAITING;
-        };
+        return reads.startsWithoutWaiting(account, product);
     }
 
     /** The request's pass through the limits, from its peer address and any X-Forwarded-For. */
@@ -400,7 +382,7 @@ public final class S3Handler extends Handler.Abstract {
     }
 
     /** Which route answers: a preflight, an OIDC document, the STS endpoint, or S3. */
-    private Reply route(Request request, String rawPath, String requestId, Gate.Pass pass, Start start) {
+    private Reply route(Request request, String rawPath, String requestId, Gate.Pass pass, Reads.Starting start) {
         Optional<String> hostAccount = virtualHosts.flatMap(v -> v.account(request.getHttpURI().getHost()));
         if (request.getMethod().equals("OPTIONS")) {
             return preflight(request);
@@ -509,7 +491,7 @@ public final class S3Handler extends Handler.Abstract {
      * signature checked over it; the bytes of PutObject and UploadPart stream into the store,
      * checked as they arrive ({@link Identifier#identifyUpload}, {@link Writes}).
      */
-    private Reply s3(Request request, String rawPath, Optional<String> hostAccount, String requestId, Gate.Pass pass, Start start) {
+    private Reply s3(Request request, String rawPath, Optional<String> hostAccount, String requestId, Gate.Pass pass, Reads.Starting start) {
         Reply.Facts facts = Reply.Facts.of("Unknown");
         try {
             SignableRequest signable = signable(request, rawPath);
@@ -569,7 +551,7 @@ public final class S3Handler extends Handler.Abstract {
                     Principal principal = identify(pass, () -> identifier.identify(signable, new byte[0]));
                     facts = identified(facts, principal, op);
                     admit(pass, principal, op);
-                    return start == Start.SENT_FROM_HERE ? sendFromHere(op, principal, request, requestId, facts)
+                    return start == Reads.Starting.REMOTELY ? sendFromHere(op, principal, request, requestId, facts)
                             : serve(op, principal, request, requestId, facts);
                 }
             }
