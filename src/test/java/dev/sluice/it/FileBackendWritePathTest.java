@@ -1,5 +1,6 @@
 package dev.sluice.it;
 
+import dev.sluice.testing.FileTree;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInfo;
 import org.junit.jupiter.api.io.TempDir;
@@ -17,7 +18,6 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.stream.Stream;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -74,14 +74,9 @@ class FileBackendWritePathTest extends WritePathContract {
     /** Every regular file under the product's directory, hidden ones included, and every file beside it under the root. */
     @Override
     protected List<String> backendEntries(String product) {
-        try (Stream<Path> files = Files.walk(root)) {
-            return files.filter(Files::isRegularFile)
-                    .map(p -> root.relativize(p).toString())
-                    .filter(p -> p.startsWith(product + "/") || !p.contains("/") || p.startsWith("."))
-                    .sorted().toList();
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
+        return FileTree.regularFiles(root).stream()
+                .filter(p -> p.startsWith(product + "/") || !p.contains("/") || p.startsWith("."))
+                .toList();
     }
     /** The file store keeps a multipart upload's checksum in the object's sidecar. */
     @Override

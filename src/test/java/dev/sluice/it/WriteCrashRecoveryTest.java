@@ -1,6 +1,7 @@
 package dev.sluice.it;
 
 import dev.sluice.it.RawWrite.Form;
+import dev.sluice.testing.FileTree;
 import dev.sluice.testing.SluiceProcess;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -12,7 +13,6 @@ import software.amazon.awssdk.services.s3.model.S3Object;
 
 import java.io.IOException;
 import java.io.OutputStream;
-import java.io.UncheckedIOException;
 import java.net.Socket;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -22,7 +22,6 @@ import java.time.Instant;
 import java.util.List;
 import java.util.Random;
 import java.util.concurrent.TimeUnit;
-import java.util.stream.Stream;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.fail;
@@ -48,11 +47,7 @@ class WriteCrashRecoveryTest {
     }
 
     List<String> files(Path data) {
-        try (Stream<Path> s = Files.walk(data)) {
-            return s.filter(Files::isRegularFile).map(p -> data.relativize(p).toString()).sorted().toList();
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
+        return FileTree.regularFiles(data);
     }
 
     /** Opens a connection and sends a signed PUT's head and {@code sent} of {@code body}'s bytes; the caller keeps it open. */

@@ -2,6 +2,7 @@ package dev.sluice.it;
 
 import dev.sluice.it.RawWrite.Form;
 import dev.sluice.it.SluiceUnderTest.RawResponse;
+import dev.sluice.testing.FileTree;
 import dev.sluice.testing.S3ProxyExtension;
 import dev.sluice.testing.S3ProxyProcess;
 import dev.sluice.testing.TcpRelay;
@@ -39,7 +40,6 @@ import java.util.Optional;
 import java.util.Random;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
-import java.util.stream.Stream;
 
 import static dev.sluice.it.S3ErrorAssert.assertS3Error;
 import static org.assertj.core.api.Assertions.assertThat;
@@ -127,11 +127,7 @@ class WriteFaultsTest {
     /** Everything the store holds for a product, bypassing sluice: files (hidden ones too) or objects and uploads. */
     static List<String> backendEntries(String product) {
         if (product.equals("files")) {
-            try (Stream<Path> files = Files.walk(root)) {
-                return files.filter(Files::isRegularFile).map(p -> root.relativize(p).toString()).sorted().toList();
-            } catch (IOException e) {
-                throw new UncheckedIOException(e);
-            }
+            return FileTree.regularFiles(root);
         }
         List<String> entries = new ArrayList<>();
         for (S3Object o : admin.listObjectsV2Paginator(b -> b.bucket(BUCKET).prefix("data/")).contents()) {
