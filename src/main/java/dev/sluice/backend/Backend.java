@@ -107,7 +107,7 @@ public interface Backend extends AutoCloseable {
     /**
      * Starts a multipart upload whose parts and object carry {@code checksum}, if one is named.
      * A store that keeps no checksum for a multipart object starts it as without one (the s3
-     * store: docs/writes.md, "Multipart checksums").
+     * store on a backend that does not keep it: docs/writes.md, "Multipart checksums").
      */
     default String startUpload(String key, ObjectAttributes attributes, Optional<MultipartChecksum> checksum) {
         return startUpload(key, attributes);
@@ -135,7 +135,8 @@ public interface Backend extends AutoCloseable {
      * Completes as above, after judging what the request {@code claims} the object will be
      * against the upload's kept checksum and the parts' sizes ({@link ObjectClaims#check}). A
      * store that keeps no checksum for a multipart object completes it as without claims (the
-     * s3 store: docs/writes.md, "Multipart checksums").
+     * s3 store sends them to a backend that keeps the upload's checksum, to judge: docs/writes.md,
+     * "Multipart checksums").
      */
     default Written completeUpload(String key, String uploadId, List<Multipart.PartRef> parts, ObjectClaims claims,
                                    WriteCondition condition) {

@@ -26,6 +26,7 @@ import java.util.Base64;
 import java.util.Comparator;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.regex.Pattern;
@@ -489,18 +490,8 @@ final class FileUploads {
      * bytes); a part with another checksum, or none, is refused as S3 refuses it.
      */
     private static String partChecksum(MultipartChecksum checksum, List<Map.Entry<String, String>> carried) {
-        for (Map.Entry<String, String> c : carried) {
-            if (c.getKey().equalsIgnoreCase(checksum.headerName())) {
-                return c.getValue();
-            }
-        }
-        if (!carried.isEmpty()) {
-            String other = carried.getFirst().getKey().substring("x-amz-checksum-".length());
-            throw new S3Exception(S3Error.INVALID_REQUEST, "Checksum Type mismatch occurred, expected checksum Type: "
-                    + checksum.algorithm() + ", actual checksum Type: " + other);
-        }
-        throw new S3Exception(S3Error.INVALID_REQUEST, "The upload was created using a " + checksum.algorithm()
-                + " checksum. The part must carry its " + checksum.headerName() + ".");
+        checksum.checkCarried(carried.stream().map(c -> c.getKey().toLowerCase(Locale.ROOT)).toList());
+        return carried.stream().filter(c -> c.getKey().equalsIgnoreCase(checksum.headerName())).findFirst().orElseThrow().getValue();
     }
 
     /**

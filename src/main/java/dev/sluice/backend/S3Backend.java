@@ -1,6 +1,8 @@
 package dev.sluice.backend;
 
 import dev.sluice.s3.ByteRange;
+import dev.sluice.s3.MultipartChecksum;
+import dev.sluice.s3.ObjectClaims;
 import dev.sluice.s3.ObjectSummary;
 import dev.sluice.s3.Preconditions;
 import dev.sluice.s3.S3Exception;
@@ -353,7 +355,12 @@ public final class S3Backend implements Backend {
 
     @Override
     public String startUpload(String key, ObjectAttributes attributes) {
-        return uploads.start(key, attributes);
+        return uploads.start(key, attributes, Optional.empty());
+    }
+
+    @Override
+    public String startUpload(String key, ObjectAttributes attributes, Optional<MultipartChecksum> checksum) {
+        return uploads.start(key, attributes, checksum);
     }
 
     @Override
@@ -363,7 +370,13 @@ public final class S3Backend implements Backend {
 
     @Override
     public Written completeUpload(String key, String uploadId, List<Multipart.PartRef> parts, WriteCondition condition) {
-        return uploads.complete(key, uploadId, parts, condition);
+        return uploads.complete(key, uploadId, parts, ObjectClaims.NONE, condition);
+    }
+
+    @Override
+    public Written completeUpload(String key, String uploadId, List<Multipart.PartRef> parts, ObjectClaims claims,
+                                  WriteCondition condition) {
+        return uploads.complete(key, uploadId, parts, claims, condition);
     }
 
     @Override

@@ -1,8 +1,9 @@
 package dev.sluice.s3;
 
+import java.util.Collection;
+import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
-import java.util.Set;
 import java.util.function.Function;
 
 /**
@@ -18,7 +19,7 @@ import java.util.function.Function;
  */
 public record MultipartChecksum(String algorithm, boolean fullObject) {
     /** The algorithms S3 knows, by the names their headers end in. */
-    static final Set<String> ALGORITHMS = Set.of("crc32", "crc32c", "crc64nvme", "sha1", "sha256");
+    public static final List<String> ALGORITHMS = List.of("crc32", "crc32c", "crc64nvme", "sha1", "sha256");
 
     /** {@code x-amz-checksum-crc32}: the name the parts' and the object's checksum go by. */
     public String headerName() {
@@ -28,6 +29,24 @@ public record MultipartChecksum(String algorithm, boolean fullObject) {
     /** {@code COMPOSITE} or {@code FULL_OBJECT}, as {@code x-amz-checksum-type} says it. */
     public String type() {
         return fullObject ? "FULL_OBJECT" : "COMPOSITE";
+    }
+
+    /**
+     * Refuses a part of an upload with this checksum that does not carry it, as S3 refuses it
+     * ({@code 400 InvalidRequest}): {@code carried} are the names of the checksums the part
+     * declares ({@code x-amz-checksum-crc32}), in a header or a trailer, lower case.
+     */
+    public void checkCarried(Collection<String> carried) {
+        if (carried.contains(headerName())) {
+            return;
+        }
+        if (!carried.isEmpty()) {
+            String other = carried.iterator().next().substring("x-amz-checksum-".length());
+            throw new S3Exception(S3Error.INVALID_REQUEST, "Checksum Type mismatch occurred, expected checksum Type: "
+                    + algorithm + ", actual checksum Type: " + other);
+        }
+        throw new S3Exception(S3Error.INVALID_REQUEST, "The upload was created using a " + algorithm
+                + " checksum. The part must carry its " + headerName() + ".");
     }
 
     /**

@@ -14,8 +14,9 @@ import java.util.function.Function;
  * {@code x-amz-checksum-<algorithm>} is the object's checksum (not the request XML's),
  * {@code x-amz-checksum-type} the type the upload was started with, and
  * {@code x-amz-mp-object-size} the object's size. A store that keeps the upload's checksum
- * judges them before the object exists ({@link #check}); the s3 store, which keeps none, does
- * not send them on (docs/writes.md, "Multipart checksums").
+ * judges them before the object exists ({@link #check}); the s3 store sends them on to a backend
+ * that started the upload with a checksum, and judges none itself (docs/writes.md,
+ * "Multipart checksums").
  */
 public record ObjectClaims(Optional<Claimed> checksum, Optional<String> type, OptionalLong size) {
     /** No claims: a completion that names none of the three headers. */

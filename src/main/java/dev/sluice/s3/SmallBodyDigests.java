@@ -21,7 +21,6 @@ import java.util.zip.Checksum;
  */
 public final class SmallBodyDigests {
     private static final String CHECKSUM_PREFIX = "x-amz-checksum-";
-    private static final String[] ALGORITHMS = {"crc32", "crc32c", "crc64nvme", "sha1", "sha256"};
 
     private SmallBodyDigests() {
     }
@@ -34,7 +33,7 @@ public final class SmallBodyDigests {
     public static void check(Function<String, Optional<String>> header, byte[] body, boolean required) {
         checkContentMd5(header, body);
         boolean any = header.apply("Content-MD5").isPresent();
-        for (String algorithm : ALGORITHMS) {
+        for (String algorithm : MultipartChecksum.ALGORITHMS) {
             Optional<String> value = header.apply(CHECKSUM_PREFIX + algorithm);
             if (value.isPresent()) {
                 any = true;

@@ -1,9 +1,11 @@
 package dev.sluice.backend;
 
 import dev.sluice.s3.MultipartChecksum;
+import dev.sluice.s3.ObjectClaims;
 import dev.sluice.s3.S3Error;
 import dev.sluice.s3.S3Exception;
 import dev.sluice.sigv4.AwsCredentials;
+import dev.sluice.testing.AwsChunked;
 import dev.sluice.testing.LoopbackServer;
 import dev.sluice.testing.TestUploads;
 import dev.sluice.time.Ticker;
@@ -268,42 +270,6 @@ class S3BackendWriteWireTest {
             return java.util.Base64.getEncoder().encodeToString(java.security.MessageDigest.getInstance("SHA-256").digest(bytes));
         } catch (java.security.NoSuchAlgorithmException e) {
             throw new IllegalStateException(e);
-        }
-    }
-
-    /** An aws-chunked body without chunk signatures, taken apart as a store reads it: chunk sizes, data, the one trailer line. */
-    record AwsChunked(List<Integer> chunkSizes, byte[] data, String trailer) {
-        static AwsChunked decode(byte[] body) {
-            List<Integer> sizes = new java.util.ArrayList<>();
-            ByteArrayOutputStream data = new ByteArrayOutputStream();
-            int at = 0;
-            while (true) {
-                int eol = lineEnd(body, at);
-                int size = Integer.parseInt(new String(body, at, eol - at, StandardCharsets.US_ASCII), 16);
-                sizes.add(size);
-                at = eol + 2;
-                if (size == 0) {
-                    break;
-                }
-                data.write(body, at, size);
-                at += size;
-                assertThat(new String(body, at, 2, StandardCharsets.US_ASCII)).as("CRLF after a chunk").isEqualTo("\r\n");
-                at += 2;
-            }
-            int eol = lineEnd(body, at);
-            String trailer = new String(body, at, eol - at, StandardCharsets.US_ASCII);
-            assertThat(body.length).as("the trailer, then an empty line, then nothing").isEqualTo(eol + 4);
-            assertThat(new String(body, eol, 4, StandardCharsets.US_ASCII)).isEqualTo("\r\n\r\n");
-            return new AwsChunked(sizes, data.toByteArray(), trailer);
-        }
-
-        private static int lineEnd(byte[] body, int from) {
-            for (int i = from; i + 1 < body.length; i++) {
-                if (body[i] == '\r' && body[i + 1] == '\n') {
-                    return i;
-                }
-            }
-            throw new AssertionError("no CRLF after byte " + from);
         }
     }
 
@@ -655,6 +621,161 @@ class S3BackendWriteWireTest {
 
         assertThat(page.uploads()).extracting(Multipart.InProgress::checksum).containsExactly(
                 Optional.of(new MultipartChecksum("crc32", true)), Optional.of(new MultipartChecksum("sha256", false)), Optional.empty());
+    }
+
+    /**
+     * An upload S3 says it started with the client's checksum: the algorithm and type go with the
+     * start, each part's checksum goes with the part (a header as that header, a trailer as a
+     * trailer of sluice's), the completion lists the parts' checksums and sends the object's
+     * claims, and what the backend answers comes back. The backend's own id is what every later
+     * call names, and a listing gives the upload the id its start did.
+     */
+    @Test
+    void aMultipartChecksumTheBackendKeepsGoesWithEveryPartAndTheCompletion() {
+        byte[] one = S3BackendWriteTest.random(5 * 1024 * 1024, 31);
+        byte[] two = S3BackendWriteTest.random(1000, 32);
+        ANSWER.set(reading((received, response) -> switch (received.method() + " " + received.pathQuery()) {
+            case "POST /bucket/pre/fix/k.bin?uploads" -> {
+                response.getHeaders().put("x-amz-checksum-algorithm", "CRC32");
+                response.getHeaders().put("x-amz-checksum-type", "COMPOSITE");
+                yield "<InitiateMultipartUploadResult><UploadId>u-1</UploadId></InitiateMultipartUploadResult>";
+            }
+            case "PUT /bucket/pre/fix/k.bin?partNumber=1&uploadId=u-1", "PUT /bucket/pre/fix/k.bin?partNumber=2&uploadId=u-1" -> {
+                response.getHeaders().put("ETag", "\"p" + received.pathQuery().charAt(received.pathQuery().indexOf('=') + 1) + "\"");
+                response.getHeaders().put("x-amz-checksum-crc32", received.body().length == one.length ? crc32(one) : crc32(two));
+                yield "";
+            }
+            case "POST /bucket/pre/fix/k.bin?uploadId=u-1" -> "<CompleteMultipartUploadResult><ETag>\"whole-2\"</ETag>"
+                    + "<ChecksumCRC32>AAAAAA==-2</ChecksumCRC32><ChecksumType>COMPOSITE</ChecksumType></CompleteMultipartUploadResult>";
+            case "GET /bucket/pre/fix/k.bin?uploadId=u-1" -> "<ListPartsResult><IsTruncated>false</IsTruncated>"
+                    + "<ChecksumAlgorithm>CRC32</ChecksumAlgorithm><ChecksumType>COMPOSITE</ChecksumType>"
+                    + "<Part><PartNumber>1</PartNumber><LastModified>2024-06-03T10:15:30.000Z</LastModified><ETag>&quot;p1&quot;</ETag>"
+                    + "<ChecksumCRC32>" + crc32(one) + "</ChecksumCRC32><Size>" + one.length + "</Size></Part></ListPartsResult>";
+            case "GET /bucket?prefix=pre%2Ffix%2F&uploads" -> "<ListMultipartUploadsResult><IsTruncated>false</IsTruncated>"
+                    + "<Upload><Key>pre/fix/k.bin</Key><UploadId>u-1</UploadId><Initiated>2024-06-03T10:15:30.000Z</Initiated>"
+                    + "<ChecksumAlgorithm>CRC32</ChecksumAlgorithm><ChecksumType>COMPOSITE</ChecksumType></Upload>"
+                    + "</ListMultipartUploadsResult>";
+            case "DELETE /bucket/pre/fix/k.bin?uploadId=u-1" -> {
+                response.setStatus(204);
+                yield "";
+            }
+            default -> throw new AssertionError("unexpected " + received.method() + " " + received.pathQuery());
+        }));
+        MultipartChecksum crc32 = new MultipartChecksum("crc32", false);
+
+        String id = backend.startUpload("k.bin", ObjectAttributes.NONE, Optional.of(crc32));
+        Written first = backend.uploadPart("k.bin", id, 1, TestUploads.of(one, List.of(Map.entry("x-amz-checksum-crc32", crc32(one)))));
+        Written second = backend.uploadPart("k.bin", id, 2, TestUploads.withTrailer(two, "x-amz-checksum-crc32", crc32(two), null));
+        Written whole = backend.completeUpload("k.bin", id, List.of(
+                        new Multipart.PartRef(1, first.etag(), Map.of("x-amz-checksum-crc32", crc32(one))),
+                        new Multipart.PartRef(2, second.etag(), Map.of("x-amz-checksum-crc32", crc32(two)))),
+                ObjectClaims.of(h -> Optional.ofNullable(Map.of("x-amz-checksum-crc32", "AAAAAA==-2", "x-amz-checksum-type", "COMPOSITE",
+                        "x-amz-mp-object-size", Integer.toString(one.length + two.length)).get(h))),
+                WriteCondition.NONE);
+        Multipart.PartsPage parts = backend.listParts("k.bin", id, 0, 1000);
+        Multipart.UploadsPage uploads = backend.listUploads("", Optional.empty(), 1000);
+        backend.abortUpload("k.bin", id);
+
+        List<Received> all = List.copyOf(RECEIVED);
+        Received start = all.get(0);
+        assertThat(start.header("x-amz-checksum-algorithm")).isEqualTo("CRC32");
+        assertThat(start.header("x-amz-checksum-type")).isEqualTo("COMPOSITE");
+        assertThat(start.header("Authorization")).contains("x-amz-checksum-algorithm;x-amz-checksum-type;");
+
+        Received headerPart = all.get(1);
+        assertThat(headerPart.header("x-amz-checksum-crc32")).isEqualTo(crc32(one));
+        assertThat(headerPart.header("x-amz-content-sha256")).isEqualTo("UNSIGNED-PAYLOAD");
+        assertThat(headerPart.header("Authorization")).contains("SignedHeaders=host;x-amz-checksum-crc32;x-amz-content-sha256;");
+        assertThat(headerPart.body()).isEqualTo(one);
+        assertThat(first.checksums()).containsExactly(Map.entry("x-amz-checksum-crc32", crc32(one)));
+
+        Received trailerPart = all.get(2);
+        assertThat(trailerPart.header("x-amz-content-sha256")).isEqualTo("STREAMING-UNSIGNED-PAYLOAD-TRAILER");
+        assertThat(trailerPart.header("x-amz-trailer")).isEqualTo("x-amz-checksum-crc32");
+        AwsChunked decoded = AwsChunked.decode(trailerPart.body());
+        assertThat(decoded.data()).isEqualTo(two);
+        assertThat(decoded.trailer()).isEqualTo("x-amz-checksum-crc32:" + crc32(two));
+
+        Received complete = all.get(3);
+        assertThat(new String(complete.body(), StandardCharsets.UTF_8)).isEqualTo("<CompleteMultipartUpload>"
+                + "<Part><PartNumber>1</PartNumber><ETag>&quot;p1&quot;</ETag><ChecksumCRC32>" + crc32(one) + "</ChecksumCRC32></Part>"
+                + "<Part><PartNumber>2</PartNumber><ETag>&quot;p2&quot;</ETag><ChecksumCRC32>" + crc32(two) + "</ChecksumCRC32></Part>"
+                + "</CompleteMultipartUpload>");
+        assertThat(complete.header("x-amz-checksum-crc32")).isEqualTo("AAAAAA==-2");
+        assertThat(complete.header("x-amz-checksum-type")).isEqualTo("COMPOSITE");
+        assertThat(complete.header("x-amz-mp-object-size")).isEqualTo(Integer.toString(one.length + two.length));
+        assertThat(whole).isEqualTo(new Written("\"whole-2\"",
+                List.of(Map.entry("x-amz-checksum-crc32", "AAAAAA==-2"), Map.entry("x-amz-checksum-type", "COMPOSITE"))));
+
+        assertThat(parts.checksum()).hasValue(crc32);
+        assertThat(parts.parts()).containsExactly(new Multipart.Part(1, "\"p1\"", one.length, Instant.parse("2024-06-03T10:15:30Z"),
+                List.of(Map.entry("x-amz-checksum-crc32", crc32(one)))));
+        assertThat(uploads.uploads()).extracting(Multipart.InProgress::uploadId).containsExactly(id);
+        assertThat(all).extracting(Received::method).containsExactly("POST", "PUT", "PUT", "POST", "GET", "GET", "DELETE");
+    }
+
+    /** As S3 refuses it, before any byte goes to the backend: a part without the upload's checksum, or with another. */
+    @Test
+    void aPartOfAChecksummedUploadWithoutItsChecksumIsRefusedBeforeAnythingIsSent() {
+        String id = new S3UploadId("u-1", Optional.of(new MultipartChecksum("crc32c", false))).storeId();
+        ANSWER.set(storing());
+        byte[] bytes = S3BackendWriteTest.random(100, 33);
+
+        assertThatThrownBy(() -> backend.uploadPart("k", id, 1, TestUploads.of(bytes)))
+                .isInstanceOfSatisfying(S3Exception.class, e -> {
+                    assertThat(e.error()).isEqualTo(S3Error.INVALID_REQUEST);
+                    assertThat(e.getMessage()).contains("crc32c");
+                });
+        assertThatThrownBy(() -> backend.uploadPart("k", id, 1,
+                TestUploads.withTrailer(bytes, "x-amz-checksum-crc32", crc32(bytes), null)))
+                .isInstanceOfSatisfying(S3Exception.class, e -> {
+                    assertThat(e.error()).isEqualTo(S3Error.INVALID_REQUEST);
+                    assertThat(e.getMessage()).contains("expected checksum Type: crc32c, actual checksum Type: crc32");
+                });
+        assertThat(RECEIVED).isEmpty();
+    }
+
+    /**
+     * A backend that does not answer the algorithm (S3Proxy 3.0 takes the header and keeps no
+     * checksum) gets a plain upload: its id as it is, parts without their checksums, as before.
+     */
+    @Test
+    void aBackendThatDoesNotSayItKeptTheChecksumGetsPlainParts() {
+        ANSWER.set(reading((received, response) -> {
+            if (received.method().equals("POST")) {
+                return "<InitiateMultipartUploadResult><UploadId>u-2</UploadId></InitiateMultipartUploadResult>";
+            }
+            response.getHeaders().put("ETag", "\"p1\"");
+            return "";
+        }));
+        byte[] bytes = S3BackendWriteTest.random(100, 34);
+
+        String id = backend.startUpload("k", ObjectAttributes.NONE, Optional.of(new MultipartChecksum("sha256", false)));
+        backend.uploadPart("k", id, 1, TestUploads.of(bytes, List.of(Map.entry("x-amz-checksum-sha256", sha256(bytes)))));
+
+        List<Received> all = List.copyOf(RECEIVED);
+        assertThat(all.get(0).header("x-amz-checksum-algorithm")).as("asked for").isEqualTo("SHA256");
+        assertThat(id).isEqualTo("u-2");
+        assertThat(all.get(1).pathQuery()).isEqualTo("/bucket/pre/fix/k?partNumber=1&uploadId=u-2");
+        assertThat(all.get(1).header("x-amz-checksum-sha256")).isNull();
+        assertThat(all.get(1).body()).isEqualTo(bytes);
+    }
+
+    /** Most clients send a part's checksum after its bytes: a store not sent trailers is not asked to keep one. */
+    @Test
+    void aStoreNotSentTrailersIsNotAskedToKeepAMultipartChecksum() {
+        ANSWER.set(reading((received, response) -> {
+            response.getHeaders().put("x-amz-checksum-algorithm", "CRC32");
+            return "<InitiateMultipartUploadResult><UploadId>u-3</UploadId></InitiateMultipartUploadResult>";
+        }));
+        S3Backend other = new S3Backend(http, URI.create(server.url()), "us-east-1", "bucket", "pre/fix/",
+                BackendCredentials.fixed(AwsCredentials.of("AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY")),
+                InstantSource.system(), Ticker.SYSTEM, Duration.ofSeconds(10), false);
+
+        String id = other.startUpload("k", ObjectAttributes.NONE, Optional.of(new MultipartChecksum("crc32", false)));
+
+        assertThat(only().header("x-amz-checksum-algorithm")).isNull();
+        assertThat(id).isEqualTo("u-3");
     }
 
     private static String part(int number, String etag, long size) {

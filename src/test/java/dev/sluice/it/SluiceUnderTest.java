@@ -8,6 +8,9 @@ import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
 import software.amazon.awssdk.auth.credentials.AwsCredentialsProvider;
 import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
 import software.amazon.awssdk.awscore.retry.AwsRetryStrategy;
+import software.amazon.awssdk.core.checksums.RequestChecksumCalculation;
+import software.amazon.awssdk.core.checksums.ResponseChecksumValidation;
+import software.amazon.awssdk.http.apache.ApacheHttpClient;
 import software.amazon.awssdk.http.urlconnection.UrlConnectionHttpClient;
 import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.services.s3.S3Client;
@@ -95,6 +98,28 @@ final class SluiceUnderTest implements AutoCloseable {
                 .credentialsProvider(credentials)
                 .httpClient(UrlConnectionHttpClient.create())
                 // A retried request would hide what sluice answered the first time.
+                .overrideConfiguration(o -> o.retryStrategy(AwsRetryStrategy.doNotRetry()))
+                .build();
+        clients.add(client);
+        return client;
+    }
+
+    /**
+     * A client for writes, with the request checksums set ({@code WHEN_SUPPORTED} is the SDK's
+     * default), on the SDK's default HTTP client (Apache): it sends {@code Expect: 100-continue}
+     * with a body and reads the error S3 (and sluice) answers before the body. The URLConnection
+     * client of {@link #client(AwsCredentialsProvider)} loses that error's body, so a refused
+     * upload would show no error code.
+     */
+    synchronized S3Client client(AwsCredentialsProvider credentials, RequestChecksumCalculation checksums) {
+        S3Client client = S3Client.builder()
+                .endpointOverride(s3Endpoint())
+                .forcePathStyle(true)
+                .region(Region.US_EAST_1)
+                .credentialsProvider(credentials)
+                .httpClient(ApacheHttpClient.create())
+                .requestChecksumCalculation(checksums)
+                .responseChecksumValidation(ResponseChecksumValidation.WHEN_SUPPORTED)
                 .overrideConfiguration(o -> o.retryStrategy(AwsRetryStrategy.doNotRetry()))
                 .build();
         clients.add(client);

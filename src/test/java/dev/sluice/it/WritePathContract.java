@@ -19,10 +19,8 @@ import software.amazon.awssdk.auth.credentials.AwsSessionCredentials;
 import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
 import software.amazon.awssdk.awscore.retry.AwsRetryStrategy;
 import software.amazon.awssdk.core.checksums.RequestChecksumCalculation;
-import software.amazon.awssdk.core.checksums.ResponseChecksumValidation;
 import software.amazon.awssdk.core.sync.RequestBody;
 import software.amazon.awssdk.core.sync.ResponseTransformer;
-import software.amazon.awssdk.http.apache.ApacheHttpClient;
 import software.amazon.awssdk.http.urlconnection.UrlConnectionHttpClient;
 import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.services.s3.S3Client;
@@ -235,25 +233,9 @@ abstract class WritePathContract {
         return StaticCredentialsProvider.create(AwsBasicCredentials.create(id, secret));
     }
 
-    /**
-     * An SDK client like {@link SluiceUnderTest#client} with the request checksums set, on the
-     * SDK's default HTTP client (Apache): it sends {@code Expect: 100-continue} with a body and
-     * reads the error S3 (and sluice) answers before the body. The URLConnection client loses
-     * that error's body, so a refused upload would show no error code.
-     */
+    /** The writers' SDK client: {@link SluiceUnderTest#client(AwsCredentialsProvider, RequestChecksumCalculation)}. */
     S3Client client(AwsCredentialsProvider credentials, RequestChecksumCalculation checksums) {
-        S3Client c = S3Client.builder()
-                .endpointOverride(sluice.s3Endpoint())
-                .forcePathStyle(true)
-                .region(Region.US_EAST_1)
-                .credentialsProvider(credentials)
-                .httpClient(ApacheHttpClient.create())
-                .requestChecksumCalculation(checksums)
-                .responseChecksumValidation(ResponseChecksumValidation.WHEN_SUPPORTED)
-                .overrideConfiguration(o -> o.retryStrategy(AwsRetryStrategy.doNotRetry()))
-                .build();
-        closeables.add(c);
-        return c;
+        return sluice.client(credentials, checksums);
     }
 
     /** The writer's SDK client with checksums on (the SDK default) and off. */
