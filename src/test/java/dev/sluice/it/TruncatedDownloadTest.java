@@ -53,13 +53,16 @@ class TruncatedDownloadTest {
         Files.createDirectories(dir.resolve("files"));
         // A stub S3 server: the head of a 1 MB object and its first 1000 bytes, then the connection dies.
         stubS3 = new LoopbackServer((request, response, callback) -> {
+            boolean stalls = request.getHttpURI().getPath().endsWith("/stalls.bin");
             response.setStatus(200);
             response.getHeaders().put("Content-Length", STUB_LENGTH);
             response.getHeaders().put("Content-Type", "application/octet-stream");
             response.getHeaders().put("ETag", "\"0123456789abcdef0123456789abcdef\"");
             response.getHeaders().put("Last-Modified", "Sun, 06 Dec 2026 12:00:00 GMT");
-            response.write(false, ByteBuffer.wrap(new byte[STUB_SENT]),
-                    Callback.from(() -> callback.failed(new IOException("the backend died mid-body")), callback::failed));
+            // Either the connection dies after the first bytes, or the store goes silent with it
+            // open: the callback is never completed, and the stub's stop abandons it.
+            response.write(false, ByteBuffer.wrap(new byte[STUB_SENT]), stalls ? Callback.NOOP
+                    : Callback.from(() -> callback.failed(new IOException("the backend died mid-body")), callback::failed));
         }, Duration.ZERO);
         String yaml = """
                 server: { listen: "127.0.0.1:0", admin_listen: "127.0.0.1:0" }
@@ -69,7 +72,10 @@ class TruncatedDownloadTest {
                     - account: acme
                       product: remote
                       backend: { type: s3, endpoint: "%s", bucket: data, timeout: 5s, auth: { type: anonymous } }
-                """.formatted(stubS3.url());
+                    - account: acme
+                      product: silent
+                      backend: { type: s3, endpoint: "%s", bucket: data, timeout: 1s, auth: { type: anonymous } }
+                """.formatted(stubS3.url(), stubS3.url());
         sluice = SluiceUnderTest.start(yaml, Map.of(), dir);
     }
 
@@ -142,6 +148,28 @@ class TruncatedDownloadTest {
         assertThat(metrics()).containsPattern("sluice_responses_truncated_total\\{reason=\"backend_failed\"} [1-9]");
     }
 
+    /**
+     * The store's {@code timeout} bounds each silence of its body too, not only the wait for its
+     * head: a store that goes quiet mid-body with its connection open ends the client's download
+     * (the socket's own 20 s timeout would fail the test first), and the log says whose fault.
+     */
+    @Test
+    void anS3BackendThatFallsSilentMidBodyEndsTheDownloadWithinItsTimeout() throws Exception {
+        long received;
+        try (Socket socket = get("/acme/silent/stalls.bin")) {
+            socket.setSoTimeout(20_000);
+            Head head = readHead(socket.getInputStream());
+            assertThat(head.status()).isEqualTo(200);
+            received = head.bodyBytesSoFar() + drainUntilClosed(socket.getInputStream());
+        }
+
+        assertThat(received).isLessThan(STUB_LENGTH);
+        JsonNode line = accessLine("stalls.bin");
+        assertThat(line.path("status").asInt()).isEqualTo(200);
+        assertThat(line.path("error").asText()).isEqualTo("BackendStreamFailed");
+        assertThat(line.path("bytes").asLong()).isBetween(0L, (long) STUB_SENT);
+    }
+
     @Test
     void aCompleteDownloadIsNotTruncated() throws Exception {
         Files.writeString(dir.resolve("files/whole.txt"), "whole\n");
@@ -210,6 +238,22 @@ class TruncatedDownloadTest {
             for (int n; (n = in.read(buf)) >= 0; ) {
                 total += n;
             }
+        } catch (IOException reset) {
+            // an aborted connection may end in a reset rather than a clean close
+        }
+        return total;
+    }
+
+    /** {@link #drain}, failing instead when the socket's timeout passes with the connection still open. */
+    private static long drainUntilClosed(InputStream in) {
+        long total = 0;
+        byte[] buf = new byte[64 * 1024];
+        try {
+            for (int n; (n = in.read(buf)) >= 0; ) {
+                total += n;
+            }
+        } catch (java.net.SocketTimeoutException stillOpen) {
+            throw new AssertionError("the download was still open after the socket's timeout, " + total + " bytes in", stillOpen);
         } catch (IOException reset) {
             // an aborted connection may end in a reset rather than a clean close
         }
