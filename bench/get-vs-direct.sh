@@ -2,8 +2,8 @@
 # GET through sluice vs. GET direct from the S3 backend (S3Proxy), side by side
 # in one run, on one machine:
 #   (a) throughput of one large object (default 256 MiB of random bytes), curl,
-#       one warm-up each, then RUNS alternating runs each; median MB/s and the
-#       ratio sluice/direct (target >= 0.9);
+#       BIG_WARMUPS downloads each to warm the JIT (default 10), then RUNS alternating
+#       runs each; median MB/s and the ratio sluice/direct (target >= 0.9);
 #   (b) latency of a 1 KiB object under bounded concurrent load, wrk
 #       -t2 -c8 -d15s --latency, WRK_ROUNDS alternating rounds each; p50/p99
 #       and the added p99, sluice - direct (target <= 1 ms).
@@ -15,14 +15,15 @@
 # CPU time per request of each server process (utime+stime from /proc over each load
 # round; S3Proxy for the direct side) is reported beside the latency, since every
 # process shares the same cores.
-# With NGINX_PROXY=1, nginx (2 workers, upstream keep-alive) proxying the same product path to
+# With NGINX_PROXY=1, nginx (2 workers, upstream keep-alive, unbuffered, reading the upstream in
+# 64 KiB as sluice does) proxying the same product path to
 # S3Proxy is measured too, in the same alternation: what any reverse proxy adds on this machine,
 # the floor under sluice's added latency (its CPU is that of nginx's master and workers).
 # The report (Markdown) goes to stdout and to bench/results/get-vs-direct-<date>.md;
 # progress goes to stderr.
 #
 #   bench/get-vs-direct.sh
-#   RUNS=5 BIG_MIB=256 WRK_DURATION=15s WRK_ROUNDS=2 bench/get-vs-direct.sh   # the defaults
+#   RUNS=5 BIG_MIB=256 BIG_WARMUPS=10 WRK_DURATION=15s WRK_ROUNDS=2 bench/get-vs-direct.sh   # the defaults
 #
 # Needs target/sluice.jar (built by the lead; this script never builds), a JDK
 # >= 21, the S3Proxy fat jar, curl, python3; wrk is installed with apt-get if
@@ -32,13 +33,14 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 CMDLINE="$(printf '%q ' "bench/$(basename "$0")" "$@")"
-for v in RUNS BIG_MIB WRK_DURATION WRK_THREADS WRK_CONNECTIONS WRK_ROUNDS SLUICE_JAVA_OPTS BASELINE_JAVA_OPTS BASELINE_JAR NGINX_PROXY; do
+for v in RUNS BIG_MIB BIG_WARMUPS WRK_DURATION WRK_THREADS WRK_CONNECTIONS WRK_ROUNDS SLUICE_JAVA_OPTS BASELINE_JAVA_OPTS BASELINE_JAR NGINX_PROXY; do
   if [[ -n "${!v:-}" ]]; then CMDLINE="$v=$(printf '%q' "${!v}") $CMDLINE"; fi
 done
 if [[ -n "${BASELINE_JAVA_OPTS+set}" && -z "$BASELINE_JAVA_OPTS" ]]; then CMDLINE="BASELINE_JAVA_OPTS='' $CMDLINE"; fi
 
 RUNS="${RUNS:-5}"
 BIG_MIB="${BIG_MIB:-256}"
+BIG_WARMUPS="${BIG_WARMUPS:-10}"
 WRK_DURATION="${WRK_DURATION:-15s}"
 WRK_THREADS="${WRK_THREADS:-2}"
 WRK_CONNECTIONS="${WRK_CONNECTIONS:-8}"
@@ -53,6 +55,7 @@ BUCKET=sluice-bench
 [[ "$RUNS" =~ ^[0-9]+$ ]] && ((RUNS >= 1 && RUNS <= 50)) || { echo "RUNS must be 1..50" >&2; exit 2; }
 [[ "$WRK_ROUNDS" =~ ^[0-9]+$ ]] && ((WRK_ROUNDS >= 1 && WRK_ROUNDS <= 10)) || { echo "WRK_ROUNDS must be 1..10" >&2; exit 2; }
 [[ "$BIG_MIB" =~ ^[0-9]+$ ]] && ((BIG_MIB >= 1 && BIG_MIB <= 4096)) || { echo "BIG_MIB must be 1..4096" >&2; exit 2; }
+[[ "$BIG_WARMUPS" =~ ^[0-9]+$ ]] && ((BIG_WARMUPS >= 1 && BIG_WARMUPS <= 50)) || { echo "BIG_WARMUPS must be 1..50" >&2; exit 2; }
 [[ "$WRK_DURATION" =~ ^([0-9]+)s$ ]] && ((${BASH_REMATCH[1]} >= 1 && ${BASH_REMATCH[1]} <= 600)) \
   || { echo "WRK_DURATION must be like 15s (1..600s)" >&2; exit 2; }
 WRK_SECONDS="${WRK_DURATION%s}"
@@ -162,6 +165,10 @@ http {
       proxy_http_version 1.1;
       proxy_set_header Connection "";
       proxy_buffering off;
+      # Reads from S3Proxy in 64 KiB, as sluice's backend client does (the default is a page).
+      proxy_buffer_size 64k;
+      proxy_buffers 4 64k;
+      proxy_busy_buffers_size 64k;
     }
   }
 }
@@ -190,23 +197,33 @@ for side in "${SIDES[@]}"; do
 done
 
 # ------------------------------------------------------- (a) throughput -----
-# One warm-up each (a full download, checked by sha256), then RUNS alternating.
+# BIG_WARMUPS full downloads each (the first checked by sha256), then RUNS alternating. One
+# download of 256 MiB does not warm the JIT: sluice's CPU per such GET falls from ~1 s on the
+# first to ~0.2 s by the tenth (BENCHMARKS.md, "Large S3 GET after a JIT warm-up").
 for side in "${SIDES[@]}"; do
   base="$(base_of "$side")"
-  log "warm-up + sha256 check: $side"
+  log "warm-up ($BIG_WARMUPS downloads) + sha256 check: $side"
   sha="$(curl -sf --max-time "$CURL_MAX_TIME" "$base/big.bin" | sha256sum | cut -d' ' -f1)" || die "warm-up GET $base/big.bin failed"
   [[ "$sha" == "$BIG_SHA" ]] || die "GET $base/big.bin: sha256 $sha, expected $BIG_SHA"
+  for _ in $(seq 2 "$BIG_WARMUPS"); do
+    curl -sf -o /dev/null --max-time "$CURL_MAX_TIME" "$base/big.bin" || die "warm-up GET $base/big.bin failed"
+  done
 done
 
 : >"$WORK/tput.tsv"
 for i in $(seq 1 "$RUNS"); do
   for side in "${SIDES[@]}"; do
     base="$(base_of "$side")"
+    pid="$(pid_of "$side")"
+    # shellcheck disable=SC2086 # one or more pids
+    ticks_before="$(cpu_ticks $pid)"
     out="$(curl -s -o /dev/null --max-time "$CURL_MAX_TIME" \
       -w '%{http_code} %{size_download} %{speed_download} %{time_total}' "$base/big.bin")" || die "GET $base/big.bin failed (run $i)"
+    # shellcheck disable=SC2086
+    ticks="$(( $(cpu_ticks $pid) - ticks_before ))"
     read -r code size speed ttotal <<<"$out"
     [[ "$code" == 200 && "$size" == "$BIG_BYTES" ]] || die "GET $base/big.bin run $i: HTTP $code, $size bytes (expected 200, $BIG_BYTES)"
-    printf '%s\t%s\t%s\t%s\n' "$side" "$i" "$speed" "$ttotal" >>"$WORK/tput.tsv"
+    printf '%s\t%s\t%s\t%s\t%s\n' "$side" "$i" "$speed" "$ttotal" "$ticks" >>"$WORK/tput.tsv"
     log "throughput run $i $side: $(awk -v s="$speed" 'BEGIN{printf "%.1f MB/s", s/1e6}') in ${ttotal}s"
   done
 done
@@ -266,7 +283,7 @@ NPROC="$(nproc)"
 SIDES_LIST="${SIDES[*]}"
 BASELINE_NAME="$BASELINE_JAR"
 export SIDES_LIST BASELINE_NAME BASE_VIA CLK_TCK
-export CMDLINE DATE_HUMAN HOST_LINE JDK_LINE GIT_REV CURL_VERSION WRK_VERSION LOAD_TOOL DIRECT VIA RUNS BIG_MIB \
+export CMDLINE DATE_HUMAN HOST_LINE JDK_LINE GIT_REV CURL_VERSION WRK_VERSION LOAD_TOOL DIRECT VIA RUNS BIG_MIB BIG_WARMUPS \
   WRK_SECONDS WRK_ROUNDS S3PROXY_JAR_NAME NPROC
 "$PY" - "$WORK/tput.tsv" "$WORK/lat.tsv" >"$WORK/report.md" <<'EOF'
 import os, statistics, sys
@@ -287,7 +304,7 @@ print(f"- sluice: target/sluice.jar, git {E['GIT_REV']}")
 if "baseline" in sides:
     print(f"- baseline: `{E['BASELINE_NAME']}`, a second sluice serving the same product, measured in the same alternation")
 if "nginx-proxy" in sides:
-    print("- nginx-proxy: nginx, 2 workers, `proxy_pass` to S3Proxy with upstream keep-alive, access log on: what a reverse proxy adds here")
+    print("- nginx-proxy: nginx, 2 workers, `proxy_pass` to S3Proxy with upstream keep-alive, unbuffered with 64 KiB reads, access log on: what a reverse proxy adds here")
 print(f"- backend: S3Proxy 3.0.0 (`{E['S3PROXY_JAR_NAME']}`), jclouds filesystem provider, authorization none, same host")
 print(f"- clients: {E['CURL_VERSION']}; {E['WRK_VERSION']}")
 print(f"- direct: `{E['DIRECT']}/<key>`; sluice: `{E['VIA']}/<key>` (account bench, product data, anonymous s3 backend)")
@@ -295,21 +312,29 @@ print(f"- the client, sluice and S3Proxy share the same {E['NPROC']} cores, so s
 print()
 print(f"## (a) Throughput: one {E['BIG_MIB']} MiB GET (random bytes)")
 print()
-print(f"`curl -s -o /dev/null -w '%{{speed_download}} %{{time_total}}' <url>`; 1 warm-up each (sha256 checked), "
+print(f"`curl -s -o /dev/null -w '%{{speed_download}} %{{time_total}}' <url>`; {E['BIG_WARMUPS']} warm-up downloads each (the first sha256 checked), "
       f"then {runs} alternating runs each. MB/s = 10^6 bytes/s.")
 print()
-print("| path | " + " | ".join(f"run {i}" for i in range(1, runs + 1)) + " | median MB/s | median time (s) |")
-print("|---|" + "---:|" * runs + "---:|---:|")
+print("CPU ms per GET: utime+stime of the side's server process (S3Proxy for direct; nginx's master and workers "
+      "for nginx-proxy) over each run; the proxies' sides also cost S3Proxy, not counted there.")
+print()
+print("| path | " + " | ".join(f"run {i}" for i in range(1, runs + 1)) + " | median MB/s | median time (s) | median CPU ms per GET |")
+print("|---|" + "---:|" * runs + "---:|---:|---:|")
 m = {}
 for side in sides:
     rows = [r for r in tput if r[0] == side]
     speeds = [float(r[2]) / 1e6 for r in rows]
     times = [float(r[3]) for r in rows]
+    cpu_ms = [int(r[4]) * 1000 / tck for r in rows]
     m[side] = med(speeds)
-    print(f"| {side} | " + " | ".join(f"{s:.0f}" for s in speeds) + f" | **{med(speeds):.0f}** | {med(times):.3f} |")
+    print(f"| {side} | " + " | ".join(f"{s:.0f}" for s in speeds) + f" | **{med(speeds):.0f}** | {med(times):.3f} | {med(cpu_ms):.0f} |")
 ratio = m["sluice"] / m["direct"]
 print()
 print(f"**Throughput ratio sluice/direct (medians): {ratio:.3f}** (target >= 0.9: {'met' if ratio >= 0.9 else 'NOT met'})")
+if "nginx-proxy" in sides:
+    print()
+    print(f"**nginx as a reverse proxy, throughput/direct (medians): {m['nginx-proxy'] / m['direct']:.3f}**; "
+          f"sluice/nginx-proxy {m['sluice'] / m['nginx-proxy']:.3f}")
 if "baseline" in sides:
     print()
     print(f"**Throughput ratio sluice/baseline (medians): {m['sluice'] / m['baseline']:.3f}**; "
