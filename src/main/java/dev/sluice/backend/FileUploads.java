@@ -504,12 +504,8 @@ final class FileUploads {
         List<PartChecksums.PartSum> sums = new ArrayList<>();
         for (int i = 0; i < refs.size(); i++) {
             Multipart.PartRef ref = refs.get(i);
+            checksum.checkListed(ref.partNumber(), ref.checksums());
             String listed = ref.checksums().get(checksum.headerName());
-            if (listed == null && !checksum.fullObject()) {
-                throw new S3Exception(S3Error.INVALID_REQUEST, "The upload was created using a " + checksum.algorithm()
-                        + " checksum. The complete request must include the checksum for each part. It was missing for part "
-                        + ref.partNumber() + " in the request.");
-            }
             String kept = keptChecksum(dir, ref.partNumber(), md5s.get(i), checksum)
                     .orElseThrow(() -> new S3Exception(S3Error.INVALID_PART));
             if (listed != null && !listed.equals(kept)) {

@@ -106,13 +106,20 @@ final class S3MultipartUploads {
 
     /**
      * Completes an upload. One started with a checksum lists each part's checksum, as S3
-     * requires, and sends the client's claims about the object on for the backend to judge.
+     * requires, and sends the client's claims about the object on for the backend to judge the
+     * values; what S3 would refuse as the client's mistake (a composite upload's part listed
+     * without its checksum, a claim of another algorithm or type) is refused here first, since
+     * the backend's {@code InvalidRequest} is answered as its own failure.
      */
     Written complete(String key, String uploadId, List<Multipart.PartRef> parts, ObjectClaims claims, WriteCondition condition) {
         S3UploadId id = S3UploadId.parse(uploadId);
+        Optional<MultipartChecksum> checksum = id.checksum();
+        checksum.ifPresent(c -> {
+            claims.checkAgainst(checksum);
+            parts.forEach(p -> c.checkListed(p.partNumber(), p.checksums()));
+        });
         writes.checkCondition(key, condition);
         String path = backend.objectPath(key);
-        Optional<MultipartChecksum> checksum = id.checksum();
         StringBuilder xml = new StringBuilder(64 + parts.size() * 96).append("<CompleteMultipartUpload>");
         for (Multipart.PartRef part : parts) {
             xml.append("<Part><PartNumber>").append(part.partNumber()).append("</PartNumber><ETag>")

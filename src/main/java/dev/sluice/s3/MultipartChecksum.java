@@ -3,6 +3,7 @@ package dev.sluice.s3;
 import java.util.Collection;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Optional;
 import java.util.function.Function;
 
@@ -47,6 +48,19 @@ public record MultipartChecksum(String algorithm, boolean fullObject) {
         }
         throw new S3Exception(S3Error.INVALID_REQUEST, "The upload was created using a " + algorithm
                 + " checksum. The part must carry its " + headerName() + ".");
+    }
+
+    /**
+     * Refuses a CompleteMultipartUpload that lists part {@code partNumber} of a composite upload
+     * without its checksum ({@code listed}: the part's {@code Checksum<ALGORITHM>} elements by
+     * header name), as S3 does ({@code 400 InvalidRequest}); a full-object upload may leave them out.
+     */
+    public void checkListed(int partNumber, Map<String, String> listed) {
+        if (!fullObject && !listed.containsKey(headerName())) {
+            throw new S3Exception(S3Error.INVALID_REQUEST, "The upload was created using a " + algorithm
+                    + " checksum. The complete request must include the checksum for each part. It was missing for part "
+                    + partNumber + " in the request.");
+        }
     }
 
     /**

@@ -736,6 +736,33 @@ class S3BackendWriteWireTest {
     }
 
     /**
+     * What S3 refuses as the client's mistake on completing a checksummed upload is refused
+     * before the backend sees it: the backend's {@code InvalidRequest} would be answered as its
+     * own failure (503).
+     */
+    @Test
+    void aCompletionS3WouldRefuseAsTheClientsMistakeIsRefusedBeforeAnythingIsSent() {
+        String id = new S3UploadId("u-1", Optional.of(new MultipartChecksum("crc32", false))).storeId();
+        ANSWER.set(storing());
+        List<Multipart.PartRef> listed = List.of(new Multipart.PartRef(1, "\"p1\"", Map.of("x-amz-checksum-crc32", "AAAAAA==")),
+                new Multipart.PartRef(2, "\"p2\""));
+        List<Multipart.PartRef> whole = List.of(new Multipart.PartRef(1, "\"p1\"", Map.of("x-amz-checksum-crc32", "AAAAAA==")));
+
+        assertThatThrownBy(() -> backend.completeUpload("k", id, listed, ObjectClaims.NONE, WriteCondition.NONE))
+                .isInstanceOfSatisfying(S3Exception.class, e -> {
+                    assertThat(e.error()).isEqualTo(S3Error.INVALID_REQUEST);
+                    assertThat(e.getMessage()).contains("missing for part 2");
+                });
+        for (Map<String, String> claim : List.of(Map.of("x-amz-checksum-sha256", "AAAA"), Map.of("x-amz-checksum-type", "FULL_OBJECT"))) {
+            assertThatThrownBy(() -> backend.completeUpload("k", id, whole, ObjectClaims.of(h -> Optional.ofNullable(claim.get(h))),
+                    WriteCondition.NONE))
+                    .as(claim.toString())
+                    .isInstanceOfSatisfying(S3Exception.class, e -> assertThat(e.error()).isEqualTo(S3Error.INVALID_REQUEST));
+        }
+        assertThat(RECEIVED).isEmpty();
+    }
+
+    /**
      * A backend that does not answer the algorithm (S3Proxy 3.0 takes the header and keeps no
      * checksum) gets a plain upload: its id as it is, parts without their checksums, as before.
      */
