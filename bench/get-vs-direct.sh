@@ -5,7 +5,8 @@
 #       BIG_WARMUPS downloads each to warm the JIT (default 10), then RUNS alternating
 #       runs each; median MB/s and the ratio sluice/direct (target >= 0.9);
 #   (b) latency of a 1 KiB object under bounded concurrent load, wrk
-#       -t2 -c8 -d15s --latency, WRK_ROUNDS alternating rounds each; p50/p99
+#       -t2 -c8 -d15s --latency, after a WARMUP_S (30 s) warm-up of each side, WRK_ROUNDS
+#       alternating rounds each; p50/p99
 #       and the added p99, sluice - direct (target <= 1 ms).
 # With BASELINE_JAR=<path to another sluice.jar> (an earlier build), a second sluice
 # serving the same product from that jar is measured in the same alternation, and the
@@ -23,7 +24,7 @@
 # progress goes to stderr.
 #
 #   bench/get-vs-direct.sh
-#   RUNS=5 BIG_MIB=256 BIG_WARMUPS=10 WRK_DURATION=15s WRK_ROUNDS=2 bench/get-vs-direct.sh   # the defaults
+#   RUNS=5 BIG_MIB=256 BIG_WARMUPS=10 WARMUP_S=30 WRK_DURATION=15s WRK_ROUNDS=2 bench/get-vs-direct.sh   # the defaults
 #
 # Needs target/sluice.jar (built by the lead; this script never builds), a JDK
 # >= 21, the S3Proxy fat jar, curl, python3; wrk is installed with apt-get if
@@ -33,7 +34,7 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 CMDLINE="$(printf '%q ' "bench/$(basename "$0")" "$@")"
-for v in RUNS BIG_MIB BIG_WARMUPS WRK_DURATION WRK_THREADS WRK_CONNECTIONS WRK_ROUNDS SLUICE_JAVA_OPTS BASELINE_JAVA_OPTS BASELINE_JAR NGINX_PROXY; do
+for v in RUNS BIG_MIB BIG_WARMUPS WARMUP_S WRK_DURATION WRK_THREADS WRK_CONNECTIONS WRK_ROUNDS SLUICE_JAVA_OPTS BASELINE_JAVA_OPTS BASELINE_JAR NGINX_PROXY; do
   if [[ -n "${!v:-}" ]]; then CMDLINE="$v=$(printf '%q' "${!v}") $CMDLINE"; fi
 done
 if [[ -n "${BASELINE_JAVA_OPTS+set}" && -z "$BASELINE_JAVA_OPTS" ]]; then CMDLINE="BASELINE_JAVA_OPTS='' $CMDLINE"; fi
@@ -59,6 +60,8 @@ BUCKET=sluice-bench
 [[ "$WRK_DURATION" =~ ^([0-9]+)s$ ]] && ((${BASH_REMATCH[1]} >= 1 && ${BASH_REMATCH[1]} <= 600)) \
   || { echo "WRK_DURATION must be like 15s (1..600s)" >&2; exit 2; }
 WRK_SECONDS="${WRK_DURATION%s}"
+WARMUP_S="${WARMUP_S:-30}"
+[[ "$WARMUP_S" =~ ^[0-9]+$ ]] && ((WARMUP_S >= 1 && WARMUP_S <= 600)) || { echo "WARMUP_S must be 1..600" >&2; exit 2; }
 
 find_java
 
@@ -229,23 +232,25 @@ for i in $(seq 1 "$RUNS"); do
 done
 
 # --------------------------------------------------------- (b) latency ------
-run_load() { # URL OUTFILE
-  local url="$1" outf="$2"
+run_load() { # URL OUTFILE [SECONDS, default WRK_SECONDS]
+  local url="$1" outf="$2" secs="${3:-$WRK_SECONDS}"
   if [[ -n "$WRK" ]]; then
-    timeout $((WRK_SECONDS + 60)) "$WRK" -t"$WRK_THREADS" -c"$WRK_CONNECTIONS" -d"$WRK_DURATION" --latency "$url" >"$outf" 2>&1
+    timeout $((secs + 60)) "$WRK" -t"$WRK_THREADS" -c"$WRK_CONNECTIONS" -d"${secs}s" --latency "$url" >"$outf" 2>&1
   else
-    timeout $((WRK_SECONDS + 60)) "$PY" "$ROOT/bench/latency_client.py" --connections "$WRK_CONNECTIONS" \
-      --duration "$WRK_SECONDS" "$url" >"$outf" 2>&1
+    timeout $((secs + 60)) "$PY" "$ROOT/bench/latency_client.py" --connections "$WRK_CONNECTIONS" \
+      --duration "$secs" "$url" >"$outf" 2>&1
   fi
 }
-log "latency warm-up (${WRK_SECONDS}s each, not reported)"
-run_load "$DIRECT/small.bin" "$WORK/warm-direct.txt" || die "load warm-up (direct) failed: $(tail -5 "$WORK/warm-direct.txt")"
-run_load "$VIA/small.bin" "$WORK/warm-sluice.txt" || die "load warm-up (sluice) failed: $(tail -5 "$WORK/warm-sluice.txt")"
+# The JIT keeps compiling for tens of seconds of this load (BENCHMARKS.md, "The small S3 GET
+# after a longer warm-up"): each side is warmed for WARMUP_S before its rounds.
+log "latency warm-up (${WARMUP_S}s each, not reported)"
+run_load "$DIRECT/small.bin" "$WORK/warm-direct.txt" "$WARMUP_S" || die "load warm-up (direct) failed: $(tail -5 "$WORK/warm-direct.txt")"
+run_load "$VIA/small.bin" "$WORK/warm-sluice.txt" "$WARMUP_S" || die "load warm-up (sluice) failed: $(tail -5 "$WORK/warm-sluice.txt")"
 if [[ -n "$BASE_VIA" ]]; then
-  run_load "$BASE_VIA/small.bin" "$WORK/warm-baseline.txt" || die "load warm-up (baseline) failed: $(tail -5 "$WORK/warm-baseline.txt")"
+  run_load "$BASE_VIA/small.bin" "$WORK/warm-baseline.txt" "$WARMUP_S" || die "load warm-up (baseline) failed: $(tail -5 "$WORK/warm-baseline.txt")"
 fi
 if [[ -n "$NGINX_VIA" ]]; then
-  run_load "$NGINX_VIA/small.bin" "$WORK/warm-nginx.txt" || die "load warm-up (nginx-proxy) failed: $(tail -5 "$WORK/warm-nginx.txt")"
+  run_load "$NGINX_VIA/small.bin" "$WORK/warm-nginx.txt" "$WARMUP_S" || die "load warm-up (nginx-proxy) failed: $(tail -5 "$WORK/warm-nginx.txt")"
 fi
 
 : >"$WORK/lat.tsv"
@@ -284,7 +289,7 @@ SIDES_LIST="${SIDES[*]}"
 BASELINE_NAME="$BASELINE_JAR"
 export SIDES_LIST BASELINE_NAME BASE_VIA CLK_TCK
 export CMDLINE DATE_HUMAN HOST_LINE JDK_LINE GIT_REV CURL_VERSION WRK_VERSION LOAD_TOOL DIRECT VIA RUNS BIG_MIB BIG_WARMUPS \
-  WRK_SECONDS WRK_ROUNDS S3PROXY_JAR_NAME NPROC
+  WRK_SECONDS WARMUP_S WRK_ROUNDS S3PROXY_JAR_NAME NPROC
 "$PY" - "$WORK/tput.tsv" "$WORK/lat.tsv" >"$WORK/report.md" <<'EOF'
 import os, statistics, sys
 E = os.environ
@@ -342,7 +347,7 @@ if "baseline" in sides:
 print()
 print("## (b) Latency: 1 KiB GET under bounded concurrent load")
 print()
-print(f"`{E['LOAD_TOOL']} <url>`; one {E['WRK_SECONDS']}s warm-up each (not reported), then {E['WRK_ROUNDS']} alternating rounds each. "
+print(f"`{E['LOAD_TOOL']} <url>`; one {E['WARMUP_S']}s warm-up each (not reported), then {E['WRK_ROUNDS']} alternating rounds each. "
       "CPU µs/req: the server process's utime+stime over the round (S3Proxy's for direct, sluice's own for the others) "
       "divided by the requests the round completed.")
 print()
