@@ -60,12 +60,7 @@ find_java
 find_wrk
 [[ -n "$WRK" ]] || die "wrk is required"
 command -v curl >/dev/null || die "curl is required"
-NGINX="$(command -v nginx || echo /usr/sbin/nginx)"
-if [[ ! -x "$NGINX" && "$(id -u)" == 0 ]] && command -v apt-get >/dev/null; then
-  log "nginx missing: apt-get install -y nginx-light"
-  timeout 300 apt-get install -y nginx-light >/dev/null 2>&1 || log "apt-get install nginx-light failed"
-fi
-[[ -x "$NGINX" ]] || die "nginx is required (apt-get install nginx-light)"
+find_nginx
 SLUICE_JAR="$ROOT/target/sluice.jar"
 [[ -f "$SLUICE_JAR" ]] || die "$SLUICE_JAR is missing (build it first; this script does not build)"
 SIDES=(nginx sluice)
@@ -89,33 +84,9 @@ BIG_BYTES=$((BIG_MIB * 1024 * 1024))
 
 # ----------------------------------------------------------------- nginx ----
 NGINX_PORT="$(free_port)"
-mkdir -p "$WORK/nginx"
-cat >"$WORK/nginx/nginx.conf" <<EOF
-daemon off;
-master_process on;
-worker_processes 2;
-pid $WORK/nginx/nginx.pid;
-error_log $WORK/nginx-error.log warn;
-events { worker_connections 4096; }
-http {
-  access_log $WORK/nginx/access.log;
-  sendfile on;
+start_nginx "$NGINX_PORT" "  sendfile on;
   tcp_nopush on;
-  keepalive_requests 1000000;
-  default_type application/octet-stream;
-  client_body_temp_path $WORK/nginx/body;
-  proxy_temp_path $WORK/nginx/proxy;
-  fastcgi_temp_path $WORK/nginx/fastcgi;
-  uwsgi_temp_path $WORK/nginx/uwsgi;
-  scgi_temp_path $WORK/nginx/scgi;
-  server {
-    listen 127.0.0.1:$NGINX_PORT;
-    location /bench/data/ { alias $WORK/data/; }
-  }
-}
-EOF
-start nginx "$WORK/nginx.log" "$NGINX" -p "$WORK/nginx" -c "$WORK/nginx/nginx.conf"
-NGINX_PID="${PIDS[-1]}"
+  default_type application/octet-stream;" "    location /bench/data/ { alias $WORK/data/; }"
 wait_http "http://127.0.0.1:$NGINX_PORT/bench/data/small.bin" nginx "$NGINX_PID"
 nginx_pids() { echo "$NGINX_PID" $(pgrep -P "$NGINX_PID" || true); }
 

@@ -75,8 +75,7 @@ if [[ -n "$BASELINE_JAR" ]]; then
 fi
 NGINX_PROXY="${NGINX_PROXY:-0}"
 if [[ "$NGINX_PROXY" == 1 ]]; then
-  NGINX="$(command -v nginx || echo /usr/sbin/nginx)"
-  [[ -x "$NGINX" ]] || die "NGINX_PROXY=1 needs nginx (apt-get install nginx-light)"
+  find_nginx
   SIDES+=(nginx-proxy)
 fi
 command -v curl >/dev/null || die "curl is required"
@@ -143,41 +142,16 @@ NGINX_VIA=""
 NGINX_PID=""
 if [[ "$NGINX_PROXY" == 1 ]]; then
   NGINX_PORT="$(free_port)"
-  mkdir -p "$WORK/nginx"
-  chmod 755 "$WORK"
-  cat >"$WORK/nginx/nginx.conf" <<EOF
-daemon off;
-master_process on;
-worker_processes 2;
-pid $WORK/nginx/nginx.pid;
-error_log $WORK/nginx-error.log warn;
-events { worker_connections 4096; }
-http {
-  access_log $WORK/nginx/access.log;
-  keepalive_requests 1000000;
-  client_body_temp_path $WORK/nginx/body;
-  proxy_temp_path $WORK/nginx/proxy;
-  fastcgi_temp_path $WORK/nginx/fastcgi;
-  uwsgi_temp_path $WORK/nginx/uwsgi;
-  scgi_temp_path $WORK/nginx/scgi;
-  upstream s3proxy { server 127.0.0.1:$S3_PORT; keepalive 32; }
-  server {
-    listen 127.0.0.1:$NGINX_PORT;
-    location /bench/data/ {
+  start_nginx "$NGINX_PORT" "  upstream s3proxy { server 127.0.0.1:$S3_PORT; keepalive 32; }" "    location /bench/data/ {
       proxy_pass http://s3proxy/$BUCKET/;
       proxy_http_version 1.1;
-      proxy_set_header Connection "";
+      proxy_set_header Connection \"\";
       proxy_buffering off;
       # Reads from S3Proxy in 64 KiB, as sluice's backend client does (the default is a page).
       proxy_buffer_size 64k;
       proxy_buffers 4 64k;
       proxy_busy_buffers_size 64k;
-    }
-  }
-}
-EOF
-  start nginx "$WORK/nginx.log" "$NGINX" -p "$WORK/nginx" -c "$WORK/nginx/nginx.conf"
-  NGINX_PID="${PIDS[-1]}"
+    }"
   NGINX_VIA="http://127.0.0.1:$NGINX_PORT/bench/data"
   wait_http "$NGINX_VIA/small.bin" nginx "$NGINX_PID"
 fi

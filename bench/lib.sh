@@ -202,3 +202,48 @@ EOF
   code="$(curl -s -o "$WORK/mb.out" -w '%{http_code}' --max-time 30 -X PUT "http://127.0.0.1:$S3_PORT/$bucket")"
   [[ "$code" == 200 ]] || die "create bucket: PUT http://127.0.0.1:$S3_PORT/$bucket gave HTTP $code: $(head -c 500 "$WORK/mb.out")"
 }
+
+# find_nginx: NGINX, the nginx binary; installed with apt-get (nginx-light) when missing and
+# this runs as root, else the script dies.
+find_nginx() {
+  NGINX="$(command -v nginx || echo /usr/sbin/nginx)"
+  if [[ ! -x "$NGINX" && "$(id -u)" == 0 ]] && command -v apt-get >/dev/null; then
+    log "nginx missing: apt-get install -y nginx-light"
+    timeout 300 apt-get install -y nginx-light >/dev/null 2>&1 || log "apt-get install nginx-light failed"
+  fi
+  [[ -x "$NGINX" ]] || die "nginx is required (apt-get install nginx-light)"
+}
+
+# start_nginx PORT HTTP SERVER: nginx (2 workers, access log on, keep-alive without a request
+# limit, every path under $WORK/nginx) listening on 127.0.0.1:PORT, with the directives HTTP in
+# its http block and SERVER in its server block; sets NGINX_PID. Both comparisons against nginx
+# start it so, so that they differ only in what they ask of it.
+start_nginx() {
+  local port="$1" http="$2" server="$3"
+  mkdir -p "$WORK/nginx"
+  chmod 755 "$WORK" # nginx's workers run as another user when it is started by root
+  cat >"$WORK/nginx/nginx.conf" <<EOF
+daemon off;
+master_process on;
+worker_processes 2;
+pid $WORK/nginx/nginx.pid;
+error_log $WORK/nginx-error.log warn;
+events { worker_connections 4096; }
+http {
+  access_log $WORK/nginx/access.log;
+  keepalive_requests 1000000;
+  client_body_temp_path $WORK/nginx/body;
+  proxy_temp_path $WORK/nginx/proxy;
+  fastcgi_temp_path $WORK/nginx/fastcgi;
+  uwsgi_temp_path $WORK/nginx/uwsgi;
+  scgi_temp_path $WORK/nginx/scgi;
+$http
+  server {
+    listen 127.0.0.1:$port;
+$server
+  }
+}
+EOF
+  start nginx "$WORK/nginx.log" "$NGINX" -p "$WORK/nginx" -c "$WORK/nginx/nginx.conf"
+  NGINX_PID="${PIDS[-1]}"
+}
