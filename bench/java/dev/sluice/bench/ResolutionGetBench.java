@@ -100,7 +100,7 @@ public final class ResolutionGetBench {
         }
     }
 
-    private static List<Long> run(HttpClient http, URI uri, int n) throws Exception {
+    static List<Long> run(HttpClient http, URI uri, int n) throws Exception {
         ExecutorService threads = Executors.newFixedThreadPool(CLIENTS);
         List<Future<List<Long>>> parts = new ArrayList<>();
         for (int c = 0; c < CLIENTS; c++) {
@@ -126,12 +126,12 @@ public final class ResolutionGetBench {
         return all;
     }
 
-    private static String difference(String name, List<Long> x, List<Long> y) {
+    static String difference(String name, List<Long> x, List<Long> y) {
         return String.format(Locale.ROOT, "difference %s: p50 %+.3f ms, p90 %+.3f ms, p99 %+.3f ms", name,
                 (pct(x, 50) - pct(y, 50)) / 1e6, (pct(x, 90) - pct(y, 90)) / 1e6, (pct(x, 99) - pct(y, 99)) / 1e6);
     }
 
-    private static String row(String name, List<Long> sorted) {
+    static String row(String name, List<Long> sorted) {
         return String.format(Locale.ROOT, "| %s | %d | %.3f | %.3f | %.3f |", name, sorted.size(),
                 pct(sorted, 50) / 1e6, pct(sorted, 90) / 1e6, pct(sorted, 99) / 1e6);
     }
