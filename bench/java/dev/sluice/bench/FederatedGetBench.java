@@ -15,8 +15,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.InstantSource;
-import java.util.ArrayList;
-import java.util.Collections;
 import java.util.List;
 import java.util.Optional;
 
@@ -32,8 +30,6 @@ import java.util.Optional;
  * <p>Usage: {@code bench/federated-get.sh}.
  */
 public final class FederatedGetBench {
-    private static final int ROUNDS = 9;
-    private static final int PER_ROUND = 3000;
     private static final String ROLE = "arn:aws:iam::123456789012:role/federated-get-bench";
 
     public static void main(String[] args) throws Exception {
@@ -70,26 +66,13 @@ public final class FederatedGetBench {
                 HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
                 for (int warm = 0; warm < 3; warm++) {
                     for (URI target : targets) {
-                        ResolutionGetBench.run(http, target, PER_ROUND); // warm-up, not reported
+                        ResolutionGetBench.run(http, target, ResolutionGetBench.PER_ROUND); // warm-up, not reported
                     }
                 }
                 int exchangesBefore = sts.totalExchanges();
-                List<List<Long>> latencies = List.of(new ArrayList<>(), new ArrayList<>(), new ArrayList<>());
-                for (int r = 0; r < ROUNDS; r++) {
-                    for (int k = 0; k < targets.size(); k++) {
-                        int arm = (r + k) % targets.size();
-                        latencies.get(arm).addAll(ResolutionGetBench.run(http, targets.get(arm), PER_ROUND));
-                    }
-                }
+                List<List<Long>> latencies = ResolutionGetBench.rounds(http, targets);
                 int exchanges = sts.totalExchanges() - exchangesBefore;
-                latencies.forEach(Collections::sort);
-                System.out.println();
-                System.out.println("| backend credentials | GETs | p50 ms | p90 ms | p99 ms |");
-                System.out.println("|---|---:|---:|---:|---:|");
-                for (int arm = 0; arm < targets.size(); arm++) {
-                    System.out.println(ResolutionGetBench.row(names.get(arm), latencies.get(arm)));
-                }
-                System.out.println();
+                ResolutionGetBench.table("backend credentials", names, latencies);
                 System.out.println(ResolutionGetBench.difference("web identity - static key", latencies.get(0), latencies.get(1)));
                 System.out.println(ResolutionGetBench.difference("static A/A (noise floor)", latencies.get(2), latencies.get(1)));
                 System.out.println("STS exchanges during measurement: " + exchanges + "; in all: " + sts.totalExchanges());

@@ -36,8 +36,8 @@ import java.util.concurrent.TimeUnit;
  * <p>Usage: {@code bench/resolution-get.sh}.
  */
 public final class ResolutionGetBench {
-    private static final int ROUNDS = 9;
-    private static final int PER_ROUND = 3000;
+    static final int ROUNDS = 9;
+    static final int PER_ROUND = 3000;
     private static final int CLIENTS = 2;
 
     public static void main(String[] args) throws Exception {
@@ -77,27 +77,42 @@ public final class ResolutionGetBench {
                     run(http, target, PER_ROUND); // warm-up, not reported
                 }
                 int apiCallsBefore = cp.total();
-                List<List<Long>> latencies = List.of(new ArrayList<>(), new ArrayList<>(), new ArrayList<>());
-                for (int r = 0; r < ROUNDS; r++) {
-                    for (int k = 0; k < targets.size(); k++) {
-                        int arm = (r + k) % targets.size();
-                        latencies.get(arm).addAll(run(http, targets.get(arm), PER_ROUND));
-                    }
-                }
+                List<List<Long>> latencies = rounds(http, targets);
                 int apiCalls = cp.total() - apiCallsBefore;
-                latencies.forEach(Collections::sort);
-                System.out.println();
-                System.out.println("| registry | GETs | p50 ms | p90 ms | p99 ms |");
-                System.out.println("|---|---:|---:|---:|---:|");
-                for (int arm = 0; arm < targets.size(); arm++) {
-                    System.out.println(row(names.get(arm), latencies.get(arm)));
-                }
-                System.out.println();
+                table("registry", names, latencies);
                 System.out.println(difference("control plane - static", latencies.get(0), latencies.get(1)));
                 System.out.println(difference("static A/A (noise floor)", latencies.get(2), latencies.get(1)));
                 System.out.println("API calls during measurement: " + apiCalls);
             }
         }
+    }
+
+    /**
+     * {@link #ROUNDS} rounds of {@link #PER_ROUND} GETs of each target, the order rotating every
+     * round so that none always runs first or last; each target's latencies, sorted.
+     */
+    static List<List<Long>> rounds(HttpClient http, List<URI> targets) throws Exception {
+        List<List<Long>> latencies = new ArrayList<>();
+        targets.forEach(t -> latencies.add(new ArrayList<>()));
+        for (int r = 0; r < ROUNDS; r++) {
+            for (int k = 0; k < targets.size(); k++) {
+                int arm = (r + k) % targets.size();
+                latencies.get(arm).addAll(run(http, targets.get(arm), PER_ROUND));
+            }
+        }
+        latencies.forEach(Collections::sort);
+        return latencies;
+    }
+
+    /** Prints the percentiles of each target's sorted latencies, its column headed {@code first}, then a blank line. */
+    static void table(String first, List<String> names, List<List<Long>> latencies) {
+        System.out.println();
+        System.out.println("| " + first + " | GETs | p50 ms | p90 ms | p99 ms |");
+        System.out.println("|---|---:|---:|---:|---:|");
+        for (int arm = 0; arm < names.size(); arm++) {
+            System.out.println(row(names.get(arm), latencies.get(arm)));
+        }
+        System.out.println();
     }
 
     static List<Long> run(HttpClient http, URI uri, int n) throws Exception {
@@ -131,7 +146,7 @@ public final class ResolutionGetBench {
                 (pct(x, 50) - pct(y, 50)) / 1e6, (pct(x, 90) - pct(y, 90)) / 1e6, (pct(x, 99) - pct(y, 99)) / 1e6);
     }
 
-    static String row(String name, List<Long> sorted) {
+    private static String row(String name, List<Long> sorted) {
         return String.format(Locale.ROOT, "| %s | %d | %.3f | %.3f | %.3f |", name, sorted.size(),
                 pct(sorted, 50) / 1e6, pct(sorted, 90) / 1e6, pct(sorted, 99) / 1e6);
     }

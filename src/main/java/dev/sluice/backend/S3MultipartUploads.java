@@ -125,7 +125,7 @@ final class S3MultipartUploads {
             xml.append("<Part><PartNumber>").append(part.partNumber()).append("</PartNumber><ETag>")
                     .append(escape(part.etag())).append("</ETag>");
             checksum.ifPresent(c -> Optional.ofNullable(part.checksums().get(c.headerName())).ifPresent(v -> {
-                String element = checksumElement(c.headerName());
+                String element = MultipartChecksum.element(c.algorithm());
                 xml.append('<').append(element).append('>').append(escape(v)).append("</").append(element).append('>');
             }));
             xml.append("</Part>");
@@ -213,7 +213,7 @@ final class S3MultipartUploads {
         List<Map.Entry<String, String>> checksums = new ArrayList<>(2);
         for (String algorithm : MultipartChecksum.ALGORITHMS) {
             String name = "x-amz-checksum-" + algorithm;
-            XmlReader.text(element, checksumElement(name)).map(String::strip).filter(v -> !v.isEmpty())
+            XmlReader.text(element, MultipartChecksum.element(algorithm)).map(String::strip).filter(v -> !v.isEmpty())
                     .ifPresent(v -> checksums.add(Map.entry(name, v)));
         }
         if (withType && !checksums.isEmpty()) {
@@ -221,11 +221,6 @@ final class S3MultipartUploads {
                     .ifPresent(t -> checksums.add(Map.entry("x-amz-checksum-type", t)));
         }
         return checksums;
-    }
-
-    /** {@code x-amz-checksum-crc64nvme} → {@code ChecksumCRC64NVME}: the element S3 names that checksum with. */
-    private static String checksumElement(String headerName) {
-        return "Checksum" + headerName.substring("x-amz-checksum-".length()).toUpperCase(Locale.ROOT);
     }
 
     /**

@@ -27,6 +27,14 @@ public record MultipartChecksum(String algorithm, boolean fullObject) {
         return "x-amz-checksum-" + algorithm;
     }
 
+    /**
+     * {@code crc64nvme} → {@code ChecksumCRC64NVME}: the element S3's XML documents name the
+     * checksum of {@code algorithm} (one of {@link #ALGORITHMS}) with.
+     */
+    public static String element(String algorithm) {
+        return "Checksum" + algorithm.toUpperCase(Locale.ROOT);
+    }
+
     /** {@code COMPOSITE} or {@code FULL_OBJECT}, as {@code x-amz-checksum-type} says it. */
     public String type() {
         return fullObject ? "FULL_OBJECT" : "COMPOSITE";

@@ -7,7 +7,6 @@ import org.w3c.dom.Node;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 
@@ -41,7 +40,6 @@ public final class RequestDocuments {
     }
 
     /** The checksum elements of a listed part, and the names they stand for. */
-    private static final List<String> CHECKSUM_ELEMENTS = List.of("CRC32", "CRC32C", "CRC64NVME", "SHA1", "SHA256");
 
     /** One key of a DeleteObjects request, as the client wrote it ({@code product/key}), and its version id if any. */
     public record DeleteKey(String key, Optional<String> versionId) {
@@ -81,9 +79,9 @@ public final class RequestDocuments {
                 throw new S3Exception(S3Error.INVALID_PART_ORDER);
             }
             Map<String, String> checksums = new LinkedHashMap<>();
-            for (String name : CHECKSUM_ELEMENTS) {
-                XmlReader.text(part, "Checksum" + name).map(String::strip)
-                        .ifPresent(v -> checksums.put("x-amz-checksum-" + name.toLowerCase(Locale.ROOT), v));
+            for (String algorithm : MultipartChecksum.ALGORITHMS) {
+                XmlReader.text(part, MultipartChecksum.element(algorithm)).map(String::strip)
+                        .ifPresent(v -> checksums.put("x-amz-checksum-" + algorithm, v));
             }
             parts.add(new CompletedPart(n, quoted(etag), checksums));
         }

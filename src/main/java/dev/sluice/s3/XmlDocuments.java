@@ -328,7 +328,7 @@ public final class XmlDocuments {
             if (name.equals("x-amz-checksum-type")) {
                 type = c.getValue();
             } else if (name.startsWith("x-amz-checksum-")) {
-                element(w, "Checksum" + name.substring("x-amz-checksum-".length()).toUpperCase(java.util.Locale.ROOT), c.getValue());
+                element(w, MultipartChecksum.element(name.substring("x-amz-checksum-".length())), c.getValue());
             }
         }
         if (type != null) {
